@@ -1,0 +1,1 @@
+"""Dolbom: finding households in crisis and running integrated case management."""

@@ -1,0 +1,42 @@
+"""Which role may do what. Services call ensure_can() before writing; views call it before reading pages that
+are not already narrowed by a selector. Row-level visibility (which household) stays in the selectors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+
+from dolbom.core.roles import Role, scope_for
+
+ALL_STAFF = frozenset(Role)
+PERSON_READERS = frozenset({Role.DONG_OFFICER, Role.DISTRICT_MANAGER, Role.DISTRICT_ADMIN, Role.AGENCY_WORKER})
+
+# action → roles allowed. One table, so that a reviewer can read the whole policy at a glance.
+POLICY: dict[str, frozenset[Role]] = {
+    "registry.search_households": PERSON_READERS,
+    "registry.view_household": PERSON_READERS,
+    "registry.reveal_personal_data": PERSON_READERS,
+    "registry.record_consent": frozenset({Role.DONG_OFFICER, Role.DISTRICT_MANAGER, Role.DISTRICT_ADMIN}),
+    "registry.withdraw_consent": frozenset({Role.DONG_OFFICER, Role.DISTRICT_MANAGER, Role.DISTRICT_ADMIN}),
+    "registry.register_household": frozenset({Role.DONG_OFFICER, Role.DISTRICT_MANAGER, Role.DISTRICT_ADMIN}),
+    "registry.record_move": frozenset({Role.DONG_OFFICER, Role.DISTRICT_MANAGER, Role.DISTRICT_ADMIN}),
+    "registry.manage_reference_data": frozenset({Role.DISTRICT_ADMIN}),
+    "intake.file_referral": ALL_STAFF - {Role.ANALYST},
+    "intake.view_referrals": ALL_STAFF - {Role.ANALYST},
+    "reports.view_aggregates": frozenset({Role.ANALYST, Role.DISTRICT_MANAGER, Role.DISTRICT_ADMIN, Role.DONG_OFFICER}),
+    "core.view_audit_log": frozenset({Role.DISTRICT_ADMIN}),
+}
+
+
+def can(user: Any, action: str) -> bool:
+    if action not in POLICY:
+        raise KeyError(f"unknown action {action!r}: add it to core.permissions.POLICY")
+    role = scope_for(user).role
+    return role is not None and role in POLICY[action]
+
+
+def ensure_can(user: Any, action: str) -> None:
+    """Raise PermissionDenied unless the user's role may perform the action."""
+    if not can(user, action):
+        raise PermissionDenied(action)

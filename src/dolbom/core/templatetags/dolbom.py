@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+from datetime import date
+
+from django import template
+
+from dolbom.core.dates import age_on, today_kst
+from dolbom.core.money import format_won
+
+register = template.Library()
+
+
+@register.filter
+def age(birth_date: date | None) -> str:
+    """만 나이 today, as every Korean rule counts it."""
+    return "" if birth_date is None else f"{age_on(birth_date, today_kst())}세"
+
+
+@register.filter
+def won(amount: int | None) -> str:
+    return "" if amount is None else format_won(amount)
+
+
+@register.filter
+def cell(value: int | None) -> str:
+    """A statistics cell; None is a suppressed small count."""
+    from django.conf import settings
+
+    return f"<{settings.SMALL_CELL}" if value is None else f"{value:,}"

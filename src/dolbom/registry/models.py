@@ -1,0 +1,297 @@
+"""People, households, places, agencies, staff and consents: the registry every other domain refers to."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from dolbom.core.crypto import decrypt_rrn, encrypt_rrn, rrn_hash
+from dolbom.core.masking import mask_name, mask_phone, mask_rrn_from_parts
+from dolbom.core.roles import Role
+from dolbom.core.rrn import check_rrn_agrees, parse_rrn
+
+
+class AreaLevel(models.TextChoices):
+    SIDO = "sido", _("Province or metropolitan city")
+    SIGUNGU = "sigungu", _("District")
+    EUPMYEONDONG = "eupmyeondong", _("Dong")
+
+
+class AdministrativeArea(models.Model):
+    """시도 / 시군구 / 읍면동 with the 10-digit administrative code (시도 2, 시군구 3, 읍면동 3, 리 2)."""
+
+    code = models.CharField(_("code"), max_length=10, primary_key=True)
+    name = models.CharField(_("name"), max_length=50)
+    level = models.CharField(_("level"), max_length=12, choices=AreaLevel.choices)
+    parent = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="children")
+    visit_capacity = models.PositiveIntegerField(
+        _("outreach visits per round"),
+        default=0,
+        help_text=_("How many outreach visits the dong can make per round."),
+    )
+
+    class Meta:
+        verbose_name = _("administrative area")
+        verbose_name_plural = _("administrative areas")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def district_code(self) -> str:
+        return self.code[:5] + "00000"
+
+
+class Address(models.Model):
+    """A road-name address (도로명주소) with the 통/반 of the dong's administrative subdivision."""
+
+    dong = models.ForeignKey(AdministrativeArea, on_delete=models.PROTECT, related_name="addresses")
+    road_address = models.CharField(_("road-name address"), max_length=200, db_index=True)
+    detail = models.CharField(_("unit"), max_length=100, blank=True)
+    postal_code = models.CharField(_("postal code"), max_length=5, blank=True)
+    tong = models.PositiveSmallIntegerField(_("tong"), null=True, blank=True)
+    ban = models.PositiveSmallIntegerField(_("ban"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("address")
+        verbose_name_plural = _("addresses")
+
+    def __str__(self) -> str:
+        return f"{self.road_address} {self.detail}".strip()
+
+
+class Sex(models.TextChoices):
+    MALE = "M", _("Male")
+    FEMALE = "F", _("Female")
+
+
+class Disability(models.TextChoices):
+    """Since July 2019 disability is registered as severe or not severe instead of grades 1–6."""
+
+    NONE = "", _("None registered")
+    SEVERE = "severe", _("Severe (former grades 1–3)")
+    MILD = "mild", _("Not severe (former grades 4–6)")
+
+
+class Person(models.Model):
+    name = models.CharField(_("name"), max_length=60, db_index=True)
+    birth_date = models.DateField(_("birth date"), db_index=True)
+    sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices)
+    rrn_cipher = models.BinaryField(_("resident registration number (encrypted)"), editable=False)
+    rrn_hash = models.CharField(max_length=64, unique=True, editable=False)
+    rrn_seventh = models.CharField(max_length=1, editable=False)
+    phone = models.CharField(_("phone"), max_length=20, blank=True, db_index=True)
+    phone_last4 = models.CharField(max_length=4, blank=True, db_index=True, editable=False)
+    disability = models.CharField(_("disability"), max_length=8, choices=Disability.choices, blank=True, default="")
+    nationality = models.CharField(_("nationality"), max_length=2, default="KR", help_text=_("ISO 3166 code"))
+    date_of_death = models.DateField(_("date of death"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("person")
+        verbose_name_plural = _("persons")
+
+    def __str__(self) -> str:
+        return self.masked_name
+
+    def set_resident_number(self, value: str) -> None:
+        """Validate the number against birth date and sex, then keep it only encrypted and as a lookup hash."""
+        number = parse_rrn(value)
+        check_rrn_agrees(number, birth_date=self.birth_date, sex=self.sex)
+        self.rrn_cipher = encrypt_rrn(number.digits)
+        self.rrn_hash = rrn_hash(number.digits)
+        self.rrn_seventh = number.digits[6]
+
+    def resident_number(self) -> str:
+        """The clear number. Only core-audited reveal paths call this (see registry.services.reveal_person)."""
+        digits = decrypt_rrn(self.rrn_cipher)
+        return f"{digits[:6]}-{digits[6:]}"
+
+    def set_phone(self, value: str) -> None:
+        digits = "".join(ch for ch in value if ch.isdigit())
+        if digits and len(digits) < 9:
+            raise ValueError("전화번호가 너무 짧습니다.")
+        self.phone = _format_phone(digits) if digits else ""
+        self.phone_last4 = digits[-4:] if digits else ""
+
+    @property
+    def masked_name(self) -> str:
+        return mask_name(self.name)
+
+    @property
+    def masked_phone(self) -> str:
+        return mask_phone(self.phone)
+
+    @property
+    def masked_rrn(self) -> str:
+        return mask_rrn_from_parts(birth_yymmdd=self.birth_date.strftime("%y%m%d"), seventh=self.rrn_seventh)
+
+    @property
+    def foreign(self) -> bool:
+        return self.nationality != "KR"
+
+
+def _format_phone(digits: str) -> str:
+    if digits.startswith("02"):
+        return f"02-{digits[2:-4]}-{digits[-4:]}"
+    return f"{digits[:3]}-{digits[3:-4]}-{digits[-4:]}"
+
+
+class Household(models.Model):
+    """A household (가구): people living together at an address. `dong` follows the address, for scoping."""
+
+    address = models.ForeignKey(Address, on_delete=models.PROTECT, related_name="households")
+    dong = models.ForeignKey(AdministrativeArea, on_delete=models.PROTECT, related_name="households")
+    registered_on = models.DateField(_("registered on"))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("household")
+        verbose_name_plural = _("households")
+
+    def __str__(self) -> str:
+        return f"{_('Household')} {self.pk}"
+
+
+class Relationship(models.TextChoices):
+    HEAD = "head", _("Head of household")
+    SPOUSE = "spouse", _("Spouse")
+    CHILD = "child", _("Child")
+    PARENT = "parent", _("Parent")
+    GRANDCHILD = "grandchild", _("Grandchild")
+    SIBLING = "sibling", _("Sibling")
+    OTHER_RELATIVE = "relative", _("Other relative")
+    COHABITANT = "cohabitant", _("Cohabitant")
+
+
+class Membership(models.Model):
+    """Who lived in which household, from when to when: counts and eligibility are asked 'as of' a date."""
+
+    household = models.ForeignKey(Household, on_delete=models.PROTECT, related_name="memberships")
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="memberships")
+    relationship = models.CharField(_("relationship to the head"), max_length=12, choices=Relationship.choices)
+    moved_in = models.DateField(_("moved in"))
+    moved_out = models.DateField(_("moved out"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("household membership")
+        verbose_name_plural = _("household memberships")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person"],
+                condition=Q(moved_out__isnull=True),
+                name="one_current_household_per_person",
+            ),
+            models.CheckConstraint(
+                condition=Q(moved_out__isnull=True) | Q(moved_out__gte=models.F("moved_in")),
+                name="membership_ends_after_it_starts",
+            ),
+        ]
+        indexes = [models.Index(fields=["household", "moved_out"])]
+
+    def __str__(self) -> str:
+        return f"{self.person} → {self.household}"
+
+
+def current_on(on: date, prefix: str = "") -> Q:
+    """Memberships in force on a date; `prefix` lets other models filter through a relation."""
+    return Q(**{f"{prefix}moved_in__lte": on}) & (
+        Q(**{f"{prefix}moved_out__isnull": True}) | Q(**{f"{prefix}moved_out__gt": on})
+    )
+
+
+class Sector(models.TextChoices):
+    PUBLIC = "public", _("Public")
+    PRIVATE = "private", _("Private")
+
+
+class AgencyKind(models.TextChoices):
+    DONG_CENTRE = "dong_centre", _("Community service centre")
+    DISTRICT_UNIT = "district_unit", _("District case-management unit")
+    CITY_OFFICE = "city_office", _("City welfare department")
+    WELFARE_CENTRE = "welfare_centre", _("Community welfare centre")
+    FOUNDATION = "foundation", _("Foundation")
+    FOOD_BANK = "food_bank", _("Food bank")
+    SELF_SUFFICIENCY = "self_sufficiency", _("Self-sufficiency centre")
+    MULTICULTURAL = "multicultural", _("Multicultural family support centre")
+    MEDICAL = "medical", _("Medical institution")
+    HOUSING_OFFICE = "housing_office", _("Public rental housing office")
+    OTHER = "other", _("Other")
+
+
+class Agency(models.Model):
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    sector = models.CharField(_("sector"), max_length=8, choices=Sector.choices)
+    kind = models.CharField(_("kind"), max_length=20, choices=AgencyKind.choices)
+    area = models.ForeignKey(AdministrativeArea, on_delete=models.PROTECT, related_name="agencies")
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("agency")
+        verbose_name_plural = _("agencies")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Staff(models.Model):
+    """A user's place in the system: the agency they work for, their role and the areas they serve."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="staff")
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="staff")
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    areas = models.ManyToManyField(AdministrativeArea, related_name="staff", blank=True, verbose_name=_("areas"))
+    display_name = models.CharField(_("name"), max_length=60)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("staff member")
+        verbose_name_plural = _("staff")
+
+    def __str__(self) -> str:
+        return f"{self.display_name} ({self.get_role_display()})"
+
+
+class ConsentPurpose(models.TextChoices):
+    CASE_MANAGEMENT = "case_management", _("Integrated case management")
+    SERVICE_LINKAGE = "service_linkage", _("Service linkage")
+    RESOURCE_SUPPORT = "resource_support", _("Donations and resource support")
+
+
+class Consent(models.Model):
+    """A person's consent to share their data with one agency for one purpose (개인정보 제3자 제공 동의)."""
+
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="consents")
+    purpose = models.CharField(_("purpose"), max_length=20, choices=ConsentPurpose.choices)
+    recipient = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="consents_received")
+    given_on = models.DateField(_("given on"))
+    withdrawn_on = models.DateField(_("withdrawn on"), null=True, blank=True)
+    recorded_by = models.ForeignKey(Staff, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+
+    class Meta:
+        verbose_name = _("consent")
+        verbose_name_plural = _("consents")
+        indexes = [models.Index(fields=["recipient", "withdrawn_on"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(withdrawn_on__isnull=True) | Q(withdrawn_on__gte=models.F("given_on")),
+                name="consent_withdrawn_after_given",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person} → {self.recipient} ({self.get_purpose_display()})"
+
+
+def consent_active_on(on: date, prefix: str = "") -> Q:
+    """Consents in force on a date; `prefix` lets other models filter through a relation."""
+    return Q(**{f"{prefix}given_on__lte": on}) & (
+        Q(**{f"{prefix}withdrawn_on__isnull": True}) | Q(**{f"{prefix}withdrawn_on__gt": on})
+    )

@@ -1,0 +1,260 @@
+"""Reads of the registry, already narrowed to what the user may see. Views never filter by hand."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+
+from dolbom.core.crypto import rrn_hash
+from dolbom.core.dates import today_kst
+from dolbom.core.masking import mask_name
+from dolbom.core.roles import Role, scope_for
+from dolbom.core.rrn import InvalidResidentNumber, parse_rrn
+from dolbom.registry.models import (
+    AdministrativeArea,
+    Consent,
+    Household,
+    Membership,
+    Person,
+    consent_active_on,
+    current_on,
+)
+
+
+def consented_persons(agency_id: int, on: date | None = None) -> QuerySet[Person]:
+    on = on or today_kst()
+    consents = Consent.objects.filter(consent_active_on(on), recipient_id=agency_id)
+    return Person.objects.filter(pk__in=consents.values("person_id"))
+
+
+def households_visible_to(user: Any) -> QuerySet[Household]:
+    """Households the user may open: by area for officers, by consent for private agencies, none otherwise."""
+    scope = scope_for(user)
+    households = Household.objects.all()
+    if scope.sees_district:
+        return households.filter(dong__parent_id__in=scope.area_codes)
+    if scope.role == Role.DONG_OFFICER:
+        return households.filter(dong_id__in=scope.area_codes)
+    if scope.sees_by_consent and scope.agency_id is not None:
+        members = Membership.objects.filter(current_on(today_kst()), person__in=consented_persons(scope.agency_id))
+        return households.filter(pk__in=members.values("household_id"))
+    return households.none()
+
+
+def persons_visible_to(user: Any) -> QuerySet[Person]:
+    """Persons whose details the user may see. A private agency sees only those who consented to share with it,
+    even inside a household it can open."""
+    scope = scope_for(user)
+    if scope.sees_by_area:
+        members = Membership.objects.filter(current_on(today_kst()), household__in=households_visible_to(user)).values(
+            "person_id"
+        )
+        return Person.objects.filter(pk__in=members)
+    if scope.sees_by_consent and scope.agency_id is not None:
+        return consented_persons(scope.agency_id)
+    return Person.objects.none()
+
+
+def areas_visible_to(user: Any) -> QuerySet[AdministrativeArea]:
+    """The dongs the user works in (for filters and statistics)."""
+    scope = scope_for(user)
+    dongs = AdministrativeArea.objects.filter(level="eupmyeondong")
+    if scope.sees_district or scope.sees_aggregates_only:
+        return dongs.filter(Q(parent_id__in=scope.area_codes) | Q(code__in=scope.area_codes))
+    if scope.role == Role.DONG_OFFICER:
+        return dongs.filter(code__in=scope.area_codes)
+    return dongs.none()
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    kind: str  # rrn, birth, phone, phone_last4, name, address, empty
+    value: Any
+
+    @property
+    def loggable(self) -> str:
+        """What the audit log may keep of the query: never a resident number or a phone number in clear."""
+        if self.kind == "rrn":
+            return "주민등록번호(전체)"
+        if self.kind == "birth":
+            birth, seventh = self.value
+            return f"{birth:%y%m%d}-{seventh or '*'}******"
+        if self.kind in ("phone", "phone_last4"):
+            return "전화번호 ****" + str(self.value)[-4:]
+        if self.kind == "name":
+            return mask_name(self.value)
+        return str(self.value)
+
+
+_RRN = re.compile(r"^(\d{6})-?(\d{7})$")
+_BIRTH = re.compile(r"^(\d{6})(?:-?([0-9])?\**)?$")
+_PHONE = re.compile(r"^0\d{1,2}-?\d{3,4}-?\d{4}$")
+_LAST4 = re.compile(r"^\d{4}$")
+
+
+def parse_search(text: str) -> SearchQuery:
+    """Read what an officer typed: a full or masked resident number, a phone number or its last four digits, a
+    name, or part of an address."""
+    text = (text or "").strip()
+    if not text:
+        return SearchQuery("empty", "")
+    compact = text.replace(" ", "")
+    if _RRN.match(compact):
+        try:
+            return SearchQuery("rrn", parse_rrn(compact).digits)
+        except InvalidResidentNumber:
+            return SearchQuery("empty", "")
+    birth = _BIRTH.match(compact)
+    if birth and not _PHONE.match(compact):
+        yymmdd, seventh = birth.groups()
+        parsed = _parse_birth(yymmdd, seventh)
+        if parsed is not None:
+            return SearchQuery("birth", parsed)
+    if _PHONE.match(compact):
+        return SearchQuery("phone", re.sub(r"\D", "", compact))
+    if _LAST4.match(compact):
+        return SearchQuery("phone_last4", compact)
+    if re.search(r"\d", text) or len(text) > 6 or " " in text:
+        return SearchQuery("address", text)
+    return SearchQuery("name", text)
+
+
+def _parse_birth(yymmdd: str, seventh: str | None) -> tuple[date, str | None] | None:
+    if seventh:
+        try:
+            return parse_rrn(yymmdd + seventh + "000000").birth_date, seventh
+        except InvalidResidentNumber:
+            return None
+    yy, mm, dd = int(yymmdd[:2]), int(yymmdd[2:4]), int(yymmdd[4:])
+    # Without the seventh digit the century is ambiguous: a two-digit year above this year's is the 1900s.
+    century = 2000 if 2000 + yy <= today_kst().year else 1900
+    try:
+        return date(century + yy, mm, dd), None
+    except ValueError:
+        return None
+
+
+def _matching_persons(query: SearchQuery) -> QuerySet[Person]:
+    persons = Person.objects.all()
+    if query.kind == "rrn":
+        return persons.filter(rrn_hash=rrn_hash(query.value))
+    if query.kind == "birth":
+        birth, seventh = query.value
+        matched = persons.filter(birth_date=birth)
+        return matched.filter(rrn_seventh=seventh) if seventh else matched
+    if query.kind == "phone":
+        digits = query.value
+        return persons.filter(phone_last4=digits[-4:]).filter(phone__in=_phone_forms(digits))
+    if query.kind == "phone_last4":
+        return persons.filter(phone_last4=query.value)
+    if query.kind == "name":
+        # A range instead of LIKE: it uses the name index on every backend and for every script.
+        return persons.filter(name__gte=query.value, name__lt=query.value + "\U0010ffff")
+    return persons.none()
+
+
+def _phone_forms(digits: str) -> list[str]:
+    forms = {digits}
+    if digits.startswith("02"):
+        forms.add(f"02-{digits[2:-4]}-{digits[-4:]}")
+    else:
+        forms.add(f"{digits[:3]}-{digits[3:-4]}-{digits[-4:]}")
+    return sorted(forms)
+
+
+@dataclass(frozen=True)
+class HouseholdHit:
+    household: Household
+    head_name: str  # masked
+    member_count: int
+    matched: str  # which member matched, masked
+
+
+def search_households(user: Any, text: str, *, limit: int = 50) -> tuple[SearchQuery, list[HouseholdHit]]:
+    """Households matching the query among those the user may see, at most `limit`."""
+    query = parse_search(text)
+    visible = households_visible_to(user)
+    today = today_kst()
+    if query.kind == "empty":
+        return query, []
+    if query.kind == "address":
+        households = visible.filter(address__road_address__icontains=query.value)
+        matched_by: dict[int, str] = {}
+    else:
+        persons = _matching_persons(query).filter(pk__in=persons_visible_to(user).values("pk"))
+        links = Membership.objects.filter(current_on(today), person__in=persons, household__in=visible)
+        rows = list(links.values_list("household_id", "person__name")[: limit * 2])
+        matched_by = {}
+        for household_id, name in rows:
+            matched_by.setdefault(household_id, mask_name(name))
+        households = Household.objects.filter(pk__in=list(matched_by))
+    households = (
+        households.select_related("address", "dong")
+        .annotate(members=Count("memberships", filter=current_on(today, "memberships__")))
+        .prefetch_related(
+            Prefetch(
+                "memberships",
+                queryset=Membership.objects.filter(current_on(today), relationship="head").select_related("person"),
+                to_attr="heads",
+            )
+        )
+        .order_by("pk")[:limit]
+    )
+    hits = [
+        HouseholdHit(
+            household=h,
+            head_name=h.heads[0].person.masked_name if h.heads else "",
+            member_count=h.members,
+            matched=matched_by.get(h.pk, ""),
+        )
+        for h in households
+    ]
+    return query, hits
+
+
+def visible_members(user: Any, household: Household, *, on: date | None = None) -> list[Membership]:
+    """Current members the user may see; hidden members are left out, not blanked, so nothing leaks."""
+    on = on or today_kst()
+    visible = persons_visible_to(user)
+    return list(
+        household.memberships.filter(current_on(on), person__in=visible)
+        .select_related("person")
+        .order_by("moved_in", "person__birth_date")
+    )
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    on: date
+    kind: str
+    text: str
+
+
+def household_timeline(user: Any, household: Household) -> list[TimelineEntry]:
+    """What happened to the household, newest first, from the records the registry holds."""
+    visible = persons_visible_to(user)
+    entries: list[TimelineEntry] = []
+    memberships = household.memberships.filter(person__in=visible).select_related("person")
+    for m in memberships:
+        name = m.person.masked_name
+        entries.append(TimelineEntry(m.moved_in, "moved_in", f"{name} 전입 ({m.get_relationship_display()})"))
+        if m.moved_out:
+            entries.append(TimelineEntry(m.moved_out, "moved_out", f"{name} 전출"))
+    consents = Consent.objects.filter(person__in=visible, person__memberships__household=household).select_related(
+        "person", "recipient"
+    )
+    for c in consents.distinct():
+        purpose = c.get_purpose_display()
+        name = c.person.masked_name
+        entries.append(TimelineEntry(c.given_on, "consent", f"{name} 정보제공 동의: {c.recipient} ({purpose})"))
+        if c.withdrawn_on:
+            entries.append(TimelineEntry(c.withdrawn_on, "consent_withdrawn", f"{name} 동의 철회: {c.recipient}"))
+    return sorted(entries, key=lambda e: e.on, reverse=True)
+
+
+def active_consents(person: Person, on: date | None = None) -> QuerySet[Consent]:
+    return person.consents.filter(consent_active_on(on or today_kst())).select_related("recipient")

@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_POST
+
+from dolbom.registry import services
+from dolbom.registry.selectors import active_consents, household_timeline, visible_members
+
+
+def household_search(request: HttpRequest) -> HttpResponse:
+    text = request.GET.get("q", "").strip()
+    hits = services.search(user=request.user, text=text) if text else []
+    context = {"q": text, "hits": hits, "searched": bool(text)}
+    if request.headers.get("HX-Request"):
+        return render(request, "registry/_search_results.html", {**context, "active_nav": "consultation"})
+    return render(request, "registry/search.html", {**context, "active_nav": "consultation"})
+
+
+def household_detail(request: HttpRequest, household_id: int) -> HttpResponse:
+    household = services.open_household(user=request.user, household_id=household_id)
+    members = visible_members(request.user, household)
+    context = {
+        "household": household,
+        "members": [(m, list(active_consents(m.person))) for m in members],
+        "timeline": household_timeline(request.user, household),
+    }
+    return render(request, "registry/household.html", {**context, "active_nav": "consultation"})
+
+
+@require_POST
+def reveal_person(request: HttpRequest, person_id: int) -> HttpResponse:
+    """Unmask one person for a stated reason. Answers the row fragment for htmx, or the reveal page without it."""
+    reason = request.POST.get("reason", "")
+    try:
+        revealed = services.reveal_person(user=request.user, person_id=person_id, reason=reason)
+    except ValidationError as exc:
+        context = {"person_id": person_id, "error": exc.message_dict.get("reason", [""])[0]}
+        return render(request, "registry/_reveal_form.html", context, status=422)
+    template = "registry/_revealed.html" if request.headers.get("HX-Request") else "registry/revealed.html"
+    return render(request, template, {"revealed": revealed, "reason": reason})

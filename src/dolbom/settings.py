@@ -1,0 +1,206 @@
+"""Dolbom settings: one module, configured by DOLBOM_* environment variables.
+
+DOLBOM_ENV            development (default) or production
+DOLBOM_HOME           folder for the embedded database, keys, generated city (default: ./var of the checkout)
+DOLBOM_DATABASE_URL   e.g. postgres://user:pass@127.0.0.1:5432/dolbom (default: SQLite in DOLBOM_HOME)
+DOLBOM_SECRET_KEY     Django secret key
+DOLBOM_RRN_KEY        base64 of 32 bytes: AES-GCM key for resident registration numbers
+DOLBOM_RRN_OLD_KEYS   comma-separated base64 keys still accepted for decryption (key rotation)
+DOLBOM_RRN_HMAC_KEY   base64 of 32 bytes: keyed hash for exact lookup of resident registration numbers
+DOLBOM_ALLOWED_HOSTS  comma-separated host names (production)
+DOLBOM_SESSION_MINUTES idle minutes before a session expires (default 30)
+DOLBOM_LOCKOUT_FAILURES / DOLBOM_LOCKOUT_MINUTES  login lockout policy (default 5 failures, 15 minutes)
+DOLBOM_SMALL_CELL     aggregates below this count are suppressed for analysts (default 5)
+
+Outside production, missing secrets are read from DOLBOM_HOME/keys.env, which is created with fresh random keys on
+first use; production refuses to start without them, so a forgotten variable can never silently mean a new key.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import secrets
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+SRC_DIR = Path(__file__).resolve().parent
+ENV = os.environ.get("DOLBOM_ENV", "development")
+PRODUCTION = ENV == "production"
+HOME = Path(os.environ.get("DOLBOM_HOME", SRC_DIR.parents[1] / "var")).resolve()
+
+SECRET_NAMES = ("DOLBOM_SECRET_KEY", "DOLBOM_RRN_KEY", "DOLBOM_RRN_HMAC_KEY")
+
+
+def _new_secret(name: str) -> str:
+    if name == "DOLBOM_SECRET_KEY":
+        return secrets.token_urlsafe(50)
+    return base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def _development_secrets(path: Path) -> dict[str, str]:
+    """Read the development key file, adding any key it lacks; it lives outside the repository's tracked files."""
+    values: dict[str, str] = {}
+    if path.exists():
+        for line in path.read_text().splitlines():
+            if "=" in line and not line.lstrip().startswith("#"):
+                key, _, value = line.partition("=")
+                values[key.strip()] = value.strip()
+    missing = [name for name in SECRET_NAMES if name not in values]
+    if missing:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        values.update({name: _new_secret(name) for name in missing})
+        body = "# Dolbom development keys: never use these in production.\n"
+        body += "".join(f"{name}={values[name]}\n" for name in SECRET_NAMES)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(body)
+    return values
+
+
+def _secret(name: str) -> str:
+    value = os.environ.get(name)
+    if value:
+        return value
+    if PRODUCTION:
+        raise ImproperlyConfigured(f"{name} must be set in production")
+    return _development_secrets(KEYS_FILE)[name]
+
+
+KEYS_FILE = HOME / "keys.env"
+SECRET_KEY = _secret("DOLBOM_SECRET_KEY")
+RRN_KEY = _secret("DOLBOM_RRN_KEY")
+RRN_OLD_KEYS = [k for k in os.environ.get("DOLBOM_RRN_OLD_KEYS", "").split(",") if k]
+RRN_HMAC_KEY = _secret("DOLBOM_RRN_HMAC_KEY")
+
+DEBUG = os.environ.get("DOLBOM_DEBUG", "") == "1" and not PRODUCTION
+ALLOWED_HOSTS = [h for h in os.environ.get("DOLBOM_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "dolbom.core",
+    "dolbom.registry",
+    "dolbom.intake",
+    "dolbom.reports",
+    "dolbom.web",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "dolbom.core.middleware.SecurityHeadersMiddleware",
+    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+]
+
+ROOT_URLCONF = "dolbom.urls"
+WSGI_APPLICATION = "dolbom.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "dolbom.web.context.navigation",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        os.environ.get("DOLBOM_DATABASE_URL", f"sqlite:///{HOME / 'dolbom.sqlite3'}"),
+        conn_max_age=0 if not PRODUCTION else 60,
+    )
+}
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # WAL lets the web server read while an import writes; IMMEDIATE avoids upgrade deadlocks between writers.
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "today"
+LOGOUT_REDIRECT_URL = "login"
+LOCKOUT_FAILURES = int(os.environ.get("DOLBOM_LOCKOUT_FAILURES", "5"))
+LOCKOUT_MINUTES = int(os.environ.get("DOLBOM_LOCKOUT_MINUTES", "15"))
+SMALL_CELL = int(os.environ.get("DOLBOM_SMALL_CELL", "5"))
+
+# Sessions end after a period of inactivity and when the browser closes: shared office PCs are the norm.
+SESSION_COOKIE_AGE = int(os.environ.get("DOLBOM_SESSION_MINUTES", "30")) * 60
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True
+
+LANGUAGE_CODE = "ko-kr"
+LANGUAGES = [("ko", "한국어"), ("en", "English")]
+LOCALE_PATHS = [SRC_DIR / "locale"]
+TIME_ZONE = "Asia/Seoul"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+# Outside production static files are served from the apps themselves (no collectstatic step for the demo).
+STATIC_ROOT = HOME / "static" if PRODUCTION else None
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+if not PRODUCTION:
+    WHITENOISE_USE_FINDERS = True
+    WHITENOISE_AUTOREFRESH = DEBUG
+    STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+if PRODUCTION:
+    SECURE_SSL_REDIRECT = os.environ.get("DOLBOM_SSL_REDIRECT", "1") == "1"
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = int(os.environ.get("DOLBOM_HSTS_SECONDS", "31536000"))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("DOLBOM_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"redact_rrn": {"()": "dolbom.core.logging.RedactResidentNumbers"}},
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["redact_rrn"], "formatter": "plain"},
+    },
+    "root": {"handlers": ["console"], "level": os.environ.get("DOLBOM_LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}

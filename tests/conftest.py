@@ -1,0 +1,115 @@
+"""Shared fixtures: a tiny two-district city with one user per role, built through the real models."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from dolbom.core.roles import Role
+from dolbom.core.rrn import seventh_digit
+from dolbom.registry.models import (
+    Address,
+    AdministrativeArea,
+    Agency,
+    Consent,
+    Household,
+    Membership,
+    Person,
+    Staff,
+)
+
+PASSWORD = "correct-horse-battery"
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def make_rrn(birth: date, sex: str, serial: int, foreign: bool = False) -> str:
+    return f"{birth:%y%m%d}-{seventh_digit(birth_year=birth.year, sex=sex, foreign=foreign)}{serial:06d}"
+
+
+def make_person(name: str, birth: date, sex: str, serial: int, phone: str = "", **extra) -> Person:
+    person = Person(name=name, birth_date=birth, sex=sex, **extra)
+    person.set_resident_number(make_rrn(birth, sex, serial, foreign=extra.get("nationality", "KR") != "KR"))
+    person.set_phone(phone)
+    person.save()
+    return person
+
+
+@dataclass
+class TinyCity:
+    sido: AdministrativeArea
+    districts: list[AdministrativeArea]
+    dongs: list[AdministrativeArea]  # dongs[0], dongs[1] in district 0; dongs[2] in district 1
+    agencies: dict[str, Agency]
+    users: dict[str, object]
+    households: list[Household]
+    persons: list[Person] = field(default_factory=list)
+
+    def household_in(self, dong_index: int) -> Household:
+        return next(h for h in self.households if h.dong_id == self.dongs[dong_index].code)
+
+
+def _user(username: str, role: Role, agency: Agency, areas: list[AdministrativeArea]):
+    user = get_user_model().objects.create_user(username=username, password=PASSWORD)
+    staff = Staff.objects.create(user=user, agency=agency, role=role, display_name=username)
+    staff.areas.set(areas)
+    return user
+
+
+@pytest.fixture
+def city(db) -> TinyCity:
+    sido = AdministrativeArea.objects.create(code="9900000000", name="한빛시", level="sido")
+    d1 = AdministrativeArea.objects.create(code="9911000000", name="중앙구", level="sigungu", parent=sido)
+    d2 = AdministrativeArea.objects.create(code="9912000000", name="강변구", level="sigungu", parent=sido)
+    dongs = [
+        AdministrativeArea.objects.create(code="9911051000", name="가온동", level="eupmyeondong", parent=d1),
+        AdministrativeArea.objects.create(code="9911052000", name="나래동", level="eupmyeondong", parent=d1),
+        AdministrativeArea.objects.create(code="9912051000", name="다솜동", level="eupmyeondong", parent=d2),
+    ]
+    agencies = {
+        "dong0": Agency.objects.create(name="가온동 행정복지센터", sector="public", kind="dong_centre", area=dongs[0]),
+        "district": Agency.objects.create(name="중앙구 희망복지지원단", sector="public", kind="district_unit", area=d1),
+        "welfare": Agency.objects.create(name="중앙종합사회복지관", sector="private", kind="welfare_centre", area=d1),
+        "other": Agency.objects.create(name="강변푸드뱅크", sector="private", kind="food_bank", area=d2),
+    }
+    users = {
+        "dong_officer": _user("officer", Role.DONG_OFFICER, agencies["dong0"], [dongs[0]]),
+        "district_manager": _user("manager", Role.DISTRICT_MANAGER, agencies["district"], [d1]),
+        "district_admin": _user("admin1", Role.DISTRICT_ADMIN, agencies["district"], [d1]),
+        "agency_worker": _user("worker", Role.AGENCY_WORKER, agencies["welfare"], []),
+        "safety_net": _user("tongjang", Role.SAFETY_NET, agencies["dong0"], [dongs[0]]),
+        "analyst": _user("analyst", Role.ANALYST, agencies["district"], [d1]),
+    }
+    households, persons = [], []
+    people = [
+        ("김영희", date(1950, 3, 4), "F", "010-1111-2222"),
+        ("이철수", date(1980, 1, 1), "M", "010-3333-4444"),
+        ("박민지", date(2001, 12, 31), "F", "010-5555-6666"),
+    ]
+    for i, (dong, (name, birth, sex, phone)) in enumerate(zip(dongs, people, strict=True)):
+        address = Address.objects.create(
+            dong=dong,
+            road_address=f"한빛시 {dong.parent.name} 시청로 {10 + i}",
+            detail="101동 1203호",
+            tong=3,
+            ban=2,
+        )
+        household = Household.objects.create(address=address, dong=dong, registered_on=date(2020, 1, 1))
+        head = make_person(name, birth, sex, serial=100 + i, phone=phone)
+        Membership.objects.create(household=household, person=head, relationship="head", moved_in=date(2020, 1, 1))
+        households.append(household)
+        persons.append(head)
+    # A second member in the first household, and a consent of the head only to the private welfare centre.
+    spouse = make_person("김민수", date(1948, 7, 8), "M", serial=200, phone="010-7777-8888")
+    Membership.objects.create(household=households[0], person=spouse, relationship="spouse", moved_in=date(2020, 1, 1))
+    persons.append(spouse)
+    Consent.objects.create(
+        person=persons[0], recipient=agencies["welfare"], purpose="case_management", given_on=date(2025, 1, 1)
+    )
+    return TinyCity(sido, [d1, d2], dongs, agencies, users, households, persons)

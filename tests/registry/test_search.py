@@ -1,0 +1,57 @@
+import pytest
+
+from dolbom.registry.selectors import parse_search, search_households
+from dolbom.registry.services import search
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("800101-1234567", "rrn"),
+        ("8001011234567", "rrn"),
+        ("800101-1", "birth"),
+        ("800101-1******", "birth"),
+        ("800101", "birth"),
+        ("010-1234-5678", "phone"),
+        ("01012345678", "phone"),
+        ("5678", "phone_last4"),
+        ("김영희", "name"),
+        ("시청로 10", "address"),
+        ("", "empty"),
+    ],
+)
+def test_parse_search_reads_what_officers_type(text, kind):
+    assert parse_search(text).kind == kind
+
+
+def _names(hits):
+    return sorted(h.matched or h.head_name for h in hits)
+
+
+def test_search_by_each_key(city):
+    officer = city.users["district_manager"]
+    head = city.persons[0]
+    assert _names(search_households(officer, "김영")[1]) == ["김*희"]
+    assert len(search_households(officer, "김")[1]) == 1  # two matching members, one household
+    assert len(search_households(officer, head.resident_number())[1]) == 1
+    assert len(search_households(officer, "500304-2")[1]) == 1
+    assert len(search_households(officer, "500304-1")[1]) == 0  # the sex digit narrows
+    assert len(search_households(officer, "010-1111-2222")[1]) == 1
+    assert len(search_households(officer, "2222")[1]) == 1
+    assert len(search_households(officer, "시청로 11")[1]) == 1
+
+
+def test_search_never_leaves_the_users_scope(city):
+    officer = city.users["dong_officer"]  # dong 0 only
+    assert search_households(officer, "박민지")[1] == []  # lives in dong 2
+    assert search_households(officer, "시청로 12")[1] == []
+
+
+def test_search_audit_never_keeps_the_number(city):
+    from dolbom.core.models import AuditEvent
+
+    number = city.persons[0].resident_number()
+    search(user=city.users["dong_officer"], text=number)
+    event = AuditEvent.objects.latest("seq")
+    assert number[:6] not in str(event.detail) and number[7:] not in str(event.detail)
+    assert event.detail["kind"] == "rrn"
