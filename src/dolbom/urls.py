@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import path
+from django.views.generic import RedirectView
 
 from dolbom.core import views as core_views
 from dolbom.intake import views as intake_views
@@ -22,5 +23,7 @@ urlpatterns = [
     path("referrals/new/", intake_views.referral_new, name="referral_new"),
     path("statistics/", reports_views.statistics, name="statistics"),
     path("audit/", core_views.audit_log, name="audit_log"),
+    # One login for the whole application, so that the lockout and the login audit also guard the admin.
+    path("admin/login/", RedirectView.as_view(pattern_name="login", query_string=True)),
     path("admin/", admin.site.urls),
 ]

@@ -6,9 +6,8 @@ import resource
 import time
 from pathlib import Path
 
-from tests.bench.report import Section
-
 from dolbom.synth.generate import generate_city
+from tests.bench.report import Section
 
 
 def _generate(out: Path, households: int) -> float:

@@ -35,7 +35,8 @@ def _machine() -> str:
         pass
     memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
-    return f"{os.cpu_count()} cores ({cpu}), {memory:.0f} GiB, Python {platform.python_version()}, commit {commit or '-'}"
+    python = platform.python_version()
+    return f"{os.cpu_count()} cores ({cpu}), {memory:.0f} GiB, Python {python}, commit {commit or '-'}"
 
 
 def render(sections: list[Section]) -> str:

@@ -13,12 +13,11 @@ from django.core.management import call_command
 from django.db import reset_queries
 from django.test import Client
 
-from tests.bench.report import Section
-
 from dolbom.registry.models import Person
 from dolbom.registry.selectors import search_households
 from dolbom.synth.generate import generate_city
 from dolbom.synth.load import load_city
+from tests.bench.report import Section
 
 
 def _timed(fn: Callable[[], object], repeat: int) -> list[float]:
@@ -78,8 +77,9 @@ def run(home: Path, *, quick: bool) -> Section:
     client.force_login(user)
     texts = iter(queries["full name"] * 2)
     pages = _timed(lambda: client.get("/households/", {"q": next(texts)}), 50)
-    section.rows.append(["whole page (full name, through Django)", f"{_p(pages, 50):.1f}", f"{_p(pages, 95):.1f}",
-                         f"{max(pages):.1f}"])
+    section.rows.append(
+        ["whole page (full name, through Django)", f"{_p(pages, 50):.1f}", f"{_p(pages, 95):.1f}", f"{max(pages):.1f}"]
+    )
     section.notes += [
         f"Loading the {households:,}-household city into the database took {load_seconds:.1f} s.",
         f"Name lookup, indexed range vs `LIKE '%name%'` on the same names: p50 {_p(ranged, 50):.2f} ms vs "

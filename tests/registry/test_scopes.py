@@ -128,3 +128,14 @@ def test_every_household_view_and_search_is_audited(client, city):
     assert [e.action for e in events] == ["registry.view_household", "registry.search"]
     assert events[0].object_id == str(city.household_in(0).pk) and events[0].actor_name == "officer"
     assert events[1].detail["query"] == "800101-1******"
+
+
+def test_reference_data_admin_is_for_district_administrators_only(client, city):
+    for role, expected in [("district_admin", 200), ("district_manager", 302), ("dong_officer", 302)]:
+        client.force_login(city.users[role])
+        assert client.get("/admin/registry/agency/").status_code == expected, role
+    client.force_login(city.users["district_admin"])
+    assert client.get("/admin/registry/person/").status_code == 404  # persons are not in the admin
+    client.logout()
+    response = client.get("/admin/login/", {"next": "/admin/"})
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")

@@ -1,27 +1,56 @@
-"""The Django admin covers reference data only. Persons and households are left out on purpose: the admin would
-bypass the scoping and the read audit that every view of personal data must go through."""
+"""The Django admin covers reference data only, for district administrators. Persons and households are left out
+on purpose: the admin would bypass the scoping and the read audit that every view of personal data goes through."""
+
+from typing import Any
 
 from django.contrib import admin
+from django.http import HttpRequest
 
+from dolbom.core.permissions import can
 from dolbom.registry.models import AdministrativeArea, Agency, Staff
 
 
+def _may_manage(request: HttpRequest) -> bool:
+    return request.user.is_active and (request.user.is_superuser or can(request.user, "registry.manage_reference_data"))
+
+
+# The role decides who may use the admin, not Django's is_staff flag, so that one table of permissions rules all.
+admin.site.has_permission = _may_manage
+
+
+class ReferenceDataAdmin(admin.ModelAdmin):
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return _may_manage(request)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _may_manage(request)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return _may_manage(request)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _may_manage(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # referenced by history: deactivate instead
+
+
 @admin.register(AdministrativeArea)
-class AdministrativeAreaAdmin(admin.ModelAdmin):
+class AdministrativeAreaAdmin(ReferenceDataAdmin):
     list_display = ("code", "name", "level", "parent", "visit_capacity")
     list_filter = ("level",)
     search_fields = ("code", "name")
 
 
 @admin.register(Agency)
-class AgencyAdmin(admin.ModelAdmin):
+class AgencyAdmin(ReferenceDataAdmin):
     list_display = ("name", "sector", "kind", "area", "active")
     list_filter = ("sector", "kind", "active")
     search_fields = ("name",)
 
 
 @admin.register(Staff)
-class StaffAdmin(admin.ModelAdmin):
+class StaffAdmin(ReferenceDataAdmin):
     list_display = ("display_name", "user", "role", "agency", "active")
     list_filter = ("role", "active", "agency__sector")
     search_fields = ("display_name", "user__username")

@@ -36,5 +36,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         items.append(NavItem("statistics", _("Statistics"), reverse("statistics")))
     if can(user, "core.view_audit_log"):
         items.append(NavItem("admin", _("Administration"), reverse("audit_log")))
+    if can(user, "registry.manage_reference_data"):
+        items.append(NavItem("reference", _("Reference data"), reverse("admin:index")))
     staff = getattr(user, "staff", None)
     return {"nav_items": items, "current_staff": staff, "current_scope": scope}
