@@ -55,3 +55,25 @@ def test_search_audit_never_keeps_the_number(city):
     event = AuditEvent.objects.latest("seq")
     assert number[:6] not in str(event.detail) and number[7:] not in str(event.detail)
     assert event.detail["kind"] == "rrn"
+
+
+def test_private_agency_search_shows_nothing_of_members_who_did_not_consent(city):
+    from dolbom.registry.models import Consent, Membership
+    from dolbom.registry.services import withdraw_consent
+    from tests.conftest import make_person
+
+    worker = city.users["agency_worker"]
+    household = city.household_in(0)
+    # The spouse consents, the head withdraws: the head's name must vanish from the agency's results.
+    Consent.objects.create(
+        person=city.persons[3],
+        recipient=city.agencies["welfare"],
+        purpose="service_linkage",
+        given_on=city.persons[0].consents.get().given_on,
+    )
+    withdraw_consent(user=city.users["dong_officer"], consent=city.persons[0].consents.get(), reason="본인 요청")
+    child = make_person("김하늘", city.persons[0].birth_date.replace(year=1985), "F", serial=300)
+    Membership.objects.create(household=household, person=child, relationship="child", moved_in=household.registered_on)
+    [hit] = search_households(worker, "시청로 10")[1]
+    assert hit.head_name == "" and hit.member_count == 1
+    assert search_households(worker, "김하늘")[1] == []

@@ -192,13 +192,23 @@ def search_households(user: Any, text: str, *, limit: int = 50) -> tuple[SearchQ
         for household_id, name in rows:
             matched_by.setdefault(household_id, mask_name(name))
         households = Household.objects.filter(pk__in=list(matched_by))
+    # Counts and the head's name come only from persons the user may see: a private agency learns nothing of the
+    # members who did not consent, not even their masked names.
+    visible_persons = persons_visible_to(user)
     households = (
         households.select_related("address", "dong")
-        .annotate(members=Count("memberships", filter=current_on(today, "memberships__")))
+        .annotate(
+            members=Count(
+                "memberships",
+                filter=current_on(today, "memberships__") & Q(memberships__person__in=visible_persons),
+            )
+        )
         .prefetch_related(
             Prefetch(
                 "memberships",
-                queryset=Membership.objects.filter(current_on(today), relationship="head").select_related("person"),
+                queryset=Membership.objects.filter(
+                    current_on(today), relationship="head", person__in=visible_persons
+                ).select_related("person"),
                 to_attr="heads",
             )
         )
