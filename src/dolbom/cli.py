@@ -6,6 +6,7 @@ import argparse
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 DEMO_SEED = 20261123
@@ -102,6 +103,14 @@ def cmd_audit(args: argparse.Namespace) -> int:
     return 0
 
 
+def _with_django(command: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    def run(args: argparse.Namespace) -> int:
+        _setup_django()
+        return command(args)
+
+    return run
+
+
 def cmd_manage(args: argparse.Namespace) -> int:
     _setup_django()
     from django.core.management import execute_from_command_line
@@ -143,6 +152,10 @@ def build_parser() -> argparse.ArgumentParser:
     audit = sub.add_parser("audit", help="audit log tools")
     audit_sub = audit.add_subparsers(dest="audit_command", required=True)
     audit_sub.add_parser("verify", help="verify the hash chain of the audit log").set_defaults(func=cmd_audit)
+
+    from dolbom.discovery.cli import register as register_discovery
+
+    register_discovery(sub, _with_django)
 
     manage = sub.add_parser("manage", help="run a Django management command", add_help=False)
     manage.add_argument("rest", nargs=argparse.REMAINDER)

@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "dolbom.core",
     "dolbom.registry",
     "dolbom.intake",
+    "dolbom.discovery",
     "dolbom.reports",
     "dolbom.web",
 ]

@@ -1,6 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 from django.views.generic import RedirectView
 
 from dolbom.core import views as core_views
@@ -19,6 +19,7 @@ urlpatterns = [
     path("households/", registry_views.household_search, name="household_search"),
     path("households/<int:household_id>/", registry_views.household_detail, name="household_detail"),
     path("persons/<int:person_id>/reveal/", registry_views.reveal_person, name="reveal_person"),
+    path("discovery/", include("dolbom.discovery.urls")),
     path("referrals/", intake_views.referral_list, name="referrals"),
     path("referrals/new/", intake_views.referral_new, name="referral_new"),
     path("statistics/", reports_views.statistics, name="statistics"),

@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied
 from dolbom.core.roles import Role, scope_for
 
 ALL_STAFF = frozenset(Role)
+DISTRICT_STAFF = frozenset({Role.DISTRICT_MANAGER, Role.DISTRICT_ADMIN})
 PERSON_READERS = frozenset({Role.DONG_OFFICER, Role.DISTRICT_MANAGER, Role.DISTRICT_ADMIN, Role.AGENCY_WORKER})
 
 # action → roles allowed. One table, so that a reviewer can read the whole policy at a glance.
@@ -26,6 +27,11 @@ POLICY: dict[str, frozenset[Role]] = {
     "intake.view_referrals": ALL_STAFF - {Role.ANALYST},
     "reports.view_aggregates": frozenset({Role.ANALYST, Role.DISTRICT_MANAGER, Role.DISTRICT_ADMIN, Role.DONG_OFFICER}),
     "core.view_audit_log": frozenset({Role.DISTRICT_ADMIN}),
+    "discovery.import_signals": DISTRICT_STAFF,
+    "discovery.run_round": DISTRICT_STAFF,
+    "discovery.train_model": DISTRICT_STAFF,
+    "discovery.view_outreach": frozenset({Role.DONG_OFFICER, Role.DISTRICT_MANAGER, Role.DISTRICT_ADMIN}),
+    "discovery.work_outreach": frozenset({Role.DONG_OFFICER, Role.DISTRICT_MANAGER}),
 }
 
 

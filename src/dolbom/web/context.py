@@ -27,7 +27,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     scope = scope_for(user)
     items = [NavItem("today", _("Today"), reverse("today"))]
     if can(user, "registry.search_households") or can(user, "intake.view_referrals"):
-        items.append(NavItem("discovery", _("Discovery"), reverse("referrals")))
+        items.append(NavItem("discovery", _("Discovery"), reverse("discovery_home")))
     if can(user, "registry.search_households"):
         items.append(NavItem("consultation", _("Consultation"), reverse("household_search")))
     items.append(NavItem("cases", _("Case management"), None))

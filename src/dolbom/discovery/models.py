@@ -1,0 +1,167 @@
+"""Discovery: crisis-signal files with their provenance, screening rounds, the outreach lists they produce, and
+what officers found at the door (the labels the next model learns from).
+
+Signal rows themselves live in Parquet files under DOLBOM_HOME/signals (columnar, for DuckDB and Spark); the
+database keeps one row per file, so a file is part of the system exactly when its SignalFile row is committed.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from dolbom.registry.models import AdministrativeArea, Household, Staff
+
+
+class SignalFile(models.Model):
+    """One delivered file of crisis signals: who sent it, for which period, its hash (the same file twice is
+    refused) and how many of its rows matched a person in the registry."""
+
+    agency_code = models.CharField(_("providing agency"), max_length=40)
+    period = models.CharField(_("period"), max_length=7, help_text=_("YYYY-MM of the screening period"))
+    sha256 = models.CharField(max_length=64, unique=True)
+    original_name = models.CharField(_("file name"), max_length=255)
+    file_format = models.CharField(_("format"), max_length=10)
+    encoding = models.CharField(_("encoding"), max_length=12, blank=True)
+    catalogue_version = models.CharField(max_length=20)
+    rows = models.PositiveIntegerField(_("rows"))
+    matched_rows = models.PositiveIntegerField(_("matched rows"))
+    unmatched_rows = models.PositiveIntegerField(_("unmatched rows"))
+    storage_path = models.CharField(max_length=500, help_text=_("Parquet file under DOLBOM_HOME"))
+    imported_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    imported_at = models.DateTimeField(_("imported at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("signal file")
+        verbose_name_plural = _("signal files")
+        ordering = ["-imported_at"]
+        indexes = [models.Index(fields=["period", "agency_code"])]
+
+    def __str__(self) -> str:
+        return f"{self.agency_code} {self.period} ({self.rows:,})"
+
+
+class Scorer(models.TextChoices):
+    SCORECARD = "scorecard", _("Points scorecard")
+    MODEL = "model", _("Learned model")
+
+
+class RoundStatus(models.TextChoices):
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+
+
+class ScoringModel(models.Model):
+    """A learned model trained on recorded outcomes; its file lives under DOLBOM_HOME/models."""
+
+    trained_at = models.DateTimeField(auto_now_add=True)
+    trained_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    algorithm = models.CharField(max_length=60)
+    path = models.CharField(max_length=500)
+    training_rounds = models.JSONField(default=list)
+    labels = models.PositiveIntegerField(default=0)
+    metrics = models.JSONField(default=dict)
+
+    class Meta:
+        verbose_name = _("scoring model")
+        verbose_name_plural = _("scoring models")
+        ordering = ["-trained_at"]
+
+    def __str__(self) -> str:
+        return f"{self.algorithm} #{self.pk}"
+
+
+class ScreeningRound(models.Model):
+    """One run of the screening over the signals of a period (발굴 차수)."""
+
+    district = models.ForeignKey(AdministrativeArea, on_delete=models.PROTECT, related_name="screening_rounds")
+    period = models.CharField(_("period"), max_length=7)
+    scorer = models.CharField(_("scorer"), max_length=10, choices=Scorer.choices)
+    scoring_model = models.ForeignKey(ScoringModel, on_delete=models.PROTECT, null=True, blank=True)
+    scorecard_version = models.CharField(max_length=20, blank=True)
+    engine = models.CharField(max_length=10, default="duckdb")
+    status = models.CharField(_("status"), max_length=8, choices=RoundStatus.choices, default=RoundStatus.RUNNING)
+    params = models.JSONField(default=dict, help_text=_("cool-down, capacities and files used"))
+    stats = models.JSONField(default=dict)
+    error = models.TextField(blank=True)
+    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("screening round")
+        verbose_name_plural = _("screening rounds")
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"{self.period} #{self.pk}"
+
+
+class Outcome(models.TextChoices):
+    HELPED = "helped", _("Helped")
+    REFERRED = "referred", _("Referred to a service")
+    NOT_ELIGIBLE = "not_eligible", _("Not in need or not eligible")
+    UNREACHABLE = "unreachable", _("Unreachable")
+    REFUSED = "refused", _("Refused")
+    MOVED = "moved", _("Moved away")
+    DECEASED = "deceased", _("Deceased")
+
+
+# Which outcomes say the household was in crisis (positive label) and which say it was not. Unreachable, moved and
+# deceased say nothing about need, so they are not labels: learning from them would teach the model to find
+# households that are easy to reach.
+POSITIVE_OUTCOMES = {Outcome.HELPED, Outcome.REFERRED}
+NEGATIVE_OUTCOMES = {Outcome.NOT_ELIGIBLE, Outcome.REFUSED}
+
+
+class ItemStatus(models.TextChoices):
+    PENDING = "pending", _("Not yet assigned")
+    ASSIGNED = "assigned", _("Visit assigned")
+    DONE = "done", _("Outcome recorded")
+
+
+class OutreachItem(models.Model):
+    """A household on a dong's outreach list, with its score and reasons. Advice: the officer decides."""
+
+    round = models.ForeignKey(ScreeningRound, on_delete=models.PROTECT, related_name="items")
+    household = models.ForeignKey(Household, on_delete=models.PROTECT, related_name="outreach_items")
+    dong = models.ForeignKey(AdministrativeArea, on_delete=models.PROTECT, related_name="outreach_items")
+    rank = models.PositiveIntegerField(_("priority"))
+    score = models.FloatField(_("score"))
+    probability = models.FloatField(_("estimated probability of crisis"), null=True, blank=True)
+    reasons = models.JSONField(_("reasons"), default=list)
+    status = models.CharField(_("status"), max_length=10, choices=ItemStatus.choices, default=ItemStatus.PENDING)
+    assigned_to = models.ForeignKey(Staff, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    outcome = models.CharField(_("outcome"), max_length=14, choices=Outcome.choices, blank=True)
+    outcome_note = models.TextField(_("note"), blank=True)
+    outcome_on = models.DateField(_("outcome date"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("outreach list item")
+        verbose_name_plural = _("outreach list")
+        ordering = ["round", "dong", "rank"]
+        constraints = [models.UniqueConstraint(fields=["round", "household"], name="one_item_per_household_per_round")]
+        indexes = [models.Index(fields=["dong", "status"]), models.Index(fields=["household", "outcome_on"])]
+
+    def __str__(self) -> str:
+        return f"{self.round} #{self.rank}"
+
+
+class OutreachEvent(models.Model):
+    """Every change of an item, as a row: who assigned whom, who recorded which outcome, when and why."""
+
+    item = models.ForeignKey(OutreachItem, on_delete=models.PROTECT, related_name="events")
+    at = models.DateTimeField(auto_now_add=True)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    from_status = models.CharField(max_length=10, choices=ItemStatus.choices)
+    to_status = models.CharField(max_length=10, choices=ItemStatus.choices)
+    outcome = models.CharField(max_length=14, choices=Outcome.choices, blank=True)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["at"]
+
+    def __str__(self) -> str:
+        return f"{self.item} {self.from_status}→{self.to_status}"

@@ -1,0 +1,15 @@
+from django.urls import path
+
+from dolbom.discovery.views import imports, outreach, rounds
+
+urlpatterns = [
+    path("", outreach.home, name="discovery_home"),
+    path("outreach/", outreach.outreach_list, name="outreach_list"),
+    path("outreach/<int:item_id>/assign/", outreach.assign, name="outreach_assign"),
+    path("outreach/<int:item_id>/outcome/", outreach.outcome, name="outreach_outcome"),
+    path("signals/", imports.signal_files, name="signal_files"),
+    path("signals/upload/", imports.upload, name="signal_upload"),
+    path("rounds/", rounds.round_list, name="round_list"),
+    path("rounds/new/", rounds.new_round, name="round_new"),
+    path("rounds/<int:round_id>/", rounds.round_detail, name="round_detail"),
+]
