@@ -20,10 +20,10 @@ def _setup_django() -> None:
     django.setup()
 
 
-def _manage(*args: str) -> None:
+def _manage(*args: str, **options: object) -> None:
     from django.core.management import call_command
 
-    call_command(*args)
+    call_command(*args, **options)
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
@@ -37,10 +37,14 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 def cmd_load(args: argparse.Namespace) -> int:
     _setup_django()
-    from dolbom.synth.load import load_city
+    from dolbom.synth.load import LoadError, load_city
 
     started = time.perf_counter()
-    summary = load_city(Path(args.city))
+    try:
+        summary = load_city(Path(args.city))
+    except LoadError as exc:
+        print(f"not loaded: {exc}", file=sys.stderr)
+        return 1
     print(f"{summary} in {time.perf_counter() - started:.1f} s")
     return 0
 
