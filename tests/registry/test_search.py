@@ -17,6 +17,9 @@ from dolbom.registry.services import search
         ("5678", "phone_last4"),
         ("김영희", "name"),
         ("시청로 10", "address"),
+        ("시청로", "address"),
+        ("새솔1길", "address"),
+        ("홍길동", "name"),
         ("", "empty"),
     ],
 )
@@ -77,3 +80,12 @@ def test_private_agency_search_shows_nothing_of_members_who_did_not_consent(city
     [hit] = search_households(worker, "시청로 10")[1]
     assert hit.head_name == "" and hit.member_count == 1
     assert search_households(worker, "김하늘")[1] == []
+
+
+def test_search_says_when_more_households_match_than_are_shown(city):
+    from dolbom.registry.services import search
+
+    officer = city.users["district_manager"]
+    assert search(user=officer, text="시청로", limit=1).truncated
+    assert not search(user=officer, text="시청로", limit=2).truncated
+    assert len(search(user=officer, text="시청로", limit=1).hits) == 1

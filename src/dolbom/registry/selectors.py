@@ -94,6 +94,8 @@ _RRN = re.compile(r"^(\d{6})-?(\d{7})$")
 _BIRTH = re.compile(r"^(\d{6})(?:-?([0-9])?\**)?$")
 _PHONE = re.compile(r"^0\d{1,2}-?\d{3,4}-?\d{4}$")
 _LAST4 = re.compile(r"^\d{4}$")
+# Road names end in 로 or 길 (도로명주소), which no Korean given name does in practice.
+_ROAD_SUFFIXES = ("로", "길", "아파트", "빌라")
 
 
 def parse_search(text: str) -> SearchQuery:
@@ -118,7 +120,7 @@ def parse_search(text: str) -> SearchQuery:
         return SearchQuery("phone", re.sub(r"\D", "", compact))
     if _LAST4.match(compact):
         return SearchQuery("phone_last4", compact)
-    if re.search(r"\d", text) or len(text) > 6 or " " in text:
+    if re.search(r"\d", text) or len(text) > 6 or " " in text or text.endswith(_ROAD_SUFFIXES):
         return SearchQuery("address", text)
     return SearchQuery("name", text)
 
@@ -174,20 +176,20 @@ class HouseholdHit:
     matched: str  # which member matched, masked
 
 
-def search_households(user: Any, text: str, *, limit: int = 50) -> tuple[SearchQuery, list[HouseholdHit]]:
-    """Households matching the query among those the user may see, at most `limit`."""
+def search_households(user: Any, text: str, *, limit: int = 50) -> tuple[SearchQuery, list[HouseholdHit], bool]:
+    """Households matching the query among those the user may see: at most `limit`, and whether there were more."""
     query = parse_search(text)
     visible = households_visible_to(user)
     today = today_kst()
     if query.kind == "empty":
-        return query, []
+        return query, [], False
     if query.kind == "address":
         households = visible.filter(address__road_address__icontains=query.value)
         matched_by: dict[int, str] = {}
     else:
         persons = _matching_persons(query).filter(pk__in=persons_visible_to(user).values("pk"))
         links = Membership.objects.filter(current_on(today), person__in=persons, household__in=visible)
-        rows = list(links.values_list("household_id", "person__name")[: limit * 2])
+        rows = list(links.values_list("household_id", "person__name")[: (limit + 1) * 3])
         matched_by = {}
         for household_id, name in rows:
             matched_by.setdefault(household_id, mask_name(name))
@@ -212,7 +214,7 @@ def search_households(user: Any, text: str, *, limit: int = 50) -> tuple[SearchQ
                 to_attr="heads",
             )
         )
-        .order_by("pk")[:limit]
+        .order_by("pk")[: limit + 1]
     )
     hits = [
         HouseholdHit(
@@ -221,9 +223,9 @@ def search_households(user: Any, text: str, *, limit: int = 50) -> tuple[SearchQ
             member_count=h.members,
             matched=matched_by.get(h.pk, ""),
         )
-        for h in households
+        for h in list(households)[:limit]
     ]
-    return query, hits
+    return query, hits, len(households) > limit
 
 
 def visible_members(user: Any, household: Household, *, on: date | None = None) -> list[Membership]:

@@ -36,17 +36,23 @@ from dolbom.registry.selectors import (
 REVEALABLE = ("name", "phone", "rrn")
 
 
-def search(*, user: Any, text: str, limit: int = 50) -> list[HouseholdHit]:
+@dataclass(frozen=True)
+class SearchOutcome:
+    hits: list[HouseholdHit]
+    truncated: bool  # more households matched than are shown: the officer should narrow the query
+
+
+def search(*, user: Any, text: str, limit: int = 50) -> SearchOutcome:
     """Search households and audit the search (kind and masked query, never the typed number)."""
     ensure_can(user, "registry.search_households")
-    query, hits = search_households(user, text, limit=limit)
+    query, hits, truncated = search_households(user, text, limit=limit)
     if query.kind != "empty":
         audit.record(
             user,
             "registry.search",
-            detail={"kind": query.kind, "query": query.loggable, "results": len(hits)},
+            detail={"kind": query.kind, "query": query.loggable, "results": len(hits), "truncated": truncated},
         )
-    return hits
+    return SearchOutcome(hits, truncated)
 
 
 def open_household(*, user: Any, household_id: int) -> Household:

@@ -11,8 +11,13 @@ from dolbom.registry.selectors import active_consents, household_timeline, visib
 
 def household_search(request: HttpRequest) -> HttpResponse:
     text = request.GET.get("q", "").strip()
-    hits = services.search(user=request.user, text=text) if text else []
-    context = {"q": text, "hits": hits, "searched": bool(text)}
+    outcome = services.search(user=request.user, text=text) if text else None
+    context = {
+        "q": text,
+        "hits": outcome.hits if outcome else [],
+        "truncated": outcome.truncated if outcome else False,
+        "searched": bool(text),
+    }
     if request.headers.get("HX-Request"):
         return render(request, "registry/_search_results.html", {**context, "active_nav": "consultation"})
     return render(request, "registry/search.html", {**context, "active_nav": "consultation"})
