@@ -1,0 +1,66 @@
+"""Helpers shared by the browser tests: the server under test, prerequisites, logging in."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+E2E_DIR = Path(__file__).resolve().parent
+# Debian's Chromium; DOLBOM_CHROMIUM points elsewhere on other systems (e.g. /usr/bin/chromium-browser).
+CHROMIUM = Path(os.environ.get("DOLBOM_CHROMIUM", "/usr/bin/chromium"))
+AXE_JS = E2E_DIR / "node_modules" / "axe-core" / "axe.min.js"
+ARTIFACTS = E2E_DIR / "artifacts"
+DEMO_HOUSEHOLDS = 400
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+IN_CI = os.environ.get("CI", "").lower() in ("true", "1")
+
+
+def require(condition: bool, reason: str) -> None:
+    """Skip on a developer's machine, fail in CI: a CI run must never pass with its browser tests skipped."""
+    if condition:
+        return
+    if IN_CI:
+        pytest.fail(f"CI=true and {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+@dataclass(frozen=True)
+class DemoServer:
+    base_url: str
+    home: Path
+    password: str
+    facts: dict[str, Any]
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+
+def submit_login(page: Any, server: DemoServer, username: str, password: str) -> None:
+    page.goto(server.url("/accounts/login/"))
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    with page.expect_navigation():
+        page.click("main form button[type=submit]")
+
+
+def main_text(page: Any) -> str:
+    return re.sub(r"\s+", " ", page.inner_text("main"))[:500]
+
+
+def csrf_token(page: Any) -> str:
+    """The CSRF cookie is HttpOnly, so page scripts cannot read it; the test reads it from the context."""
+    return next(c["value"] for c in page.context.cookies() if c["name"] == "csrftoken")
