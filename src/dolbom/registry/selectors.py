@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from django.db import connection
 from django.db.models import Count, Prefetch, Q, QuerySet
 
 from dolbom.core.crypto import rrn_hash
@@ -154,9 +155,17 @@ def _matching_persons(query: SearchQuery) -> QuerySet[Person]:
     if query.kind == "phone_last4":
         return persons.filter(phone_last4=query.value)
     if query.kind == "name":
-        # A range instead of LIKE: it uses the name index on every backend and for every script.
-        return persons.filter(name__gte=query.value, name__lt=query.value + "\U0010ffff")
+        return persons.filter(_name_prefix(query.value))
     return persons.none()
+
+
+def _name_prefix(prefix: str) -> Q:
+    """Names starting with `prefix`, through an index on both backends. SQLite compares bytes, so a range is exact
+    and uses the plain index; PostgreSQL's range would follow the database collation (under a Korean ICU collation
+    '자' sorts next to '장'), so there LIKE 'prefix%' runs on the varchar_pattern_ops index instead."""
+    if connection.vendor == "postgresql":
+        return Q(name__startswith=prefix)
+    return Q(name__gte=prefix, name__lt=prefix + "\U0010ffff")
 
 
 def _phone_forms(digits: str) -> list[str]:
