@@ -169,8 +169,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from django.core.exceptions import PermissionDenied, ValidationError
+
     try:
         return args.func(args)
+    except PermissionDenied as denied:
+        print(f"권한이 없습니다: {denied}", file=sys.stderr)
+        return 2
+    except ValidationError as invalid:
+        for message in invalid.messages:
+            print(f"입력을 확인하세요: {message}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130
 

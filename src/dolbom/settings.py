@@ -168,6 +168,10 @@ TIME_ZONE = "Asia/Seoul"
 USE_I18N = True
 USE_TZ = True
 
+# Uploaded signal files carry resident numbers: they wait in the data folder, never in a shared /tmp.
+FILE_UPLOAD_TEMP_DIR = HOME / "uploads"
+FILE_UPLOAD_TEMP_DIR.mkdir(parents=True, exist_ok=True, mode=0o700)
+
 STATIC_URL = "static/"
 # Outside production static files are served from the apps themselves (no collectstatic step for the demo).
 STATIC_ROOT = HOME / "static" if PRODUCTION else None

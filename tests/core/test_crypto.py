@@ -60,3 +60,9 @@ def test_bad_key_configuration_is_named(fresh_keys):
     crypto.reset_key_cache()
     with pytest.raises(ValueError, match="DOLBOM_RRN_KEY must be 32 bytes"):
         crypto.encrypt_rrn("8001011234567")
+
+
+def test_bulk_hasher_equals_the_single_hash(fresh_keys):
+    hasher = crypto.rrn_hasher()
+    for digits in ("8001011234567", "0001013000001", "9912318999999"):
+        assert hasher(digits) == crypto.rrn_hash(digits)

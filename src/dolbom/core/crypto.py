@@ -13,6 +13,7 @@ import base64
 import hashlib
 import hmac
 import os
+from collections.abc import Callable
 from functools import cache
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -100,3 +101,16 @@ def decrypt_rrn(blob: bytes) -> str:
 def rrn_hash(digits: str) -> str:
     """Lookup hash of a resident number given as 13 digits (no hyphen)."""
     return keyed_hash("rrn:" + digits)
+
+
+def rrn_hasher() -> Callable[[str], str]:
+    """`rrn_hash` for millions of numbers: the HMAC key schedule is done once and its state copied per number,
+    several times faster than building a new HMAC each time, and equal to `rrn_hash` (tested)."""
+    prefixed = hmac.new(_hmac_key(), b"rrn:", hashlib.sha256)
+
+    def hash_one(digits: str) -> str:
+        state = prefixed.copy()
+        state.update(digits.encode())
+        return state.hexdigest()
+
+    return hash_one

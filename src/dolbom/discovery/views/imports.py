@@ -1,8 +1,109 @@
-from django.http import Http404, HttpRequest, HttpResponse
+"""Pages for crisis-signal files: the list of imported files and the upload form (district staff only)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django import forms
+from django.core.files.uploadhandler import TemporaryFileUploadHandler
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
+
+from dolbom.core.permissions import ensure_can
+from dolbom.discovery.catalogue import load_catalogue
+from dolbom.discovery.importing.validate import PERIOD_PATTERN
+from dolbom.discovery.models import SignalFile
+from dolbom.discovery.services.signals import SignalFileRejected, import_signal_file
+
+PAGE_SIZE = 50
 
 
-def _missing(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
-    raise Http404
+def _agency_choices() -> list[tuple[str, str]]:
+    agencies = [(a.code, f"{a.name} ({a.code})") for a in load_catalogue().agencies]
+    return [("", _("From the file name (e.g. nhis.csv → nhis)")), *agencies]
 
 
-signal_files = upload = round_list = new_round = round_detail = _missing
+class SignalUploadForm(forms.Form):
+    file = forms.FileField(
+        label=_("Signal file"),
+        help_text=_("CSV (UTF-8 or CP949), Excel (.xlsx) or Parquet, as the agency delivered it."),
+        widget=forms.FileInput(attrs={"accept": ".csv,.txt,.xlsx,.xlsm,.parquet,.pq"}),
+    )
+    period = forms.RegexField(
+        label=_("Screening period"),
+        regex=PERIOD_PATTERN,
+        max_length=7,
+        help_text=_("Year and month the round starts, as YYYY-MM (e.g. 2026-09)."),
+        error_messages={"invalid": _("Enter the period as YYYY-MM, e.g. 2026-09.")},
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off", "placeholder": "2026-09"}),
+    )
+    agency = forms.ChoiceField(label=_("Providing agency"), required=False, choices=_agency_choices)
+
+
+def signal_files(request: HttpRequest) -> HttpResponse:
+    ensure_can(request.user, "discovery.import_signals")
+    period = request.GET.get("period", "")
+    files = SignalFile.objects.select_related("imported_by__staff").order_by("-imported_at", "-pk")
+    if PERIOD_PATTERN.match(period):
+        files = files.filter(period=period)
+    else:
+        period = ""
+    page = Paginator(files, PAGE_SIZE).get_page(request.GET.get("page"))
+    agencies = {a.code: a.name for a in load_catalogue().agencies}
+    rows = [(f, agencies.get(f.agency_code, ""), _imported_by(f)) for f in page]
+    periods = SignalFile.objects.order_by("-period").values_list("period", flat=True).distinct()
+    context = {"page": page, "rows": rows, "period": period, "periods": list(periods), "active_nav": "discovery"}
+    return render(request, "discovery/signal_files.html", context)
+
+
+@csrf_exempt
+def upload(request: HttpRequest) -> HttpResponse:
+    """Upload and import one file. The body is streamed to a temporary file, never held in memory whole: the upload
+    handlers must be set before anything reads the body, so CSRF is checked in `_upload` instead of by the
+    middleware (the pattern Django documents for changing upload handlers)."""
+    ensure_can(request.user, "discovery.import_signals")
+    request.upload_handlers = [TemporaryFileUploadHandler(request)]
+    return _upload(request)
+
+
+@csrf_protect
+def _upload(request: HttpRequest) -> HttpResponse:
+    context: dict[str, object] = {"active_nav": "discovery"}
+    status = 200
+    if request.method == "POST":
+        form = SignalUploadForm(request.POST, request.FILES)
+        if form.is_valid():
+            uploaded = form.cleaned_data["file"]
+            period = form.cleaned_data["period"]
+            try:
+                context["result"] = import_signal_file(
+                    user=request.user,
+                    path=Path(uploaded.temporary_file_path()),
+                    period=period,
+                    agency_code=form.cleaned_data["agency"] or None,
+                    original_name=uploaded.name,
+                )
+                form = SignalUploadForm(initial={"period": period})
+            except SignalFileRejected as rejected:
+                context["report"] = rejected.report
+                status = 422
+            finally:
+                uploaded.close()  # removes the temporary copy
+        else:
+            status = 422
+    else:
+        form = SignalUploadForm(initial={"period": timezone.localdate().strftime("%Y-%m")})
+    context["form"] = form
+    return render(request, "discovery/signal_upload.html", context, status=status)
+
+
+def _imported_by(signal_file: SignalFile) -> str:
+    user = signal_file.imported_by
+    if user is None:
+        return "system"
+    staff = getattr(user, "staff", None)
+    return staff.display_name if staff is not None else user.get_username()

@@ -1,0 +1,419 @@
+"""Read a signal file as batches of text columns, whatever its format, with the spreadsheet row of every row.
+
+Every column is read as text: the validator, not the reader, decides what a bad number or date is, so it can say
+which row and why; and resident numbers keep their leading zeros. CSV is read by Arrow's streaming reader, Excel by
+openpyxl in read-only (streaming) mode, Parquet one row group at a time: a file of millions of rows never sits in
+memory whole.
+
+CSV encodings: a byte-order mark means UTF-8; otherwise the whole file is first checked as strict UTF-8, and if that
+fails as strict CP949 (the Korean Windows code page many agencies still export), which Arrow then decodes as it
+reads — no decoded copy of the file, with its resident numbers, is ever written to disk. A file that is neither is
+refused, naming the row where the bytes stop making sense.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+CSV_BLOCK_BYTES = 8 << 20  # ≈ 80 k rows of a typical agency file per batch
+PARQUET_BATCH_ROWS = 100_000
+EXCEL_BATCH_ROWS = 50_000
+READ_CHUNK = 4 << 20
+
+FORMATS_BY_SUFFIX = {
+    ".csv": "csv",
+    ".txt": "csv",
+    ".xlsx": "xlsx",
+    ".xlsm": "xlsx",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+}
+BOM = codecs.BOM_UTF8
+
+
+class ReadError(Exception):
+    """The file cannot be read at all; `reason` is Korean and never quotes the file's content."""
+
+    def __init__(self, reason: str, *, row: int | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.row = row
+
+
+@dataclass
+class Batch:
+    table: pa.Table  # text columns named as in the file's header
+    rows: np.ndarray  # int64: spreadsheet row of each table row (header = 1)
+
+
+# A reader calls this for a row it had to skip (wrong number of cells): row number, expected and actual cells.
+BadRowHandler = Callable[[int, int, int], None]
+
+
+class Source:
+    file_format: str = ""
+    encoding: str = ""
+    header: list[str]
+
+    def batches(self) -> Iterator[Batch]:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Release the file."""
+
+
+def file_format_of(name: str) -> str:
+    suffix = Path(name).suffix.lower()
+    if suffix == ".xls":
+        raise ReadError("예전 엑셀 형식(.xls)은 받지 않습니다. 엑셀에서 .xlsx로 저장한 뒤 올려 주세요.")
+    try:
+        return FORMATS_BY_SUFFIX[suffix]
+    except KeyError:
+        raise ReadError(
+            f"지원하지 않는 파일 형식입니다({suffix or '확장자 없음'}). "
+            "CSV(.csv), 엑셀(.xlsx), Parquet(.parquet)만 받습니다."
+        ) from None
+
+
+def open_source(path: Path, *, original_name: str, on_bad_row: BadRowHandler) -> Source:
+    """Open a file for reading; raise ReadError if it cannot be read at all."""
+    file_format = file_format_of(original_name)
+    if file_format == "csv":
+        return CsvSource(path, on_bad_row=on_bad_row)
+    if file_format == "xlsx":
+        return ExcelSource(path)
+    return ParquetSource(path)
+
+
+# ------------------------------------------------------------------------------------------------------------- CSV
+
+
+def detect_encoding(path: Path) -> str:
+    """The encoding the whole file decodes in strictly: "utf-8", "utf-8-sig" (with a byte-order mark) or
+    "cp949"; raise ReadError otherwise."""
+    with path.open("rb") as handle:
+        has_bom = handle.read(len(BOM)) == BOM
+        handle.seek(0)
+        failed_at = _first_invalid_utf8(handle)
+    if failed_at is None:
+        return "utf-8-sig" if has_bom else "utf-8"
+    if has_bom:  # a byte-order mark promises UTF-8; CP949 is not a fallback for a broken UTF-8 file
+        raise ReadError(_encoding_reason(failed_at), row=_row_at(path, failed_at))
+    with path.open("rb") as handle:
+        cp949_failed_at = _first_undecodable(handle, "cp949")
+    if cp949_failed_at is not None:
+        # The encoding that read further is the one the file was meant to be in: point at its first bad byte.
+        where = max(failed_at, cp949_failed_at)
+        raise ReadError(_encoding_reason(where), row=_row_at(path, where))
+    return "cp949"
+
+
+def _first_invalid_utf8(handle: Any) -> int | None:
+    """Byte offset of the first byte that is not valid UTF-8, or None. Arrow validates each block (SIMD, about
+    ten times faster than decoding it in Python); a multi-byte character cut by the block's end is carried over to
+    the next block, and only a block that fails is decoded in Python, to find the exact offset."""
+    offset, carry = 0, b""
+    while block := handle.read(READ_CHUNK):
+        data = carry + block
+        cut = _complete_prefix(data)
+        if not _valid_utf8(data[:cut]):
+            try:
+                data[:cut].decode("utf-8")
+            except UnicodeDecodeError as exc:
+                return offset + exc.start
+        offset += cut
+        carry = data[cut:]
+    return offset if carry else None
+
+
+def _complete_prefix(data: bytes) -> int:
+    """Length of `data` without a multi-byte UTF-8 sequence left incomplete at its end."""
+    for back in range(1, min(4, len(data)) + 1):
+        byte = data[-back]
+        if byte < 0x80:
+            return len(data)
+        if byte >= 0xC0:  # the lead byte of the last sequence: is the sequence whole?
+            need = 2 if byte < 0xE0 else 3 if byte < 0xF0 else 4
+            return len(data) if back >= need else len(data) - back
+    return len(data)
+
+
+def _valid_utf8(data: bytes) -> bool:
+    offsets = pa.py_buffer(np.array([0, len(data)], dtype=np.int64).tobytes())
+    try:
+        pa.LargeStringArray.from_buffers(1, offsets, pa.py_buffer(data)).validate(full=True)
+    except pa.ArrowInvalid:
+        return False
+    return True
+
+
+def _first_undecodable(handle: Any, encoding: str) -> int | None:
+    """Decode the stream strictly, block by block; return the byte offset of the first bad byte, or None."""
+    decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+    offset = 0
+    while True:
+        block = handle.read(READ_CHUNK)
+        final = not block
+        try:
+            decoder.decode(block, final=final)
+        except UnicodeDecodeError as exc:
+            return offset + max(exc.start, 0)
+        if final:
+            return None
+        offset += len(block)
+
+
+def _row_at(path: Path, offset: int) -> int:
+    """The 1-based line holding byte `offset` (CSV rows rarely span lines, so this is the spreadsheet row)."""
+    lines = 1
+    with path.open("rb") as handle:
+        remaining = offset
+        while remaining > 0:
+            block = handle.read(min(READ_CHUNK, remaining))
+            if not block:
+                break
+            lines += block.count(b"\n")
+            remaining -= len(block)
+    return lines
+
+
+def _encoding_reason(offset: int) -> str:
+    return (
+        "문자 인코딩을 알 수 없습니다: UTF-8도 CP949(EUC-KR)도 아닙니다"
+        f"({offset:,}번째 바이트). UTF-8로 저장해 다시 올려 주세요."
+    )
+
+
+class CsvSource(Source):
+    file_format = "csv"
+
+    def __init__(self, path: Path, *, on_bad_row: BadRowHandler) -> None:
+        self.encoding = detect_encoding(path)
+        self._path = path
+        self._on_bad_row = on_bad_row
+        self._skipped: list[int] = []
+        self._raw_header = _csv_header(path, "cp949" if self.encoding == "cp949" else "utf-8-sig")
+        self.header = [name.strip() for name in self._raw_header]
+
+    def batches(self) -> Iterator[Batch]:
+        def skip(row: pacsv.InvalidRow) -> str:
+            number = row.number if row.number is not None else -1
+            self._skipped.append(number)
+            self._on_bad_row(number, row.expected_columns, row.actual_columns)
+            return "skip"
+
+        try:
+            reader = pacsv.open_csv(
+                self._path,
+                # Single-threaded, the reader knows the row number of a row it skips.
+                read_options=pacsv.ReadOptions(
+                    use_threads=False,
+                    block_size=CSV_BLOCK_BYTES,
+                    encoding="cp949" if self.encoding == "cp949" else "utf8",  # Arrow skips a UTF-8 BOM itself
+                ),
+                parse_options=pacsv.ParseOptions(newlines_in_values=True, invalid_row_handler=skip),
+                convert_options=pacsv.ConvertOptions(
+                    column_types={name: pa.string() for name in self._raw_header},
+                    strings_can_be_null=False,
+                    quoted_strings_can_be_null=False,
+                ),
+            )
+            parsed = 0
+            for record_batch in reader:
+                n = record_batch.num_rows
+                rows = _rows_after_skips(parsed, n, self._skipped)
+                parsed += n
+                table = pa.Table.from_batches([record_batch]).rename_columns(self.header)
+                yield Batch(table, rows)
+        except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+            # Arrow's message quotes the offending line, which may hold a resident number: never pass it on.
+            raise ReadError("CSV 파일의 구조가 올바르지 않습니다(따옴표가 닫히지 않았거나 형식이 깨졌습니다).") from exc
+
+
+def _csv_header(path: Path, encoding: str) -> list[str]:
+    with path.open("r", encoding=encoding, newline="") as handle:
+        try:
+            header = next(csv.reader(handle))
+        except StopIteration:
+            raise ReadError("빈 파일입니다(제목 행이 없습니다).", row=1) from None
+        except csv.Error as exc:
+            raise ReadError("제목 행을 읽을 수 없습니다.", row=1) from exc
+    return header
+
+
+def _rows_after_skips(parsed: int, n: int, skipped: list[int]) -> np.ndarray:
+    """Spreadsheet rows of records parsed+0 … parsed+n-1, given the rows the reader skipped so far: a record's row
+    is its position plus 2 (header, 1-based) plus the skipped rows before it."""
+    rows = np.arange(parsed + 2, parsed + 2 + n, dtype=np.int64)
+    if not skipped:
+        return rows
+    skips = np.sort(np.array([s for s in skipped if s > 0], dtype=np.int64))
+    shift = np.zeros(n, dtype=np.int64)
+    while True:  # fixed point: skipped rows before a record push it further down
+        new = np.searchsorted(skips, rows + shift, side="right")
+        if np.array_equal(new, shift):
+            return rows + shift
+        shift = new
+
+
+# ----------------------------------------------------------------------------------------------------------- Excel
+
+
+class ExcelSource(Source):
+    file_format = "xlsx"
+    encoding = ""
+
+    def __init__(self, path: Path) -> None:
+        try:
+            import openpyxl
+        except ImportError:  # pragma: no cover - a dependency of the project
+            raise ReadError(
+                "이 서버에는 엑셀 파일을 읽는 구성요소(openpyxl)가 없습니다. CSV로 저장해 올려 주세요."
+            ) from None
+        try:
+            self._book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        except Exception as exc:  # zip, XML or openpyxl errors: the file is not a workbook we can read
+            raise ReadError("엑셀 파일을 열 수 없습니다(.xlsx 파일이 아니거나 손상되었습니다).") from exc
+        self._sheet = self._book.worksheets[0]
+        self._rows = self._sheet.iter_rows(values_only=True)
+        first = next(self._rows, None)
+        if first is None:
+            self.close()
+            raise ReadError("빈 파일입니다(첫 시트에 제목 행이 없습니다).", row=1)
+        header = [_cell_text(v) or "" for v in first]
+        while header and not header[-1]:
+            header.pop()  # formatted but empty cells at the right of the header are not columns
+        self.header = header
+
+    def batches(self) -> Iterator[Batch]:
+        width = len(self.header)
+        columns: list[list[str | None]] = [[] for _ in range(width)]
+        rows: list[int] = []
+        for number, values in enumerate(self._rows, start=2):
+            cells = [_cell_text(v) for v in values[:width]]
+            if not any(cells):
+                continue  # empty rows (often trailing, formatted but blank) are not records
+            cells.extend([None] * (width - len(cells)))
+            for column, cell in zip(columns, cells, strict=True):
+                column.append(cell)
+            rows.append(number)
+            if len(rows) >= EXCEL_BATCH_ROWS:
+                yield self._batch(columns, rows)
+                columns, rows = [[] for _ in range(width)], []
+        if rows:
+            yield self._batch(columns, rows)
+
+    def _batch(self, columns: list[list[str | None]], rows: list[int]) -> Batch:
+        table = pa.Table.from_arrays([pa.array(c, pa.string()) for c in columns], names=self.header)
+        return Batch(table, np.array(rows, dtype=np.int64))
+
+    def close(self) -> None:
+        self._book.close()
+
+
+def _cell_text(value: object) -> str | None:
+    """A cell as the text a person sees: whole numbers without '.0', dates as YYYY-MM-DD."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        if value.time() == datetime.min.time():
+            return value.date().isoformat()
+        return value.isoformat(sep=" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+# --------------------------------------------------------------------------------------------------------- Parquet
+
+
+class ParquetSource(Source):
+    file_format = "parquet"
+    encoding = ""
+
+    def __init__(self, path: Path) -> None:
+        try:
+            self._file = pq.ParquetFile(path)
+        except (pa.ArrowException, OSError) as exc:
+            raise ReadError("Parquet 파일을 열 수 없습니다(Parquet 파일이 아니거나 손상되었습니다).") from exc
+        self.header = [name.strip() for name in self._file.schema_arrow.names]
+        for f in self._file.schema_arrow:
+            if not _textual(f.type):
+                raise ReadError(
+                    f"열 '{f.name}'의 형식({f.type})은 읽을 수 없습니다. 문자·숫자·날짜 열만 받습니다.", row=1
+                )
+
+    def batches(self) -> Iterator[Batch]:
+        parsed = 0
+        try:
+            for record_batch in self._file.iter_batches(batch_size=PARQUET_BATCH_ROWS):
+                n = record_batch.num_rows
+                arrays = [_as_text(column) for column in record_batch.columns]
+                yield Batch(
+                    pa.Table.from_arrays(arrays, names=self.header),
+                    np.arange(parsed + 2, parsed + 2 + n, dtype=np.int64),
+                )
+                parsed += n
+        except (pa.ArrowException, OSError) as exc:
+            raise ReadError("Parquet 파일을 끝까지 읽을 수 없습니다(손상되었습니다).") from exc
+
+    def close(self) -> None:
+        self._file.close()
+
+
+def _textual(t: pa.DataType) -> bool:
+    if pa.types.is_dictionary(t):
+        return _textual(t.value_type)
+    return (
+        pa.types.is_string(t)
+        or pa.types.is_large_string(t)
+        or pa.types.is_integer(t)
+        or pa.types.is_floating(t)
+        or pa.types.is_date(t)
+        or pa.types.is_timestamp(t)
+        or pa.types.is_boolean(t)
+        or pa.types.is_null(t)
+        or pa.types.is_binary(t)
+        or pa.types.is_large_binary(t)
+    )
+
+
+def _as_text(column: pa.Array) -> pa.Array:
+    """A typed Parquet column as the text a CSV would have held."""
+    t = column.type
+    if pa.types.is_dictionary(t):
+        column = column.dictionary_decode()
+        t = column.type
+    if pa.types.is_floating(t):
+        # Writers such as pandas turn integer columns with gaps into floats: 3.0 is the integer 3.
+        whole = pc.all(pc.or_kleene(pc.is_null(column), pc.equal(pc.floor(column), column))).as_py()
+        if whole is not False:
+            try:
+                return pc.cast(pc.cast(column, pa.int64()), pa.string())
+            except pa.ArrowInvalid:
+                pass
+    if pa.types.is_timestamp(t):
+        text = pc.cast(column, pa.string())
+        return pc.replace_substring_regex(text, r"[ T]00:00:00(\.0+)?Z?$", "")
+    if pa.types.is_binary(t) or pa.types.is_large_binary(t):
+        try:
+            return pc.cast(column, pa.string())
+        except pa.ArrowInvalid as exc:
+            raise ReadError("Parquet 파일에 UTF-8이 아닌 문자열 열이 있습니다.") from exc
+    return pc.cast(column, pa.string())

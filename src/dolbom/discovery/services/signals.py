@@ -1,0 +1,315 @@
+"""Import a crisis-signal file: the one write of signals, used by `dolbom import signals` and the upload page.
+
+A file is all or nothing. Every row is checked against the catalogue; if any row is wrong the file is refused with a
+report (row, field, reason) and nothing of it is kept — no database row, no Parquet. The same bytes twice are
+refused, naming the earlier import. An accepted file becomes one `SignalFile` row (with the audit event) and one
+Parquet file, committed together; see `importing.store` for how the two are kept in step.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow.compute as pc
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from dolbom.core import audit
+from dolbom.core.permissions import ensure_can
+from dolbom.discovery.catalogue import Catalogue, ProvidingAgency, load_catalogue
+from dolbom.discovery.importing import match, readers, store
+from dolbom.discovery.importing.readers import ReadError
+from dolbom.discovery.importing.report import ImportReport, Issue, IssueCollector, SignalFileRejected
+from dolbom.discovery.importing.validate import PERIOD_PATTERN, Validated, Validator
+from dolbom.discovery.models import SignalFile
+
+__all__ = ["ImportReport", "ImportResult", "SignalFileRejected", "UnmatchedRow", "import_signal_file"]
+
+UNMATCHED_SAMPLE = 20
+
+
+@dataclass(frozen=True)
+class UnmatchedRow:
+    """A row whose resident number matched nobody in the registry: where it is and what it says, never who."""
+
+    row: int
+    record_id: str
+    kind: str
+
+
+@dataclass
+class ImportResult:
+    signal_file: SignalFile
+    rows: int
+    matched: int
+    unmatched: int
+    file_format: str
+    encoding: str
+    agency_name: str = ""
+    unmatched_sample: list[UnmatchedRow] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def __str__(self) -> str:
+        sf = self.signal_file
+        read_as = f"{self.file_format}/{self.encoding}" if self.encoding else self.file_format
+        text = (
+            f"가져옴 (imported): {sf.original_name} → {sf.agency_code} {sf.period}, 신호 파일 #{sf.pk} · "
+            f"{self.rows:,}행 (일치 {self.matched:,} · 불일치 {self.unmatched:,}) · {read_as} · "
+            f"{self.rows:,} rows, {self.matched:,} matched, {self.unmatched:,} unmatched, "
+            f"read as {read_as}, {self.seconds:.1f} s"
+        )
+        if self.unmatched_sample:
+            examples = ", ".join(f"{u.record_id} ({u.kind})" for u in self.unmatched_sample[:3])
+            text += f" · 불일치 예 (unmatched, e.g.): {examples}"
+        return text
+
+
+def import_signal_file(
+    *,
+    user: Any,
+    path: Path,
+    period: str,
+    agency_code: str | None,
+    original_name: str | None = None,
+) -> ImportResult:
+    """Validate, match and store one agency file for a screening period.
+
+    `agency_code` defaults to the file's name (`nhis.csv` → `nhis`); `original_name` is the name the user gave the
+    file when `path` is a temporary copy (an upload). Raises PermissionDenied for roles that may not import, and
+    SignalFileRejected, with the report, for a file that is not accepted."""
+    ensure_can(user, "discovery.import_signals")
+    started = time.perf_counter()
+    path = Path(path)
+    name = original_name or path.name
+    catalogue = load_catalogue()
+
+    def refuse(reason: str, *, row: int | None = None, **context: str | None) -> SignalFileRejected:
+        return SignalFileRejected(ImportReport.single(name, reason, row=row, period=period, **context))
+
+    if not PERIOD_PATTERN.match(period or ""):
+        raise refuse(f"조회 기간(차수)은 YYYY-MM 형식이어야 합니다(입력: {period!r}).")
+    agency = _agency(catalogue, agency_code, name)
+    if agency is None:
+        given = agency_code or _guess_code(name)
+        codes = ", ".join(a.code for a in catalogue.agencies)
+        raise refuse(f"제공 기관 '{given}'을(를) 위기정보 목록에서 찾을 수 없습니다. 기관 코드를 지정하세요: {codes}.")
+    if not path.is_file():
+        raise refuse("파일을 찾을 수 없습니다.", agency_code=agency.code)
+
+    sha256 = _sha256(path)
+    earlier = SignalFile.objects.filter(sha256=sha256).select_related("imported_by").first()
+    if earlier is not None:
+        raise refuse(_duplicate_reason(earlier), agency_code=agency.code)
+
+    collector = IssueCollector()
+    context = {"agency_code": agency.code, "period": period}
+
+    def bad_row(number: int, expected: int, actual: int) -> None:
+        collector.add(
+            Issue(
+                row=number if number > 0 else None,
+                column="",
+                label="",
+                reason=f"칸 수가 제목 행과 다릅니다({expected}칸이어야 하는데 {actual}칸입니다).",
+            )
+        )
+
+    try:
+        source = readers.open_source(path, original_name=name, on_bad_row=bad_row)
+    except ReadError as exc:
+        raise refuse(exc.reason, row=exc.row, agency_code=agency.code) from None
+
+    writer: store.StagingWriter | None = None
+    try:
+        validator = Validator(
+            catalogue=catalogue, agency=agency, header=source.header, period=period, collector=collector
+        )
+        counts = _Counts()
+        if validator.check_header():
+            writer = store.StagingWriter(catalogue, store.staging_dir())
+            matcher = match.Matcher()
+            try:
+                for batch in source.batches():
+                    rows = validator.validate(batch)
+                    if not collector:  # once the file is refused, only count the remaining problems
+                        _stage(rows, matcher, writer, counts)
+            except ReadError as exc:
+                collector.add(Issue(row=exc.row, column="", label="", reason=exc.reason))
+            validator.finish()
+        if collector:
+            report = ImportReport(
+                file_name=name,
+                file_format=source.file_format,
+                encoding=source.encoding,
+                errors=collector.issues,
+                error_count=collector.count,
+                **context,
+            )
+            raise SignalFileRejected(report)
+        assert writer is not None
+        writer.close()
+        signal_file = _commit(
+            user=user,
+            catalogue=catalogue,
+            agency=agency,
+            period=period,
+            name=name,
+            sha256=sha256,
+            source=source,
+            writer=writer,
+            counts=counts,
+        )
+    finally:
+        source.close()
+        if writer is not None:
+            writer.discard()
+    return ImportResult(
+        signal_file=signal_file,
+        rows=counts.rows,
+        matched=counts.matched,
+        unmatched=counts.rows - counts.matched,
+        file_format=source.file_format,
+        encoding=source.encoding,
+        agency_name=agency.name,
+        unmatched_sample=counts.unmatched_sample,
+        warnings=validator.warnings,
+        seconds=time.perf_counter() - started,
+    )
+
+
+@dataclass
+class _Counts:
+    rows: int = 0
+    matched: int = 0
+    unmatched_sample: list[UnmatchedRow] = field(default_factory=list)
+
+
+def _stage(rows: Validated, matcher: match.Matcher, writer: store.StagingWriter, counts: _Counts) -> None:
+    hashes, person_id = matcher.hash_and_match(rows.rrn_digits)
+    rows.rrn_digits = None  # type: ignore[assignment]  # the numbers go no further than their hash
+    writer.write(rows, hashes, person_id)
+    counts.rows += len(rows)
+    counts.matched += len(person_id) - person_id.null_count
+    missing = UNMATCHED_SAMPLE - len(counts.unmatched_sample)
+    if missing > 0 and person_id.null_count:
+        index = pc.indices_nonzero(pc.is_null(person_id))[:missing].to_pylist()
+        counts.unmatched_sample += [
+            UnmatchedRow(row=int(rows.rows[i]), record_id=rows.record_id[i].as_py(), kind=rows.kind[i].as_py())
+            for i in index
+        ]
+
+
+def _commit(
+    *,
+    user: Any,
+    catalogue: Catalogue,
+    agency: ProvidingAgency,
+    period: str,
+    name: str,
+    sha256: str,
+    source: readers.Source,
+    writer: store.StagingWriter,
+    counts: _Counts,
+) -> SignalFile:
+    """Create the row, write the Parquet and record the audit event in one transaction; undo the file on failure."""
+    relative = store.relative_path(period, sha256)
+    final = store.under_home(relative)
+    unmatched = counts.rows - counts.matched
+    published = False  # remove only a file this import wrote: the path may be an earlier import's
+    try:
+        with transaction.atomic():
+            signal_file = SignalFile.objects.create(
+                agency_code=agency.code,
+                period=period,
+                sha256=sha256,
+                original_name=name[:255],
+                file_format=source.file_format,
+                encoding=source.encoding,
+                catalogue_version=catalogue.version,
+                rows=counts.rows,
+                matched_rows=counts.matched,
+                unmatched_rows=unmatched,
+                storage_path=relative,
+                imported_by=user if getattr(user, "is_authenticated", False) else None,
+            )
+            store.publish(
+                writer.path,
+                final,
+                catalogue=catalogue,
+                signal_file_id=signal_file.pk,
+                metadata={
+                    "agency": agency.code,
+                    "period": period,
+                    "sha256": sha256,
+                    "catalogue_version": catalogue.version,
+                },
+            )
+            published = True
+            audit.record(
+                user,
+                "discovery.import_signals",
+                signal_file,
+                detail={
+                    "agency": agency.code,
+                    "period": period,
+                    "file_name": name,
+                    "sha256": sha256,
+                    "format": source.file_format,
+                    "encoding": source.encoding,
+                    "catalogue_version": catalogue.version,
+                    "rows": counts.rows,
+                    "matched": counts.matched,
+                    "unmatched": unmatched,
+                },
+            )
+    except IntegrityError:
+        if published:
+            final.unlink(missing_ok=True)
+        earlier = SignalFile.objects.filter(sha256=sha256).select_related("imported_by").first()
+        if earlier is None:
+            raise
+        report = ImportReport.single(name, _duplicate_reason(earlier), agency_code=agency.code, period=period)
+        raise SignalFileRejected(report) from None
+    except BaseException:
+        if published:
+            final.unlink(missing_ok=True)
+        raise
+    return signal_file
+
+
+def _agency(catalogue: Catalogue, code: str | None, name: str) -> ProvidingAgency | None:
+    known = {a.code: a for a in catalogue.agencies}
+    if code:
+        return known.get(code.strip().lower())
+    stem = Path(name).stem.lower()
+    if stem in known:
+        return known[stem]
+    # "nhis_2026-09.csv", "kepco-202609.xlsx": the code before a separator names the agency too.
+    return known.get(_guess_code(name))
+
+
+def _guess_code(name: str) -> str:
+    return re.split(r"[\s_\-.]", Path(name).stem.lower(), maxsplit=1)[0]
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _duplicate_reason(earlier: SignalFile) -> str:
+    when = timezone.localtime(earlier.imported_at).strftime("%Y-%m-%d %H:%M")
+    who = earlier.imported_by.get_username() if earlier.imported_by else "system"
+    return (
+        f"이미 가져온 파일입니다(내용이 같은 파일): {when}에 {who}이(가) '{earlier.original_name}'을(를) "
+        f"{earlier.period} {earlier.agency_code} 자료로 가져왔습니다(신호 파일 #{earlier.pk}, {earlier.rows:,}행)."
+    )

@@ -1,0 +1,166 @@
+"""The vectorised checks agree with the one-value rules they stand for, and the fast paths with the plain ones."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+
+import numpy as np
+import pyarrow as pa
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dolbom.core import crypto
+from dolbom.core.crypto import rrn_hash
+from dolbom.core.rrn import InvalidResidentNumber, parse_rrn
+from dolbom.discovery.catalogue import load_catalogue
+from dolbom.discovery.importing import match, readers
+from dolbom.discovery.importing.readers import Batch
+from dolbom.discovery.importing.report import IssueCollector
+from dolbom.discovery.importing.validate import Validator, _parse, period_window
+from tests.discovery.test_import_files import city_rrns
+
+
+def _validator() -> tuple[Validator, IssueCollector]:
+    catalogue = load_catalogue()
+    collector = IssueCollector()
+    header = ["record_id", "kind", "resident_number", "name", "observed_on", "months_overdue", "amount_overdue"]
+    validator = Validator(
+        catalogue=catalogue, agency=catalogue.agency("ktoa"), header=header, period="2026-09", collector=collector
+    )
+    assert validator.check_header()
+    return validator, collector
+
+
+def _rrn_rows(numbers: list[str]) -> Batch:
+    n = len(numbers)
+    table = pa.table(
+        {
+            "record_id": [f"R{i}" for i in range(n)],
+            "kind": ["telecom_arrears"] * n,
+            "resident_number": numbers,
+            "name": ["x"] * n,
+            "observed_on": ["2026-09-01"] * n,
+            "months_overdue": ["3"] * n,
+            "amount_overdue": ["0"] * n,
+        }
+    )
+    return Batch(table, np.arange(2, n + 2))
+
+
+rrn_text = st.one_of(
+    st.text(alphabet="0123456789-", min_size=11, max_size=15),
+    st.builds(
+        lambda y, m, d, s, rest, hyphen: f"{y:02d}{m:02d}{d:02d}{'-' if hyphen else ''}{s}{rest:06d}",
+        st.integers(0, 99),
+        st.integers(0, 13),
+        st.integers(0, 32),
+        st.integers(0, 9),
+        st.integers(0, 999_999),
+        st.booleans(),
+    ),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(rrn_text, min_size=1, max_size=30))
+def test_resident_number_checks_agree_with_parse_rrn(numbers):
+    validator, collector = _validator()
+    validator.collector.limit = 10_000
+    rows = validator.validate(_rrn_rows(numbers))
+    bad_rows = {i.row for i in collector.issues if i.column == "resident_number"}
+    for i, value in enumerate(numbers):
+        try:
+            expected = parse_rrn(value).digits
+        except InvalidResidentNumber:
+            expected = None
+        assert (i + 2 not in bad_rows) == (expected is not None), value
+        assert rows.rrn_digits[i].as_py() == expected
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(1890, 2110), st.integers(0, 13), st.integers(0, 32), st.booleans()), max_size=30))
+def test_date_parsing_agrees_with_the_calendar(parts):
+    texts = [f"{y:04d}-{m:02d}-{d:02d}" if hyphen else f"{y:04d}{m:02d}{d:02d}" for y, m, d, hyphen in parts]
+    values, ok = _parse(pa.array(texts, pa.string()), "date")
+    for i, (y, m, d, _) in enumerate(parts):
+        try:
+            expected = date(y, m, d) if 1900 <= y <= 2100 else None
+        except ValueError:
+            expected = None
+        assert bool(ok[i]) == (expected is not None)
+        assert values[i].as_py() == expected
+
+
+def test_integer_parsing():
+    texts = ["0", "+7", "-12", "1,234,567", "12,34", "1.0", "", None, "９", "123456789012345678", "1234567890123456789"]
+    values, ok = _parse(pa.array(texts, pa.string()), "int")
+    assert ok.tolist() == [True, True, True, True, False, False, False, False, False, True, False]
+    assert values.to_pylist()[:4] == [0, 7, -12, 1_234_567]
+
+
+def test_period_window():
+    assert period_window("2026-09") == (date(2025, 9, 1), date(2026, 10, 31))
+    assert period_window("2026-12") == (date(2025, 12, 1), date(2027, 1, 31))
+    with pytest.raises(ValueError):
+        period_window("2026-9")
+
+
+def test_fast_hasher_equals_core_rrn_hash():
+    hasher = crypto.rrn_hasher()
+    for digits in ["5003042000100", "0001013000000", "9912319999999"]:
+        assert hasher(digits) == rrn_hash(digits)
+
+
+def test_registry_index_matches_like_the_database(city, monkeypatch):
+    rrns = [r.replace("-", "") for r in city_rrns(city)] + ["9001011234567"]
+    digits = pa.array([*rrns, None, rrns[0]], pa.string())
+    by_query = match.Matcher().hash_and_match(digits)
+    monkeypatch.setattr(match, "SCAN_AT", 1)
+    scanning = match.Matcher()
+    by_scan = scanning.hash_and_match(digits)
+    assert scanning._registry is not None
+    assert by_scan[0].equals(by_query[0]) and by_scan[1].equals(by_query[1])
+    expected = [p.pk for p in city.persons] + [None, None, city.persons[0].pk]
+    assert by_query[1].to_pylist() == expected
+    assert by_query[0].to_pylist()[:4] == [p.rrn_hash for p in city.persons]
+
+
+def test_registry_too_large_falls_back_to_queries(city, monkeypatch):
+    monkeypatch.setattr(match, "SCAN_AT", 1)
+    monkeypatch.setattr(match, "SCAN_MAX_PERSONS", 2)
+    matcher = match.Matcher()
+    ids = matcher.hash_and_match(pa.array([city_rrns(city)[1].replace("-", "")]))[1]
+    assert ids.to_pylist() == [city.persons[1].pk] and matcher._registry is None
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        ("record_id\n가나다\n".encode(), None),
+        (b"abc\xffdef", 3),
+        ("가나".encode() + b"\xea\xb0", 6),  # a character cut off at the end of the file
+        (b"", None),
+    ],
+)
+def test_utf8_check_finds_the_first_bad_byte_across_blocks(data, expected, monkeypatch):
+    monkeypatch.setattr(readers, "READ_CHUNK", 4)  # every multi-byte character straddles a block boundary
+    assert readers._first_invalid_utf8(io.BytesIO(data)) == expected
+
+
+def test_rows_after_skipped_rows():
+    assert readers._rows_after_skips(0, 4, []).tolist() == [2, 3, 4, 5]
+    assert readers._rows_after_skips(0, 4, [3]).tolist() == [2, 4, 5, 6]
+    assert readers._rows_after_skips(2, 3, [3, 5]).tolist() == [6, 7, 8]
+
+
+def test_collector_keeps_the_first_rows_and_counts_all():
+    collector = IssueCollector(limit=3)
+    collector.add_rows(
+        np.array([False, True, True, True]), np.array([10, 11, 12, 13]), column="a", label="", reason="r"
+    )
+    collector.add_rows(np.array([True, True]), np.array([2, 3]), column="b", label="", reason=lambda i: f"#{i}")
+    collector.add_rows(np.array([True]), np.array([99]), column="c", label="", reason="late")
+    assert collector.count == 6
+    assert [(i.row, i.reason) for i in collector.issues] == [(2, "#0"), (3, "#1"), (11, "r")]
