@@ -3,6 +3,7 @@
 # (Playwright cannot download its own browser here), and axe-core from the npm registry.
 # Idempotent and quick when everything is already in place: it only looks at files until something is missing.
 set -euo pipefail
+export PATH=$PATH:/usr/sbin:/sbin  # ldconfig
 cd "$(dirname "$0")/.."
 
 E2E=tests/e2e
@@ -12,6 +13,8 @@ missing=()
 compgen -G "/usr/share/fonts/opentype/noto/NotoSansCJK-*" >/dev/null || missing+=(fonts-noto-cjk)
 # Spark (the scale-out engine of the screening round) runs on the JVM, also in its local-mode tests.
 command -v java >/dev/null || missing+=(default-jre-headless)
+# LightGBM's wheel links GCC's OpenMP runtime, which a minimal Debian does not have.
+ldconfig -p | grep -q 'libgomp\.so\.1' || missing+=(libgomp1)
 
 if ((${#missing[@]})); then
     if [[ $(id -u) -eq 0 ]]; then

@@ -160,6 +160,9 @@ def build_parser() -> argparse.ArgumentParser:
     from dolbom.discovery.cli import register as register_discovery
 
     register_discovery(sub, _with_django)
+    from dolbom.synth.outcomes import register as register_outcomes
+
+    register_outcomes(sub, _with_django)
 
     manage = sub.add_parser("manage", help="run a Django management command", add_help=False)
     manage.add_argument("rest", nargs=argparse.REMAINDER)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from dolbom.discovery.views import imports, outreach, rounds
+from dolbom.discovery.views import imports, learning, outreach, rounds
 
 urlpatterns = [
     path("", outreach.home, name="discovery_home"),
@@ -12,4 +12,6 @@ urlpatterns = [
     path("rounds/", rounds.round_list, name="round_list"),
     path("rounds/new/", rounds.new_round, name="round_new"),
     path("rounds/<int:round_id>/", rounds.round_detail, name="round_detail"),
+    path("models/", learning.model_list, name="model_list"),
+    path("models/train/", learning.train, name="model_train"),
 ]

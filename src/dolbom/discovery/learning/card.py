@@ -1,0 +1,509 @@
+"""`dolbom model-card`: evaluate both scorers on a synthetic city and write docs/model-card.md from the figures.
+
+The experiment (experiment.py) runs in a child process with its own throwaway DOLBOM_HOME and SQLite database, so
+the operator's data is never touched: migrate, load the city, import its signal files, screen period 1 with the
+scorecard, record simulated outcomes, train, screen period 2 with both scorers, measure against the hidden truth.
+The child writes its figures as JSON; this module turns them into Markdown. Every sentence that states a result is
+computed from those figures, including whether the model beats the scorecard.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from dolbom.discovery.learning.comparison import PARITY_ATTRIBUTES
+from dolbom.discovery.learning.train import MIN_LABELS, MIN_PER_CLASS
+
+OUTCOME_LABELS = {
+    "helped": "helped (지원)",
+    "referred": "referred (서비스 연계)",
+    "not_eligible": "not in need / not eligible (비해당)",
+    "refused": "refused (거부)",
+    "unreachable": "unreachable (연락 두절)",
+    "moved": "moved (전출)",
+    "deceased": "deceased (사망)",
+}
+POSITIVE = ("helped", "referred")
+NEGATIVE = ("not_eligible", "refused")
+
+
+def write_model_card(city: Path, *, out: Path, seed: int = 0, keep: Path | None = None) -> Path:
+    """Run the experiment on `city` in a throwaway home and write the card to `out` (replacing it whole)."""
+    city = Path(city).resolve()
+    if not (city / "manifest.json").is_file():
+        raise SystemExit(f"{city} is not a generated city (no manifest.json): run `dolbom generate` first")
+    with tempfile.TemporaryDirectory(prefix="dolbom-model-card-") as tmp:
+        home = Path(keep) if keep else Path(tmp)
+        home.mkdir(parents=True, exist_ok=True)
+        (home / "model-card.sqlite3").unlink(missing_ok=True)  # a kept home is reused: start from an empty database
+        result_file = home / "result.json"
+        env = {
+            **os.environ,
+            "DOLBOM_HOME": str(home),
+            "DOLBOM_DATABASE_URL": f"sqlite:///{home / 'model-card.sqlite3'}",
+            "DOLBOM_ENV": "development",
+            "DJANGO_SETTINGS_MODULE": "dolbom.settings",
+        }
+        command = [
+            sys.executable,
+            "-m",
+            "dolbom.discovery.learning.experiment",
+            "--city",
+            str(city),
+            "--result",
+            str(result_file),
+            "--seed",
+            str(seed),
+        ]
+        subprocess.run(command, env=env, check=True)  # noqa: S603 - our own module, arguments are paths
+        result = json.loads(result_file.read_text(encoding="utf-8"))
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(render(result), encoding="utf-8")
+    return out
+
+
+# formatting --------------------------------------------------------------------------------------------------------
+
+
+def pct(value: float | None, digits: int = 1) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    return f"{100 * value:.{digits}f} %"
+
+
+def num(value: float | str | None, digits: int = 3) -> str:
+    if isinstance(value, str):  # JSON has no infinity: the experiment writes "inf" (a group with recall 0)
+        value = float(value)
+    if value is None or math.isnan(value):
+        return "–"
+    if math.isinf(value):
+        return "∞"
+    return f"{value:.{digits}f}"
+
+
+def points(value: float) -> str:
+    return f"{100 * value:+.1f} percentage points"
+
+
+def _table(header: list[str], rows: list[list[str]], align: str | None = None) -> str:
+    align = align or "l" + "r" * (len(header) - 1)
+    marks = ["---:" if a == "r" else "---" for a in align]
+    lines = ["| " + " | ".join(header) + " |", "| " + " | ".join(marks) + " |"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+# the card ----------------------------------------------------------------------------------------------------------
+
+
+SCORERS: tuple[tuple[str, str], ...] = (
+    ("scorecard", "scorecard"),
+    ("model", "learned model (per district)"),
+    ("pooled", "learned model (both districts' labels)"),
+)
+
+
+def _scorers(evaluation: dict[str, Any]) -> list[tuple[str, str]]:
+    return [(name, label) for name, label in SCORERS if name in evaluation["scorers"]]
+
+
+def verdict(evaluation: dict[str, Any], name: str = "model") -> str:
+    """Whether a learned model beats the scorecard on precision@k, by how much, with the bootstrap interval."""
+    card, model = evaluation["scorers"]["scorecard"], evaluation["scorers"][name]
+    difference = evaluation["differences"][name]
+    diff = difference["difference"]
+    low, high = difference["interval"]
+    label = dict(SCORERS)[name]
+    figures = (
+        f"precision@k {pct(model['precision'])} against {pct(card['precision'])} for the scorecard "
+        f"({model['found']:,} and {card['found']:,} households in crisis among {model['listed']:,} and "
+        f"{card['listed']:,} listed); difference {points(diff)}, 95 % bootstrap interval "
+        f"[{100 * low:+.1f}, {100 * high:+.1f}]"
+    )
+    if low > 0:
+        return f"**The {label} beats the scorecard on precision@k by {points(diff)}**: {figures}."
+    if high < 0:
+        return f"**The {label} does not beat the scorecard: it is worse on precision@k**: {figures}."
+    return (
+        f"**The {label} does not clearly beat the scorecard on precision@k**: {figures}. The interval includes "
+        "zero: this evaluation cannot tell the two apart."
+    )
+
+
+def _metrics_table(evaluation: dict[str, Any]) -> str:
+    scorers = _scorers(evaluation)
+    reports = [evaluation["scorers"][name] for name, _ in scorers]
+
+    def row(title: str, key: str, fmt: Any, *, scorecard: str | None = None) -> list[str]:
+        cells = [fmt(r.get(key)) for r in reports]
+        if scorecard is not None:
+            cells[0] = scorecard
+        return [title, *cells]
+
+    def interval(r: dict[str, Any]) -> str:
+        low, high = r["precision_interval"]
+        return f"{pct(low)} – {pct(high)}"
+
+    def count(value: Any) -> str:
+        return f"{value:,}"
+
+    rows = [
+        row("households listed (k)", "listed", count),
+        row("of them in crisis", "found", count),
+        row("**precision@k**", "precision", pct),
+        ["precision@k, 95 % Wilson interval", *(interval(r) for r in reports)],
+        ["difference from the scorecard (95 % bootstrap)", "",
+         *(f"{points(evaluation['differences'][n]['difference']).split(' ')[0]} "
+           f"[{100 * evaluation['differences'][n]['interval'][0]:+.1f}, "
+           f"{100 * evaluation['differences'][n]['interval'][1]:+.1f}]" for n, _ in scorers[1:])],
+        ["households also on the scorecard's list", "", *(count(evaluation["differences"][n]["overlap"])
+                                                         for n, _ in scorers[1:])],
+        row("**recall@k** (all households in crisis)", "recall", pct),
+        row("recall@k (crises that show in agency data)", "recall_detectable", pct),
+        row("AUC (households with a signal)", "auc", num),
+        row("Brier score (households with a signal)", "brier", lambda v: num(v, 4), scorecard="– (no probability)"),
+        row("Brier score of the base rate, for reference", "base_rate_brier", lambda v: num(v, 4), scorecard=""),
+        row("Brier score among the listed", "listed_brier", lambda v: num(v, 4), scorecard=""),
+        row("mean probability among the listed", "listed_mean_probability", pct, scorecard=""),
+    ]  # fmt: skip
+    return _table(["measure (held-out round 2)", *(label for _, label in scorers)], rows)
+
+
+def _reliability_tables(evaluation: dict[str, Any]) -> str:
+    parts = []
+    for name, label in _scorers(evaluation)[1:]:
+        rows = [
+            [str(b["decile"]), f"{b['households']:,}", f"{pct(b['low'])} – {pct(b['high'])}",
+             pct(b["mean_probability"]), pct(b["observed_rate"])]
+            for b in evaluation["scorers"][name]["reliability"]
+        ]  # fmt: skip
+        parts.append(
+            f"{label[0].upper()}{label[1:]} — households with a signal in deciles of predicted probability:\n\n"
+            + _table(["decile", "households", "probability range", "mean predicted", "observed in crisis"], rows)
+        )
+    card_rows = [
+        [str(b["decile"]), f"{b['households']:,}", f"{b['low']:.0f} – {b['high']:.0f}", pct(b["observed_rate"])]
+        for b in evaluation["scorers"]["scorecard"]["reliability"]
+    ]
+    parts.append(
+        "Scorecard — the same households in deciles of points (the scorecard gives no probability; the observed "
+        "share shows how need rises with the points):\n\n"
+        + _table(["decile", "households", "points range", "observed in crisis"], card_rows)
+    )
+    return "\n\n".join(parts)
+
+
+def _parity_tables(evaluation: dict[str, Any]) -> str:
+    scorers = _scorers(evaluation)
+    short = {"scorecard": "scorecard", "model": "model", "pooled": "pooled model"}
+    parts = []
+    for attribute, label in PARITY_ATTRIBUTES:
+        parity = [evaluation["scorers"][name]["parity"][attribute] for name, _ in scorers]
+        rows = []
+        for i, group in enumerate(parity[0]["groups"]):
+            cells = [group["group"], f"{group['in_crisis']:,}"]
+            for p in parity:
+                g = p["groups"][i]
+                cells += [f"{g['found']:,}", pct(g["recall"])]
+            rows.append(cells)
+        ratio = ["**max / min recall**", ""]
+        for p in parity:
+            ratio += ["", f"**{num(p['ratio'], 2)}**"]
+        rows.append(ratio)
+        header = ["group", "in crisis"]
+        for name, _ in scorers:
+            header += [f"found ({short[name]})", "recall"]
+        parts.append(f"**{label}**\n\n" + _table(header, rows))
+    return "\n\n".join(parts)
+
+
+def _reach_ratio(groups: list[dict[str, Any]]) -> tuple[float, dict[str, Any], dict[str, Any]]:
+    hard = next(g for g in groups if g["group"].startswith("어려움"))
+    other = next(g for g in groups if g["group"].startswith("보통"))
+    ratio = hard["recall"] / other["recall"] if other["recall"] else float("nan")
+    return ratio, hard, other
+
+
+def _hard_to_reach(result: dict[str, Any]) -> str:
+    first = result["round1"]
+    hard, other = first["hard_to_reach"], first["others"]
+    evaluation = result["evaluation"]
+    card_ratio, hard_card, other_card = _reach_ratio(
+        evaluation["scorers"]["scorecard"]["parity"]["hard_to_reach_label"]["groups"]
+    )
+    findings = []
+    for name, label in _scorers(evaluation)[1:]:
+        ratio, hard_m, other_m = _reach_ratio(evaluation["scorers"][name]["parity"]["hard_to_reach_label"]["groups"])
+        verb = "**under-ranks them relative to the scorecard**" if ratio < card_ratio else "does not under-rank them"
+        findings.append(
+            f"- The {label} {verb}: the recall of hard-to-reach households is {num(ratio, 2)} times that of the "
+            f"others ({pct(hard_m['recall'])} against {pct(other_m['recall'])}), against {num(card_ratio, 2)} under "
+            f"the scorecard ({pct(hard_card['recall'])} against {pct(other_card['recall'])})."
+        )
+    finding = "\n".join(findings)
+    return f"""Unreachable, moved and deceased are **not labels**: they say nothing about need, and learning from them
+would teach the model to find households that are easy to reach. Dropping them has its own bias: households that
+are hard to reach — people of working age living alone, gosiwon and officetel residents, and people whose crisis
+(isolation, mental health, housing) makes them avoid contact — end unreachable more often, so fewer of them become
+labels, and those who do are a skewed sample. In round 1, **{pct(hard["unreachable_or_moved_share"])} of the
+hard-to-reach households listed ended unreachable or moved, against {pct(other["unreachable_or_moved_share"])} of
+the others**; {hard["labelled"]:,} of {hard["listed"]:,} listed hard-to-reach households became labels
+({pct(hard["positive_rate"])} of them positive), against {other["labelled"]:,} of {other["listed"]:,} others
+({pct(other["positive_rate"])} positive).
+
+In round 2:
+
+{finding}
+
+The mechanism is there whatever this round shows; keep measuring it. The "hard to reach" group here is the
+synthetic city's reachability model (docs/data-formats.md and
+`dolbom.synth.outcomes`); in a real district it is whatever makes people hard to find, and it can only be
+measured by visiting some households the list did not select."""
+
+
+def _training_table(result: dict[str, Any]) -> str:
+    rows = []
+    for t in result["training"]:
+        m = t["metrics"]
+        rows.append(
+            [t["district_name"], f"{m['labels']:,}", f"{m['positives']:,}", f"{m['negatives']:,}",
+             f"{sum(m.get('dropped', {}).values()):,}", num(m["oof_auc"]), num(m["oof_brier"]), str(m["rounds"]),
+             m["calibration"]]
+        )  # fmt: skip
+    return _table(
+        ["district", "labels", "positive", "negative", "not labels", "AUC (out of fold)", "Brier (out of fold)",
+         "trees", "calibration"],
+        rows,
+    )  # fmt: skip
+
+
+def _outcomes_table(result: dict[str, Any]) -> str:
+    outcomes = result["round1"]["outcomes"]
+    total = sum(outcomes.values()) or 1
+    rows = []
+    for code, label in OUTCOME_LABELS.items():
+        n = outcomes.get(code, 0)
+        use = "positive label" if code in POSITIVE else "negative label" if code in NEGATIVE else "not a label"
+        rows.append([label, f"{n:,}", pct(n / total), use])
+    return _table(["outcome recorded", "households", "share", "used as"], rows, "lrrl")
+
+
+def render(result: dict[str, Any]) -> str:
+    """The whole card, from the experiment's figures."""
+    g, city, ev = result["generated"], result["city"], result["evaluation"]
+    card, model = ev["scorers"]["scorecard"], ev["scorers"]["model"]
+    pooled = ev["scorers"].get("pooled")
+    p1, p2 = city["periods"][0], city["periods"][1]
+    run2 = result.get("round2_model_run", {})
+    labels_per_district = ", ".join(
+        f"{t['district_name']} {t['metrics']['labels']:,}" for t in result["training"] if t["district"] != "pooled"
+    )
+
+    def compared(name: str, key: str, fmt: Any) -> str:
+        r = ev["scorers"][name]
+        word = "higher" if r[key] > card[key] else "lower" if r[key] < card[key] else "the same"
+        return f"{fmt(r[key])} ({word} than the scorecard's {fmt(card[key])})"
+
+    summary = [
+        f"- **Per district**, as `dolbom train --district` trains today ({labels_per_district} labels). "
+        + verdict(ev, "model"),
+    ]
+    if pooled is not None:
+        summary.append(
+            "- **Both districts' labels pooled** into one model (a what-if: more outcomes than one district records "
+            "in a round). " + verdict(ev, "pooled")
+        )
+    summary.append(
+        f"- Recall@k, of all {ev['in_crisis']:,} households in crisis: scorecard {pct(card['recall'])}, per-district "
+        f"model {pct(model['recall'])}"
+        + (f", pooled model {pct(pooled['recall'])}" if pooled else "")
+        + ". About 1 % of households are visited per round, so most households in crisis are on no list, and "
+        f"{pct(1 - ev['in_crisis_detectable'] / ev['in_crisis'])} of them leave no trace in agency data at all."
+    )
+    summary.append(
+        f"- AUC over the {model['ranked']:,} households with a signal: per-district model "
+        f"{compared('model', 'auc', num)}"
+        + (f"; pooled model {compared('pooled', 'auc', num)}" if pooled else "")
+        + "."
+    )
+    summary.append(
+        f"- Brier score over households with a signal: per-district model {num(model['brier'], 4)}"
+        + (f", pooled model {num(pooled['brier'], 4)}" if pooled else "")
+        + f" (a constant base rate scores {num(model['base_rate_brier'], 4)}). The probabilities are calibrated for "
+        "households like those visited — among the listed, the mean predicted probability is "
+        f"{pct(model['listed_mean_probability'])} against {pct(model['precision'])} found in crisis (per district)"
+        + (f", {pct(pooled['listed_mean_probability'])} against {pct(pooled['precision'])} (pooled)" if pooled else "")
+        + " — and overstate the risk of everyone further down (see Calibration)."
+    )
+    summary_text = "\n".join(summary)
+    return f"""# Model card: the learned screening model (학습 모형)
+
+*This file is regenerated entirely by `dolbom model-card` (see [How to regenerate](#how-to-regenerate)); do not
+edit it by hand. Figures from a synthetic city of {city["households"]:,} households (seed {city["seed"]}),
+outcome simulation seed {result["simulation"]["seed"]}; Dolbom {g["dolbom"]}, LightGBM {g["lightgbm"]}, signal
+catalogue {g["catalogue"]}, scorecard {g["scorecard"]}; {g["seconds"]:.0f} s end to end on 2 cores.*
+
+## Summary
+
+Held-out second round (period {p2}) of the synthetic city, listing as many households as the dongs can visit
+(k = {ev["capacity"]:,}, cut per dong as a round cuts), measured against the city's hidden truth:
+
+{summary_text}
+
+## Intended use
+
+- **Advice for outreach officers** (읍면동 복지담당 공무원): an ordering of the households a district's crisis signals
+  point to, with the three facts that weighed most for each household, so that the visit capacity goes first where
+  need is likeliest. The list is advice: an officer decides whom to visit and records what was found; that
+  record, not the score, is what counts.
+- An **alternative to the points scorecard** for a district that has recorded enough outcomes (training refuses
+  fewer than {MIN_LABELS} labels or fewer than {MIN_PER_CLASS} of either class, and a few hundred labels still
+  make a noisy model) and has checked, with a card like this one on its own
+  data, that the model does better than the scorecard it replaces.
+
+## Not intended use
+
+- **Not a decision about anyone**: not eligibility, not benefits, not sanctions, not a risk label on a person or a
+  household. Nothing is decided wholly by automated means (PIPA art. 37-2, below).
+- **Not a measure of need** for households the round does not list, nor a probability to quote to a household.
+- Not for households without any crisis signal (they are not scored), nor for other districts, periods or
+  catalogue versions than those it was trained and checked on, without retraining and re-evaluation.
+- Not a replacement for people's reports (인적안전망, 신고의무자, the public referral form): a data-driven list
+  cannot see crises that leave no trace in agency data.
+
+## Data
+
+- **Training**: the households listed by the first round (period {p1}, scorecard) of each district, with the
+  outcomes recorded for them. Features are rebuilt for each round from that round's own inputs — the signal files
+  of its period and the registry as of its date — by the screening engine's feature builder: per signal kind the
+  largest months overdue, amount and days, the highest severity and the number of signals; the totals over all
+  kinds; and the household circumstances the scorecard recognises (members, elder living alone, children, single
+  parent, disabled and severely disabled members). Ages, the number of elders and nationality are **not** used
+  (see Model).
+- **Evaluation**: the second round (period {p2}), which the models never saw, against the synthetic city's hidden
+  truth (`truth.parquet`: who is really in crisis). Households visited in round 1 are excluded from round 2 by the
+  scorecard's cool-down, as in a real round. {ev["population"]:,} households could be listed; {ev["with_signal"]:,}
+  had at least one signal; {ev["in_crisis"]:,} were in crisis, {ev["in_crisis_detectable"]:,} of them visibly in
+  agency data.
+- **Outcomes are simulated** (`dolbom simulate-outcomes`, demo and evaluation tooling only): drawn from the hidden
+  truth — households in crisis mostly helped or referred, others mostly not eligible, and a large share of both
+  unreachable or moved, as the national system reports — and recorded through the real outreach service, as each
+  dong's officer, with the history rows and audit events of a real round. Neither scorer reads the truth.
+
+Round 1 ({result["round1"]["listed"]:,} households listed, {result["round1"]["recorded"]:,} outcomes recorded):
+
+{_outcomes_table(result)}
+
+## Labels and their bias
+
+Positive: helped or referred. Negative: not in need / not eligible, or refused. A refusal counts as negative because
+the household declined help; some households that refuse are in need, which makes the negative labels noisy.
+
+{_hard_to_reach(result)}
+
+**Selection bias.** The model learns only from households a round listed — the top of the scorecard's ranking —
+so it never sees an ordinary household with one short arrear. Within that range it can reweigh the evidence (which
+kinds, how long, which households); below it, it extrapolates. Its probabilities are calibrated on the labelled
+households (out of fold), so they hold for households like those visited and overstate the risk of the many
+households further down (see Calibration). Because it learns from the scorecard's choices, it inherits the
+scorecard's blind spots: a kind of household the scorecard never lists never becomes a label. A district that
+wants to correct this has to visit a small random sample of unlisted households and record their outcomes.
+
+## Model
+
+LightGBM gradient-boosted trees, small and regularised for a few hundred labels (depth ≤ 3, ≤ 7 leaves, L2
+penalty; the number of trees chosen by 5-fold cross-validation), trained deterministically (fixed seed, one
+thread). **Monotone constraints**: every per-kind statistic (months overdue, amount, days, severity, number of
+signals), the totals over all kinds and the household circumstances may only raise the risk — more arrears never
+lowers a household's place, so a household 22 months in arrears cannot be ranked below an otherwise identical one
+17 months in arrears. **Calibration**: Platt scaling (fewer than 1,000 labels) or isotonic regression, fitted on
+out-of-fold scores, both non-decreasing so the ordering is kept. **Reasons**: each listed household's three
+largest positive contributions to its score (TreeSHAP, LightGBM `pred_contrib`), in Korean with the household's
+own value, e.g. `건강보험료 7개월 체납 (모형 기여 +0.21)` — the contribution is in log-odds. The model file
+(LightGBM text format plus a JSON specification) is kept under `DOLBOM_HOME/models/` with its sha256 in the
+database: a file changed after training is refused.
+
+**No ages, no nationality.** The model uses only the household circumstances the district's scorecard already
+counts, constrained to raise priority as the scorecard's points do. This was decided after an earlier run of this
+evaluation (on the 50,000-household city of seed 20261123), in which the model was also given the oldest and
+youngest member's age, the number of elders and the
+number of foreign members: it leaned on the youngest member's age more than on any signal, and the recall of
+households with a head under 40 fell to a fraction of the scorecard's (recall ratio across age bands about 7 to
+12, against 1.7 for the scorecard). A model free to use demographics learns them from the few households earlier
+rounds listed and applies them to everyone; no district has decided that age or nationality as such should move a
+household up or down. Because that choice was made after seeing round 2, round 2 is not entirely untouched for it;
+the pooled what-if was likewise added after the per-district result was seen. No setting of the model itself was
+tuned on round 2.
+
+Training (round 1 outcomes):
+
+{_training_table(result)}
+
+## Metrics: held-out round 2
+
+All lists come from the screening engine on identical inputs (same snapshot, exclusions, capacities, per-dong cut
+and tie-breaking). The per-district models score their own district's round; the pooled model scores both.
+
+{_metrics_table(ev)}
+
+Every listed household must come with reasons: {ev["model_listed_without_reasons"]:,} model-listed households had
+none. {run2.get("summary", "")}
+
+## Calibration
+
+{_reliability_tables(ev)}
+
+## Recall parity
+
+Recall within each group — of the group's households in crisis, the share on the list — and the ratio of the
+highest to the lowest recall among groups with at least 10 households in crisis (1.00 = equal; smaller groups are
+shown but not compared; ∞ = a compared group with none found). Differences partly follow the groups' crises: a
+crisis of isolation or care shows less often in agency data than one of debt, whatever the scorer.
+
+{_parity_tables(ev)}
+
+## Limitations
+
+- **Synthetic data.** The city, its signals and the outcomes are generated; the figures show how the model behaves
+  under the generator's assumptions, not how it will do in a real district. Before a district relies on it, it has
+  to be evaluated on that district's own recorded outcomes.
+- **One city, one pair of rounds.** The intervals above cover the sampling noise of which households are in
+  crisis, not the variation between cities, seeds or periods.
+- **Few labels.** A district records a few hundred outcomes per round; the model is deliberately small, and its
+  out-of-fold figures are noisy.
+- **Selection and reach bias** (above): it learns from the scorecard's list and from the households officers
+  reached.
+- **Drift.** Signals, agencies and the catalogue change; retrain each round and check again.
+- **What no data can see.** About a fifth of crises (isolation, care burden) leave no trace in agency data; only
+  visits and people's reports find them.
+
+## Explanation and the right to refuse (PIPA art. 37-2)
+
+Under the Personal Information Protection Act art. 37-2 (in force since 2024-03-15), a person may ask for an
+explanation of, or refuse, a decision made wholly by automated means. Dolbom's list is **not** such a decision: it
+is advice to an officer, who decides whether to visit and records what was found, under their own name, in the
+outreach history and the audit log. Each listed household's reasons are the model's own largest contributions,
+with the household's values, so an officer can explain why a household was on the list; the round records which
+model produced it, and the model's file is identified by its sha256. A person who asks can be told which facts
+weighed most, and a household that refuses contact is recorded as refused.
+
+## How to regenerate
+
+```
+dolbom generate --households {city["households"]} --seed {city["seed"]} --out var/city-{city["households"]}
+dolbom model-card --city var/city-{city["households"]} --out docs/model-card.md
+```
+
+`dolbom model-card` runs everything in a throwaway DOLBOM_HOME with its own SQLite database — migrate, load the
+city, import its signal files through the importer, run round 1 with the scorecard, simulate and record outcomes,
+train one model per district (and the pooled one), run round 2 with the scorecard and each district's model,
+measure against the truth — and writes this file whole. The same city and seeds give the same figures.
+"""

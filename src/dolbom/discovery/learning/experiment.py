@@ -1,0 +1,309 @@
+"""The model card's experiment, end to end through the application, on a generated city.
+
+Run by `dolbom model-card` in a child process whose DOLBOM_HOME and SQLite database are throwaway (card.py sets
+them up): migrate, load the city, import every signal file through the importer, then per district: round 1 on
+period 1 with the scorecard, simulated outcomes recorded through the outreach service, a model trained on them,
+round 2 on period 2 with the scorecard and with the model. Both scorers are then measured on round 2's inputs
+against the hidden truth (comparison.py). The figures go to a JSON file; card.py writes the Markdown.
+
+    python -m dolbom.discovery.learning.experiment --city DIR --result FILE [--seed N]
+
+Refuses to run against a database that already has households: it is meant for a fresh, disposable one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from collections import Counter
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, float) and (np.isnan(value) or np.isinf(value)):
+        return None if np.isnan(value) else ("inf" if value > 0 else "-inf")
+    return value
+
+
+def _round_day(period_end: date) -> date:
+    """A round is run just after its period closes."""
+    return period_end + timedelta(days=1)
+
+
+def _period_end(code: str) -> date:
+    from dolbom.synth.signals import PERIODS
+
+    return next(p.end for p in PERIODS if p.code == code)
+
+
+def _district_admins() -> dict[str, Any]:
+    """One district administrator per district (they may import, screen and train)."""
+    from dolbom.core.roles import Role
+    from dolbom.registry.models import AdministrativeArea, AreaLevel, Staff
+
+    admins = {}
+    for district in AdministrativeArea.objects.filter(level=AreaLevel.SIGUNGU).order_by("code"):
+        staff = (
+            Staff.objects.filter(role=Role.DISTRICT_ADMIN, areas=district, active=True, user__is_active=True)
+            .select_related("user")
+            .order_by("pk")
+            .first()
+        )
+        if staff is not None:
+            admins[district.code] = (district, staff.user)
+    return admins
+
+
+def _import_signals(city: Path, manifest: dict[str, Any], periods: list[str], user: Any) -> dict[str, int]:
+    from dolbom.discovery.services.signals import import_signal_file
+
+    sizes = {f["path"]: f["rows"] for f in manifest["files"]}
+    rows: dict[str, int] = {}
+    for period in periods:
+        for path in sorted((city / "signals" / period).iterdir()):
+            if not sizes.get(f"signals/{period}/{path.name}"):
+                continue  # an agency with nothing to report this period (a small city): its empty files repeat
+            result = import_signal_file(user=user, path=path, period=period, agency_code=None)
+            rows[period] = rows.get(period, 0) + result.rows
+    return rows
+
+
+def _round_one_stats(screening_round: Any, truth: Any) -> dict[str, Any]:
+    """Outcomes of round 1, and how reach differs for hard-to-reach households."""
+    from dolbom.discovery.models import NEGATIVE_OUTCOMES, POSITIVE_OUTCOMES
+
+    positive = {str(o) for o in POSITIVE_OUTCOMES}
+    labels = positive | {str(o) for o in NEGATIVE_OUTCOMES}
+    hard = dict(zip(truth.column("household_id").to_pylist(), truth.column("hard_to_reach").to_pylist(), strict=True))
+    groups = {True: Counter(), False: Counter()}
+    outcomes: Counter[str] = Counter()
+    for household_id, outcome in screening_round.items.values_list("household_id", "outcome"):
+        group = groups[bool(hard.get(household_id))]
+        group["listed"] += 1
+        if not outcome:
+            continue
+        outcomes[outcome] += 1
+        group["recorded"] += 1
+        group["unreachable_or_moved"] += outcome in ("unreachable", "moved")
+        group["labelled"] += outcome in labels
+        group["positive"] += outcome in positive
+    return {"outcomes": outcomes, "groups": groups}
+
+
+def _group_summary(counter: Counter) -> dict[str, Any]:
+    recorded = counter["recorded"] or 1
+    labelled = counter["labelled"] or 1
+    return {
+        "listed": counter["listed"],
+        "recorded": counter["recorded"],
+        "unreachable_or_moved": counter["unreachable_or_moved"],
+        "unreachable_or_moved_share": counter["unreachable_or_moved"] / recorded,
+        "labelled": counter["labelled"],
+        "positive_rate": counter["positive"] / labelled,
+    }
+
+
+def fit_labelled(tables: list[Any]) -> Any:
+    """A model on several districts' labelled rounds (the same features and settings as `train_model`)."""
+    import pyarrow as pa
+
+    from dolbom.discovery.learning.features import feature_columns, to_matrix
+    from dolbom.discovery.learning.train import fit
+
+    table = pa.concat_tables([t for t in tables if t.num_rows], promote_options="default")
+    names = feature_columns(table)
+    return fit(to_matrix(table, names), table.column("label").to_numpy(), names)
+
+
+def run(city: Path, *, seed: int = 0) -> dict[str, Any]:
+    """The whole experiment in the current (fresh) database; returns the figures."""
+    import lightgbm
+    from django.core.management import call_command
+
+    import dolbom
+    from dolbom.discovery.catalogue import load_catalogue
+    from dolbom.discovery.learning.citytruth import city_truth
+    from dolbom.discovery.learning.comparison import collect, compare, pool
+    from dolbom.discovery.learning.scorer import ModelScorer
+    from dolbom.discovery.screening.rounds_inputs import inputs_for_round, scorecard_for
+    from dolbom.discovery.services.learning import collect_labels, train_model
+    from dolbom.discovery.services.rounds import run_round
+    from dolbom.registry.models import Household
+    from dolbom.synth.load import load_city
+    from dolbom.synth.outcomes import loaded_city_offset, read_truth, simulate_outcomes
+
+    started = time.perf_counter()
+    timings: dict[str, float] = {}
+
+    def lap(name: str, since: float) -> float:
+        now = time.perf_counter()
+        timings[name] = round(now - since, 1)
+        return now
+
+    city = Path(city).resolve()
+    manifest = json.loads((city / "manifest.json").read_text(encoding="utf-8"))
+    first, second = manifest["periods"][:2]
+    call_command("migrate", interactive=False, verbosity=0)
+    if Household.objects.exists():
+        raise SystemExit("the experiment needs an empty database: run it through `dolbom model-card`")
+    load_city(city)
+    mark = lap("load", started)
+    admins = _district_admins()
+    signal_rows = _import_signals(city, manifest, [first, second], next(iter(admins.values()))[1])
+    mark = lap("import", mark)
+
+    offset = loaded_city_offset(city)
+    outcome_truth = read_truth(city)
+    truth = city_truth(city, as_of=_round_day(_period_end(second)))
+    if offset:  # the evaluation's household ids are the database's
+        import pyarrow.compute as pc
+
+        truth = truth.set_column(0, "household_id", pc.add(truth.column("household_id"), offset))
+
+    training, collected, model_runs, labelled = [], [], [], []
+    outcomes: Counter[str] = Counter()
+    groups = {True: Counter(), False: Counter()}
+    listed_first = recorded_first = 0
+    second_day = _round_day(_period_end(second))
+    with tempfile.TemporaryDirectory(prefix="dolbom-experiment-") as tmp:
+        districts = []
+        for code, (district, user) in admins.items():
+            round_one = run_round(user=user, district_code=code, period=first, as_of=_round_day(_period_end(first)))
+            if round_one.status != "done":
+                raise RuntimeError(f"round 1 of {district.name} failed: {round_one.error}")
+            summary = simulate_outcomes(round_one, outcome_truth, seed=seed, household_offset=offset)
+            listed_first += summary.listed
+            recorded_first += sum(summary.recorded.values())
+            stats = _round_one_stats(round_one, truth)
+            outcomes.update(stats["outcomes"])
+            for key in groups:
+                groups[key].update(stats["groups"][key])
+            mark = lap(f"round 1 and outcomes, {code}", mark)
+
+            model_row = train_model(user=user, district_code=code)
+            training.append({"district": code, "district_name": district.name, "metrics": model_row.metrics})
+            labelled.append(collect_labels(code, workdir=Path(tmp) / f"labels-{code}").features)
+            mark = lap(f"training, {code}", mark)
+
+            # Round 2 through the application, with the scorecard and with the district's model. The model round
+            # comes right after its training: `run_round` scores with the latest trained model.
+            round_two = run_round(user=user, district_code=code, period=second, as_of=second_day)
+            model_round = run_round(user=user, district_code=code, period=second, scorer="model", as_of=second_day)
+            for r in (round_two, model_round):
+                if r.status != "done":
+                    raise RuntimeError(f"round 2 ({r.scorer}) of {district.name} failed: {r.error}")
+            districts.append((code, round_two, model_round, model_row))
+            mark = lap(f"round 2, {code}", mark)
+
+        # What more labels would do: one model on both districts' outcomes (`dolbom train` trains per district).
+        pooled = fit_labelled(labelled)
+        dropped: Counter[str] = Counter()
+        for t in training:
+            dropped.update(t["metrics"].get("dropped", {}))
+        pooled_metrics = {**pooled.metrics, "dropped": dict(dropped)}
+        training.append({"district": "pooled", "district_name": "(both, pooled)", "metrics": pooled_metrics})
+        for code, round_two, model_round, model_row in districts:
+            inputs = inputs_for_round(round_two, workdir=Path(tmp) / f"eval-{code}")
+            scorers = {"model": ModelScorer(scoring_model=model_row), "pooled": ModelScorer(model=pooled)}
+            part = collect(inputs, scorers, truth)
+            collected.append(part)
+            listed_ids = set(model_round.items.values_list("household_id", flat=True))
+            evaluated = set(part.aligned.household_id[part.listed["model"]].tolist())
+            model_runs.append(
+                {
+                    "district": code,
+                    "round": model_round.pk,
+                    "listed": len(listed_ids),
+                    "same_as_evaluated": listed_ids == evaluated,
+                    "used_model": model_round.scoring_model_id == model_row.pk,
+                    "without_reasons": sum(1 for r in model_round.items.values_list("reasons", flat=True) if not r),
+                }
+            )
+        mark = lap("evaluation", mark)
+
+    evaluation = compare(pool(collected))
+    same = all(r["same_as_evaluated"] and r["used_model"] for r in model_runs)
+    run_summary = (
+        f'Round 2 was also run through the application with each district\'s model (`run_round(scorer="model")`): '
+        f"{sum(r['listed'] for r in model_runs):,} households listed, "
+        + ("the same households as evaluated above, " if same else "**not** the same households as evaluated, ")
+        + f"{sum(r['without_reasons'] for r in model_runs):,} of them without reasons."
+    )
+    any_district = next(iter(admins))
+    return _jsonable(
+        {
+            "generated": {
+                "dolbom": getattr(dolbom, "__version__", "") or _package_version(),
+                "lightgbm": lightgbm.__version__,
+                "catalogue": load_catalogue().version,
+                "scorecard": scorecard_for(any_district).version,
+                "seconds": time.perf_counter() - started,
+                "timings": timings,
+            },
+            "city": {
+                "name": city.name,
+                "seed": manifest["seed"],
+                "households": manifest["households"],
+                "in_crisis": manifest["counts"]["households_in_crisis"],
+                "periods": [first, second],
+                "districts": [d.name for d, _ in admins.values()],
+                "signals": signal_rows,
+            },
+            "simulation": {"seed": seed},
+            "round1": {
+                "period": first,
+                "listed": listed_first,
+                "recorded": recorded_first,
+                "outcomes": dict(outcomes),
+                "hard_to_reach": _group_summary(groups[True]),
+                "others": _group_summary(groups[False]),
+            },
+            "training": training,
+            "evaluation": {**evaluation, "period": second},
+            "round2_model_run": {"districts": model_runs, "summary": run_summary},
+        }
+    )
+
+
+def _package_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("dolbom")
+    except PackageNotFoundError:
+        return "dev"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m dolbom.discovery.learning.experiment")
+    parser.add_argument("--city", required=True)
+    parser.add_argument("--result", required=True)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dolbom.settings")
+    import django
+
+    django.setup()
+    result = run(Path(args.city), seed=args.seed)
+    Path(args.result).write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")
+    timings = ", ".join(f"{k} {v:.0f} s" for k, v in result["generated"]["timings"].items())
+    print(f"model-card experiment done in {result['generated']['seconds']:.0f} s ({timings})", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,142 @@
+"""Training the learned model on the outcomes officers recorded (the one write of `ScoringModel`).
+
+Labels: helped or referred (POSITIVE_OUTCOMES) = the household was in need; not eligible or refused
+(NEGATIVE_OUTCOMES) = it was not. Unreachable, moved and deceased say nothing about need and are dropped — and
+counted, because a model trained without them may rank hard-to-reach households lower (the model card measures it).
+
+Features are rebuilt for each earlier round from that round's own inputs — the signal files it used and the
+registry as of its date — by the screening engine's feature builder, so the model learns from what the round saw,
+not from what is known today.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+
+from dolbom.core import audit
+from dolbom.core.permissions import ensure_can
+from dolbom.core.roles import scope_for
+from dolbom.discovery.learning.features import feature_columns, to_matrix
+from dolbom.discovery.learning.train import ALGORITHM, TrainingRefused, check_labels, fit
+from dolbom.discovery.models import (
+    NEGATIVE_OUTCOMES,
+    POSITIVE_OUTCOMES,
+    ItemStatus,
+    OutreachItem,
+    RoundStatus,
+    ScoringModel,
+    ScreeningRound,
+)
+
+__all__ = ["TrainingRefused", "collect_labels", "train_model"]
+
+
+@dataclass
+class LabelledRounds:
+    features: pa.Table  # one row per labelled item: household_id, round_id, label, then the feature columns
+    rounds: list[int]
+    dropped: dict[str, int]  # outcome → items not used as labels (unreachable, moved, deceased, no features)
+
+
+def _district_rounds(district_code: str) -> list[ScreeningRound]:
+    rounds = ScreeningRound.objects.filter(district_id=district_code, status=RoundStatus.DONE)
+    return list(rounds.filter(items__status=ItemStatus.DONE).distinct().order_by("started_at", "pk"))
+
+
+def collect_labels(district_code: str, *, workdir: Path) -> LabelledRounds:
+    """Every recorded outcome of the district's done rounds, joined to the features the round saw."""
+    from dolbom.discovery.screening.rounds_inputs import features_for_round
+
+    labelled_values = {str(o) for o in POSITIVE_OUTCOMES | NEGATIVE_OUTCOMES}
+    positive_values = {str(o) for o in POSITIVE_OUTCOMES}
+    tables: list[pa.Table] = []
+    dropped: dict[str, int] = {}
+    used: list[int] = []
+    for screening_round in _district_rounds(district_code):
+        items = OutreachItem.objects.filter(round=screening_round, status=ItemStatus.DONE)
+        outcomes = dict(items.values_list("household_id", "outcome"))
+        for outcome in outcomes.values():
+            if outcome not in labelled_values:
+                dropped[outcome] = dropped.get(outcome, 0) + 1
+        labels = {h: int(o in positive_values) for h, o in outcomes.items() if o in labelled_values}
+        if not labels:
+            continue
+        features = features_for_round(screening_round, workdir=workdir / f"round-{screening_round.pk}")
+        wanted = pa.array(sorted(labels), pa.int64())
+        rows = features.filter(pc.is_in(features.column("household_id"), value_set=wanted))
+        missing = len(labels) - rows.num_rows
+        if missing:
+            # A household listed by another channel (a referral) has no signal features: nothing to learn from.
+            dropped["no_features"] = dropped.get("no_features", 0) + missing
+        ids = rows.column("household_id").to_pylist()
+        rows = rows.append_column("round_id", pa.array([screening_round.pk] * rows.num_rows, pa.int64()))
+        rows = rows.append_column("label", pa.array([labels[h] for h in ids], pa.int64()))
+        tables.append(rows)
+        used.append(screening_round.pk)
+    if not tables:
+        empty = pa.table({"household_id": pa.array([], pa.int64()), "label": pa.array([], pa.int64())})
+        return LabelledRounds(features=empty, rounds=[], dropped=dropped)
+    # Rounds under different catalogue versions may differ in columns: a kind absent from a round had no signal.
+    combined = pa.concat_tables(tables, promote_options="default")
+    return LabelledRounds(features=combined, rounds=used, dropped=dropped)
+
+
+def _ensure_district_scope(user: Any, district_code: str) -> None:
+    if district_code not in scope_for(user).area_codes:
+        raise PermissionDenied("discovery.train_model")
+
+
+def train_model(*, user: Any, district_code: str) -> ScoringModel:
+    """Train a model on the district's recorded outcomes, save it under DOLBOM_HOME/models and record it.
+
+    Raises PermissionDenied for roles that may not train (or another district), TrainingRefused when there are
+    too few labels or only one class (the message gives the counts)."""
+    ensure_can(user, "discovery.train_model")
+    _ensure_district_scope(user, district_code)
+    with tempfile.TemporaryDirectory(prefix="dolbom-train-") as tmp:
+        labelled = collect_labels(district_code, workdir=Path(tmp))
+    table = labelled.features
+    y = table.column("label").to_numpy() if table.num_rows else np.zeros(0, dtype=np.int64)
+    names = feature_columns(table)  # round_id and label are not features: feature_columns leaves them out
+    if table.num_rows == 0:
+        check_labels(y)  # refuses, saying there are 0 of each
+    model = fit(to_matrix(table, names), y, names)
+    metrics = {**model.metrics, "dropped": labelled.dropped, "district": district_code}
+    with transaction.atomic():
+        row = ScoringModel.objects.create(
+            trained_by=user,
+            algorithm=ALGORITHM,
+            path="",
+            training_rounds=labelled.rounds,
+            labels=len(y),
+            metrics=metrics,
+        )
+        path, sha = model.save(Path(settings.HOME) / "models", str(row.pk))
+        row.path = str(path)
+        row.metrics = {**metrics, "model_sha256": sha}
+        row.save(update_fields=["path", "metrics"])
+        audit.record(
+            user,
+            "discovery.train_model",
+            row,
+            detail={
+                "district": district_code,
+                "rounds": labelled.rounds,
+                "labels": len(y),
+                "positives": metrics["positives"],
+                "negatives": metrics["negatives"],
+                "dropped": labelled.dropped,
+                "sha256": sha,
+            },
+        )
+    return row
