@@ -207,7 +207,7 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer
             )
         base_url = f"http://127.0.0.1:{port}"
         _wait_until_answering(base_url + "/accounts/login/", server, serve_log)
-        yield DemoServer(base_url=base_url, home=home, password=DEMO_PASSWORD, facts=facts)
+        yield DemoServer(base_url=base_url, home=home, password=DEMO_PASSWORD, facts=facts, env=env)
     finally:
         if server is not None:
             server.send_signal(signal.SIGINT)

@@ -15,7 +15,9 @@ E2E_DIR = Path(__file__).resolve().parent
 CHROMIUM = Path(os.environ.get("DOLBOM_CHROMIUM", "/usr/bin/chromium"))
 AXE_JS = E2E_DIR / "node_modules" / "axe-core" / "axe.min.js"
 ARTIFACTS = E2E_DIR / "artifacts"
-DEMO_HOUSEHOLDS = 400
+# Large enough that a screening round lists a few hundred households, so that the outcomes recorded on it are
+# enough labels to train the learned model (the discovery walk), yet loaded in seconds.
+DEMO_HOUSEHOLDS = 6000
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -44,6 +46,7 @@ class DemoServer:
     home: Path
     password: str
     facts: dict[str, Any]
+    env: dict[str, str]  # the server's environment, for running `dolbom` commands against the same database
 
     def url(self, path: str) -> str:
         return self.base_url + path
@@ -64,3 +67,18 @@ def main_text(page: Any) -> str:
 def csrf_token(page: Any) -> str:
     """The CSRF cookie is HttpOnly, so page scripts cannot read it; the test reads it from the context."""
     return next(c["value"] for c in page.context.cookies() if c["name"] == "csrftoken")
+
+
+def assert_accessible(page: Any, name: str) -> None:
+    """axe-core on the page as it is now: no serious or critical violation (KWCAG follows WCAG)."""
+    require(AXE_JS.exists(), f"{AXE_JS} is missing (run scripts/test-deps.sh, which needs npm)")
+    page.add_script_tag(path=AXE_JS)
+    results = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    grave = [v for v in results["violations"] if v["impact"] in ("serious", "critical")]
+    report = "\n".join(
+        f"- {v['id']} ({v['impact']}): {v['help']} — {v['helpUrl']}\n"
+        + "\n".join(f"    {', '.join(map(str, n['target']))}: {n['html'][:160]}" for n in v["nodes"][:5])
+        for v in grave
+    )
+    if grave:
+        pytest.fail(f"axe-core found serious or critical violations on {name} ({page.url}):\n{report}", pytrace=False)

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.utils import translation
 from playwright.sync_api import expect
 
-from tests.e2e.support import AXE_JS, DemoServer, csrf_token, main_text, require, submit_login
+from tests.e2e.support import DemoServer, assert_accessible, csrf_token, main_text, submit_login
 
 pytestmark = pytest.mark.e2e
 
@@ -186,17 +186,7 @@ PAGES: dict[str, tuple[str | None, Callable[[Any, DemoServer], None]]] = {
 
 @pytest.mark.parametrize("name", list(PAGES))
 def test_accessibility(open_page: Callable[..., Any], demo_server: DemoServer, name: str) -> None:
-    require(AXE_JS.exists(), f"{AXE_JS} is missing (run scripts/test-deps.sh, which needs npm)")
     username, visit = PAGES[name]
     page = open_page(username)
     visit(page, demo_server)
-    page.add_script_tag(path=AXE_JS)
-    results = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
-    grave = [v for v in results["violations"] if v["impact"] in ("serious", "critical")]
-    report = "\n".join(
-        f"- {v['id']} ({v['impact']}): {v['help']} — {v['helpUrl']}\n"
-        + "\n".join(f"    {', '.join(map(str, n['target']))}: {n['html'][:160]}" for n in v["nodes"][:5])
-        for v in grave
-    )
-    if grave:
-        pytest.fail(f"axe-core found serious or critical violations on {name} ({page.url}):\n{report}", pytrace=False)
+    assert_accessible(page, name)

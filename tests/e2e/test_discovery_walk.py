@@ -1,0 +1,120 @@
+"""The discovery walk of the demo, in a browser: import the agencies' signal files, run a screening round, see a
+dong's outreach list with its reasons, record outcomes, train the model on them, and run the next round with it."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.support import DemoServer, assert_accessible
+
+pytestmark = pytest.mark.e2e
+
+FIRST, SECOND = "2026-07", "2026-09"
+
+
+def _dolbom(server: DemoServer, *args: str) -> str:
+    script = Path(sys.executable).with_name("dolbom")
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "dolbom.cli"]
+    result = subprocess.run([*command, *args], env=server.env, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, f"dolbom {' '.join(args)}:\n{result.stdout}\n{result.stderr}"
+    return result.stdout
+
+
+def _city(server: DemoServer) -> Path:
+    [city] = server.home.glob("city-*")
+    return city
+
+
+def _run_round(page: Any, server: DemoServer, period: str, scorer: str) -> int:
+    page.goto(server.url("/discovery/rounds/new/"))
+    page.select_option("#id_period", period)
+    page.select_option("#id_scorer", scorer)
+    with page.expect_navigation():
+        page.click("main form button[type=submit]")
+    match = re.search(r"/discovery/rounds/(\d+)/$", page.url)
+    assert match, f"the round did not finish on its page: {page.url}\n{page.inner_text('main')[:600]}"
+    return int(match.group(1))
+
+
+def test_import_screen_record_train_and_screen_again(
+    open_page: Callable[..., Any], demo_server: DemoServer, artifacts: Path
+) -> None:
+    signals = _city(demo_server) / "signals"
+    district = open_page("demo_district")
+
+    # One file through the upload page, as a case manager would; the rest as an operator, from the shell.
+    upload, *others = sorted((signals / FIRST).iterdir())
+    district.goto(demo_server.url("/discovery/signals/upload/"))
+    assert_accessible(district, "signal upload")
+    district.set_input_files("#id_file", str(upload))
+    district.fill("#id_period", FIRST)
+    with district.expect_navigation():
+        district.click("main form button[type=submit]")
+    expect(district.locator("#result-title")).to_have_text("파일을 가져왔습니다")
+    _dolbom(demo_server, "import", "signals", *map(str, others), "--period", FIRST, "--as", "demo_district")
+    _dolbom(
+        demo_server,
+        "import",
+        "signals",
+        *map(str, (signals / SECOND).iterdir()),
+        "--period",
+        SECOND,
+        "--as",
+        "demo_district",
+    )
+    district.goto(demo_server.url("/discovery/signals/"))
+    expect(district.locator("main table tbody tr")).to_have_count(2 * len([upload, *others]))
+
+    # A round with the scorecard, and a dong officer's list with its reasons.
+    first_round = _run_round(district, demo_server, FIRST, "scorecard")
+    assert_accessible(district, "round page")
+    officer = open_page("demo_dong")
+    officer.goto(demo_server.url(f"/discovery/outreach/?round={first_round}"))
+    rows = officer.locator("table.outreach tbody tr")
+    expect(rows.first).to_be_visible()
+    reasons = officer.locator("table.outreach ul.reasons li").all_inner_texts()
+    assert reasons and all(re.search(r"\(\+\d+점\)$", text) for text in reasons), reasons[:5]
+    assert_accessible(officer, "outreach list")
+    officer.screenshot(path=artifacts / "outreach-list.png", full_page=True)
+
+    # The officer assigns the first household and records what the visit found (htmx swaps the row in place).
+    row = rows.first
+    row_id = row.get_attribute("id")
+    visited_household = row.locator("a[href^='/households/']").get_attribute("href")
+    visitor = row.locator("select[name=visitor] option").first.inner_text()
+    with officer.expect_response(lambda response: response.url.endswith("/assign/")):
+        row.locator("form[action$='/assign/'] button").click()
+    expect(officer.locator(f"#{row_id} td:nth-child(5) > p")).to_have_text(visitor)
+    officer.locator(f"#{row_id} select[name$=outcome]").select_option("helped")
+    officer.locator(f"#{row_id} input[name$=note]").fill("긴급생계지원 연계")
+    with officer.expect_response(lambda response: response.url.endswith("/outcome/")):
+        officer.locator(f"#{row_id} form[action$='/outcome/'] button").click()
+    expect(officer.locator(f"#{row_id}")).to_contain_text("긴급생계지원 연계")
+
+    # The other outcomes as the dongs' officers would record them (from the city's hidden truth), then training.
+    _dolbom(demo_server, "simulate-outcomes", "--round", str(first_round), "--city", str(_city(demo_server)))
+    district.goto(demo_server.url("/discovery/models/"))
+    with district.expect_navigation():
+        district.click("main form button[type=submit]")
+    expect(district.locator("main table tbody tr")).to_have_count(1)
+    assert_accessible(district, "model page")
+
+    # The next round ranks with the learned model, and explains each household by the model's own contributions.
+    second_round = _run_round(district, demo_server, SECOND, "model")
+    officer.goto(demo_server.url(f"/discovery/outreach/?round={second_round}"))
+    expect(officer.locator("table.outreach tbody tr").first).to_be_visible()
+    model_reasons = officer.locator("table.outreach ul.reasons li").all_inner_texts()
+    assert model_reasons and any("모형" in text for text in model_reasons), model_reasons[:5]
+    # The household visited in the first round is not listed again within the cool-down.
+    listed = officer.locator("table.outreach a[href^='/households/']").evaluate_all(
+        "links => links.map(a => a.getAttribute('href'))"
+    )
+    assert visited_household not in listed
