@@ -43,7 +43,7 @@ format: env
 
 ## Benchmarks: figures printed side by side and written to docs/benchmarks.md.
 bench: env
-	$(RUN) python -m tests.bench
+	$(RUN) python -m tests.bench $(BENCH_ARGS)
 
 ## Recompile the Korean message catalogue after editing the .po file.
 messages: env

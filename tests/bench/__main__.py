@@ -25,11 +25,12 @@ def main(argv: list[str] | None = None) -> int:
     import django
 
     django.setup()
-    from tests.bench import generator, report, search
+    from tests.bench import generator, report, screening, search
 
     sections = [
         generator.run(home, quick=args.quick),
         search.run(home, quick=args.quick),
+        screening.run(home, quick=args.quick),
     ]
     text = report.render(sections)
     print(text)

@@ -73,8 +73,9 @@ def run(home: Path, *, quick: bool) -> Section:
     ranged = _timed(
         lambda: list(Person.objects.filter(name__gte=(n := next(names)), name__lt=n + "\U0010ffff")[:50]), 50
     )
-    client = Client()
+    client = Client(HTTP_HOST="localhost")
     client.force_login(user)
+    assert client.get("/households/", {"q": queries["full name"][0]}).status_code == 200
     texts = iter(queries["full name"] * 2)
     pages = _timed(lambda: client.get("/households/", {"q": next(texts)}), 50)
     section.rows.append(
