@@ -35,6 +35,7 @@ def train(request: HttpRequest) -> HttpResponse:
         messages.error(request, _("The model was not trained: %(reason)s") % {"reason": refused})
     else:
         messages.success(
-            request, _("Model #%(id)s trained on %(labels)s recorded outcomes.") % {"id": model.pk, "labels": model.labels}
+            request,
+            _("Model #%(id)s trained on %(labels)s recorded outcomes.") % {"id": model.pk, "labels": model.labels},
         )
     return redirect("model_list")

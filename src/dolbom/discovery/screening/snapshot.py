@@ -1,0 +1,116 @@
+"""The registry as the round sees it: exported from the database, as of a date, to Parquet (schemas in `inputs.py`).
+
+Rows are streamed (`QuerySet.iterator`: a server-side cursor on PostgreSQL, `fetchmany` on SQLite) and written in
+batches, so a district of any size needs memory for one batch only. What is written:
+
+* households of the district, with their dong;
+* memberships in force on the date (members who moved out are not there) and those members' person rows;
+* the dongs of the district with their visit capacity;
+* exclusions: households with an outreach outcome recorded within the cool-down (`cooldown`), and households
+  already in care (`in_care`, see `households_in_care`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from dolbom.discovery.screening.inputs import SNAPSHOT_SCHEMAS, Snapshot
+
+BATCH_ROWS = 20_000
+
+
+class _Writer:
+    """Appends rows to one snapshot file, a batch at a time."""
+
+    def __init__(self, folder: Path, name: str) -> None:
+        self.schema = SNAPSHOT_SCHEMAS[name]
+        self.path = folder / f"{name}.parquet"
+        self.writer = pq.ParquetWriter(self.path, self.schema, compression="zstd")
+        self.pending: list[tuple[Any, ...]] = []
+        self.rows = 0
+
+    def add(self, row: tuple[Any, ...]) -> None:
+        self.pending.append(row)
+        if len(self.pending) >= BATCH_ROWS:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.pending:
+            columns = list(zip(*self.pending, strict=True))
+            arrays = [pa.array(values, f.type) for values, f in zip(columns, self.schema, strict=True)]
+            self.writer.write_table(pa.Table.from_arrays(arrays, schema=self.schema))
+            self.rows += len(self.pending)
+            self.pending = []
+
+    def close(self) -> int:
+        self.flush()
+        self.writer.close()
+        return self.rows
+
+
+def _stream(queryset: Any) -> Iterator[tuple[Any, ...]]:
+    return queryset.order_by().iterator(chunk_size=BATCH_ROWS)
+
+
+def households_in_care(district_code: str, as_of: date) -> Iterable[int]:
+    """Households already in care, which a round must not list again.
+
+    This is where the case-management domain plugs in: when it exists, households with an open case (selected,
+    planning, in service, monitoring) belong here. Until then, a household counts as in care while an outreach
+    item of an earlier round is assigned to an officer and has no outcome yet.
+    """
+    from dolbom.discovery.models import ItemStatus, OutreachItem
+
+    del as_of  # an open case will be asked "open on this date"; an assigned item is open now
+    items = OutreachItem.objects.filter(household__dong__parent_id=district_code, status=ItemStatus.ASSIGNED)
+    return items.values_list("household_id", flat=True).distinct().iterator(chunk_size=BATCH_ROWS)
+
+
+def contacted_households(district_code: str, as_of: date, cooldown_days: int) -> Iterable[int]:
+    """Households whose outreach outcome was recorded on or after `as_of - cooldown_days`."""
+    from dolbom.discovery.models import OutreachItem
+
+    since = as_of - timedelta(days=cooldown_days)
+    items = OutreachItem.objects.filter(household__dong__parent_id=district_code, outcome_on__gte=since)
+    return items.values_list("household_id", flat=True).distinct().iterator(chunk_size=BATCH_ROWS)
+
+
+def export_snapshot(*, district_code: str, as_of: date, cooldown_days: int, folder: Path) -> Snapshot:
+    """Write the district's snapshot into `folder` (created if needed) and say how many rows each file has."""
+    from dolbom.registry.models import AdministrativeArea, AreaLevel, Household, Membership, current_on
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    writers = {name: _Writer(folder, name) for name in SNAPSHOT_SCHEMAS}
+    try:
+        households = Household.objects.filter(dong__parent_id=district_code).values_list("pk", "dong_id")
+        for household_id, dong_code in _stream(households):
+            writers["households"].add((household_id, dong_code, district_code))
+
+        members = Membership.objects.filter(current_on(as_of), household__dong__parent_id=district_code)
+        columns = ("person_id", "household_id", "relationship", "person__birth_date", "person__sex")
+        columns += ("person__disability", "person__nationality", "person__date_of_death")
+        seen: set[int] = set()
+        for person_id, household_id, relationship, *person in _stream(members.values_list(*columns)):
+            writers["memberships"].add((person_id, household_id, relationship))
+            if person_id not in seen:  # overlapping memberships would be a registry error; count the person once
+                seen.add(person_id)
+                writers["persons"].add((person_id, *person))
+
+        for household_id in contacted_households(district_code, as_of, cooldown_days):
+            writers["excluded"].add((household_id, "cooldown"))
+        for household_id in households_in_care(district_code, as_of):
+            writers["excluded"].add((household_id, "in_care"))
+
+        dongs = AdministrativeArea.objects.filter(parent_id=district_code, level=AreaLevel.EUPMYEONDONG)
+        for code, capacity in _stream(dongs.values_list("code", "visit_capacity")):
+            writers["dongs"].add((code, capacity))
+    finally:
+        rows = {name: writer.close() for name, writer in writers.items()}
+    return Snapshot(folder=folder, as_of=as_of, district_code=district_code, cooldown_days=cooldown_days, rows=rows)

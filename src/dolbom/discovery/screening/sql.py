@@ -1,0 +1,588 @@
+"""The round, written once as SQL that DuckDB and Spark SQL both run.
+
+The statements stick to the subset the two dialects share: CTEs and subqueries, window functions, CASE, COALESCE,
+explicit CASTs to BIGINT/DOUBLE/STRING, `||`, `%` and `/` (always followed by a CAST: `/` gives a DOUBLE in both),
+DATE literals. Integer arithmetic is exact in both engines: a floor is written `(a - a % b) / b`, never FLOOR() over
+a DOUBLE, so both give the same points to the last digit. Identifiers are never quoted (the two quote differently)
+and literals never contain an apostrophe or a backslash (the scorecard reader refuses them).
+
+The scorecard's rules become CASE expressions here; nothing about points is written in SQL by hand.
+
+Relations the engine registers before running the statements, from Parquet files: `signals_raw`, `households`,
+`memberships`, `persons`, `excluded`, `dongs` (schemas in `inputs.py`) and `scored_kinds` (`scored_kinds_table`).
+Statements then build, in order: `signals` (view), `residents`, `traits`, `kind_points`, `household_scores`;
+`listed_statement` cuts each dong's list from a scores relation (the scorecard's or a learned model's) and
+`reasons_sql` writes the reasons of the listed households only — the one part that needs text, done on a few
+thousand rows rather than a million.
+"""
+
+# ruff: noqa: S608 -- this module writes SQL from the validated scorecard and catalogue; no user text reaches it
+# except through lit(), which refuses quotes and backslashes.
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date
+
+import pyarrow as pa
+
+from dolbom.discovery.catalogue import Catalogue, SignalKind
+from dolbom.discovery.screening.scorecard import Increment, Modifier, Placeholder, Scorecard, Template
+
+# Reason columns of a scores relation: reason1_code, reason1_text, reason1_points, … reason3_points.
+REASONS = 3
+DEFAULT_AGES = {"elderly": 65, "child": 18}
+
+
+@dataclass(frozen=True)
+class Statement:
+    name: str
+    sql: str
+    materialize: bool = True  # False: a view the next statements inline (the engine decides how to keep the rest)
+
+
+def lit(value: str) -> str:
+    """A string literal both dialects read the same way."""
+    if "'" in value or "\\" in value:
+        raise ValueError(f"text for SQL must not contain an apostrophe or a backslash: {value!r}")
+    return f"'{value}'"
+
+
+def date_lit(value: date) -> str:
+    return f"DATE '{value.isoformat()}'"
+
+
+def in_list(values: Iterable[str | int]) -> str:
+    items = [lit(v) if isinstance(v, str) else str(int(v)) for v in values]
+    return f"({', '.join(items)})" if items else ""
+
+
+def birth_cutoff(as_of: date, years: int) -> date:
+    """The latest birth date of someone who is at least `years` old (만 나이) on `as_of`."""
+    try:
+        return as_of.replace(year=as_of.year - years)
+    except ValueError:  # 29 February in a year that has none
+        return as_of.replace(year=as_of.year - years, day=28)
+
+
+def floor_div(numerator: str, divisor: int) -> str:
+    """⌊numerator / divisor⌋ for a non-negative BIGINT numerator, exact in both engines."""
+    return f"CAST((({numerator}) - ({numerator}) % {divisor}) / {divisor} AS BIGINT)"
+
+
+def col(field: str) -> str:
+    """Signal fields are renamed with a prefix so that a catalogue field can never clash with a computed column."""
+    return f"f_{field}"
+
+
+# ---------------------------------------------------------------------------------------------------- signals
+
+
+def signal_fields(catalogue: Catalogue, scorecard: Scorecard) -> dict[str, str]:
+    """Signal columns the statements read: every int field of the catalogue (severity, features) and the fields
+    the scorecard's reasons show."""
+    fields = {f.name: f.type for kind in catalogue.kinds for f in kind.fields if f.type == "int"}
+    fields.update(scorecard.fields_used(catalogue))
+    return dict(sorted(fields.items()))
+
+
+def signals_statement(
+    catalogue: Catalogue, scorecard: Scorecard, *, signal_file_ids: Iterable[int], available: Iterable[str]
+) -> Statement:
+    """The period's committed signals with the fields the round needs; a field no file carries is NULL."""
+    present = set(available)
+    columns = [
+        "CAST(signal_file_id AS BIGINT) AS signal_file_id",
+        "record_id",
+        "kind",
+        "CAST(person_id AS BIGINT) AS person_id",
+    ]
+    for name, type_ in signal_fields(catalogue, scorecard).items():
+        sql_type = "BIGINT" if type_ == "int" else "STRING"
+        source = name if name in present else "NULL"
+        columns.append(f"CAST({source} AS {sql_type}) AS {col(name)}")
+    ids = in_list(signal_file_ids)
+    where = f"signal_file_id IN {ids}" if ids else "1 = 0"
+    sql = f"SELECT {', '.join(columns)} FROM signals_raw WHERE {where}"
+    return Statement("signals", sql, materialize=False)
+
+
+# ---------------------------------------------------------------------------------------------------- registry
+
+
+def residents_statement(as_of: date) -> Statement:
+    """Living members of the district's households on the round's date (the snapshot holds current memberships
+    only, so members who moved out are not there)."""
+    sql = f"""
+SELECT m.household_id, h.dong_code, m.person_id, m.relationship, p.birth_date, p.disability, p.nationality
+FROM memberships m
+JOIN persons p ON p.person_id = m.person_id
+JOIN households h ON h.household_id = m.household_id
+WHERE p.date_of_death IS NULL OR p.date_of_death > {date_lit(as_of)}"""
+    return Statement("residents", sql)
+
+
+def modifier_ages(scorecard: Scorecard) -> dict[str, int]:
+    ages = dict(DEFAULT_AGES)
+    if (m := scorecard.modifier("elderly_alone")) is not None:
+        ages["elderly"] = m.params["age"]
+    if (m := scorecard.modifier("children")) is not None:
+        ages["child"] = m.params["age"]
+    sp = scorecard.modifier("single_parent")
+    ages["single_parent_child"] = sp.params["age"] if sp is not None else ages["child"]
+    return ages
+
+
+def traits_statement(scorecard: Scorecard, as_of: date) -> Statement:
+    """Per household: who lives there, as counts (the modifiers and the feature table read these)."""
+    ages = modifier_ages(scorecard)
+    elderly = date_lit(birth_cutoff(as_of, ages["elderly"]))
+    child = date_lit(birth_cutoff(as_of, ages["child"]))
+    own_child = date_lit(birth_cutoff(as_of, ages["single_parent_child"]))
+    sql = f"""
+SELECT household_id, MIN(dong_code) AS dong_code,
+  COUNT(*) AS members,
+  SUM(CASE WHEN birth_date <= {elderly} THEN 1 ELSE 0 END) AS elderly,
+  SUM(CASE WHEN birth_date > {child} THEN 1 ELSE 0 END) AS children,
+  SUM(CASE WHEN relationship = 'child' AND birth_date > {own_child} THEN 1 ELSE 0 END) AS own_children,
+  SUM(CASE WHEN relationship = 'spouse' THEN 1 ELSE 0 END) AS spouses,
+  SUM(CASE WHEN disability IN ('mild', 'severe') THEN 1 ELSE 0 END) AS disabled,
+  SUM(CASE WHEN disability = 'severe' THEN 1 ELSE 0 END) AS severe,
+  SUM(CASE WHEN nationality <> 'KR' THEN 1 ELSE 0 END) AS foreign_members,
+  MIN(birth_date) AS oldest_birth,
+  MAX(birth_date) AS youngest_birth
+FROM residents
+GROUP BY household_id"""
+    return Statement("traits", sql)
+
+
+# ---------------------------------------------------------------------------------------------------- scoring
+
+
+def level_sql(kind: SignalKind) -> str:
+    """The catalogue's severity level of a signal: the last ladder step its value reaches."""
+    severity = kind.severity
+    if severity.fixed is not None:
+        return str(severity.fixed)
+    column = col(severity.field or "")
+    steps = severity.steps
+    whens = " ".join(f"WHEN {column} >= {s.from_value} THEN {s.level}" for s in reversed(steps[1:]))
+    return f"CASE {whens} ELSE {steps[0].level} END" if whens else str(steps[0].level)
+
+
+def level_points_sql(kind: SignalKind, points: tuple[int, int, int]) -> str:
+    severity = kind.severity
+    if severity.fixed is not None:
+        return str(points[severity.fixed - 1])
+    column = col(severity.field or "")
+    steps = severity.steps
+    whens = " ".join(f"WHEN {column} >= {s.from_value} THEN {points[s.level - 1]}" for s in reversed(steps[1:]))
+    first = points[steps[0].level - 1]
+    return f"CASE {whens} ELSE {first} END" if whens else str(first)
+
+
+def increment_sql(increment: Increment) -> str:
+    """The piecewise-linear increment, floored, as `Increment.points` computes it."""
+    column = col(increment.field)
+    (x0, p0), (_, pn) = increment.knots[0], increment.knots[-1]
+    parts = [f"WHEN {column} IS NULL OR {column} <= {x0} THEN {p0}"]
+    for (xa, ya), (xb, yb) in zip(increment.knots, increment.knots[1:], strict=False):
+        value = str(ya) if yb == ya else f"{ya} + {floor_div(f'({column} - {xa}) * {yb - ya}', xb - xa)}"
+        parts.append(f"WHEN {column} < {xb} THEN {value}")
+    return f"CASE {' '.join(parts)} ELSE {pn} END"
+
+
+def won_sql(column: str) -> str:
+    """An amount as `format_won` writes it: 5000원, 38만원, 1억 2000만원."""
+    eok = floor_div(column, 100_000_000)
+    man = floor_div(f"{column} % 100000000", 10_000)
+    return (
+        f"CASE WHEN {column} IS NULL THEN '?' "
+        f"WHEN {column} >= 100000000 THEN CAST({eok} AS STRING) || '억' || "
+        f"CASE WHEN {column} % 100000000 >= 10000 THEN ' ' || CAST({man} AS STRING) || '만원' ELSE '원' END "
+        f"WHEN {column} >= 10000 THEN CAST({floor_div(column, 10_000)} AS STRING) || '만원' "
+        f"ELSE CAST({column} AS STRING) || '원' END"
+    )
+
+
+def template_sql(template: Template, value: Callable[[Placeholder], str]) -> str:
+    parts = [lit(part) if isinstance(part, str) else value(part) for part in template]
+    return " || ".join(parts) if parts else "''"
+
+
+def with_points(text_sql: str, points_column: str) -> str:
+    return f"{text_sql} || ' (+' || CAST({points_column} AS STRING) || '점)'"
+
+
+def code_numbers(scorecard: Scorecard) -> dict[str, int]:
+    """Contribution codes as numbers: kinds 1…N in scorecard order, modifiers from 1001. The heavy statements
+    compare and group these instead of text (about a third less work at a million households), and equal
+    contributions are ordered by them."""
+    numbers = {rule.code: i + 1 for i, rule in enumerate(scorecard.kinds)}
+    numbers.update({m.code: 1001 + i for i, m in enumerate(scorecard.modifiers)})
+    return numbers
+
+
+def scored_kinds_table(scorecard: Scorecard) -> pa.Table:
+    """The `scored_kinds` relation (kind, kind_no) the engine registers next to the inputs."""
+    kinds = [rule.code for rule in scorecard.kinds]
+    return pa.table({"kind": pa.array(kinds, pa.string()), "kind_no": pa.array(range(1, len(kinds) + 1), pa.int64())})
+
+
+def _points_sql(catalogue: Catalogue, scorecard: Scorecard) -> str:
+    """Points of one signal: a CASE over the kind's number, each branch the level's points plus the increments."""
+    numbers = code_numbers(scorecard)
+    cases = []
+    for rule in scorecard.kinds:
+        kind = catalogue.kind(rule.code)
+        terms = [level_points_sql(kind, rule.level_points), *(increment_sql(inc) for inc in rule.increments)]
+        cases.append(f"WHEN {numbers[rule.code]} THEN {' + '.join(f'({t})' for t in terms)}")
+    return f"CAST(CASE k.kind_no {' '.join(cases)} END AS BIGINT)" if cases else "CAST(NULL AS BIGINT)"
+
+
+def kind_points_statement(catalogue: Catalogue, scorecard: Scorecard) -> Statement:
+    """Per household and kind, the points of its strongest signal: a kind counts once, however many deliveries or
+    members report it. Signals of kinds the scorecard does not score form one row per household with a null
+    kind_no (counted in the statistics). Which signal was the strongest matters only for the reason's text, so
+    it is looked up for listed households only (`reasons_sql`)."""
+    sql = f"""
+SELECT household_id, kind_no, MAX(points) AS points, COUNT(*) AS deliveries
+FROM (
+  SELECT r.household_id, k.kind_no, {_points_sql(catalogue, scorecard)} AS points
+  FROM signals s
+  JOIN residents r ON r.person_id = s.person_id
+  LEFT JOIN scored_kinds k ON k.kind = s.kind
+) x
+GROUP BY household_id, kind_no"""
+    return Statement("kind_points", sql)
+
+
+MODIFIER_CONDITIONS = {
+    "elderly_alone": "t.members = 1 AND t.elderly = 1",
+    "disability": "t.disabled >= 1",
+    "severe_disability": "t.severe >= 1",
+    "children": "t.children >= 1",
+    "single_parent": "t.own_children >= 1 AND t.spouses = 0",
+    "large_household": "t.members >= {min_members}",
+}
+
+
+def _modifier_condition(modifier: Modifier) -> str:
+    return MODIFIER_CONDITIONS[modifier.code].format(**modifier.params)
+
+
+def household_scores_statement(scorecard: Scorecard) -> Statement:
+    """Per household with at least one scored signal: its dong and score (the sum of its kinds' points and of the
+    modifiers that apply)."""
+    modifiers = "".join(
+        f" + CASE WHEN {_modifier_condition(m)} THEN {m.points} ELSE 0 END" for m in scorecard.modifiers if m.points
+    )
+    sql = f"""
+SELECT t.household_id, t.dong_code, CAST(k.points{modifiers} AS DOUBLE) AS score, CAST(NULL AS DOUBLE) AS probability
+FROM (SELECT household_id, SUM(points) AS points FROM kind_points WHERE kind_no IS NOT NULL GROUP BY household_id) k
+JOIN traits t ON t.household_id = k.household_id"""
+    return Statement("household_scores", sql)
+
+
+def scoring_statements(
+    catalogue: Catalogue,
+    scorecard: Scorecard,
+    *,
+    as_of: date,
+    signal_file_ids: Iterable[int],
+    available: Iterable[str],
+) -> list[Statement]:
+    """Every statement of the scorecard's round up to `household_scores`, in order."""
+    return [
+        signals_statement(catalogue, scorecard, signal_file_ids=signal_file_ids, available=available),
+        residents_statement(as_of),
+        traits_statement(scorecard, as_of),
+        kind_points_statement(catalogue, scorecard),
+        household_scores_statement(scorecard),
+    ]
+
+
+# ---------------------------------------------------------------------------------------------------- selection
+
+
+def _at_least(column: str, min_score: float | None) -> str:
+    return "1 = 1" if min_score is None else f"{column} >= {min_score!r}"
+
+
+def listed_statement(
+    scores: str = "household_scores", *, min_score: float | None = None, carry: Iterable[str] = ()
+) -> Statement:
+    """The outreach lists: per dong, households not excluded and at least at the minimum score, by score (ties to
+    the lower household id), cut at the dong's visit capacity. `carry` names further columns of the scores
+    relation to keep (a learned scorer's reasons)."""
+    extra = "".join(f", s.{name}" for name in carry)
+    sql = f"""
+SELECT s.household_id, s.dong_code, CAST(s.list_rank AS BIGINT) AS list_rank, CAST(s.score AS DOUBLE) AS score,
+  CAST(s.probability AS DOUBLE) AS probability{extra}
+FROM (
+  SELECT c.*, ROW_NUMBER() OVER (PARTITION BY c.dong_code ORDER BY c.score DESC, c.household_id ASC) AS list_rank
+  FROM {scores} c
+  LEFT JOIN (SELECT DISTINCT household_id FROM excluded) e ON e.household_id = c.household_id
+  WHERE e.household_id IS NULL AND {_at_least("c.score", min_score)}
+) s
+JOIN dongs d ON d.dong_code = s.dong_code
+WHERE s.list_rank <= d.visit_capacity"""
+    return Statement("listed", sql)
+
+
+def listed_sql() -> str:
+    """The listed rows of a learned scorer, whose reasons came with its scores."""
+    columns = ", ".join(["household_id", "dong_code", "list_rank", "score", "probability", *reason_columns()])
+    return f"SELECT {columns} FROM listed ORDER BY dong_code, list_rank"
+
+
+def _kind_placeholder(alias: str) -> Callable[[Placeholder], str]:
+    def value(part: Placeholder) -> str:
+        column = f"{alias}.{col(part.name)}"
+        if part.format == "won":
+            return f"({won_sql(column)})"
+        return f"COALESCE(CAST({column} AS STRING), '?')"
+
+    return value
+
+
+def _modifier_placeholder(modifier: Modifier) -> Callable[[Placeholder], str]:
+    counts = {
+        "disabled": "t.disabled",
+        "severe": "t.severe",
+        "members": "t.members",
+        "children": "t.own_children" if modifier.code == "single_parent" else "t.children",
+    }
+
+    def value(part: Placeholder) -> str:
+        if part.name in modifier.params:
+            return lit(str(modifier.params[part.name]))
+        return f"CAST({counts[part.name]} AS STRING)"
+
+    return value
+
+
+def _tie_keys(catalogue: Catalogue, scorecard: Scorecard) -> list[str]:
+    """Sort keys that order a kind's signals of equal points by the values its reason shows, then by its
+    increments' fields: slot i holds, for each kind, its i-th such field (int and text fields in separate slots,
+    so each key has one type). A few keys instead of one per field keep the sort narrow."""
+    numbers = code_numbers(scorecard)
+    slots: dict[str, list[dict[int, str]]] = {"int": [], "str": []}
+    for rule in scorecard.kinds:
+        kind = catalogue.kind(rule.code)
+        names = [p.name for p in rule.reason if isinstance(p, Placeholder)] + [i.field for i in rule.increments]
+        seen: dict[str, int] = {"int": 0, "str": 0}
+        for name in dict.fromkeys(names):
+            type_ = kind.field(name).type
+            if len(slots[type_]) <= seen[type_]:
+                slots[type_].append({})
+            slots[type_][seen[type_]][numbers[rule.code]] = col(name)
+            seen[type_] += 1
+    keys = []
+    for type_ in ("int", "str"):
+        for slot in slots[type_]:
+            whens = " ".join(f"WHEN {no} THEN {column}" for no, column in slot.items())
+            keys.append(f"CASE kind_no {whens} END")
+    return keys
+
+
+def reason_statements(catalogue: Catalogue, scorecard: Scorecard) -> list[Statement]:
+    """What the reasons of the listed households are made of, kept as relations of their own (Spark would
+    otherwise compute a shared subquery once per use):
+
+    * `reason_top`: each listed household's three largest contributions (equal ones in scorecard order), one row
+      per contribution with its slot 1–3;
+    * `reason_strongest`: for each of those kinds, its strongest signal — between signals of equal points the
+      larger values shown win, then a fixed order of files and records, so that both engines pick the same row.
+    """
+    numbers = code_numbers(scorecard)
+    modifier_rows = "".join(
+        f"\n  UNION ALL SELECT t.household_id, {numbers[m.code]} AS code_no, CAST({m.points} AS BIGINT) AS points "
+        f"FROM traits t JOIN listed l ON l.household_id = t.household_id WHERE {_modifier_condition(m)}"
+        for m in scorecard.modifiers
+        if m.points > 0
+    )
+    top = f"""
+SELECT household_id, slot, code_no, points
+FROM (
+  SELECT c.*, ROW_NUMBER() OVER (PARTITION BY household_id ORDER BY points DESC, code_no ASC) AS slot
+  FROM (
+    SELECT c.household_id, c.kind_no AS code_no, c.points
+    FROM kind_points c JOIN listed l ON l.household_id = c.household_id
+    WHERE c.kind_no IS NOT NULL AND c.points > 0{modifier_rows}
+  ) c
+) ranked
+WHERE slot <= {REASONS}"""
+    ties = "".join(f"{key} DESC NULLS LAST, " for key in _tie_keys(catalogue, scorecard))
+    strongest = f"""
+SELECT * FROM (
+  SELECT c.*, ROW_NUMBER() OVER (
+    PARTITION BY household_id, kind_no ORDER BY {ties}signal_file_id DESC, record_id ASC NULLS LAST
+  ) AS strength
+  FROM (
+    SELECT r.household_id, k.kind_no, s.*, {_points_sql(catalogue, scorecard)} AS points, top.points AS kind_points
+    FROM signals s
+    JOIN scored_kinds k ON k.kind = s.kind
+    JOIN (SELECT r.household_id, r.person_id FROM residents r JOIN listed l ON l.household_id = r.household_id) r
+      ON r.person_id = s.person_id
+    JOIN reason_top top ON top.household_id = r.household_id AND top.code_no = k.kind_no
+  ) c
+  WHERE points = kind_points
+) ranked
+WHERE strength = 1"""
+    return [Statement("reason_top", top), Statement("reason_strongest", strongest)]
+
+
+def reasons_sql(catalogue: Catalogue, scorecard: Scorecard) -> str:
+    """The listed households with their reasons written out, e.g. '건강보험료 7개월 체납 (+18점)' (after
+    `reason_statements`). A kind's text shows the values of its strongest signal, a modifier's the household's."""
+    numbers = code_numbers(scorecard)
+    codes = " ".join(f"WHEN {no} THEN {lit(code)}" for code, no in numbers.items())
+    texts = [
+        f"WHEN {numbers[r.code]} THEN {with_points(template_sql(r.reason, _kind_placeholder('k')), 'top.points')}"
+        for r in scorecard.kinds
+    ] + [
+        f"WHEN {numbers[m.code]} THEN {with_points(template_sql(m.reason, _modifier_placeholder(m)), 'top.points')}"
+        for m in scorecard.modifiers
+    ]
+    code_sql = f"CASE top.code_no {codes} END" if codes else "CAST(NULL AS STRING)"
+    text_sql = f"CASE top.code_no {' '.join(texts)} END" if texts else "CAST(NULL AS STRING)"
+    pivot = []
+    for n in range(1, REASONS + 1):
+        pivot += [
+            f"MAX(CASE WHEN r.slot = {n} THEN r.code END) AS reason{n}_code",
+            f"MAX(CASE WHEN r.slot = {n} THEN r.label END) AS reason{n}_text",
+            f"MAX(CASE WHEN r.slot = {n} THEN r.points END) AS reason{n}_points",
+        ]
+    return f"""
+SELECT l.household_id, l.dong_code, l.list_rank, l.score, l.probability,
+  {", ".join(pivot)}
+FROM listed l
+LEFT JOIN (
+  SELECT top.household_id, top.slot, CAST(top.points AS BIGINT) AS points, {code_sql} AS code, {text_sql} AS label
+  FROM reason_top top
+  LEFT JOIN reason_strongest k ON k.household_id = top.household_id AND k.kind_no = top.code_no
+  LEFT JOIN traits t ON t.household_id = top.household_id
+) r ON r.household_id = l.household_id
+GROUP BY l.household_id, l.dong_code, l.list_rank, l.score, l.probability
+ORDER BY l.dong_code, l.list_rank"""
+
+
+# ---------------------------------------------------------------------------------------------------- statistics
+
+
+def stats_sql(as_of: date, *, scores: str = "household_scores", min_score: float | None = None) -> str:
+    """One row of counts for the round's statistics."""
+    return f"""
+SELECT
+  (SELECT COUNT(*) FROM households) AS households_in_district,
+  (SELECT COUNT(*) FROM traits) AS households_screened,
+  (SELECT COUNT(*) FROM signals) AS signals_in_files,
+  (SELECT COUNT(*) FROM signals WHERE person_id IS NULL) AS signals_unmatched,
+  (SELECT COALESCE(SUM(deliveries), 0) FROM kind_points) AS signals_of_residents,
+  (SELECT COALESCE(SUM(deliveries), 0) FROM kind_points WHERE kind_no IS NULL) AS signals_unscored_kind,
+  (SELECT COUNT(*) FROM signals s JOIN (
+     SELECT m.person_id FROM memberships m JOIN persons p ON p.person_id = m.person_id
+     WHERE p.date_of_death <= {date_lit(as_of)}) d ON d.person_id = s.person_id) AS signals_deceased,
+  (SELECT COUNT(*) FROM {scores}) AS households_with_signals,
+  (SELECT COUNT(*) FROM {scores} c LEFT JOIN (SELECT DISTINCT household_id FROM excluded) e
+     ON e.household_id = c.household_id
+     WHERE e.household_id IS NULL AND NOT ({_at_least("c.score", min_score)})) AS below_min_score"""
+
+
+def exclusions_sql(scores: str = "household_scores") -> str:
+    """Households that would have been candidates, by the reason they were left out (a household can have two)."""
+    return f"""
+SELECT e.reason, COUNT(*) AS households
+FROM (SELECT DISTINCT household_id, reason FROM excluded) e
+JOIN {scores} c ON c.household_id = e.household_id
+GROUP BY e.reason"""
+
+
+# ---------------------------------------------------------------------------------------------------- features
+
+
+def _first_field(kind: SignalKind, unit: str) -> str | None:
+    return next((f.name for f in kind.fields if f.type == "int" and f.unit == unit), None)
+
+
+def feature_columns(catalogue: Catalogue) -> dict[str, list[str]]:
+    """Per kind, which of months / amount / days the feature table carries (the kind must have such a field)."""
+    out: dict[str, list[str]] = {}
+    for kind in catalogue.kinds:
+        names = {f.name for f in kind.fields}
+        parts = ["severity", "count"]
+        if "months_overdue" in names:
+            parts.append("months")
+        if _first_field(kind, "won"):
+            parts.append("amount")
+        if _first_field(kind, "days"):
+            parts.append("days")
+        out[kind.code] = parts
+    return out
+
+
+def _age_sql(column: str, as_of: date) -> str:
+    m, d = as_of.month, as_of.day
+    later = f"month({column}) > {m} OR (month({column}) = {m} AND dayofmonth({column}) > {d})"
+    return f"CAST({as_of.year} - year({column}) - CASE WHEN {later} THEN 1 ELSE 0 END AS BIGINT)"
+
+
+def features_sql(catalogue: Catalogue, as_of: date) -> str:
+    """The feature table: one row per household with at least one signal of a catalogue kind (docs/screening.md)."""
+    kinds = catalogue.kinds
+    level = " ".join(f"WHEN {lit(k.code)} THEN {level_sql(k)}" for k in kinds)
+    amount = " ".join(f"WHEN {lit(k.code)} THEN {col(f)}" for k in kinds if (f := _first_field(k, "won")))
+    days = " ".join(f"WHEN {lit(k.code)} THEN {col(f)}" for k in kinds if (f := _first_field(k, "days")))
+    pivots, names = [], []
+    for code, parts in feature_columns(catalogue).items():
+        for part in parts:
+            names.append(f"k.{code}__{part}")
+            if part == "count":
+                pivots.append(f"CAST(SUM(CASE WHEN kind = {lit(code)} THEN n ELSE 0 END) AS BIGINT) AS {code}__count")
+            else:
+                value = f"MAX(CASE WHEN kind = {lit(code)} THEN {part} END)"
+                pivots.append(f"CAST(COALESCE({value}, 0) AS BIGINT) AS {code}__{part}")
+    return f"""
+SELECT t.household_id, t.dong_code,
+  CAST(t.members AS BIGINT) AS members,
+  CAST(t.elderly AS BIGINT) AS elderly,
+  CAST(CASE WHEN t.members = 1 AND t.elderly = 1 THEN 1 ELSE 0 END AS BIGINT) AS elderly_alone,
+  CAST(t.children AS BIGINT) AS children,
+  CAST(CASE WHEN t.own_children >= 1 AND t.spouses = 0 THEN 1 ELSE 0 END AS BIGINT) AS single_parent,
+  CAST(t.disabled AS BIGINT) AS disabled,
+  CAST(t.severe AS BIGINT) AS severe_disabled,
+  CAST(t.foreign_members AS BIGINT) AS foreign_members,
+  {_age_sql("t.oldest_birth", as_of)} AS oldest_age,
+  {_age_sql("t.youngest_birth", as_of)} AS youngest_age,
+  k.signals, k.kinds, k.max_severity,
+  {", ".join(names)}
+FROM (
+  SELECT household_id AS signal_household_id,
+    CAST(SUM(n) AS BIGINT) AS signals, CAST(COUNT(*) AS BIGINT) AS kinds, CAST(MAX(severity) AS BIGINT) AS max_severity,
+    {", ".join(pivots)}
+  FROM (
+    SELECT r.household_id, s.kind, MAX(CASE s.kind {level} END) AS severity, MAX({col("months_overdue")}) AS months,
+      MAX(CASE s.kind {amount} END) AS amount, MAX(CASE s.kind {days} END) AS days, COUNT(*) AS n
+    FROM signals s
+    JOIN residents r ON r.person_id = s.person_id
+    WHERE s.kind IN {in_list(k.code for k in kinds)}
+    GROUP BY r.household_id, s.kind
+  ) per_kind
+  GROUP BY household_id
+) k
+JOIN traits t ON t.household_id = k.signal_household_id
+ORDER BY t.household_id"""
+
+
+def feature_relation_statements(
+    catalogue: Catalogue, scorecard: Scorecard, *, as_of: date, signal_file_ids: Iterable[int], available: Iterable[str]
+) -> list[Statement]:
+    """What `features_sql` reads: the signals view, the residents and their traits."""
+    return scoring_statements(catalogue, scorecard, as_of=as_of, signal_file_ids=signal_file_ids, available=available)[
+        :3
+    ]
+
+
+def reason_columns() -> list[str]:
+    return [f"reason{n}_{c}" for n in range(1, REASONS + 1) for c in ("code", "text", "points")]

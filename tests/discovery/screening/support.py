@@ -1,0 +1,50 @@
+"""Signals into the tiny city through the real importer, for the service, snapshot and page tests."""
+
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+from datetime import date
+from pathlib import Path
+
+from dolbom.discovery.services.signals import import_signal_file
+from dolbom.registry.models import Household, Membership, Person
+
+PERIOD = "2026-09"
+AS_OF = date(2026, 11, 1)
+TELECOM_COLUMNS = [
+    "record_id", "kind", "resident_number", "name", "observed_on", "months_overdue", "amount_overdue", "carrier",
+]  # fmt: skip
+_files = itertools.count(1)
+
+
+def import_telecom(user: object, folder: Path, arrears: list[tuple[Person, int]], *, period: str = PERIOD) -> object:
+    """Deliver telecom arrears (person, months) as the telecom association's CSV and import it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(TELECOM_COLUMNS)
+    number = next(_files)
+    for i, (person, months) in enumerate(arrears):
+        writer.writerow(
+            [
+                f"KTOA-{number:03d}-{i:04d}",
+                "telecom_arrears",
+                person.resident_number(),
+                person.name,
+                "2026-09-15",
+                months,
+                months * 65_000,
+                "SKT",
+            ]
+        )
+    path = folder / f"ktoa-{number}.csv"
+    path.write_text(buffer.getvalue(), encoding="utf-8")
+    return import_signal_file(user=user, path=path, period=period, agency_code="ktoa").signal_file
+
+
+def move(person: Person, to: Household, *, on: date) -> None:
+    """The person leaves their household and joins another one on `on`."""
+    Membership.objects.filter(person=person, moved_out__isnull=True).update(moved_out=on)
+    Membership.objects.create(household=to, person=person, relationship="head", moved_in=on)

@@ -1,0 +1,104 @@
+"""The registry snapshot: what the round sees of the database, as of a date, streamed to Parquet."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pyarrow.parquet as pq
+import pytest
+
+from dolbom.discovery.models import ItemStatus, OutreachItem, ScreeningRound
+from dolbom.discovery.screening import snapshot as snapshot_module
+from dolbom.discovery.screening.inputs import SNAPSHOT_SCHEMAS
+from dolbom.discovery.screening.snapshot import export_snapshot
+from dolbom.registry.models import Address, Household
+from tests.conftest import make_person
+from tests.discovery.screening.support import move
+
+AS_OF = date(2026, 11, 1)
+
+
+def read(snapshot, name: str) -> list[dict]:
+    return pq.read_table(snapshot.path(name)).to_pylist()
+
+
+@pytest.fixture
+def district(city):
+    for dong, capacity in zip(city.dongs, (7, 3, 9), strict=True):
+        dong.visit_capacity = capacity
+        dong.save(update_fields=["visit_capacity"])
+    return city.districts[0]
+
+
+def test_the_snapshot_holds_the_districts_households_members_persons_and_dongs(city, district, tmp_path):
+    snapshot = export_snapshot(district_code=district.code, as_of=AS_OF, cooldown_days=180, folder=tmp_path / "s")
+    h0, h1 = city.households[0].pk, city.households[1].pk
+    assert read(snapshot, "households") == [
+        {"household_id": h0, "dong_code": city.dongs[0].code, "district_code": district.code},
+        {"household_id": h1, "dong_code": city.dongs[1].code, "district_code": district.code},
+    ]
+    members = sorted((m["household_id"], m["relationship"]) for m in read(snapshot, "memberships"))
+    assert members == [(h0, "head"), (h0, "spouse"), (h1, "head")]
+    elder = next(p for p in read(snapshot, "persons") if p["person_id"] == city.persons[0].pk)
+    assert elder == {
+        "person_id": city.persons[0].pk, "birth_date": date(1950, 3, 4), "sex": "F", "disability": "",
+        "nationality": "KR", "date_of_death": None,
+    }  # fmt: skip
+    assert read(snapshot, "dongs") == [
+        {"dong_code": city.dongs[0].code, "visit_capacity": 7},
+        {"dong_code": city.dongs[1].code, "visit_capacity": 3},
+    ]
+    assert read(snapshot, "excluded") == []
+    assert snapshot.rows == {"households": 2, "memberships": 3, "persons": 3, "excluded": 0, "dongs": 2}
+    for name, schema in SNAPSHOT_SCHEMAS.items():
+        assert pq.read_schema(snapshot.path(name)).remove_metadata().equals(schema)
+
+
+def test_memberships_are_those_in_force_on_the_date(city, district, tmp_path):
+    worker = city.persons[1]
+    address = Address.objects.create(dong=city.dongs[0], road_address="한빛시 중앙구 새길 2")
+    new_home = Household.objects.create(address=address, dong=city.dongs[0], registered_on=date(2026, 10, 1))
+    move(worker, new_home, on=date(2026, 10, 1))
+    baby = make_person("김아기", date(2026, 10, 20), "F", serial=400)
+    city.households[0].memberships.create(person=baby, relationship="grandchild", moved_in=date(2026, 10, 20))
+
+    def where(on: date) -> dict[int, int]:
+        folder = tmp_path / on.isoformat()
+        snapshot = export_snapshot(district_code=district.code, as_of=on, cooldown_days=0, folder=folder)
+        return {m["person_id"]: m["household_id"] for m in read(snapshot, "memberships")}
+
+    before, after = where(date(2026, 9, 30)), where(AS_OF)
+    assert before[worker.pk] == city.households[1].pk and baby.pk not in before
+    assert after[worker.pk] == new_home.pk and after[baby.pk] == city.households[0].pk
+
+
+def test_exclusions_name_their_reason(city, district, tmp_path):
+    earlier = ScreeningRound.objects.create(district=district, period="2026-07", scorer="scorecard", status="done")
+    contacted = OutreachItem.objects.create(
+        round=earlier, household=city.households[0], dong=city.dongs[0], rank=1, score=30,
+        status=ItemStatus.DONE, outcome="helped", outcome_on=AS_OF - timedelta(days=30),
+    )  # fmt: skip
+    OutreachItem.objects.create(
+        round=earlier, household=city.households[1], dong=city.dongs[1], rank=1, score=20, status=ItemStatus.ASSIGNED
+    )
+    OutreachItem.objects.create(
+        round=earlier, household=city.households[2], dong=city.dongs[2], rank=1, score=20, status=ItemStatus.ASSIGNED
+    )  # another district: not this snapshot's business
+    snapshot = export_snapshot(district_code=district.code, as_of=AS_OF, cooldown_days=180, folder=tmp_path / "a")
+    assert sorted((e["household_id"], e["reason"]) for e in read(snapshot, "excluded")) == [
+        (city.households[0].pk, "cooldown"),
+        (city.households[1].pk, "in_care"),
+    ]
+    # the cool-down counts days back from the round's date, that day included
+    OutreachItem.objects.filter(pk=contacted.pk).update(outcome_on=AS_OF - timedelta(days=29))
+    snapshot = export_snapshot(district_code=district.code, as_of=AS_OF, cooldown_days=28, folder=tmp_path / "b")
+    assert [e["reason"] for e in read(snapshot, "excluded")] == ["in_care"]
+    snapshot = export_snapshot(district_code=district.code, as_of=AS_OF, cooldown_days=29, folder=tmp_path / "c")
+    assert sorted(e["reason"] for e in read(snapshot, "excluded")) == ["cooldown", "in_care"]
+
+
+def test_rows_are_streamed_in_batches(city, district, tmp_path, monkeypatch):
+    monkeypatch.setattr(snapshot_module, "BATCH_ROWS", 1)
+    snapshot = export_snapshot(district_code=district.code, as_of=AS_OF, cooldown_days=180, folder=tmp_path / "s")
+    assert pq.ParquetFile(snapshot.path("memberships")).metadata.num_row_groups == 3
+    assert snapshot.rows["memberships"] == 3
