@@ -78,16 +78,16 @@ class ModelUnavailable(RuntimeError):
     """No learned model can score this round (module missing or no trained model); the message says why."""
 
 
-def model_scorer(scoring_model: Any = None) -> Scorer:
-    """The learned scorer (the given ScoringModel, else the latest), or ModelUnavailable with a message an officer
-    can act on."""
+def model_scorer(scoring_model: Any = None, *, district_code: str | None = None) -> Scorer:
+    """The learned scorer (the given ScoringModel, else the district's latest), or ModelUnavailable with a message
+    an officer can act on. A district's round never uses a model trained on another district's outcomes."""
     try:
         from dolbom.discovery.learning.scorer import ModelScorer
         from dolbom.discovery.learning.train import ModelFileError
     except ImportError as exc:
         raise ModelUnavailable("the learned model is not part of this installation") from exc
     try:
-        scorer = ModelScorer(scoring_model)
+        scorer = ModelScorer(scoring_model, district_code=district_code)
     except LookupError as exc:
         raise ModelUnavailable(f"no trained model is available: {exc}") from exc
     except (ModelFileError, OSError) as exc:

@@ -77,7 +77,7 @@ def run_round(
     learned = None
     if scorer == Scorer.MODEL:
         try:
-            learned = model_scorer()
+            learned = model_scorer(district_code=district_code)
         except ModelUnavailable as exc:
             raise ValidationError({"scorer": f"학습 모형을 사용할 수 없습니다. {exc}"}) from exc
 

@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.translation import gettext as gettext_now
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from dolbom.core.permissions import ensure_can
@@ -99,10 +99,10 @@ def new_round(request: HttpRequest) -> HttpResponse:
             if screening_round.status == RoundStatus.DONE:
                 listed = screening_round.stats.get("listed", 0)
                 messages.success(
-                    request, gettext_now("The round is done: %(count)s households listed.") % {"count": f"{listed:,}"}
+                    request, gettext("The round is done: %(count)s households listed.") % {"count": f"{listed:,}"}
                 )
             else:
-                messages.error(request, gettext_now("The round failed; no list was written."))
+                messages.error(request, gettext("The round failed; no list was written."))
             return redirect("round_detail", round_id=screening_round.pk)
     context = {
         "form": form,
