@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 import os
 import shutil
 from datetime import date
@@ -41,6 +42,8 @@ def spark_available():
     session = SparkSession.getActiveSession()
     if session is not None:
         session.stop()  # stop the JVM while pytest still owns the output streams
+    # py4j says goodbye from a finaliser at interpreter exit, after pytest has closed its streams.
+    logging.getLogger("py4j").setLevel(logging.WARNING)
 
 
 def assert_same_lists(inputs) -> pa.Table:

@@ -69,7 +69,7 @@ def households_in_care(district_code: str, as_of: date) -> Iterable[int]:
 
     del as_of  # an open case will be asked "open on this date"; an assigned item is open now
     items = OutreachItem.objects.filter(household__dong__parent_id=district_code, status=ItemStatus.ASSIGNED)
-    return items.values_list("household_id", flat=True).distinct().iterator(chunk_size=BATCH_ROWS)
+    return items.order_by().values_list("household_id", flat=True).distinct().iterator(chunk_size=BATCH_ROWS)
 
 
 def contacted_households(district_code: str, as_of: date, cooldown_days: int) -> Iterable[int]:
@@ -78,7 +78,7 @@ def contacted_households(district_code: str, as_of: date, cooldown_days: int) ->
 
     since = as_of - timedelta(days=cooldown_days)
     items = OutreachItem.objects.filter(household__dong__parent_id=district_code, outcome_on__gte=since)
-    return items.values_list("household_id", flat=True).distinct().iterator(chunk_size=BATCH_ROWS)
+    return items.order_by().values_list("household_id", flat=True).distinct().iterator(chunk_size=BATCH_ROWS)
 
 
 def export_snapshot(*, district_code: str, as_of: date, cooldown_days: int, folder: Path) -> Snapshot:
