@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -50,6 +51,12 @@ class DemoServer:
 
     def url(self, path: str) -> str:
         return self.base_url + path
+
+
+def dolbom_command() -> list[str]:
+    """The console script installed next to this interpreter (.venv/bin/dolbom)."""
+    script = Path(sys.executable).with_name("dolbom")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "dolbom.cli"]
 
 
 def submit_login(page: Any, server: DemoServer, username: str, password: str) -> None:

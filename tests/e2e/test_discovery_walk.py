@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -13,7 +12,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.support import DemoServer, assert_accessible
+from tests.e2e.support import DemoServer, assert_accessible, dolbom_command
 
 pytestmark = pytest.mark.e2e
 
@@ -21,9 +20,7 @@ FIRST, SECOND = "2026-07", "2026-09"
 
 
 def _dolbom(server: DemoServer, *args: str) -> str:
-    script = Path(sys.executable).with_name("dolbom")
-    command = [str(script)] if script.exists() else [sys.executable, "-m", "dolbom.cli"]
-    result = subprocess.run([*command, *args], env=server.env, capture_output=True, text=True, timeout=600)
+    result = subprocess.run([*dolbom_command(), *args], env=server.env, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, f"dolbom {' '.join(args)}:\n{result.stdout}\n{result.stderr}"
     return result.stdout
 
