@@ -35,6 +35,12 @@ def _machine() -> str:
         pass
     memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+    # Figures of a tree with uncommitted changes in the code do not belong to the commit named.
+    changed = subprocess.run(
+        ["git", "status", "--porcelain", "--", "src", "tests"], capture_output=True, text=True
+    ).stdout.strip()
+    if commit and changed:
+        commit += " with uncommitted changes"
     python = platform.python_version()
     return f"{os.cpu_count()} cores ({cpu}), {memory:.0f} GiB, Python {python}, commit {commit or '-'}"
 

@@ -111,13 +111,13 @@ def signals_statement(
 
 
 def residents_statement(as_of: date) -> Statement:
-    """Living members of the district's households on the round's date (the snapshot holds current memberships
-    only, so members who moved out are not there)."""
+    """Living members of the district's households on the round's date (the snapshot holds the memberships in
+    force on that date only, so members who moved out are not there). The dong is looked up per household later,
+    for the far fewer households that have a signal."""
     sql = f"""
-SELECT m.household_id, h.dong_code, m.person_id, m.relationship, p.birth_date, p.disability, p.nationality
+SELECT m.household_id, m.person_id, m.relationship, p.birth_date, p.disability, p.nationality
 FROM memberships m
 JOIN persons p ON p.person_id = m.person_id
-JOIN households h ON h.household_id = m.household_id
 WHERE p.date_of_death IS NULL OR p.date_of_death > {date_lit(as_of)}"""
     return Statement("residents", sql)
 
@@ -140,7 +140,7 @@ def traits_statement(scorecard: Scorecard, as_of: date) -> Statement:
     child = date_lit(birth_cutoff(as_of, ages["child"]))
     own_child = date_lit(birth_cutoff(as_of, ages["single_parent_child"]))
     sql = f"""
-SELECT household_id, MIN(dong_code) AS dong_code,
+SELECT household_id,
   COUNT(*) AS members,
   SUM(CASE WHEN birth_date <= {elderly} THEN 1 ELSE 0 END) AS elderly,
   SUM(CASE WHEN birth_date > {child} THEN 1 ELSE 0 END) AS children,
@@ -278,9 +278,10 @@ def household_scores_statement(scorecard: Scorecard) -> Statement:
         f" + CASE WHEN {_modifier_condition(m)} THEN {m.points} ELSE 0 END" for m in scorecard.modifiers if m.points
     )
     sql = f"""
-SELECT t.household_id, t.dong_code, CAST(k.points{modifiers} AS DOUBLE) AS score, CAST(NULL AS DOUBLE) AS probability
+SELECT t.household_id, h.dong_code, CAST(k.points{modifiers} AS DOUBLE) AS score, CAST(NULL AS DOUBLE) AS probability
 FROM (SELECT household_id, SUM(points) AS points FROM kind_points WHERE kind_no IS NOT NULL GROUP BY household_id) k
-JOIN traits t ON t.household_id = k.household_id"""
+JOIN traits t ON t.household_id = k.household_id
+JOIN households h ON h.household_id = k.household_id"""
     return Statement("household_scores", sql)
 
 
@@ -544,7 +545,7 @@ def features_sql(catalogue: Catalogue, as_of: date) -> str:
                 value = f"MAX(CASE WHEN kind = {lit(code)} THEN {part} END)"
                 pivots.append(f"CAST(COALESCE({value}, 0) AS BIGINT) AS {code}__{part}")
     return f"""
-SELECT t.household_id, t.dong_code,
+SELECT t.household_id, h.dong_code,
   CAST(t.members AS BIGINT) AS members,
   CAST(t.elderly AS BIGINT) AS elderly,
   CAST(CASE WHEN t.members = 1 AND t.elderly = 1 THEN 1 ELSE 0 END AS BIGINT) AS elderly_alone,
@@ -572,6 +573,7 @@ FROM (
   GROUP BY household_id
 ) k
 JOIN traits t ON t.household_id = k.signal_household_id
+JOIN households h ON h.household_id = k.signal_household_id
 ORDER BY t.household_id"""
 
 
