@@ -74,6 +74,7 @@ def replicate(inputs: ScreeningInputs, out: Path, copies: int) -> ScreeningInput
         "memberships": f"SELECT {person}, {household}, relationship",
         "persons": f"SELECT {person}, birth_date, sex, disability, nationality, date_of_death",
         "excluded": f"SELECT {household}, reason",
+        "late_matches": f"SELECT rrn_hash, {person}",
     }
     (out / "snapshot").mkdir(exist_ok=True)
     for name, select in queries.items():

@@ -244,6 +244,26 @@ def test_only_matched_signals_of_committed_files_count(world):
     assert (stats["signals_in_files"], stats["signals_unmatched"], stats["signals_of_residents"]) == (2, 1, 1)
 
 
+def test_a_row_unmatched_at_import_counts_once_its_person_is_a_resident(world):
+    newcomer_household, (newcomer,) = world.household(DONG_A)
+    world.signal(None, "suicide_risk", rrn_hash="a" * 64, reported_on=AS_OF, channel="경찰")  # registered since
+    world.signal(None, "suicide_risk", rrn_hash="b" * 64, reported_on=AS_OF, channel="경찰")  # still nobody
+    world.late = [("a" * 64, newcomer)]
+    table = run_screening(world.inputs())
+    assert [r[0] for r in listed(table)] == [newcomer_household]
+    stats = screening_stats(table)
+    assert (stats["signals_in_files"], stats["signals_matched_late"], stats["signals_unmatched"]) == (2, 1, 1)
+    assert stats["signals_of_residents"] == 1
+
+
+def test_without_late_matches_unmatched_rows_stay_out(world):
+    world.household(DONG_A)
+    world.signal(None, "suicide_risk", rrn_hash="a" * 64, reported_on=AS_OF, channel="경찰")
+    table = run_screening(world.inputs())
+    stats = screening_stats(table)
+    assert table.num_rows == 0 and (stats["signals_matched_late"], stats["signals_unmatched"]) == (0, 1)
+
+
 def test_files_without_some_catalogue_columns_still_score(world):
     household, (person,) = world.household(DONG_A)
     inputs = world.inputs()

@@ -16,7 +16,7 @@ from dolbom.discovery.models import ItemStatus, OutreachItem, ScreeningRound
 from dolbom.discovery.screening.scorecard import DEFAULT_PATH, load_scorecard
 from dolbom.discovery.services import rounds as service
 from dolbom.discovery.services.outreach import record_outcome
-from dolbom.registry.models import Address, Household
+from dolbom.registry.models import Address, Household, Membership
 from tests.conftest import make_person
 from tests.discovery.screening.support import AS_OF, PERIOD, import_telecom, move
 
@@ -84,6 +84,26 @@ def test_a_district_manager_runs_a_round_and_each_dong_gets_its_list(city, distr
     event = AuditEvent.objects.get(action="discovery.run_round")
     assert event.actor == manager and event.object_id == str(screening_round.pk)
     assert event.detail["status"] == "done" and event.detail["listed"] == 2
+
+
+def test_a_person_registered_after_the_import_is_screened_on_the_files_signals(city, district, manager, tmp_path):
+    from types import SimpleNamespace
+
+    from tests.conftest import make_rrn
+
+    birth = date(1961, 5, 6)
+    newcomer = SimpleNamespace(name="정새봄", resident_number=lambda: make_rrn(birth, "F", 777))
+    signal_file = import_telecom(manager, tmp_path, [(newcomer, 14)])
+    assert signal_file.unmatched_rows == 1
+
+    address = Address.objects.create(dong=city.dongs[1], road_address="한빛시 중앙구 새봄로 7", tong=1, ban=1)
+    household = Household.objects.create(address=address, dong=city.dongs[1], registered_on=date(2026, 10, 1))
+    person = make_person("정새봄", birth, "F", serial=777)
+    Membership.objects.create(household=household, person=person, relationship="head", moved_in=date(2026, 10, 1))
+
+    screening_round = run(manager, district)
+    assert items(screening_round) == [(household.pk, city.dongs[1].code, 1)]
+    assert screening_round.stats["signals_matched_late"] == 1 and screening_round.stats["signals_unmatched"] == 0
 
 
 def test_the_command_line_prints_the_summary(city, district, manager, tmp_path, capsys):

@@ -49,7 +49,8 @@ def test_the_snapshot_holds_the_districts_households_members_persons_and_dongs(c
         {"dong_code": city.dongs[1].code, "visit_capacity": 3},
     ]
     assert read(snapshot, "excluded") == []
-    assert snapshot.rows == {"households": 2, "memberships": 3, "persons": 3, "excluded": 0, "dongs": 2}
+    counts = {"households": 2, "memberships": 3, "persons": 3, "excluded": 0, "dongs": 2, "late_matches": 0}
+    assert snapshot.rows == counts
     for name, schema in SNAPSHOT_SCHEMAS.items():
         assert pq.read_schema(snapshot.path(name)).remove_metadata().equals(schema)
 
@@ -102,3 +103,23 @@ def test_rows_are_streamed_in_batches(city, district, tmp_path, monkeypatch):
     snapshot = export_snapshot(district_code=district.code, as_of=AS_OF, cooldown_days=180, folder=tmp_path / "s")
     assert pq.ParquetFile(snapshot.path("memberships")).metadata.num_row_groups == 3
     assert snapshot.rows["memberships"] == 3
+
+
+def test_late_matches_are_the_districts_residents_among_the_rows_unmatched_at_import(city, district, tmp_path):
+    import pyarrow as pa
+
+    from dolbom.discovery.screening.inputs import SIGNAL_BASE_SCHEMA
+
+    resident, other_district = city.persons[0], city.persons[2]
+    rows = [  # unmatched at import: a resident now, a resident of the other district, nobody; and one matched row
+        {"signal_file_id": 1, "record_id": "a", "kind": "x", "person_id": None, "rrn_hash": resident.rrn_hash},
+        {"signal_file_id": 1, "record_id": "b", "kind": "x", "person_id": None, "rrn_hash": other_district.rrn_hash},
+        {"signal_file_id": 1, "record_id": "c", "kind": "x", "person_id": None, "rrn_hash": "f" * 64},
+        {"signal_file_id": 1, "record_id": "d", "kind": "x", "person_id": 5, "rrn_hash": city.persons[1].rrn_hash},
+    ]
+    path = tmp_path / "signals.parquet"
+    pq.write_table(pa.Table.from_pylist([{**r, "observed_on": AS_OF} for r in rows], schema=SIGNAL_BASE_SCHEMA), path)
+    snapshot = export_snapshot(
+        district_code=district.code, as_of=AS_OF, cooldown_days=180, folder=tmp_path / "s", signal_paths=[path]
+    )
+    assert read(snapshot, "late_matches") == [{"rrn_hash": resident.rrn_hash, "person_id": resident.pk}]

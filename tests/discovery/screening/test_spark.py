@@ -70,7 +70,7 @@ def test_spark_lists_a_generated_district_exactly_as_duckdb(tmp_path):
 
 def test_spark_handles_deaths_moves_ties_and_missing_columns_as_duckdb(tmp_path):
     world = World(tmp_path)
-    world.capacities = {DONG_A: 4, DONG_B: 2}
+    world.capacities = {DONG_A: 4, DONG_B: 3}
     for household_id in (41, 17, 29, 5, 33):  # equal scores: ties broken by household id
         _, (person,) = world.household(DONG_A, household_id=household_id)
         world.signal(person, "telecom_arrears", months_overdue=9, amount_overdue=500_000)
@@ -84,6 +84,12 @@ def test_spark_handles_deaths_moves_ties_and_missing_columns_as_duckdb(tmp_path)
     world.signal(mother, "disaster_damage", occurred_on=AS_OF, disaster_type="침수", damage_amount=7_000_000)
     world.signal(moved, "suicide_risk", reported_on=AS_OF, channel="경찰")
     world.signal(None, "suicide_risk", reported_on=AS_OF, channel="응급실")
+    # unmatched at import, a resident now (registered since): listed through the late match on both engines
+    newcomer_household, (newcomer,) = world.household(DONG_B)
+    world.signal(None, "suicide_risk", rrn_hash="a" * 64, reported_on=AS_OF, channel="경찰")
+    world.late = [("a" * 64, newcomer)]
     inputs = world.inputs(scorecard=dataclasses.replace(load_scorecard(), min_score=0))
     listed = assert_same_lists(inputs)
+    assert newcomer_household in listed.column("household_id").to_pylist()
+    assert screening_stats(listed)["signals_matched_late"] == 1
     assert listed.column("household_id").to_pylist()[:4] == [5, 17, 29, 33]

@@ -57,6 +57,7 @@ class World:
     members: list[tuple[int, int, str]] = field(default_factory=list)
     persons: list[dict[str, Any]] = field(default_factory=list)
     excluded: list[tuple[int, str]] = field(default_factory=list)
+    late: list[tuple[str, int]] = field(default_factory=list)  # (rrn_hash, person_id) found at the round
     signals: dict[int, list[dict[str, Any]]] = field(default_factory=dict)  # file id → rows
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
     _records: itertools.count = field(default_factory=lambda: itertools.count(1))
@@ -116,6 +117,7 @@ class World:
             "persons": {name: [p[name] for p in self.persons] for name in SNAPSHOT_SCHEMAS["persons"].names},
             "excluded": {"household_id": [e[0] for e in self.excluded], "reason": [e[1] for e in self.excluded]},
             "dongs": {"dong_code": list(self.capacities), "visit_capacity": list(self.capacities.values())},
+            "late_matches": {"rrn_hash": [m[0] for m in self.late], "person_id": [m[1] for m in self.late]},
         }
         for name, columns in tables.items():
             write_parquet(pa.table(columns, schema=SNAPSHOT_SCHEMAS[name]), folder / f"{name}.parquet")

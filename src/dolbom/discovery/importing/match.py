@@ -57,7 +57,7 @@ class Matcher:
                 self._registry_too_large = True
         if self._registry is not None:
             return self._registry.lookup(hashes)
-        found = _query(hashes)
+        found = person_ids_by_hash(hashes)
         return np.array([found.get(h, -1) for h in hashes], dtype=np.int64)
 
 
@@ -103,7 +103,9 @@ def _names() -> tuple[str, str, str]:
     return quote(meta.db_table), quote(meta.get_field("rrn_hash").column), quote(meta.pk.column)
 
 
-def _query(hashes: list[str]) -> dict[str, int]:
+def person_ids_by_hash(hashes: list[str]) -> dict[str, int]:
+    """The registry persons of these resident-number hashes, as {hash: person id} (hashes nobody has are left out),
+    in chunks of bound parameters."""
     table, rrn_hash, pk = _names()
     found: dict[str, int] = {}
     with connection.cursor() as cursor:

@@ -27,7 +27,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from dolbom.discovery.screening import sql
-from dolbom.discovery.screening.inputs import ScreeningInputs
+from dolbom.discovery.screening.inputs import SNAPSHOT_SCHEMAS, ScreeningInputs
 
 if TYPE_CHECKING:
     from dolbom.discovery.screening.scorers import Scorer
@@ -170,7 +170,7 @@ class SparkSessionAdapter:
 
 @contextmanager
 def open_session(inputs: ScreeningInputs, engine: str, *, master: str | None = None) -> Iterator[Session]:
-    """A session with the inputs registered: signals_raw, households, memberships, persons, excluded, dongs."""
+    """A session with the inputs registered: signals_raw and the snapshot's relations (inputs.SNAPSHOT_SCHEMAS)."""
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r}: use one of {', '.join(ENGINES)}")
     session: Session = (
@@ -178,7 +178,7 @@ def open_session(inputs: ScreeningInputs, engine: str, *, master: str | None = N
     )
     try:
         session.register_parquet("signals_raw", inputs.signal_paths())
-        for name in ("households", "memberships", "persons", "excluded", "dongs"):
+        for name in SNAPSHOT_SCHEMAS:
             session.register_parquet(name, [inputs.snapshot.path(name)])
         session.register_table("scored_kinds", sql.scored_kinds_table(inputs.scorecard))
         yield session
@@ -186,15 +186,21 @@ def open_session(inputs: ScreeningInputs, engine: str, *, master: str | None = N
         session.close()
 
 
-def run_scoring_statements(session: Session, inputs: ScreeningInputs) -> None:
-    statements = sql.scoring_statements(
+def scoring_statements(inputs: ScreeningInputs) -> list[sql.Statement]:
+    """The scorecard's statements for these inputs, up to `household_scores` (the first three build what the
+    feature table reads)."""
+    return sql.scoring_statements(
         inputs.catalogue,
         inputs.scorecard,
         as_of=inputs.as_of,
         signal_file_ids=inputs.signal_file_ids,
         available=inputs.signal_columns(),
+        late_matches=inputs.has_late_matches,
     )
-    for statement in statements:
+
+
+def run_scoring_statements(session: Session, inputs: ScreeningInputs) -> None:
+    for statement in scoring_statements(inputs):
         session.run(statement)
 
 

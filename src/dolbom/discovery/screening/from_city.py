@@ -57,6 +57,8 @@ def snapshot_from_city(city: Path, out: Path, *, as_of: date, district_code: str
             "persons": """SELECT p.person_id, p.birth_date, p.sex, p.disability, p.nationality, p.date_of_death
                 FROM city_persons p SEMI JOIN snap_memberships m ON m.person_id = p.person_id""",
             "excluded": "SELECT CAST(NULL AS BIGINT) AS household_id, CAST(NULL AS VARCHAR) AS reason WHERE false",
+            # Every signal row was matched against the whole city when it was stored: nothing to match late.
+            "late_matches": "SELECT CAST(NULL AS VARCHAR) AS rrn_hash, CAST(NULL AS BIGINT) AS person_id WHERE false",
             "dongs": f"""SELECT code AS dong_code, CAST(visit_capacity AS BIGINT) AS visit_capacity FROM city_areas
                 WHERE level = 'eupmyeondong' {district.replace("dong_code", "code")}""",
         }

@@ -36,6 +36,9 @@ SNAPSHOT_SCHEMAS: dict[str, pa.Schema] = {
     "excluded": pa.schema([("household_id", pa.int64()), ("reason", pa.string())]),
     # The district's dongs and how many visits each can make this round.
     "dongs": pa.schema([("dong_code", pa.string()), ("visit_capacity", pa.int64())]),
+    # Residents found now for signal rows nobody in the registry matched when their file was imported (the person
+    # registered since): the row's resident-number hash and the person it belongs to.
+    "late_matches": pa.schema([("rrn_hash", pa.string()), ("person_id", pa.int64())]),
 }
 
 # The leading columns of every stored signal file (docs/signal-storage.md); the catalogue's typed fields follow.
@@ -100,6 +103,11 @@ class ScreeningInputs:
             self.workdir.mkdir(parents=True, exist_ok=True)
             pq.write_table(SIGNAL_BASE_SCHEMA.empty_table(), empty)
         return [empty]
+
+    @property
+    def has_late_matches(self) -> bool:
+        """Whether the snapshot found residents for signal rows unmatched at import."""
+        return pq.ParquetFile(self.snapshot.path("late_matches")).metadata.num_rows > 0
 
     def signal_columns(self) -> dict[str, pa.DataType]:
         """The union of the signal files' columns (files of different agencies carry different fields)."""

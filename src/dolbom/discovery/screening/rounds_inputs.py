@@ -62,7 +62,11 @@ def inputs_for(
     scorecard: Scorecard,
 ) -> ScreeningInputs:
     snapshot = export_snapshot(
-        district_code=district_code, as_of=as_of, cooldown_days=cooldown_days, folder=folder / "snapshot"
+        district_code=district_code,
+        as_of=as_of,
+        cooldown_days=cooldown_days,
+        folder=folder / "snapshot",
+        signal_paths=[s.path for s in signals],
     )
     return make_inputs(snapshot, signals, workdir=folder / "work", scorecard=scorecard)
 

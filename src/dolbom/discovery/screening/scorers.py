@@ -18,7 +18,13 @@ from typing import Any, Protocol, runtime_checkable
 import pyarrow as pa
 
 from dolbom.discovery.screening import sql
-from dolbom.discovery.screening.engine import finish, list_with_reasons, open_session, run_scoring_statements
+from dolbom.discovery.screening.engine import (
+    finish,
+    list_with_reasons,
+    open_session,
+    run_scoring_statements,
+    scoring_statements,
+)
 from dolbom.discovery.screening.inputs import ScreeningInputs
 
 
@@ -63,13 +69,7 @@ def build_features(inputs: ScreeningInputs) -> pa.Table:
     """One row per household of the snapshot with at least one signal of a catalogue kind, from the same snapshot
     and signals as the round (living current members only): the columns of docs/screening.md."""
     with open_session(inputs, "duckdb") as session:
-        for statement in sql.scoring_statements(
-            inputs.catalogue,
-            inputs.scorecard,
-            as_of=inputs.as_of,
-            signal_file_ids=inputs.signal_file_ids,
-            available=inputs.signal_columns(),
-        )[:3]:
+        for statement in scoring_statements(inputs)[:3]:
             session.run(statement)
         return session.query(sql.features_sql(inputs.catalogue, inputs.as_of))
 

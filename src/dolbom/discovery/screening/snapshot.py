@@ -7,7 +7,10 @@ batches, so a district of any size needs memory for one batch only. What is writ
 * memberships in force on the date (members who moved out are not there) and those members' person rows;
 * the dongs of the district with their visit capacity;
 * exclusions: households with an outreach outcome recorded within the cool-down (`cooldown`), and households
-  already in care (`in_care`, see `households_in_care`).
+  already in care (`in_care`, see `households_in_care`);
+* late matches: signal rows of the round's files that matched nobody when their file was imported, whose resident
+  number now belongs to one of the district's residents (registered since). Without them a person who moved in
+  after the agency's file arrived would stay unscreened for the whole period.
 """
 
 from __future__ import annotations
@@ -81,8 +84,28 @@ def contacted_households(district_code: str, as_of: date, cooldown_days: int) ->
     return items.order_by().values_list("household_id", flat=True).distinct().iterator(chunk_size=BATCH_ROWS)
 
 
-def export_snapshot(*, district_code: str, as_of: date, cooldown_days: int, folder: Path) -> Snapshot:
-    """Write the district's snapshot into `folder` (created if needed) and say how many rows each file has."""
+def unmatched_hashes(signal_paths: Iterable[Path]) -> list[str]:
+    """The distinct resident-number hashes of the signal rows that no registry person matched at import."""
+    import duckdb
+
+    paths = [str(p) for p in signal_paths]
+    if not paths:
+        return []
+    con = duckdb.connect()
+    try:
+        signals = con.read_parquet(paths, union_by_name=True)
+        unmatched = signals.filter("person_id IS NULL AND rrn_hash IS NOT NULL").aggregate("rrn_hash", "rrn_hash")
+        return [row[0] for row in unmatched.fetchall()]
+    finally:
+        con.close()
+
+
+def export_snapshot(
+    *, district_code: str, as_of: date, cooldown_days: int, folder: Path, signal_paths: Iterable[Path] = ()
+) -> Snapshot:
+    """Write the district's snapshot into `folder` (created if needed) and say how many rows each file has.
+    `signal_paths` are the round's signal files, whose unmatched rows are looked up again among the residents."""
+    from dolbom.discovery.importing.match import person_ids_by_hash
     from dolbom.registry.models import AdministrativeArea, AreaLevel, Household, Membership, current_on
 
     folder = Path(folder)
@@ -107,6 +130,11 @@ def export_snapshot(*, district_code: str, as_of: date, cooldown_days: int, fold
             writers["excluded"].add((household_id, "cooldown"))
         for household_id in households_in_care(district_code, as_of):
             writers["excluded"].add((household_id, "in_care"))
+
+        late = person_ids_by_hash(unmatched_hashes(signal_paths))
+        for rrn_hash, person_id in sorted(late.items()):
+            if person_id in seen:  # residents of the district only; anyone else's signal is not this round's
+                writers["late_matches"].add((rrn_hash, person_id))
 
         dongs = AdministrativeArea.objects.filter(parent_id=district_code, level=AreaLevel.EUPMYEONDONG)
         for code, capacity in _stream(dongs.values_list("code", "visit_capacity")):

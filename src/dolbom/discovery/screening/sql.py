@@ -87,23 +87,39 @@ def signal_fields(catalogue: Catalogue, scorecard: Scorecard) -> dict[str, str]:
 
 
 def signals_statement(
-    catalogue: Catalogue, scorecard: Scorecard, *, signal_file_ids: Iterable[int], available: Iterable[str]
+    catalogue: Catalogue,
+    scorecard: Scorecard,
+    *,
+    signal_file_ids: Iterable[int],
+    available: Iterable[str],
+    late_matches: bool = False,
 ) -> Statement:
-    """The period's committed signals with the fields the round needs; a field no file carries is NULL."""
+    """The period's committed signals with the fields the round needs; a field no file carries is NULL.
+
+    Rows that matched nobody at import stay as they were (person_id NULL, counted as unmatched); those whose number
+    belongs to a resident now (`late_matches`) appear a second time with that person and `matched_late` = 1. The
+    second part is written only when the snapshot has late matches: usually it has none, and the statement is
+    read several times."""
     present = set(available)
-    columns = [
-        "CAST(signal_file_id AS BIGINT) AS signal_file_id",
-        "record_id",
-        "kind",
-        "CAST(person_id AS BIGINT) AS person_id",
-    ]
+    fields = []
     for name, type_ in signal_fields(catalogue, scorecard).items():
         sql_type = "BIGINT" if type_ == "int" else "STRING"
-        source = name if name in present else "NULL"
-        columns.append(f"CAST({source} AS {sql_type}) AS {col(name)}")
+        source = f"s.{name}" if name in present else "NULL"
+        fields.append(f"CAST({source} AS {sql_type}) AS {col(name)}")
+
+    def select(person: str, matched_late: int) -> str:
+        columns = ["CAST(s.signal_file_id AS BIGINT) AS signal_file_id", "s.record_id", "s.kind"]
+        columns += [f"CAST({person} AS BIGINT) AS person_id", *fields, f"{matched_late} AS matched_late"]
+        return f"SELECT {', '.join(columns)}"
+
     ids = in_list(signal_file_ids)
-    where = f"signal_file_id IN {ids}" if ids else "1 = 0"
-    sql = f"SELECT {', '.join(columns)} FROM signals_raw WHERE {where}"
+    where = f"s.signal_file_id IN {ids}" if ids else "1 = 0"
+    sql = f"{select('s.person_id', 0)} FROM signals_raw s WHERE {where}"
+    if late_matches:
+        sql += f"""
+UNION ALL
+{select("m.person_id", 1)} FROM signals_raw s JOIN late_matches m ON m.rrn_hash = s.rrn_hash
+WHERE {where} AND s.person_id IS NULL"""
     return Statement("signals", sql, materialize=False)
 
 
@@ -292,10 +308,13 @@ def scoring_statements(
     as_of: date,
     signal_file_ids: Iterable[int],
     available: Iterable[str],
+    late_matches: bool = False,
 ) -> list[Statement]:
     """Every statement of the scorecard's round up to `household_scores`, in order."""
     return [
-        signals_statement(catalogue, scorecard, signal_file_ids=signal_file_ids, available=available),
+        signals_statement(
+            catalogue, scorecard, signal_file_ids=signal_file_ids, available=available, late_matches=late_matches
+        ),
         residents_statement(as_of),
         traits_statement(scorecard, as_of),
         kind_points_statement(catalogue, scorecard),
@@ -473,13 +492,13 @@ ORDER BY l.dong_code, l.list_rank"""
 
 
 def stats_sql(as_of: date, *, scores: str = "household_scores", min_score: float | None = None) -> str:
-    """One row of counts for the round's statistics."""
+    """One row of counts for the round's statistics. The signals are counted in one pass; a resident-number hash
+    belongs to one person at most, so each row unmatched at import has at most one late match."""
     return f"""
 SELECT
   (SELECT COUNT(*) FROM households) AS households_in_district,
   (SELECT COUNT(*) FROM traits) AS households_screened,
-  (SELECT COUNT(*) FROM signals) AS signals_in_files,
-  (SELECT COUNT(*) FROM signals WHERE person_id IS NULL) AS signals_unmatched,
+  f.signals_in_files, f.signals_matched_late, f.unmatched_at_import - f.signals_matched_late AS signals_unmatched,
   (SELECT COALESCE(SUM(deliveries), 0) FROM kind_points) AS signals_of_residents,
   (SELECT COALESCE(SUM(deliveries), 0) FROM kind_points WHERE kind_no IS NULL) AS signals_unscored_kind,
   (SELECT COUNT(*) FROM signals s JOIN (
@@ -488,7 +507,13 @@ SELECT
   (SELECT COUNT(*) FROM {scores}) AS households_with_signals,
   (SELECT COUNT(*) FROM {scores} c LEFT JOIN (SELECT DISTINCT household_id FROM excluded) e
      ON e.household_id = c.household_id
-     WHERE e.household_id IS NULL AND NOT ({_at_least("c.score", min_score)})) AS below_min_score"""
+     WHERE e.household_id IS NULL AND NOT ({_at_least("c.score", min_score)})) AS below_min_score
+FROM (
+  SELECT CAST(SUM(1 - matched_late) AS BIGINT) AS signals_in_files,
+    CAST(SUM(matched_late) AS BIGINT) AS signals_matched_late,
+    CAST(SUM(CASE WHEN person_id IS NULL THEN 1 ELSE 0 END) AS BIGINT) AS unmatched_at_import
+  FROM signals
+) f"""
 
 
 def exclusions_sql(scores: str = "household_scores") -> str:
@@ -575,15 +600,6 @@ FROM (
 JOIN traits t ON t.household_id = k.signal_household_id
 JOIN households h ON h.household_id = k.signal_household_id
 ORDER BY t.household_id"""
-
-
-def feature_relation_statements(
-    catalogue: Catalogue, scorecard: Scorecard, *, as_of: date, signal_file_ids: Iterable[int], available: Iterable[str]
-) -> list[Statement]:
-    """What `features_sql` reads: the signals view, the residents and their traits."""
-    return scoring_statements(catalogue, scorecard, as_of=as_of, signal_file_ids=signal_file_ids, available=available)[
-        :3
-    ]
 
 
 def reason_columns() -> list[str]:
