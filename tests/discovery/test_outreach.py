@@ -53,6 +53,26 @@ def test_a_correction_keeps_both_outcomes_in_the_history(city, listed):
     assert list(item.events.values_list("outcome", flat=True)) == ["unreachable", "referred"]
 
 
+def test_a_household_with_a_visit_assigned_in_another_round_is_not_sent_a_second_officer(city, listed):
+    officer = city.users["dong_officer"]
+    visitor = Staff.objects.get(user=officer)
+    _, (first, _) = listed
+    later = ScreeningRound.objects.create(
+        district=city.districts[0], period="2026-10", scorer="scorecard", status="done"
+    )
+    again = OutreachItem.objects.create(round=later, household=first.household, dong=first.dong, rank=1, score=40.0)
+    assign_visit(user=officer, item_id=first.pk, visitor=visitor)
+
+    with pytest.raises(ValidationError, match="2026-09 차수 명단에서 이미 방문이 배정"):
+        assign_visit(user=officer, item_id=again.pk, visitor=visitor)
+    assert OutreachItem.objects.get(pk=again.pk).status == "pending"
+
+    # once the first visit's outcome is recorded, revisiting is the officer's call
+    record_outcome(user=officer, item_id=first.pk, outcome="unreachable")
+    assign_visit(user=officer, item_id=again.pk, visitor=visitor)
+    assert OutreachItem.objects.get(pk=again.pk).status == "assigned"
+
+
 def test_only_officers_of_the_dong_can_be_sent(city, listed, django_user_model):
     officer = city.users["dong_officer"]
     _, (item, _) = listed

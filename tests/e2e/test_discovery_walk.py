@@ -87,6 +87,13 @@ def test_import_screen_record_train_and_screen_again(
     row_id = row.get_attribute("id")
     visited_household = row.locator("a[href^='/households/']").get_attribute("href")
     visitor = row.locator("select[name=visitor] option").first.inner_text()
+    # A refusal comes back as 422 and shows in the row: here the chosen officer is no longer one of the dong's (as
+    # if they had left since the page was loaded).
+    row.locator("select[name=visitor] option").first.evaluate("option => { option.value = '0'; }")
+    with officer.expect_response(lambda response: response.url.endswith("/assign/") and response.status == 422):
+        row.locator("form[action$='/assign/'] button").click()
+    expect(officer.locator(f"#{row_id} [role=alert]")).to_have_text("이 동의 담당 공무원을 고르세요.")
+    row = officer.locator(f"#{row_id}")
     with officer.expect_response(lambda response: response.url.endswith("/assign/")):
         row.locator("form[action$='/assign/'] button").click()
     expect(officer.locator(f"#{row_id} td:nth-child(5) > p")).to_have_text(visitor)

@@ -52,6 +52,14 @@ def round_progress_by_dong(user: Any, screening_round: ScreeningRound) -> list[d
     )
 
 
+def open_visit_elsewhere(item: OutreachItem) -> OutreachItem | None:
+    """Another round's item of the same household with a visit assigned and no outcome yet. A round leaves such
+    households out, but one that ran before the visit was assigned still lists the household; sending a second
+    officer would visit it twice. (A recorded outcome does not block: revisiting is the officer's call.)"""
+    others = OutreachItem.objects.filter(household_id=item.household_id, status=ItemStatus.ASSIGNED)
+    return others.exclude(pk=item.pk).select_related("assigned_to", "round").order_by("-round__started_at").first()
+
+
 def visitors_for(item: OutreachItem) -> QuerySet[Staff]:
     """Who may be sent to visit: the active dong officers of the item's dong."""
     return Staff.objects.filter(active=True, role=Role.DONG_OFFICER, areas=item.dong).order_by("display_name")

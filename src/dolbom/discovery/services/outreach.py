@@ -13,8 +13,8 @@ from dolbom.core import audit
 from dolbom.core.dates import today_kst
 from dolbom.core.permissions import ensure_can
 from dolbom.discovery.models import ItemStatus, Outcome, OutreachEvent, OutreachItem
-from dolbom.discovery.selectors import outreach_items_visible_to, visitors_for
-from dolbom.registry.models import Staff
+from dolbom.discovery.selectors import open_visit_elsewhere, outreach_items_visible_to, visitors_for
+from dolbom.registry.models import Household, Staff
 
 
 def _locked_item(user: Any, item_id: int) -> OutreachItem:
@@ -33,6 +33,12 @@ def assign_visit(*, user: Any, item_id: int, visitor: Staff) -> OutreachItem:
             raise ValidationError({"visitor": "이미 결과가 기록된 가구입니다."})
         if not visitors_for(item).filter(pk=visitor.pk).exists():
             raise ValidationError({"visitor": "이 읍면동의 담당 공무원만 배정할 수 있습니다."})
+        # Lock the household: two officers assigning it from two rounds' lists at once must not both succeed.
+        Household.objects.select_for_update().filter(pk=item.household_id).first()
+        if (other := open_visit_elsewhere(item)) is not None:
+            who = other.assigned_to.display_name if other.assigned_to else "-"
+            message = f"이 가구는 {other.round.period} 차수 명단에서 이미 방문이 배정되어 있습니다(담당: {who})."
+            raise ValidationError({"visitor": message})
         previous = item.status
         item.assigned_to, item.status = visitor, ItemStatus.ASSIGNED
         item.save(update_fields=["assigned_to", "status"])
