@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from dolbom.registry.models import AdministrativeArea, Household, Staff
@@ -94,6 +95,13 @@ class ScreeningRound(models.Model):
         verbose_name = _("screening round")
         verbose_name_plural = _("screening rounds")
         ordering = ["-started_at"]
+        constraints = [
+            # Two rounds of one district running at once would both list the same households before either
+            # officer could assign them: the database refuses the second, whichever process starts it.
+            models.UniqueConstraint(
+                fields=["district"], condition=Q(status="running"), name="one_running_round_per_district"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.period} #{self.pk}"

@@ -95,6 +95,16 @@ def test_errors_come_back_on_the_form(ready, client):
     assert not ScreeningRound.objects.exists()
 
 
+def test_a_round_already_running_in_the_district_is_named_on_the_form(ready, client):
+    running = ScreeningRound.objects.create(district=ready.districts[0], period=PERIOD, scorer="scorecard")
+    c = login(client, "manager")
+    response = c.post(reverse("round_new"), {"district": "9911000000", "period": PERIOD, "scorer": "scorecard",
+                                             "cooldown_days": "180"})  # fmt: skip
+    html = response.content.decode()
+    assert response.status_code == 200 and f"차수 #{running.pk}가 실행 중입니다" in html and 'role="alert"' in html
+    assert ScreeningRound.objects.count() == 1
+
+
 def test_a_failed_round_shows_its_error(ready, client, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("the engine stopped")

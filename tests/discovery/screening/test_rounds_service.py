@@ -106,6 +106,31 @@ def test_a_person_registered_after_the_import_is_screened_on_the_files_signals(c
     assert screening_round.stats["signals_matched_late"] == 1 and screening_round.stats["signals_unmatched"] == 0
 
 
+def test_a_district_runs_one_round_at_a_time(city, district, manager, tmp_path):
+    import_telecom(manager, tmp_path, [(city.persons[0], 12)])
+    running = ScreeningRound.objects.create(district=district, period=PERIOD, scorer="scorecard", started_by=manager)
+
+    with pytest.raises(ValidationError, match=f"차수 #{running.pk}가 실행 중입니다"):
+        run(manager, district)
+    assert ScreeningRound.objects.filter(district=district).count() == 1
+    # the other district is not held up
+    ScreeningRound.objects.create(district=city.districts[1], period=PERIOD, scorer="scorecard")
+
+
+def test_a_round_left_running_by_a_stopped_process_is_ended_by_the_next(city, district, manager, tmp_path):
+    from django.utils import timezone
+
+    import_telecom(manager, tmp_path, [(city.persons[0], 12)])
+    stale = ScreeningRound.objects.create(district=district, period=PERIOD, scorer="scorecard")
+    started = timezone.now() - service.STALE_AFTER - timedelta(minutes=1)
+    ScreeningRound.objects.filter(pk=stale.pk).update(started_at=started)
+
+    assert run(manager, district).status == "done"
+    stale.refresh_from_db()
+    assert stale.status == "failed" and stale.error.startswith("RuntimeError: interrupted")
+    assert AuditEvent.objects.filter(action="discovery.run_round", object_id=str(stale.pk), actor=None).exists()
+
+
 def test_the_command_line_prints_the_summary(city, district, manager, tmp_path, capsys):
     import_telecom(manager, tmp_path, [(city.persons[0], 12)])
     args = argparse.Namespace(

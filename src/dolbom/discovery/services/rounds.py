@@ -4,6 +4,9 @@ dong's outreach list. The list is advice (PIPA art. 37-2): officers decide, and 
 The round row is created first, with status `running`, so that the pages can show a round in progress; the items,
 the final status, the statistics and the audit event are then written in one transaction. A round that fails
 keeps its row with status `failed` and the error, and has no items.
+
+A district runs one round at a time (a database constraint). A round still `running` after STALE_AFTER was cut off
+(its process stopped): the next round of the district marks it failed and goes ahead.
 """
 
 from __future__ import annotations
@@ -12,12 +15,12 @@ import logging
 import re
 import tempfile
 import time
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from dolbom.core import audit
@@ -34,6 +37,8 @@ from dolbom.registry.models import AdministrativeArea, AreaLevel
 logger = logging.getLogger(__name__)
 PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 BULK_BATCH = 1000
+# A round takes seconds to minutes (30 s for 10 M households on two cores); one running for an hour has stopped.
+STALE_AFTER = timedelta(hours=1)
 
 
 def run_round(
@@ -105,17 +110,22 @@ def run_round(
     }
     if learned is not None:
         params["model"] = learned.version
-    screening_round = ScreeningRound.objects.create(
-        district=district,
-        period=period,
-        scorer=scorer,
-        scoring_model=getattr(learned, "scoring_model", None),
-        scorecard_version=scorecard.version,
-        engine=engine,
-        status=RoundStatus.RUNNING,
-        params=params,
-        started_by=user if getattr(user, "is_authenticated", False) else None,
-    )
+    _end_stale_rounds(district)
+    try:
+        with transaction.atomic():
+            screening_round = ScreeningRound.objects.create(
+                district=district,
+                period=period,
+                scorer=scorer,
+                scoring_model=getattr(learned, "scoring_model", None),
+                scorecard_version=scorecard.version,
+                engine=engine,
+                status=RoundStatus.RUNNING,
+                params=params,
+                started_by=user if getattr(user, "is_authenticated", False) else None,
+            )
+    except IntegrityError as exc:
+        raise ValidationError({NON_FIELD_ERRORS: _already_running(district)}) from exc
 
     seconds: dict[str, float] = {}
     started = time.perf_counter()
@@ -163,6 +173,28 @@ def run_round(
         logger.exception("screening round %s failed", screening_round.pk)
         _fail(screening_round, user, exc, seconds={**seconds, "total": time.perf_counter() - started})
     return screening_round
+
+
+def _end_stale_rounds(district: AdministrativeArea) -> None:
+    stale = ScreeningRound.objects.filter(
+        district=district, status=RoundStatus.RUNNING, started_at__lt=timezone.now() - STALE_AFTER
+    )
+    for screening_round in stale:
+        _fail(
+            screening_round,
+            None,
+            RuntimeError(f"interrupted: still running after {STALE_AFTER}; the process that ran it had stopped"),
+            seconds={},
+        )
+
+
+def _already_running(district: AdministrativeArea) -> str:
+    running = ScreeningRound.objects.filter(district=district, status=RoundStatus.RUNNING).first()
+    if running is None:  # it finished in the meantime
+        return "같은 시군구의 다른 차수가 방금 실행 중이었습니다. 다시 실행하세요."
+    by = getattr(getattr(running.started_by, "staff", None), "display_name", None) or "-"
+    started = timezone.localtime(running.started_at)
+    return f"{district.name}의 차수 #{running.pk}가 실행 중입니다({by}, {started:%H:%M} 시작). 끝난 뒤 다시 실행하세요."
 
 
 def _items(screening_round: ScreeningRound, listed: Any) -> list[OutreachItem]:
