@@ -42,13 +42,13 @@ class Matcher:
         where nobody in the registry has the number)."""
         distinct = pc.unique(digits).drop_null()
         hashes = [self._hash(d) for d in distinct.to_pylist()]
-        ids = self._person_ids(hashes)
+        ids = self.person_ids(hashes)
         index = pc.index_in(digits, value_set=distinct)
         person_id = pa.array(ids, pa.int64(), mask=ids < 0)
         return pa.array(hashes, pa.string()).take(index), person_id.take(index)
 
-    def _person_ids(self, hashes: list[str]) -> np.ndarray:
-        """Person id per hash, -1 where none."""
+    def person_ids(self, hashes: list[str]) -> np.ndarray:
+        """Person id per hash, -1 where none (by the sorted registry index for large sets, by queries else)."""
         if self._registry is None and len(hashes) >= SCAN_AT and not self._registry_too_large:
             persons = Person.objects.count()
             if persons <= SCAN_MAX_PERSONS:
@@ -105,7 +105,7 @@ def _names() -> tuple[str, str, str]:
 
 def person_ids_by_hash(hashes: list[str]) -> dict[str, int]:
     """The registry persons of these resident-number hashes, as {hash: person id} (hashes nobody has are left out),
-    in chunks of bound parameters."""
+    asked in chunks of bound parameters."""
     table, rrn_hash, pk = _names()
     found: dict[str, int] = {}
     with connection.cursor() as cursor:

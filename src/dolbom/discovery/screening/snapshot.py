@@ -105,7 +105,7 @@ def export_snapshot(
 ) -> Snapshot:
     """Write the district's snapshot into `folder` (created if needed) and say how many rows each file has.
     `signal_paths` are the round's signal files, whose unmatched rows are looked up again among the residents."""
-    from dolbom.discovery.importing.match import person_ids_by_hash
+    from dolbom.discovery.importing.match import Matcher
     from dolbom.registry.models import AdministrativeArea, AreaLevel, Household, Membership, current_on
 
     folder = Path(folder)
@@ -131,9 +131,9 @@ def export_snapshot(
         for household_id in households_in_care(district_code, as_of):
             writers["excluded"].add((household_id, "in_care"))
 
-        late = person_ids_by_hash(unmatched_hashes(signal_paths))
-        for rrn_hash, person_id in sorted(late.items()):
-            if person_id in seen:  # residents of the district only; anyone else's signal is not this round's
+        hashes = sorted(unmatched_hashes(signal_paths))
+        for rrn_hash, person_id in zip(hashes, Matcher().person_ids(hashes).tolist(), strict=True):
+            if person_id in seen:  # residents of the district only (-1: still nobody); others are not this round's
                 writers["late_matches"].add((rrn_hash, person_id))
 
         dongs = AdministrativeArea.objects.filter(parent_id=district_code, level=AreaLevel.EUPMYEONDONG)
