@@ -9,13 +9,13 @@ batch engines and the synthetic-city generator can use it too. Every defect is r
 from __future__ import annotations
 
 import itertools
-import tomllib
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
 from pathlib import Path
 from typing import Any
+
+from dolbom.discovery.datafile import header, no_duplicates, read_toml, refuse_if_any, tables, text, unknown_keys
 
 DEFAULT_PATH = Path(__file__).with_name("signal_catalogue.toml")
 
@@ -151,34 +151,21 @@ def _default_catalogue() -> Catalogue:
 
 
 def _read(path: Path) -> Catalogue:
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise CatalogueError(f"{path}: file not found") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise CatalogueError(f"{path.name}: not valid TOML: {exc}") from exc
-    return parse_catalogue(data, origin=path.name)
+    return parse_catalogue(read_toml(path, CatalogueError), origin=path.name)
 
 
 def parse_catalogue(data: dict[str, Any], *, origin: str = "catalogue") -> Catalogue:
     """Validate a catalogue already parsed from TOML; raise CatalogueError listing every problem."""
     problems: list[str] = []
-    version = _text(data, "version", "", problems)
-    source = _text(data, "source", "", problems)
-    updated = data.get("updated")
-    if not isinstance(updated, date):
-        problems.append("'updated' must be a date (e.g. updated = 2026-09-01)")
-        updated = date.min
-    unknown = set(data) - {"version", "source", "updated", "common", "agency", "kind"}
-    if unknown:
-        problems.append(f"unknown top-level keys: {', '.join(sorted(unknown))}")
+    version, source, updated = header(data, problems)
+    unknown_keys(data, {"version", "source", "updated", "common", "agency", "kind"}, problems)
 
-    raw_common = _tables(data, "common", problems)
+    raw_common = tables(data, "common", problems)
     common = tuple(f for i, raw in enumerate(raw_common) if (f := _field(raw, f"common field #{i + 1}", problems)))
-    _no_duplicates((f.name for f in common), "common field", problems)
+    no_duplicates((f.name for f in common), "common field", problems)
 
     agencies: dict[str, ProvidingAgency] = {}
-    for i, raw in enumerate(_tables(data, "agency", problems)):
+    for i, raw in enumerate(tables(data, "agency", problems)):
         agency = _agency(raw, f"agency #{i + 1}", problems)
         if agency is None:
             continue
@@ -188,11 +175,11 @@ def parse_catalogue(data: dict[str, Any], *, origin: str = "catalogue") -> Catal
 
     kinds: list[SignalKind] = []
     common_names = {f.name for f in common}
-    for i, raw in enumerate(_tables(data, "kind", problems)):
+    for i, raw in enumerate(tables(data, "kind", problems)):
         kind = _kind(raw, f"kind #{i + 1}", agencies, common_names, problems)
         if kind is not None:
             kinds.append(kind)
-    _no_duplicates((k.code for k in kinds), "kind", problems)
+    no_duplicates((k.code for k in kinds), "kind", problems)
     if not kinds:
         problems.append("the catalogue defines no signal kinds")
     used = {k.agency.code for k in kinds}
@@ -201,8 +188,7 @@ def parse_catalogue(data: dict[str, Any], *, origin: str = "catalogue") -> Catal
             problems.append(f"agency '{code}' provides no kind")
     _check_shared_columns(kinds, problems)
 
-    if problems:
-        raise CatalogueError(f"{origin}: {len(problems)} problem(s):\n  - " + "\n  - ".join(problems))
+    refuse_if_any(origin, problems, CatalogueError)
     return Catalogue(
         version=version,
         source=source,
@@ -211,27 +197,6 @@ def parse_catalogue(data: dict[str, Any], *, origin: str = "catalogue") -> Catal
         agencies=tuple(agencies.values()),
         kinds=tuple(kinds),
     )
-
-
-def _tables(data: dict[str, Any], key: str, problems: list[str]) -> list[dict[str, Any]]:
-    value = data.get(key, [])
-    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
-        problems.append(f"'{key}' must be an array of tables ([[{key}]])")
-        return []
-    return value
-
-
-def _text(raw: dict[str, Any], key: str, where: str, problems: list[str], *, required: bool = True) -> str:
-    value = raw.get(key)
-    prefix = f"{where}: " if where else ""
-    if value is None:
-        if required:
-            problems.append(f"{prefix}'{key}' is missing")
-        return ""
-    if not isinstance(value, str) or (required and not value.strip()):
-        problems.append(f"{prefix}'{key}' must be a non-empty string")
-        return ""
-    return value
 
 
 def _int_or_none(raw: dict[str, Any], key: str, where: str, problems: list[str]) -> int | None:
@@ -245,7 +210,7 @@ def _int_or_none(raw: dict[str, Any], key: str, where: str, problems: list[str])
 
 
 def _field(raw: dict[str, Any], where: str, problems: list[str]) -> Field | None:
-    name = _text(raw, "name", where, problems)
+    name = text(raw, "name", where, problems)
     if not name:
         return None
     where = f"{where.split(' #')[0]} '{name}'" if where.startswith("common") else f"{where}, field '{name}'"
@@ -281,20 +246,20 @@ def _field(raw: dict[str, Any], where: str, problems: list[str]) -> Field | None
     if not isinstance(unit, str):
         problems.append(f"{where}: 'unit' must be a string")
         unit = ""
-    label = _text(raw, "label", where, problems, required=False) or name
+    label = text(raw, "label", where, problems, required=False) or name
     return Field(
         name=name, label=label, type=type_, unit=unit, required=required, min=lo, max=hi, choices=tuple(choices)
     )
 
 
 def _agency(raw: dict[str, Any], where: str, problems: list[str]) -> ProvidingAgency | None:
-    code = _text(raw, "code", where, problems)
+    code = text(raw, "code", where, problems)
     if not code:
         return None
     where = f"agency '{code}'"
     if not code.isidentifier() or code != code.lower():
         problems.append(f"{where}: the code must be a lower-case identifier (it names the agency's file)")
-    name = _text(raw, "name", where, problems)
+    name = text(raw, "name", where, problems)
     fmt = raw.get("format")
     if fmt not in FORMATS:
         problems.append(f"{where}: format must be one of {', '.join(FORMATS)} (got {fmt!r})")
@@ -321,15 +286,15 @@ def _kind(
     common_names: set[str],
     problems: list[str],
 ) -> SignalKind | None:
-    code = _text(raw, "code", where, problems)
+    code = text(raw, "code", where, problems)
     if not code:
         return None
     where = f"kind '{code}'"
     if not code.isidentifier() or code != code.lower():
         problems.append(f"{where}: the code must be a lower-case identifier")
-    label = _text(raw, "label", where, problems)
-    group = _text(raw, "group", where, problems)
-    agency_code = _text(raw, "agency", where, problems)
+    label = text(raw, "label", where, problems)
+    group = text(raw, "group", where, problems)
+    agency_code = text(raw, "agency", where, problems)
     agency = agencies.get(agency_code)
     if agency_code and agency is None:
         problems.append(f"{where}: agency '{agency_code}' is not defined in [[agency]]")
@@ -341,7 +306,7 @@ def _kind(
         problems.append(f"{where}: 'fields' must be a list of tables")
         raw_fields = []
     fields = tuple(f for f in (_field(r, where, problems) for r in raw_fields) if f)
-    _no_duplicates((f.name for f in fields), f"{where}: field", problems)
+    no_duplicates((f.name for f in fields), f"{where}: field", problems)
     for f in fields:
         if f.name in common_names:
             problems.append(f"{where}, field '{f.name}': clashes with a common field")
@@ -396,14 +361,6 @@ def _severity(raw: dict[str, Any], where: str, fields: dict[str, Field], problem
             f"'{field_name}': valid rows would have no severity"
         )
     return Severity(field=field_name, steps=tuple(steps))
-
-
-def _no_duplicates(names: Iterable[str], what: str, problems: list[str]) -> None:
-    seen: set[str] = set()
-    for name in names:
-        if name in seen:
-            problems.append(f"{what} '{name}' is defined twice")
-        seen.add(name)
 
 
 def _check_shared_columns(kinds: list[SignalKind], problems: list[str]) -> None:

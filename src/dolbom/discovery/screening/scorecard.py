@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import itertools
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -30,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from dolbom.discovery.catalogue import Catalogue, Severity, SignalKind, load_catalogue
+from dolbom.discovery.datafile import header, no_duplicates, read_toml, refuse_if_any, tables, text, unknown_keys
 
 DEFAULT_PATH = Path(__file__).with_name("scorecard.toml")
 
@@ -161,10 +161,10 @@ def format_won(value: int) -> str:
 
 def render(template: Template, values: Mapping[str, Any], points: int) -> str:
     """A reason's text, e.g. '건강보험료 7개월 체납 (+18점)' (the reference the SQL is tested against)."""
-    text = "".join(
+    shown = "".join(
         part if isinstance(part, str) else _render_value(values.get(part.name), part.format) for part in template
     )
-    return f"{text} (+{points}점)"
+    return f"{shown} (+{points}점)"
 
 
 def _render_value(value: Any, fmt: str) -> str:
@@ -178,12 +178,7 @@ def load_scorecard(path: Path | None = None, *, catalogue: Catalogue | None = No
     if path is None and catalogue is None:
         return _default_scorecard()
     path = Path(path) if path is not None else DEFAULT_PATH
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise ScorecardError(f"{path}: file not found") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise ScorecardError(f"{path.name}: not valid TOML: {exc}") from exc
+    data = read_toml(path, ScorecardError)
     return parse_scorecard(data, catalogue=catalogue or load_catalogue(), origin=path.name)
 
 
@@ -196,36 +191,28 @@ def parse_scorecard(data: dict[str, Any], *, catalogue: Catalogue, origin: str =
     """Validate a scorecard already parsed from TOML against the catalogue; raise ScorecardError listing every
     problem found."""
     problems: list[str] = []
-    unknown = set(data) - {"version", "source", "updated", "cooldown_days", "min_score", "kind", "modifier"}
-    if unknown:
-        problems.append(f"unknown top-level keys: {', '.join(sorted(unknown))}")
-    version = _text(data, "version", "", problems)
-    source = _text(data, "source", "", problems)
-    updated = data.get("updated")
-    if not isinstance(updated, date):
-        problems.append("'updated' must be a date (e.g. updated = 2026-09-01)")
-        updated = date.min
+    unknown_keys(data, {"version", "source", "updated", "cooldown_days", "min_score", "kind", "modifier"}, problems)
+    version, source, updated = header(data, problems)
     cooldown_days = _count(data, "cooldown_days", "", problems)
     min_score = _count(data, "min_score", "", problems)
 
     kinds: list[KindRule] = []
-    for i, raw in enumerate(_tables(data, "kind", problems)):
+    for i, raw in enumerate(tables(data, "kind", problems)):
         rule = _kind_rule(raw, f"kind #{i + 1}", catalogue, problems)
         if rule is not None:
             kinds.append(rule)
-    _no_duplicates([k.code for k in kinds], "kind", problems)
+    no_duplicates([k.code for k in kinds], "kind", problems)
     if not kinds and "kind" in data:
         problems.append("the scorecard scores no signal kind")
 
     modifiers: list[Modifier] = []
-    for i, raw in enumerate(_tables(data, "modifier", problems)):
+    for i, raw in enumerate(tables(data, "modifier", problems)):
         modifier = _modifier(raw, f"modifier #{i + 1}", problems)
         if modifier is not None:
             modifiers.append(modifier)
-    _no_duplicates([m.code for m in modifiers], "modifier", problems)
+    no_duplicates([m.code for m in modifiers], "modifier", problems)
 
-    if problems:
-        raise ScorecardError(f"{origin}: {len(problems)} problem(s):\n  - " + "\n  - ".join(problems))
+    refuse_if_any(origin, problems, ScorecardError)
     return Scorecard(
         version=version,
         source=source,
@@ -239,7 +226,7 @@ def parse_scorecard(data: dict[str, Any], *, catalogue: Catalogue, origin: str =
 
 
 def _kind_rule(raw: dict[str, Any], where: str, catalogue: Catalogue, problems: list[str]) -> KindRule | None:
-    code = _text(raw, "code", where, problems)
+    code = text(raw, "code", where, problems)
     if not code:
         return None
     where = f"kind '{code}'"
@@ -261,7 +248,7 @@ def _kind_rule(raw: dict[str, Any], where: str, catalogue: Catalogue, problems: 
         increment = _increment(raw_increment, where, kind, problems)
         if increment is not None:
             increments.append(increment)
-    _no_duplicates([inc.field for inc in increments], f"{where}: increment on field", problems)
+    no_duplicates([inc.field for inc in increments], f"{where}: increment on field", problems)
     reason = _template(raw.get("reason"), where, _kind_placeholders(kind), problems)
     if level_points is None or reason is None:
         return None
@@ -366,7 +353,7 @@ def _template(value: Any, where: str, allowed: Mapping[str, str], problems: list
 
 
 def _modifier(raw: dict[str, Any], where: str, problems: list[str]) -> Modifier | None:
-    code = _text(raw, "code", where, problems)
+    code = text(raw, "code", where, problems)
     if not code:
         return None
     where = f"modifier '{code}'"
@@ -398,34 +385,9 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _text(raw: dict[str, Any], key: str, where: str, problems: list[str]) -> str:
-    value = raw.get(key)
-    prefix = f"{where}: " if where else ""
-    if not isinstance(value, str) or not value.strip():
-        problems.append(f"{prefix}'{key}' must be a non-empty text")
-        return ""
-    return value
-
-
 def _count(raw: dict[str, Any], key: str, where: str, problems: list[str]) -> int:
     value = raw.get(key)
     if not _is_int(value) or value < 0:
         problems.append(f"{where}'{key}' must be a whole number, 0 or more")
         return 0
     return value
-
-
-def _tables(data: dict[str, Any], key: str, problems: list[str]) -> list[dict[str, Any]]:
-    value = data.get(key, [])
-    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
-        problems.append(f"'{key}' must be an array of tables ([[{key}]])")
-        return []
-    return value
-
-
-def _no_duplicates(names: list[str], what: str, problems: list[str]) -> None:
-    seen: set[str] = set()
-    for name in names:
-        if name in seen:
-            problems.append(f"{what} '{name}' is defined twice")
-        seen.add(name)
