@@ -3,10 +3,6 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from dolbom.core import views as core_views
-from dolbom.intake import views as intake_views
-from dolbom.registry import views as registry_views
-from dolbom.reports import views as reports_views
 from dolbom.web import views as web_views
 
 admin.site.site_header = "돌봄 관리"
@@ -16,14 +12,12 @@ urlpatterns = [
     path("", web_views.today, name="today"),
     path("accounts/login/", web_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("households/", registry_views.household_search, name="household_search"),
-    path("households/<int:household_id>/", registry_views.household_detail, name="household_detail"),
-    path("persons/<int:person_id>/reveal/", registry_views.reveal_person, name="reveal_person"),
+    # Each domain owns its pages; the paths keep the addresses officers have bookmarked.
+    path("", include("dolbom.registry.urls")),
     path("discovery/", include("dolbom.discovery.urls")),
-    path("referrals/", intake_views.referral_list, name="referrals"),
-    path("referrals/new/", intake_views.referral_new, name="referral_new"),
-    path("statistics/", reports_views.statistics, name="statistics"),
-    path("audit/", core_views.audit_log, name="audit_log"),
+    path("", include("dolbom.intake.urls")),
+    path("", include("dolbom.reports.urls")),
+    path("", include("dolbom.core.urls")),
     # One login for the whole application, so that the lockout and the login audit also guard the admin.
     path("admin/login/", RedirectView.as_view(pattern_name="login", query_string=True)),
     path("admin/", admin.site.urls),

@@ -7,7 +7,8 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 
-from dolbom.core.roles import Role, scope_for
+from dolbom.core.roles import Role
+from dolbom.core.scope import scope_for
 
 ALL_STAFF = frozenset(Role)
 DISTRICT_STAFF = frozenset({Role.DISTRICT_MANAGER, Role.DISTRICT_ADMIN})

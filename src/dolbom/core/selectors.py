@@ -10,7 +10,7 @@ from django.db.models import Q, QuerySet
 
 from dolbom.core.models import AuditEvent
 from dolbom.core.permissions import can
-from dolbom.core.roles import scope_for
+from dolbom.core.scope import scope_for
 
 # Administrative codes: 시도 2 digits, 시군구 3; an area lies in a district when its code starts with these 5.
 DISTRICT_PREFIX = 5

@@ -34,7 +34,9 @@ class Referral(models.Model):
     household = models.ForeignKey(Household, on_delete=models.PROTECT, null=True, blank=True, related_name="referrals")
     address_text = models.CharField(_("where"), max_length=200)
     concern = models.TextField(_("what was noticed"))
-    status = models.CharField(_("status"), max_length=12, choices=ReferralStatus.choices, default="received")
+    status = models.CharField(
+        _("status"), max_length=12, choices=ReferralStatus.choices, default=ReferralStatus.RECEIVED
+    )
     created_at = models.DateTimeField(_("reported at"), auto_now_add=True, db_index=True)
 
     class Meta:

@@ -1,21 +1,24 @@
+"""Reads of intake, narrowed through `dolbom.core.scope`."""
+
 from __future__ import annotations
 
 from typing import Any
 
 from django.db.models import QuerySet
 
-from dolbom.core.roles import Role, scope_for
+from dolbom.core.scope import Reach, scope_for, scoped
 from dolbom.intake.models import Referral
+from dolbom.registry.models import AdministrativeArea, AreaLevel
+
+# Officers see the referrals of their area; safety-net members and private agencies those they filed.
+REFERRAL = Reach(dong="dong", author="reported_by")
 
 
 def referrals_visible_to(user: Any) -> QuerySet[Referral]:
-    """Safety-net members and private agencies see the referrals they filed; officers those of their area."""
-    scope = scope_for(user)
-    referrals = Referral.objects.select_related("dong")
-    if scope.sees_district:
-        return referrals.filter(dong__parent_id__in=scope.area_codes)
-    if scope.role == Role.DONG_OFFICER:
-        return referrals.filter(dong_id__in=scope.area_codes)
-    if scope.role in (Role.SAFETY_NET, Role.AGENCY_WORKER):
-        return referrals.filter(reported_by_id=scope.user_id)
-    return referrals.none()
+    return scoped(Referral.objects.select_related("dong"), user, REFERRAL)
+
+
+def referral_dongs_for(user: Any) -> QuerySet[AdministrativeArea]:
+    """The 읍면동 the user may file a referral about (see `Scope.files_in`)."""
+    dongs = AdministrativeArea.objects.filter(level=AreaLevel.EUPMYEONDONG)
+    return dongs.filter(scope_for(user).filing_areas()).order_by("code")

@@ -1,38 +1,44 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 
-from dolbom.core.permissions import ensure_can
+from dolbom.core.http import requires, show_errors
 from dolbom.intake import services
-from dolbom.intake.selectors import referrals_visible_to
-from dolbom.registry.models import AdministrativeArea
+from dolbom.intake.selectors import referral_dongs_for, referrals_visible_to
 
 
 class ReferralForm(forms.Form):
-    dong = forms.ModelChoiceField(queryset=AdministrativeArea.objects.filter(level="eupmyeondong"), label=_("Dong"))
+    dong = forms.ModelChoiceField(queryset=None, label=_("Dong"))
     address_text = forms.CharField(label=_("Where (address or landmark)"), max_length=200)
-    concern = forms.CharField(label=_("What did you notice?"), widget=forms.Textarea(attrs={"rows": 5}))
+    concern = forms.CharField(
+        label=_("What did you notice?"), max_length=4000, widget=forms.Textarea(attrs={"rows": 5})
+    )
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["dong"].queryset = referral_dongs_for(user)
 
 
+@requires("intake.view_referrals")
 def referral_list(request: HttpRequest) -> HttpResponse:
-    ensure_can(request.user, "intake.view_referrals")
     referrals = referrals_visible_to(request.user)[:200]
     return render(request, "intake/referrals.html", {"referrals": referrals, "active_nav": "discovery"})
 
 
+@requires("intake.file_referral")
 def referral_new(request: HttpRequest) -> HttpResponse:
-    ensure_can(request.user, "intake.file_referral")
-    form = ReferralForm(request.POST or None)
+    form = ReferralForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
             services.file_referral(user=request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            for field, messages in exc.message_dict.items():
-                form.add_error(field if field in form.fields else None, messages)
+        except ValidationError as refused:
+            show_errors(form, refused)
         else:
             return redirect("referrals")
     return render(request, "intake/referral_new.html", {"form": form, "active_nav": "discovery"})

@@ -1,12 +1,27 @@
-"""The Django admin covers reference data only, for district administrators. Persons and households are left out
-on purpose: the admin would bypass the scoping and the read audit that every view of personal data goes through."""
+"""The Django admin covers reference data only (areas, agencies, staff), for district administrators, and only of
+their own district. Persons and households are left out on purpose: the admin would bypass the scoping and the read
+audit that every view of personal data goes through.
+
+Scope applies here as everywhere: an administrator lists, edits and adds the areas, agencies and staff of their own
+district; the choices offered for an area, an agency or a staff member's areas are those of the district, and the
+save is checked again (a hand-made POST offers what it likes). So no one can give anyone, themselves included, a
+scope beyond their own. Every change is an audit event with the values before and after.
+"""
+
+from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.db.models import Model, Q, QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 
 from dolbom.core.permissions import can
+from dolbom.core.scope import scope_for
+from dolbom.registry import services
 from dolbom.registry.models import AdministrativeArea, Agency, Staff
 
 
@@ -16,6 +31,24 @@ def _may_manage(request: HttpRequest) -> bool:
 
 # The role decides who may use the admin, not Django's is_staff flag, so that one table of permissions rules all.
 admin.site.has_permission = _may_manage
+
+
+def _districts(request: HttpRequest) -> frozenset[str] | None:
+    """The districts whose reference data the user administers; None: all (a superuser, for the initial setup)."""
+    if request.user.is_superuser:
+        return None
+    return scope_for(request.user).area_codes if scope_for(request.user).sees_district else frozenset()
+
+
+def areas_of(request: HttpRequest) -> QuerySet[AdministrativeArea]:
+    """The district itself and its dongs."""
+    districts = _districts(request)
+    areas = AdministrativeArea.objects.all()
+    return areas if districts is None else areas.filter(Q(code__in=districts) | Q(parent__in=districts))
+
+
+def agencies_of(request: HttpRequest) -> QuerySet[Agency]:
+    return Agency.objects.filter(area__in=areas_of(request))
 
 
 class ReferenceDataAdmin(admin.ModelAdmin):
@@ -34,25 +67,106 @@ class ReferenceDataAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # referenced by history: deactivate instead
 
+    def save_model(self, request: HttpRequest, obj: Model, form: forms.ModelForm, change: bool) -> None:
+        # The values as they were, read before the save: the form has already written its own into `obj`.
+        request._dolbom_before = services.reference_snapshot(type(obj).objects.filter(pk=obj.pk).first())
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request: HttpRequest, form: forms.ModelForm, formsets: Any, change: bool) -> None:
+        """After the many-to-many fields (a staff member's areas) are saved too, so that the audit event holds the
+        whole change; the admin runs all of it in one transaction."""
+        super().save_related(request, form, formsets, change)
+        services.audit_reference_change(
+            user=request.user, obj=form.instance, before=getattr(request, "_dolbom_before", None)
+        )
+
+
+class ScopedChoicesForm(forms.ModelForm):
+    """Checks on save that every area and agency chosen is the administrator's: the choices shown are narrowed
+    by the admin below, but a POST can carry any id."""
+
+    request: HttpRequest  # set by the admin's get_form
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        areas = areas_of(self.request)
+        for name in ("parent", "area"):
+            value = cleaned.get(name)
+            if value is not None and not areas.filter(pk=value.pk).exists():
+                self.add_error(name, _("Only areas of the district you administer can be chosen."))
+        chosen = cleaned.get("areas")
+        if chosen is not None and chosen.exclude(pk__in=areas.values("pk")).exists():
+            self.add_error("areas", _("Only areas of the district you administer can be assigned."))
+        agency = cleaned.get("agency")
+        if agency is not None and not agencies_of(self.request).filter(pk=agency.pk).exists():
+            self.add_error("agency", _("Only agencies of the district you administer can be chosen."))
+        return cleaned
+
+
+class ScopedAdmin(ReferenceDataAdmin):
+    form = ScopedChoicesForm
+
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> type:
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.request = request
+        return form
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name in ("parent", "area"):
+            kwargs["queryset"] = areas_of(request)
+        elif db_field.name == "agency":
+            kwargs["queryset"] = agencies_of(request)
+        elif db_field.name == "user":
+            # A new staff record is for an account that has none yet, and never for a superuser's.
+            kwargs["queryset"] = get_user_model().objects.filter(staff__isnull=True, is_superuser=False)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "areas":
+            kwargs["queryset"] = areas_of(request)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
 
 @admin.register(AdministrativeArea)
-class AdministrativeAreaAdmin(ReferenceDataAdmin):
+class AdministrativeAreaAdmin(ScopedAdmin):
     list_display = ("code", "name", "level", "parent", "visit_capacity")
     list_filter = ("level",)
     search_fields = ("code", "name")
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[AdministrativeArea]:
+        return areas_of(request)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+        # An area's code is its identity in every record and file; its place in the hierarchy is not edited here.
+        return ("code", "level", "parent") if obj is not None else ()
+
 
 @admin.register(Agency)
-class AgencyAdmin(ReferenceDataAdmin):
+class AgencyAdmin(ScopedAdmin):
     list_display = ("name", "sector", "kind", "area", "active")
     list_filter = ("sector", "kind", "active")
     search_fields = ("name",)
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Agency]:
+        return agencies_of(request)
+
 
 @admin.register(Staff)
-class StaffAdmin(ReferenceDataAdmin):
+class StaffAdmin(ScopedAdmin):
     list_display = ("display_name", "user", "role", "agency", "active")
     list_filter = ("role", "active", "agency__sector")
     search_fields = ("display_name", "user__username")
     filter_horizontal = ("areas",)
     raw_id_fields = ("user",)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Staff]:
+        """Staff working for an agency of the district; a staff member serving an area elsewhere as well is the
+        other district's to edit too, but not beyond: the areas they may be given are checked on save."""
+        staff = Staff.objects.select_related("user", "agency")
+        if _districts(request) is None:
+            return staff
+        return staff.filter(agency__in=agencies_of(request))
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+        # Moving a staff record to another account would hand its role to whoever holds that account.
+        return ("user",) if obj is not None else ()

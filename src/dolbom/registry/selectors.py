@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -13,62 +14,55 @@ from django.db.models import Count, Q, QuerySet
 from dolbom.core.crypto import rrn_hash
 from dolbom.core.dates import today_kst
 from dolbom.core.masking import mask_name
-from dolbom.core.roles import Role, scope_for
 from dolbom.core.rrn import InvalidResidentNumber, parse_rrn
+from dolbom.core.scope import scope_for, scoped
 from dolbom.registry.models import (
     AdministrativeArea,
+    AreaLevel,
     Consent,
     Household,
     Membership,
     Person,
+    Relationship,
     consent_active_on,
     current_on,
 )
-
-
-def consented_persons(agency_id: int, on: date | None = None) -> QuerySet[Person]:
-    on = on or today_kst()
-    consents = Consent.objects.filter(consent_active_on(on), recipient_id=agency_id)
-    return Person.objects.filter(pk__in=consents.values("person_id"))
+from dolbom.registry.scoping import DISTRICT, HOUSEHOLD, MEMBERSHIP, PERSON
 
 
 def households_visible_to(user: Any) -> QuerySet[Household]:
     """Households the user may open: by area for officers, by consent for private agencies, none otherwise."""
-    scope = scope_for(user)
-    households = Household.objects.all()
-    if scope.sees_district:
-        return households.filter(dong__parent_id__in=scope.area_codes)
-    if scope.role == Role.DONG_OFFICER:
-        return households.filter(dong_id__in=scope.area_codes)
-    if scope.sees_by_consent and scope.agency_id is not None:
-        members = Membership.objects.filter(current_on(today_kst()), person__in=consented_persons(scope.agency_id))
-        return households.filter(pk__in=members.values("household_id"))
-    return households.none()
+    return scoped(Household.objects.all(), user, HOUSEHOLD)
 
 
 def persons_visible_to(user: Any) -> QuerySet[Person]:
     """Persons whose details the user may see. A private agency sees only those who consented to share with it,
     even inside a household it can open."""
-    scope = scope_for(user)
-    if scope.sees_by_area:
-        members = Membership.objects.filter(current_on(today_kst()), household__in=households_visible_to(user)).values(
-            "person_id"
-        )
-        return Person.objects.filter(pk__in=members)
-    if scope.sees_by_consent and scope.agency_id is not None:
-        return consented_persons(scope.agency_id)
-    return Person.objects.none()
+    return scoped(Person.objects.all(), user, PERSON)
 
 
 def areas_visible_to(user: Any) -> QuerySet[AdministrativeArea]:
     """The dongs the user works in (for filters and statistics)."""
-    scope = scope_for(user)
-    dongs = AdministrativeArea.objects.filter(level="eupmyeondong")
-    if scope.sees_district or scope.sees_aggregates_only:
-        return dongs.filter(Q(parent_id__in=scope.area_codes) | Q(code__in=scope.area_codes))
-    if scope.role == Role.DONG_OFFICER:
-        return dongs.filter(code__in=scope.area_codes)
-    return dongs.none()
+    dongs = AdministrativeArea.objects.filter(level=AreaLevel.EUPMYEONDONG)
+    return dongs.filter(scope_for(user).aggregate_areas())
+
+
+def districts_visible_to(user: Any) -> QuerySet[AdministrativeArea]:
+    """The districts whose district-wide work (rounds, signal files, models) the user may do."""
+    return scoped(AdministrativeArea.objects.filter(level=AreaLevel.SIGUNGU), user, DISTRICT).order_by("code")
+
+
+def area_names(codes: Iterable[str]) -> dict[str, str]:
+    """Names of administrative areas by code: reference data, the same for everyone."""
+    return dict(AdministrativeArea.objects.filter(code__in=list(codes)).values_list("code", "name"))
+
+
+def masked_head_names(user: Any, household_ids: list[int], *, on: date | None = None) -> dict[int, str]:
+    """The masked name of each household's head, among the persons the user may see, in one query."""
+    on = on or today_kst()
+    heads = Membership.objects.filter(current_on(on), relationship=Relationship.HEAD, household_id__in=household_ids)
+    heads = scoped(heads, user, MEMBERSHIP, on=on).select_related("person")
+    return {m.household_id: m.person.masked_name for m in heads}
 
 
 @dataclass(frozen=True)
@@ -185,17 +179,6 @@ class HouseholdHit:
     matched: str  # which member matched, masked
 
 
-def _area_filter(user: Any, prefix: str = "") -> Q | None:
-    """The user's area as a join condition on households (None for roles that do not see by area). Search uses
-    it instead of the `households_visible_to` subquery: one indexed join with a LIMIT, not a scan of the area."""
-    scope = scope_for(user)
-    if scope.sees_district:
-        return Q(**{f"{prefix}dong__parent_id__in": scope.area_codes})
-    if scope.role == Role.DONG_OFFICER:
-        return Q(**{f"{prefix}dong_id__in": scope.area_codes})
-    return None
-
-
 def search_households(user: Any, text: str, *, limit: int = 50) -> tuple[SearchQuery, list[HouseholdHit], bool]:
     """Households matching the query among those the user may see: at most `limit`, and whether there were more."""
     query = parse_search(text)
@@ -203,12 +186,11 @@ def search_households(user: Any, text: str, *, limit: int = 50) -> tuple[SearchQ
     if query.kind == "empty" or not scope.sees_persons:
         return query, [], False
     today = today_kst()
-    area = _area_filter(user, "household__")
-    # A private agency sees only persons who consented: counts and heads' names come from them alone, so it learns
+    # One indexed join with a LIMIT, not a scan of the user's area. Memberships are scoped with their person: a
+    # private agency sees only persons who consented, so counts and heads' names come from them alone and it learns
     # nothing of the members who did not consent, not even their masked names.
-    consenting = None if area is not None else persons_visible_to(user)
-    links = Membership.objects.filter(current_on(today))
-    links = links.filter(area) if area is not None else links.filter(person__in=consenting)
+    seen = scope.condition(MEMBERSHIP, on=today)
+    links = Membership.objects.filter(current_on(today)).filter(seen)
     if query.kind == "address":
         links = links.filter(household__address__road_address__icontains=query.value)
     else:
@@ -217,10 +199,8 @@ def search_households(user: Any, text: str, *, limit: int = 50) -> tuple[SearchQ
     for household_id, name in links.values_list("household_id", "person__name")[: (limit + 1) * 3]:
         matched_by.setdefault(household_id, "" if query.kind == "address" else mask_name(name))
     household_ids = sorted(matched_by)[: limit + 1]
-    members = Membership.objects.filter(current_on(today))
-    heads = members.filter(relationship="head").select_related("person")
-    if consenting is not None:
-        members, heads = members.filter(person__in=consenting), heads.filter(person__in=consenting)
+    members = Membership.objects.filter(current_on(today)).filter(seen)
+    heads = members.filter(relationship=Relationship.HEAD).select_related("person")
     counts = dict(
         members.filter(household_id__in=household_ids)
         .values("household_id")

@@ -6,15 +6,17 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import Http404
+from django.db.models import Model
+from django.utils.translation import gettext as _
 
 from dolbom.core import audit
 from dolbom.core.dates import today_kst
 from dolbom.core.permissions import ensure_can
-from dolbom.core.roles import scope_for
 from dolbom.core.rrn import InvalidResidentNumber
+from dolbom.core.scope import ensure_visible, scope_for, visible_or_404
+from dolbom.core.text import visible_length, visible_text
 from dolbom.registry.models import (
     Address,
     Agency,
@@ -34,6 +36,8 @@ from dolbom.registry.selectors import (
 )
 
 REVEALABLE = ("name", "phone", "rrn")
+# A reason another person can later read and judge ("방문 상담"), not a keystroke to get past the form.
+REVEAL_REASON_MIN = 4
 
 
 @dataclass(frozen=True)
@@ -59,11 +63,9 @@ def open_household(*, user: Any, household_id: int) -> Household:
     """A household the user may see, with the viewing audited; any other id answers 404, so that guessing ids
     tells nothing about which households exist."""
     ensure_can(user, "registry.view_household")
-    household = (
-        households_visible_to(user).select_related("address", "dong", "dong__parent").filter(pk=household_id).first()
+    household = visible_or_404(
+        households_visible_to(user).select_related("address", "dong", "dong__parent"), household_id
     )
-    if household is None:
-        raise Http404
     audit.record(user, "registry.view_household", household)
     return household
 
@@ -79,12 +81,11 @@ class Revealed:
 def reveal_person(*, user: Any, person_id: int, reason: str) -> Revealed:
     """Show one person's unmasked details for a stated reason; the reason is kept in the audit log."""
     ensure_can(user, "registry.reveal_personal_data")
-    reason = (reason or "").strip()
-    if len(reason) < 2:
-        raise ValidationError({"reason": "열람 사유를 입력하세요."})
-    person = persons_visible_to(user).filter(pk=person_id).first()
-    if person is None:
-        raise Http404
+    reason = visible_text(reason)
+    if visible_length(reason) < REVEAL_REASON_MIN:
+        message = _("State why you need the unmasked details (at least %(n)s characters).")
+        raise ValidationError({"reason": message % {"n": REVEAL_REASON_MIN}})
+    person = visible_or_404(persons_visible_to(user), person_id)
     audit.record(user, "registry.reveal_person", person, reason=reason, detail={"fields": list(REVEALABLE)})
     return Revealed(person_id=person.pk, name=person.name, phone=person.phone, rrn=person.resident_number())
 
@@ -104,10 +105,10 @@ class NewMember:
 def register_household(*, user: Any, address: Address, members: list[NewMember], on: date | None = None) -> Household:
     """Register a household at an address with its members; a resident number already registered is refused."""
     ensure_can(user, "registry.register_household")
-    _ensure_area_in_scope(user, address.dong_id, address.dong.parent_id)
+    scope_for(user).ensure_area(address.dong_id)
     on = on or today_kst()
     if sum(m.relationship == Relationship.HEAD for m in members) != 1:
-        raise ValidationError({"members": "가구주는 한 명이어야 합니다."})
+        raise ValidationError({"members": _("A household has exactly one head.")})
     with transaction.atomic():
         household = Household.objects.create(address=address, dong_id=address.dong_id, registered_on=on)
         for index, member in enumerate(members, start=1):
@@ -131,7 +132,7 @@ def _new_person(member: NewMember, *, row: int) -> Person:
     except (InvalidResidentNumber, ValueError) as exc:
         raise ValidationError({f"members[{row}]": str(exc)}) from exc
     if Person.objects.filter(rrn_hash=person.rrn_hash).exists():
-        raise ValidationError({f"members[{row}]": "이미 등록된 주민등록번호입니다."})
+        raise ValidationError({f"members[{row}]": _("This resident registration number is already registered.")})
     person.save()
     return person
 
@@ -139,10 +140,9 @@ def _new_person(member: NewMember, *, row: int) -> Person:
 def move_out(*, user: Any, membership: Membership, on: date, reason: str = "") -> Membership:
     """End a person's membership of a household (전출, 사망, 분가) as of a date."""
     ensure_can(user, "registry.record_move")
-    if not households_visible_to(user).filter(pk=membership.household_id).exists():
-        raise PermissionDenied("registry.move_out")
+    ensure_visible(households_visible_to(user), membership.household_id)
     if on < membership.moved_in:
-        raise ValidationError({"on": "전출일이 전입일보다 빠를 수 없습니다."})
+        raise ValidationError({"on": _("The move-out date cannot be before the move-in date.")})
     with transaction.atomic():
         membership.moved_out = on
         membership.save(update_fields=["moved_out"])
@@ -156,9 +156,8 @@ def record_consent(
     """Record a person's consent to share data with an agency; the officer must be able to see the person."""
     ensure_can(user, "registry.record_consent")
     if purpose not in ConsentPurpose.values:
-        raise ValidationError({"purpose": "알 수 없는 동의 목적입니다."})
-    if not persons_visible_to(user).filter(pk=person.pk).exists():
-        raise PermissionDenied("registry.record_consent")
+        raise ValidationError({"purpose": _("Unknown purpose of consent.")})
+    ensure_visible(persons_visible_to(user), person.pk)
     with transaction.atomic():
         consent = Consent.objects.create(
             person=person,
@@ -174,11 +173,10 @@ def record_consent(
 def withdraw_consent(*, user: Any, consent: Consent, on: date | None = None, reason: str = "") -> Consent:
     """A person withdraws consent: from that date the agency no longer sees them."""
     ensure_can(user, "registry.withdraw_consent")
-    if not persons_visible_to(user).filter(pk=consent.person_id).exists():
-        raise PermissionDenied("registry.withdraw_consent")
+    ensure_visible(persons_visible_to(user), consent.person_id)
     on = on or today_kst()
     if on < consent.given_on:
-        raise ValidationError({"on": "철회일이 동의일보다 빠를 수 없습니다."})
+        raise ValidationError({"on": _("The withdrawal date cannot be before the date of consent.")})
     with transaction.atomic():
         consent.withdrawn_on = on
         consent.save(update_fields=["withdrawn_on"])
@@ -186,7 +184,24 @@ def withdraw_consent(*, user: Any, consent: Consent, on: date | None = None, rea
     return consent
 
 
-def _ensure_area_in_scope(user: Any, dong_code: str, district_code: str | None) -> None:
-    scope = scope_for(user)
-    if dong_code not in scope.area_codes and district_code not in scope.area_codes:
-        raise PermissionDenied("outside your area")
+def reference_snapshot(obj: Model | None) -> dict[str, Any] | None:
+    """The values of a reference-data row (areas, agencies, staff) as the audit log keeps them: every field, and
+    the ids of many-to-many relations (a staff member's areas). None for a row that does not exist yet."""
+    if obj is None or obj.pk is None:
+        return None
+    values: dict[str, Any] = {f.attname: f.value_from_object(obj) for f in obj._meta.concrete_fields}
+    for m2m in obj._meta.many_to_many:
+        values[m2m.name] = sorted(str(pk) for pk in getattr(obj, m2m.name).values_list("pk", flat=True))
+    return {k: v if isinstance(v, (str, int, bool, list, type(None))) else str(v) for k, v in values.items()}
+
+
+def audit_reference_change(*, user: Any, obj: Model, before: dict[str, Any] | None) -> None:
+    """Record a change of reference data made through the admin, with each changed value before and after. Called
+    inside the admin's transaction, after the row and its many-to-many fields are saved."""
+    after = reference_snapshot(obj) or {}
+    if before is None:
+        changes = {k: [None, v] for k, v in after.items()}
+    else:
+        changes = {k: [before.get(k), v] for k, v in after.items() if before.get(k) != v}
+    action = "registry.add_reference_data" if before is None else "registry.change_reference_data"
+    audit.record(user, action, obj, detail={"changes": changes})

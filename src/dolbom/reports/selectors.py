@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db.models import Count, Q
 
 from dolbom.core.dates import today_kst
-from dolbom.core.roles import scope_for
+from dolbom.core.scope import scope_for
 from dolbom.registry.models import Membership, current_on
 from dolbom.registry.selectors import areas_visible_to
 

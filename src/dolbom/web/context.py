@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from dolbom.core.permissions import can
-from dolbom.core.roles import scope_for
+from dolbom.core.scope import scope_for
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from django.utils.decorators import method_decorator
 
 from dolbom.core import audit
 from dolbom.core.permissions import can
-from dolbom.core.roles import scope_for
+from dolbom.core.scope import scope_for
 from dolbom.intake.selectors import referrals_visible_to
 from dolbom.registry.selectors import areas_visible_to, households_visible_to
 from dolbom.web.forms import LockoutAuthenticationForm

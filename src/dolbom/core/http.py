@@ -1,0 +1,70 @@
+"""What every view shares, so that each domain's views stay a few lines: typed request parameters (a malformed
+one is a 400 with a Korean message, never a 500), a service's refusal shown on its form, and the htmx convention
+for a refused change (status 422 with the re-rendered fragment, which `base.html` lets htmx swap in).
+
+The domain contract (docs/architecture.md): a view parses the request with a form, calls one selector or
+service, and renders. Permission is checked once, where the work is done: a service checks its own (it is also
+called from the command line), and a page that only reads declares its action with `@requires`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from django import forms
+from django.core.exceptions import NON_FIELD_ERRORS, BadRequest, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+
+from dolbom.core.permissions import ensure_can
+
+# A refused change answered to htmx: the fragment is swapped in with its error (see base.html).
+REFUSED = 422
+
+View = TypeVar("View", bound=Callable[..., HttpResponse])
+
+
+def requires(action: str) -> Callable[[View], View]:
+    """A page for the roles that may perform `action` (core.permissions.POLICY); the others get 403."""
+
+    def decorate(view: View) -> View:
+        @wraps(view)
+        def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            ensure_can(request.user, action)
+            return view(request, *args, **kwargs)
+
+        return guarded  # type: ignore[return-value]
+
+    return decorate
+
+
+def parse_query(request: HttpRequest, form_class: type[forms.Form]) -> dict[str, Any]:
+    """The query string read through a form: its cleaned values, or a 400 naming the parameter. Parameters the
+    form leaves optional and the request omits come back as the form's empty values."""
+    form = form_class(request.GET)
+    if not form.is_valid():
+        field, errors = next(iter(form.errors.items()))
+        raise BadRequest(
+            _("The address has an invalid value for “%(field)s”: %(error)s")
+            % {
+                "field": field,
+                "error": errors[0],
+            }
+        )
+    return form.cleaned_data
+
+
+def show_errors(form: forms.Form, error: ValidationError) -> None:
+    """Put a service's refusal on the form: messages for a field the form has go to that field, the rest on top."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error.messages)
+        return
+    for field, messages in error.message_dict.items():
+        form.add_error(field if field in form.fields and field != NON_FIELD_ERRORS else None, messages)
+
+
+def error_text(error: ValidationError) -> str:
+    """A refusal as one line, for a table row answered to htmx."""
+    return " ".join(error.messages)

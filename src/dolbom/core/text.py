@@ -1,0 +1,24 @@
+"""Free text typed by users: what is visible of it. A reason made only of zero-width or control characters looks
+empty on screen and in the audit log, so it must count as empty."""
+
+from __future__ import annotations
+
+import unicodedata
+
+# Format (zero-width spaces and joiners, bidi marks), control, unassigned and private-use characters show nothing.
+INVISIBLE_CATEGORIES = frozenset({"Cf", "Cc", "Cn", "Co", "Cs"})
+
+
+def visible_text(text: str) -> str:
+    """The text without invisible characters, runs of white space made one space, stripped."""
+    kept = "".join(
+        " " if ch.isspace() else ch
+        for ch in unicodedata.normalize("NFC", text or "")
+        if ch.isspace() or unicodedata.category(ch) not in INVISIBLE_CATEGORIES
+    )
+    return " ".join(kept.split())
+
+
+def visible_length(text: str) -> int:
+    """How many characters a reader sees, spaces not counted."""
+    return sum(1 for ch in visible_text(text) if not ch.isspace())

@@ -1,0 +1,55 @@
+"""The registry's part of scoping (see `dolbom.core.scope`): what "consented to share with this agency" means for a
+person or a household, and the `Reach` of the registry's own models. Other domains build the `Reach` of their
+models from these conditions, e.g. `Reach(dong="household__dong", consent=household_consented("household"))`.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.db.models import Q
+
+from dolbom.core.scope import ConsentCondition, Reach
+from dolbom.registry.models import Consent, Membership, Person, consent_active_on, current_on
+
+
+def consenting_persons(agency_id: int, on: date) -> Q:
+    """Persons with a consent in force on `on` to share their data with the agency (any purpose)."""
+    consents = Consent.objects.filter(consent_active_on(on), recipient_id=agency_id)
+    return Q(pk__in=consents.values("person_id"))
+
+
+def person_consented(path: str) -> ConsentCondition:
+    """Rows whose person (at `path`, "pk" for persons themselves) consented to share with the agency."""
+
+    def condition(agency_id: int, on: date) -> Q:
+        persons = Person.objects.filter(consenting_persons(agency_id, on))
+        return Q(**{f"{path}__in": persons.values("pk")})
+
+    return condition
+
+
+def household_consented(path: str) -> ConsentCondition:
+    """Rows whose household (at `path`, "pk" for households themselves) has a current member who consented to
+    share with the agency. The agency then opens the household but sees only the members who consented."""
+
+    def condition(agency_id: int, on: date) -> Q:
+        consenting = Person.objects.filter(consenting_persons(agency_id, on))
+        members = Membership.objects.filter(current_on(on), person__in=consenting)
+        return Q(**{f"{path}__in": members.values("household_id")})
+
+    return condition
+
+
+HOUSEHOLD = Reach(dong="dong", consent=household_consented("pk"))
+# A person is in an area through the membership in force, not through a household they left.
+PERSON = Reach(
+    dong="memberships__household__dong",
+    current=lambda on: current_on(on, "memberships__"),
+    consent=person_consented("pk"),
+    many=True,
+)
+# A membership row is seen with its person: an agency sees only the consenting members of a household it opens.
+MEMBERSHIP = Reach(dong="household__dong", consent=person_consented("person"))
+# A district as a whole (its rounds, files, models) is the work of its district staff.
+DISTRICT = Reach(district="")

@@ -1,0 +1,357 @@
+"""Every role against every scoped read: each `*_visible_to` selector of every domain, and every page about one
+object, with rows inside and outside the role's scope (other dong, other district, no consent, withdrawn consent,
+a member who moved out).
+
+A selector or a detail page added without a row in these tables fails `test_every_selector_is_in_the_matrix` or
+`test_every_detail_page_is_in_the_matrix`: a new domain gets its scoping tested by adding its rows here.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import pytest
+from django.apps import apps
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from dolbom.core import audit
+from dolbom.discovery.models import ItemStatus, OutreachItem, RoundStatus, ScoringModel, ScreeningRound, SignalFile
+from dolbom.intake.models import Referral, ReferralChannel
+from dolbom.registry.models import Address, Consent, Household, Membership
+from tests.conftest import make_person
+
+ROLES = ("dong_officer", "district_manager", "district_admin", "agency_worker", "safety_net", "analyst")
+DISTRICT = {"district_manager", "district_admin"}
+
+
+@dataclass
+class World:
+    """The tiny city of tests/conftest.py, with one row of each scoped kind in each place that matters."""
+
+    rows: dict[str, Any]
+
+
+def _household(city, dong_index: int, name: str, serial: int) -> tuple[Household, Any]:
+    dong = city.dongs[dong_index]
+    address = Address.objects.create(dong=dong, road_address=f"한빛시 시청로 {serial}")
+    household = Household.objects.create(address=address, dong=dong, registered_on=date(2020, 1, 1))
+    person = make_person(name, date(1970, 5, 5), "M", serial=serial)
+    Membership.objects.create(household=household, person=person, relationship="head", moved_in=date(2020, 1, 1))
+    return household, person
+
+
+@pytest.fixture
+def world(city) -> World:
+    rows: dict[str, Any] = {}
+    rows["h_dong0_consented"], rows["h_dong1"], rows["h_district2"] = city.households
+    rows["p_dong0_consented"], rows["p_dong1"], rows["p_district2"], rows["p_dong0_no_consent"] = city.persons
+    # Withdrawn consent: the agency saw this household once, no longer.
+    rows["h_dong1_withdrawn"], rows["p_dong1_withdrawn"] = _household(city, 1, "최철회", 300)
+    Consent.objects.create(
+        person=rows["p_dong1_withdrawn"],
+        recipient=city.agencies["welfare"],
+        purpose="case_management",
+        given_on=date(2024, 1, 1),
+        withdrawn_on=date(2025, 1, 1),
+    )
+    # A member who moved out of the consenting household: no longer a person of the dong.
+    _, rows["p_moved_out"] = _household(city, 0, "정이사", 301)
+    Membership.objects.filter(person=rows["p_moved_out"]).update(moved_out=date(2024, 6, 1))
+
+    rows["dong0"], rows["dong1"], rows["dong2"] = city.dongs
+    rows["district1"], rows["district2"] = city.districts
+
+    rounds = {
+        key: ScreeningRound.objects.create(district=district, period="2026-09", scorer="scorecard", status=status)
+        for key, district, status in (
+            ("round_district1", city.districts[0], RoundStatus.DONE),
+            ("round_district2", city.districts[1], RoundStatus.DONE),
+        )
+    }
+    rows.update(rounds)
+    for key, household, round_key in (
+        ("item_dong0", rows["h_dong0_consented"], "round_district1"),
+        ("item_dong1", rows["h_dong1"], "round_district1"),
+        ("item_district2", rows["h_district2"], "round_district2"),
+    ):
+        rows[key] = OutreachItem.objects.create(
+            round=rounds[round_key],
+            household=household,
+            dong=household.dong,
+            rank=1,
+            score=10.0,
+            status=ItemStatus.PENDING,
+        )
+    # A round of district 1 that listed nobody in dong 0: a dong-0 officer does not see it.
+    rows["round_district1_dong1_only"] = ScreeningRound.objects.create(
+        district=city.districts[0], period="2026-07", scorer="scorecard", status=RoundStatus.DONE
+    )
+    OutreachItem.objects.create(
+        round=rows["round_district1_dong1_only"],
+        household=rows["h_dong1_withdrawn"],
+        dong=city.dongs[1],
+        rank=1,
+        score=1,
+    )
+
+    for key, district in (("file_district1", city.districts[0]), ("file_district2", city.districts[1])):
+        rows[key] = SignalFile.objects.create(
+            district=district,
+            agency_code="ktoa",
+            period="2026-09",
+            sha256=key.ljust(64, "0"),
+            original_name="ktoa.csv",
+            file_format="csv",
+            catalogue_version="1",
+            rows=1,
+            matched_rows=1,
+            unmatched_rows=0,
+            storage_path=f"signals/{key}.parquet",
+        )
+    for key, district in (("model_district1", city.districts[0]), ("model_district2", city.districts[1])):
+        rows[key] = ScoringModel.objects.create(district=district, algorithm="lightgbm", path="")
+
+    rows["referral_dong0_by_safety_net"] = Referral.objects.create(
+        channel=ReferralChannel.SAFETY_NET,
+        reported_by=city.users["safety_net"],
+        dong=city.dongs[0],
+        address_text="시청로 10",
+        concern="며칠째 불이 꺼져 있습니다",
+    )
+    rows["referral_dong1_by_agency"] = Referral.objects.create(
+        channel=ReferralChannel.AGENCY,
+        reported_by=city.users["agency_worker"],
+        dong=city.dongs[1],
+        address_text="시청로 11",
+        concern="식사를 거르는 어르신",
+    )
+    rows["referral_district2"] = Referral.objects.create(
+        channel=ReferralChannel.PHONE, dong=city.dongs[2], address_text="강변로 1", concern="이웃 주민의 전화 신고"
+    )
+
+    rows["event_district1_officer"] = audit.record(city.users["dong_officer"], "test.district1")
+    other_district_officer = _other_district_officer(city)
+    rows["event_district2_officer"] = audit.record(other_district_officer, "test.district2")
+    rows["event_system"] = audit.record(None, "auth.login_failed", detail={"username": "nobody"})
+    return World(rows)
+
+
+def _other_district_officer(city):
+    from django.contrib.auth import get_user_model
+
+    from dolbom.core.roles import Role
+    from dolbom.registry.models import Staff
+
+    user = get_user_model().objects.create_user(username="officer2", password="x" * 12)
+    staff = Staff.objects.create(user=user, agency=city.agencies["other"], role=Role.DONG_OFFICER, display_name="o2")
+    staff.areas.set([city.dongs[2]])
+    return user
+
+
+# selector (module:function) → the rows it is asked about, and which of them each role sees.
+Expect = dict[str, set[str]]
+
+
+def _for(**by_role: set[str]) -> Expect:
+    return {role: by_role.get(role, set()) for role in ROLES}
+
+
+HOUSEHOLDS = {"h_dong0_consented", "h_dong1", "h_district2", "h_dong1_withdrawn"}
+PERSONS = {"p_dong0_consented", "p_dong0_no_consent", "p_dong1", "p_district2", "p_dong1_withdrawn", "p_moved_out"}
+ITEMS = {"item_dong0", "item_dong1", "item_district2"}
+ROUNDS = {"round_district1", "round_district2", "round_district1_dong1_only"}
+REFERRALS = {"referral_dong0_by_safety_net", "referral_dong1_by_agency", "referral_district2"}
+EVENTS = {"event_district1_officer", "event_district2_officer", "event_system"}
+
+SELECTORS: dict[str, tuple[set[str], Expect]] = {
+    "dolbom.registry.selectors:households_visible_to": (
+        HOUSEHOLDS,
+        _for(
+            dong_officer={"h_dong0_consented"},
+            district_manager={"h_dong0_consented", "h_dong1", "h_dong1_withdrawn"},
+            district_admin={"h_dong0_consented", "h_dong1", "h_dong1_withdrawn"},
+            agency_worker={"h_dong0_consented"},
+        ),
+    ),
+    "dolbom.registry.selectors:persons_visible_to": (
+        PERSONS,
+        _for(
+            dong_officer={"p_dong0_consented", "p_dong0_no_consent"},
+            district_manager={"p_dong0_consented", "p_dong0_no_consent", "p_dong1", "p_dong1_withdrawn"},
+            district_admin={"p_dong0_consented", "p_dong0_no_consent", "p_dong1", "p_dong1_withdrawn"},
+            agency_worker={"p_dong0_consented"},
+        ),
+    ),
+    "dolbom.registry.selectors:areas_visible_to": (
+        {"dong0", "dong1", "dong2"},
+        _for(
+            dong_officer={"dong0"},
+            district_manager={"dong0", "dong1"},
+            district_admin={"dong0", "dong1"},
+            analyst={"dong0", "dong1"},
+        ),
+    ),
+    "dolbom.registry.selectors:districts_visible_to": (
+        {"district1", "district2"},
+        _for(district_manager={"district1"}, district_admin={"district1"}),
+    ),
+    "dolbom.discovery.selectors:outreach_items_visible_to": (
+        ITEMS,
+        _for(
+            dong_officer={"item_dong0"},
+            district_manager={"item_dong0", "item_dong1"},
+            district_admin={"item_dong0", "item_dong1"},
+        ),
+    ),
+    "dolbom.discovery.selectors:rounds_visible_to": (
+        ROUNDS,
+        _for(
+            dong_officer={"round_district1"},
+            district_manager={"round_district1", "round_district1_dong1_only"},
+            district_admin={"round_district1", "round_district1_dong1_only"},
+        ),
+    ),
+    "dolbom.discovery.selectors:signal_files_visible_to": (
+        {"file_district1", "file_district2"},
+        _for(district_manager={"file_district1"}, district_admin={"file_district1"}),
+    ),
+    "dolbom.discovery.selectors:scoring_models_visible_to": (
+        {"model_district1", "model_district2"},
+        _for(district_manager={"model_district1"}, district_admin={"model_district1"}),
+    ),
+    "dolbom.intake.selectors:referrals_visible_to": (
+        REFERRALS,
+        _for(
+            dong_officer={"referral_dong0_by_safety_net"},
+            district_manager={"referral_dong0_by_safety_net", "referral_dong1_by_agency"},
+            district_admin={"referral_dong0_by_safety_net", "referral_dong1_by_agency"},
+            agency_worker={"referral_dong1_by_agency"},
+            safety_net={"referral_dong0_by_safety_net"},
+        ),
+    ),
+    "dolbom.core.selectors:audit_events_visible_to": (
+        EVENTS,
+        _for(district_admin={"event_district1_officer", "event_system"}),
+    ),
+}
+
+
+def _all_visible_to_selectors() -> set[str]:
+    found = set()
+    for config in apps.get_app_configs():
+        if not config.name.startswith("dolbom."):
+            continue
+        try:
+            module = importlib.import_module(f"{config.name}.selectors")
+        except ModuleNotFoundError:
+            continue
+        for name, function in inspect.getmembers(module, inspect.isfunction):
+            if name.endswith("_visible_to") and function.__module__ == module.__name__:
+                found.add(f"{module.__name__}:{name}")
+    return found
+
+
+def test_every_selector_is_in_the_matrix():
+    assert _all_visible_to_selectors() == set(SELECTORS), "add each new *_visible_to selector to SELECTORS"
+
+
+def _selector(path: str) -> Callable[[Any], Any]:
+    module, name = path.split(":")
+    return getattr(importlib.import_module(module), name)
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("path", sorted(SELECTORS))
+def test_each_role_sees_exactly_its_rows(city, world, path, role):
+    asked, expected = SELECTORS[path]
+    visible = _selector(path)(city.users[role])
+    keys = {key for key in asked if visible.filter(pk=world.rows[key].pk).exists()}
+    assert keys == expected[role], (path, role)
+
+
+# Pages about one object: (url name, object key inside the scope of dong_officer's district, method, data).
+@dataclass(frozen=True)
+class DetailPage:
+    name: str
+    method: str
+    inside: str  # an object that `allowed` roles may reach
+    outside: str  # one of the other district, refused to everyone
+    allowed: frozenset[str]
+    data: Callable[[Any], dict[str, str]] = lambda row: {}
+
+
+DETAIL_PAGES = [
+    DetailPage(
+        "household_detail",
+        "get",
+        "h_dong0_consented",
+        "h_district2",
+        frozenset({"dong_officer", *DISTRICT, "agency_worker"}),
+    ),
+    DetailPage(
+        "reveal_person",
+        "post",
+        "p_dong0_consented",
+        "p_district2",
+        frozenset({"dong_officer", *DISTRICT, "agency_worker"}),
+        lambda row: {"reason": "방문 상담 준비"},
+    ),
+    DetailPage("round_detail", "get", "round_district1", "round_district2", frozenset(DISTRICT)),
+    DetailPage(
+        "outreach_assign",
+        "post",
+        "item_dong0",
+        "item_district2",
+        frozenset({"dong_officer", "district_manager"}),
+        lambda row: {"visitor": "0"},
+    ),
+    DetailPage(
+        "outreach_outcome",
+        "post",
+        "item_dong0",
+        "item_district2",
+        frozenset({"dong_officer", "district_manager"}),
+        lambda row: {f"i{row.pk}-outcome": "unreachable"},
+    ),
+]
+
+
+def _object_routes() -> set[str]:
+    """Names of every route that takes an object id."""
+    names = set()
+
+    def walk(patterns: list[Any]) -> None:
+        for entry in patterns:
+            if isinstance(entry, URLResolver):
+                walk(entry.url_patterns)
+            elif isinstance(entry, URLPattern) and entry.name and "<int:" in str(entry.pattern):
+                names.add(entry.name)
+
+    walk(get_resolver().url_patterns)
+    return names
+
+
+def test_every_detail_page_is_in_the_matrix():
+    assert _object_routes() == {page.name for page in DETAIL_PAGES}, "add each new page about one object here"
+
+
+REFUSED = {403, 404}
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("page", DETAIL_PAGES, ids=lambda p: p.name)
+def test_each_role_reaches_exactly_its_objects(client, city, world, page, role):
+    client.force_login(city.users[role])
+    for key, may in ((page.inside, role in page.allowed), (page.outside, False)):
+        row = world.rows[key]
+        url = reverse(page.name, args=[row.pk])
+        response = getattr(client, page.method)(url, page.data(row))
+        if may:
+            assert response.status_code not in REFUSED, (page.name, role, key, response.status_code)
+        else:
+            assert response.status_code in REFUSED, (page.name, role, key, response.status_code)
