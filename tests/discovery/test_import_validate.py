@@ -116,13 +116,16 @@ def test_fast_hasher_equals_core_rrn_hash():
 def test_registry_index_matches_like_the_database(city, monkeypatch):
     rrns = [r.replace("-", "") for r in city_rrns(city)] + ["9001011234567"]
     digits = pa.array([*rrns, None, rrns[0]], pa.string())
-    by_query = match.Matcher().hash_and_match(digits)
+    district = city.districts[0].code
+    by_query = match.Matcher(district).hash_and_match(digits)
     monkeypatch.setattr(match, "SCAN_AT", 1)
-    scanning = match.Matcher()
+    scanning = match.Matcher(district)
     by_scan = scanning.hash_and_match(digits)
     assert scanning._registry is not None
     assert by_scan[0].equals(by_query[0]) and by_scan[1].equals(by_query[1])
-    expected = [p.pk for p in city.persons] + [None, None, city.persons[0].pk]
+    # persons[2] lives in the other district: matched by neither route
+    residents = [p.pk if i != 2 else None for i, p in enumerate(city.persons)]
+    expected = [*residents, None, None, city.persons[0].pk]
     assert by_query[1].to_pylist() == expected
     assert by_query[0].to_pylist()[:4] == [p.rrn_hash for p in city.persons]
 
@@ -130,7 +133,7 @@ def test_registry_index_matches_like_the_database(city, monkeypatch):
 def test_registry_too_large_falls_back_to_queries(city, monkeypatch):
     monkeypatch.setattr(match, "SCAN_AT", 1)
     monkeypatch.setattr(match, "SCAN_MAX_PERSONS", 2)
-    matcher = match.Matcher()
+    matcher = match.Matcher(city.districts[0].code)
     ids = matcher.hash_and_match(pa.array([city_rrns(city)[1].replace("-", "")]))[1]
     assert ids.to_pylist() == [city.persons[1].pk] and matcher._registry is None
 

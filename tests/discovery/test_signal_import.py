@@ -53,16 +53,21 @@ def test_csv_in_each_encoding_imports_with_counts_and_matches(city, home, manage
     path = write_csv(tmp_path / "ktoa.csv", ktoa_rows(city), encoding=encoding)
     result = run_import(manager, path)
 
-    assert (result.rows, result.matched, result.unmatched) == (5, 4, 1)
+    # The third person lives in the other district: unmatched here, exactly like the stranger.
+    assert (result.rows, result.matched, result.unmatched) == (5, 3, 2)
     assert result.encoding == encoding and result.file_format == "csv"
     sf = result.signal_file
-    assert (sf.agency_code, sf.period, sf.rows, sf.matched_rows, sf.unmatched_rows) == ("ktoa", PERIOD, 5, 4, 1)
+    assert (sf.agency_code, sf.period, sf.rows, sf.matched_rows, sf.unmatched_rows) == ("ktoa", PERIOD, 5, 3, 2)
+    assert sf.district == city.districts[0]
     assert sf.encoding == encoding and sf.imported_by == manager and sf.catalogue_version
-    assert [(u.row, u.record_id, u.kind) for u in result.unmatched_sample] == [(6, "KTOA-9000", "telecom_arrears")]
+    unmatched = [(u.row, u.record_id, u.kind) for u in result.unmatched_sample]
+    assert unmatched == [(4, "KTOA-0003", "telecom_arrears"), (6, "KTOA-9000", "telecom_arrears")]
 
     table = stored_table(sf)
     assert table.column("signal_file_id").to_pylist() == [sf.pk] * 5
-    assert table.column("person_id").to_pylist() == [p.pk for p in city.persons] + [None]
+    assert table.column("person_id").to_pylist() == [p.pk if i != 2 else None for i, p in enumerate(city.persons)] + [
+        None
+    ]
     assert table.column("rrn_hash").to_pylist()[:4] == [p.rrn_hash for p in city.persons]
     assert table.column("amount_overdue").to_pylist() == [120_000, 240_000, 360_000, 480_000, 1_250_000]
     assert table.column("observed_on").to_pylist()[-1] == date(2026, 10, 1)
@@ -83,7 +88,8 @@ def test_stored_schema_is_the_documented_one(city, home, manager, tmp_path):
     assert schema.field("measure").type == pa.string()
     assert schema.names == store.storage_schema(city_catalogue()).names
     assert schema.metadata[b"dolbom.signals.schema"] == store.SCHEMA_VERSION.encode()
-    assert result.signal_file.storage_path == f"signals/{PERIOD}/{result.signal_file.sha256[:16]}.parquet"
+    district = city.districts[0].code
+    assert result.signal_file.storage_path == f"signals/{district}/{PERIOD}/{result.signal_file.sha256[:16]}.parquet"
 
 
 def city_catalogue():
@@ -135,17 +141,19 @@ def test_resident_numbers_without_hyphen_match(city, home, manager, tmp_path):
         for i, rrn in enumerate(city_rrns(city))
     ]
     result = run_import(manager, write_csv(tmp_path / "waterworks.csv", rows, encoding="cp949"))
-    assert result.matched == 4
-    assert stored_table(result.signal_file).column("person_id").to_pylist() == [p.pk for p in city.persons]
+    assert result.matched == 3
+    in_district = [p.pk if i != 2 else None for i, p in enumerate(city.persons)]
+    assert stored_table(result.signal_file).column("person_id").to_pylist() == in_district
 
 
 def test_parquet_with_typed_columns_imports(city, home, manager, tmp_path):
     path = write_parquet(tmp_path / "nhis.parquet", nhis_columns(city))
     result = run_import(manager, path)
-    assert (result.rows, result.matched, result.unmatched, result.file_format) == (3, 2, 1, "parquet")
+    assert (result.rows, result.matched, result.unmatched, result.file_format) == (3, 1, 2, "parquet")
     assert result.encoding == ""
     table = stored_table(result.signal_file)
-    assert table.column("person_id").to_pylist() == [city.persons[2].pk, city.persons[3].pk, None]
+    # persons[2] lives in the other district
+    assert table.column("person_id").to_pylist() == [None, city.persons[3].pk, None]
     assert table.column("months_overdue").to_pylist() == [3, 14, 6]
     assert table.column("insured_type").to_pylist() == ["지역가입자", "직장가입자", "지역가입자"]
 
@@ -199,7 +207,7 @@ def test_korean_column_labels_are_understood(city, home, manager, tmp_path):
     }
     relabelled = [{labels[k]: v for k, v in row.items()} for row in rows]
     result = run_import(manager, write_csv(tmp_path / "ktoa.csv", relabelled))
-    assert result.rows == 4 and result.matched == 4
+    assert result.rows == 4 and result.matched == 3
 
 
 def test_unknown_columns_are_ignored_with_a_note(city, home, manager, tmp_path):
@@ -240,7 +248,7 @@ def test_import_is_audited_with_counts(city, home, manager, tmp_path):
     result = run_import(manager, write_csv(tmp_path / "ktoa.csv", ktoa_rows(city)))
     event = AuditEvent.objects.get(action="discovery.import_signals")
     assert event.actor == manager and event.object_id == str(result.signal_file.pk)
-    assert event.detail["rows"] == 5 and event.detail["matched"] == 4 and event.detail["unmatched"] == 1
+    assert event.detail["rows"] == 5 and event.detail["matched"] == 3 and event.detail["unmatched"] == 2
     assert event.detail["sha256"] == result.signal_file.sha256 and event.detail["encoding"] == "utf-8"
 
 
@@ -464,7 +472,7 @@ def test_bad_resident_number(city, home, manager, tmp_path, value, reason):
 def test_leap_day_of_a_leap_year_is_a_valid_birth_date(city, home, manager, tmp_path):
     rows = ktoa_rows(city)
     rows[4]["resident_number"] = "000229-3123456"  # 2000-02-29
-    assert run_import(manager, write_csv(tmp_path / "ktoa.csv", rows)).unmatched == 1
+    assert run_import(manager, write_csv(tmp_path / "ktoa.csv", rows)).unmatched == 2  # and the other district's
 
 
 def test_row_with_the_wrong_number_of_cells(city, home, manager, tmp_path):
@@ -599,9 +607,9 @@ def test_report_never_repeats_a_resident_number_or_name_found_in_another_column(
 
 def test_stranger_numbers_count_as_unmatched_and_are_kept(city, home, manager, tmp_path):
     result = run_import(manager, write_csv(tmp_path / "ktoa.csv", ktoa_rows(city, n_stranger=30)))
-    assert (result.rows, result.matched, result.unmatched) == (34, 4, 30)
+    assert (result.rows, result.matched, result.unmatched) == (34, 3, 31)  # 30 strangers, 1 of the other district
     assert len(result.unmatched_sample) == 20
-    assert result.unmatched_sample[0].row == 6
+    assert [u.row for u in result.unmatched_sample[:2]] == [4, 6]
     table = stored_table(result.signal_file)
-    assert table.column("person_id").null_count == 30
+    assert table.column("person_id").null_count == 31
     assert STRANGER_RRN not in str(result)

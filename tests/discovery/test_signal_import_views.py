@@ -59,7 +59,7 @@ def test_good_upload_shows_the_summary(city, home, client, tmp_path):
     html = response.content.decode()
     assert 'role="status"' in html and "KTOA-9000" in html and "cp949" in html
     signal_file = SignalFile.objects.get()
-    assert (signal_file.rows, signal_file.matched_rows, signal_file.unmatched_rows) == (5, 4, 1)
+    assert (signal_file.rows, signal_file.matched_rows, signal_file.unmatched_rows) == (5, 3, 2)
     assert signal_file.original_name == "ktoa.csv" and signal_file.imported_by == city.users["district_manager"]
     assert stored_files(home) == [home / signal_file.storage_path]
     assert_no_inline_code(html)
@@ -116,7 +116,7 @@ def test_list_shows_imported_files(city, home, client, tmp_path):
     assert response.status_code == 200
     html = re.sub(r">\s+<", "><", response.content.decode())
     assert "한국통신사업자연합회 (ktoa)" in html and "ktoa.csv" in html and PERIOD in html
-    assert "<td>5</td><td>4</td><td>1</td><td>admin1</td>" in html
+    assert "<td>5</td><td>3</td><td>2</td><td>admin1</td>" in html
     assert client.get(reverse("signal_files"), {"period": "2026-07"}).content.decode().count("ktoa.csv") == 0
     assert_no_inline_code(html)
 

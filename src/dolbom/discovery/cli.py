@@ -27,7 +27,9 @@ def cmd_import_signals(args: argparse.Namespace) -> int:
     failed = 0
     for name in args.files:
         try:
-            result = import_signal_file(user=user, path=Path(name), period=args.period, agency_code=args.agency)
+            result = import_signal_file(
+                user=user, path=Path(name), period=args.period, agency_code=args.agency, district_code=args.district
+            )
         except SignalFileRejected as rejected:
             failed += 1
             print(rejected.report.render())
@@ -37,6 +39,7 @@ def cmd_import_signals(args: argparse.Namespace) -> int:
 
 
 def cmd_screen(args: argparse.Namespace) -> int:
+    from dolbom.discovery.models import RoundStatus
     from dolbom.discovery.services.rounds import run_round
 
     screening_round = run_round(
@@ -48,7 +51,7 @@ def cmd_screen(args: argparse.Namespace) -> int:
         cooldown_days=args.cooldown_days,
     )
     print(screening_round.stats.get("summary", f"round {screening_round.pk}: {screening_round.status}"))
-    return 0 if screening_round.status == "done" else 1
+    return 0 if screening_round.status == RoundStatus.DONE else 1
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -75,6 +78,7 @@ def register(sub: argparse._SubParsersAction, setup: Any) -> None:
     signals.add_argument("files", nargs="+")
     signals.add_argument("--period", required=True, help="screening period, YYYY-MM")
     signals.add_argument("--agency", help="providing agency code (default: the file name, e.g. nhis.csv → nhis)")
+    signals.add_argument("--district", help="district the file was delivered to (default: the importer's district)")
     signals.add_argument("--as", dest="acting_user", required=True, help="user name of the staff member importing")
     signals.set_defaults(func=setup(cmd_import_signals))
 

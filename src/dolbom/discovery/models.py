@@ -16,12 +16,19 @@ from dolbom.registry.models import AdministrativeArea, Household, Staff
 
 
 class SignalFile(models.Model):
-    """One delivered file of crisis signals: who sent it, for which period, its hash (the same file twice is
-    refused) and how many of its rows matched a person in the registry."""
+    """One delivered file of crisis signals: the district it was delivered to, who sent it, for which period, its
+    hash (the same file twice is refused) and how many of its rows matched a resident of the district.
 
+    A file belongs to the district that imported it: its rows are matched against that district's residents only,
+    and only that district's rounds read it (FACTS.md: national lists reach each 시군구 with its own residents).
+    Files imported before files had a district have none and are read by no round."""
+
+    district = models.ForeignKey(
+        AdministrativeArea, on_delete=models.PROTECT, null=True, related_name="signal_files", verbose_name=_("district")
+    )
     agency_code = models.CharField(_("providing agency"), max_length=40)
     period = models.CharField(_("period"), max_length=7, help_text=_("YYYY-MM of the screening period"))
-    sha256 = models.CharField(max_length=64, unique=True)
+    sha256 = models.CharField(max_length=64)
     original_name = models.CharField(_("file name"), max_length=255)
     file_format = models.CharField(_("format"), max_length=10)
     encoding = models.CharField(_("encoding"), max_length=12, blank=True)
@@ -37,7 +44,11 @@ class SignalFile(models.Model):
         verbose_name = _("signal file")
         verbose_name_plural = _("signal files")
         ordering = ["-imported_at"]
-        indexes = [models.Index(fields=["period", "agency_code"])]
+        indexes = [models.Index(fields=["district", "period"])]
+        constraints = [
+            # Per district: another district importing the same bytes must neither fail nor learn of the import.
+            models.UniqueConstraint(fields=["district", "sha256"], name="one_import_of_a_file_per_district")
+        ]
 
     def __str__(self) -> str:
         return f"{self.agency_code} {self.period} ({self.rows:,})"
@@ -55,8 +66,11 @@ class RoundStatus(models.TextChoices):
 
 
 class ScoringModel(models.Model):
-    """A learned model trained on recorded outcomes; its file lives under DOLBOM_HOME/models."""
+    """A learned model trained on one district's recorded outcomes; its file lives under DOLBOM_HOME/models."""
 
+    district = models.ForeignKey(
+        AdministrativeArea, on_delete=models.PROTECT, null=True, related_name="+", verbose_name=_("district")
+    )
     trained_at = models.DateTimeField(auto_now_add=True)
     trained_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
     algorithm = models.CharField(max_length=60)

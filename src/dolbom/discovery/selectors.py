@@ -1,44 +1,66 @@
-"""Reads for discovery, narrowed to the user's area: a dong officer sees the lists of their dong only."""
+"""Reads for discovery, narrowed to the user's area through `dolbom.core.scope`: a dong officer sees the lists of
+their dong only, a district the rounds, files and models of their district."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
+from django.http import Http404
 
-from dolbom.core.roles import Role, scope_for
-from dolbom.discovery.models import ItemStatus, OutreachItem, ScreeningRound
+from dolbom.core.roles import Role
+from dolbom.core.scope import Reach, scoped, visible_or_404
+from dolbom.discovery.models import (
+    POSITIVE_OUTCOMES,
+    ItemStatus,
+    OutreachItem,
+    RoundStatus,
+    ScoringModel,
+    ScreeningRound,
+    SignalFile,
+)
 from dolbom.registry.models import Staff
+from dolbom.registry.selectors import area_names, masked_head_names
+
+# Lists are the work of the public officers of an area: private agencies and the safety net do not see them.
+OUTREACH_ITEM = Reach(dong="dong")
+# A district's rounds; a dong officer sees the rounds that listed households of their dong.
+ROUND = Reach(district="district", dong="items__dong", many=True)
+# Signal files and learned models belong to the district as a whole: its district staff see them.
+SIGNAL_FILE = Reach(district="district")
+SCORING_MODEL = Reach(district="district")
 
 
 def outreach_items_visible_to(user: Any) -> QuerySet[OutreachItem]:
-    scope = scope_for(user)
     items = OutreachItem.objects.select_related("household", "household__address", "dong", "assigned_to", "round")
-    if scope.sees_district:
-        return items.filter(dong__parent_id__in=scope.area_codes)
-    if scope.role == Role.DONG_OFFICER:
-        return items.filter(dong_id__in=scope.area_codes)
-    return items.none()
+    return scoped(items, user, OUTREACH_ITEM)
 
 
 def rounds_visible_to(user: Any) -> QuerySet[ScreeningRound]:
-    scope = scope_for(user)
-    rounds = ScreeningRound.objects.select_related("district", "scoring_model")
-    if scope.sees_district:
-        return rounds.filter(district_id__in=scope.area_codes)
-    if scope.role == Role.DONG_OFFICER:
-        return rounds.filter(items__dong_id__in=scope.area_codes).distinct()
-    return rounds.none()
+    return scoped(ScreeningRound.objects.select_related("district", "scoring_model"), user, ROUND)
+
+
+def signal_files_visible_to(user: Any) -> QuerySet[SignalFile]:
+    return scoped(SignalFile.objects.select_related("imported_by__staff", "district"), user, SIGNAL_FILE)
+
+
+def scoring_models_visible_to(user: Any) -> QuerySet[ScoringModel]:
+    return scoped(ScoringModel.objects.select_related("trained_by", "district"), user, SCORING_MODEL)
+
+
+def signal_periods_for(user: Any) -> list[str]:
+    """The periods for which the user's district has imported signal files, newest first."""
+    periods = signal_files_visible_to(user).order_by("-period").values_list("period", flat=True)
+    return list(periods.distinct())
 
 
 def latest_round_for(user: Any) -> ScreeningRound | None:
-    return rounds_visible_to(user).filter(status="done").order_by("-started_at").first()
+    return rounds_visible_to(user).filter(status=RoundStatus.DONE).order_by("-started_at").first()
 
 
 def round_progress_by_dong(user: Any, screening_round: ScreeningRound) -> list[dict[str, Any]]:
     """Per dong: list length, assigned, outcomes recorded, and how many outcomes found a household in need."""
-    from dolbom.discovery.models import POSITIVE_OUTCOMES
-
     items = outreach_items_visible_to(user).filter(round=screening_round)
     return list(
         items.values("dong__code", "dong__name")
@@ -52,6 +74,67 @@ def round_progress_by_dong(user: Any, screening_round: ScreeningRound) -> list[d
     )
 
 
+@dataclass(frozen=True)
+class DongProgress:
+    code: str
+    name: str
+    capacity: int | None
+    listed: int
+    assigned: int
+    done: int
+    helped: int
+
+
+@dataclass(frozen=True)
+class RoundPage:
+    round: ScreeningRound
+    params: dict[str, Any]
+    stats: dict[str, Any]
+    dongs: list[DongProgress]
+
+
+def round_page(user: Any, round_id: int) -> RoundPage:
+    """A round with its parameters, statistics and each dong's progress (404 outside the user's district)."""
+    screening_round = visible_or_404(rounds_visible_to(user).select_related("started_by"), round_id)
+    params, stats = screening_round.params or {}, screening_round.stats or {}
+    capacities = params.get("capacities", {})
+    progress = {row["dong__code"]: row for row in round_progress_by_dong(user, screening_round)}
+    names = area_names(set(capacities) | set(progress))
+    dongs = [
+        DongProgress(
+            code=code,
+            name=names.get(code, code),
+            capacity=capacities.get(code),
+            listed=progress.get(code, {}).get("listed", 0),
+            assigned=progress.get(code, {}).get("assigned", 0),
+            done=progress.get(code, {}).get("done", 0),
+            helped=progress.get(code, {}).get("helped", 0),
+        )
+        for code in sorted(set(capacities) | set(progress))
+    ]
+    return RoundPage(round=screening_round, params=params, stats=stats, dongs=dongs)
+
+
+def outreach_rows(user: Any, items: QuerySet[OutreachItem]) -> list[OutreachItem]:
+    """Items of a list with, on each, the masked name of the household's head (`head_name`) and the officers who
+    may be sent (`visitors`): one query for each, whatever the length of the list."""
+    rows = list(items)
+    heads = masked_head_names(user, [item.household_id for item in rows])
+    visitors = officers_by_dong({item.dong_id for item in rows})
+    for item in rows:
+        item.head_name = heads.get(item.household_id, "")
+        item.visitors = visitors.get(item.dong_id, [])
+    return rows
+
+
+def outreach_row(user: Any, item_id: int) -> OutreachItem:
+    """One item as its list shows it (404 outside the user's area)."""
+    rows = outreach_rows(user, outreach_items_visible_to(user).filter(pk=item_id))
+    if not rows:
+        raise Http404
+    return rows[0]
+
+
 def open_visit_elsewhere(item: OutreachItem) -> OutreachItem | None:
     """Another round's item of the same household with a visit assigned and no outcome yet. A round leaves such
     households out, but one that ran before the visit was assigned still lists the household; sending a second
@@ -62,4 +145,18 @@ def open_visit_elsewhere(item: OutreachItem) -> OutreachItem | None:
 
 def visitors_for(item: OutreachItem) -> QuerySet[Staff]:
     """Who may be sent to visit: the active dong officers of the item's dong."""
-    return Staff.objects.filter(active=True, role=Role.DONG_OFFICER, areas=item.dong).order_by("display_name")
+    return _officers().filter(areas=item.dong_id)
+
+
+def officers_by_dong(dong_codes: set[str]) -> dict[str, list[Staff]]:
+    """The officers who may be sent to visit, per dong."""
+    officers: dict[str, list[Staff]] = {code: [] for code in dong_codes}
+    for staff in _officers().filter(areas__in=dong_codes).distinct().prefetch_related("areas"):
+        for area in staff.areas.all():
+            if area.code in officers:
+                officers[area.code].append(staff)
+    return officers
+
+
+def _officers() -> QuerySet[Staff]:
+    return Staff.objects.filter(active=True, role=Role.DONG_OFFICER).order_by("display_name")

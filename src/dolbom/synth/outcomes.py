@@ -183,7 +183,7 @@ def simulate_outcomes(
             continue
         user = officer.user
         if item.status == ItemStatus.PENDING:
-            assign_visit(user=user, item_id=item.pk, visitor=officer)
+            assign_visit(user=user, item_id=item.pk, visitor_id=officer.pk)
         visited = on or round_day + timedelta(days=int(rng.integers(3, 40)))
         record_outcome(user=user, item_id=item.pk, outcome=outcome, note=SIMULATED_NOTE, on=min(visited, today))
         summary.recorded[outcome] += 1

@@ -1,4 +1,8 @@
-"""Find the registry person of each signal row by the keyed hash of the resident number.
+"""Find the resident of each signal row by the keyed hash of the resident number.
+
+Only the residents of one district are looked at: the district the file was delivered to. A row whose number
+belongs to someone living elsewhere matches nobody, exactly like a number nobody has, so that the import report
+tells the district nothing about other districts' residents.
 
 The registry stores no resident number in clear, only `Person.rrn_hash` (HMAC-SHA256 of the 13 digits), so a
 number from a file is hashed with the same key and looked up. Work is per distinct number in a batch, never per
@@ -14,13 +18,17 @@ sorted NumPy array of fixed-width hashes for the rest of the file, and answers b
 
 from __future__ import annotations
 
+from datetime import date
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from django.db import connection
+from django.db.models import QuerySet
 
 from dolbom.core import crypto
-from dolbom.registry.models import Person
+from dolbom.core.dates import today_kst
+from dolbom.registry.models import Membership, Person, current_on
 
 SCAN_AT = 50_000  # distinct numbers in one batch from which reading the whole registry is cheaper
 SCAN_MAX_PERSONS = 3_000_000  # above this the registry dictionary would cost too much memory: query instead
@@ -30,9 +38,12 @@ HASH_DTYPE = "S64"  # hex of HMAC-SHA256: always 64 ASCII characters
 
 
 class Matcher:
-    """Hashes and matches the resident numbers of one file, batch after batch."""
+    """Hashes and matches the resident numbers of one file, batch after batch, against one district's residents
+    as of a date (today unless given)."""
 
-    def __init__(self) -> None:
+    def __init__(self, district_code: str, *, on: date | None = None) -> None:
+        self.district_code = district_code
+        self.on = on or today_kst()
         self._hash = crypto.rrn_hasher()
         self._registry: RegistryIndex | None = None
         self._registry_too_large = False
@@ -50,15 +61,21 @@ class Matcher:
     def person_ids(self, hashes: list[str]) -> np.ndarray:
         """Person id per hash, -1 where none (by the sorted registry index for large sets, by queries else)."""
         if self._registry is None and len(hashes) >= SCAN_AT and not self._registry_too_large:
-            persons = Person.objects.count()
-            if persons <= SCAN_MAX_PERSONS:
-                self._registry = RegistryIndex.load(expected=persons)
+            residents = self.residents()
+            count = residents.count()
+            if count <= SCAN_MAX_PERSONS:
+                self._registry = RegistryIndex.load(residents, expected=count)
             else:
                 self._registry_too_large = True
         if self._registry is not None:
             return self._registry.lookup(hashes)
-        found = person_ids_by_hash(hashes)
+        found = person_ids_by_hash(self.residents(), hashes)
         return np.array([found.get(h, -1) for h in hashes], dtype=np.int64)
+
+    def residents(self) -> QuerySet[Person]:
+        """The persons living in the district on the date (a current membership of one of its households)."""
+        members = Membership.objects.filter(current_on(self.on), household__dong__parent_id=self.district_code)
+        return Person.objects.filter(pk__in=members.values("person_id"))
 
 
 class RegistryIndex:
@@ -70,15 +87,15 @@ class RegistryIndex:
         self.ids = ids[order]
 
     @classmethod
-    def load(cls, expected: int = 0) -> RegistryIndex:
-        """Read every (rrn_hash, id) pair; `expected` (the registry's size) lets the arrays be filled in place
-        instead of concatenated, which halves the memory the load needs on the way."""
-        table, rrn_hash, pk = _names()
+    def load(cls, persons: QuerySet[Person], expected: int = 0) -> RegistryIndex:
+        """Read every (rrn_hash, id) pair of `persons`; `expected` (their number) lets the arrays be filled in
+        place instead of concatenated, which halves the memory the load needs on the way."""
         hashes = np.empty(expected, dtype=HASH_DTYPE)
         ids = np.empty(expected, dtype=np.int64)
         filled = 0
+        sql, params = persons.order_by().values_list("rrn_hash", "pk").query.sql_with_params()
         with connection.cursor() as cursor:
-            cursor.execute(f"SELECT {rrn_hash}, {pk} FROM {table}")  # noqa: S608
+            cursor.execute(sql, params)
             while rows := cursor.fetchmany(FETCH):
                 if filled + len(rows) > len(hashes):  # the registry grew since it was counted
                     hashes = np.resize(hashes, filled + len(rows))
@@ -97,21 +114,11 @@ class RegistryIndex:
         return np.where(self.hashes[position] == keys, self.ids[position], -1)
 
 
-def _names() -> tuple[str, str, str]:
-    quote = connection.ops.quote_name
-    meta = Person._meta
-    return quote(meta.db_table), quote(meta.get_field("rrn_hash").column), quote(meta.pk.column)
-
-
-def person_ids_by_hash(hashes: list[str]) -> dict[str, int]:
-    """The registry persons of these resident-number hashes, as {hash: person id} (hashes nobody has are left out),
-    asked in chunks of bound parameters."""
-    table, rrn_hash, pk = _names()
+def person_ids_by_hash(persons: QuerySet[Person], hashes: list[str]) -> dict[str, int]:
+    """The persons among `persons` with these resident-number hashes, as {hash: person id} (hashes nobody has are
+    left out), asked in chunks of bound parameters."""
     found: dict[str, int] = {}
-    with connection.cursor() as cursor:
-        for start in range(0, len(hashes), QUERY_CHUNK):
-            chunk = hashes[start : start + QUERY_CHUNK]
-            marks = ", ".join(["%s"] * len(chunk))
-            cursor.execute(f"SELECT {rrn_hash}, {pk} FROM {table} WHERE {rrn_hash} IN ({marks})", chunk)  # noqa: S608
-            found.update(cursor.fetchall())
+    for start in range(0, len(hashes), QUERY_CHUNK):
+        chunk = hashes[start : start + QUERY_CHUNK]
+        found.update(persons.filter(rrn_hash__in=chunk).order_by().values_list("rrn_hash", "pk"))
     return found

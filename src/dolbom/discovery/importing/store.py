@@ -82,9 +82,10 @@ def staging_dir() -> Path:
     return path
 
 
-def relative_path(period: str, sha256: str) -> str:
-    """`SignalFile.storage_path`: relative to DOLBOM_HOME, so that a restored or moved home keeps working."""
-    return f"signals/{period}/{sha256[:16]}.parquet"
+def relative_path(district_code: str, period: str, sha256: str) -> str:
+    """`SignalFile.storage_path`: relative to DOLBOM_HOME, so that a restored or moved home keeps working. Per
+    district, since two districts may import the same bytes."""
+    return f"signals/{district_code}/{period}/{sha256[:16]}.parquet"
 
 
 def under_home(relative: str) -> Path:
@@ -96,11 +97,11 @@ def parquet_path(signal_file: Any) -> Path:
     return under_home(signal_file.storage_path)
 
 
-def committed_paths(period: str) -> list[Path]:
-    """The Parquet files of every committed import of a period, oldest first: what a screening round reads."""
+def committed_paths(district_code: str, period: str) -> list[Path]:
+    """The Parquet files of every committed import of a district's period, oldest first: what its round reads."""
     from dolbom.discovery.models import SignalFile
 
-    files = SignalFile.objects.filter(period=period).order_by("imported_at", "pk")
+    files = SignalFile.objects.filter(district_id=district_code, period=period).order_by("imported_at", "pk")
     return [parquet_path(f) for f in files]
 
 

@@ -151,7 +151,7 @@ def latest_scoring_model(district_code: str | None = None) -> Any:
 
     models = ScoringModel.objects.order_by("-trained_at", "-pk")
     if district_code is not None:
-        models = models.filter(metrics__district=district_code)
+        models = models.filter(district_id=district_code)
     row = models.first()
     if row is None:
         where = f" for district {district_code}" if district_code else ""

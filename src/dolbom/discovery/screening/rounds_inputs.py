@@ -39,12 +39,15 @@ def work_root() -> Path:
     return root
 
 
-def signal_sources(period: str | None = None, *, file_ids: list[int] | None = None) -> list[SignalSource]:
-    """The committed signal files of a period (or the given files), oldest import first."""
+def signal_sources(
+    district_code: str, period: str | None = None, *, file_ids: list[int] | None = None
+) -> list[SignalSource]:
+    """The committed signal files of a district's period (or the given files of the district), oldest import
+    first. A round reads its own district's files only."""
     from dolbom.discovery.importing.store import parquet_path
     from dolbom.discovery.models import SignalFile
 
-    files = SignalFile.objects.all()
+    files = SignalFile.objects.filter(district_id=district_code)
     if period is not None:
         files = files.filter(period=period)
     if file_ids is not None:
@@ -76,7 +79,8 @@ def inputs_for_round(screening_round: Any, *, workdir: Path) -> ScreeningInputs:
     params = screening_round.params or {}
     as_of = date.fromisoformat(params.get("as_of") or screening_round.started_at.date().isoformat())
     file_ids = params.get("signal_file_ids")
-    signals = signal_sources(screening_round.period if file_ids is None else None, file_ids=file_ids)
+    period = screening_round.period if file_ids is None else None
+    signals = signal_sources(screening_round.district_id, period, file_ids=file_ids)
     return inputs_for(
         district_code=screening_round.district_id,
         as_of=as_of,

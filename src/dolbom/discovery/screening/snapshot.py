@@ -132,7 +132,8 @@ def export_snapshot(
             writers["excluded"].add((household_id, "in_care"))
 
         hashes = sorted(unmatched_hashes(signal_paths))
-        for rrn_hash, person_id in zip(hashes, Matcher().person_ids(hashes).tolist(), strict=True):
+        found = Matcher(district_code, on=as_of).person_ids(hashes).tolist()
+        for rrn_hash, person_id in zip(hashes, found, strict=True):
             if person_id in seen:  # residents of the district only (-1: still nobody); others are not this round's
                 writers["late_matches"].add((rrn_hash, person_id))
 

@@ -20,12 +20,11 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
 from dolbom.core import audit
 from dolbom.core.permissions import ensure_can
-from dolbom.core.roles import scope_for
+from dolbom.core.scope import scope_for
 from dolbom.discovery.learning.features import feature_columns, to_matrix
 from dolbom.discovery.learning.train import ALGORITHM, TrainingRefused, check_labels, fit
 from dolbom.discovery.models import (
@@ -91,18 +90,13 @@ def collect_labels(district_code: str, *, workdir: Path) -> LabelledRounds:
     return LabelledRounds(features=combined, rounds=used, dropped=dropped)
 
 
-def _ensure_district_scope(user: Any, district_code: str) -> None:
-    if district_code not in scope_for(user).area_codes:
-        raise PermissionDenied("discovery.train_model")
-
-
 def train_model(*, user: Any, district_code: str) -> ScoringModel:
     """Train a model on the district's recorded outcomes, save it under DOLBOM_HOME/models and record it.
 
     Raises PermissionDenied for roles that may not train (or another district), TrainingRefused when there are
     too few labels or only one class (the message gives the counts)."""
     ensure_can(user, "discovery.train_model")
-    _ensure_district_scope(user, district_code)
+    scope_for(user).ensure_district(district_code)
     with tempfile.TemporaryDirectory(prefix="dolbom-train-") as tmp:
         labelled = collect_labels(district_code, workdir=Path(tmp))
     table = labelled.features
@@ -114,6 +108,7 @@ def train_model(*, user: Any, district_code: str) -> ScoringModel:
     metrics = {**model.metrics, "dropped": labelled.dropped, "district": district_code}
     with transaction.atomic():
         row = ScoringModel.objects.create(
+            district_id=district_code,
             trained_by=user,
             algorithm=ALGORITHM,
             path="",

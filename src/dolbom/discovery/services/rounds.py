@@ -15,22 +15,25 @@ import logging
 import re
 import tempfile
 import time
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from dolbom.core import audit
 from dolbom.core.dates import today_kst
 from dolbom.core.permissions import ensure_can
-from dolbom.core.roles import scope_for
+from dolbom.core.scope import scope_for
 from dolbom.discovery.models import OutreachItem, RoundStatus, Scorer, ScreeningRound
 from dolbom.discovery.screening.engine import ENGINES, run_screening, screening_stats
+from dolbom.discovery.screening.inputs import SignalSource
 from dolbom.discovery.screening.rounds_inputs import inputs_for, scorecard_for, signal_sources, work_root
-from dolbom.discovery.screening.scorecard import ScorecardError
+from dolbom.discovery.screening.scorecard import Scorecard, ScorecardError
 from dolbom.discovery.screening.scorers import ModelUnavailable, model_scorer
 from dolbom.registry.models import AdministrativeArea, AreaLevel
 
@@ -41,12 +44,55 @@ BULK_BATCH = 1000
 STALE_AFTER = timedelta(hours=1)
 
 
+@dataclass(frozen=True)
+class RoundPlan:
+    """Everything a round needs, checked before anything is written."""
+
+    district: AdministrativeArea
+    period: str
+    scorer: str
+    engine: str
+    cooldown_days: int
+    as_of: date
+    scorecard: Scorecard
+    signals: list[SignalSource]
+    learned: Any  # the learned scorer, or None for the scorecard
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """What the round records of how it ran: enough to rebuild its inputs (the learned model's features)."""
+        capacities = dict(
+            AdministrativeArea.objects.filter(parent=self.district, level=AreaLevel.EUPMYEONDONG)
+            .order_by("code")
+            .values_list("code", "visit_capacity")
+        )
+        params = {
+            "period": self.period,
+            "as_of": self.as_of.isoformat(),
+            "cooldown_days": self.cooldown_days,
+            "capacities": capacities,
+            "signal_file_ids": [s.file_id for s in self.signals],
+            "scorecard": {
+                "version": self.scorecard.version,
+                "updated": self.scorecard.updated.isoformat(),
+                "source": self.scorecard.source,
+                "file": self.scorecard.origin,
+                "min_score": self.scorecard.min_score,
+            },
+            "engine": self.engine,
+            "scorer": self.scorer,
+        }
+        if self.learned is not None:
+            params["model"] = self.learned.version
+        return params
+
+
 def run_round(
     *,
     user: Any,
     district_code: str,
     period: str,
-    scorer: str = "scorecard",
+    scorer: str = Scorer.SCORECARD,
     engine: str = "duckdb",
     cooldown_days: int | None = None,
     as_of: date | None = None,
@@ -56,123 +102,157 @@ def run_round(
     Raises PermissionDenied (role or district outside the user's area) and ValidationError (bad period, engine or
     cool-down, no signal files, a malformed scorecard, no usable model) before anything is written. A failure while
     running returns the round with status `failed`."""
+    plan = plan_round(
+        user=user,
+        district_code=district_code,
+        period=period,
+        scorer=scorer,
+        engine=engine,
+        cooldown_days=cooldown_days,
+        as_of=as_of,
+    )
+    screening_round = start_round(user=user, plan=plan)
+    seconds: dict[str, float] = {}
+    started = time.perf_counter()
+    try:
+        listed = execute_round(screening_round, plan, seconds=seconds)
+        finish_round(
+            user=user, screening_round=screening_round, plan=plan, listed=listed, seconds=seconds, started=started
+        )
+    except Exception as exc:
+        logger.exception("screening round %s failed", screening_round.pk)
+        _fail(screening_round, user, exc, seconds={**seconds, "total": time.perf_counter() - started})
+    return screening_round
+
+
+def plan_round(
+    *,
+    user: Any,
+    district_code: str,
+    period: str,
+    scorer: str,
+    engine: str,
+    cooldown_days: int | None,
+    as_of: date | None,
+) -> RoundPlan:
+    """Check the request and gather the round's inputs; raise before anything is written."""
     ensure_can(user, "discovery.run_round")
-    if district_code not in scope_for(user).area_codes:
-        raise PermissionDenied("discovery.run_round: the district is outside the user's area")
+    scope_for(user).ensure_district(district_code)
     district = AdministrativeArea.objects.filter(code=district_code, level=AreaLevel.SIGUNGU).first()
     if district is None:
-        raise ValidationError({"district": "시군구를 찾을 수 없습니다."})
+        raise ValidationError({"district": _("No such district.")})
     if not PERIOD.match(period or ""):
-        raise ValidationError({"period": "기간은 YYYY-MM 형식으로 입력하세요."})
+        raise ValidationError({"period": _("Enter the period as YYYY-MM, e.g. 2026-09.")})
     if scorer not in Scorer.values:
-        raise ValidationError({"scorer": "점수 방식을 선택하세요."})
+        raise ValidationError({"scorer": _("Choose how households are scored.")})
     if engine not in ENGINES:
-        raise ValidationError({"engine": f"엔진은 {', '.join(ENGINES)} 중 하나입니다."})
+        raise ValidationError({"engine": _("The engine is one of %(engines)s.") % {"engines": ", ".join(ENGINES)}})
     try:
         scorecard = scorecard_for(district_code)
     except ScorecardError as exc:
-        raise ValidationError({"scorer": f"점수표에 문제가 있어 차수를 실행할 수 없습니다. {exc}"}) from exc
+        message = _("The scorecard has a problem, so the round cannot run. %(problem)s")
+        raise ValidationError({"scorer": message % {"problem": exc}}) from exc
     if cooldown_days is None:
         cooldown_days = scorecard.cooldown_days
     if cooldown_days < 0:
-        raise ValidationError({"cooldown_days": "재방문 제외 기간은 0일 이상이어야 합니다."})
-    signals = signal_sources(period)
+        raise ValidationError({"cooldown_days": _("The cool-down must be 0 days or more.")})
+    signals = signal_sources(district_code, period)
     if not signals:
-        raise ValidationError({"period": "이 기간에 가져온 위기정보 파일이 없습니다."})
+        raise ValidationError({"period": _("No crisis-signal file has been imported for this period.")})
     learned = None
     if scorer == Scorer.MODEL:
         try:
             learned = model_scorer(district_code=district_code)
         except ModelUnavailable as exc:
-            raise ValidationError({"scorer": f"학습 모형을 사용할 수 없습니다. {exc}"}) from exc
-
-    as_of = as_of or today_kst()
-    capacities = dict(
-        AdministrativeArea.objects.filter(parent=district, level=AreaLevel.EUPMYEONDONG)
-        .order_by("code")
-        .values_list("code", "visit_capacity")
+            message = _("The learned model cannot be used. %(problem)s")
+            raise ValidationError({"scorer": message % {"problem": exc}}) from exc
+    return RoundPlan(
+        district=district,
+        period=period,
+        scorer=scorer,
+        engine=engine,
+        cooldown_days=cooldown_days,
+        as_of=as_of or today_kst(),
+        scorecard=scorecard,
+        signals=signals,
+        learned=learned,
     )
-    params = {
-        "period": period,
-        "as_of": as_of.isoformat(),
-        "cooldown_days": cooldown_days,
-        "capacities": capacities,
-        "signal_file_ids": [s.file_id for s in signals],
-        "scorecard": {
-            "version": scorecard.version,
-            "updated": scorecard.updated.isoformat(),
-            "source": scorecard.source,
-            "file": scorecard.origin,
-            "min_score": scorecard.min_score,
-        },
-        "engine": engine,
-        "scorer": scorer,
-    }
-    if learned is not None:
-        params["model"] = learned.version
-    _end_stale_rounds(district)
+
+
+def start_round(*, user: Any, plan: RoundPlan) -> ScreeningRound:
+    """Record the round as running, so that the pages show it and no second round of the district starts."""
+    _end_stale_rounds(plan.district)
     try:
         with transaction.atomic():
-            screening_round = ScreeningRound.objects.create(
-                district=district,
-                period=period,
-                scorer=scorer,
-                scoring_model=getattr(learned, "scoring_model", None),
-                scorecard_version=scorecard.version,
-                engine=engine,
+            return ScreeningRound.objects.create(
+                district=plan.district,
+                period=plan.period,
+                scorer=plan.scorer,
+                scoring_model=getattr(plan.learned, "scoring_model", None),
+                scorecard_version=plan.scorecard.version,
+                engine=plan.engine,
                 status=RoundStatus.RUNNING,
-                params=params,
+                params=plan.params,
                 started_by=user if getattr(user, "is_authenticated", False) else None,
             )
     except IntegrityError as exc:
-        raise ValidationError({NON_FIELD_ERRORS: _already_running(district)}) from exc
+        raise ValidationError({NON_FIELD_ERRORS: _already_running(plan.district)}) from exc
 
-    seconds: dict[str, float] = {}
-    started = time.perf_counter()
-    try:
-        with tempfile.TemporaryDirectory(prefix=f"round-{screening_round.pk}-", dir=work_root()) as tmp:
-            mark = time.perf_counter()
-            inputs = inputs_for(
-                district_code=district_code,
-                as_of=as_of,
-                cooldown_days=cooldown_days,
-                signals=signals,
-                folder=Path(tmp),
-                scorecard=scorecard,
-            )
-            seconds["snapshot"] = time.perf_counter() - mark
-            listed = run_screening(inputs, engine=engine, scorer=learned)
-        stats = screening_stats(listed)
-        seconds.update(stats.pop("seconds", {}))
+
+def execute_round(screening_round: ScreeningRound, plan: RoundPlan, *, seconds: dict[str, float]) -> Any:
+    """The registry snapshot and the scoring on the batch engine: the ranked lists with their statistics."""
+    with tempfile.TemporaryDirectory(prefix=f"round-{screening_round.pk}-", dir=work_root()) as tmp:
         mark = time.perf_counter()
-        with transaction.atomic():
-            OutreachItem.objects.bulk_create(_items(screening_round, listed), batch_size=BULK_BATCH)
-            seconds["write"] = time.perf_counter() - mark
-            seconds["total"] = time.perf_counter() - started
-            stats["seconds"] = {k: round(v, 3) for k, v in seconds.items()}
-            stats["summary"] = _summary(screening_round, district, stats)
-            screening_round.status = RoundStatus.DONE
-            screening_round.stats = stats
-            screening_round.finished_at = timezone.now()
-            screening_round.save(update_fields=["status", "stats", "finished_at"])
-            audit.record(
-                user,
-                "discovery.run_round",
-                screening_round,
-                detail={
-                    "status": "done",
-                    "period": period,
-                    "district": district_code,
-                    "scorer": scorer,
-                    "engine": engine,
-                    "signal_files": len(signals),
-                    "listed": stats.get("listed", 0),
-                },
-            )
-    except Exception as exc:
-        logger.exception("screening round %s failed", screening_round.pk)
-        _fail(screening_round, user, exc, seconds={**seconds, "total": time.perf_counter() - started})
-    return screening_round
+        inputs = inputs_for(
+            district_code=plan.district.code,
+            as_of=plan.as_of,
+            cooldown_days=plan.cooldown_days,
+            signals=plan.signals,
+            folder=Path(tmp),
+            scorecard=plan.scorecard,
+        )
+        seconds["snapshot"] = time.perf_counter() - mark
+        return run_screening(inputs, engine=plan.engine, scorer=plan.learned)
+
+
+def finish_round(
+    *,
+    user: Any,
+    screening_round: ScreeningRound,
+    plan: RoundPlan,
+    listed: Any,
+    seconds: dict[str, float],
+    started: float,
+) -> None:
+    """Write the lists, the statistics, the final status and the audit event in one transaction. `started` is
+    when the round began running (`time.perf_counter`), for its total time."""
+    stats = screening_stats(listed)
+    seconds.update(stats.pop("seconds", {}))
+    mark = time.perf_counter()
+    with transaction.atomic():
+        OutreachItem.objects.bulk_create(_items(screening_round, listed), batch_size=BULK_BATCH)
+        seconds["write"] = time.perf_counter() - mark
+        seconds["total"] = time.perf_counter() - started
+        stats["seconds"] = {k: round(v, 3) for k, v in seconds.items()}
+        stats["summary"] = _summary(screening_round, plan.district, stats)
+        screening_round.status = RoundStatus.DONE
+        screening_round.stats = stats
+        screening_round.finished_at = timezone.now()
+        screening_round.save(update_fields=["status", "stats", "finished_at"])
+        audit.record(
+            user,
+            "discovery.run_round",
+            screening_round,
+            detail={
+                "status": RoundStatus.DONE,
+                "period": plan.period,
+                "district": plan.district.code,
+                "scorer": plan.scorer,
+                "engine": plan.engine,
+                "signal_files": len(plan.signals),
+                "listed": stats.get("listed", 0),
+            },
+        )
 
 
 def _end_stale_rounds(district: AdministrativeArea) -> None:
@@ -191,10 +271,11 @@ def _end_stale_rounds(district: AdministrativeArea) -> None:
 def _already_running(district: AdministrativeArea) -> str:
     running = ScreeningRound.objects.filter(district=district, status=RoundStatus.RUNNING).first()
     if running is None:  # it finished in the meantime
-        return "같은 시군구의 다른 차수가 방금 실행 중이었습니다. 다시 실행하세요."
+        return _("Another round of the district was running a moment ago. Run this one again.")
     by = getattr(getattr(running.started_by, "staff", None), "display_name", None) or "-"
     started = timezone.localtime(running.started_at)
-    return f"{district.name}의 차수 #{running.pk}가 실행 중입니다({by}, {started:%H:%M} 시작). 끝난 뒤 다시 실행하세요."
+    message = _("Round #%(id)s of %(district)s is running (%(by)s, started %(at)s). Run this one when it is done.")
+    return message % {"id": running.pk, "district": district.name, "by": by, "at": f"{started:%H:%M}"}
 
 
 def _items(screening_round: ScreeningRound, listed: Any) -> list[OutreachItem]:
@@ -238,5 +319,5 @@ def _fail(screening_round: ScreeningRound, user: Any, exc: Exception, *, seconds
             user,
             "discovery.run_round",
             screening_round,
-            detail={"status": "failed", "period": screening_round.period, "error": type(exc).__name__},
+            detail={"status": RoundStatus.FAILED, "period": screening_round.period, "error": type(exc).__name__},
         )

@@ -16,17 +16,21 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow.compute as pc
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from dolbom.core import audit
 from dolbom.core.permissions import ensure_can
+from dolbom.core.scope import scope_for
 from dolbom.discovery.catalogue import Catalogue, ProvidingAgency, load_catalogue
 from dolbom.discovery.importing import match, readers, store
 from dolbom.discovery.importing.readers import ReadError
 from dolbom.discovery.importing.report import ImportReport, Issue, IssueCollector, SignalFileRejected
 from dolbom.discovery.importing.validate import PERIOD_PATTERN, Validated, Validator
 from dolbom.discovery.models import SignalFile
+from dolbom.registry.models import AdministrativeArea, AreaLevel
 
 __all__ = ["ImportReport", "ImportResult", "SignalFileRejected", "UnmatchedRow", "import_signal_file"]
 
@@ -76,14 +80,17 @@ def import_signal_file(
     path: Path,
     period: str,
     agency_code: str | None,
+    district_code: str | None = None,
     original_name: str | None = None,
 ) -> ImportResult:
-    """Validate, match and store one agency file for a screening period.
+    """Validate, match and store one agency file delivered to a district for a screening period.
 
-    `agency_code` defaults to the file's name (`nhis.csv` → `nhis`); `original_name` is the name the user gave the
-    file when `path` is a temporary copy (an upload). Raises PermissionDenied for roles that may not import, and
+    `district_code` defaults to the user's district when they serve exactly one; `agency_code` defaults to the
+    file's name (`nhis.csv` → `nhis`); `original_name` is the name the user gave the file when `path` is a temporary
+    copy (an upload). Raises PermissionDenied for roles that may not import or a district outside the user's, and
     SignalFileRejected, with the report, for a file that is not accepted."""
     ensure_can(user, "discovery.import_signals")
+    district = _district(user, district_code)
     started = time.perf_counter()
     path = Path(path)
     name = original_name or path.name
@@ -103,7 +110,7 @@ def import_signal_file(
         raise refuse("파일을 찾을 수 없습니다.", agency_code=agency.code)
 
     sha256 = _sha256(path)
-    earlier = SignalFile.objects.filter(sha256=sha256).select_related("imported_by").first()
+    earlier = _earlier_import(district, sha256)
     if earlier is not None:
         raise refuse(_duplicate_reason(earlier), agency_code=agency.code)
 
@@ -133,7 +140,7 @@ def import_signal_file(
         counts = _Counts()
         if validator.check_header():
             writer = store.StagingWriter(catalogue, store.staging_dir())
-            matcher = match.Matcher()
+            matcher = match.Matcher(district.code)
             try:
                 for batch in source.batches():
                     rows = validator.validate(batch)
@@ -156,6 +163,7 @@ def import_signal_file(
         writer.close()
         signal_file = _commit(
             user=user,
+            district=district,
             catalogue=catalogue,
             agency=agency,
             period=period,
@@ -208,6 +216,7 @@ def _stage(rows: Validated, matcher: match.Matcher, writer: store.StagingWriter,
 def _commit(
     *,
     user: Any,
+    district: AdministrativeArea,
     catalogue: Catalogue,
     agency: ProvidingAgency,
     period: str,
@@ -218,13 +227,14 @@ def _commit(
     counts: _Counts,
 ) -> SignalFile:
     """Create the row, write the Parquet and record the audit event in one transaction; undo the file on failure."""
-    relative = store.relative_path(period, sha256)
+    relative = store.relative_path(district.code, period, sha256)
     final = store.under_home(relative)
     unmatched = counts.rows - counts.matched
     published = False  # remove only a file this import wrote: the path may be an earlier import's
     try:
         with transaction.atomic():
             signal_file = SignalFile.objects.create(
+                district=district,
                 agency_code=agency.code,
                 period=period,
                 sha256=sha256,
@@ -256,6 +266,7 @@ def _commit(
                 "discovery.import_signals",
                 signal_file,
                 detail={
+                    "district": district.code,
                     "agency": agency.code,
                     "period": period,
                     "file_name": name,
@@ -271,7 +282,7 @@ def _commit(
     except IntegrityError:
         if published:
             final.unlink(missing_ok=True)
-        earlier = SignalFile.objects.filter(sha256=sha256).select_related("imported_by").first()
+        earlier = _earlier_import(district, sha256)
         if earlier is None:
             raise
         report = ImportReport.single(name, _duplicate_reason(earlier), agency_code=agency.code, period=period)
@@ -281,6 +292,25 @@ def _commit(
             final.unlink(missing_ok=True)
         raise
     return signal_file
+
+
+def _district(user: Any, district_code: str | None) -> AdministrativeArea:
+    """The district the file is delivered to: the one given, which must be the user's, or the user's only one."""
+    scope = scope_for(user)
+    if district_code is None:
+        own = sorted(scope.area_codes) if scope.sees_district else []
+        if len(own) != 1:
+            raise ValidationError({"district": _("Choose the district the file was delivered to.")})
+        district_code = own[0]
+    scope.ensure_district(district_code)
+    district = AdministrativeArea.objects.filter(code=district_code, level=AreaLevel.SIGUNGU).first()
+    if district is None:
+        raise ValidationError({"district": _("No such district.")})
+    return district
+
+
+def _earlier_import(district: AdministrativeArea, sha256: str) -> SignalFile | None:
+    return SignalFile.objects.filter(district=district, sha256=sha256).select_related("imported_by").first()
 
 
 def _agency(catalogue: Catalogue, code: str | None, name: str) -> ProvidingAgency | None:

@@ -2,35 +2,42 @@
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import BadRequest, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from dolbom.core.permissions import ensure_can
-from dolbom.core.roles import scope_for
+from dolbom.core.http import requires
 from dolbom.discovery.learning.train import TrainingRefused
-from dolbom.discovery.models import ScoringModel
+from dolbom.discovery.selectors import scoring_models_visible_to
 from dolbom.discovery.services import learning
+from dolbom.registry.selectors import districts_visible_to
 
 
+class TrainForm(forms.Form):
+    district = forms.RegexField(regex=r"^\d{10}$")
+
+
+@requires("discovery.train_model")
 def model_list(request: HttpRequest) -> HttpResponse:
-    ensure_can(request.user, "discovery.train_model")
-    models = ScoringModel.objects.select_related("trained_by")[:20]
-    context = {"models": models, "districts": sorted(scope_for(request.user).area_codes), "active_nav": "discovery"}
+    context = {
+        "models": scoring_models_visible_to(request.user)[:20],
+        "districts": list(districts_visible_to(request.user)),
+        "active_nav": "discovery",
+    }
     return render(request, "discovery/model_list.html", context)
 
 
 @require_POST
 def train(request: HttpRequest) -> HttpResponse:
-    ensure_can(request.user, "discovery.train_model")
-    district = request.POST.get("district", "")
-    if district not in scope_for(request.user).area_codes:
-        raise PermissionDenied("discovery.train_model")
+    form = TrainForm(request.POST)
+    if not form.is_valid():
+        raise BadRequest(_("Choose the district."))
     try:
-        model = learning.train_model(user=request.user, district_code=district)
+        model = learning.train_model(user=request.user, district_code=form.cleaned_data["district"])
     except (TrainingRefused, ValidationError) as refused:
         messages.error(request, _("The model was not trained: %(reason)s") % {"reason": refused})
     else:

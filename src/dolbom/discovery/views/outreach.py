@@ -5,22 +5,27 @@ from __future__ import annotations
 from django import forms
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
 
-from dolbom.core import audit
-from dolbom.core.permissions import can, ensure_can
+from dolbom.core.http import REFUSED, error_text, parse_query
+from dolbom.core.permissions import can
 from dolbom.discovery.models import Outcome, OutreachItem
-from dolbom.discovery.selectors import (
-    latest_round_for,
-    outreach_items_visible_to,
-    rounds_visible_to,
-    visitors_for,
-)
+from dolbom.discovery.selectors import latest_round_for, outreach_row, rounds_visible_to
 from dolbom.discovery.services import outreach as services
-from dolbom.registry.models import Membership, current_on
-from dolbom.registry.selectors import areas_visible_to
+
+
+class ListQuery(forms.Form):
+    round = forms.IntegerField(required=False, min_value=1)
+    dong = forms.RegexField(regex=r"^\d{10}$", required=False)
+
+
+class AssignForm(forms.Form):
+    visitor = forms.IntegerField(required=False, min_value=1)
+    # Who the list showed as assigned when the officer chose: empty for nobody.
+    seen = forms.IntegerField(required=False, min_value=1)
 
 
 class OutcomeForm(forms.Form):
@@ -44,95 +49,64 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def outreach_list(request: HttpRequest) -> HttpResponse:
-    user = request.user
-    ensure_can(user, "discovery.view_outreach")
-    rounds = rounds_visible_to(user)
-    screening_round = (
-        get_object_or_404(rounds, pk=request.GET["round"]) if request.GET.get("round") else latest_round_for(user)
-    )
-    dongs = list(areas_visible_to(user).order_by("code"))
-    dong_code = request.GET.get("dong") or (dongs[0].code if dongs else "")
-    items = []
-    if screening_round is not None:
-        items = list(outreach_items_visible_to(user).filter(round=screening_round, dong_id=dong_code).order_by("rank"))
-        _attach_heads(items)
-        audit.record(
-            user,
-            "discovery.view_outreach_list",
-            screening_round,
-            detail={"dong": dong_code, "items": len(items)},
-        )
+    query = parse_query(request, ListQuery)
+    page = services.open_outreach_list(user=request.user, round_id=query["round"], dong_code=query["dong"])
+    can_work = can(request.user, "discovery.work_outreach")
     context = {
-        "round": screening_round,
-        "dongs": dongs,
-        "dong_code": dong_code,
-        "rows": [_row(item, user) for item in items],
-        "can_work": can(user, "discovery.work_outreach"),
+        "round": page.round,
+        "dongs": page.dongs,
+        "dong_code": page.dong_code,
+        "rows": [_row(item) for item in page.items],
+        "can_work": can_work,
         "active_nav": "discovery",
     }
     return render(request, "discovery/outreach_list.html", context)
 
 
-def _attach_heads(items: list[OutreachItem]) -> None:
-    """One query for the heads' masked names of the whole list, rather than one per row."""
-    if not items:
-        return
-    from dolbom.core.dates import today_kst
-
-    heads = Membership.objects.filter(
-        current_on(today_kst()), relationship="head", household_id__in=[i.household_id for i in items]
-    ).select_related("person")
-    by_household = {m.household_id: m.person.masked_name for m in heads}
-    for item in items:
-        item.head_name = by_household.get(item.household_id, "")
-
-
-def _row(item: OutreachItem, user: object) -> dict[str, object]:
+def _row(item: OutreachItem) -> dict[str, object]:
     return {
         "item": item,
-        "visitors": list(visitors_for(item)) if can(user, "discovery.work_outreach") else [],
+        "visitors": item.visitors,
         "outcome_form": OutcomeForm(initial={"outcome": item.outcome, "note": item.outcome_note}, prefix=f"i{item.pk}"),
     }
 
 
-def _answer(request: HttpRequest, item: OutreachItem, error: str = "") -> HttpResponse:
-    """htmx gets the updated row; a plain form post goes back to the list."""
+def _answer(request: HttpRequest, item_id: int, error: str = "") -> HttpResponse:
+    """htmx gets the updated row (with the refusal, status 422); a plain form post goes back to the list."""
+    item = outreach_row(request.user, item_id)
     if request.headers.get("HX-Request"):
-        fresh = outreach_items_visible_to(request.user).get(pk=item.pk)
-        _attach_heads([fresh])
-        context = {"row": _row(fresh, request.user), "can_work": True, "error": error}
-        return render(request, "discovery/_outreach_row.html", context, status=422 if error else 200)
-    url = reverse("outreach_list") + f"?round={item.round_id}&dong={item.dong_id}#item-{item.pk}"
-    return redirect(url)
+        context = {"row": _row(item), "can_work": True, "error": error}
+        return render(request, "discovery/_outreach_row.html", context, status=REFUSED if error else 200)
+    return redirect(reverse("outreach_list") + f"?round={item.round_id}&dong={item.dong_id}#item-{item.pk}")
 
 
+@require_POST
 def assign(request: HttpRequest, item_id: int) -> HttpResponse:
-    ensure_can(request.user, "discovery.work_outreach")
-    item = get_object_or_404(outreach_items_visible_to(request.user), pk=item_id)
-    if request.method != "POST":
-        return redirect(reverse("outreach_list") + f"?round={item.round_id}&dong={item.dong_id}")
-    visitor = visitors_for(item).filter(pk=request.POST.get("visitor") or 0).first()
-    if visitor is None:
-        return _answer(request, item, error=str(_("Choose an officer of this dong.")))
+    form = AssignForm(request.POST)
+    form.is_valid()  # a malformed value counts as none given: the service refuses it, after checking the role
     try:
-        services.assign_visit(user=request.user, item_id=item.pk, visitor=visitor)
-    except ValidationError as exc:
-        return _answer(request, item, error=" ".join(exc.messages))
-    return _answer(request, item)
+        services.assign_visit(
+            user=request.user,
+            item_id=item_id,
+            visitor_id=form.cleaned_data.get("visitor"),
+            seen_assigned_id=form.cleaned_data.get("seen"),
+        )
+    except ValidationError as refused:
+        return _answer(request, item_id, error=error_text(refused))
+    return _answer(request, item_id)
 
 
+@require_POST
 def outcome(request: HttpRequest, item_id: int) -> HttpResponse:
-    ensure_can(request.user, "discovery.work_outreach")
-    item = get_object_or_404(outreach_items_visible_to(request.user), pk=item_id)
-    if request.method != "POST":
-        return redirect(reverse("outreach_list") + f"?round={item.round_id}&dong={item.dong_id}")
-    form = OutcomeForm(request.POST, prefix=f"i{item.pk}")
-    if not form.is_valid():
-        return _answer(request, item, error=str(_("Choose the outcome.")))
+    form = OutcomeForm(request.POST, prefix=f"i{item_id}")
+    form.is_valid()  # the service refuses a missing outcome, after checking the role
     try:
         services.record_outcome(
-            user=request.user, item_id=item.pk, outcome=form.cleaned_data["outcome"], note=form.cleaned_data["note"]
+            user=request.user,
+            item_id=item_id,
+            outcome=form.cleaned_data.get("outcome", ""),
+            note=form.cleaned_data.get("note", ""),
         )
-    except ValidationError as exc:
-        return _answer(request, item, error=" ".join(exc.messages))
-    return _answer(request, item)
+    except ValidationError as refused:
+        return _answer(request, item_id, error=error_text(refused))
+    return _answer(request, item_id)

@@ -9,18 +9,17 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from dolbom.core.permissions import ensure_can
-from dolbom.core.roles import scope_for
-from dolbom.discovery.models import RoundStatus, Scorer, SignalFile
+from dolbom.core.http import requires, show_errors
+from dolbom.discovery.models import RoundStatus, Scorer
 from dolbom.discovery.screening.rounds_inputs import scorecard_for
 from dolbom.discovery.screening.scorecard import ScorecardError
-from dolbom.discovery.selectors import round_progress_by_dong, rounds_visible_to
+from dolbom.discovery.selectors import round_page, rounds_visible_to, signal_periods_for
 from dolbom.discovery.services.rounds import run_round
-from dolbom.registry.models import AdministrativeArea, AreaLevel
+from dolbom.registry.selectors import districts_visible_to
 
 PHASES = {
     "snapshot": _("Registry snapshot"),
@@ -44,7 +43,7 @@ class RoundForm(forms.Form):
         help_text=_("Households whose outreach outcome was recorded within this many days are not listed again."),
     )
 
-    def __init__(self, *args: Any, districts: list[AdministrativeArea], periods: list[str], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, districts: list[Any], periods: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["district"].choices = [(d.code, d.name) for d in districts]
         self.fields["period"].choices = [(p, p) for p in periods]
@@ -53,25 +52,16 @@ class RoundForm(forms.Form):
             self.fields["district"].initial = districts[0].code
 
 
-def _districts(user: Any) -> list[AdministrativeArea]:
-    codes = scope_for(user).area_codes
-    return list(AdministrativeArea.objects.filter(code__in=codes, level=AreaLevel.SIGUNGU).order_by("code"))
-
-
-def _periods() -> list[str]:
-    return list(SignalFile.objects.order_by("-period").values_list("period", flat=True).distinct())
-
-
+@requires("discovery.run_round")
 def round_list(request: HttpRequest) -> HttpResponse:
-    ensure_can(request.user, "discovery.run_round")
     rounds = list(rounds_visible_to(request.user).select_related("started_by")[:100])
     return render(request, "discovery/round_list.html", {"rounds": rounds, "active_nav": "discovery"})
 
 
+@requires("discovery.run_round")
 def new_round(request: HttpRequest) -> HttpResponse:
     user = request.user
-    ensure_can(user, "discovery.run_round")
-    districts, periods = _districts(user), _periods()
+    districts, periods = list(districts_visible_to(user)), signal_periods_for(user)
     scorecard, scorecard_error = None, ""
     if districts:
         try:
@@ -92,9 +82,8 @@ def new_round(request: HttpRequest) -> HttpResponse:
                 scorer=data["scorer"],
                 cooldown_days=data["cooldown_days"],
             )
-        except ValidationError as exc:
-            for field, errors in exc.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
+        except ValidationError as refused:
+            show_errors(form, refused)
         else:
             if screening_round.status == RoundStatus.DONE:
                 listed = screening_round.stats.get("listed", 0)
@@ -114,36 +103,16 @@ def new_round(request: HttpRequest) -> HttpResponse:
     return render(request, "discovery/round_new.html", context)
 
 
+@requires("discovery.run_round")
 def round_detail(request: HttpRequest, round_id: int) -> HttpResponse:
-    ensure_can(request.user, "discovery.run_round")
-    screening_round = get_object_or_404(rounds_visible_to(request.user).select_related("started_by"), pk=round_id)
-    params, stats = screening_round.params or {}, screening_round.stats or {}
-    capacities = params.get("capacities", {})
-    progress = {row["dong__code"]: row for row in round_progress_by_dong(request.user, screening_round)}
-    names = dict(
-        AdministrativeArea.objects.filter(code__in=list(capacities) + list(progress)).values_list("code", "name")
-    )
-    dongs = []
-    for code in sorted(set(capacities) | set(progress)):
-        row = progress.get(code, {})
-        dongs.append(
-            {
-                "code": code,
-                "name": names.get(code, code),
-                "capacity": capacities.get(code),
-                "listed": row.get("listed", 0),
-                "assigned": row.get("assigned", 0),
-                "done": row.get("done", 0),
-                "helped": row.get("helped", 0),
-            }
-        )
+    page = round_page(request.user, round_id)
     context = {
-        "round": screening_round,
-        "params": params,
-        "stats": stats,
-        "excluded": stats.get("excluded", {}),
-        "seconds": [(PHASES.get(k, k), v) for k, v in stats.get("seconds", {}).items()],
-        "dongs": dongs,
+        "round": page.round,
+        "params": page.params,
+        "stats": page.stats,
+        "excluded": page.stats.get("excluded", {}),
+        "seconds": [(PHASES.get(k, k), v) for k, v in page.stats.get("seconds", {}).items()],
+        "dongs": page.dongs,
         "active_nav": "discovery",
     }
     return render(request, "discovery/round_detail.html", context)
