@@ -7,7 +7,7 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet
 
 from dolbom.core.roles import Role, scope_for
-from dolbom.discovery.models import ItemStatus, OutreachItem, ScreeningRound
+from dolbom.discovery.models import POSITIVE_OUTCOMES, ItemStatus, OutreachItem, ScreeningRound
 from dolbom.registry.models import Staff
 
 
@@ -37,8 +37,6 @@ def latest_round_for(user: Any) -> ScreeningRound | None:
 
 def round_progress_by_dong(user: Any, screening_round: ScreeningRound) -> list[dict[str, Any]]:
     """Per dong: list length, assigned, outcomes recorded, and how many outcomes found a household in need."""
-    from dolbom.discovery.models import POSITIVE_OUTCOMES
-
     items = outreach_items_visible_to(user).filter(round=screening_round)
     return list(
         items.values("dong__code", "dong__name")

@@ -17,8 +17,11 @@ from typing import Any
 import pyarrow as pa
 from django.conf import settings
 
+from dolbom.discovery.importing.store import parquet_path
+from dolbom.discovery.models import SignalFile
 from dolbom.discovery.screening.inputs import ScreeningInputs, SignalSource, make_inputs
 from dolbom.discovery.screening.scorecard import Scorecard, load_scorecard
+from dolbom.discovery.screening.scorers import build_features
 from dolbom.discovery.screening.snapshot import export_snapshot
 
 
@@ -41,9 +44,6 @@ def work_root() -> Path:
 
 def signal_sources(period: str | None = None, *, file_ids: list[int] | None = None) -> list[SignalSource]:
     """The committed signal files of a period (or the given files), oldest import first."""
-    from dolbom.discovery.importing.store import parquet_path
-    from dolbom.discovery.models import SignalFile
-
     files = SignalFile.objects.all()
     if period is not None:
         files = files.filter(period=period)
@@ -89,6 +89,4 @@ def inputs_for_round(screening_round: Any, *, workdir: Path) -> ScreeningInputs:
 
 def features_for_round(screening_round: Any, *, workdir: Path) -> pa.Table:
     """The feature table of an earlier round's households (docs/screening.md)."""
-    from dolbom.discovery.screening.scorers import build_features
-
     return build_features(inputs_for_round(screening_round, workdir=workdir))

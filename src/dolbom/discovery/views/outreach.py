@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from dolbom.core import audit
+from dolbom.core.dates import today_kst
 from dolbom.core.permissions import can, ensure_can
 from dolbom.discovery.models import Outcome, OutreachItem
 from dolbom.discovery.selectors import (
@@ -77,8 +78,6 @@ def _attach_heads(items: list[OutreachItem]) -> None:
     """One query for the heads' masked names of the whole list, rather than one per row."""
     if not items:
         return
-    from dolbom.core.dates import today_kst
-
     heads = Membership.objects.filter(
         current_on(today_kst()), relationship="head", household_id__in=[i.household_id for i in items]
     ).select_related("person")
