@@ -33,9 +33,11 @@ test: env
 test-fast: env
 	$(RUN) pytest -m "not e2e and not slow"
 
+## Style and layers: ruff, then import-linter's contracts ([tool.importlinter] in pyproject.toml).
 lint: env
 	$(RUN) ruff check src tests
 	$(RUN) ruff format --check src tests
+	$(RUN) lint-imports --no-logo --no-cache
 
 format: env
 	$(RUN) ruff check --fix src tests

@@ -9,25 +9,32 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import django
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.management import call_command, execute_from_command_line
+
+from dolbom.discovery.cli import register as register_discovery
+from dolbom.lab.cli import register as register_lab
+from dolbom.synth.cli import register as register_synth
+
+# Each command imports what it runs when it runs: most of it imports the models, which Django allows only after
+# `django.setup()`, and the rest (the generator's numpy and pyarrow, the web server) would slow every command.
+
 DEMO_SEED = 20261123
 DEMO_HOUSEHOLDS = 20_000
 
 
 def _setup_django() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dolbom.settings")
-    import django
-
     django.setup()
 
 
 def _manage(*args: str, **options: object) -> None:
-    from django.core.management import call_command
-
     call_command(*args, **options)
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    from dolbom.synth.generate import generate_city
+    from dolbom.synth.generate import generate_city  # numpy and pyarrow: only this command and demo need them
 
     started = time.perf_counter()
     summary = generate_city(Path(args.out), households=args.households, seed=args.seed)
@@ -37,7 +44,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 def cmd_load(args: argparse.Namespace) -> int:
     _setup_django()
-    from dolbom.synth.load import LoadError, load_city
+    from dolbom.synth.load import LoadError, load_city  # after setup: imports the models
 
     started = time.perf_counter()
     try:
@@ -53,7 +60,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     _setup_django()
     from waitress import serve
 
-    from dolbom.wsgi import application
+    from dolbom.wsgi import application  # after setup: building the application loads every app
 
     print(f"Dolbom: http://{args.host}:{args.port}/  (Ctrl+C to stop)", flush=True)
     serve(application, host=args.host, port=args.port, threads=args.threads, ident="dolbom")
@@ -64,7 +71,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     _setup_django()
     from django.conf import settings
 
-    from dolbom.registry.models import Household
+    from dolbom.registry.models import Household  # these four after setup: they import the models
     from dolbom.synth.accounts import DEMO_PASSWORD, ensure_demo_accounts
     from dolbom.synth.generate import generate_city
     from dolbom.synth.load import load_city
@@ -94,7 +101,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_audit(args: argparse.Namespace) -> int:
     _setup_django()
-    from dolbom.core.audit import verify_chain
+    from dolbom.core.audit import verify_chain  # both after setup: they import the models
     from dolbom.core.models import AuditEvent
 
     problems = list(verify_chain())
@@ -117,8 +124,6 @@ def _with_django(command: Callable[[argparse.Namespace], int]) -> Callable[[argp
 
 def cmd_manage(args: argparse.Namespace) -> int:
     _setup_django()
-    from django.core.management import execute_from_command_line
-
     execute_from_command_line(["dolbom manage", *args.rest])
     return 0
 
@@ -157,12 +162,9 @@ def build_parser() -> argparse.ArgumentParser:
     audit_sub = audit.add_subparsers(dest="audit_command", required=True)
     audit_sub.add_parser("verify", help="verify the hash chain of the audit log").set_defaults(func=cmd_audit)
 
-    from dolbom.discovery.cli import register as register_discovery
-
     register_discovery(sub, _with_django)
-    from dolbom.synth.outcomes import register as register_outcomes
-
-    register_outcomes(sub, _with_django)
+    register_synth(sub, _with_django)
+    register_lab(sub, _with_django)
 
     manage = sub.add_parser("manage", help="run a Django management command", add_help=False)
     manage.add_argument("rest", nargs=argparse.REMAINDER)
@@ -172,8 +174,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from django.core.exceptions import PermissionDenied, ValidationError
-
     try:
         return args.func(args)
     except PermissionDenied as denied:

@@ -3,11 +3,11 @@
 
 How the inputs are made (loading is not timed as part of the round):
 * a city is generated (`dolbom.synth.generate.generate_city`);
-* its signal files of **both** periods become stored signal files (`screening.from_city.signals_from_city`: one
+* its signal files of **both** periods become stored signal files (`lab.from_city.signals_from_city`: one
   Parquet per delivered file in the storage schema, `person_id` found by resident number) — about 3 signals per
   household, the arrears of the first period delivered again, older, in the second: the round must count each
   kind once per household;
-* the snapshot is written from the city's own Parquet files (`screening.from_city.snapshot_from_city`), since
+* the snapshot is written from the city's own Parquet files (`lab.from_city.snapshot_from_city`), since
   loading a million households into SQLite takes far longer than the round and is not the round's work;
 * the 10× size replicates those snapshot and signal files ten times with offset ids (generating 10 M households
   takes tens of minutes on two cores; each copy is a distinct set of households and persons, scored the same).
@@ -32,9 +32,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from dolbom.discovery.screening.engine import run_screening, screening_stats
-from dolbom.discovery.screening.from_city import city_reference_date, signals_from_city, snapshot_from_city
 from dolbom.discovery.screening.inputs import ScreeningInputs, SignalSource, Snapshot, make_inputs
 from dolbom.discovery.screening.scorecard import render
+from dolbom.lab.from_city import city_reference_date, signals_from_city, snapshot_from_city
 from dolbom.synth.generate import generate_city
 from tests.bench.report import Section
 

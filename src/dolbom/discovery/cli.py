@@ -1,4 +1,4 @@
-"""`dolbom import signals`, `dolbom screen`, `dolbom train` and `dolbom model-card`.
+"""`dolbom import signals`, `dolbom screen` and `dolbom train` (`dolbom model-card` is the lab's: `dolbom.lab.cli`).
 
 Commands act as a named staff user (`--as`), so that permissions and the audit log apply to the shell as to the
 web: an operator's import is recorded under their name like an upload through the page.
@@ -10,10 +10,13 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from django.contrib.auth import get_user_model
+
+# `dolbom` builds its parser, and so imports this module, before Django is set up; each command imports its
+# service when it runs, since the services import the models, which Django allows only after `django.setup()`.
+
 
 def _acting_user(username: str) -> Any:
-    from django.contrib.auth import get_user_model
-
     try:
         return get_user_model().objects.get(username=username, is_active=True)
     except get_user_model().DoesNotExist:
@@ -21,7 +24,7 @@ def _acting_user(username: str) -> Any:
 
 
 def cmd_import_signals(args: argparse.Namespace) -> int:
-    from dolbom.discovery.services.signals import SignalFileRejected, import_signal_file
+    from dolbom.discovery.services.signals import SignalFileRejected, import_signal_file  # after setup
 
     user = _acting_user(args.acting_user)
     failed = 0
@@ -39,8 +42,8 @@ def cmd_import_signals(args: argparse.Namespace) -> int:
 
 
 def cmd_screen(args: argparse.Namespace) -> int:
-    from dolbom.discovery.models import RoundStatus
-    from dolbom.discovery.services.rounds import run_round
+    from dolbom.discovery.models import RoundStatus  # after setup
+    from dolbom.discovery.services.rounds import run_round  # after setup
 
     screening_round = run_round(
         user=_acting_user(args.acting_user),
@@ -55,18 +58,10 @@ def cmd_screen(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from dolbom.discovery.services.learning import train_model
+    from dolbom.discovery.services.learning import train_model  # after setup
 
     model = train_model(user=_acting_user(args.acting_user), district_code=args.district)
     print(f"model #{model.pk} trained on {model.labels:,} recorded outcomes: {model.metrics.get('summary', '')}")
-    return 0
-
-
-def cmd_model_card(args: argparse.Namespace) -> int:
-    from dolbom.discovery.learning.card import write_model_card
-
-    path = write_model_card(Path(args.city), out=Path(args.out))
-    print(f"model card written to {path}")
     return 0
 
 
@@ -95,8 +90,3 @@ def register(sub: argparse._SubParsersAction, setup: Any) -> None:
     train.add_argument("--district", required=True)
     train.add_argument("--as", dest="acting_user", required=True)
     train.set_defaults(func=setup(cmd_train))
-
-    card = sub.add_parser("model-card", help="evaluate both scorers on a synthetic city and write the model card")
-    card.add_argument("--city", required=True, help="a generated city folder (it holds the hidden truth)")
-    card.add_argument("--out", default="docs/model-card.md")
-    card.set_defaults(func=setup(cmd_model_card))

@@ -16,7 +16,6 @@ were listed, on the order items are processed, or on `fraction`.
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 from collections import Counter
@@ -29,6 +28,14 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
+from django.db.models import Max, Min
+
+from dolbom.core.dates import today_kst
+from dolbom.core.models import AuditEvent
+from dolbom.discovery.models import ItemStatus, RoundStatus, ScreeningRound
+from dolbom.discovery.selectors import visitors_for
+from dolbom.discovery.services.outreach import assign_visit, record_outcome
+from dolbom.registry.models import Household
 
 SIMULATED_NOTE = "[모의] 합성 도시 평가용 결과"
 HARD_TO_REACH_TYPES = frozenset({"young_single", "middle_single"})
@@ -143,11 +150,6 @@ def simulate_outcomes(
     (0 in a fresh database). `fraction` leaves the rest of the items undone, as in a round still in progress.
     Items that already have an outcome are left as they are, so running this twice changes nothing.
     """
-    from dolbom.core.dates import today_kst
-    from dolbom.discovery.models import ItemStatus, RoundStatus
-    from dolbom.discovery.selectors import visitors_for
-    from dolbom.discovery.services.outreach import assign_visit, record_outcome
-
     if not 0.0 <= fraction <= 1.0:
         raise SimulationError(f"--fraction must be between 0 and 1 (got {fraction})")
     if screening_round.status != RoundStatus.DONE:
@@ -192,11 +194,6 @@ def simulate_outcomes(
 
 def loaded_city_offset(city: Path) -> int:
     """What the loader added to the city's household ids, after checking that this city is the one loaded."""
-    from django.db.models import Max, Min
-
-    from dolbom.core.models import AuditEvent
-    from dolbom.registry.models import Household
-
     manifest_file = Path(city) / "manifest.json"
     if not manifest_file.is_file():
         raise SimulationError(f"{city} is not a generated city (no manifest.json)")
@@ -215,8 +212,6 @@ def loaded_city_offset(city: Path) -> int:
 
 def simulate_round_outcomes(round_id: int, city: Path, *, seed: int = 0, fraction: float = 1.0) -> SimulationSummary:
     """Simulate the outcomes of a done round from the city it was screened on."""
-    from dolbom.discovery.models import ScreeningRound
-
     screening_round = ScreeningRound.objects.filter(pk=round_id).first()
     if screening_round is None:
         raise SimulationError(f"no screening round #{round_id}")
@@ -224,30 +219,3 @@ def simulate_round_outcomes(round_id: int, city: Path, *, seed: int = 0, fractio
     listed = list(screening_round.items.values_list("household_id", flat=True))
     truth = read_truth(city, [h - offset for h in listed])
     return simulate_outcomes(screening_round, truth, seed=seed, fraction=fraction, household_offset=offset)
-
-
-def cmd_simulate_outcomes(args: argparse.Namespace) -> int:
-    from django.conf import settings
-
-    if settings.PRODUCTION:
-        # Fabricated outcomes would become labels for the next model: never in a real deployment.
-        raise SystemExit("simulate-outcomes is demo and evaluation tooling; it refuses to run in production")
-    try:
-        summary = simulate_round_outcomes(args.round, Path(args.city), seed=args.seed, fraction=args.fraction)
-    except SimulationError as exc:
-        raise SystemExit(str(exc)) from None
-    print(summary)
-    return 0
-
-
-def register(sub: argparse._SubParsersAction, setup: Any) -> None:
-    """Add `dolbom simulate-outcomes`; `setup` wraps the command so Django is ready first."""
-    sim = sub.add_parser(
-        "simulate-outcomes",
-        help="record simulated outreach outcomes for a round of a synthetic city (demo and evaluation only)",
-    )
-    sim.add_argument("--round", type=int, required=True, help="screening round id (a done round)")
-    sim.add_argument("--city", required=True, help="the generated city folder that was loaded (holds the truth)")
-    sim.add_argument("--seed", type=int, default=0)
-    sim.add_argument("--fraction", type=float, default=1.0, help="share of the items to record (default: all)")
-    sim.set_defaults(func=setup(cmd_simulate_outcomes))

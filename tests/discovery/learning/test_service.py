@@ -50,7 +50,7 @@ def labelled_round(city, settings, tmp_path, monkeypatch):
         calls.append(r.pk)
         return features
 
-    monkeypatch.setattr("dolbom.discovery.screening.rounds_inputs.features_for_round", features_for_round)
+    monkeypatch.setattr("dolbom.discovery.services.learning.features_for_round", features_for_round)
     return screening_round, calls
 
 

@@ -13,9 +13,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from dolbom.discovery.screening.engine import run_screening, screening_stats
-from dolbom.discovery.screening.from_city import inputs_from_city
 from dolbom.discovery.screening.inputs import SNAPSHOT_SCHEMAS
 from dolbom.discovery.screening.scorecard import load_scorecard
+from dolbom.lab.from_city import inputs_from_city
 from dolbom.synth.generate import generate_city
 from tests.discovery.screening.world import AS_OF, DONG_A, DONG_B, World
 

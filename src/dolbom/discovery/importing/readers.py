@@ -276,7 +276,7 @@ class ExcelSource(Source):
     encoding = ""
 
     def __init__(self, path: Path) -> None:
-        try:
+        try:  # only an Excel file needs openpyxl, and it takes a while to import
             import openpyxl
         except ImportError:  # pragma: no cover - a dependency of the project
             raise ReadError(

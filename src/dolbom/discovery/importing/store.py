@@ -26,6 +26,7 @@ from django.conf import settings
 
 from dolbom.discovery.catalogue import Catalogue
 from dolbom.discovery.importing.validate import Validated
+from dolbom.discovery.models import SignalFile
 
 SCHEMA_VERSION = "1"
 ARROW_TYPES = {"int": pa.int64(), "date": pa.date32(), "str": pa.string()}
@@ -99,8 +100,6 @@ def parquet_path(signal_file: Any) -> Path:
 
 def committed_paths(district_code: str, period: str) -> list[Path]:
     """The Parquet files of every committed import of a district's period, oldest first: what its round reads."""
-    from dolbom.discovery.models import SignalFile
-
     files = SignalFile.objects.filter(district_id=district_code, period=period).order_by("imported_at", "pk")
     return [parquet_path(f) for f in files]
 

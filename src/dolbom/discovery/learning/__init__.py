@@ -3,6 +3,6 @@ constraints (more arrears never lowers the risk), calibrated probabilities and r
 contributions. Like the scorecard, its list is advice; an officer decides (PIPA art. 37-2).
 
 Modules: `features` (what each feature column means, its constraint and its Korean wording), `calibration`,
-`train` (fit, save, verify and load a model file), `scorer` (ModelScorer for screening rounds), `evaluate` and
-`card` (the model card, measured on a synthetic city against its hidden truth).
+`train` (fit, save, verify and load a model file), `scorer` (ModelScorer for screening rounds) and `evaluate` (the
+measures; the model card that reports them on a synthetic city is the lab's, `dolbom.lab.card`).
 """

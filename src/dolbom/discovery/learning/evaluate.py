@@ -1,7 +1,7 @@
 """Measures for a screening scorer against a known truth: precision and recall at the visit capacity (cut per dong
 as a round cuts), AUC, Brier score, a reliability table, and recall parity across groups of households.
 
-Pure numpy over arrays aligned by household; the model card assembles them (card.py). Nothing here reads the
+Pure numpy over arrays aligned by household; the model card assembles them (`dolbom.lab.card`). Nothing here reads the
 database or the truth file.
 """
 

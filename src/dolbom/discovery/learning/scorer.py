@@ -18,6 +18,7 @@ import pyarrow.compute as pc
 
 from dolbom.discovery.learning.features import describe_features, to_matrix
 from dolbom.discovery.learning.train import ModelFileError, TrainedModel
+from dolbom.discovery.models import ScoringModel
 
 TOP_REASONS = 3
 SCORE_SCALE = 100.0  # score = probability × 100, so that a list reads like the scorecard's points
@@ -147,8 +148,6 @@ def rows_to_explain(probability: np.ndarray, dong: np.ndarray) -> np.ndarray:
 
 def latest_scoring_model(district_code: str | None = None) -> Any:
     """The most recently trained model; of one district when given (a district learns from its own outcomes)."""
-    from dolbom.discovery.models import ScoringModel
-
     models = ScoringModel.objects.order_by("-trained_at", "-pk")
     if district_code is not None:
         models = models.filter(district_id=district_code)

@@ -29,7 +29,7 @@ import pyarrow.parquet as pq
 from dolbom.discovery.screening import sql
 from dolbom.discovery.screening.inputs import SNAPSHOT_SCHEMAS, ScreeningInputs
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # for annotations only: scorers.py builds on this module
     from dolbom.discovery.screening.scorers import Scorer
 
 ENGINES = ("duckdb", "spark")
@@ -68,7 +68,7 @@ class DuckDBSession:
     """An in-memory DuckDB database for one round; intermediate relations are temporary tables."""
 
     def __init__(self, workdir: Path) -> None:
-        import duckdb
+        import duckdb  # only this engine needs it: the Spark engine runs without it
 
         spill = workdir / "duckdb-spill"
         spill.mkdir(parents=True, exist_ok=True)
@@ -110,7 +110,7 @@ class SparkSessionAdapter:
 
     def __init__(self, workdir: Path, master: str | None = None) -> None:
         self.workdir = workdir
-        try:
+        try:  # pyspark is an optional extra (`dolbom[spark]`), loaded only for a round on Spark
             from pyspark.sql import SparkSession
         except ImportError as exc:  # pragma: no cover - depends on the installation
             raise EngineError("the Spark engine needs pyspark: install Dolbom with the 'spark' extra") from exc

@@ -2,7 +2,7 @@
 
 Both engines read the same files, so a round can move from the embedded DuckDB to a Spark cluster by pointing the
 cluster at the same folder. The snapshot's schemas are fixed here; `snapshot.py` writes them from the database and
-`from_city.py` from a generated city (benchmarks and model evaluation).
+`dolbom.lab.from_city` from a generated city (benchmarks and model evaluation).
 """
 
 from __future__ import annotations

@@ -17,8 +17,11 @@ from typing import Any
 import pyarrow as pa
 from django.conf import settings
 
+from dolbom.discovery.importing.store import parquet_path
+from dolbom.discovery.models import SignalFile
 from dolbom.discovery.screening.inputs import ScreeningInputs, SignalSource, make_inputs
 from dolbom.discovery.screening.scorecard import Scorecard, load_scorecard
+from dolbom.discovery.screening.scorers import build_features
 from dolbom.discovery.screening.snapshot import export_snapshot
 
 
@@ -44,9 +47,6 @@ def signal_sources(
 ) -> list[SignalSource]:
     """The committed signal files of a district's period (or the given files of the district), oldest import
     first. A round reads its own district's files only."""
-    from dolbom.discovery.importing.store import parquet_path
-    from dolbom.discovery.models import SignalFile
-
     files = SignalFile.objects.filter(district_id=district_code)
     if period is not None:
         files = files.filter(period=period)
@@ -93,6 +93,4 @@ def inputs_for_round(screening_round: Any, *, workdir: Path) -> ScreeningInputs:
 
 def features_for_round(screening_round: Any, *, workdir: Path) -> pa.Table:
     """The feature table of an earlier round's households (docs/screening.md)."""
-    from dolbom.discovery.screening.scorers import build_features
-
     return build_features(inputs_for_round(screening_round, workdir=workdir))

@@ -81,6 +81,8 @@ class ModelUnavailable(RuntimeError):
 def model_scorer(scoring_model: Any = None, *, district_code: str | None = None) -> Scorer:
     """The learned scorer (the given ScoringModel, else the district's latest), or ModelUnavailable with a message
     an officer can act on. A district's round never uses a model trained on another district's outcomes."""
+    # Imported here, not at the top: LightGBM is loaded only when a round asks for the model, and an installation
+    # where it cannot load (no OpenMP runtime) still screens with the scorecard.
     try:
         from dolbom.discovery.learning.scorer import ModelScorer
         from dolbom.discovery.learning.train import ModelFileError

@@ -20,10 +20,14 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from dolbom.discovery.importing.match import Matcher
+from dolbom.discovery.models import ItemStatus, OutreachItem
 from dolbom.discovery.screening.inputs import SNAPSHOT_SCHEMAS, Snapshot
+from dolbom.registry.models import AdministrativeArea, AreaLevel, Household, Membership, current_on
 
 BATCH_ROWS = 20_000
 
@@ -68,8 +72,6 @@ def households_in_care(district_code: str, as_of: date) -> Iterable[int]:
     planning, in service, monitoring) belong here. Until then, a household counts as in care while an outreach
     item of an earlier round is assigned to an officer and has no outcome yet.
     """
-    from dolbom.discovery.models import ItemStatus, OutreachItem
-
     del as_of  # an open case will be asked "open on this date"; an assigned item is open now
     items = OutreachItem.objects.filter(household__dong__parent_id=district_code, status=ItemStatus.ASSIGNED)
     return items.order_by().values_list("household_id", flat=True).distinct().iterator(chunk_size=BATCH_ROWS)
@@ -77,8 +79,6 @@ def households_in_care(district_code: str, as_of: date) -> Iterable[int]:
 
 def contacted_households(district_code: str, as_of: date, cooldown_days: int) -> Iterable[int]:
     """Households whose outreach outcome was recorded on or after `as_of - cooldown_days`."""
-    from dolbom.discovery.models import OutreachItem
-
     since = as_of - timedelta(days=cooldown_days)
     items = OutreachItem.objects.filter(household__dong__parent_id=district_code, outcome_on__gte=since)
     return items.order_by().values_list("household_id", flat=True).distinct().iterator(chunk_size=BATCH_ROWS)
@@ -86,8 +86,6 @@ def contacted_households(district_code: str, as_of: date, cooldown_days: int) ->
 
 def unmatched_hashes(signal_paths: Iterable[Path]) -> list[str]:
     """The distinct resident-number hashes of the signal rows that no registry person matched at import."""
-    import duckdb
-
     paths = [str(p) for p in signal_paths]
     if not paths:
         return []
@@ -105,9 +103,6 @@ def export_snapshot(
 ) -> Snapshot:
     """Write the district's snapshot into `folder` (created if needed) and say how many rows each file has.
     `signal_paths` are the round's signal files, whose unmatched rows are looked up again among the residents."""
-    from dolbom.discovery.importing.match import Matcher
-    from dolbom.registry.models import AdministrativeArea, AreaLevel, Household, Membership, current_on
-
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     writers = {name: _Writer(folder, name) for name in SNAPSHOT_SCHEMAS}

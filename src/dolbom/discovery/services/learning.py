@@ -36,6 +36,7 @@ from dolbom.discovery.models import (
     ScoringModel,
     ScreeningRound,
 )
+from dolbom.discovery.screening.rounds_inputs import features_for_round
 
 __all__ = ["TrainingRefused", "collect_labels", "train_model"]
 
@@ -54,8 +55,6 @@ def _district_rounds(district_code: str) -> list[ScreeningRound]:
 
 def collect_labels(district_code: str, *, workdir: Path) -> LabelledRounds:
     """Every recorded outcome of the district's done rounds, joined to the features the round saw."""
-    from dolbom.discovery.screening.rounds_inputs import features_for_round
-
     labelled_values = {str(o) for o in POSITIVE_OUTCOMES | NEGATIVE_OUTCOMES}
     positive_values = {str(o) for o in POSITIVE_OUTCOMES}
     tables: list[pa.Table] = []

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from dolbom.discovery.learning.card import write_model_card
+from dolbom.lab.card import write_model_card
 from dolbom.synth.generate import generate_city
 
 

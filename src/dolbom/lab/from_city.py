@@ -17,6 +17,7 @@ import json
 from datetime import date
 from pathlib import Path
 
+import duckdb
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
@@ -38,8 +39,6 @@ def city_reference_date(city: Path) -> date:
 
 def snapshot_from_city(city: Path, out: Path, *, as_of: date, district_code: str | None = None) -> Snapshot:
     """Write the snapshot files of `district_code` (every district when None) from the city's Parquet files."""
-    import duckdb
-
     city, out = Path(city), Path(out)
     out.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect()
@@ -76,8 +75,6 @@ def signals_from_city(
     city: Path, out: Path, *, periods: list[str] | None = None, catalogue: Catalogue | None = None
 ) -> list[SignalSource]:
     """Convert the city's agency files of `periods` (all by default) into stored signal files under `out`."""
-    import duckdb
-
     city, out = Path(city), Path(out)
     catalogue = catalogue or load_catalogue()
     manifest = json.loads((city / "manifest.json").read_text())

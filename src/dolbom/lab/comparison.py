@@ -26,6 +26,8 @@ from dolbom.discovery.learning.evaluate import (
     wilson,
 )
 from dolbom.discovery.learning.scorer import ModelScorer
+from dolbom.discovery.screening.engine import run_screening
+from dolbom.discovery.screening.scorers import ScorecardScorer, build_features
 
 PARITY_ATTRIBUTES: tuple[tuple[str, str], ...] = (
     ("head_age_band", "가구주 연령대 (head's age band)"),
@@ -142,9 +144,6 @@ def collect(
 ) -> Collected:
     """Run the scorecard and each learned model (by name) through the screening engine on one round's inputs;
     `excluded` adds households to leave out of the population (the inputs' own exclusions always apply)."""
-    from dolbom.discovery.screening.engine import run_screening
-    from dolbom.discovery.screening.scorers import ScorecardScorer, build_features
-
     snapshot_excluded = pq.read_table(inputs.snapshot.path("excluded")).column("household_id").to_numpy()
     left_out = np.union1d(snapshot_excluded, excluded if excluded is not None else np.zeros(0, np.int64))
     district_households = pq.read_table(inputs.snapshot.path("households")).column("household_id").to_numpy()

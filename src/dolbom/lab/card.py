@@ -18,8 +18,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from dolbom.discovery.learning.comparison import PARITY_ATTRIBUTES
 from dolbom.discovery.learning.train import MIN_LABELS, MIN_PER_CLASS
+from dolbom.lab.comparison import PARITY_ATTRIBUTES
 
 OUTCOME_LABELS = {
     "helped": "helped (지원)",
@@ -54,7 +54,7 @@ def write_model_card(city: Path, *, out: Path, seed: int = 0, keep: Path | None 
         command = [
             sys.executable,
             "-m",
-            "dolbom.discovery.learning.experiment",
+            "dolbom.lab",
             "--city",
             str(city),
             "--result",

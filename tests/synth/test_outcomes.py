@@ -88,25 +88,3 @@ def test_draws_follow_the_truth_and_leave_many_unreachable():
     assert calm["not_eligible"] / 4000 > 0.6
     assert 0.15 < (crisis["unreachable"] + crisis["moved"]) / 4000 < 0.3
     assert (hard["unreachable"] + hard["moved"]) / 4000 > 0.5
-
-
-def test_the_command_parses_its_options():
-    import argparse
-
-    from dolbom.synth.outcomes import cmd_simulate_outcomes, register
-
-    parser = argparse.ArgumentParser()
-    register(parser.add_subparsers(dest="command"), lambda command: command)
-    args = parser.parse_args(["simulate-outcomes", "--round", "3", "--city", "var/city", "--fraction", "0.5"])
-    assert (args.round, args.city, args.fraction, args.seed) == (3, "var/city", 0.5, 0)
-    assert args.func is cmd_simulate_outcomes
-
-
-def test_the_command_refuses_in_production(settings):
-    import argparse
-
-    from dolbom.synth.outcomes import cmd_simulate_outcomes
-
-    settings.PRODUCTION = True
-    with pytest.raises(SystemExit, match="refuses to run in production"):
-        cmd_simulate_outcomes(argparse.Namespace(round=1, city="x", seed=0, fraction=1.0))

@@ -6,25 +6,46 @@ period 1 with the scorecard, simulated outcomes recorded through the outreach se
 round 2 on period 2 with the scorecard and with the model. Both scorers are then measured on round 2's inputs
 against the hidden truth (comparison.py). The figures go to a JSON file; card.py writes the Markdown.
 
-    python -m dolbom.discovery.learning.experiment --city DIR --result FILE [--seed N]
+    python -m dolbom.lab --city DIR --result FILE [--seed N]
 
+This module imports the models, so Django must be set up before it is imported (`dolbom.lab.__main__` does).
 Refuses to run against a database that already has households: it is meant for a fresh, disposable one.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
-import os
-import sys
 import tempfile
 import time
 from collections import Counter
 from datetime import date, timedelta
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
+import lightgbm
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from django.core.management import call_command
+
+import dolbom
+from dolbom.core.roles import Role
+from dolbom.discovery.catalogue import load_catalogue
+from dolbom.discovery.learning.features import feature_columns, to_matrix
+from dolbom.discovery.learning.scorer import ModelScorer
+from dolbom.discovery.learning.train import fit
+from dolbom.discovery.models import NEGATIVE_OUTCOMES, POSITIVE_OUTCOMES
+from dolbom.discovery.screening.rounds_inputs import inputs_for_round, scorecard_for
+from dolbom.discovery.services.learning import collect_labels, train_model
+from dolbom.discovery.services.rounds import run_round
+from dolbom.discovery.services.signals import import_signal_file
+from dolbom.lab.citytruth import city_truth
+from dolbom.lab.comparison import collect, compare, pool
+from dolbom.registry.models import AdministrativeArea, AreaLevel, Household, Staff
+from dolbom.synth.load import load_city
+from dolbom.synth.outcomes import loaded_city_offset, read_truth, simulate_outcomes
+from dolbom.synth.signals import PERIODS
 
 
 def _jsonable(value: Any) -> Any:
@@ -45,16 +66,11 @@ def _round_day(period_end: date) -> date:
 
 
 def _period_end(code: str) -> date:
-    from dolbom.synth.signals import PERIODS
-
     return next(p.end for p in PERIODS if p.code == code)
 
 
 def _district_admins() -> dict[str, Any]:
     """One district administrator per district (they may import, screen and train)."""
-    from dolbom.core.roles import Role
-    from dolbom.registry.models import AdministrativeArea, AreaLevel, Staff
-
     admins = {}
     for district in AdministrativeArea.objects.filter(level=AreaLevel.SIGUNGU).order_by("code"):
         staff = (
@@ -69,8 +85,6 @@ def _district_admins() -> dict[str, Any]:
 
 
 def _import_signals(city: Path, manifest: dict[str, Any], periods: list[str], user: Any) -> dict[str, int]:
-    from dolbom.discovery.services.signals import import_signal_file
-
     sizes = {f["path"]: f["rows"] for f in manifest["files"]}
     rows: dict[str, int] = {}
     for period in periods:
@@ -84,8 +98,6 @@ def _import_signals(city: Path, manifest: dict[str, Any], periods: list[str], us
 
 def _round_one_stats(screening_round: Any, truth: Any) -> dict[str, Any]:
     """Outcomes of round 1, and how reach differs for hard-to-reach households."""
-    from dolbom.discovery.models import NEGATIVE_OUTCOMES, POSITIVE_OUTCOMES
-
     positive = {str(o) for o in POSITIVE_OUTCOMES}
     labels = positive | {str(o) for o in NEGATIVE_OUTCOMES}
     hard = dict(zip(truth.column("household_id").to_pylist(), truth.column("hard_to_reach").to_pylist(), strict=True))
@@ -119,11 +131,6 @@ def _group_summary(counter: Counter) -> dict[str, Any]:
 
 def fit_labelled(tables: list[Any]) -> Any:
     """A model on several districts' labelled rounds (the same features and settings as `train_model`)."""
-    import pyarrow as pa
-
-    from dolbom.discovery.learning.features import feature_columns, to_matrix
-    from dolbom.discovery.learning.train import fit
-
     table = pa.concat_tables([t for t in tables if t.num_rows], promote_options="default")
     names = feature_columns(table)
     return fit(to_matrix(table, names), table.column("label").to_numpy(), names)
@@ -131,21 +138,6 @@ def fit_labelled(tables: list[Any]) -> Any:
 
 def run(city: Path, *, seed: int = 0) -> dict[str, Any]:
     """The whole experiment in the current (fresh) database; returns the figures."""
-    import lightgbm
-    from django.core.management import call_command
-
-    import dolbom
-    from dolbom.discovery.catalogue import load_catalogue
-    from dolbom.discovery.learning.citytruth import city_truth
-    from dolbom.discovery.learning.comparison import collect, compare, pool
-    from dolbom.discovery.learning.scorer import ModelScorer
-    from dolbom.discovery.screening.rounds_inputs import inputs_for_round, scorecard_for
-    from dolbom.discovery.services.learning import collect_labels, train_model
-    from dolbom.discovery.services.rounds import run_round
-    from dolbom.registry.models import Household
-    from dolbom.synth.load import load_city
-    from dolbom.synth.outcomes import loaded_city_offset, read_truth, simulate_outcomes
-
     started = time.perf_counter()
     timings: dict[str, float] = {}
 
@@ -170,8 +162,6 @@ def run(city: Path, *, seed: int = 0) -> dict[str, Any]:
     outcome_truth = read_truth(city)
     truth = city_truth(city, as_of=_round_day(_period_end(second)))
     if offset:  # the evaluation's household ids are the database's
-        import pyarrow.compute as pc
-
         truth = truth.set_column(0, "household_id", pc.add(truth.column("household_id"), offset))
 
     training, collected, model_runs, labelled = [], [], [], []
@@ -280,30 +270,7 @@ def run(city: Path, *, seed: int = 0) -> dict[str, Any]:
 
 
 def _package_version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
     try:
         return version("dolbom")
     except PackageNotFoundError:
         return "dev"
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m dolbom.discovery.learning.experiment")
-    parser.add_argument("--city", required=True)
-    parser.add_argument("--result", required=True)
-    parser.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args(argv)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dolbom.settings")
-    import django
-
-    django.setup()
-    result = run(Path(args.city), seed=args.seed)
-    Path(args.result).write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")
-    timings = ", ".join(f"{k} {v:.0f} s" for k, v in result["generated"]["timings"].items())
-    print(f"model-card experiment done in {result['generated']['seconds']:.0f} s ({timings})", file=sys.stderr)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

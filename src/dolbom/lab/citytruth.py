@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+import duckdb
 import numpy as np
 import pyarrow as pa
 
@@ -27,8 +28,6 @@ def age_band(age: np.ndarray) -> np.ndarray:
 
 def city_truth(city: Path, *, as_of: date) -> pa.Table:
     """One row per household: truth (in_crisis, detectable, crisis_kind), dong_code and the comparison groups."""
-    import duckdb
-
     city = Path(city)
     con = duckdb.connect()
     try:

@@ -1,0 +1,25 @@
+"""`dolbom model-card`: registered by the lab itself, so that the domains' commands never import evaluation code."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+
+def cmd_model_card(args: argparse.Namespace) -> int:
+    # Imported when the command runs: the card pulls in numpy, pyarrow and LightGBM, which every other `dolbom`
+    # command would otherwise load just to build the parser.
+    from dolbom.lab.card import write_model_card
+
+    path = write_model_card(Path(args.city), out=Path(args.out))
+    print(f"model card written to {path}")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction, setup: Any) -> None:
+    """Add `dolbom model-card` to the `dolbom` parser; `setup` wraps the command so Django is ready first."""
+    card = sub.add_parser("model-card", help="evaluate both scorers on a synthetic city and write the model card")
+    card.add_argument("--city", required=True, help="a generated city folder (it holds the hidden truth)")
+    card.add_argument("--out", default="docs/model-card.md")
+    card.set_defaults(func=setup(cmd_model_card))

@@ -1,0 +1,29 @@
+"""`dolbom model-card`, which the lab registers in the `dolbom` parser (the domains' commands know nothing of it)."""
+
+from __future__ import annotations
+
+import argparse
+
+import pytest
+
+from dolbom.cli import build_parser
+from dolbom.lab.cli import cmd_model_card, register
+
+
+def test_the_command_parses_its_options():
+    parser = argparse.ArgumentParser()
+    register(parser.add_subparsers(dest="command"), lambda command: command)
+    args = parser.parse_args(["model-card", "--city", "var/city-20000"])
+    assert (args.city, args.out) == ("var/city-20000", "docs/model-card.md")
+    assert args.func is cmd_model_card
+
+
+def test_the_dolbom_command_offers_it():
+    args = build_parser().parse_args(["model-card", "--city", "var/city", "--out", "card.md"])
+    assert (args.command, args.city, args.out) == ("model-card", "var/city", "card.md")
+
+
+def test_a_folder_that_is_not_a_city_is_refused_before_anything_runs(tmp_path):
+    with pytest.raises(SystemExit, match="is not a generated city"):
+        cmd_model_card(argparse.Namespace(city=str(tmp_path), out=str(tmp_path / "card.md")))
+    assert not (tmp_path / "card.md").exists()
