@@ -5,7 +5,7 @@ from dolbom.core.money import format_won, won_from_rate
 
 
 def test_selection_lines_round_half_up_to_the_won():
-    # FACTS.md: 2026, 3 persons, livelihood 32 % of 5,359,036 = 1,714,891.52 → 1,714,892
+    # docs/facts.md: 2026, 3 persons, livelihood 32 % of 5,359,036 = 1,714,891.52 → 1,714,892
     assert won_from_rate(5_359_036, "32") == 1_714_892
     assert won_from_rate(2_564_238, "40") == 1_025_695
     assert won_from_rate(1, "50") == 1  # 0.5 rounds up

@@ -1,4 +1,4 @@
-"""The roles of PROCESS.md. What each role may do is in `permissions.POLICY`; which rows it sees, in `scope`."""
+"""The roles of docs/process.md. What each role may do is in `permissions.POLICY`; which rows it sees, in `scope`."""
 
 from __future__ import annotations
 

@@ -20,7 +20,7 @@ class SignalFile(models.Model):
     hash (the same file twice is refused) and how many of its rows matched a resident of the district.
 
     A file belongs to the district that imported it: its rows are matched against that district's residents only,
-    and only that district's rounds read it (FACTS.md: national lists reach each 시군구 with its own residents).
+    and only that district's rounds read it (docs/facts.md: national lists reach each 시군구 with its own residents).
     Files imported before files had a district have none and are read by no round."""
 
     district = models.ForeignKey(

@@ -83,7 +83,7 @@ SYLLABLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 }  # fmt: skip
 
 # Share of Korean given names drawn from the cohort's popular list rather than the syllable tail; with Zipf
-# weights this gives ≈ 2,000 distinct full names among 5,000 people (FACTS.md, linkage anchors).
+# weights this gives ≈ 2,000 distinct full names among 5,000 people (docs/facts.md, linkage anchors).
 POPULAR_SHARE = 0.97
 ZIPF_EXPONENT = 1.3
 

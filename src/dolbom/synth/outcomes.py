@@ -4,7 +4,7 @@ Demo and evaluation tooling only. It reads the hidden truth (`truth.parquet`), w
 and records each outcome **through the real service** (`discovery.services.outreach`) as the dong's officer, so
 that the history rows, the audit log and the permission checks are exactly those of a real round.
 
-The reach model follows what the national system reports (FACTS.md): a large share of listed households end
+The reach model follows what the national system reports (docs/facts.md): a large share of listed households end
 unreachable or moved whatever their need. People living alone of working age, gosiwon and officetel residents are
 harder to reach, and a crisis of isolation, mental health or housing makes contact harder still (phones cut off,
 people moving on). Because unreachable and moved are not labels, a model trained on these outcomes sees fewer

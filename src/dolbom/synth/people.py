@@ -41,7 +41,7 @@ HEAD, SPOUSE, CHILD, PARENT, GRANDCHILD, SIBLING, RELATIVE, COHABITANT = range(8
 # Listing rank by relationship code: head, spouse, child, the child's spouse, grandchild, parent, sibling, other.
 _LIST_ORDER = np.array([0, 1, 2, 5, 4, 6, 3, 7])
 
-# 2026 standard median income by household size, monthly won (FACTS.md). Income draws are relative to it.
+# 2026 standard median income by household size, monthly won (docs/facts.md). Income draws are relative to it.
 MEDIAN_INCOME_2026 = np.array([0, 2_564_238, 4_199_292, 5_359_036, 6_494_738, 7_556_719, 8_555_952])
 
 NATIONALITIES: tuple[str, ...] = ("KR", *names.FOREIGN_CODES)

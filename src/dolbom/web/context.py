@@ -1,4 +1,4 @@
-"""The navigation of PROCESS.md, shown to each role as far as the role has something there."""
+"""The navigation of docs/process.md, shown to each role as far as the role has something there."""
 
 from __future__ import annotations
 

@@ -45,7 +45,7 @@ def health(world: World, person: int, months: int, **values) -> None:
 
 
 def test_twenty_two_months_outrank_seventeen(world):
-    """FACTS.md: the person 17 months in arrears was selected and the one 22 months in arrears was not."""
+    """docs/facts.md: the person 17 months in arrears was selected and the one 22 months in arrears was not."""
     world.capacities = {DONG_A: 1, DONG_B: 1}
     _h17, (p17,) = world.household(DONG_A, household_id=1)  # the lower id would win a tie
     h22, (p22,) = world.household(DONG_A, household_id=2)

@@ -74,7 +74,7 @@ def test_increments_interpolate_floor_and_cap():
 
 
 def test_seventeen_months_never_outscore_twenty_two():
-    """FACTS.md: a person 17 months in arrears was selected while one 22 months in arrears was not."""
+    """docs/facts.md: a person 17 months in arrears was selected while one 22 months in arrears was not."""
     scorecard, catalogue = load_scorecard(), load_catalogue()
     for rule_ in scorecard.kinds:
         kind = catalogue.kind(rule_.code)

@@ -10,7 +10,7 @@ A household's score is the sum of
 
 Every rule is non-decreasing by construction: level points may not fall as the level rises, knot points may not fall
 as the value rises, and nothing is negative. The reader refuses a file that breaks this, so more months or a larger
-amount can never lower a score (the public complaint of FACTS.md: 17 months selected, 22 not). Increments are
+amount can never lower a score (the public complaint of docs/facts.md: 17 months selected, 22 not). Increments are
 floored to whole points (a floor of a non-decreasing function stays non-decreasing) so that the reasons' points add
 up to the score exactly.
 
