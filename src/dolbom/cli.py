@@ -36,7 +36,6 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def cmd_load(args: argparse.Namespace) -> int:
-    _setup_django()
     from dolbom.synth.load import LoadError, load_city
 
     started = time.perf_counter()
@@ -50,7 +49,6 @@ def cmd_load(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    _setup_django()
     from waitress import serve
 
     from dolbom.wsgi import application
@@ -93,7 +91,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
-    _setup_django()
     from dolbom.core.audit import verify_chain
     from dolbom.core.models import AuditEvent
 
@@ -107,9 +104,36 @@ def cmd_audit(args: argparse.Namespace) -> int:
     return 0
 
 
+def _database_problem() -> str | None:
+    """Why the database cannot serve a command, or None. Asked once, before every command that needs it, so that
+    a database never migrated (or not reachable) gets a sentence saying what to do instead of a traceback."""
+    from django.db import DatabaseError, connection
+    from django.db.migrations.executor import MigrationExecutor
+    from django.utils.translation import gettext as _
+
+    try:
+        connection.ensure_connection()
+        executor = MigrationExecutor(connection)
+        pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    except DatabaseError as exc:
+        db = connection.settings_dict
+        where = f"{db['HOST']}:{db['PORT']}/{db['NAME']}" if db.get("HOST") else str(db["NAME"])
+        message = _("Cannot reach the database (%(where)s); check DOLBOM_DATABASE_URL and the server: %(error)s")
+        return message % {"where": where, "error": " ".join(str(exc).split())}
+    if pending:
+        return _("The database is not ready: `dolbom manage migrate` or `make demo`")
+    return None
+
+
 def _with_django(command: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """Wrap a command that needs the database: Django set up, and the database reachable and migrated."""
+
     def run(args: argparse.Namespace) -> int:
         _setup_django()
+        problem = _database_problem()
+        if problem:
+            print(problem, file=sys.stderr)
+            return 2
         return command(args)
 
     return run
@@ -141,7 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = sub.add_parser("serve", help="serve the web application")
     add_server_options(serve)
-    serve.set_defaults(func=cmd_serve)
+    serve.set_defaults(func=_with_django(cmd_serve))
 
     generate = sub.add_parser("generate", help="write a deterministic synthetic city as Parquet and signal files")
     generate.add_argument("--households", type=int, default=DEMO_HOUSEHOLDS)
@@ -151,11 +175,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     load = sub.add_parser("load", help="bulk-load a generated city into the database (one transaction)")
     load.add_argument("city")
-    load.set_defaults(func=cmd_load)
+    load.set_defaults(func=_with_django(cmd_load))
 
     audit = sub.add_parser("audit", help="audit log tools")
     audit_sub = audit.add_subparsers(dest="audit_command", required=True)
-    audit_sub.add_parser("verify", help="verify the hash chain of the audit log").set_defaults(func=cmd_audit)
+    audit_sub.add_parser("verify", help="verify the hash chain of the audit log").set_defaults(
+        func=_with_django(cmd_audit)
+    )
 
     from dolbom.discovery.cli import register as register_discovery
 
