@@ -90,17 +90,42 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return cmd_serve(args)
 
 
-def cmd_audit(args: argparse.Namespace) -> int:
-    from dolbom.core.audit import verify_chain
-    from dolbom.core.models import AuditEvent
+def cmd_audit_verify(args: argparse.Namespace) -> int:
+    from django.utils.translation import gettext as _
 
-    problems = list(verify_chain())
-    for problem in problems:
-        print(f"event {problem.seq}: {problem.message}")
-    if problems:
-        print(f"audit log: {len(problems)} problem(s) found — the log has been altered")
+    from dolbom.core import audit
+
+    path = Path(args.anchors) if args.anchors else audit.anchor_file()
+    if args.anchors and not path.is_file():
+        print(_("Anchor file not found: %(path)s") % {"path": path}, file=sys.stderr)
+        return 2
+    result = audit.verify(anchors=path)
+    for problem in result.problems:
+        print(f"{problem.where} {problem.message}".strip())
+    for note in result.notes:
+        print(note)
+    if not result.intact:
+        print(_("The audit log has been altered: %(count)s problem(s).") % {"count": len(result.problems)})
         return 1
-    print(f"audit log intact: {AuditEvent.objects.count():,} events verified")
+    values = {"events": f"{result.events:,}", "anchors": f"{result.anchors:,}", "path": path}
+    print(_("The audit log is intact: %(events)s events and %(anchors)s anchors (%(path)s) verified.") % values)
+    return 0
+
+
+def cmd_audit_anchor(args: argparse.Namespace) -> int:
+    from django.utils.translation import gettext as _
+
+    from dolbom.core import audit
+
+    path = Path(args.file) if args.file else audit.anchor_file()
+    try:
+        anchored = audit.anchor(path)
+    except audit.AnchorRefused as refused:
+        message = _("Not anchored: event %(seq)s: %(reason)s. Run `dolbom audit verify`.")
+        print(message % {"seq": refused.seq, "reason": refused}, file=sys.stderr)
+        return 1
+    values = {"seq": anchored.seq, "hash": anchored.hash[:16], "path": path}
+    print(_("Anchored the log up to event %(seq)s (%(hash)s…) in %(path)s") % values)
     return 0
 
 
@@ -179,9 +204,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     audit = sub.add_parser("audit", help="audit log tools")
     audit_sub = audit.add_subparsers(dest="audit_command", required=True)
-    audit_sub.add_parser("verify", help="verify the hash chain of the audit log").set_defaults(
-        func=_with_django(cmd_audit)
-    )
+    verify = audit_sub.add_parser("verify", help="verify the keyed chain and its anchors (exit 1 if altered)")
+    verify.add_argument("--anchors", help="anchor file to check against (default: DOLBOM_AUDIT_ANCHOR_FILE)")
+    verify.set_defaults(func=_with_django(cmd_audit_verify))
+    anchor = audit_sub.add_parser("anchor", help="append the signed head of the audit log to the anchor file")
+    anchor.add_argument("--file", help="anchor file (default: DOLBOM_AUDIT_ANCHOR_FILE)")
+    anchor.set_defaults(func=_with_django(cmd_audit_anchor))
 
     from dolbom.discovery.cli import register as register_discovery
 
