@@ -29,6 +29,12 @@ def _fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _own_audit_anchor_file(settings, tmp_path):
+    """Anchors of a developer's own var/ must not be checked against a test database's audit log."""
+    settings.AUDIT_ANCHOR_FILE = tmp_path / "audit-anchors.jsonl"
+
+
 def make_rrn(birth: date, sex: str, serial: int, foreign: bool = False) -> str:
     return f"{birth:%y%m%d}-{seventh_digit(birth_year=birth.year, sex=sex, foreign=foreign)}{serial:06d}"
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import django
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import call_command, execute_from_command_line
+from django.utils.translation import gettext
 
 from dolbom.discovery.cli import register as register_discovery
 from dolbom.lab.cli import register as register_lab
@@ -43,7 +44,6 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def cmd_load(args: argparse.Namespace) -> int:
-    _setup_django()
     from dolbom.synth.load import LoadError, load_city  # after setup: imports the models
 
     started = time.perf_counter()
@@ -57,7 +57,6 @@ def cmd_load(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    _setup_django()
     from waitress import serve
 
     from dolbom.wsgi import application  # after setup: building the application loads every app
@@ -99,24 +98,75 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return cmd_serve(args)
 
 
-def cmd_audit(args: argparse.Namespace) -> int:
-    _setup_django()
-    from dolbom.core.audit import verify_chain  # both after setup: they import the models
-    from dolbom.core.models import AuditEvent
+def cmd_audit_verify(args: argparse.Namespace) -> int:
+    from django.utils.translation import gettext as _
 
-    problems = list(verify_chain())
-    for problem in problems:
-        print(f"event {problem.seq}: {problem.message}")
-    if problems:
-        print(f"audit log: {len(problems)} problem(s) found — the log has been altered")
+    from dolbom.core import audit  # after setup: imports the models
+
+    path = Path(args.anchors) if args.anchors else audit.anchor_file()
+    if args.anchors and not path.is_file():
+        print(_("Anchor file not found: %(path)s") % {"path": path}, file=sys.stderr)
+        return 2
+    result = audit.verify(anchors=path)
+    for problem in result.problems:
+        print(f"{problem.where} {problem.message}".strip())
+    for note in result.notes:
+        print(note)
+    if not result.intact:
+        print(_("The audit log has been altered: %(count)s problem(s).") % {"count": len(result.problems)})
         return 1
-    print(f"audit log intact: {AuditEvent.objects.count():,} events verified")
+    values = {"events": f"{result.events:,}", "anchors": f"{result.anchors:,}", "path": path}
+    print(_("The audit log is intact: %(events)s events and %(anchors)s anchors (%(path)s) verified.") % values)
     return 0
 
 
+def cmd_audit_anchor(args: argparse.Namespace) -> int:
+    from django.utils.translation import gettext as _
+
+    from dolbom.core import audit  # after setup: imports the models
+
+    path = Path(args.file) if args.file else audit.anchor_file()
+    try:
+        anchored = audit.anchor(path)
+    except audit.AnchorRefused as refused:
+        message = _("Not anchored: event %(seq)s: %(reason)s. Run `dolbom audit verify`.")
+        print(message % {"seq": refused.seq, "reason": refused}, file=sys.stderr)
+        return 1
+    values = {"seq": anchored.seq, "hash": anchored.hash[:16], "path": path}
+    print(_("Anchored the log up to event %(seq)s (%(hash)s…) in %(path)s") % values)
+    return 0
+
+
+def _database_problem() -> str | None:
+    """Why the database cannot serve a command, or None. Asked once, before every command that needs it, so that
+    a database never migrated (or not reachable) gets a sentence saying what to do instead of a traceback."""
+    from django.db import DatabaseError, connection
+    from django.db.migrations.executor import MigrationExecutor
+    from django.utils.translation import gettext as _
+
+    try:
+        connection.ensure_connection()
+        executor = MigrationExecutor(connection)
+        pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    except DatabaseError as exc:
+        db = connection.settings_dict
+        where = f"{db['HOST']}:{db['PORT']}/{db['NAME']}" if db.get("HOST") else str(db["NAME"])
+        message = _("Cannot reach the database (%(where)s); check DOLBOM_DATABASE_URL and the server: %(error)s")
+        return message % {"where": where, "error": " ".join(str(exc).split())}
+    if pending:
+        return _("The database is not ready: `dolbom manage migrate` or `make demo`")
+    return None
+
+
 def _with_django(command: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """Wrap a command that needs the database: Django set up, and the database reachable and migrated."""
+
     def run(args: argparse.Namespace) -> int:
         _setup_django()
+        problem = _database_problem()
+        if problem:
+            print(problem, file=sys.stderr)
+            return 2
         return command(args)
 
     return run
@@ -146,7 +196,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = sub.add_parser("serve", help="serve the web application")
     add_server_options(serve)
-    serve.set_defaults(func=cmd_serve)
+    serve.set_defaults(func=_with_django(cmd_serve))
 
     generate = sub.add_parser("generate", help="write a deterministic synthetic city as Parquet and signal files")
     generate.add_argument("--households", type=int, default=DEMO_HOUSEHOLDS)
@@ -156,11 +206,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     load = sub.add_parser("load", help="bulk-load a generated city into the database (one transaction)")
     load.add_argument("city")
-    load.set_defaults(func=cmd_load)
+    load.set_defaults(func=_with_django(cmd_load))
 
     audit = sub.add_parser("audit", help="audit log tools")
     audit_sub = audit.add_subparsers(dest="audit_command", required=True)
-    audit_sub.add_parser("verify", help="verify the hash chain of the audit log").set_defaults(func=cmd_audit)
+    verify = audit_sub.add_parser("verify", help="verify the keyed chain and its anchors (exit 1 if altered)")
+    verify.add_argument("--anchors", help="anchor file to check against (default: DOLBOM_AUDIT_ANCHOR_FILE)")
+    verify.set_defaults(func=_with_django(cmd_audit_verify))
+    anchor = audit_sub.add_parser("anchor", help="append the signed head of the audit log to the anchor file")
+    anchor.add_argument("--file", help="anchor file (default: DOLBOM_AUDIT_ANCHOR_FILE)")
+    anchor.set_defaults(func=_with_django(cmd_audit_anchor))
 
     register_discovery(sub, _with_django)
     register_synth(sub, _with_django)
@@ -177,11 +232,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except PermissionDenied as denied:
-        print(f"권한이 없습니다: {denied}", file=sys.stderr)
+        print(gettext("Not permitted: %(what)s") % {"what": denied}, file=sys.stderr)
         return 2
     except ValidationError as invalid:
         for message in invalid.messages:
-            print(f"입력을 확인하세요: {message}", file=sys.stderr)
+            print(gettext("Check the input: %(message)s") % {"message": message}, file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

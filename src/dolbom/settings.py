@@ -7,6 +7,10 @@ DOLBOM_SECRET_KEY     Django secret key
 DOLBOM_RRN_KEY        base64 of 32 bytes: AES-GCM key for resident registration numbers
 DOLBOM_RRN_OLD_KEYS   comma-separated base64 keys still accepted for decryption (key rotation)
 DOLBOM_RRN_HMAC_KEY   base64 of 32 bytes: keyed hash for exact lookup of resident registration numbers
+DOLBOM_AUDIT_KEY      base64 of 32 bytes: key of the audit log's chained MACs and of its anchors (core.audit)
+DOLBOM_AUDIT_OLD_KEYS comma-separated base64 keys still accepted when verifying the audit log (key rotation)
+DOLBOM_AUDIT_ANCHOR_FILE  where `dolbom audit anchor` appends the signed chain head
+                      (default DOLBOM_HOME/audit-anchors.jsonl; ship copies of it off the server)
 DOLBOM_ALLOWED_HOSTS  comma-separated host names (production)
 DOLBOM_SESSION_MINUTES idle minutes before a session expires (default 30)
 DOLBOM_LOCKOUT_FAILURES / DOLBOM_LOCKOUT_MINUTES  login lockout policy (default 5 failures, 15 minutes)
@@ -31,7 +35,7 @@ ENV = os.environ.get("DOLBOM_ENV", "development")
 PRODUCTION = ENV == "production"
 HOME = Path(os.environ.get("DOLBOM_HOME", SRC_DIR.parents[1] / "var")).resolve()
 
-SECRET_NAMES = ("DOLBOM_SECRET_KEY", "DOLBOM_RRN_KEY", "DOLBOM_RRN_HMAC_KEY")
+SECRET_NAMES = ("DOLBOM_SECRET_KEY", "DOLBOM_RRN_KEY", "DOLBOM_RRN_HMAC_KEY", "DOLBOM_AUDIT_KEY")
 
 
 def _new_secret(name: str) -> str:
@@ -74,6 +78,10 @@ SECRET_KEY = _secret("DOLBOM_SECRET_KEY")
 RRN_KEY = _secret("DOLBOM_RRN_KEY")
 RRN_OLD_KEYS = [k for k in os.environ.get("DOLBOM_RRN_OLD_KEYS", "").split(",") if k]
 RRN_HMAC_KEY = _secret("DOLBOM_RRN_HMAC_KEY")
+# The audit key never enters the database, so whoever can rewrite the audit table cannot recompute its links.
+AUDIT_KEY = _secret("DOLBOM_AUDIT_KEY")
+AUDIT_OLD_KEYS = [k for k in os.environ.get("DOLBOM_AUDIT_OLD_KEYS", "").split(",") if k]
+AUDIT_ANCHOR_FILE = Path(os.environ.get("DOLBOM_AUDIT_ANCHOR_FILE") or HOME / "audit-anchors.jsonl")
 
 DEBUG = os.environ.get("DOLBOM_DEBUG", "") == "1" and not PRODUCTION
 ALLOWED_HOSTS = [h for h in os.environ.get("DOLBOM_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]

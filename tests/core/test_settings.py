@@ -17,6 +17,7 @@ def _keys():
         "DOLBOM_SECRET_KEY": base64.b64encode(os.urandom(48)).decode(),
         "DOLBOM_RRN_KEY": base64.b64encode(os.urandom(32)).decode(),
         "DOLBOM_RRN_HMAC_KEY": base64.b64encode(os.urandom(32)).decode(),
+        "DOLBOM_AUDIT_KEY": base64.b64encode(os.urandom(32)).decode(),
     }
 
 
@@ -47,3 +48,10 @@ def test_production_refuses_to_start_without_keys(tmp_path):
     assert result.returncode != 0
     assert "DOLBOM_SECRET_KEY must be set in production" in result.stderr
     assert not (tmp_path / "keys.env").exists()
+
+
+def test_production_refuses_to_start_without_the_audit_key(tmp_path):
+    keys = {k: v for k, v in _keys().items() if k != "DOLBOM_AUDIT_KEY"}
+    result = _manage("check", env=_production_env(DOLBOM_HOME=str(tmp_path), **keys))
+    assert result.returncode != 0
+    assert "DOLBOM_AUDIT_KEY must be set in production" in result.stderr

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 
 class AuditEvent(models.Model):
-    """One line of the append-only audit log; `hash` chains it to the line before (see core.audit)."""
+    """One line of the append-only audit log; `hash` chains it to the line before with a keyed MAC (core.audit)."""
 
     seq = models.BigIntegerField(primary_key=True)
     at = models.DateTimeField(_("when"), db_index=True)
@@ -21,6 +21,9 @@ class AuditEvent(models.Model):
     detail = models.JSONField(_("detail"), default=dict, blank=True)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
+    # Fingerprint of the audit key whose HMAC made `hash`; NULL for events written before links were keyed
+    # (plain SHA-256), which core.audit accepts only as the chain's first events.
+    key_id = models.CharField(max_length=16, null=True, blank=True)
 
     class Meta:
         verbose_name = _("audit event")
