@@ -296,13 +296,56 @@ def _outcomes_table(result: dict[str, Any]) -> str:
     return _table(["outcome recorded", "households", "share", "used as"], rows, "lrrl")
 
 
+# The card's prose, with a {placeholder} for each figure: edited as text, filled by `render`.
+TEMPLATE = (Path(__file__).with_name("model_card.md")).read_text(encoding="utf-8")
+
+
 def render(result: dict[str, Any]) -> str:
     """The whole card, from the experiment's figures."""
+    return TEMPLATE.format_map(card_values(result))
+
+
+def card_values(result: dict[str, Any]) -> dict[str, str]:
+    """Every figure and table the template names, formatted."""
     g, city, ev = result["generated"], result["city"], result["evaluation"]
+    return {
+        "households": f"{city['households']:,}",
+        "households_plain": str(city["households"]),
+        "seed": str(city["seed"]),
+        "simulation_seed": str(result["simulation"]["seed"]),
+        "dolbom": g["dolbom"],
+        "lightgbm": g["lightgbm"],
+        "catalogue": g["catalogue"],
+        "scorecard": g["scorecard"],
+        "seconds": f"{g['seconds']:.0f}",
+        "period1": city["periods"][0],
+        "period2": city["periods"][1],
+        "capacity": f"{ev['capacity']:,}",
+        "summary": summary(result),
+        "min_labels": str(MIN_LABELS),
+        "min_per_class": str(MIN_PER_CLASS),
+        "population": f"{ev['population']:,}",
+        "with_signal": f"{ev['with_signal']:,}",
+        "in_crisis": f"{ev['in_crisis']:,}",
+        "in_crisis_detectable": f"{ev['in_crisis_detectable']:,}",
+        "round1_listed": f"{result['round1']['listed']:,}",
+        "round1_recorded": f"{result['round1']['recorded']:,}",
+        "outcomes_table": _outcomes_table(result),
+        "hard_to_reach": _hard_to_reach(result),
+        "training_table": _training_table(result),
+        "metrics_table": _metrics_table(ev),
+        "model_listed_without_reasons": f"{ev['model_listed_without_reasons']:,}",
+        "round2_model_summary": result.get("round2_model_run", {}).get("summary", ""),
+        "reliability_tables": _reliability_tables(ev),
+        "parity_tables": _parity_tables(ev),
+    }
+
+
+def summary(result: dict[str, Any]) -> str:
+    """The card's summary: each model against the scorecard on precision, recall, AUC and calibration."""
+    ev = result["evaluation"]
     card, model = ev["scorers"]["scorecard"], ev["scorers"]["model"]
     pooled = ev["scorers"].get("pooled")
-    p1, p2 = city["periods"][0], city["periods"][1]
-    run2 = result.get("round2_model_run", {})
     labels_per_district = ", ".join(
         f"{t['district_name']} {t['metrics']['labels']:,}" for t in result["training"] if t["district"] != "pooled"
     )
@@ -312,29 +355,29 @@ def render(result: dict[str, Any]) -> str:
         word = "higher" if r[key] > card[key] else "lower" if r[key] < card[key] else "the same"
         return f"{fmt(r[key])} ({word} than the scorecard's {fmt(card[key])})"
 
-    summary = [
+    lines = [
         f"- **Per district**, as `dolbom train --district` trains today ({labels_per_district} labels). "
         + verdict(ev, "model"),
     ]
     if pooled is not None:
-        summary.append(
+        lines.append(
             "- **Both districts' labels pooled** into one model (a what-if: more outcomes than one district records "
             "in a round). " + verdict(ev, "pooled")
         )
-    summary.append(
+    lines.append(
         f"- Recall@k, of all {ev['in_crisis']:,} households in crisis: scorecard {pct(card['recall'])}, per-district "
         f"model {pct(model['recall'])}"
         + (f", pooled model {pct(pooled['recall'])}" if pooled else "")
         + ". About 1 % of households are visited per round, so most households in crisis are on no list, and "
         f"{pct(1 - ev['in_crisis_detectable'] / ev['in_crisis'])} of them leave no trace in agency data at all."
     )
-    summary.append(
+    lines.append(
         f"- AUC over the {model['ranked']:,} households with a signal: per-district model "
         f"{compared('model', 'auc', num)}"
         + (f"; pooled model {compared('pooled', 'auc', num)}" if pooled else "")
         + "."
     )
-    summary.append(
+    lines.append(
         f"- Brier score over households with a signal: per-district model {num(model['brier'], 4)}"
         + (f", pooled model {num(pooled['brier'], 4)}" if pooled else "")
         + f" (a constant base rate scores {num(model['base_rate_brier'], 4)}). The probabilities are calibrated for "
@@ -343,167 +386,4 @@ def render(result: dict[str, Any]) -> str:
         + (f", {pct(pooled['listed_mean_probability'])} against {pct(pooled['precision'])} (pooled)" if pooled else "")
         + " — and overstate the risk of everyone further down (see Calibration)."
     )
-    summary_text = "\n".join(summary)
-    return f"""# Model card: the learned screening model (학습 모형)
-
-*This file is regenerated entirely by `dolbom model-card` (see [How to regenerate](#how-to-regenerate)); do not
-edit it by hand. Figures from a synthetic city of {city["households"]:,} households (seed {city["seed"]}),
-outcome simulation seed {result["simulation"]["seed"]}; Dolbom {g["dolbom"]}, LightGBM {g["lightgbm"]}, signal
-catalogue {g["catalogue"]}, scorecard {g["scorecard"]}; {g["seconds"]:.0f} s end to end on 2 cores.*
-
-## Summary
-
-Held-out second round (period {p2}) of the synthetic city, listing as many households as the dongs can visit
-(k = {ev["capacity"]:,}, cut per dong as a round cuts), measured against the city's hidden truth:
-
-{summary_text}
-
-## Intended use
-
-- **Advice for outreach officers** (읍면동 복지담당 공무원): an ordering of the households a district's crisis signals
-  point to, with the three facts that weighed most for each household, so that the visit capacity goes first where
-  need is likeliest. The list is advice: an officer decides whom to visit and records what was found; that
-  record, not the score, is what counts.
-- An **alternative to the points scorecard** for a district that has recorded enough outcomes (training refuses
-  fewer than {MIN_LABELS} labels or fewer than {MIN_PER_CLASS} of either class, and a few hundred labels still
-  make a noisy model) and has checked, with a card like this one on its own
-  data, that the model does better than the scorecard it replaces.
-
-## Not intended use
-
-- **Not a decision about anyone**: not eligibility, not benefits, not sanctions, not a risk label on a person or a
-  household. Nothing is decided wholly by automated means (PIPA art. 37-2, below).
-- **Not a measure of need** for households the round does not list, nor a probability to quote to a household.
-- Not for households without any crisis signal (they are not scored), nor for other districts, periods or
-  catalogue versions than those it was trained and checked on, without retraining and re-evaluation.
-- Not a replacement for people's reports (인적안전망, 신고의무자, the public referral form): a data-driven list
-  cannot see crises that leave no trace in agency data.
-
-## Data
-
-- **Training**: the households listed by the first round (period {p1}, scorecard) of each district, with the
-  outcomes recorded for them. Features are rebuilt for each round from that round's own inputs — the signal files
-  of its period and the registry as of its date — by the screening engine's feature builder: per signal kind the
-  largest months overdue, amount and days, the highest severity and the number of signals; the totals over all
-  kinds; and the household circumstances the scorecard recognises (members, elder living alone, children, single
-  parent, disabled and severely disabled members). Ages, the number of elders and nationality are **not** used
-  (see Model).
-- **Evaluation**: the second round (period {p2}), which the models never saw, against the synthetic city's hidden
-  truth (`truth.parquet`: who is really in crisis). Households visited in round 1 are excluded from round 2 by the
-  scorecard's cool-down, as in a real round. {ev["population"]:,} households could be listed; {ev["with_signal"]:,}
-  had at least one signal; {ev["in_crisis"]:,} were in crisis, {ev["in_crisis_detectable"]:,} of them visibly in
-  agency data.
-- **Outcomes are simulated** (`dolbom simulate-outcomes`, demo and evaluation tooling only): drawn from the hidden
-  truth — households in crisis mostly helped or referred, others mostly not eligible, and a large share of both
-  unreachable or moved, as the national system reports — and recorded through the real outreach service, as each
-  dong's officer, with the history rows and audit events of a real round. Neither scorer reads the truth.
-
-Round 1 ({result["round1"]["listed"]:,} households listed, {result["round1"]["recorded"]:,} outcomes recorded):
-
-{_outcomes_table(result)}
-
-## Labels and their bias
-
-Positive: helped or referred. Negative: not in need / not eligible, or refused. A refusal counts as negative because
-the household declined help; some households that refuse are in need, which makes the negative labels noisy.
-
-{_hard_to_reach(result)}
-
-**Selection bias.** The model learns only from households a round listed — the top of the scorecard's ranking —
-so it never sees an ordinary household with one short arrear. Within that range it can reweigh the evidence (which
-kinds, how long, which households); below it, it extrapolates. Its probabilities are calibrated on the labelled
-households (out of fold), so they hold for households like those visited and overstate the risk of the many
-households further down (see Calibration). Because it learns from the scorecard's choices, it inherits the
-scorecard's blind spots: a kind of household the scorecard never lists never becomes a label. A district that
-wants to correct this has to visit a small random sample of unlisted households and record their outcomes.
-
-## Model
-
-LightGBM gradient-boosted trees, small and regularised for a few hundred labels (depth ≤ 3, ≤ 7 leaves, L2
-penalty; the number of trees chosen by 5-fold cross-validation), trained deterministically (fixed seed, one
-thread). **Monotone constraints**: every per-kind statistic (months overdue, amount, days, severity, number of
-signals), the totals over all kinds and the household circumstances may only raise the risk — more arrears never
-lowers a household's place, so a household 22 months in arrears cannot be ranked below an otherwise identical one
-17 months in arrears. **Calibration**: Platt scaling (fewer than 1,000 labels) or isotonic regression, fitted on
-out-of-fold scores, both non-decreasing so the ordering is kept. **Reasons**: each listed household's three
-largest positive contributions to its score (TreeSHAP, LightGBM `pred_contrib`), in Korean with the household's
-own value, e.g. `건강보험료 7개월 체납 (모형 기여 +0.21)` — the contribution is in log-odds. The model file
-(LightGBM text format plus a JSON specification) is kept under `DOLBOM_HOME/models/` with its sha256 in the
-database: a file changed after training is refused.
-
-**No ages, no nationality.** The model uses only the household circumstances the district's scorecard already
-counts, constrained to raise priority as the scorecard's points do. This was decided after an earlier run of this
-evaluation (on the 50,000-household city of seed 20261123), in which the model was also given the oldest and
-youngest member's age, the number of elders and the
-number of foreign members: it leaned on the youngest member's age more than on any signal, and the recall of
-households with a head under 40 fell to a fraction of the scorecard's (recall ratio across age bands about 7 to
-12, against 1.7 for the scorecard). A model free to use demographics learns them from the few households earlier
-rounds listed and applies them to everyone; no district has decided that age or nationality as such should move a
-household up or down. Because that choice was made after seeing round 2, round 2 is not entirely untouched for it;
-the pooled what-if was likewise added after the per-district result was seen. No setting of the model itself was
-tuned on round 2.
-
-Training (round 1 outcomes):
-
-{_training_table(result)}
-
-## Metrics: held-out round 2
-
-All lists come from the screening engine on identical inputs (same snapshot, exclusions, capacities, per-dong cut
-and tie-breaking). The per-district models score their own district's round; the pooled model scores both.
-
-{_metrics_table(ev)}
-
-Every listed household must come with reasons: {ev["model_listed_without_reasons"]:,} model-listed households had
-none. {run2.get("summary", "")}
-
-## Calibration
-
-{_reliability_tables(ev)}
-
-## Recall parity
-
-Recall within each group — of the group's households in crisis, the share on the list — and the ratio of the
-highest to the lowest recall among groups with at least 10 households in crisis (1.00 = equal; smaller groups are
-shown but not compared; ∞ = a compared group with none found). Differences partly follow the groups' crises: a
-crisis of isolation or care shows less often in agency data than one of debt, whatever the scorer.
-
-{_parity_tables(ev)}
-
-## Limitations
-
-- **Synthetic data.** The city, its signals and the outcomes are generated; the figures show how the model behaves
-  under the generator's assumptions, not how it will do in a real district. Before a district relies on it, it has
-  to be evaluated on that district's own recorded outcomes.
-- **One city, one pair of rounds.** The intervals above cover the sampling noise of which households are in
-  crisis, not the variation between cities, seeds or periods.
-- **Few labels.** A district records a few hundred outcomes per round; the model is deliberately small, and its
-  out-of-fold figures are noisy.
-- **Selection and reach bias** (above): it learns from the scorecard's list and from the households officers
-  reached.
-- **Drift.** Signals, agencies and the catalogue change; retrain each round and check again.
-- **What no data can see.** About a fifth of crises (isolation, care burden) leave no trace in agency data; only
-  visits and people's reports find them.
-
-## Explanation and the right to refuse (PIPA art. 37-2)
-
-Under the Personal Information Protection Act art. 37-2 (in force since 2024-03-15), a person may ask for an
-explanation of, or refuse, a decision made wholly by automated means. Dolbom's list is **not** such a decision: it
-is advice to an officer, who decides whether to visit and records what was found, under their own name, in the
-outreach history and the audit log. Each listed household's reasons are the model's own largest contributions,
-with the household's values, so an officer can explain why a household was on the list; the round records which
-model produced it, and the model's file is identified by its sha256. A person who asks can be told which facts
-weighed most, and a household that refuses contact is recorded as refused.
-
-## How to regenerate
-
-```
-dolbom generate --households {city["households"]} --seed {city["seed"]} --out var/city-{city["households"]}
-dolbom model-card --city var/city-{city["households"]} --out docs/model-card.md
-```
-
-`dolbom model-card` runs everything in a throwaway DOLBOM_HOME with its own SQLite database — migrate, load the
-city, import its signal files through the importer, run round 1 with the scorecard, simulate and record outcomes,
-train one model per district (and the pooled one), run round 2 with the scorecard and each district's model,
-measure against the truth — and writes this file whole. The same city and seeds give the same figures.
-"""
+    return "\n".join(lines)
