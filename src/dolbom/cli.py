@@ -57,12 +57,16 @@ def cmd_load(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    from django.conf import settings
     from waitress import serve
 
     from dolbom.wsgi import application  # after setup: building the application loads every app
 
     print(f"Dolbom: http://{args.host}:{args.port}/  (Ctrl+C to stop)", flush=True)
-    serve(application, host=args.host, port=args.port, threads=args.threads, ident="dolbom")
+    # Waitress drops X-Forwarded-For by default; with DOLBOM_TRUSTED_PROXIES set it passes the header on, and the
+    # application believes it only from those proxies (dolbom.core.login_throttle.client_address).
+    forwarded = {"clear_untrusted_proxy_headers": False} if settings.TRUSTED_PROXIES else {}
+    serve(application, host=args.host, port=args.port, threads=args.threads, ident="dolbom", **forwarded)
     return 0
 
 

@@ -13,7 +13,14 @@ DOLBOM_AUDIT_ANCHOR_FILE  where `dolbom audit anchor` appends the signed chain h
                       (default DOLBOM_HOME/audit-anchors.jsonl; ship copies of it off the server)
 DOLBOM_ALLOWED_HOSTS  comma-separated host names (production)
 DOLBOM_SESSION_MINUTES idle minutes before a session expires (default 30)
-DOLBOM_LOCKOUT_FAILURES / DOLBOM_LOCKOUT_MINUTES  login lockout policy (default 5 failures, 15 minutes)
+DOLBOM_LOCKOUT_FAILURES  failed logins of one user name from one address that lock this pair (default 5)
+DOLBOM_LOCKOUT_MINUTES   minutes a failure counts, and a lock lasts, after the last failure (default 15)
+DOLBOM_LOCKOUT_ADDRESS_FAILURES  failed logins from one address, any user names, that lock the address (default 20)
+DOLBOM_LOCKOUT_ACCOUNT_FAILURES  failed logins of one user name from all addresses that close it to the addresses
+                      it has not logged in from recently (default 10); see docs/operations.md, "Login lockout"
+DOLBOM_LOCKOUT_KNOWN_DAYS  days an address stays known to a user name after a login from it (default 90)
+DOLBOM_TRUSTED_PROXIES  comma-separated addresses or networks of the reverse proxies whose X-Forwarded-For gives
+                      the client's address (default: none, the client's address is the connection's)
 DOLBOM_SMALL_CELL     aggregates below this count are suppressed for analysts (default 5)
 
 Outside production, missing secrets are read from DOLBOM_HOME/keys.env, which is created with fresh random keys on
@@ -93,6 +100,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "axes",
     "dolbom.core",
     "dolbom.registry",
     "dolbom.intake",
@@ -112,6 +120,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "dolbom.core.middleware.SecurityHeadersMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "dolbom.urls"
@@ -160,6 +169,32 @@ LOGOUT_REDIRECT_URL = "login"
 LOCKOUT_FAILURES = int(os.environ.get("DOLBOM_LOCKOUT_FAILURES", "5"))
 LOCKOUT_MINUTES = int(os.environ.get("DOLBOM_LOCKOUT_MINUTES", "15"))
 SMALL_CELL = int(os.environ.get("DOLBOM_SMALL_CELL", "5"))
+
+# Login throttling: django-axes, made atomic and given three counters by dolbom.core.login_throttle (the policy is
+# in docs/operations.md, "Login lockout"). Each limit, LOCKOUT_FAILURES and LOCKOUT_MINUTES above included, is read
+# at every attempt, so a changed figure applies at once.
+LOCKOUT_ADDRESS_FAILURES = int(os.environ.get("DOLBOM_LOCKOUT_ADDRESS_FAILURES", "20"))
+LOCKOUT_ACCOUNT_FAILURES = int(os.environ.get("DOLBOM_LOCKOUT_ACCOUNT_FAILURES", "10"))
+LOCKOUT_KNOWN_DAYS = int(os.environ.get("DOLBOM_LOCKOUT_KNOWN_DAYS", "90"))
+TRUSTED_PROXIES = [p.strip() for p in os.environ.get("DOLBOM_TRUSTED_PROXIES", "").split(",") if p.strip()]
+AUTHENTICATION_BACKENDS = [
+    "dolbom.core.login_throttle.ThrottleBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "dolbom.core.login_throttle.AtomicDatabaseHandler"
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address", "username"]  # limits: in the handler
+AXES_FAILURE_LIMIT = "dolbom.core.login_throttle.pair_limit"
+AXES_COOLOFF_TIME = "dolbom.core.login_throttle.cool_off"
+AXES_USERNAME_CALLABLE = "dolbom.core.login_throttle.lockout_username"
+AXES_CLIENT_IP_CALLABLE = "dolbom.core.login_throttle.client_address"
+AXES_LOCKOUT_CALLABLE = "dolbom.core.login_throttle.lockout_response"
+# A success clears only its own pair (in the handler): axes' reset would also clear the address's and the user
+# name's counters, so logging into one's own account would wipe the trace of guessing at everyone else's.
+AXES_RESET_ON_SUCCESS = False
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# Attempts of the whole city (user names, addresses) are not for district administrators: unlocking is a command.
+AXES_ENABLE_ADMIN = False
+AXES_VERBOSE = False
 
 # Sessions end after a period of inactivity and when the browser closes: shared office PCs are the norm.
 SESSION_COOKIE_AGE = int(os.environ.get("DOLBOM_SESSION_MINUTES", "30")) * 60

@@ -45,14 +45,3 @@ class AuditChainHead(models.Model):
 
     def __str__(self) -> str:
         return f"audit chain head at #{self.seq}"
-
-
-class LoginFailure(models.Model):
-    """Failed logins per user name, for the lockout; kept apart from the audit log because it is pruned."""
-
-    username = models.CharField(max_length=150, db_index=True)
-    at = models.DateTimeField(db_index=True)
-    remote_addr = models.GenericIPAddressField(null=True, blank=True)
-
-    def __str__(self) -> str:
-        return f"{self.username} {self.at:%Y-%m-%d %H:%M}"

@@ -3,14 +3,16 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
-from dolbom.core import audit, lockout
+from dolbom.core import audit
 
 
 class LockoutAuthenticationForm(AuthenticationForm):
-    """Refuses a locked user name before checking the password, and counts failures towards the lockout."""
+    """The login form: says in Korean when login throttling (dolbom.core.login_throttle) refused the attempt
+    before its password was checked, and writes every failed and refused attempt to the audit log."""
 
     error_messages = {
         **AuthenticationForm.error_messages,
@@ -18,21 +20,21 @@ class LockoutAuthenticationForm(AuthenticationForm):
     }
 
     def clean(self) -> dict[str, Any]:
-        from django.conf import settings
-
-        username = self.cleaned_data.get("username") or ""
-        remote = self.request.META.get("REMOTE_ADDR") if self.request else None
-        if username and lockout.is_locked(username):
-            audit.record(None, "auth.login_refused_locked", detail={"username": username})
-            raise forms.ValidationError(
-                self.error_messages["locked"], code="locked", params={"minutes": settings.LOCKOUT_MINUTES}
-            )
         try:
-            cleaned = super().clean()
-        except forms.ValidationError:
-            if username:
-                lockout.register_failure(username, remote)
-                audit.record(None, "auth.login_failed", detail={"username": username})
+            return super().clean()
+        except forms.ValidationError as error:
+            if error.code != "invalid_login":
+                raise
+            detail = {
+                "username": self.cleaned_data.get("username") or "",
+                "address": getattr(self.request, "axes_ip_address", None),
+            }
+            # Both answers take the same path whether or not the account exists: a refusal checks no password at
+            # all, and a wrong password is hashed even for an unknown user name (Django's ModelBackend).
+            if getattr(self.request, "axes_locked_out", False):
+                audit.record(None, "auth.login_refused_locked", detail=detail)
+                raise forms.ValidationError(
+                    self.error_messages["locked"], code="locked", params={"minutes": settings.LOCKOUT_MINUTES}
+                ) from None
+            audit.record(None, "auth.login_failed", detail=detail)
             raise
-        lockout.clear_failures(username)
-        return cleaned

@@ -22,7 +22,9 @@ class LoginView(auth_views.LoginView):
 
     def form_valid(self, form: LockoutAuthenticationForm) -> HttpResponse:
         response = super().form_valid(form)
-        audit.record(self.request.user, "auth.login")
+        audit.record(
+            self.request.user, "auth.login", detail={"address": getattr(self.request, "axes_ip_address", None)}
+        )
         return response
 
 
