@@ -11,6 +11,8 @@ DOLBOM_ALLOWED_HOSTS  comma-separated host names (production)
 DOLBOM_SESSION_MINUTES idle minutes before a session expires (default 30)
 DOLBOM_LOCKOUT_FAILURES / DOLBOM_LOCKOUT_MINUTES  login lockout policy (default 5 failures, 15 minutes)
 DOLBOM_SMALL_CELL     aggregates below this count are suppressed for analysts (default 5)
+DOLBOM_DENIED_AUDIT_PER_MINUTE  refused requests recorded per user and minute; the rest are counted (default 20)
+DOLBOM_MAX_FIELD_LENGTH  longest GET parameter or form field accepted, in characters; longer is a 400 (default 10000)
 
 Outside production, missing secrets are read from DOLBOM_HOME/keys.env, which is created with fresh random keys on
 first use; production refuses to start without them, so a forgotten variable can never silently mean a new key.
@@ -100,6 +102,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Sees the final status of every request, including the refusals of the middleware below it.
+    "dolbom.core.access_audit.DeniedAccessAuditMiddleware",
+    "dolbom.core.input_limits.ParameterLengthMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "dolbom.core.middleware.SecurityHeadersMiddleware",
@@ -152,6 +157,10 @@ LOGOUT_REDIRECT_URL = "login"
 LOCKOUT_FAILURES = int(os.environ.get("DOLBOM_LOCKOUT_FAILURES", "5"))
 LOCKOUT_MINUTES = int(os.environ.get("DOLBOM_LOCKOUT_MINUTES", "15"))
 SMALL_CELL = int(os.environ.get("DOLBOM_SMALL_CELL", "5"))
+DENIED_AUDIT_PER_MINUTE = int(os.environ.get("DOLBOM_DENIED_AUDIT_PER_MINUTE", "20"))
+MAX_FIELD_LENGTH = int(os.environ.get("DOLBOM_MAX_FIELD_LENGTH", "10000"))
+# The application's own Korean page, not Django's English one, when a form's CSRF token is missing or stale.
+CSRF_FAILURE_VIEW = "dolbom.web.views.csrf_failure"
 
 # Sessions end after a period of inactivity and when the browser closes: shared office PCs are the norm.
 SESSION_COOKIE_AGE = int(os.environ.get("DOLBOM_SESSION_MINUTES", "30")) * 60

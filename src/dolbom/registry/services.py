@@ -9,6 +9,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from dolbom.core import audit
 from dolbom.core.dates import today_kst
@@ -27,6 +28,7 @@ from dolbom.registry.models import (
     Staff,
 )
 from dolbom.registry.selectors import (
+    SEARCH_MAX_LENGTH,
     HouseholdHit,
     households_visible_to,
     persons_visible_to,
@@ -40,19 +42,24 @@ REVEALABLE = ("name", "phone", "rrn")
 class SearchOutcome:
     hits: list[HouseholdHit]
     truncated: bool  # more households matched than are shown: the officer should narrow the query
+    ignored_text: bool = False  # a name typed beside a number: the number alone was searched
 
 
 def search(*, user: Any, text: str, limit: int = 50) -> SearchOutcome:
-    """Search households and audit the search (kind and masked query, never the typed number)."""
+    """Search households and audit the search: its kind and a masked query, with a keyed hash for full numbers,
+    never the typed text of a number (see SearchQuery.audit_detail)."""
     ensure_can(user, "registry.search_households")
+    if len(text or "") > SEARCH_MAX_LENGTH:
+        message = _("Type at most %(limit)s characters: a name, a number or part of an address.")
+        raise ValidationError({"q": message % {"limit": SEARCH_MAX_LENGTH}})
     query, hits, truncated = search_households(user, text, limit=limit)
     if query.kind != "empty":
         audit.record(
             user,
             "registry.search",
-            detail={"kind": query.kind, "query": query.loggable, "results": len(hits), "truncated": truncated},
+            detail={**query.audit_detail, "results": len(hits), "truncated": truncated},
         )
-    return SearchOutcome(hits, truncated)
+    return SearchOutcome(hits, truncated, query.ignored_text)
 
 
 def open_household(*, user: Any, household_id: int) -> Household:
