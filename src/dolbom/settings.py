@@ -22,6 +22,8 @@ DOLBOM_LOCKOUT_KNOWN_DAYS  days an address stays known to a user name after a lo
 DOLBOM_TRUSTED_PROXIES  comma-separated addresses or networks of the reverse proxies whose X-Forwarded-For gives
                       the client's address (default: none, the client's address is the connection's)
 DOLBOM_SMALL_CELL     aggregates below this count are suppressed for analysts (default 5)
+DOLBOM_DENIED_AUDIT_PER_MINUTE  refused requests recorded per user and minute; the rest are counted (default 20)
+DOLBOM_MAX_FIELD_LENGTH  longest GET parameter or form field accepted, in characters; longer is a 400 (default 10000)
 
 Outside production, missing secrets are read from DOLBOM_HOME/keys.env, which is created with fresh random keys on
 first use; production refuses to start without them, so a forgotten variable can never silently mean a new key.
@@ -116,6 +118,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Sees the final status of every request, including the refusals of the middleware below it.
+    "dolbom.core.access_audit.DeniedAccessAuditMiddleware",
+    "dolbom.core.input_limits.ParameterLengthMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "dolbom.core.middleware.SecurityHeadersMiddleware",
@@ -169,6 +174,10 @@ LOGOUT_REDIRECT_URL = "login"
 LOCKOUT_FAILURES = int(os.environ.get("DOLBOM_LOCKOUT_FAILURES", "5"))
 LOCKOUT_MINUTES = int(os.environ.get("DOLBOM_LOCKOUT_MINUTES", "15"))
 SMALL_CELL = int(os.environ.get("DOLBOM_SMALL_CELL", "5"))
+DENIED_AUDIT_PER_MINUTE = int(os.environ.get("DOLBOM_DENIED_AUDIT_PER_MINUTE", "20"))
+MAX_FIELD_LENGTH = int(os.environ.get("DOLBOM_MAX_FIELD_LENGTH", "10000"))
+# The application's own Korean page, not Django's English one, when a form's CSRF token is missing or stale.
+CSRF_FAILURE_VIEW = "dolbom.web.views.csrf_failure"
 
 # Login throttling: django-axes, made atomic and given three counters by dolbom.core.login_throttle (the policy is
 # in docs/operations.md, "Login lockout"). Each limit, LOCKOUT_FAILURES and LOCKOUT_MINUTES above included, is read

@@ -22,3 +22,9 @@ urlpatterns = [
     path("admin/login/", RedirectView.as_view(pattern_name="login", query_string=True)),
     path("admin/", admin.site.urls),
 ]
+
+# The application's own Korean error pages (web/views.py).
+handler400 = "dolbom.web.views.bad_request"
+handler403 = "dolbom.web.views.permission_denied"
+handler404 = "dolbom.web.views.page_not_found"
+handler500 = "dolbom.web.views.server_error"

@@ -103,6 +103,15 @@ def rrn_hash(digits: str) -> str:
     return keyed_hash("rrn:" + digits)
 
 
+def purpose_hash(purpose: str, value: str) -> str:
+    """Keyed hash of a value for one purpose only (e.g. "audit.search"): the purpose goes into the hashed text, so a
+    hash kept for one use can never be matched against hashes kept for another (such as the lookup hash of a
+    resident number). An investigator with the key can still ask "was this number searched?"."""
+    if ":" in purpose:
+        raise ValueError("a purpose may not contain ':'")
+    return keyed_hash(f"purpose:{purpose}:{value}")  # never "rrn:…", the lookup hash's prefix
+
+
 def rrn_hasher() -> Callable[[str], str]:
     """`rrn_hash` for millions of numbers: the HMAC key schedule is done once and its state copied per number,
     several times faster than building a new HMAC each time, and equal to `rrn_hash` (tested)."""

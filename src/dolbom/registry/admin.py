@@ -15,6 +15,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
 from django.db.models import Model, Q, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
@@ -29,8 +30,18 @@ def _may_manage(request: HttpRequest) -> bool:
     return request.user.is_active and (request.user.is_superuser or can(request.user, "registry.manage_reference_data"))
 
 
-# The role decides who may use the admin, not Django's is_staff flag, so that one table of permissions rules all.
-admin.site.has_permission = _may_manage
+def _site_permission(request: HttpRequest) -> bool:
+    """The role decides who may use the admin, not Django's is_staff flag, so that one table of permissions rules
+    all. A signed-in user without the role is refused with 403: answering False would send them to the login page,
+    which sends a signed-in user straight back (a redirect loop). Anonymous users go to the login page."""
+    if _may_manage(request):
+        return True
+    if request.user.is_authenticated:
+        raise PermissionDenied("registry.manage_reference_data")
+    return False
+
+
+admin.site.has_permission = _site_permission
 
 
 def _districts(request: HttpRequest) -> frozenset[str] | None:

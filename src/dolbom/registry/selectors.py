@@ -11,9 +11,12 @@ from typing import Any
 from django.db import connection
 from django.db.models import Count, Q, QuerySet
 
-from dolbom.core.crypto import rrn_hash
+from dolbom.core.crypto import purpose_hash, rrn_hash
 from dolbom.core.dates import today_kst
-from dolbom.core.masking import mask_name
+from dolbom.core.masking import mask_name, mask_phone
+from dolbom.core.numbers import find_numbers
+from dolbom.core.numbers import normalise as normalise_text
+from dolbom.core.numbers import redact as redact_numbers
 from dolbom.core.rrn import InvalidResidentNumber, parse_rrn
 from dolbom.core.scope import scope_for, scoped
 from dolbom.registry.models import (
@@ -65,59 +68,121 @@ def masked_head_names(user: Any, household_ids: list[int], *, on: date | None = 
     return {m.household_id: m.person.masked_name for m in heads}
 
 
+# The search box takes a name, a number or part of an address: nothing a person types there is longer. Longer
+# input is refused (with a message) before anything is normalised or searched.
+SEARCH_MAX_LENGTH = 100
+
+
 @dataclass(frozen=True)
 class SearchQuery:
-    kind: str  # rrn, birth, phone, phone_last4, name, address, empty
+    kind: str  # rrn, birth, phone, phone_last4, name, address, card, invalid, empty
     value: Any
+    # Text typed beside a number ("홍길동 800101-1234567"): the number decides the search, the rest is ignored.
+    ignored_text: bool = False
 
     @property
     def loggable(self) -> str:
-        """What the audit log may keep of the query: never a resident number or a phone number in clear."""
+        """What the audit log may keep of the query: never a resident, phone or card number in clear."""
         if self.kind == "rrn":
             return "주민등록번호(전체)"
         if self.kind == "birth":
             birth, seventh = self.value
             return f"{birth:%y%m%d}-{seventh or '*'}******"
-        if self.kind in ("phone", "phone_last4"):
+        if self.kind == "phone":
+            return mask_phone(self.value)
+        if self.kind == "phone_last4":
             return "전화번호 ****" + str(self.value)[-4:]
+        if self.kind == "card":
+            return "카드번호"
+        if self.kind == "invalid":
+            return "주민등록번호(형식 오류)"
         if self.kind == "name":
             return mask_name(self.value)
-        return str(self.value)
+        # An address holds no number of the shapes above (parse_search reads those first); redact anyway, so that
+        # what reaches the append-only log never depends on the classification being right.
+        return redact_numbers(str(self.value))
+
+    @property
+    def audit_detail(self) -> dict[str, str]:
+        """The kind, the masked query and, for a full number, a keyed hash of it: an investigator holding the key
+        can tell whether a given number was searched, nobody else can read it."""
+        detail = {"kind": self.kind, "query": self.loggable}
+        if self.kind in ("rrn", "phone", "card", "invalid"):
+            detail["hash"] = purpose_hash("audit.search", f"{self.kind}={self.value}")
+        return detail
 
 
-_RRN = re.compile(r"^(\d{6})-?(\d{7})$")
 _BIRTH = re.compile(r"^(\d{6})(?:-?([0-9])?\**)?$")
-_PHONE = re.compile(r"^0\d{1,2}-?\d{3,4}-?\d{4}$")
 _LAST4 = re.compile(r"^\d{4}$")
+_NAME_BESIDE = re.compile(r"^[가-힣]{2,5}$")
 # Road names end in 로 or 길 (도로명주소), which no Korean given name does in practice.
 _ROAD_SUFFIXES = ("로", "길", "아파트", "빌라")
 
 
 def parse_search(text: str) -> SearchQuery:
     """Read what an officer typed: a full or masked resident number, a phone number or its last four digits, a
-    name, or part of an address."""
-    text = (text or "").strip()
+    name, or part of an address. The text is normalised first (full-width characters, every kind of dash, dots
+    and spaces between digits), so that a number is recognised however it was typed; a number found anywhere in
+    the text decides the search, so that it is never mistaken for an address and kept in clear."""
+    text = normalise_text(text)
     if not text:
         return SearchQuery("empty", "")
-    compact = text.replace(" ", "")
-    if _RRN.match(compact):
-        try:
-            return SearchQuery("rrn", parse_rrn(compact).digits)
-        except InvalidResidentNumber:
-            return SearchQuery("empty", "")
-    birth = _BIRTH.match(compact)
-    if birth and not _PHONE.match(compact):
-        yymmdd, seventh = birth.groups()
-        parsed = _parse_birth(yymmdd, seventh)
-        if parsed is not None:
-            return SearchQuery("birth", parsed)
-    if _PHONE.match(compact):
-        return SearchQuery("phone", re.sub(r"\D", "", compact))
+    found = find_numbers(text)
+    if found:
+        # A resident number before a phone number before a card number: the most exact key wins.
+        first = min(found, key=lambda f: (_NUMBER_ORDER[f.kind], f.start))
+        beside = bool((text[: first.start] + text[first.end :]).strip(" -"))
+        if first.kind == "rrn":
+            if not first.valid:
+                return SearchQuery("invalid", first.digits, beside)
+            try:
+                return SearchQuery("rrn", parse_rrn(first.digits).digits, beside)
+            except InvalidResidentNumber:
+                return SearchQuery("invalid", first.digits, beside)
+        if first.kind == "phone":
+            digits = "0" + first.digits[2:] if first.digits.startswith("82") else first.digits
+            return SearchQuery("phone", digits, beside)
+        return SearchQuery("card", first.digits, beside)
+    compact = _compact(text)
+    birth = _birth_query(compact)
+    if birth is not None:
+        return SearchQuery("birth", birth)
+    birth = _birth_beside_name(text)
+    if birth is not None:
+        return SearchQuery("birth", birth, ignored_text=True)
     if _LAST4.match(compact):
         return SearchQuery("phone_last4", compact)
     if re.search(r"\d", text) or len(text) > 6 or " " in text or text.endswith(_ROAD_SUFFIXES):
         return SearchQuery("address", text)
     return SearchQuery("name", text)
+
+
+_NUMBER_ORDER = {"rrn": 0, "phone": 1, "card": 2}
+
+
+def _compact(text: str) -> str:
+    """Digits typed in groups ("80 01 01", "800101.1") read as one number."""
+    return re.sub(r"[ .·]", "", text)
+
+
+def _birth_query(compact: str) -> tuple[date, str | None] | None:
+    match = _BIRTH.match(compact)
+    return _parse_birth(*match.groups()) if match else None
+
+
+def _birth_beside_name(text: str) -> tuple[date, str | None] | None:
+    """A name beside a birth date ("김영희 500304-2", "500304-2 김영희") searches by the birth date. (Beside four
+    digits the word is not taken as a name: "시청로 1234" and "가온동 12" are addresses.)"""
+    if " " not in text:
+        return None
+    first, rest = text.split(" ", 1)
+    head, last = text.rsplit(" ", 1)
+    for name, number in ((first, rest), (last, head)):
+        if _NAME_BESIDE.match(name) and not name.endswith(_ROAD_SUFFIXES):
+            birth = _birth_query(_compact(number))
+            if birth is not None:
+                return birth
+    return None
 
 
 def _parse_birth(yymmdd: str, seventh: str | None) -> tuple[date, str | None] | None:

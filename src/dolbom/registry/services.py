@@ -29,6 +29,7 @@ from dolbom.registry.models import (
     Staff,
 )
 from dolbom.registry.selectors import (
+    SEARCH_MAX_LENGTH,
     HouseholdHit,
     households_visible_to,
     persons_visible_to,
@@ -44,19 +45,24 @@ REVEAL_REASON_MIN = 4
 class SearchOutcome:
     hits: list[HouseholdHit]
     truncated: bool  # more households matched than are shown: the officer should narrow the query
+    ignored_text: bool = False  # a name typed beside a number: the number alone was searched
 
 
 def search(*, user: Any, text: str, limit: int = 50) -> SearchOutcome:
-    """Search households and audit the search (kind and masked query, never the typed number)."""
+    """Search households and audit the search: its kind and a masked query, with a keyed hash for full numbers,
+    never the typed text of a number (see SearchQuery.audit_detail)."""
     ensure_can(user, "registry.search_households")
+    if len(text or "") > SEARCH_MAX_LENGTH:
+        message = _("Type at most %(limit)s characters: a name, a number or part of an address.")
+        raise ValidationError({"q": message % {"limit": SEARCH_MAX_LENGTH}})
     query, hits, truncated = search_households(user, text, limit=limit)
     if query.kind != "empty":
         audit.record(
             user,
             "registry.search",
-            detail={"kind": query.kind, "query": query.loggable, "results": len(hits), "truncated": truncated},
+            detail={**query.audit_detail, "results": len(hits), "truncated": truncated},
         )
-    return SearchOutcome(hits, truncated)
+    return SearchOutcome(hits, truncated, query.ignored_text)
 
 
 def open_household(*, user: Any, household_id: int) -> Household:
@@ -81,11 +87,11 @@ class Revealed:
 def reveal_person(*, user: Any, person_id: int, reason: str) -> Revealed:
     """Show one person's unmasked details for a stated reason; the reason is kept in the audit log."""
     ensure_can(user, "registry.reveal_personal_data")
+    person = visible_or_404(persons_visible_to(user), person_id)
     reason = visible_text(reason)
     if visible_length(reason) < REVEAL_REASON_MIN:
         message = _("State why you need the unmasked details (at least %(n)s characters).")
         raise ValidationError({"reason": message % {"n": REVEAL_REASON_MIN}})
-    person = visible_or_404(persons_visible_to(user), person_id)
     audit.record(user, "registry.reveal_person", person, reason=reason, detail={"fields": list(REVEALABLE)})
     return Revealed(person_id=person.pk, name=person.name, phone=person.phone, rrn=person.resident_number())
 

@@ -1,26 +1,40 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_POST
 
+from dolbom.core.access_audit import set_reason
 from dolbom.registry import services
-from dolbom.registry.selectors import active_consents, household_timeline, visible_members
+from dolbom.registry.selectors import SEARCH_MAX_LENGTH, active_consents, household_timeline, visible_members
 
 
 def household_search(request: HttpRequest) -> HttpResponse:
     text = request.GET.get("q", "").strip()
-    outcome = services.search(user=request.user, text=text) if text else None
-    context = {
+    context: dict[str, Any] = {
         "q": text,
-        "hits": outcome.hits if outcome else [],
-        "truncated": outcome.truncated if outcome else False,
+        "hits": [],
+        "truncated": False,
         "searched": bool(text),
+        "error": "",
+        "search_max_length": SEARCH_MAX_LENGTH,
     }
-    if request.headers.get("HX-Request"):
-        return render(request, "registry/_search_results.html", {**context, "active_nav": "consultation"})
-    return render(request, "registry/search.html", {**context, "active_nav": "consultation"})
+    status = 200
+    if text:
+        try:
+            outcome = services.search(user=request.user, text=text)
+        except ValidationError as exc:
+            # Too long to be a search: say so in Korean (400), without echoing a page-long text back.
+            context.update(q="", searched=False, error=exc.message_dict["q"][0])
+            set_reason(request, "too_long")
+            status = 400
+        else:
+            context.update(hits=outcome.hits, truncated=outcome.truncated, ignored_text=outcome.ignored_text)
+    template = "registry/_search_results.html" if request.headers.get("HX-Request") else "registry/search.html"
+    return render(request, template, {**context, "active_nav": "consultation"}, status=status)
 
 
 def household_detail(request: HttpRequest, household_id: int) -> HttpResponse:

@@ -2,11 +2,16 @@ from __future__ import annotations
 
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseServerError
 from django.shortcuts import render
+from django.template import loader
 from django.utils.decorators import method_decorator
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import requires_csrf_token
 
 from dolbom.core import audit
+from dolbom.core.access_audit import set_reason
+from dolbom.core.input_limits import InputTooLong
 from dolbom.core.permissions import can
 from dolbom.core.scope import scope_for
 from dolbom.intake.selectors import referrals_visible_to
@@ -41,3 +46,42 @@ def today(request: HttpRequest) -> HttpResponse:
         "household_count": households_visible_to(user).count() if scope.sees_persons else None,
     }
     return render(request, "web/today.html", {**context, "active_nav": "today"})
+
+
+# The error pages (urls.py handler400/403/404/500): the application's own Korean pages inside its navigation, so
+# that a refused officer can carry on from the menu. They render with the request, so the menu is the user's own;
+# the 500 page renders without it (below).
+
+
+@requires_csrf_token
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    message = ""
+    if isinstance(exception, InputTooLong):
+        set_reason(request, "too_long")
+        message = exception.user_message
+    return render(request, "400.html", {"message": message}, status=400)
+
+
+@requires_csrf_token
+def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
+    set_reason(request, "forbidden", permission=str(exception))
+    return render(request, "403.html", status=403)
+
+
+@requires_csrf_token
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    return render(request, "404.html", status=404)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """A form sent without a valid CSRF token: usually a page left open past the session, or opened before a new
+    login. Django's reason is for developers; the page says what to do."""
+    set_reason(request, "csrf")
+    message = _("This page was open too long or you signed in again elsewhere. Reload the page and try again.")
+    return render(request, "403.html", {"message": message}, status=403)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """Renders without the request, so without context processors: no session, no user, no query. It has to work
+    when the database is what failed. The menu is reduced to the way back to the start page."""
+    return HttpResponseServerError(loader.get_template("500.html").render())
