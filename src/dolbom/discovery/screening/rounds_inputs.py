@@ -17,6 +17,7 @@ from typing import Any
 import pyarrow as pa
 from django.conf import settings
 
+from dolbom.core.files import private_dir
 from dolbom.discovery.screening.inputs import ScreeningInputs, SignalSource, make_inputs
 from dolbom.discovery.screening.scorecard import Scorecard, load_scorecard
 from dolbom.discovery.screening.snapshot import export_snapshot
@@ -34,9 +35,9 @@ def scorecard_for(district_code: str) -> Scorecard:
 
 
 def work_root() -> Path:
-    root = Path(os.environ.get("DOLBOM_SCREENING_WORKDIR") or Path(settings.HOME) / "tmp" / "screening")
-    root.mkdir(parents=True, exist_ok=True)
-    return root
+    """Where rounds and trainings make their work folders (core.files.private_workdir): the registry snapshot
+    there is personal data, so the folder is for this user only (0700)."""
+    return private_dir(os.environ.get("DOLBOM_SCREENING_WORKDIR") or Path(settings.HOME) / "tmp" / "screening")
 
 
 def signal_sources(period: str | None = None, *, file_ids: list[int] | None = None) -> list[SignalSource]:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 import re
-import tempfile
 import time
 from datetime import date, timedelta
 from pathlib import Path
@@ -25,6 +24,7 @@ from django.utils import timezone
 
 from dolbom.core import audit
 from dolbom.core.dates import today_kst
+from dolbom.core.files import private_workdir
 from dolbom.core.permissions import ensure_can
 from dolbom.core.roles import scope_for
 from dolbom.discovery.models import OutreachItem, RoundStatus, Scorer, ScreeningRound
@@ -130,7 +130,7 @@ def run_round(
     seconds: dict[str, float] = {}
     started = time.perf_counter()
     try:
-        with tempfile.TemporaryDirectory(prefix=f"round-{screening_round.pk}-", dir=work_root()) as tmp:
+        with private_workdir(work_root(), prefix=f"round-{screening_round.pk}-") as tmp:
             mark = time.perf_counter()
             inputs = inputs_for(
                 district_code=district_code,
