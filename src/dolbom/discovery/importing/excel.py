@@ -24,6 +24,7 @@ beyond pyarrow and calamine, so that it starts in a fraction of a second and hol
 
 from __future__ import annotations
 
+import importlib.abc
 import json
 import os
 import re
@@ -33,6 +34,7 @@ import sys
 import zipfile
 from collections.abc import Iterator
 from datetime import date, datetime
+from pathlib import Path
 from typing import IO, Any
 
 import numpy as np
@@ -44,6 +46,7 @@ MAX_COLUMNS = 1_000
 RATIO_FROM = 1 << 20  # tiny parts (a few KB of repeated spaces) legitimately compress more than any ratio
 CPU_SECONDS = 300  # a million rows take about ten; anything longer is a file built to hurt
 REFUSAL = "DOLBOM-REFUSAL "
+PEAK = "DOLBOM-PEAK-KIB "
 ROW_COLUMN = "__row"
 _SAFE_PART = re.compile(r"^[A-Za-z0-9_./\[\]-]{1,120}$")
 
@@ -209,8 +212,16 @@ def _child(fd: int, limits: dict[str, Any], out: IO[bytes]) -> None:
             flush()
 
 
+class _WithoutPandas(importlib.abc.MetaPathFinder):
+    def find_spec(self, name: str, *args: object, **kwargs: object) -> None:
+        if name == "pandas" or name.startswith("pandas."):
+            raise ModuleNotFoundError(name)
+
+
 def main(argv: list[str]) -> int:
     fd, limits = int(argv[0]), json.loads(argv[1])
+    # pyarrow imports pandas, if installed, on its first array built from Python objects: 0.7 s for nothing here.
+    sys.meta_path.insert(0, _WithoutPandas())
     _cap_resources(limits["sheet_memory"])
     try:
         _child(fd, limits, sys.stdout.buffer)
@@ -220,6 +231,11 @@ def main(argv: list[str]) -> int:
         return 3
     except MemoryError:
         return 4
+    # The child's own high-water mark (VmHWM starts afresh at exec; getrusage would count the parent it forked from).
+    status = Path("/proc/self/status")
+    found = re.search(r"^VmHWM:\s+(\d+) kB", status.read_text(), re.M) if status.exists() else None
+    if found:
+        sys.stderr.write(f"{PEAK}{found.group(1)}\n")
     return 0
 
 
@@ -284,6 +300,14 @@ class SheetReader:
             "시트에 자료 밖의 먼 칸(예: XFD1048576)이 채워져 있지 않은지 확인하고, 파일을 나누거나 CSV로 올려 주세요.",
             kind="reader_limit",
         )
+
+    def peak_kib(self) -> int | None:
+        """The child's peak resident memory, once it has finished (for benchmarks and the logs)."""
+        self._errors.seek(0)
+        for line in self._errors.read().decode("utf-8", "replace").splitlines():
+            if line.startswith(PEAK):
+                return int(line[len(PEAK) :])
+        return None
 
     def close(self) -> None:
         if self._process.poll() is None:
