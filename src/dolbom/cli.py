@@ -56,17 +56,46 @@ def cmd_load(args: argparse.Namespace) -> int:
     return 0
 
 
+def _remove_leftovers() -> None:
+    """What a killed import or round left on disk (resident numbers in clear among it) goes at every start."""
+    from dolbom.discovery.services.leftovers import remove_leftovers
+
+    print(remove_leftovers().render(), flush=True)
+
+
+def cmd_cleanup(args: argparse.Namespace) -> int:
+    _remove_leftovers()
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
+    _remove_leftovers()
+    return _serve(args)
+
+
+def _serve(args: argparse.Namespace) -> int:
     from django.conf import settings
     from waitress import serve
 
+    from dolbom.discovery.importing.limits import Limits  # after setup: reads the settings
     from dolbom.wsgi import application  # after setup: building the application loads every app
 
+    # Waitress buffers a whole request before the application sees it: no body larger than the largest signal file
+    # (and its form) is worth receiving. Smaller files over their own format's limit are stopped by the upload page.
+    ceiling = Limits.from_settings().request_ceiling
     print(f"Dolbom: http://{args.host}:{args.port}/  (Ctrl+C to stop)", flush=True)
     # Waitress drops X-Forwarded-For by default; with DOLBOM_TRUSTED_PROXIES set it passes the header on, and the
     # application believes it only from those proxies (dolbom.core.login_throttle.client_address).
     forwarded = {"clear_untrusted_proxy_headers": False} if settings.TRUSTED_PROXIES else {}
-    serve(application, host=args.host, port=args.port, threads=args.threads, ident="dolbom", **forwarded)
+    serve(
+        application,
+        host=args.host,
+        port=args.port,
+        threads=args.threads,
+        ident="dolbom",
+        max_request_body_size=ceiling,
+        **forwarded,
+    )
     return 0
 
 
@@ -83,6 +112,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(f"Data folder: {home}")
     print(f"Development keys: {settings.KEYS_FILE} (generated on first run; production reads the environment)")
     _manage("migrate", "--no-input", verbosity=0)
+    _remove_leftovers()
     city = home / f"city-{args.households}-{args.seed}"
     if not (city / "manifest.json").exists():
         started = time.perf_counter()
@@ -99,7 +129,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print(f"  {account.username:<18} {account.role_label} — {account.where}")
     if args.no_serve:
         return 0
-    return cmd_serve(args)
+    return _serve(args)
 
 
 def cmd_audit_verify(args: argparse.Namespace) -> int:
@@ -198,9 +228,14 @@ def build_parser() -> argparse.ArgumentParser:
     add_server_options(demo)
     demo.set_defaults(func=cmd_demo)
 
-    serve = sub.add_parser("serve", help="serve the web application")
+    serve = sub.add_parser("serve", help="serve the web application (removes what killed imports left, first)")
     add_server_options(serve)
     serve.set_defaults(func=_with_django(cmd_serve))
+
+    cleanup = sub.add_parser(
+        "cleanup", help="remove what unfinished imports and rounds left on disk (uploads, staging, orphan files)"
+    )
+    cleanup.set_defaults(func=_with_django(cmd_cleanup))
 
     generate = sub.add_parser("generate", help="write a deterministic synthetic city as Parquet and signal files")
     generate.add_argument("--households", type=int, default=DEMO_HOUSEHOLDS)

@@ -25,6 +25,17 @@ DOLBOM_SMALL_CELL     aggregates below this count are suppressed for analysts (d
 DOLBOM_DENIED_AUDIT_PER_MINUTE  refused requests recorded per user and minute; the rest are counted (default 20)
 DOLBOM_MAX_FIELD_LENGTH  longest GET parameter or form field accepted, in characters; longer is a 400 (default 10000)
 
+Signal files (docs/operations.md, "Limits of signal files"); sizes in MB (2**20 bytes):
+DOLBOM_UPLOAD_MAX_CSV_MB / DOLBOM_UPLOAD_MAX_XLSX_MB / DOLBOM_UPLOAD_MAX_PARQUET_MB
+                      largest signal file accepted, per format, by the upload page and `dolbom import signals`
+                      (default 256 / 64 / 128); the web server refuses a request body above the largest of them
+DOLBOM_IMPORT_MAX_ROWS  most data rows in one signal file, any format (default 2000000)
+DOLBOM_XLSX_MAX_UNPACKED_MB / DOLBOM_XLSX_MAX_PART_MB  Excel: largest unpacked size of all parts of the file
+                      together and of any one part, read from the zip directory before any XML (default 1024 / 512)
+DOLBOM_XLSX_MAX_RATIO  Excel: largest unpacked/packed ratio of a part larger than 1 MB (default 100)
+DOLBOM_PARQUET_MAX_ROW_GROUP_MB  Parquet: largest uncompressed row group, from the file's metadata (default 512)
+DOLBOM_SHEET_READER_MEMORY_MB  memory cap of the separate process that reads one Excel file (default 2048)
+
 Outside production, missing secrets are read from DOLBOM_HOME/keys.env, which is created with fresh random keys on
 first use; production refuses to start without them, so a forgotten variable can never silently mean a new key.
 """
@@ -38,6 +49,8 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+
+from dolbom.core.files import private_dir
 
 SRC_DIR = Path(__file__).resolve().parent
 ENV = os.environ.get("DOLBOM_ENV", "development")
@@ -63,7 +76,7 @@ def _development_secrets(path: Path) -> dict[str, str]:
                 values[key.strip()] = value.strip()
     missing = [name for name in SECRET_NAMES if name not in values]
     if missing:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(path.parent)  # DOLBOM_HOME, when this creates it, is for this user only
         values.update({name: _new_secret(name) for name in missing})
         body = "# Dolbom development keys: never use these in production.\n"
         body += "".join(f"{name}={values[name]}\n" for name in SECRET_NAMES)
@@ -220,9 +233,27 @@ TIME_ZONE = "Asia/Seoul"
 USE_I18N = True
 USE_TZ = True
 
-# Uploaded signal files carry resident numbers: they wait in the data folder, never in a shared /tmp.
-FILE_UPLOAD_TEMP_DIR = HOME / "uploads"
-FILE_UPLOAD_TEMP_DIR.mkdir(parents=True, exist_ok=True, mode=0o700)
+# Uploaded signal files carry resident numbers: they wait in the data folder, never in a shared /tmp, in a folder
+# only this user can open (the upload page's handler keeps them nameless: discovery/importing/upload.py).
+FILE_UPLOAD_TEMP_DIR = private_dir(HOME / "uploads")
+
+
+def _megabytes(name: str, default: int) -> int:
+    return int(os.environ.get(name, str(default))) * 2**20
+
+
+# Limits of signal files (docs/operations.md): one upload must not be able to take the service down for everyone.
+SIGNAL_MAX_BYTES = {
+    "csv": _megabytes("DOLBOM_UPLOAD_MAX_CSV_MB", 256),
+    "xlsx": _megabytes("DOLBOM_UPLOAD_MAX_XLSX_MB", 64),
+    "parquet": _megabytes("DOLBOM_UPLOAD_MAX_PARQUET_MB", 128),
+}
+SIGNAL_MAX_ROWS = int(os.environ.get("DOLBOM_IMPORT_MAX_ROWS", "2000000"))
+XLSX_MAX_UNPACKED_BYTES = _megabytes("DOLBOM_XLSX_MAX_UNPACKED_MB", 1024)
+XLSX_MAX_PART_BYTES = _megabytes("DOLBOM_XLSX_MAX_PART_MB", 512)
+XLSX_MAX_RATIO = float(os.environ.get("DOLBOM_XLSX_MAX_RATIO", "100"))
+PARQUET_MAX_ROW_GROUP_BYTES = _megabytes("DOLBOM_PARQUET_MAX_ROW_GROUP_MB", 512)
+SHEET_READER_MEMORY_BYTES = _megabytes("DOLBOM_SHEET_READER_MEMORY_MB", 2048)
 
 STATIC_URL = "static/"
 # Outside production static files are served from the apps themselves (no collectstatic step for the demo).

@@ -25,12 +25,13 @@ def main(argv: list[str] | None = None) -> int:
     import django
 
     django.setup()
-    from tests.bench import generator, report, screening, search
+    from tests.bench import generator, imports, report, screening, search
 
     sections = [
         generator.run(home, quick=args.quick),
         search.run(home, quick=args.quick),
         screening.run(home, quick=args.quick),
+        imports.run(home, quick=args.quick),
     ]
     text = report.render(sections)
     print(text)

@@ -226,12 +226,12 @@ def test_values_a_kind_does_not_have_are_dropped_with_a_note(city, home, manager
     assert any("'measure'의 값 1건" in w for w in result.warnings)
 
 
-def test_header_only_file_imports_as_empty(city, home, manager, tmp_path):
+def test_header_only_file_is_refused(city, home, manager, tmp_path):
     path = tmp_path / "moj.csv"
     path.write_text("record_id,kind,resident_number,name,observed_on,released_on\n", encoding="utf-8")
-    result = run_import(manager, path)
-    assert (result.rows, result.matched, result.unmatched) == (0, 0, 0)
-    assert stored_table(result.signal_file).num_rows == 0
+    report = rejected(manager, path)
+    assert report.kind == "no_rows" and report.errors[0].reason.startswith("자료 행이 없습니다")
+    assert_nothing_kept(home)
 
 
 def test_agency_option_overrides_the_file_name(city, home, manager, tmp_path):

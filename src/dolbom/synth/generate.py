@@ -243,6 +243,11 @@ def _generate(work: Path, *, households: int, seed: int, catalogue: Catalogue) -
     finally:
         for sink in [*sinks.values(), *signal_sinks.values()]:
             sink.close()
+    # An agency with nobody to report in a period delivers no file: a header-only file is refused on import.
+    for key, sink in list(signal_sinks.items()):
+        if sink.rows == 0:
+            sink.path.unlink()
+            del signal_sinks[key]
 
     write_table(work / "areas.parquet", areas.area_rows(households_by_dong, VISIT_RATE))
     write_table(work / "agencies.parquet", orgs.agencies_table())

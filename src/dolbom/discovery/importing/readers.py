@@ -2,8 +2,13 @@
 
 Every column is read as text: the validator, not the reader, decides what a bad number or date is, so it can say
 which row and why; and resident numbers keep their leading zeros. CSV is read by Arrow's streaming reader, Excel by
-openpyxl in read-only (streaming) mode, Parquet one row group at a time: a file of millions of rows never sits in
-memory whole.
+calamine in a separate capped process (`excel`), Parquet one row group at a time: a file of millions of rows never
+sits in memory whole.
+
+Memory stays bounded whatever the file (see `limits`): the size of the file is checked before it is read, the
+rows as they are read; a CSV row, the header included, longer than a block (8 MB) is refused rather than buffered;
+a Parquet file's metadata (rows, uncompressed size of each row group, footer size) is checked before any data
+page is read.
 
 CSV encodings: a byte-order mark means UTF-8; otherwise the whole file is first checked as strict UTF-8, and if that
 fails as strict CP949 (the Korean Windows code page many agencies still export), which Arrow then decodes as it
@@ -15,9 +20,9 @@ from __future__ import annotations
 
 import codecs
 import csv
+import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +31,16 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
+from django.conf import settings
 
-CSV_BLOCK_BYTES = 8 << 20  # ≈ 80 k rows of a typical agency file per batch
+from dolbom.core.files import anonymous_file
+from dolbom.discovery.importing import excel
+from dolbom.discovery.importing.limits import Limits, megabytes, too_large_reason, too_many_rows_reason
+
+CSV_BLOCK_BYTES = 8 << 20  # ≈ 80 k rows of a typical agency file per batch; a row may span two blocks, no more
+HEADER_MAX_BYTES = 1 << 20
+PARQUET_MAX_FOOTER = 16 << 20  # the metadata of a signal file is kilobytes; megabytes mean thousands of columns
+MAX_COLUMNS = excel.MAX_COLUMNS
 PARQUET_BATCH_ROWS = 100_000
 EXCEL_BATCH_ROWS = 50_000
 READ_CHUNK = 4 << 20
@@ -44,12 +57,15 @@ BOM = codecs.BOM_UTF8
 
 
 class ReadError(Exception):
-    """The file cannot be read at all; `reason` is Korean and never quotes the file's content."""
+    """The file cannot be read at all; `reason` is Korean and never quotes the file's content. `kind` names the
+    reason for the audit log (too_large, too_many_rows, unpacked_too_large, reader_limit, format, encoding, empty,
+    unreadable)."""
 
-    def __init__(self, reason: str, *, row: int | None = None) -> None:
+    def __init__(self, reason: str, *, row: int | None = None, kind: str = "unreadable") -> None:
         super().__init__(reason)
         self.reason = reason
         self.row = row
+        self.kind = kind
 
 
 @dataclass
@@ -77,24 +93,34 @@ class Source:
 def file_format_of(name: str) -> str:
     suffix = Path(name).suffix.lower()
     if suffix == ".xls":
-        raise ReadError("예전 엑셀 형식(.xls)은 받지 않습니다. 엑셀에서 .xlsx로 저장한 뒤 올려 주세요.")
+        raise ReadError("예전 엑셀 형식(.xls)은 받지 않습니다. 엑셀에서 .xlsx로 저장한 뒤 올려 주세요.", kind="format")
     try:
         return FORMATS_BY_SUFFIX[suffix]
     except KeyError:
         raise ReadError(
             f"지원하지 않는 파일 형식입니다({suffix or '확장자 없음'}). "
-            "CSV(.csv), 엑셀(.xlsx), Parquet(.parquet)만 받습니다."
+            "CSV(.csv), 엑셀(.xlsx), Parquet(.parquet)만 받습니다.",
+            kind="format",
         ) from None
 
 
-def open_source(path: Path, *, original_name: str, on_bad_row: BadRowHandler) -> Source:
+def check_size(path: Path, *, original_name: str, limits: Limits) -> None:
+    """Refuse a file larger than its format's limit, before a byte of it is read."""
+    file_format = file_format_of(original_name)
+    size = path.stat().st_size
+    if size > limits.max_bytes_for(file_format):
+        raise ReadError(too_large_reason(file_format, limits.max_bytes_for(file_format), size), kind="too_large")
+
+
+def open_source(path: Path, *, original_name: str, on_bad_row: BadRowHandler, limits: Limits | None = None) -> Source:
     """Open a file for reading; raise ReadError if it cannot be read at all."""
+    limits = limits or Limits.from_settings()
     file_format = file_format_of(original_name)
     if file_format == "csv":
-        return CsvSource(path, on_bad_row=on_bad_row)
+        return CsvSource(path, on_bad_row=on_bad_row, max_rows=limits.max_rows)
     if file_format == "xlsx":
-        return ExcelSource(path)
-    return ParquetSource(path)
+        return ExcelSource(path, limits)
+    return ParquetSource(path, limits)
 
 
 # ------------------------------------------------------------------------------------------------------------- CSV
@@ -110,13 +136,13 @@ def detect_encoding(path: Path) -> str:
     if failed_at is None:
         return "utf-8-sig" if has_bom else "utf-8"
     if has_bom:  # a byte-order mark promises UTF-8; CP949 is not a fallback for a broken UTF-8 file
-        raise ReadError(_encoding_reason(failed_at), row=_row_at(path, failed_at))
+        raise ReadError(_encoding_reason(failed_at), row=_row_at(path, failed_at), kind="encoding")
     with path.open("rb") as handle:
         cp949_failed_at = _first_undecodable(handle, "cp949")
     if cp949_failed_at is not None:
         # The encoding that read further is the one the file was meant to be in: point at its first bad byte.
         where = max(failed_at, cp949_failed_at)
-        raise ReadError(_encoding_reason(where), row=_row_at(path, where))
+        raise ReadError(_encoding_reason(where), row=_row_at(path, where), kind="encoding")
     return "cp949"
 
 
@@ -199,12 +225,15 @@ def _encoding_reason(offset: int) -> str:
 class CsvSource(Source):
     file_format = "csv"
 
-    def __init__(self, path: Path, *, on_bad_row: BadRowHandler) -> None:
+    def __init__(self, path: Path, *, on_bad_row: BadRowHandler, max_rows: int) -> None:
         self.encoding = detect_encoding(path)
         self._path = path
         self._on_bad_row = on_bad_row
+        self._max_rows = max_rows
         self._skipped: list[int] = []
         self._raw_header = _csv_header(path, "cp949" if self.encoding == "cp949" else "utf-8-sig")
+        if len(self._raw_header) > MAX_COLUMNS:
+            raise ReadError(f"열이 너무 많습니다({len(self._raw_header):,}열). {MAX_COLUMNS:,}열까지 받습니다.", row=1)
         self.header = [name.strip() for name in self._raw_header]
 
     def batches(self) -> Iterator[Batch]:
@@ -235,21 +264,36 @@ class CsvSource(Source):
                 n = record_batch.num_rows
                 rows = _rows_after_skips(parsed, n, self._skipped)
                 parsed += n
+                if parsed > self._max_rows:  # stop reading: the rest of the file is not worth the time
+                    raise ReadError(too_many_rows_reason(self._max_rows), kind="too_many_rows")
                 table = pa.Table.from_batches([record_batch]).rename_columns(self.header)
                 yield Batch(table, rows)
         except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
             # Arrow's message quotes the offending line, which may hold a resident number: never pass it on.
+            if "straddl" in str(exc):  # a row longer than a whole block: Arrow refuses it rather than buffer it
+                raise ReadError(
+                    f"한 행이 너무 깁니다(한 행은 {megabytes(CSV_BLOCK_BYTES)} 이하여야 합니다). 따옴표가 닫히지 "
+                    "않았거나 줄바꿈이 빠진 파일입니다."
+                ) from exc
             raise ReadError("CSV 파일의 구조가 올바르지 않습니다(따옴표가 닫히지 않았거나 형식이 깨졌습니다).") from exc
 
 
 def _csv_header(path: Path, encoding: str) -> list[str]:
-    with path.open("r", encoding=encoding, newline="") as handle:
-        try:
-            header = next(csv.reader(handle))
-        except StopIteration:
-            raise ReadError("빈 파일입니다(제목 행이 없습니다).", row=1) from None
-        except csv.Error as exc:
-            raise ReadError("제목 행을 읽을 수 없습니다.", row=1) from exc
+    """The first record, read from at most HEADER_MAX_BYTES: a file of one 500 MB line must not become a 500 MB
+    string (and four times that once decoded)."""
+    with path.open("rb") as handle:
+        head = handle.read(HEADER_MAX_BYTES)
+    complete = len(head) < HEADER_MAX_BYTES
+    if not complete and b"\n" not in head and b"\r" not in head:
+        too_long = f"제목 행이 너무 깁니다({megabytes(HEADER_MAX_BYTES)} 이상). CSV 파일인지 확인해 주세요."
+        raise ReadError(too_long, row=1)
+    text = codecs.getincrementaldecoder(encoding)(errors="strict").decode(head, final=complete)
+    try:
+        header = next(csv.reader(io.StringIO(text, newline="")))
+    except StopIteration:
+        raise ReadError("빈 파일입니다(제목 행이 없습니다).", row=1, kind="empty") from None
+    except csv.Error as exc:
+        raise ReadError("제목 행을 읽을 수 없습니다.", row=1) from exc
     return header
 
 
@@ -272,72 +316,35 @@ def _rows_after_skips(parsed: int, n: int, skipped: list[int]) -> np.ndarray:
 
 
 class ExcelSource(Source):
+    """The first sheet of a workbook, read by the capped child process of `excel` through an inherited descriptor."""
+
     file_format = "xlsx"
     encoding = ""
 
-    def __init__(self, path: Path) -> None:
-        try:  # only an Excel file needs openpyxl, and it takes a while to import
-            import openpyxl
-        except ImportError:  # pragma: no cover - a dependency of the project
-            raise ReadError(
-                "이 서버에는 엑셀 파일을 읽는 구성요소(openpyxl)가 없습니다. CSV로 저장해 올려 주세요."
-            ) from None
+    def __init__(self, path: Path, limits: Limits) -> None:
+        self._file = path.open("rb")
+        # The child's error output may quote the workbook: it goes to a nameless private file, not to a log.
+        self._errors = anonymous_file(settings.FILE_UPLOAD_TEMP_DIR)
         try:
-            self._book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-        except Exception as exc:  # zip, XML or openpyxl errors: the file is not a workbook we can read
-            raise ReadError("엑셀 파일을 열 수 없습니다(.xlsx 파일이 아니거나 손상되었습니다).") from exc
-        self._sheet = self._book.worksheets[0]
-        self._rows = self._sheet.iter_rows(values_only=True)
-        first = next(self._rows, None)
-        if first is None:
+            self._reader = excel.SheetReader(self._file, limits.as_dict(), errors=self._errors)
+        except excel.Refused as refused:
             self.close()
-            raise ReadError("빈 파일입니다(첫 시트에 제목 행이 없습니다).", row=1)
-        header = [_cell_text(v) or "" for v in first]
-        while header and not header[-1]:
-            header.pop()  # formatted but empty cells at the right of the header are not columns
-        self.header = header
+            raise ReadError(refused.reason, row=refused.row, kind=refused.kind) from None
+        self.header = self._reader.header
 
     def batches(self) -> Iterator[Batch]:
-        width = len(self.header)
-        columns: list[list[str | None]] = [[] for _ in range(width)]
-        rows: list[int] = []
-        for number, values in enumerate(self._rows, start=2):
-            cells = [_cell_text(v) for v in values[:width]]
-            if not any(cells):
-                continue  # empty rows (often trailing, formatted but blank) are not records
-            cells.extend([None] * (width - len(cells)))
-            for column, cell in zip(columns, cells, strict=True):
-                column.append(cell)
-            rows.append(number)
-            if len(rows) >= EXCEL_BATCH_ROWS:
-                yield self._batch(columns, rows)
-                columns, rows = [[] for _ in range(width)], []
-        if rows:
-            yield self._batch(columns, rows)
-
-    def _batch(self, columns: list[list[str | None]], rows: list[int]) -> Batch:
-        table = pa.Table.from_arrays([pa.array(c, pa.string()) for c in columns], names=self.header)
-        return Batch(table, np.array(rows, dtype=np.int64))
+        try:
+            for table, rows in self._reader.batches():
+                yield Batch(table, rows)
+        except excel.Refused as refused:
+            raise ReadError(refused.reason, row=refused.row, kind=refused.kind) from None
 
     def close(self) -> None:
-        self._book.close()
-
-
-def _cell_text(value: object) -> str | None:
-    """A cell as the text a person sees: whole numbers without '.0', dates as YYYY-MM-DD."""
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        if value.time() == datetime.min.time():
-            return value.date().isoformat()
-        return value.isoformat(sep=" ")
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
+        reader = getattr(self, "_reader", None)
+        if reader is not None:
+            reader.close()
+        self._errors.close()
+        self._file.close()
 
 
 # --------------------------------------------------------------------------------------------------------- Parquet
@@ -347,11 +354,19 @@ class ParquetSource(Source):
     file_format = "parquet"
     encoding = ""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, limits: Limits) -> None:
+        _check_parquet_footer(path)
         try:
-            self._file = pq.ParquetFile(path)
+            schema = pq.read_schema(path)
+            # Text columns are read as dictionaries: the metadata's sizes count a dictionary-encoded column as its
+            # indices, so one long value repeated a million times looks small there; kept as a dictionary, its
+            # unpacked size can be counted (`_unpacked_bytes`) before anything is unpacked.
+            text = [f.name for f in schema if _is_text(f.type)]
+            self._file = pq.ParquetFile(path, read_dictionary=text)
         except (pa.ArrowException, OSError) as exc:
             raise ReadError("Parquet 파일을 열 수 없습니다(Parquet 파일이 아니거나 손상되었습니다).") from exc
+        _check_parquet_metadata(self._file.metadata, limits)
+        self._batch_limit = limits.parquet_row_group
         self.header = [name.strip() for name in self._file.schema_arrow.names]
         for f in self._file.schema_arrow:
             if not _textual(f.type):
@@ -364,6 +379,13 @@ class ParquetSource(Source):
         try:
             for record_batch in self._file.iter_batches(batch_size=PARQUET_BATCH_ROWS):
                 n = record_batch.num_rows
+                unpacked = sum(_unpacked_bytes(column) for column in record_batch.columns)
+                if unpacked > self._batch_limit:
+                    raise ReadError(
+                        f"Parquet 파일의 {parsed + 2:,}행부터 {n:,}행이 풀면 {megabytes(unpacked)}로, 한도 "
+                        f"{megabytes(self._batch_limit)}를 넘습니다. 값이 비정상적으로 긴 열이 있는지 확인해 주세요.",
+                        kind="unpacked_too_large",
+                    )
                 arrays = [_as_text(column) for column in record_batch.columns]
                 yield Batch(
                     pa.Table.from_arrays(arrays, names=self.header),
@@ -375,6 +397,58 @@ class ParquetSource(Source):
 
     def close(self) -> None:
         self._file.close()
+
+
+def _is_text(t: pa.DataType) -> bool:
+    return any(
+        check(t)
+        for check in (pa.types.is_string, pa.types.is_large_string, pa.types.is_binary, pa.types.is_large_binary)
+    )
+
+
+def _unpacked_bytes(column: pa.Array) -> int:
+    """What a column takes once its dictionary is unpacked: the length of the value each row points to."""
+    if pa.types.is_dictionary(column.type) and len(column):
+        lengths = pc.binary_length(column.dictionary.cast(pa.binary()))
+        return int(pc.sum(pc.take(lengths, column.indices)).as_py() or 0)
+    return column.nbytes
+
+
+def _check_parquet_footer(path: Path) -> None:
+    """The footer's length, from the file's last 8 bytes (4-byte little-endian length, then b"PAR1", as the format
+    defines them), before Arrow parses the footer into memory."""
+    with path.open("rb") as handle:
+        handle.seek(0, io.SEEK_END)
+        if handle.tell() < 12:
+            raise ReadError("Parquet 파일을 열 수 없습니다(Parquet 파일이 아니거나 손상되었습니다).")
+        handle.seek(-8, io.SEEK_END)
+        trailer = handle.read(8)
+    if trailer[4:] == b"PAR1" and int.from_bytes(trailer[:4], "little") > PARQUET_MAX_FOOTER:
+        raise ReadError(
+            f"Parquet 파일의 메타데이터가 너무 큽니다({megabytes(int.from_bytes(trailer[:4], 'little'))}). "
+            "위기정보 파일의 열만 담아 다시 저장해 주세요.",
+            kind="unpacked_too_large",
+        )
+
+
+def _check_parquet_metadata(metadata: pq.FileMetaData, limits: Limits) -> None:
+    """Rows and the uncompressed size of each row group, as the file declares them, before any page is read."""
+    if metadata.num_columns > MAX_COLUMNS:
+        raise ReadError(f"열이 너무 많습니다({metadata.num_columns:,}열). {MAX_COLUMNS:,}열까지 받습니다.", row=1)
+    if metadata.num_rows > limits.max_rows:
+        raise ReadError(too_many_rows_reason(limits.max_rows), kind="too_many_rows")
+    for i in range(metadata.num_row_groups):
+        group = metadata.row_group(i)
+        unpacked = max(
+            group.total_byte_size, sum(group.column(j).total_uncompressed_size for j in range(group.num_columns))
+        )
+        if unpacked > limits.parquet_row_group:
+            raise ReadError(
+                f"Parquet 파일의 {i + 1}번째 행 그룹이 압축을 풀면 {megabytes(unpacked)}로, 한도 "
+                f"{megabytes(limits.parquet_row_group)}를 넘습니다. 행 그룹을 작게(예: 10만 행) 나누어 다시 저장해 "
+                "주세요.",
+                kind="unpacked_too_large",
+            )
 
 
 def _textual(t: pa.DataType) -> bool:

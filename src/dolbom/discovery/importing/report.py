@@ -105,11 +105,16 @@ class ImportReport:
     encoding: str = ""
     errors: list[Issue] = field(default_factory=list)
     error_count: int = 0
+    # Why, in a word, for the audit log: rows (problems in rows), too_large, too_many_rows, unpacked_too_large,
+    # reader_limit, no_rows, empty, format, encoding, unreadable, duplicate, agency, period, missing.
+    kind: str = "rows"
 
     @classmethod
-    def single(cls, file_name: str, reason: str, *, row: int | None = None, **context: str | None) -> ImportReport:
+    def single(
+        cls, file_name: str, reason: str, *, row: int | None = None, kind: str = "rows", **context: str | None
+    ) -> ImportReport:
         issue = Issue(row=row, column="", label="", reason=reason)
-        return cls(file_name=file_name, errors=[issue], error_count=1, **context)  # type: ignore[arg-type]
+        return cls(file_name=file_name, errors=[issue], error_count=1, kind=kind, **context)  # type: ignore[arg-type]
 
     @property
     def shown(self) -> int:

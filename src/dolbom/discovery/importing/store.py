@@ -10,12 +10,17 @@ to a staging file (Arrow IPC, quick to write and to read back). Once the file is
 that creates its `SignalFile` row, the staging file is rewritten as Parquet with that row's id in `signal_file_id`
 and moved into place; if anything fails, the Parquet is removed and the row is rolled back. Resident numbers and
 names are never written: only the keyed hash of the number.
+
+Nothing is left behind by a crash, and nothing is readable by other users: the staging file has no name (it
+lives only as long as the process that writes it); the Parquet is written under a temporary `.part` name that
+its writer holds locked, through the rename and until the row is committed, so that `leftovers` can tell a file
+being committed right now from one abandoned by a killed process. Files are 0600, folders 0700 (core.files).
 """
 
 from __future__ import annotations
 
 import os
-import tempfile
+import secrets
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +29,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from django.conf import settings
 
+from dolbom.core.files import LockedFile, ScratchFile, private_dir
 from dolbom.discovery.catalogue import Catalogue
 from dolbom.discovery.importing.validate import Validated
 from dolbom.discovery.models import SignalFile
@@ -77,10 +83,8 @@ def signals_root() -> Path:
 
 
 def staging_dir() -> Path:
-    """Where files are read into and staged: inside DOLBOM_HOME, so the final move is a rename on one disk."""
-    path = signals_root() / ".staging"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    """Where rows are staged: inside DOLBOM_HOME, on the disk of the final files, for this user only."""
+    return private_dir(signals_root() / ".staging")
 
 
 def relative_path(district_code: str, period: str, sha256: str) -> str:
@@ -105,13 +109,14 @@ def committed_paths(district_code: str, period: str) -> list[Path]:
 
 
 class StagingWriter:
-    """Accepted rows of one file, batch by batch, in an Arrow IPC file under the staging folder."""
+    """Accepted rows of one file, batch by batch, in an Arrow IPC file under the staging folder. The file has no
+    name (core.files.ScratchFile): `path` reopens it while this writer lives, and a crash leaves nothing."""
 
     def __init__(self, catalogue: Catalogue, directory: Path) -> None:
         self.schema = staging_schema(catalogue)
-        fd, name = tempfile.mkstemp(prefix="signals-", suffix=".arrow", dir=directory)
-        self.path = Path(name)
-        self._sink = os.fdopen(fd, "wb")
+        self._scratch = ScratchFile(directory, suffix=".arrow")
+        self._sink = self._scratch.file
+        self.path = self._scratch.path
         options = pa.ipc.IpcWriteOptions(compression="lz4")
         self._writer: pa.ipc.RecordBatchFileWriter | None = pa.ipc.new_file(self._sink, self.schema, options=options)
         self.rows = 0
@@ -136,28 +141,41 @@ class StagingWriter:
         self.rows += n
 
     def close(self) -> None:
+        """Finish the file; it stays readable through `path` until `discard`."""
         if self._writer is not None:
             self._writer.close()
             self._writer = None
-        self._sink.close()
+        self._sink.flush()
 
     def discard(self) -> None:
         try:
             self.close()
         finally:
-            self.path.unlink(missing_ok=True)
+            self._scratch.close()
 
 
-def publish(staging: Path, final: Path, *, catalogue: Catalogue, signal_file_id: int, metadata: dict[str, str]) -> None:
+PART_SUFFIX = ".part"
+
+
+def publish(
+    staging: Path, final: Path, *, catalogue: Catalogue, signal_file_id: int, metadata: dict[str, str]
+) -> LockedFile:
     """Write the staged rows as the final Parquet, with `signal_file_id`, atomically (temporary name, then rename).
-    Raises on any failure, leaving no file at `final`."""
+    Raises on any failure, leaving no file at `final`.
+
+    Returns the lock on the final file: release it once its `SignalFile` row is committed (or the file removed),
+    never before, or `dolbom cleanup` running beside this process would take the file for an orphan."""
     schema = storage_schema(catalogue).with_metadata(
         {"dolbom.signals.schema": SCHEMA_VERSION, **{f"dolbom.{k}": v for k, v in metadata.items()}}
     )
-    final.parent.mkdir(parents=True, exist_ok=True)
-    part = final.with_name(f".{final.name}.{os.getpid()}.part")
+    private_dir(final.parent.parent)
+    private_dir(final.parent)
+    part = final.with_name(f".{final.name}.{secrets.token_hex(4)}{PART_SUFFIX}")
     repeating = [f.name for f in schema if f.name not in IDENTITY_COLUMNS and pa.types.is_string(f.type)]
     options = {**PARQUET_OPTIONS, "use_dictionary": ["kind", *repeating]}
+    # Created empty, private and locked here; Arrow then opens the same (existing) file by name and truncates it,
+    # which keeps its mode and our lock, and writes with its own native file rather than through Python.
+    lock = LockedFile.create(part)
     try:
         with pa.memory_map(str(staging)) as source, pq.ParquetWriter(part, schema, **options) as writer:
             reader = pa.ipc.open_file(source)
@@ -166,6 +184,9 @@ def publish(staging: Path, final: Path, *, catalogue: Catalogue, signal_file_id:
                 ids = pa.array(np.full(batch.num_rows, signal_file_id, dtype=np.int64))
                 writer.write_batch(pa.RecordBatch.from_arrays([ids, *batch.columns], schema=schema))
         os.replace(part, final)
+        lock.path = final
     except BaseException:
         part.unlink(missing_ok=True)
+        lock.release()
         raise
+    return lock

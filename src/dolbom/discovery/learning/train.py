@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,6 +26,7 @@ from typing import Any
 import lightgbm as lgb
 import numpy as np
 
+from dolbom.core.files import write_private
 from dolbom.discovery.learning.calibration import Calibration, fit_calibration
 from dolbom.discovery.learning.evaluate import auc, brier
 from dolbom.discovery.learning.features import describe_features
@@ -173,9 +173,7 @@ def _threads(rows: int) -> int:
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
-    partial = path.with_name(f".{path.name}.partial-{os.getpid()}")
-    partial.write_bytes(data)
-    partial.replace(path)
+    write_private(path, data)  # 0600 whatever the umask: a model is trained on people's outcomes
 
 
 def _train(x: np.ndarray, y: np.ndarray, params: dict[str, Any], features: list[str], rounds: int) -> lgb.Booster:

@@ -17,6 +17,7 @@ from typing import Any
 import pyarrow as pa
 from django.conf import settings
 
+from dolbom.core.files import private_dir
 from dolbom.discovery.importing.store import parquet_path
 from dolbom.discovery.models import SignalFile
 from dolbom.discovery.screening.inputs import ScreeningInputs, SignalSource, make_inputs
@@ -37,9 +38,9 @@ def scorecard_for(district_code: str) -> Scorecard:
 
 
 def work_root() -> Path:
-    root = Path(os.environ.get("DOLBOM_SCREENING_WORKDIR") or Path(settings.HOME) / "tmp" / "screening")
-    root.mkdir(parents=True, exist_ok=True)
-    return root
+    """Where rounds and trainings make their work folders (core.files.private_workdir): the registry snapshot
+    there is personal data, so the folder is for this user only (0700)."""
+    return private_dir(os.environ.get("DOLBOM_SCREENING_WORKDIR") or Path(settings.HOME) / "tmp" / "screening")
 
 
 def signal_sources(

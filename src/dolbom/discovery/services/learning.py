@@ -11,7 +11,6 @@ not from what is known today.
 
 from __future__ import annotations
 
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ from django.conf import settings
 from django.db import transaction
 
 from dolbom.core import audit
+from dolbom.core.files import private_dir, private_workdir
 from dolbom.core.permissions import ensure_can
 from dolbom.core.scope import scope_for
 from dolbom.discovery.learning.features import feature_columns, to_matrix
@@ -36,7 +36,7 @@ from dolbom.discovery.models import (
     ScoringModel,
     ScreeningRound,
 )
-from dolbom.discovery.screening.rounds_inputs import features_for_round
+from dolbom.discovery.screening.rounds_inputs import features_for_round, work_root
 
 __all__ = ["TrainingRefused", "collect_labels", "train_model"]
 
@@ -96,7 +96,7 @@ def train_model(*, user: Any, district_code: str) -> ScoringModel:
     too few labels or only one class (the message gives the counts)."""
     ensure_can(user, "discovery.train_model")
     scope_for(user).ensure_district(district_code)
-    with tempfile.TemporaryDirectory(prefix="dolbom-train-") as tmp:
+    with private_workdir(work_root(), prefix="train-") as tmp:
         labelled = collect_labels(district_code, workdir=Path(tmp))
     table = labelled.features
     y = table.column("label").to_numpy() if table.num_rows else np.zeros(0, dtype=np.int64)
@@ -115,7 +115,7 @@ def train_model(*, user: Any, district_code: str) -> ScoringModel:
             labels=len(y),
             metrics=metrics,
         )
-        path, sha = model.save(Path(settings.HOME) / "models", str(row.pk))
+        path, sha = model.save(private_dir(Path(settings.HOME) / "models"), str(row.pk))
         row.path = str(path)
         row.metrics = {**metrics, "model_sha256": sha}
         row.save(update_fields=["path", "metrics"])

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 import re
-import tempfile
 import time
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -27,6 +26,7 @@ from django.utils.translation import gettext as _
 
 from dolbom.core import audit
 from dolbom.core.dates import today_kst
+from dolbom.core.files import private_workdir
 from dolbom.core.permissions import ensure_can
 from dolbom.core.scope import scope_for
 from dolbom.discovery.models import OutreachItem, RoundStatus, Scorer, ScreeningRound
@@ -201,7 +201,7 @@ def start_round(*, user: Any, plan: RoundPlan) -> ScreeningRound:
 
 def execute_round(screening_round: ScreeningRound, plan: RoundPlan, *, seconds: dict[str, float]) -> Any:
     """The registry snapshot and the scoring on the batch engine: the ranked lists with their statistics."""
-    with tempfile.TemporaryDirectory(prefix=f"round-{screening_round.pk}-", dir=work_root()) as tmp:
+    with private_workdir(work_root(), prefix=f"round-{screening_round.pk}-") as tmp:
         mark = time.perf_counter()
         inputs = inputs_for(
             district_code=plan.district.code,

@@ -4,13 +4,20 @@ A file is all or nothing. Every row is checked against the catalogue; if any row
 report (row, field, reason) and nothing of it is kept — no database row, no Parquet. The same bytes twice are
 refused, naming the earlier import. An accepted file becomes one `SignalFile` row (with the audit event) and one
 Parquet file, committed together; see `importing.store` for how the two are kept in step.
+
+Every refusal, whatever its reason (a row, the size, a zip bomb, a header without rows, a duplicate), is an audit
+event `discovery.import_refused` with the file's name, format, the kind of reason and counts: never a row's
+content, never a resident number.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import time
+import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,19 +29,32 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dolbom.core import audit
+from dolbom.core.files import LockedFile
 from dolbom.core.permissions import ensure_can
 from dolbom.core.scope import scope_for
 from dolbom.discovery.catalogue import Catalogue, ProvidingAgency, load_catalogue
 from dolbom.discovery.importing import match, readers, store
+from dolbom.discovery.importing.limits import Limits, too_large_reason
 from dolbom.discovery.importing.readers import ReadError
 from dolbom.discovery.importing.report import ImportReport, Issue, IssueCollector, SignalFileRejected
 from dolbom.discovery.importing.validate import PERIOD_PATTERN, Validated, Validator
 from dolbom.discovery.models import SignalFile
 from dolbom.registry.models import AdministrativeArea, AreaLevel
 
-__all__ = ["ImportReport", "ImportResult", "SignalFileRejected", "UnmatchedRow", "import_signal_file"]
+__all__ = [
+    "ImportReport",
+    "ImportResult",
+    "SignalFileRejected",
+    "UnmatchedRow",
+    "import_signal_file",
+    "refuse_oversized_upload",
+]
 
 UNMATCHED_SAMPLE = 20
+NO_ROWS = (
+    "자료 행이 없습니다: 제목 행만 있고 위기정보 행이 하나도 없습니다. 기관에서 받은 파일이 맞는지, "
+    "내용이 잘리지 않았는지 확인해 다시 올려 주세요."
+)
 
 
 @dataclass(frozen=True)
@@ -74,6 +94,21 @@ class ImportResult:
         return text
 
 
+def _audit_refusals(function: Callable[..., ImportResult]) -> Callable[..., ImportResult]:
+    """Record every refusal of `import_signal_file` as an audit event, then let it go on to the caller."""
+
+    @functools.wraps(function)
+    def wrapper(**kwargs: Any) -> ImportResult:
+        try:
+            return function(**kwargs)
+        except SignalFileRejected as rejected:
+            _record_refusal(kwargs["user"], rejected.report, size=_size(kwargs.get("path")))
+            raise
+
+    return wrapper
+
+
+@_audit_refusals
 def import_signal_file(
     *,
     user: Any,
@@ -96,23 +131,31 @@ def import_signal_file(
     name = original_name or path.name
     catalogue = load_catalogue()
 
-    def refuse(reason: str, *, row: int | None = None, **context: str | None) -> SignalFileRejected:
-        return SignalFileRejected(ImportReport.single(name, reason, row=row, period=period, **context))
+    def refuse(reason: str, *, row: int | None = None, kind: str = "rows", **context: str | None) -> SignalFileRejected:
+        return SignalFileRejected(ImportReport.single(name, reason, row=row, period=period, kind=kind, **context))
 
     if not PERIOD_PATTERN.match(period or ""):
-        raise refuse(f"조회 기간(차수)은 YYYY-MM 형식이어야 합니다(입력: {period!r}).")
+        raise refuse(f"조회 기간(차수)은 YYYY-MM 형식이어야 합니다(입력: {period!r}).", kind="period")
     agency = _agency(catalogue, agency_code, name)
     if agency is None:
         given = agency_code or _guess_code(name)
         codes = ", ".join(a.code for a in catalogue.agencies)
-        raise refuse(f"제공 기관 '{given}'을(를) 위기정보 목록에서 찾을 수 없습니다. 기관 코드를 지정하세요: {codes}.")
+        raise refuse(
+            f"제공 기관 '{given}'을(를) 위기정보 목록에서 찾을 수 없습니다. 기관 코드를 지정하세요: {codes}.",
+            kind="agency",
+        )
     if not path.is_file():
-        raise refuse("파일을 찾을 수 없습니다.", agency_code=agency.code)
+        raise refuse("파일을 찾을 수 없습니다.", agency_code=agency.code, kind="missing")
+    limits = Limits.from_settings()
+    try:
+        readers.check_size(path, original_name=name, limits=limits)  # before hashing: a 10 GB file is not read
+    except ReadError as exc:
+        raise refuse(exc.reason, agency_code=agency.code, kind=exc.kind) from None
 
     sha256 = _sha256(path)
     earlier = _earlier_import(district, sha256)
     if earlier is not None:
-        raise refuse(_duplicate_reason(earlier), agency_code=agency.code)
+        raise refuse(_duplicate_reason(earlier), agency_code=agency.code, kind="duplicate")
 
     collector = IssueCollector()
     context = {"agency_code": agency.code, "period": period}
@@ -128,9 +171,9 @@ def import_signal_file(
         )
 
     try:
-        source = readers.open_source(path, original_name=name, on_bad_row=bad_row)
+        source = readers.open_source(path, original_name=name, on_bad_row=bad_row, limits=limits)
     except ReadError as exc:
-        raise refuse(exc.reason, row=exc.row, agency_code=agency.code) from None
+        raise refuse(exc.reason, row=exc.row, agency_code=agency.code, kind=exc.kind) from None
 
     writer: store.StagingWriter | None = None
     try:
@@ -138,6 +181,7 @@ def import_signal_file(
             catalogue=catalogue, agency=agency, header=source.header, period=period, collector=collector
         )
         counts = _Counts()
+        kind = "rows"
         if validator.check_header():
             writer = store.StagingWriter(catalogue, store.staging_dir())
             matcher = match.Matcher(district.code)
@@ -148,7 +192,11 @@ def import_signal_file(
                         _stage(rows, matcher, writer, counts)
             except ReadError as exc:
                 collector.add(Issue(row=exc.row, column="", label="", reason=exc.reason))
+                kind = exc.kind
             validator.finish()
+            if not collector and counts.rows == 0:
+                kind = "no_rows"
+                collector.add(Issue(row=None, column="", label="", reason=NO_ROWS))
         if collector:
             report = ImportReport(
                 file_name=name,
@@ -156,6 +204,7 @@ def import_signal_file(
                 encoding=source.encoding,
                 errors=collector.issues,
                 error_count=collector.count,
+                kind=kind,
                 **context,
             )
             raise SignalFileRejected(report)
@@ -231,6 +280,7 @@ def _commit(
     final = store.under_home(relative)
     unmatched = counts.rows - counts.matched
     published = False  # remove only a file this import wrote: the path may be an earlier import's
+    held: LockedFile | None = None
     try:
         with transaction.atomic():
             signal_file = SignalFile.objects.create(
@@ -248,7 +298,7 @@ def _commit(
                 storage_path=relative,
                 imported_by=user if getattr(user, "is_authenticated", False) else None,
             )
-            store.publish(
+            held = store.publish(
                 writer.path,
                 final,
                 catalogue=catalogue,
@@ -261,6 +311,10 @@ def _commit(
                 },
             )
             published = True
+            # The file stays locked until the row is visible to others: `dolbom cleanup` must not take it for
+            # an orphan in between. After the outermost commit, that is; a rollback drops the callback, and the
+            # except clauses below release it.
+            transaction.on_commit(held.release)
             audit.record(
                 user,
                 "discovery.import_signals",
@@ -282,14 +336,20 @@ def _commit(
     except IntegrityError:
         if published:
             final.unlink(missing_ok=True)
+        if held is not None:
+            held.release()
         earlier = _earlier_import(district, sha256)
         if earlier is None:
             raise
-        report = ImportReport.single(name, _duplicate_reason(earlier), agency_code=agency.code, period=period)
+        report = ImportReport.single(
+            name, _duplicate_reason(earlier), agency_code=agency.code, period=period, kind="duplicate"
+        )
         raise SignalFileRejected(report) from None
     except BaseException:
         if published:
             final.unlink(missing_ok=True)
+        if held is not None:
+            held.release()
         raise
     return signal_file
 
@@ -343,3 +403,56 @@ def _duplicate_reason(earlier: SignalFile) -> str:
         f"이미 가져온 파일입니다(내용이 같은 파일): {when}에 {who}이(가) '{earlier.original_name}'을(를) "
         f"{earlier.period} {earlier.agency_code} 자료로 가져왔습니다(신호 파일 #{earlier.pk}, {earlier.rows:,}행)."
     )
+
+
+# --------------------------------------------------------------------------------------------------- refusals
+
+
+def refuse_oversized_upload(*, user: Any, file_name: str, file_format: str, limit: int, received: int) -> ImportReport:
+    """An upload stopped while it was received, because it passed its format's size limit: the report the page
+    shows (status 413), recorded like every other refusal. `received` is how much had arrived when it stopped."""
+    ensure_can(user, "discovery.import_signals")
+    report = ImportReport.single(file_name, too_large_reason(file_format, limit), kind="too_large")
+    report.file_format = file_format
+    _record_refusal(user, report, size=received, limit=limit)
+    return report
+
+
+def _record_refusal(user: Any, report: ImportReport, *, size: int | None, limit: int | None = None) -> None:
+    detail: dict[str, Any] = {
+        "file_name": _safe_name(report.file_name),
+        "format": report.file_format or _format_of(report.file_name),
+        "reason": report.kind,
+        "errors": report.error_count,
+        "agency": report.agency_code or "",
+        "period": report.period,
+    }
+    if size is not None:
+        detail["bytes"] = size
+    if limit is not None:
+        detail["limit_bytes"] = limit
+    audit.record(user, "discovery.import_refused", object_type="discovery.signalfile", detail=detail)
+
+
+_LONG_NUMBER = re.compile(r"\d(?:[\s.\-\u2010-\u2015\u2212]*\d){9,}")
+
+
+def _safe_name(name: str) -> str:
+    """The file's name for the audit log, with every run of ten or more digits (a resident, phone or card number,
+    whatever its separators or width) masked: people name files after whoever they are about."""
+    normal = unicodedata.normalize("NFKC", name)
+    return _LONG_NUMBER.sub(lambda m: "*" * len(m.group()), normal)[:255]
+
+
+def _format_of(name: str) -> str:
+    try:
+        return readers.file_format_of(name)
+    except ReadError:
+        return ""
+
+
+def _size(path: Path | str | None) -> int | None:
+    try:
+        return Path(path).stat().st_size if path is not None else None
+    except OSError:
+        return None

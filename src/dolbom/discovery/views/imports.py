@@ -7,7 +7,6 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.core.files.uploadhandler import TemporaryFileUploadHandler
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -17,10 +16,17 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 from dolbom.core.http import parse_query, requires, show_errors
 from dolbom.discovery.catalogue import load_catalogue
+from dolbom.discovery.importing.limits import Limits, megabytes
+from dolbom.discovery.importing.upload import SignalUploadHandler, too_large_request
 from dolbom.discovery.importing.validate import PERIOD_PATTERN
 from dolbom.discovery.models import SignalFile
 from dolbom.discovery.selectors import signal_files_visible_to, signal_periods_for
-from dolbom.discovery.services.signals import SignalFileRejected, import_signal_file
+from dolbom.discovery.services.signals import (
+    ImportReport,
+    SignalFileRejected,
+    import_signal_file,
+    refuse_oversized_upload,
+)
 from dolbom.registry.selectors import districts_visible_to
 
 PAGE_SIZE = 50
@@ -85,21 +91,61 @@ def signal_files(request: HttpRequest) -> HttpResponse:
 @csrf_exempt
 @requires("discovery.import_signals")
 def upload(request: HttpRequest) -> HttpResponse:
-    """Upload and import one file. The body is streamed to a temporary file, never held in memory whole: the upload
-    handlers must be set before anything reads the body, so CSRF is checked in `_upload` instead of by the
-    middleware (the pattern Django documents for changing upload handlers). The role is checked before the body
-    is read, so that a user who may not import cannot make the server store a file."""
-    request.upload_handlers = [TemporaryFileUploadHandler(request)]
-    return _upload(request)
+    """Upload and import one file. The body is streamed to a nameless private file, up to the size limit of the
+    file's format (importing.upload), never held in memory whole: the upload handlers must be set before anything
+    reads the body, so CSRF is checked in `_upload` instead of by the middleware (the pattern Django documents for
+    changing upload handlers). The role is checked (`requires`) and a request larger than any file may be is
+    refused before the body is read, so that nobody can make the server store what it will not import."""
+    limits = Limits.from_settings()
+    handler = SignalUploadHandler(request, limits=limits)
+    request.upload_handlers = [handler]
+    if request.method == "POST" and too_large_request(request, limits):
+        largest = max(limits.max_bytes, key=lambda f: limits.max_bytes[f])
+        size = int(request.META["CONTENT_LENGTH"])
+        report = refuse_oversized_upload(
+            user=request.user,
+            file_name=str(_("the uploaded file")),
+            file_format=largest,
+            limit=limits.max_bytes[largest],
+            received=size,
+        )
+        return _refused_too_large(request, report, limits)
+    return _upload(request, handler=handler, limits=limits)
+
+
+def _refused_too_large(request: HttpRequest, report: ImportReport, limits: Limits) -> HttpResponse:
+    form = SignalUploadForm(initial={"period": timezone.localdate().strftime("%Y-%m")}, user=request.user)
+    context = {"active_nav": "discovery", "form": form, "report": report, **_limit_context(limits)}
+    return render(request, "discovery/signal_upload.html", context, status=413)
+
+
+def _limit_context(limits: Limits) -> dict[str, str]:
+    return {
+        "limit_csv": megabytes(limits.max_bytes["csv"]),
+        "limit_xlsx": megabytes(limits.max_bytes["xlsx"]),
+        "limit_parquet": megabytes(limits.max_bytes["parquet"]),
+        "limit_rows": f"{limits.max_rows:,}",
+    }
 
 
 @csrf_protect
-def _upload(request: HttpRequest) -> HttpResponse:
-    context: dict[str, object] = {"active_nav": "discovery"}
+def _upload(request: HttpRequest, *, handler: SignalUploadHandler, limits: Limits) -> HttpResponse:
+    context: dict[str, object] = {"active_nav": "discovery", **_limit_context(limits)}
     status = 200
     if request.method == "POST":
         form = SignalUploadForm(request.POST, request.FILES, user=request.user)
-        if form.is_valid():
+        if handler.oversize is not None:  # stopped while it arrived: say why, not "this field is required"
+            stopped = handler.oversize
+            context["report"] = refuse_oversized_upload(
+                user=request.user,
+                file_name=stopped.file_name,
+                file_format=stopped.file_format,
+                limit=stopped.limit,
+                received=stopped.received,
+            )
+            status = 413
+            form = SignalUploadForm(initial={"period": request.POST.get("period", "")}, user=request.user)
+        elif form.is_valid():
             uploaded = form.cleaned_data["file"]
             period = form.cleaned_data["period"]
             try:
@@ -119,7 +165,7 @@ def _upload(request: HttpRequest) -> HttpResponse:
                 show_errors(form, refused)
                 status = 422
             finally:
-                uploaded.close()  # removes the temporary copy
+                uploaded.close()  # the copy had no name; closing it frees its space
         else:
             status = 422
     else:

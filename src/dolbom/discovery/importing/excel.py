@@ -1,0 +1,321 @@
+"""Excel (.xlsx) signal files, read by calamine in a separate, capped process.
+
+Why a separate process. An .xlsx is a zip of XML parts, and every reader has a way to be made to use memory out
+of all proportion to the file: openpyxl keeps all shared strings as Python objects (a 1 MB file with 360 MB of
+them took the server from 180 MB to 2 GB in three minutes); calamine, the Rust reader we use because it reads
+about ten times faster, builds the first sheet as one dense grid from its first to its last cell, so a 2 KB file
+with a cell in A1 and one in XFD1048576 asks for 400 GB and *aborts the process*, and so would take the whole
+web server with it. The zip directory checks below stop the common bombs with a precise message, but they cannot
+see a grid's shape, nor a directory that lies about sizes. So the reading happens in a child process started
+for the file, with an address-space cap (`DOLBOM_SHEET_READER_MEMORY_MB`), a CPU-time cap and no core dumps, with
+no secrets in its environment; it sends text columns back as an Arrow IPC stream on a pipe. Whatever the file
+does, the worst case is that this child dies and the file is refused; the server's own memory does not move.
+
+The child reads the file through a descriptor it inherits (an upload has no name on disk, see `upload`), checks
+the zip directory (number of parts, each part's and the total unpacked size, and the compression ratio) before any
+XML is parsed, then the sheet's height against the row limit, and streams 50 000 rows a batch.
+
+Rows keep their spreadsheet numbers (the header is row 1, whatever is empty), and cells become the text a person
+sees: whole numbers without ".0", dates as YYYY-MM-DD.
+
+The child is `python -I -m dolbom.discovery.importing.excel FD LIMITS`: it must not import Django or anything
+beyond pyarrow and calamine, so that it starts in a fraction of a second and holds nothing but the file.
+"""
+
+from __future__ import annotations
+
+import importlib.abc
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import zipfile
+from collections.abc import Iterator
+from datetime import date, datetime
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+import pyarrow as pa
+
+BATCH_ROWS = 50_000
+MAX_PARTS = 10_000  # an Excel workbook has tens; thousands only in a file built to hurt
+MAX_COLUMNS = 1_000
+RATIO_FROM = 1 << 20  # tiny parts (a few KB of repeated spaces) legitimately compress more than any ratio
+CPU_SECONDS = 300  # a million rows take about ten; anything longer is a file built to hurt
+REFUSAL = "DOLBOM-REFUSAL "
+PEAK = "DOLBOM-PEAK-KIB "
+ROW_COLUMN = "__row"
+_SAFE_PART = re.compile(r"^[A-Za-z0-9_./\[\]-]{1,120}$")
+
+
+class Refused(Exception):
+    """A refusal from either side of the pipe: Korean reason, kind for the audit log, and the row if any."""
+
+    def __init__(self, reason: str, *, kind: str, row: int | None = None) -> None:
+        super().__init__(reason)
+        self.reason, self.kind, self.row = reason, kind, row
+
+
+# ---------------------------------------------------------------------------------------------------------- checks
+
+
+def _mb(size: float) -> str:
+    value = size / 2**20
+    return f"{value:,.0f} MB" if value >= 10 or value == int(value) else f"{value:.1f} MB"
+
+
+def _part_name(name: str) -> str:
+    """A part's name, if it is safe to repeat (the names are the file's own text): plain ASCII, no long digits."""
+    return f" '{name}'" if _SAFE_PART.match(name) and not re.search(r"\d{6}", name) else ""
+
+
+def check_package(handle: IO[bytes], limits: dict[str, Any]) -> None:
+    """Refuse a zip whose directory announces more than the limits: read before any part is decompressed."""
+    try:
+        parts = zipfile.ZipFile(handle).infolist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        raise Refused("엑셀 파일을 열 수 없습니다(.xlsx 파일이 아니거나 손상되었습니다).", kind="unreadable") from exc
+    if len(parts) > MAX_PARTS:
+        raise Refused(
+            f"엑셀 파일의 구성 요소가 너무 많습니다({len(parts):,}개). 엑셀에서 다시 저장해 올려 주세요.",
+            kind="unpacked_too_large",
+        )
+    total = 0
+    for part in parts:
+        total += part.file_size
+        if part.file_size > limits["xlsx_part"]:
+            raise Refused(
+                f"엑셀 파일 안의 구성 요소{_part_name(part.filename)}가 압축을 풀면 {_mb(part.file_size)}로, "
+                f"한 구성 요소의 한도 {_mb(limits['xlsx_part'])}를 넘습니다. 파일을 나누어 올려 주세요.",
+                kind="unpacked_too_large",
+            )
+        ratio = part.file_size / max(part.compress_size, 1)
+        if part.file_size > RATIO_FROM and ratio > limits["xlsx_ratio"]:
+            raise Refused(
+                f"엑셀 파일 안의 구성 요소{_part_name(part.filename)}의 압축률이 비정상적으로 높습니다"
+                f"({ratio:,.0f}배, 한도 {limits['xlsx_ratio']:,.0f}배). 압축 폭탄일 수 있어 열지 않았습니다. "
+                "엑셀에서 다시 저장하거나 CSV로 올려 주세요.",
+                kind="unpacked_too_large",
+            )
+    if total > limits["xlsx_unpacked"]:
+        raise Refused(
+            f"엑셀 파일의 압축을 풀면 {_mb(total)}로, 한도 {_mb(limits['xlsx_unpacked'])}를 넘습니다. "
+            "파일을 나누어 올리거나 CSV로 올려 주세요.",
+            kind="unpacked_too_large",
+        )
+
+
+# ----------------------------------------------------------------------------------------------------------- child
+
+
+def cell_text(value: object) -> str | None:
+    """A cell as the text a person sees: whole numbers without '.0', dates as YYYY-MM-DD, empty as None."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, datetime):
+        if value.time() == datetime.min.time():
+            return value.date().isoformat()
+        return value.isoformat(sep=" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _column(values: tuple[Any, ...]) -> pa.Array:
+    if all(type(v) is str for v in values):  # the common case, a text column: no per-cell call
+        return pa.array(values, pa.string())
+    return pa.array([cell_text(v) for v in values], pa.string())
+
+
+def _cap_resources(memory: int) -> None:
+    import resource
+
+    # RLIMIT_AS counts address space that is only reserved (allocator arenas, thread stacks) and would refuse a
+    # small file; RLIMIT_DATA counts what the process actually maps for data, which is what a bomb inflates.
+    resource.setrlimit(resource.RLIMIT_DATA, (memory, memory))
+    resource.setrlimit(resource.RLIMIT_CPU, (CPU_SECONDS, CPU_SECONDS + 5))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # a crash must not write the sheet's cells to a core file
+
+
+def _child(fd: int, limits: dict[str, Any], out: IO[bytes]) -> None:
+    with os.fdopen(fd, "rb") as handle:
+        check_package(handle, limits)
+        handle.seek(0)
+        from python_calamine import CalamineWorkbook
+
+        try:
+            sheet = CalamineWorkbook.from_filelike(handle).get_sheet_by_index(0)
+        except MemoryError:
+            raise
+        except Exception as exc:  # calamine's errors: zip, XML, or a workbook without sheets
+            raise Refused(
+                "엑셀 파일을 열 수 없습니다(.xlsx 파일이 아니거나 손상되었습니다).", kind="unreadable"
+            ) from exc
+    start = sheet.start
+    if start is None:
+        raise Refused("빈 파일입니다(첫 시트에 제목 행이 없습니다).", kind="empty", row=1)
+    first_row, first_col = start
+    rows_after_header = sheet.height - (1 if first_row == 0 else 0)
+    if rows_after_header > limits["max_rows"]:
+        raise Refused(
+            f"자료 행이 너무 많습니다: 첫 시트가 {first_row + sheet.height:,}행까지 있고, 한 파일에 "
+            f"{limits['max_rows']:,}행까지 받습니다. 파일을 나누어 올리거나 시스템 관리자에게 한도 조정을 요청하세요.",
+            kind="too_many_rows",
+        )
+    if first_col + sheet.width > MAX_COLUMNS:
+        raise Refused(
+            f"열이 너무 많습니다({first_col + sheet.width:,}열). 위기정보 파일은 {MAX_COLUMNS:,}열까지 받습니다.",
+            kind="unreadable",
+            row=1,
+        )
+    pad = [""] * first_col  # calamine starts each row at the first used column; the header starts at column A
+    rows = sheet.iter_rows()  # from row 1, empty rows included
+    header = [cell_text(v) or "" for v in [*pad, *next(rows, [])]]
+    while header and not header[-1]:
+        header.pop()  # formatted but empty cells at the right of the header are not columns
+    width = len(header)
+    schema = pa.schema(
+        [pa.field(f"c{i}", pa.string()) for i in range(width)] + [pa.field(ROW_COLUMN, pa.int64())],
+        metadata={"header": json.dumps(header, ensure_ascii=False)},
+    )
+    with pa.ipc.new_stream(out, schema) as writer:
+        kept: list[list[Any]] = []
+        numbers: list[int] = []
+
+        def flush() -> None:
+            columns = list(zip(*kept, strict=True)) if kept else [()] * width
+            arrays = [_column(c) for c in columns]
+            arrays.append(pa.array(np.array(numbers, dtype=np.int64)))
+            writer.write_batch(pa.RecordBatch.from_arrays(arrays, schema=schema))
+            kept.clear()
+            numbers.clear()
+
+        for number, values in enumerate(rows, start=2):
+            cells = [*pad, *values][:width] if first_col else list(values[:width])
+            if not any(cells) and all(v == "" or v is None for v in cells):  # any() alone would drop a row of 0s
+                continue  # empty rows (often trailing, formatted but blank) are not records
+            cells.extend([""] * (width - len(cells)))
+            kept.append(cells)
+            numbers.append(number)
+            if len(kept) >= BATCH_ROWS:
+                flush()
+        if kept:
+            flush()
+
+
+class _WithoutPandas(importlib.abc.MetaPathFinder):
+    def find_spec(self, name: str, *args: object, **kwargs: object) -> None:
+        if name == "pandas" or name.startswith("pandas."):
+            raise ModuleNotFoundError(name)
+
+
+def main(argv: list[str]) -> int:
+    fd, limits = int(argv[0]), json.loads(argv[1])
+    # pyarrow imports pandas, if installed, on its first array built from Python objects: 0.7 s for nothing here.
+    sys.meta_path.insert(0, _WithoutPandas())
+    _cap_resources(limits["sheet_memory"])
+    try:
+        _child(fd, limits, sys.stdout.buffer)
+    except Refused as refused:
+        sys.stderr.write(REFUSAL + json.dumps({"reason": refused.reason, "kind": refused.kind, "row": refused.row}))
+        sys.stderr.write("\n")
+        return 3
+    except MemoryError:
+        return 4
+    # The child's own high-water mark (VmHWM starts afresh at exec; getrusage would count the parent it forked from).
+    status = Path("/proc/self/status")
+    found = re.search(r"^VmHWM:\s+(\d+) kB", status.read_text(), re.M) if status.exists() else None
+    if found:
+        sys.stderr.write(f"{PEAK}{found.group(1)}\n")
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------------------- parent
+
+
+class SheetReader:
+    """The parent's end: start the child on an open file, read the header, then batches of text columns."""
+
+    def __init__(self, handle: IO[bytes], limits: dict[str, Any], *, errors: IO[bytes]) -> None:
+        self._errors = errors
+        self._memory = limits["sheet_memory"]
+        fd = handle.fileno()
+        self._process = subprocess.Popen(  # noqa: S603 - our own interpreter and module, no shell
+            [sys.executable, "-I", "-m", __name__, str(fd), json.dumps(limits)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=errors,
+            pass_fds=(fd,),
+            # Nothing from the server's environment: the keys have no business in a process parsing a stranger's
+            # file. The child needs only its interpreter and packages, which -I finds from sys.executable.
+            env={"LANG": "C.UTF-8", "RUST_BACKTRACE": "0"},
+        )
+        assert self._process.stdout is not None
+        try:
+            self._stream = pa.ipc.open_stream(self._process.stdout)
+        except (pa.ArrowInvalid, OSError):
+            raise self._failure() from None
+        metadata = self._stream.schema.metadata or {}
+        self.header: list[str] = json.loads(metadata.get(b"header", b"[]"))
+
+    def batches(self) -> Iterator[tuple[pa.Table, np.ndarray]]:
+        try:
+            for batch in self._stream:
+                table = pa.Table.from_batches([batch])
+                rows = table.column(ROW_COLUMN).to_numpy()
+                yield table.drop_columns([ROW_COLUMN]).rename_columns(self.header), rows
+        except (pa.ArrowInvalid, OSError):
+            raise self._failure() from None
+        if self._process.wait() != 0:
+            raise self._failure()
+
+    def _failure(self) -> Refused:
+        """Why the child stopped: its own refusal, or the cap that ended it."""
+        try:
+            code = self._process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            code = self._process.wait()
+        self._errors.seek(0)
+        for line in self._errors.read().decode("utf-8", "replace").splitlines():
+            if line.startswith(REFUSAL):
+                found = json.loads(line[len(REFUSAL) :])
+                return Refused(found["reason"], kind=found["kind"], row=found["row"])
+        if code == -signal.SIGXCPU:
+            return Refused(
+                f"엑셀 파일을 읽는 데 허용된 시간({CPU_SECONDS}초)을 넘었습니다. 파일을 나누거나 CSV로 올려 주세요.",
+                kind="reader_limit",
+            )
+        return Refused(
+            f"엑셀 파일을 읽는 데 필요한 메모리가 한도({_mb(self._memory)})를 넘었거나 파일이 손상되었습니다. "
+            "시트에 자료 밖의 먼 칸(예: XFD1048576)이 채워져 있지 않은지 확인하고, 파일을 나누거나 CSV로 올려 주세요.",
+            kind="reader_limit",
+        )
+
+    def peak_kib(self) -> int | None:
+        """The child's peak resident memory, once it has finished (for benchmarks and the logs)."""
+        self._errors.seek(0)
+        for line in self._errors.read().decode("utf-8", "replace").splitlines():
+            if line.startswith(PEAK):
+                return int(line[len(PEAK) :])
+        return None
+
+    def close(self) -> None:
+        if self._process.poll() is None:
+            self._process.kill()
+        self._process.wait()
+        if self._process.stdout is not None:
+            self._process.stdout.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

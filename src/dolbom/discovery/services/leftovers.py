@@ -1,0 +1,140 @@
+"""What an unfinished import (or round) leaves on disk after its process was killed, and its removal.
+
+Run at every start of the server (`dolbom serve`, `dolbom demo`) and by `dolbom cleanup`, possibly while another
+process imports a file or runs a round right now. The rule that keeps both safe: a file or folder is removed only
+if no live process holds its lock (core.files). Work in progress is always locked by its owner — the Parquet
+being written under its `.part` name and then, after the rename, until its `SignalFile` row is committed; a
+round's or a training's work folder while it runs — and the kernel releases a lock when its process dies,
+however it dies. An unlocked file is therefore a leftover, even one a second old; a locked one is someone's work,
+even one a day old. Ages and process ids would be guesses, and wrong across machines sharing DOLBOM_HOME.
+
+A final Parquet file counts only with its committed row (docs/signal-storage.md): one without, and unlocked, is
+an orphan. Its row is looked up again after its lock is taken, since the owner releases the lock only after the
+commit.
+
+Uploads and staging files have no name at all while in use (they are unlinked from the start), so normally there
+is nothing there to remove; what may be there comes from an older version or a system without /proc.
+
+The report names what was removed (kind, path relative to DOLBOM_HOME, size), never what was in it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.conf import settings
+from django.db import DatabaseError
+
+from dolbom.core.files import remove_if_abandoned
+from dolbom.discovery.importing import store
+from dolbom.discovery.models import SignalFile
+from dolbom.discovery.screening.rounds_inputs import work_root
+
+KINDS = {
+    "upload": "올린 파일 (upload)",
+    "staging": "검사 중 임시 파일 (staging)",
+    "part": "쓰다 만 Parquet (.part)",
+    "orphan": "DB 행이 없는 Parquet (orphan)",
+    "workdir": "작업 폴더 (work folder)",
+}
+
+
+@dataclass(frozen=True)
+class Removed:
+    kind: str
+    path: str  # relative to DOLBOM_HOME
+    size: int
+
+
+@dataclass
+class Leftovers:
+    removed: list[Removed] = field(default_factory=list)
+    in_use: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def counts(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for item in self.removed:
+            counts[item.kind] = counts.get(item.kind, 0) + 1
+        return counts
+
+    def render(self) -> str:
+        if not self.removed:
+            lines = ["정리할 것이 없습니다: 끝나지 않은 가져오기가 남긴 파일이 없습니다 (nothing to clean up)."]
+        else:
+            summary = ", ".join(f"{KINDS[k]} {n}" for k, n in self.counts().items())
+            lines = [f"끝나지 않은 가져오기가 남긴 파일 {len(self.removed)}개를 지웠습니다 (removed): {summary}"]
+            lines += [f"  - {KINDS[item.kind]}: {item.path} ({item.size:,} bytes)" for item in self.removed]
+        if self.in_use:
+            lines.append(f"다른 프로세스가 쓰고 있어 남겨 둔 파일 {len(self.in_use)}개 (in use, kept):")
+            lines += [f"  - {path}" for path in self.in_use]
+        lines += self.notes
+        return "\n".join(lines)
+
+
+def _size(path: Path) -> int:
+    if path.is_dir():
+        return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def _committed() -> set[str] | None:
+
+    try:
+        return set(SignalFile.objects.values_list("storage_path", flat=True))
+    except DatabaseError:  # a database never migrated has no imports to protect, and no way to tell
+        return None
+
+
+def remove_leftovers() -> Leftovers:
+    """Remove every leftover of an unfinished import or round that no live process holds; say what."""
+
+    home = Path(settings.HOME)
+    result = Leftovers()
+
+    def remove(path: Path, kind: str, *, keep: object = None) -> None:
+        size = _size(path)
+        outcome = remove_if_abandoned(path, keep=keep)  # type: ignore[arg-type]
+        shown = str(path.relative_to(home)) if path.is_relative_to(home) else str(path)
+        if outcome == "removed":
+            result.removed.append(Removed(kind, shown, size))
+        elif outcome == "in use":
+            result.in_use.append(shown)
+
+    uploads = Path(settings.FILE_UPLOAD_TEMP_DIR)
+    for path in sorted(uploads.iterdir()) if uploads.is_dir() else []:
+        remove(path, "upload")
+    root = store.signals_root()
+    staging = root / ".staging"
+    for path in sorted(staging.iterdir()) if staging.is_dir() else []:
+        remove(path, "staging")
+
+    committed = _committed()
+    periods = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")) if root.is_dir() else []
+    for period in periods:
+        for path in sorted(period.glob(f".*{store.PART_SUFFIX}")):
+            remove(path, "part")
+        if committed is None:
+            continue
+        for path in sorted(period.glob("*.parquet")):
+            relative = str(path.relative_to(home))
+            if relative in committed:
+                continue
+
+            def wanted(relative: str = relative) -> bool:
+                return SignalFile.objects.filter(storage_path=relative).exists()
+
+            remove(path, "orphan", keep=wanted)
+    if committed is None and periods:
+        result.notes.append(
+            "데이터베이스가 준비되지 않아 DB 행이 없는 Parquet는 확인하지 않았습니다 (database not migrated)."
+        )
+
+    work = work_root()
+    for path in sorted(work.iterdir()):
+        remove(path, "workdir")
+    return result
