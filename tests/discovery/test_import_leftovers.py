@@ -49,6 +49,10 @@ def wait_for(condition, *, timeout: float = 240, every: float = 0.002) -> bool:
     return False
 
 
+# The district of the demo's `demo_district`, which the imports of these tests act as.
+DEMO_DISTRICT = "9911000000"
+
+
 def start_import(home: Path, path: Path, period: str) -> subprocess.Popen:
     return subprocess.Popen(
         [*dolbom_command(), "import", "signals", str(path), "--period", period, "--as", "demo_district"],
@@ -80,7 +84,7 @@ def test_an_import_killed_while_checking_rows_leaves_nothing(served_home, big_cs
 def test_an_import_killed_while_writing_its_parquet_is_cleaned_up(served_home, big_csv, tmp_path):
     copy = tmp_path / "ktoa.csv"  # other bytes than the first test's file: not a duplicate
     copy.write_bytes(big_csv.read_bytes().replace(b"KTOA-", b"KTOB-"))
-    period = served_home / "signals" / "2026-08"
+    period = served_home / "signals" / DEMO_DISTRICT / "2026-08"
     process = start_import(served_home, copy, "2026-08")
     assert wait_for(lambda: list(period.glob(".*.part")) if period.exists() else False), "no .part was seen"
     process.send_signal(signal.SIGKILL)

@@ -114,13 +114,12 @@ def remove_leftovers() -> Leftovers:
         remove(path, "staging")
 
     committed = _committed()
-    periods = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")) if root.is_dir() else []
-    for period in periods:
-        for path in sorted(period.glob(f".*{store.PART_SUFFIX}")):
+    # Stored files lie at signals/<district>/<period>/ (and, from before files had a district, signals/<period>/).
+    stored = sorted(p for p in root.rglob("*") if p.is_file() and staging not in p.parents) if root.is_dir() else []
+    for path in stored:
+        if path.name.startswith(".") and path.name.endswith(store.PART_SUFFIX):
             remove(path, "part")
-        if committed is None:
-            continue
-        for path in sorted(period.glob("*.parquet")):
+        elif path.suffix == ".parquet" and committed is not None:
             relative = str(path.relative_to(home))
             if relative in committed:
                 continue
@@ -129,7 +128,7 @@ def remove_leftovers() -> Leftovers:
                 return SignalFile.objects.filter(storage_path=relative).exists()
 
             remove(path, "orphan", keep=wanted)
-    if committed is None and periods:
+    if committed is None and stored:
         result.notes.append(
             "데이터베이스가 준비되지 않아 DB 행이 없는 Parquet는 확인하지 않았습니다 (database not migrated)."
         )
