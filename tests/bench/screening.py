@@ -3,12 +3,14 @@
 
 How the inputs are made (loading is not timed as part of the round):
 * a city is generated (`dolbom.synth.generate.generate_city`);
-* its signal files of **both** periods become stored signal files (`lab.from_city.signals_from_city`: one
-  Parquet per delivered file in the storage schema, `person_id` found by resident number) — about 3 signals per
-  household, the arrears of the first period delivered again, older, in the second: the round must count each
-  kind once per household;
-* the snapshot is written from the city's own Parquet files (`lab.from_city.snapshot_from_city`), since
-  loading a million households into SQLite takes far longer than the round and is not the round's work;
+* the signal files of **both** periods that **both** districts received become stored signal files
+  (`lab.from_city.signals_from_city`: one Parquet per delivered file in the storage schema, `person_id` found by
+  resident number) — about 3 signals per household, the arrears of the first period delivered again, older, in the
+  second: the round must count each kind once per household. The districts' files together hold exactly the rows
+  of the whole city, so the round screens the whole city as it did when agencies delivered one file for it;
+* the snapshot, of the whole city (both districts), is written from the city's own Parquet files
+  (`lab.from_city.snapshot_from_city`), since loading a million households into SQLite takes far longer than the
+  round and is not the round's work;
 * the 10× size replicates those snapshot and signal files ten times with offset ids (generating 10 M households
   takes tens of minutes on two cores; each copy is a distinct set of households and persons, scored the same).
 
@@ -279,6 +281,7 @@ def database_round(home: Path, households: int) -> dict[str, Any]:
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
 
+    from dolbom.discovery.importing.store import relative_path
     from dolbom.discovery.models import SignalFile
     from dolbom.discovery.screening.snapshot import export_snapshot
     from dolbom.discovery.services.rounds import run_round
@@ -298,21 +301,22 @@ def database_round(home: Path, households: int) -> dict[str, Any]:
     snapshot = export_snapshot(district_code=district.code, as_of=as_of, cooldown_days=180, folder=home / "db-snap")
     export_seconds = time.perf_counter() - started
 
-    # The city's signals, as the import stores them, on whichever persons the database holds (same ids when the
-    # city above was loaded; spread over the loaded city's persons otherwise).
+    # The district's signals (the files it received, both periods), as the import stores them, on whichever
+    # persons the database holds (same ids when the city above was loaded; spread over the loaded city's persons
+    # otherwise).
     person_ids = np.array(sorted(Person.objects.values_list("pk", flat=True)), dtype=np.int64)
     period = "2026-09"
-    converted = signals_from_city(city, home / "db-signals-raw")
+    converted = signals_from_city(city, home / "db-signals-raw", district_code=district.code)
     for source in converted:
         table = pq.read_table(source.path)
         ids = table.column("person_id").to_numpy(zero_copy_only=False)
         table = table.set_column(3, "person_id", pa.array(person_ids[(ids - 1) % len(person_ids)], pa.int64()))
         sha = hashlib.sha256(f"bench-{households}-{source.file_id}".encode()).hexdigest()
-        relative = f"signals/{period}/{sha[:16]}.parquet"
+        relative = relative_path(district.code, period, sha)
         row = SignalFile.objects.create(
-            agency_code="bench", period=period, sha256=sha, original_name=source.path.name, file_format="parquet",
-            catalogue_version="bench", rows=table.num_rows, matched_rows=table.num_rows, unmatched_rows=0,
-            storage_path=relative,
+            district=district, agency_code="bench", period=period, sha256=sha, original_name=source.path.name,
+            file_format="parquet", catalogue_version="bench", rows=table.num_rows, matched_rows=table.num_rows,
+            unmatched_rows=0, storage_path=relative,
         )  # fmt: skip
         table = table.set_column(0, "signal_file_id", pa.array(np.full(table.num_rows, row.pk), pa.int64()))
         target = home / relative
@@ -327,6 +331,8 @@ def database_round(home: Path, households: int) -> dict[str, Any]:
         "export": export_seconds,
         "service": service_seconds,
         "status": screening_round.status,
+        "district": district.name,
+        "signal_files": len(converted),
         "listed": screening_round.stats.get("listed", 0),
         "phases": screening_round.stats.get("seconds", {}),
     }
@@ -428,12 +434,15 @@ def run(home: Path, *, quick: bool) -> Section:
         f"{SCALE}× the households and signals took {big_seconds / duck_seconds:.1f}× the time "
         f"(1.0 per 1× would be exactly linear: {big_seconds / duck_seconds / SCALE:.2f}); CPU seconds "
         f"{big_cpu / duck_cpu:.1f}×. Wall times stretch when other programs share the cores; compare CPU seconds then.",
+        f"The round screens the whole city: both districts' households and the {len(inputs.signals)} signal files "
+        f"the two districts received over both periods (together the city's {signals:,} signals).",
         f"DuckDB phases at {households:,}: {phases}; {stats['households_with_signals']:,} households with scored "
         f"signals, {stats['below_min_score']:,} below the minimum score. Median of {REPEAT} runs.",
         f"Not timed as the round: generating the city {load['generate']:.1f} s, storing its signals "
         f"{load['signals']:.1f} s, writing the snapshot from its Parquet files {load['snapshot']:.1f} s. The "
         f"{SCALE}× inputs replicate those files with offset ids.",
-        f"Service round phases ({database['households']:,} households, status {database['status']}): "
+        f"Service round phases ({database['district']}: {database['households']:,} households and the "
+        f"{database['signal_files']} signal files it received, status {database['status']}): "
         + ", ".join(f"{k} {v:.2f} s" for k, v in database["phases"].items())
         + ".",
     ]

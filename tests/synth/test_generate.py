@@ -11,13 +11,16 @@ import pyarrow.parquet as pq
 import pytest
 
 from dolbom.core.rrn import parse_rrn
+from dolbom.discovery.catalogue import load_catalogue
 from dolbom.synth import generate as generate_module
 from dolbom.synth import people
+from dolbom.synth.areas import DISTRICTS
 from dolbom.synth.generate import generate_city
 from dolbom.synth.signals import PERIODS
 
 from .conftest import SMALL, SMALL_SEED
 
+CATALOGUE = load_catalogue()
 TABLES = ("areas", "addresses", "agencies", "staff", "households", "persons", "memberships", "consents", "truth")
 
 
@@ -54,7 +57,8 @@ def test_layout_and_manifest(small_city):
     for table in TABLES:
         assert f"{table}.parquet" in listed
     signal_files = [p for p in listed if p.startswith("signals/")]
-    assert {p.split("/")[1] for p in signal_files} == {p.code for p in PERIODS}
+    assert {tuple(p.split("/")[1:3]) for p in signal_files} == {(d.code, p.code) for d in DISTRICTS for p in PERIODS}
+    assert manifest["districts"] == [d.code for d in DISTRICTS]
     assert {p.rsplit(".", 1)[1] for p in signal_files} == {"csv", "parquet"}
     # Every file on disk is listed, with its true hash, and the manifest lists nothing else.
     on_disk = _digests(root)
@@ -63,6 +67,22 @@ def test_layout_and_manifest(small_city):
     assert manifest["counts"]["households"] == SMALL
     assert manifest["counts"]["persons"] == small_city.persons
     assert sum(f["rows"] for f in manifest["files"] if f["path"].startswith("signals/")) == small_city.signals
+
+
+def test_an_agency_with_no_row_for_a_district_in_a_period_sends_no_file(small_city):
+    root = small_city.path
+    manifest = json.loads((root / "manifest.json").read_text(encoding="utf-8"))
+    code_of_file = {a.file_name: a.code for a in CATALOGUE.agencies}
+    signal_files = [f for f in manifest["files"] if f["path"].startswith("signals/")]
+    assert all(f["rows"] > 0 for f in signal_files)  # no header-only file: the import refuses those
+    delivered = {(*f["path"].split("/")[1:3], code_of_file[f["path"].split("/")[3]]) for f in signal_files}
+    missing = {(e["district"], e["period"], e["agency"]) for e in manifest["signals_without_rows"]}
+    assert missing  # in a city of 300 households some agencies have nothing to report on a district
+    assert not delivered & missing
+    everything = {(d.code, p.code, a.code) for d in DISTRICTS for p in PERIODS for a in CATALOGUE.agencies}
+    assert delivered | missing == everything
+    for district, period, agency in missing:
+        assert not (root / "signals" / district / period / CATALOGUE.agency(agency).file_name).exists()
 
 
 def test_summary_reads_as_one_line(small_city):

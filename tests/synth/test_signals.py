@@ -1,5 +1,6 @@
-"""Agency signal files: readable in their declared formats and encodings, shaped by the catalogue, about real
-residents, and correlated with the hidden crisis without giving it away."""
+"""Agency signal files: delivered to each district about its own residents only, readable in their declared formats
+and encodings, shaped by the catalogue, about real residents, and correlated with the hidden crisis without giving
+it away."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import pytest
 
 from dolbom.core.rrn import parse_rrn
 from dolbom.discovery.catalogue import load_catalogue
+from dolbom.synth.areas import DISTRICTS, DONGS
 from dolbom.synth.signals import HANGUL_NAME_AGENCIES, PERIODS
 
 from .conftest import read
@@ -24,10 +26,10 @@ CATALOGUE = load_catalogue()
 ARROW = {"int": pa.int64(), "date": pa.date32(), "str": pa.string()}
 
 
-def read_signals(city, period: str, agency_code: str) -> list[dict]:
+def read_signals(city, district: str, period: str, agency_code: str) -> list[dict]:
     """Read one agency file as an importer would: by the catalogue, typed, empty cells as None."""
     agency = CATALOGUE.agency(agency_code)
-    path = city.path / "signals" / period / agency.file_name
+    path = city.path / "signals" / district / period / agency.file_name
     columns = CATALOGUE.columns_for(agency_code)
     if agency.format == "parquet":
         table = pq.read_table(path)
@@ -59,12 +61,23 @@ def read_signals(city, period: str, agency_code: str) -> list[dict]:
 
 
 @pytest.fixture(scope="module")
-def signals(big_city) -> dict[tuple[str, str], list[dict]]:
+def deliveries(big_city) -> dict[tuple[str, str, str], list[dict]]:
+    """Every file the districts received, by (district, period, agency)."""
     return {
-        (period.code, agency.code): read_signals(big_city, period.code, agency.code)
+        (district.code, period.code, agency.code): read_signals(big_city, district.code, period.code, agency.code)
+        for district in DISTRICTS
         for period in PERIODS
         for agency in CATALOGUE.agencies
     }
+
+
+@pytest.fixture(scope="module")
+def signals(deliveries) -> dict[tuple[str, str], list[dict]]:
+    """What each agency sent for a period, over both districts."""
+    merged: dict[tuple[str, str], list[dict]] = defaultdict(list)
+    for (_, period, agency_code), rows in deliveries.items():
+        merged[(period, agency_code)] += rows
+    return dict(merged)
 
 
 @pytest.fixture(scope="module")
@@ -72,11 +85,35 @@ def persons(big_city) -> dict[str, dict]:
     return {p["resident_number"].replace("-", ""): p for p in read(big_city, "persons").to_pylist()}
 
 
-def test_one_file_per_agency_and_period_in_a_mix_of_formats(big_city):
+def test_one_file_per_district_period_and_agency_in_a_mix_of_formats(big_city):
     manifest = json.loads((big_city.path / "manifest.json").read_text(encoding="utf-8"))
     files = [f for f in manifest["files"] if f["path"].startswith("signals/")]
-    assert len(files) == len(PERIODS) * len(CATALOGUE.agencies)
+    assert len(files) == len(DISTRICTS) * len(PERIODS) * len(CATALOGUE.agencies)
+    assert manifest["signals_without_rows"] == []  # a city this size gives every agency something everywhere
     assert {f.get("encoding") for f in files} == {None, "utf-8", "utf-8-sig", "cp949"}
+    assert big_city.signal_files == len(files)
+
+
+def test_each_district_receives_its_own_residents_only(big_city, deliveries, persons):
+    households = read(big_city, "households")
+    dong_of_household = dict(
+        zip(households.column("household_id").to_pylist(), households.column("dong_code").to_pylist(), strict=True)
+    )
+    district_of_dong = {d.code: DISTRICTS[d.district].code for d in DONGS}
+    received: Counter[str] = Counter()
+    for (district, _, _), rows in deliveries.items():
+        for row in rows:
+            household = persons[row["resident_number"].replace("-", "")]["household_id"]
+            assert district_of_dong[dong_of_household[household]] == district
+            received[district] += 1
+    assert set(received) == {d.code for d in DISTRICTS}
+    assert min(received.values()) > 0.3 * sum(received.values())  # both districts get a fair share
+
+
+def test_record_numbers_are_the_agencys_own_and_unique_across_districts(signals):
+    for (period, agency_code), rows in signals.items():
+        numbers = sorted(int(r["record_id"].rsplit("-", 1)[1]) for r in rows)
+        assert numbers == list(range(1, len(rows) + 1)), (period, agency_code)
 
 
 def test_every_row_follows_the_catalogue(signals, persons):
@@ -121,7 +158,7 @@ def test_every_kind_occurs(signals):
 
 
 def test_one_row_per_person_and_kind_in_a_delivery(signals):
-    for rows in signals.values():
+    for rows in signals.values():  # per agency and period over both districts, so within each delivery too
         keys = Counter((r["resident_number"], r["kind"]) for r in rows)
         assert max(keys.values(), default=1) == 1
 

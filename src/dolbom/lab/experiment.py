@@ -1,7 +1,8 @@
 """The model card's experiment, end to end through the application, on a generated city.
 
 Run by `dolbom model-card` in a child process whose DOLBOM_HOME and SQLite database are throwaway (card.py sets
-them up): migrate, load the city, import every signal file through the importer, then per district: round 1 on
+them up): migrate, load the city, each district imports the signal files it received through the importer (as its
+administrator: matched against its own residents, as the national system's lists are), then per district: round 1 on
 period 1 with the scorecard, simulated outcomes recorded through the outreach service, a model trained on them,
 round 2 on period 2 with the scorecard and with the model. Both scorers are then measured on round 2's inputs
 against the hidden truth (comparison.py). The figures go to a JSON file; card.py writes the Markdown.
@@ -42,6 +43,7 @@ from dolbom.discovery.services.rounds import run_round
 from dolbom.discovery.services.signals import import_signal_file
 from dolbom.lab.citytruth import city_truth
 from dolbom.lab.comparison import collect, compare, pool
+from dolbom.lab.from_city import city_districts, signal_files_of
 from dolbom.registry.models import AdministrativeArea, AreaLevel, Household, Staff
 from dolbom.synth.load import load_city
 from dolbom.synth.outcomes import loaded_city_offset, read_truth, simulate_outcomes
@@ -84,15 +86,17 @@ def _district_admins() -> dict[str, Any]:
     return admins
 
 
-def _import_signals(city: Path, manifest: dict[str, Any], periods: list[str], user: Any) -> dict[str, int]:
-    sizes = {f["path"]: f["rows"] for f in manifest["files"]}
+def _import_signals(city: Path, periods: list[str], admins: dict[str, Any]) -> dict[str, int]:
+    """Rows imported per period, over all districts. Each district imports only the files it received, as its own
+    administrator; an agency with no row for a district in a period sent it no file."""
     rows: dict[str, int] = {}
-    for period in periods:
-        for path in sorted((city / "signals" / period).iterdir()):
-            if not sizes.get(f"signals/{period}/{path.name}"):
-                continue  # an agency with nothing to report this period (a small city): its empty files repeat
-            result = import_signal_file(user=user, path=path, period=period, agency_code=None)
-            rows[period] = rows.get(period, 0) + result.rows
+    for code, (_, user) in admins.items():
+        for period in periods:
+            for path in signal_files_of(city, code, period):
+                result = import_signal_file(user=user, path=path, period=period, agency_code=None, district_code=code)
+                if result.unmatched:
+                    raise RuntimeError(f"{path}: {result.unmatched} rows matched no resident of district {code}")
+                rows[period] = rows.get(period, 0) + result.rows
     return rows
 
 
@@ -149,13 +153,14 @@ def run(city: Path, *, seed: int = 0) -> dict[str, Any]:
     city = Path(city).resolve()
     manifest = json.loads((city / "manifest.json").read_text(encoding="utf-8"))
     first, second = manifest["periods"][:2]
+    city_districts(manifest)  # refuses, before any work, a city whose signal files are not per district
     call_command("migrate", interactive=False, verbosity=0)
     if Household.objects.exists():
         raise SystemExit("the experiment needs an empty database: run it through `dolbom model-card`")
     load_city(city)
     mark = lap("load", started)
     admins = _district_admins()
-    signal_rows = _import_signals(city, manifest, [first, second], next(iter(admins.values()))[1])
+    signal_rows = _import_signals(city, [first, second], admins)
     mark = lap("import", mark)
 
     offset = loaded_city_offset(city)

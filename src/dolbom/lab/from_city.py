@@ -4,10 +4,11 @@ truth. The application itself takes its snapshot from the database (`snapshot.py
 
 * Snapshot: households and dongs as generated; memberships in force on `as_of` (moved-out members dropped);
   persons with their registry columns; no exclusions (a fresh city has no outreach history).
-* Signals: each agency file (CSV in its encoding, or Parquet) becomes one file of the storage schema
-  (docs/signal-storage.md): the typed catalogue fields, `person_id` found by the resident number, and `rrn_hash`
-  as a plain SHA-256 of the digits — a stand-in for the keyed hash of the real import, which the round never reads.
-  File ids are numbered 1, 2, … in (period, agency) order.
+* Signals: each agency file a district received (`signals/<district>/<period>/<agency file>`, CSV in its encoding
+  or Parquet) becomes one file of the storage schema (docs/signal-storage.md): the typed catalogue fields,
+  `person_id` found by the resident number, and `rrn_hash` as a plain SHA-256 of the digits — a stand-in for the
+  keyed hash of the real import, which the round never reads. File ids are numbered 1, 2, … in (district, period,
+  agency) order.
 """
 
 # ruff: noqa: S608 -- SQL here is written from our own codes, dates and catalogue names, never from user text.
@@ -16,6 +17,7 @@ from __future__ import annotations
 import json
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -37,6 +39,20 @@ def city_reference_date(city: Path) -> date:
     return date.fromisoformat(json.loads((Path(city) / "manifest.json").read_text())["reference_date"])
 
 
+def city_districts(manifest: dict[str, Any]) -> list[str]:
+    """The district codes whose signal files a city holds (from its manifest)."""
+    if "districts" not in manifest:
+        # Generator version 1 wrote one file per agency for the whole city, which no district may import.
+        raise ValueError("the city was generated before signal files were delivered per district: generate it again")
+    return list(manifest["districts"])
+
+
+def signal_files_of(city: Path, district_code: str, period: str) -> list[Path]:
+    """The agency files a district received for a period, in catalogue order (none where an agency had no row)."""
+    folder = Path(city) / "signals" / district_code / period
+    return [folder / a.file_name for a in load_catalogue().agencies if (folder / a.file_name).is_file()]
+
+
 def snapshot_from_city(city: Path, out: Path, *, as_of: date, district_code: str | None = None) -> Snapshot:
     """Write the snapshot files of `district_code` (every district when None) from the city's Parquet files."""
     city, out = Path(city), Path(out)
@@ -56,7 +72,8 @@ def snapshot_from_city(city: Path, out: Path, *, as_of: date, district_code: str
             "persons": """SELECT p.person_id, p.birth_date, p.sex, p.disability, p.nationality, p.date_of_death
                 FROM city_persons p SEMI JOIN snap_memberships m ON m.person_id = p.person_id""",
             "excluded": "SELECT CAST(NULL AS BIGINT) AS household_id, CAST(NULL AS VARCHAR) AS reason WHERE false",
-            # Every signal row was matched against the whole city when it was stored: nothing to match late.
+            # Every signal row was matched when it was stored (a district's files hold only its own residents, all
+            # of them in the registry): nothing to match late.
             "late_matches": "SELECT CAST(NULL AS VARCHAR) AS rrn_hash, CAST(NULL AS BIGINT) AS person_id WHERE false",
             "dongs": f"""SELECT code AS dong_code, CAST(visit_capacity AS BIGINT) AS visit_capacity FROM city_areas
                 WHERE level = 'eupmyeondong' {district.replace("dong_code", "code")}""",
@@ -72,13 +89,20 @@ def snapshot_from_city(city: Path, out: Path, *, as_of: date, district_code: str
 
 
 def signals_from_city(
-    city: Path, out: Path, *, periods: list[str] | None = None, catalogue: Catalogue | None = None
+    city: Path,
+    out: Path,
+    *,
+    periods: list[str] | None = None,
+    district_code: str | None = None,
+    catalogue: Catalogue | None = None,
 ) -> list[SignalSource]:
-    """Convert the city's agency files of `periods` (all by default) into stored signal files under `out`."""
+    """Convert the agency files that `district_code` received (every district's when None) for `periods` (all by
+    default) into stored signal files under `out`."""
     city, out = Path(city), Path(out)
     catalogue = catalogue or load_catalogue()
     manifest = json.loads((city / "manifest.json").read_text())
     periods = periods or manifest["periods"]
+    districts = [district_code] if district_code else city_districts(manifest)
     con = duckdb.connect()
     sources: list[SignalSource] = []
     try:
@@ -87,36 +111,35 @@ def signals_from_city(
             "CREATE TABLE people AS SELECT replace(resident_number, '-', '') AS digits, person_id FROM city_persons"
         )
         file_id = 0
-        for period in periods:
-            for agency in catalogue.agencies:
-                source = city / "signals" / period / agency.file_name
-                if not source.exists():
-                    continue
-                file_id += 1
-                fields = catalogue.columns_for(agency.code)
-                table = _read_agency_file(source, agency.format, agency.encoding, fields)
-                con.register("delivered", table)
-                extra = [f.name for f in fields[len(catalogue.common_fields) :]]
-                target = out / period / f"{agency.code}.parquet"
-                target.parent.mkdir(parents=True, exist_ok=True)
-                select = ", ".join(
-                    [
-                        f"CAST({file_id} AS BIGINT) AS signal_file_id",
-                        "d.record_id",
-                        "d.kind",
-                        "p.person_id",
-                        "sha256(replace(d.resident_number, '-', '')) AS rrn_hash",
-                        "d.observed_on",
-                        *(f"d.{name}" for name in extra),
-                    ]
-                )
-                query = (
-                    f"SELECT {select} FROM delivered d "
-                    "LEFT JOIN people p ON p.digits = replace(d.resident_number, '-', '')"
-                )
-                con.execute(f"COPY ({query}) TO '{target}' (FORMAT parquet, COMPRESSION zstd)")
-                con.unregister("delivered")
-                sources.append(SignalSource(file_id, target))
+        deliveries = [(d, p, a) for d in districts for p in periods for a in catalogue.agencies]
+        for district, period, agency in deliveries:
+            source = city / "signals" / district / period / agency.file_name
+            if not source.exists():  # an agency with no row for the district in the period sends no file
+                continue
+            file_id += 1
+            fields = catalogue.columns_for(agency.code)
+            table = _read_agency_file(source, agency.format, agency.encoding, fields)
+            con.register("delivered", table)
+            extra = [f.name for f in fields[len(catalogue.common_fields) :]]
+            target = out / district / period / f"{agency.code}.parquet"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            select = ", ".join(
+                [
+                    f"CAST({file_id} AS BIGINT) AS signal_file_id",
+                    "d.record_id",
+                    "d.kind",
+                    "p.person_id",
+                    "sha256(replace(d.resident_number, '-', '')) AS rrn_hash",
+                    "d.observed_on",
+                    *(f"d.{name}" for name in extra),
+                ]
+            )
+            query = (
+                f"SELECT {select} FROM delivered d LEFT JOIN people p ON p.digits = replace(d.resident_number, '-', '')"
+            )
+            con.execute(f"COPY ({query}) TO '{target}' (FORMAT parquet, COMPRESSION zstd)")
+            con.unregister("delivered")
+            sources.append(SignalSource(file_id, target))
     finally:
         con.close()
     return sources
@@ -152,5 +175,5 @@ def inputs_from_city(
     out = Path(out)
     as_of = as_of or city_reference_date(city)
     snapshot = snapshot_from_city(city, out / "snapshot", as_of=as_of, district_code=district_code)
-    sources = signals_from_city(city, out / "signals", periods=periods)
+    sources = signals_from_city(city, out / "signals", periods=periods, district_code=district_code)
     return make_inputs(snapshot, sources, workdir=out / "work", scorecard=scorecard)

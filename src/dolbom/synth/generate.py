@@ -1,5 +1,9 @@
 """Generate the synthetic city 한빛시 as Parquet and agency signal files, deterministically.
 
+Signal files reach each district (시군구) the way the national system sends them: every district gets, per period
+and agency, a file of its own residents only (`signals/<district>/<period>/<agency file>`). An agency with no row
+for a district in a period sends no file; the manifest lists those deliveries under `signals_without_rows`.
+
 The same seed and size always give byte-identical files: every random draw comes from a stream derived from
 (seed, purpose, chunk), households are drawn in fixed chunks of CHUNK_HOUSEHOLDS, and the writers pin every
 option (parquet.py). Memory stays bounded by the chunk size, whatever the city's size.
@@ -28,7 +32,7 @@ from dolbom.synth.parquet import CsvSink, ParquetSink, sha256_of, write_table
 from dolbom.synth.signals import HANGUL_NAME_AGENCIES, PERIODS, SignalBatch, SignalModel, draw_propensity
 
 GENERATOR = "dolbom.synth"
-GENERATOR_VERSION = "1"
+GENERATOR_VERSION = "2"  # 2: signal files per district
 CHUNK_HOUSEHOLDS = 200_000
 VISIT_RATE = 0.01  # outreach visits per round, as a share of the dong's households
 
@@ -110,6 +114,7 @@ SCHEMAS: dict[str, pa.Schema] = {
     ),
 }
 _ARROW_TYPES = {"int": pa.int64(), "date": pa.date32(), "str": pa.string()}
+_DISTRICT_OF_DONG = np.array([d.district for d in areas.DONGS], dtype=np.int64)
 _DISABILITY = pa.array(["", "mild", "severe"])
 _SEX = pa.array(["F", "M"])
 
@@ -132,9 +137,54 @@ class CitySummary:
         return (
             f"{areas.CITY_NAME} (seed {self.seed}): {self.households:,} households, {self.persons:,} persons, "
             f"{self.agencies} agencies, {self.staff:,} staff, {self.consents:,} consents, "
-            f"{self.signals:,} signals in {self.signal_files} files over {len(PERIODS)} periods "
+            f"{self.signals:,} signals in {self.signal_files} files over {len(PERIODS)} periods and "
+            f"{len(areas.DISTRICTS)} districts "
             f"({self.in_crisis:,} households in crisis, hidden)"
         )
+
+
+class SignalFiles:
+    """The agencies' deliveries of a city: one file per (district, period, agency), opened at its first row.
+
+    Opening lazily means an agency with no row for a district in a period writes nothing: a header-only file
+    delivers nothing and the import is meant to refuse it (no data rows); the manifest names the missing ones."""
+
+    def __init__(self, root: Path, catalogue: Catalogue) -> None:
+        self.root = root
+        self.catalogue = catalogue
+        self.sinks: dict[tuple[str, str, str], ParquetSink | CsvSink] = {}
+        self.record_seq: dict[tuple[str, str], int] = {}  # per (period, agency): record numbers run city-wide
+
+    def path(self, district: str, period: str, agency_code: str) -> Path:
+        return self.root / "signals" / district / period / self.catalogue.agency(agency_code).file_name
+
+    def write(self, district: str, period: str, agency_code: str, table: pa.Table) -> None:
+        key = (district, period, agency_code)
+        sink = self.sinks.get(key)
+        if sink is None:
+            agency = self.catalogue.agency(agency_code)
+            schema = pa.schema([(f.name, _ARROW_TYPES[f.type]) for f in self.catalogue.columns_for(agency.code)])
+            path = self.path(*key)
+            if agency.format == "parquet":
+                sink = ParquetSink(path, schema)
+            else:
+                sink = CsvSink(path, schema, agency.encoding or "utf-8")
+            self.sinks[key] = sink
+        sink.write(table)
+
+    def without_rows(self) -> list[dict[str, str]]:
+        """Every (district, period, agency) that received no file, in district, period, catalogue order."""
+        return [
+            {"district": d.code, "period": p.code, "agency": a.code}
+            for d in areas.DISTRICTS
+            for p in PERIODS
+            for a in self.catalogue.agencies
+            if (d.code, p.code, a.code) not in self.sinks
+        ]
+
+    def close(self) -> None:
+        for sink in self.sinks.values():
+            sink.close()
 
 
 def _rng(seed: int, stream: int, chunk: int = 0) -> np.random.Generator:
@@ -177,16 +227,7 @@ def _generate(work: Path, *, households: int, seed: int, catalogue: Catalogue) -
     phone_offset = int(np.random.default_rng(seed).integers(0, 80_000_000))
 
     sinks = {name: ParquetSink(work / f"{name}.parquet", schema) for name, schema in SCHEMAS.items()}
-    signal_sinks: dict[tuple[str, str], ParquetSink | CsvSink] = {}
-    for period in PERIODS:
-        for agency in catalogue.agencies:
-            schema = pa.schema([(f.name, _ARROW_TYPES[f.type]) for f in catalogue.columns_for(agency.code)])
-            path = work / "signals" / period.code / agency.file_name
-            if agency.format == "parquet":
-                signal_sinks[(period.code, agency.code)] = ParquetSink(path, schema)
-            else:
-                signal_sinks[(period.code, agency.code)] = CsvSink(path, schema, agency.encoding or "utf-8")
-    record_seq = dict.fromkeys(signal_sinks, 0)
+    signal_files = SignalFiles(work, catalogue)
 
     used_keys = np.zeros(0, dtype=np.int64)  # resident numbers so far, sorted: they must be unique city-wide
     households_by_dong = np.zeros(len(areas.DONGS), dtype=np.int64)
@@ -232,7 +273,7 @@ def _generate(work: Path, *, households: int, seed: int, catalogue: Catalogue) -
             for p, period in enumerate(PERIODS):
                 before = PERIODS[p - 1] if p else None
                 batch = model.draw(rng_signals, pop, truth, period, previous, before, propensity)
-                counts["signals"] += _write_signals(catalogue, model, batch, pop, period.code, signal_sinks, record_seq)
+                counts["signals"] += _write_signals(catalogue, model, batch, pop, period.code, signal_files)
                 previous = batch
 
             households_by_dong += np.bincount(pop.dong, minlength=len(areas.DONGS))
@@ -241,13 +282,9 @@ def _generate(work: Path, *, households: int, seed: int, catalogue: Catalogue) -
             hh_offset += n
             chunk += 1
     finally:
-        for sink in [*sinks.values(), *signal_sinks.values()]:
+        for sink in sinks.values():
             sink.close()
-    # An agency with nobody to report in a period delivers no file: a header-only file is refused on import.
-    for key, sink in list(signal_sinks.items()):
-        if sink.rows == 0:
-            sink.path.unlink()
-            del signal_sinks[key]
+        signal_files.close()
 
     write_table(work / "areas.parquet", areas.area_rows(households_by_dong, VISIT_RATE))
     write_table(work / "agencies.parquet", orgs.agencies_table())
@@ -262,10 +299,10 @@ def _generate(work: Path, *, households: int, seed: int, catalogue: Catalogue) -
         staff=plan.table.num_rows,
         consents=counts["consents"],
         signals=counts["signals"],
-        signal_files=len(signal_sinks),
+        signal_files=len(signal_files.sinks),
         in_crisis=counts["in_crisis"],
     )
-    _write_manifest(work, summary, catalogue, signal_sinks)
+    _write_manifest(work, summary, catalogue, signal_files)
     return summary
 
 
@@ -390,20 +427,25 @@ def _write_signals(
     batch: SignalBatch,
     pop: people.Population,
     period: str,
-    sinks: dict[tuple[str, str], ParquetSink | CsvSink],
-    record_seq: dict[tuple[str, str], int],
+    files: SignalFiles,
 ) -> int:
     kind_agency = np.array([catalogue.agencies.index(k.agency) for k in model.kinds])
     kind_codes = pa.array([k.code for k in model.kinds])
     agency_of_row = kind_agency[batch.kind]
+    district_of_row = _DISTRICT_OF_DONG[pop.dong[pop.hh[batch.person]]]
     written = 0
     for a, agency in enumerate(catalogue.agencies):
-        rows = np.flatnonzero(agency_of_row == a)
-        sink = sinks[(period, agency.code)]
-        if len(rows) == 0:
+        drawn = np.flatnonzero(agency_of_row == a)
+        if len(drawn) == 0:
             continue
-        seq = record_seq[(period, agency.code)] + 1 + np.arange(len(rows), dtype=np.int64)
-        record_seq[(period, agency.code)] += len(rows)
+        # Record numbers are the agency's own, counted over the whole city in the order drawn (a district's file
+        # has gaps where the other district's rows were); the rows are then grouped by district, keeping that
+        # order, so that each district's file is one zero-copy slice of the agency's table.
+        first = files.record_seq.get((period, agency.code), 0)
+        files.record_seq[(period, agency.code)] = first + len(drawn)
+        by_district = np.argsort(district_of_row[drawn], kind="stable")
+        rows = drawn[by_district]
+        seq = first + 1 + by_district.astype(np.int64)
         person = pa.array(batch.person[rows])
         rrn = pop.resident_number.take(person)
         if agency.resident_number_format == "digits":
@@ -422,21 +464,20 @@ def _write_signals(
         for f in catalogue.columns_for(agency.code)[len(catalogue.common_fields) :]:
             values, valid = batch.values[f.name][rows], batch.valid[f.name][rows]
             columns[f.name] = pa.array(values, _ARROW_TYPES[f.type], mask=~valid)
-        sink.write(pa.table(columns))
+        table = pa.table(columns)
+        bounds = np.searchsorted(district_of_row[rows], np.arange(len(areas.DISTRICTS) + 1))
+        for k, district in enumerate(areas.DISTRICTS):
+            if bounds[k + 1] > bounds[k]:
+                files.write(district.code, period, agency.code, table.slice(bounds[k], bounds[k + 1] - bounds[k]))
         written += len(rows)
     return written
 
 
-def _write_manifest(
-    work: Path, summary: CitySummary, catalogue: Catalogue, signal_sinks: dict[tuple[str, str], ParquetSink | CsvSink]
-) -> None:
+def _write_manifest(work: Path, summary: CitySummary, catalogue: Catalogue, signal_files: SignalFiles) -> None:
     files = []
-    rows_by_path = {sink.path.relative_to(work).as_posix(): sink.rows for sink in signal_sinks.values()}
-    encodings = {
-        sink.path.relative_to(work).as_posix(): sink.encoding
-        for sink in signal_sinks.values()
-        if isinstance(sink, CsvSink)
-    }
+    sinks = signal_files.sinks.values()
+    rows_by_path = {sink.path.relative_to(work).as_posix(): sink.rows for sink in sinks}
+    encodings = {sink.path.relative_to(work).as_posix(): sink.encoding for sink in sinks if isinstance(sink, CsvSink)}
     for path in sorted(p for p in work.rglob("*") if p.is_file()):
         rel = path.relative_to(work).as_posix()
         entry: dict[str, object] = {"path": rel, "bytes": path.stat().st_size, "sha256": sha256_of(path)}
@@ -456,6 +497,7 @@ def _write_manifest(
         "households": summary.households,
         "reference_date": people.REFERENCE_DATE.isoformat(),
         "periods": [p.code for p in PERIODS],
+        "districts": [d.code for d in areas.DISTRICTS],
         "catalogue": {"version": catalogue.version, "updated": catalogue.updated.isoformat()},
         "counts": {
             "households": summary.households,
@@ -468,6 +510,9 @@ def _write_manifest(
             "households_in_crisis": summary.in_crisis,
         },
         "files": files,
+        # Deliveries that had no row (an agency with nothing to report on a district's residents in a period): the
+        # agency sent no file, rather than a header-only one.
+        "signals_without_rows": signal_files.without_rows(),
     }
     text = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=False) + "\n"
     (work / "manifest.json").write_text(text, encoding="utf-8")
