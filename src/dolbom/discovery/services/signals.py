@@ -125,14 +125,65 @@ def import_signal_file(
     copy (an upload). Raises PermissionDenied for roles that may not import or a district outside the user's, and
     SignalFileRejected, with the report, for a file that is not accepted."""
     ensure_can(user, "discovery.import_signals")
-    district = _district(user, district_code)
     started = time.perf_counter()
-    path = Path(path)
-    name = original_name or path.name
+    request = check_request(
+        user=user, path=Path(path), period=period, agency_code=agency_code, district_code=district_code,
+        name=original_name or Path(path).name,
+    )  # fmt: skip
+    collector = IssueCollector()
+    source = _open(request, collector)
+    staged: Staged | None = None
+    try:
+        staged = validate_and_stage(request, source, collector)
+        signal_file = _commit(user=user, request=request, source=source, staged=staged)
+    finally:
+        source.close()
+        if staged is not None:
+            staged.writer.discard()
+    return ImportResult(
+        signal_file=signal_file,
+        rows=staged.counts.rows,
+        matched=staged.counts.matched,
+        unmatched=staged.counts.rows - staged.counts.matched,
+        file_format=source.file_format,
+        encoding=source.encoding,
+        agency_name=request.agency.name,
+        unmatched_sample=staged.counts.unmatched_sample,
+        warnings=staged.warnings,
+        seconds=time.perf_counter() - started,
+    )
+
+
+@dataclass(frozen=True)
+class ImportRequest:
+    """What is known of a file before its rows are read: where it goes, who sent it, what it is."""
+
+    district: AdministrativeArea
+    agency: ProvidingAgency
+    catalogue: Catalogue
+    limits: Limits
+    path: Path
+    name: str
+    period: str
+    sha256: str
+
+    def refuse(self, reason: str, *, row: int | None = None, kind: str = "rows") -> SignalFileRejected:
+        report = ImportReport.single(
+            self.name, reason, row=row, period=self.period, kind=kind, agency_code=self.agency.code
+        )
+        return SignalFileRejected(report)
+
+
+def check_request(
+    *, user: Any, path: Path, period: str, agency_code: str | None, district_code: str | None, name: str
+) -> ImportRequest:
+    """Everything that can be refused before a row is read: the district, the period, the agency, the file's
+    size (before hashing: a 10 GB file is not read) and an earlier import of the same bytes."""
+    district = _district(user, district_code)
     catalogue = load_catalogue()
 
-    def refuse(reason: str, *, row: int | None = None, kind: str = "rows", **context: str | None) -> SignalFileRejected:
-        return SignalFileRejected(ImportReport.single(name, reason, row=row, period=period, kind=kind, **context))
+    def refuse(reason: str, *, kind: str, agency: str | None = None) -> SignalFileRejected:
+        return SignalFileRejected(ImportReport.single(name, reason, period=period, kind=kind, agency_code=agency))
 
     if not PERIOD_PATTERN.match(period or ""):
         raise refuse(f"조회 기간(차수)은 YYYY-MM 형식이어야 합니다(입력: {period!r}).", kind="period")
@@ -145,20 +196,30 @@ def import_signal_file(
             kind="agency",
         )
     if not path.is_file():
-        raise refuse("파일을 찾을 수 없습니다.", agency_code=agency.code, kind="missing")
+        raise refuse("파일을 찾을 수 없습니다.", agency=agency.code, kind="missing")
     limits = Limits.from_settings()
     try:
-        readers.check_size(path, original_name=name, limits=limits)  # before hashing: a 10 GB file is not read
+        readers.check_size(path, original_name=name, limits=limits)
     except ReadError as exc:
-        raise refuse(exc.reason, agency_code=agency.code, kind=exc.kind) from None
-
+        raise refuse(exc.reason, agency=agency.code, kind=exc.kind) from None
     sha256 = _sha256(path)
     earlier = _earlier_import(district, sha256)
     if earlier is not None:
-        raise refuse(_duplicate_reason(earlier), agency_code=agency.code, kind="duplicate")
+        raise refuse(_duplicate_reason(earlier), agency=agency.code, kind="duplicate")
+    return ImportRequest(
+        district=district,
+        agency=agency,
+        catalogue=catalogue,
+        limits=limits,
+        path=path,
+        name=name,
+        period=period,
+        sha256=sha256,
+    )
 
-    collector = IssueCollector()
-    context = {"agency_code": agency.code, "period": period}
+
+def _open(request: ImportRequest, collector: IssueCollector) -> readers.Source:
+    """The file opened for reading; rows with the wrong number of cells are counted as problems as they come."""
 
     def bad_row(number: int, expected: int, actual: int) -> None:
         collector.add(
@@ -171,20 +232,44 @@ def import_signal_file(
         )
 
     try:
-        source = readers.open_source(path, original_name=name, on_bad_row=bad_row, limits=limits)
+        return readers.open_source(request.path, original_name=request.name, on_bad_row=bad_row, limits=request.limits)
     except ReadError as exc:
-        raise refuse(exc.reason, row=exc.row, agency_code=agency.code, kind=exc.kind) from None
+        raise request.refuse(exc.reason, row=exc.row, kind=exc.kind) from None
 
+
+@dataclass
+class _Counts:
+    rows: int = 0
+    matched: int = 0
+    unmatched_sample: list[UnmatchedRow] = field(default_factory=list)
+
+
+@dataclass
+class Staged:
+    """A file's accepted rows, matched and written to a staging file, waiting for the commit."""
+
+    writer: store.StagingWriter
+    counts: _Counts
+    warnings: list[str]
+
+
+def validate_and_stage(request: ImportRequest, source: readers.Source, collector: IssueCollector) -> Staged:
+    """Check every row against the catalogue, match the valid ones to the district's residents and stage them;
+    refuse the whole file, with the report of every problem, if any row is wrong or none is there."""
+    validator = Validator(
+        catalogue=request.catalogue,
+        agency=request.agency,
+        header=source.header,
+        period=request.period,
+        collector=collector,
+    )
+    counts = _Counts()
+    kind = "rows"
     writer: store.StagingWriter | None = None
     try:
-        validator = Validator(
-            catalogue=catalogue, agency=agency, header=source.header, period=period, collector=collector
-        )
-        counts = _Counts()
-        kind = "rows"
         if validator.check_header():
-            writer = store.StagingWriter(catalogue, store.staging_dir())
-            matcher = match.Matcher(district.code)
+            writer = store.StagingWriter(request.catalogue, store.staging_dir())
+            matcher = match.Matcher(request.district.code)
             try:
                 for batch in source.batches():
                     rows = validator.validate(batch)
@@ -198,53 +283,25 @@ def import_signal_file(
                 kind = "no_rows"
                 collector.add(Issue(row=None, column="", label="", reason=NO_ROWS))
         if collector:
-            report = ImportReport(
-                file_name=name,
-                file_format=source.file_format,
-                encoding=source.encoding,
-                errors=collector.issues,
-                error_count=collector.count,
-                kind=kind,
-                **context,
+            raise SignalFileRejected(
+                ImportReport(
+                    file_name=request.name,
+                    file_format=source.file_format,
+                    encoding=source.encoding,
+                    errors=collector.issues,
+                    error_count=collector.count,
+                    kind=kind,
+                    agency_code=request.agency.code,
+                    period=request.period,
+                )
             )
-            raise SignalFileRejected(report)
-        assert writer is not None
-        writer.close()
-        signal_file = _commit(
-            user=user,
-            district=district,
-            catalogue=catalogue,
-            agency=agency,
-            period=period,
-            name=name,
-            sha256=sha256,
-            source=source,
-            writer=writer,
-            counts=counts,
-        )
-    finally:
-        source.close()
+    except BaseException:
         if writer is not None:
             writer.discard()
-    return ImportResult(
-        signal_file=signal_file,
-        rows=counts.rows,
-        matched=counts.matched,
-        unmatched=counts.rows - counts.matched,
-        file_format=source.file_format,
-        encoding=source.encoding,
-        agency_name=agency.name,
-        unmatched_sample=counts.unmatched_sample,
-        warnings=validator.warnings,
-        seconds=time.perf_counter() - started,
-    )
-
-
-@dataclass
-class _Counts:
-    rows: int = 0
-    matched: int = 0
-    unmatched_sample: list[UnmatchedRow] = field(default_factory=list)
+        raise
+    assert writer is not None
+    writer.close()
+    return Staged(writer=writer, counts=counts, warnings=validator.warnings)
 
 
 def _stage(rows: Validated, matcher: match.Matcher, writer: store.StagingWriter, counts: _Counts) -> None:
@@ -262,20 +319,10 @@ def _stage(rows: Validated, matcher: match.Matcher, writer: store.StagingWriter,
         ]
 
 
-def _commit(
-    *,
-    user: Any,
-    district: AdministrativeArea,
-    catalogue: Catalogue,
-    agency: ProvidingAgency,
-    period: str,
-    name: str,
-    sha256: str,
-    source: readers.Source,
-    writer: store.StagingWriter,
-    counts: _Counts,
-) -> SignalFile:
+def _commit(*, user: Any, request: ImportRequest, source: readers.Source, staged: Staged) -> SignalFile:
     """Create the row, write the Parquet and record the audit event in one transaction; undo the file on failure."""
+    district, catalogue, agency, counts = request.district, request.catalogue, request.agency, staged.counts
+    period, name, sha256 = request.period, request.name, request.sha256
     relative = store.relative_path(district.code, period, sha256)
     final = store.under_home(relative)
     unmatched = counts.rows - counts.matched
@@ -299,7 +346,7 @@ def _commit(
                 imported_by=user if getattr(user, "is_authenticated", False) else None,
             )
             held = store.publish(
-                writer.path,
+                staged.writer.path,
                 final,
                 catalogue=catalogue,
                 signal_file_id=signal_file.pk,
@@ -341,10 +388,7 @@ def _commit(
         earlier = _earlier_import(district, sha256)
         if earlier is None:
             raise
-        report = ImportReport.single(
-            name, _duplicate_reason(earlier), agency_code=agency.code, period=period, kind="duplicate"
-        )
-        raise SignalFileRejected(report) from None
+        raise request.refuse(_duplicate_reason(earlier), kind="duplicate") from None
     except BaseException:
         if published:
             final.unlink(missing_ok=True)
