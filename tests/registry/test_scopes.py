@@ -63,6 +63,7 @@ def test_withdrawn_consent_ends_the_agency_view(client, city):
 @pytest.mark.parametrize("role", ["safety_net", "analyst"])
 def test_roles_without_person_access_are_refused_everywhere(client, city, role):
     c = _client(client, city, role)
+    assert c.get(reverse("household_search")).status_code == 403  # not even the empty search page
     assert c.get(reverse("household_search"), {"q": "김영희"}).status_code == 403
     assert c.get(_household_url(city.household_in(0))).status_code == 403
     assert c.post(reverse("reveal_person", args=[city.persons[0].pk]), {"reason": "궁금"}).status_code == 403

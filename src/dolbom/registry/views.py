@@ -8,10 +8,12 @@ from django.shortcuts import render
 from django.views.decorators.http import require_POST
 
 from dolbom.core.access_audit import set_reason
+from dolbom.core.http import requires
 from dolbom.registry import services
 from dolbom.registry.selectors import SEARCH_MAX_LENGTH, active_consents, household_timeline, visible_members
 
 
+@requires("registry.search_households")
 def household_search(request: HttpRequest) -> HttpResponse:
     text = request.GET.get("q", "").strip()
     context: dict[str, Any] = {
