@@ -83,7 +83,7 @@ def _serve(args: argparse.Namespace) -> int:
     # Waitress buffers a whole request before the application sees it: no body larger than the largest signal file
     # (and its form) is worth receiving. Smaller files over their own format's limit are stopped by the upload page.
     ceiling = Limits.from_settings().request_ceiling
-    print(f"Dolbom: http://{args.host}:{args.port}/  (Ctrl+C to stop)", flush=True)
+    print(gettext("Dolbom: %(url)s  (Ctrl+C to stop)") % {"url": f"http://{args.host}:{args.port}/"}, flush=True)
     # Waitress drops X-Forwarded-For by default; with DOLBOM_TRUSTED_PROXIES set it passes the header on, and the
     # application believes it only from those proxies (dolbom.core.login_throttle.client_address).
     forwarded = {"clear_untrusted_proxy_headers": False} if settings.TRUSTED_PROXIES else {}

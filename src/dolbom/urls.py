@@ -1,12 +1,13 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 from django.views.generic import RedirectView
 
 from dolbom.web import views as web_views
 
-admin.site.site_header = "돌봄 관리"
-admin.site.site_title = "돌봄"
+admin.site.site_header = _("Dolbom administration")
+admin.site.site_title = _("Dolbom")
 
 urlpatterns = [
     path("", web_views.today, name="today"),

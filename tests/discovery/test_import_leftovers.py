@@ -98,7 +98,7 @@ def test_an_import_killed_while_writing_its_parquet_is_cleaned_up(served_home, b
     assert files_under(served_home / "signals") == []
     for path in left:
         assert str(path.relative_to(served_home)) in cleanup.stdout
-    assert "지웠습니다 (removed)" in cleanup.stdout
+    assert "개를 지웠습니다:" in cleanup.stdout
     assert "KTOB" not in cleanup.stdout and "홍길동" not in cleanup.stdout  # paths and sizes, never contents
 
 
@@ -139,7 +139,7 @@ def test_the_server_removes_leftovers_when_it_starts(served_home):
     server = Server(served_home)
     output = server.stop()
 
-    assert "지웠습니다 (removed)" in output
+    assert "개를 지웠습니다:" in output
     for name in ("uploads/tmpab12cd.upload.csv", "signals/.staging/signals-1234.arrow",
                  "signals/2026-06/.0123456789abcdef.parquet.1a2b3c4d.part", "signals/2026-06/0123456789abcdef.parquet",
                  "tmp/screening/round-7-abcd"):  # fmt: skip
@@ -192,7 +192,11 @@ def test_cleanup_keeps_committed_and_locked_files_and_removes_an_orphan(city, ho
 
     assert store.parquet_path(kept).exists()
     assert not orphans[0].exists() and str(orphans[0].relative_to(home)) in report
-    assert busy.exists() and "in use, kept" in report and str(busy.relative_to(home)) in report
+    assert (
+        busy.exists()
+        and "다른 프로세스가 쓰고 있어 남겨 둔 파일 1개" in report
+        and str(busy.relative_to(home)) in report
+    )
 
     assert main(["cleanup"]) == 0  # its process is gone: now it is a leftover
     assert not busy.exists() and str(busy.relative_to(home)) in capsys.readouterr().out

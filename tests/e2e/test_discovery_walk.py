@@ -96,7 +96,7 @@ def test_import_screen_record_train_and_screen_again(
     row.locator("select[name=visitor] option").first.evaluate("option => { option.value = '0'; }")
     with officer.expect_response(lambda response: response.url.endswith("/assign/") and response.status == 422):
         row.locator("form[action$='/assign/'] button").click()
-    expect(officer.locator(f"#{row_id} [role=alert]")).to_have_text("이 동의 담당 공무원을 고르세요.")
+    expect(officer.locator(f"#{row_id} [role=alert]")).to_have_text("이 읍면동의 담당 공무원만 배정할 수 있습니다.")
     row = officer.locator(f"#{row_id}")
     with officer.expect_response(lambda response: response.url.endswith("/assign/")):
         row.locator("form[action$='/assign/'] button").click()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.utils.translation import gettext as _
+
 Won = int
 
 
@@ -14,4 +16,4 @@ def won_from_rate(amount: Won, percent: Decimal | str) -> Won:
 
 
 def format_won(amount: Won) -> str:
-    return f"{amount:,}원"
+    return _("%(amount)s won") % {"amount": f"{amount:,}"}

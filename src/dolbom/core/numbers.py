@@ -52,6 +52,8 @@ _BECOME_DIGITS = re.compile(
 )
 _FEWEST_DIGITS = 9  # 02-123-4567
 
+# Not msgids: the labels go into log lines (written before the translation machinery is ready, and from any
+# thread) and audit records, which keep one wording, so that a search of the logs finds them.
 _LABELS = {RRN: "[주민등록번호 삭제됨]", PHONE: "[전화번호 삭제됨]", CARD: "[카드번호 삭제됨]"}
 
 

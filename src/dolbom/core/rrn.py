@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+from django.utils.translation import gettext as _
+
 _PATTERN = re.compile(r"^\s*(\d{6})-?(\d{7})\s*$")
 
 # seventh digit → (century, sex, foreign)
@@ -49,22 +51,27 @@ def parse_rrn(value: str) -> ResidentNumber:
     """Parse and validate a resident number; raise InvalidResidentNumber naming the defect."""
     match = _PATTERN.match(value or "")
     if not match:
-        raise InvalidResidentNumber("주민등록번호는 숫자 13자리(YYMMDD-NNNNNNN)여야 합니다.")
+        raise InvalidResidentNumber(_("A resident registration number has 13 digits (YYMMDD-NNNNNNN)."))
     front, back = match.groups()
     century, sex, foreign = _SEVENTH_DIGIT[back[0]]
     try:
         birth = date(century + int(front[:2]), int(front[2:4]), int(front[4:6]))
     except ValueError as exc:
-        raise InvalidResidentNumber("주민등록번호 앞자리의 생년월일이 올바른 날짜가 아닙니다.") from exc
+        message = _("The birth date in the first part of the resident registration number is not a real date.")
+        raise InvalidResidentNumber(message) from exc
     return ResidentNumber(digits=front + back, birth_date=birth, sex=sex, foreign=foreign)
 
 
 def check_rrn_agrees(number: ResidentNumber, *, birth_date: date, sex: str) -> None:
     """Raise if the number contradicts the birth date or sex recorded for the person."""
     if number.birth_date != birth_date:
-        raise InvalidResidentNumber("주민등록번호의 생년월일이 입력한 생년월일과 다릅니다.")
+        raise InvalidResidentNumber(
+            _("The birth date in the resident registration number differs from the birth date entered.")
+        )
     if number.sex != sex:
-        raise InvalidResidentNumber("주민등록번호 뒷자리 첫 숫자가 성별과 맞지 않습니다.")
+        raise InvalidResidentNumber(
+            _("The first digit of the second part of the resident registration number does not match the sex.")
+        )
 
 
 def seventh_digit(*, birth_year: int, sex: str, foreign: bool = False) -> str:
@@ -73,7 +80,8 @@ def seventh_digit(*, birth_year: int, sex: str, foreign: bool = False) -> str:
     for digit, (c, s, f) in _SEVENTH_DIGIT.items():
         if c == century and s == sex and f == foreign:
             return digit
-    raise InvalidResidentNumber(f"{birth_year}년생에게 줄 수 있는 주민등록번호가 없습니다.")
+    message = _("No resident registration number can be issued to someone born in %(year)s.")
+    raise InvalidResidentNumber(message % {"year": birth_year})
 
 
 RRN_LIKE = re.compile(r"(?<!\d)\d{6}-?[0-9]\d{6}(?!\d)")

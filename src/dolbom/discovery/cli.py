@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.utils.translation import gettext as _
 
 # `dolbom` builds its parser, and so imports this module, before Django is set up; each command imports its
 # service when it runs, since the services import the models, which Django allows only after `django.setup()`.
@@ -20,7 +21,8 @@ def _acting_user(username: str) -> Any:
     try:
         return get_user_model().objects.get(username=username, is_active=True)
     except get_user_model().DoesNotExist:
-        raise SystemExit(f"no active user {username!r} (--as names the staff member the command acts for)") from None
+        message = _("No active user %(user)s: --as names the staff member the command acts for.")
+        raise SystemExit(message % {"user": repr(username)}) from None
 
 
 def cmd_import_signals(args: argparse.Namespace) -> int:
@@ -61,7 +63,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     from dolbom.discovery.services.learning import train_model  # after setup
 
     model = train_model(user=_acting_user(args.acting_user), district_code=args.district)
-    print(f"model #{model.pk} trained on {model.labels:,} recorded outcomes: {model.metrics.get('summary', '')}")
+    message = _("Model #%(id)s trained on %(labels)s recorded outcomes: %(summary)s")
+    print(message % {"id": model.pk, "labels": f"{model.labels:,}", "summary": model.metrics.get("summary", "")})
     return 0
 
 

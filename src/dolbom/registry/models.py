@@ -7,6 +7,7 @@ from datetime import date
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from dolbom.core.crypto import decrypt_rrn, encrypt_rrn, rrn_hash
@@ -115,7 +116,7 @@ class Person(models.Model):
     def set_phone(self, value: str) -> None:
         digits = "".join(ch for ch in value if ch.isdigit())
         if digits and len(digits) < 9:
-            raise ValueError("전화번호가 너무 짧습니다.")
+            raise ValueError(gettext("The phone number is too short."))
         self.phone = _format_phone(digits) if digits else ""
         self.phone_last4 = digits[-4:] if digits else ""
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from django.db import connection
 from django.db.models import Count, Q, QuerySet
+from django.utils.translation import gettext as _
 
 from dolbom.core.crypto import purpose_hash, rrn_hash
 from dolbom.core.dates import today_kst
@@ -82,7 +83,9 @@ class SearchQuery:
 
     @property
     def loggable(self) -> str:
-        """What the audit log may keep of the query: never a resident, phone or card number in clear."""
+        """What the audit log may keep of the query: never a resident, phone or card number in clear. The labels
+        are not msgids: they are stored in the audit log, whose records keep one wording whatever the language of
+        the request that wrote them."""
         if self.kind == "rrn":
             return "주민등록번호(전체)"
         if self.kind == "birth":
@@ -312,18 +315,26 @@ def household_timeline(user: Any, household: Household) -> list[TimelineEntry]:
     memberships = household.memberships.filter(person__in=visible).select_related("person")
     for m in memberships:
         name = m.person.masked_name
-        entries.append(TimelineEntry(m.moved_in, "moved_in", f"{name} 전입 ({m.get_relationship_display()})"))
+        moved_in = _("%(name)s moved in (%(relationship)s)")
+        entries.append(
+            TimelineEntry(
+                m.moved_in, "moved_in", moved_in % {"name": name, "relationship": m.get_relationship_display()}
+            )
+        )
         if m.moved_out:
-            entries.append(TimelineEntry(m.moved_out, "moved_out", f"{name} 전출"))
+            entries.append(TimelineEntry(m.moved_out, "moved_out", _("%(name)s moved out") % {"name": name}))
     consents = Consent.objects.filter(person__in=visible, person__memberships__household=household).select_related(
         "person", "recipient"
     )
     for c in consents.distinct():
         purpose = c.get_purpose_display()
         name = c.person.masked_name
-        entries.append(TimelineEntry(c.given_on, "consent", f"{name} 정보제공 동의: {c.recipient} ({purpose})"))
+        given = _("%(name)s consented to share information: %(recipient)s (%(purpose)s)")
+        values = {"name": name, "recipient": c.recipient, "purpose": purpose}
+        entries.append(TimelineEntry(c.given_on, "consent", given % values))
         if c.withdrawn_on:
-            entries.append(TimelineEntry(c.withdrawn_on, "consent_withdrawn", f"{name} 동의 철회: {c.recipient}"))
+            withdrawn = _("%(name)s withdrew consent: %(recipient)s") % values
+            entries.append(TimelineEntry(c.withdrawn_on, "consent_withdrawn", withdrawn))
     return sorted(entries, key=lambda e: e.on, reverse=True)
 
 

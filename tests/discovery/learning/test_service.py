@@ -93,6 +93,6 @@ def test_district_staff_cannot_train_on_another_district(city, labelled_round):
 
 def test_refuses_without_labels_and_says_how_many(city, settings, tmp_path):
     settings.HOME = tmp_path
-    with pytest.raises(TrainingRefused, match=r"0 positive .* and 0 negative"):
+    with pytest.raises(TrainingRefused, match=r"긍정 0건.*부정 0건"):
         train_model(user=city.users["district_manager"], district_code=city.districts[0].code)
     assert not ScoringModel.objects.exists() and not AuditEvent.objects.filter(action="discovery.train_model")

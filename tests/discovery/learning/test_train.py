@@ -18,7 +18,7 @@ from .conftest import FEATURES, make_data
 
 def test_refuses_one_class_and_says_how_many():
     x, y = make_data(200)
-    with pytest.raises(TrainingRefused, match=r"one class only: 0 positive .* and 200 negative"):
+    with pytest.raises(TrainingRefused, match=r"한 종류의 결과만으로는 .*: 긍정 0건.*부정 200건"):
         fit(x, np.zeros_like(y), FEATURES)
 
 
@@ -26,9 +26,9 @@ def test_refuses_too_few_labels_and_says_how_many():
     x, y = make_data(400)
     y = np.zeros(len(y), dtype=int)
     y[:8] = 1
-    with pytest.raises(TrainingRefused, match=r"too few labels to train: 8 positive .* and 392 negative"):
+    with pytest.raises(TrainingRefused, match=r"결과가 너무 적습니다: 긍정 8건.*부정 392건"):
         fit(x, y, FEATURES)
-    with pytest.raises(TrainingRefused, match=r"too few labels"):
+    with pytest.raises(TrainingRefused, match=r"결과가 너무 적습니다"):
         fit(x[:30], make_data(30)[1], FEATURES)
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import date
 
 from django import template
+from django.utils.translation import gettext as _
 
 from dolbom.core.dates import age_on, today_kst
 from dolbom.core.money import format_won
@@ -13,7 +14,8 @@ register = template.Library()
 @register.filter
 def age(birth_date: date | None) -> str:
     """만 나이 today, as every Korean rule counts it."""
-    return "" if birth_date is None else f"{age_on(birth_date, today_kst())}세"
+    # Translators: a person's age in completed years.
+    return "" if birth_date is None else _("%(years)s years") % {"years": age_on(birth_date, today_kst())}
 
 
 @register.filter

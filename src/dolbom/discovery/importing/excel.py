@@ -19,7 +19,8 @@ Rows keep their spreadsheet numbers (the header is row 1, whatever is empty), an
 sees: whole numbers without ".0", dates as YYYY-MM-DD.
 
 The child is `python -I -m dolbom.discovery.importing.excel FD LIMITS`: it must not import Django or anything
-beyond pyarrow and calamine, so that it starts in a fraction of a second and holds nothing but the file.
+beyond pyarrow and calamine, so that it starts in a fraction of a second and holds nothing but the file. Its
+refusals therefore cross the pipe as English msgids with their values, and the parent translates them.
 """
 
 from __future__ import annotations
@@ -51,12 +52,24 @@ ROW_COLUMN = "__row"
 _SAFE_PART = re.compile(r"^[A-Za-z0-9_./\[\]-]{1,120}$")
 
 
-class Refused(Exception):
-    """A refusal from either side of the pipe: Korean reason, kind for the audit log, and the row if any."""
+def gettext_noop(message: str) -> str:
+    """Mark a message for the catalogue (`makemessages` looks for this name) without translating it here: Django's
+    own `gettext_noop` would import Django into the child. The parent translates (readers.ExcelSource)."""
+    return message
 
-    def __init__(self, reason: str, *, kind: str, row: int | None = None) -> None:
-        super().__init__(reason)
-        self.reason, self.kind, self.row = reason, kind, row
+
+UNREADABLE = gettext_noop("The Excel file cannot be opened (it is not an .xlsx file, or it is damaged).")
+
+
+class Refused(Exception):
+    """A refusal from either side of the pipe: the message (an English msgid) and the values its placeholders
+    take, the kind for the audit log, and the row if any."""
+
+    def __init__(
+        self, message: str, *, kind: str, row: int | None = None, values: dict[str, str] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.message, self.values, self.kind, self.row = message, values or {}, kind, row
 
 
 # ---------------------------------------------------------------------------------------------------------- checks
@@ -77,34 +90,51 @@ def check_package(handle: IO[bytes], limits: dict[str, Any]) -> None:
     try:
         parts = zipfile.ZipFile(handle).infolist()
     except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
-        raise Refused("엑셀 파일을 열 수 없습니다(.xlsx 파일이 아니거나 손상되었습니다).", kind="unreadable") from exc
+        raise Refused(UNREADABLE, kind="unreadable") from exc
     if len(parts) > MAX_PARTS:
         raise Refused(
-            f"엑셀 파일의 구성 요소가 너무 많습니다({len(parts):,}개). 엑셀에서 다시 저장해 올려 주세요.",
+            gettext_noop("The Excel file has too many parts (%(parts)s). Save it again in Excel and upload it."),
             kind="unpacked_too_large",
+            values={"parts": f"{len(parts):,}"},
         )
     total = 0
     for part in parts:
         total += part.file_size
         if part.file_size > limits["xlsx_part"]:
             raise Refused(
-                f"엑셀 파일 안의 구성 요소{_part_name(part.filename)}가 압축을 풀면 {_mb(part.file_size)}로, "
-                f"한 구성 요소의 한도 {_mb(limits['xlsx_part'])}를 넘습니다. 파일을 나누어 올려 주세요.",
+                gettext_noop(
+                    "A part%(part)s of the Excel file unpacks to %(size)s, over the limit of %(limit)s for one part. "
+                    "Split the file and upload the parts."
+                ),
                 kind="unpacked_too_large",
+                values={
+                    "part": _part_name(part.filename),
+                    "size": _mb(part.file_size),
+                    "limit": _mb(limits["xlsx_part"]),
+                },
             )
         ratio = part.file_size / max(part.compress_size, 1)
         if part.file_size > RATIO_FROM and ratio > limits["xlsx_ratio"]:
             raise Refused(
-                f"엑셀 파일 안의 구성 요소{_part_name(part.filename)}의 압축률이 비정상적으로 높습니다"
-                f"({ratio:,.0f}배, 한도 {limits['xlsx_ratio']:,.0f}배). 압축 폭탄일 수 있어 열지 않았습니다. "
-                "엑셀에서 다시 저장하거나 CSV로 올려 주세요.",
+                gettext_noop(
+                    "A part%(part)s of the Excel file is compressed unusually tightly (%(ratio)s times, limit "
+                    "%(limit)s times). It may be a zip bomb, so it was not opened. Save the file again in Excel, or "
+                    "upload it as CSV."
+                ),
                 kind="unpacked_too_large",
+                values={
+                    "part": _part_name(part.filename),
+                    "ratio": f"{ratio:,.0f}",
+                    "limit": f"{limits['xlsx_ratio']:,.0f}",
+                },
             )
     if total > limits["xlsx_unpacked"]:
         raise Refused(
-            f"엑셀 파일의 압축을 풀면 {_mb(total)}로, 한도 {_mb(limits['xlsx_unpacked'])}를 넘습니다. "
-            "파일을 나누어 올리거나 CSV로 올려 주세요.",
+            gettext_noop(
+                "The Excel file unpacks to %(size)s, over the limit of %(limit)s. Split the file, or upload it as CSV."
+            ),
             kind="unpacked_too_large",
+            values={"size": _mb(total), "limit": _mb(limits["xlsx_unpacked"])},
         )
 
 
@@ -157,25 +187,29 @@ def _child(fd: int, limits: dict[str, Any], out: IO[bytes]) -> None:
         except MemoryError:
             raise
         except Exception as exc:  # calamine's errors: zip, XML, or a workbook without sheets
-            raise Refused(
-                "엑셀 파일을 열 수 없습니다(.xlsx 파일이 아니거나 손상되었습니다).", kind="unreadable"
-            ) from exc
+            raise Refused(UNREADABLE, kind="unreadable") from exc
     start = sheet.start
     if start is None:
-        raise Refused("빈 파일입니다(첫 시트에 제목 행이 없습니다).", kind="empty", row=1)
+        raise Refused(gettext_noop("The file is empty (the first sheet has no header row)."), kind="empty", row=1)
     first_row, first_col = start
     rows_after_header = sheet.height - (1 if first_row == 0 else 0)
     if rows_after_header > limits["max_rows"]:
         raise Refused(
-            f"자료 행이 너무 많습니다: 첫 시트가 {first_row + sheet.height:,}행까지 있고, 한 파일에 "
-            f"{limits['max_rows']:,}행까지 받습니다. 파일을 나누어 올리거나 시스템 관리자에게 한도 조정을 요청하세요.",
+            gettext_noop(
+                "The file has too many rows: its first sheet runs to row %(last)s, and one file may hold up to "
+                "%(limit)s rows. Split the file or ask the system administrator to raise the limit."
+            ),
             kind="too_many_rows",
+            values={"last": f"{first_row + sheet.height:,}", "limit": f"{limits['max_rows']:,}"},
         )
     if first_col + sheet.width > MAX_COLUMNS:
         raise Refused(
-            f"열이 너무 많습니다({first_col + sheet.width:,}열). 위기정보 파일은 {MAX_COLUMNS:,}열까지 받습니다.",
+            gettext_noop(
+                "The file has too many columns (%(columns)s). A crisis-signal file may have up to %(limit)s columns."
+            ),
             kind="unreadable",
             row=1,
+            values={"columns": f"{first_col + sheet.width:,}", "limit": f"{MAX_COLUMNS:,}"},
         )
     pad = [""] * first_col  # calamine starts each row at the first used column; the header starts at column A
     rows = sheet.iter_rows()  # from row 1, empty rows included
@@ -226,7 +260,8 @@ def main(argv: list[str]) -> int:
     try:
         _child(fd, limits, sys.stdout.buffer)
     except Refused as refused:
-        sys.stderr.write(REFUSAL + json.dumps({"reason": refused.reason, "kind": refused.kind, "row": refused.row}))
+        refusal = {"message": refused.message, "values": refused.values, "kind": refused.kind, "row": refused.row}
+        sys.stderr.write(REFUSAL + json.dumps(refusal))
         sys.stderr.write("\n")
         return 3
     except MemoryError:
@@ -289,16 +324,24 @@ class SheetReader:
         for line in self._errors.read().decode("utf-8", "replace").splitlines():
             if line.startswith(REFUSAL):
                 found = json.loads(line[len(REFUSAL) :])
-                return Refused(found["reason"], kind=found["kind"], row=found["row"])
+                return Refused(found["message"], values=found["values"], kind=found["kind"], row=found["row"])
         if code == -signal.SIGXCPU:
             return Refused(
-                f"엑셀 파일을 읽는 데 허용된 시간({CPU_SECONDS}초)을 넘었습니다. 파일을 나누거나 CSV로 올려 주세요.",
+                gettext_noop(
+                    "Reading the Excel file took longer than allowed (%(seconds)s seconds). Split the file, or upload "
+                    "it as CSV."
+                ),
                 kind="reader_limit",
+                values={"seconds": str(CPU_SECONDS)},
             )
         return Refused(
-            f"엑셀 파일을 읽는 데 필요한 메모리가 한도({_mb(self._memory)})를 넘었거나 파일이 손상되었습니다. "
-            "시트에 자료 밖의 먼 칸(예: XFD1048576)이 채워져 있지 않은지 확인하고, 파일을 나누거나 CSV로 올려 주세요.",
+            gettext_noop(
+                "Reading the Excel file needed more memory than allowed (%(limit)s), or the file is damaged. Check "
+                "that no cell far outside the data (e.g. XFD1048576) is filled in on the sheet, and split the file or "
+                "upload it as CSV."
+            ),
             kind="reader_limit",
+            values={"limit": _mb(self._memory)},
         )
 
     def peak_kib(self) -> int | None:

@@ -15,10 +15,16 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from django.conf import settings
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 # Room for the form's other fields and the multipart framing around the file, in the request ceiling.
 FORM_OVERHEAD = 1 << 20
-FORMAT_LABELS = {"csv": "CSV", "xlsx": "엑셀(.xlsx)", "parquet": "Parquet"}
+FORMAT_LABELS = {
+    "csv": gettext_lazy("CSV files"),
+    "xlsx": gettext_lazy("Excel (.xlsx) files"),
+    "parquet": gettext_lazy("Parquet files"),
+}
 
 
 def megabytes(size: int) -> str:
@@ -65,17 +71,25 @@ class Limits:
 
 
 def too_large_reason(file_format: str, limit: int, size: int | None = None) -> str:
-    """Korean, naming the limit and what to do."""
-    label = FORMAT_LABELS.get(file_format, "이 형식의")
-    sent = f"(보낸 파일: {megabytes(size)})" if size is not None else ""
-    return (
-        f"파일이 너무 큽니다{sent}. {label} 파일은 {megabytes(limit)}까지 받습니다. "
-        "파일을 나누어 올리거나, 더 큰 파일이 필요하면 시스템 관리자에게 한도 조정을 요청하세요."
-    )
+    """The refusal, naming the limit and what to do."""
+    values = {"files": FORMAT_LABELS.get(file_format) or _("Files of this format"), "limit": megabytes(limit)}
+    if size is None:
+        message = _(
+            "The file is too large. %(files)s are accepted up to %(limit)s. Split the file, or if you need a larger "
+            "one, ask the system administrator to raise the limit."
+        )
+    else:
+        values["size"] = megabytes(size)
+        message = _(
+            "The file is too large (file sent: %(size)s). %(files)s are accepted up to %(limit)s. Split the file, or "
+            "if you need a larger one, ask the system administrator to raise the limit."
+        )
+    return message % values
 
 
 def too_many_rows_reason(limit: int) -> str:
-    return (
-        f"자료 행이 너무 많습니다: 한 파일에 {limit:,}행까지 받습니다. "
-        "파일을 나누어 올리거나 시스템 관리자에게 한도 조정을 요청하세요."
+    message = _(
+        "The file has too many rows: one file may hold up to %(limit)s rows. Split the file or ask the system "
+        "administrator to raise the limit."
     )
+    return message % {"limit": f"{limit:,}"}

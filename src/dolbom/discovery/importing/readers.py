@@ -32,6 +32,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from dolbom.core.files import anonymous_file
 from dolbom.discovery.importing import excel
@@ -57,7 +58,7 @@ BOM = codecs.BOM_UTF8
 
 
 class ReadError(Exception):
-    """The file cannot be read at all; `reason` is Korean and never quotes the file's content. `kind` names the
+    """The file cannot be read at all; `reason` is translated and never quotes the file's content. `kind` names the
     reason for the audit log (too_large, too_many_rows, unpacked_too_large, reader_limit, format, encoding, empty,
     unreadable)."""
 
@@ -93,15 +94,16 @@ class Source:
 def file_format_of(name: str) -> str:
     suffix = Path(name).suffix.lower()
     if suffix == ".xls":
-        raise ReadError("예전 엑셀 형식(.xls)은 받지 않습니다. 엑셀에서 .xlsx로 저장한 뒤 올려 주세요.", kind="format")
+        message = _("Old Excel files (.xls) are not accepted. Save the file as .xlsx in Excel, then upload it.")
+        raise ReadError(message, kind="format")
     try:
         return FORMATS_BY_SUFFIX[suffix]
     except KeyError:
-        raise ReadError(
-            f"지원하지 않는 파일 형식입니다({suffix or '확장자 없음'}). "
-            "CSV(.csv), 엑셀(.xlsx), Parquet(.parquet)만 받습니다.",
-            kind="format",
-        ) from None
+        message = _(
+            "This file format is not supported (%(suffix)s). Only CSV (.csv), Excel (.xlsx) and Parquet (.parquet) "
+            "files are accepted."
+        )
+        raise ReadError(message % {"suffix": suffix or _("no extension")}, kind="format") from None
 
 
 def check_size(path: Path, *, original_name: str, limits: Limits) -> None:
@@ -216,10 +218,20 @@ def _row_at(path: Path, offset: int) -> int:
 
 
 def _encoding_reason(offset: int) -> str:
-    return (
-        "문자 인코딩을 알 수 없습니다: UTF-8도 CP949(EUC-KR)도 아닙니다"
-        f"({offset:,}번째 바이트). UTF-8로 저장해 다시 올려 주세요."
+    message = _(
+        "The character encoding is unknown: the file is neither UTF-8 nor CP949 (EUC-KR) (at byte %(offset)s). "
+        "Save it as UTF-8 and upload it again."
     )
+    return message % {"offset": f"{offset:,}"}
+
+
+def _too_many_columns(count: int) -> ReadError:
+    message = _("The file has too many columns (%(columns)s). Up to %(limit)s columns are accepted.")
+    return ReadError(message % {"columns": f"{count:,}", "limit": f"{MAX_COLUMNS:,}"}, row=1)
+
+
+def _parquet_unreadable() -> str:
+    return _("The Parquet file cannot be opened (it is not a Parquet file, or it is damaged).")
 
 
 class CsvSource(Source):
@@ -233,7 +245,7 @@ class CsvSource(Source):
         self._skipped: list[int] = []
         self._raw_header = _csv_header(path, "cp949" if self.encoding == "cp949" else "utf-8-sig")
         if len(self._raw_header) > MAX_COLUMNS:
-            raise ReadError(f"열이 너무 많습니다({len(self._raw_header):,}열). {MAX_COLUMNS:,}열까지 받습니다.", row=1)
+            raise _too_many_columns(len(self._raw_header))
         self.header = [name.strip() for name in self._raw_header]
 
     def batches(self) -> Iterator[Batch]:
@@ -271,11 +283,13 @@ class CsvSource(Source):
         except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
             # Arrow's message quotes the offending line, which may hold a resident number: never pass it on.
             if "straddl" in str(exc):  # a row longer than a whole block: Arrow refuses it rather than buffer it
-                raise ReadError(
-                    f"한 행이 너무 깁니다(한 행은 {megabytes(CSV_BLOCK_BYTES)} 이하여야 합니다). 따옴표가 닫히지 "
-                    "않았거나 줄바꿈이 빠진 파일입니다."
-                ) from exc
-            raise ReadError("CSV 파일의 구조가 올바르지 않습니다(따옴표가 닫히지 않았거나 형식이 깨졌습니다).") from exc
+                message = _(
+                    "A row is too long (a row may be at most %(limit)s). A quotation mark is not closed, or line "
+                    "breaks are missing."
+                )
+                raise ReadError(message % {"limit": megabytes(CSV_BLOCK_BYTES)}) from exc
+            message = _("The CSV file is malformed (a quotation mark is not closed, or the format is broken).")
+            raise ReadError(message) from exc
 
 
 def _csv_header(path: Path, encoding: str) -> list[str]:
@@ -285,15 +299,15 @@ def _csv_header(path: Path, encoding: str) -> list[str]:
         head = handle.read(HEADER_MAX_BYTES)
     complete = len(head) < HEADER_MAX_BYTES
     if not complete and b"\n" not in head and b"\r" not in head:
-        too_long = f"제목 행이 너무 깁니다({megabytes(HEADER_MAX_BYTES)} 이상). CSV 파일인지 확인해 주세요."
-        raise ReadError(too_long, row=1)
+        too_long = _("The header row is too long (%(limit)s or more). Check that this is a CSV file.")
+        raise ReadError(too_long % {"limit": megabytes(HEADER_MAX_BYTES)}, row=1)
     text = codecs.getincrementaldecoder(encoding)(errors="strict").decode(head, final=complete)
     try:
         header = next(csv.reader(io.StringIO(text, newline="")))
     except StopIteration:
-        raise ReadError("빈 파일입니다(제목 행이 없습니다).", row=1, kind="empty") from None
+        raise ReadError(_("The file is empty (it has no header row)."), row=1, kind="empty") from None
     except csv.Error as exc:
-        raise ReadError("제목 행을 읽을 수 없습니다.", row=1) from exc
+        raise ReadError(_("The header row cannot be read."), row=1) from exc
     return header
 
 
@@ -329,7 +343,7 @@ class ExcelSource(Source):
             self._reader = excel.SheetReader(self._file, limits.as_dict(), errors=self._errors)
         except excel.Refused as refused:
             self.close()
-            raise ReadError(refused.reason, row=refused.row, kind=refused.kind) from None
+            raise _excel_refusal(refused) from None
         self.header = self._reader.header
 
     def batches(self) -> Iterator[Batch]:
@@ -337,7 +351,7 @@ class ExcelSource(Source):
             for table, rows in self._reader.batches():
                 yield Batch(table, rows)
         except excel.Refused as refused:
-            raise ReadError(refused.reason, row=refused.row, kind=refused.kind) from None
+            raise _excel_refusal(refused) from None
 
     def close(self) -> None:
         reader = getattr(self, "_reader", None)
@@ -345,6 +359,11 @@ class ExcelSource(Source):
             reader.close()
         self._errors.close()
         self._file.close()
+
+
+def _excel_refusal(refused: excel.Refused) -> ReadError:
+    """The reader's refusal in the user's language: it names its msgid (marked in `excel`) and the values."""
+    return ReadError(_(refused.message) % refused.values, row=refused.row, kind=refused.kind)
 
 
 # --------------------------------------------------------------------------------------------------------- Parquet
@@ -364,15 +383,17 @@ class ParquetSource(Source):
             text = [f.name for f in schema if _is_text(f.type)]
             self._file = pq.ParquetFile(path, read_dictionary=text)
         except (pa.ArrowException, OSError) as exc:
-            raise ReadError("Parquet 파일을 열 수 없습니다(Parquet 파일이 아니거나 손상되었습니다).") from exc
+            raise ReadError(_parquet_unreadable()) from exc
         _check_parquet_metadata(self._file.metadata, limits)
         self._batch_limit = limits.parquet_row_group
         self.header = [name.strip() for name in self._file.schema_arrow.names]
         for f in self._file.schema_arrow:
             if not _textual(f.type):
-                raise ReadError(
-                    f"열 '{f.name}'의 형식({f.type})은 읽을 수 없습니다. 문자·숫자·날짜 열만 받습니다.", row=1
+                message = _(
+                    "Column '%(column)s' has a type that cannot be read (%(type)s). Only text, number and date "
+                    "columns are accepted."
                 )
+                raise ReadError(message % {"column": f.name, "type": f.type}, row=1)
 
     def batches(self) -> Iterator[Batch]:
         parsed = 0
@@ -381,11 +402,17 @@ class ParquetSource(Source):
                 n = record_batch.num_rows
                 unpacked = sum(_unpacked_bytes(column) for column in record_batch.columns)
                 if unpacked > self._batch_limit:
-                    raise ReadError(
-                        f"Parquet 파일의 {parsed + 2:,}행부터 {n:,}행이 풀면 {megabytes(unpacked)}로, 한도 "
-                        f"{megabytes(self._batch_limit)}를 넘습니다. 값이 비정상적으로 긴 열이 있는지 확인해 주세요.",
-                        kind="unpacked_too_large",
+                    message = _(
+                        "The %(count)s rows of the Parquet file from row %(first)s unpack to %(size)s, over the limit "
+                        "of %(limit)s. Check for a column with unusually long values."
                     )
+                    values = {
+                        "first": f"{parsed + 2:,}",
+                        "count": f"{n:,}",
+                        "size": megabytes(unpacked),
+                        "limit": megabytes(self._batch_limit),
+                    }
+                    raise ReadError(message % values, kind="unpacked_too_large")
                 arrays = [_as_text(column) for column in record_batch.columns]
                 yield Batch(
                     pa.Table.from_arrays(arrays, names=self.header),
@@ -393,7 +420,7 @@ class ParquetSource(Source):
                 )
                 parsed += n
         except (pa.ArrowException, OSError) as exc:
-            raise ReadError("Parquet 파일을 끝까지 읽을 수 없습니다(손상되었습니다).") from exc
+            raise ReadError(_("The Parquet file cannot be read to the end (it is damaged).")) from exc
 
     def close(self) -> None:
         self._file.close()
@@ -420,21 +447,21 @@ def _check_parquet_footer(path: Path) -> None:
     with path.open("rb") as handle:
         handle.seek(0, io.SEEK_END)
         if handle.tell() < 12:
-            raise ReadError("Parquet 파일을 열 수 없습니다(Parquet 파일이 아니거나 손상되었습니다).")
+            raise ReadError(_parquet_unreadable())
         handle.seek(-8, io.SEEK_END)
         trailer = handle.read(8)
     if trailer[4:] == b"PAR1" and int.from_bytes(trailer[:4], "little") > PARQUET_MAX_FOOTER:
-        raise ReadError(
-            f"Parquet 파일의 메타데이터가 너무 큽니다({megabytes(int.from_bytes(trailer[:4], 'little'))}). "
-            "위기정보 파일의 열만 담아 다시 저장해 주세요.",
-            kind="unpacked_too_large",
+        message = _(
+            "The Parquet file's metadata is too large (%(size)s). Save it again with only the columns of the "
+            "crisis-signal file."
         )
+        raise ReadError(message % {"size": megabytes(int.from_bytes(trailer[:4], "little"))}, kind="unpacked_too_large")
 
 
 def _check_parquet_metadata(metadata: pq.FileMetaData, limits: Limits) -> None:
     """Rows and the uncompressed size of each row group, as the file declares them, before any page is read."""
     if metadata.num_columns > MAX_COLUMNS:
-        raise ReadError(f"열이 너무 많습니다({metadata.num_columns:,}열). {MAX_COLUMNS:,}열까지 받습니다.", row=1)
+        raise _too_many_columns(metadata.num_columns)
     if metadata.num_rows > limits.max_rows:
         raise ReadError(too_many_rows_reason(limits.max_rows), kind="too_many_rows")
     for i in range(metadata.num_row_groups):
@@ -443,12 +470,12 @@ def _check_parquet_metadata(metadata: pq.FileMetaData, limits: Limits) -> None:
             group.total_byte_size, sum(group.column(j).total_uncompressed_size for j in range(group.num_columns))
         )
         if unpacked > limits.parquet_row_group:
-            raise ReadError(
-                f"Parquet 파일의 {i + 1}번째 행 그룹이 압축을 풀면 {megabytes(unpacked)}로, 한도 "
-                f"{megabytes(limits.parquet_row_group)}를 넘습니다. 행 그룹을 작게(예: 10만 행) 나누어 다시 저장해 "
-                "주세요.",
-                kind="unpacked_too_large",
+            message = _(
+                "Row group %(group)s of the Parquet file unpacks to %(size)s, over the limit of %(limit)s. Save the "
+                "file again in smaller row groups (e.g. 100,000 rows)."
             )
+            values = {"group": i + 1, "size": megabytes(unpacked), "limit": megabytes(limits.parquet_row_group)}
+            raise ReadError(message % values, kind="unpacked_too_large")
 
 
 def _textual(t: pa.DataType) -> bool:
@@ -489,5 +516,5 @@ def _as_text(column: pa.Array) -> pa.Array:
         try:
             return pc.cast(column, pa.string())
         except pa.ArrowInvalid as exc:
-            raise ReadError("Parquet 파일에 UTF-8이 아닌 문자열 열이 있습니다.") from exc
+            raise ReadError(_("The Parquet file has a text column that is not UTF-8.")) from exc
     return pc.cast(column, pa.string())

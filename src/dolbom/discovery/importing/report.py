@@ -1,4 +1,4 @@
-"""The report a person reads when a signal file is refused: which row, which field, and why, in Korean.
+"""The report a person reads when a signal file is refused: which row, which field, and why, in their language.
 
 Rows are numbered as a spreadsheet shows them (the header is row 1, the first data row is row 2), so the person
 who prepared the file can go straight to the cell. Only the first `LIMIT` problems are kept, in row order, but
@@ -11,6 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 LIMIT = 100
 
@@ -20,7 +22,7 @@ class Issue:
     row: int | None  # spreadsheet row (header = 1); None: the file as a whole
     column: str  # column name as the catalogue spells it ("" for the file as a whole)
     label: str  # the column's Korean label
-    reason: str  # Korean
+    reason: str  # translated
     order: int = 0  # column position, to list a row's problems left to right
 
     @property
@@ -33,7 +35,7 @@ class Issue:
 
     @property
     def row_display(self) -> str:
-        return f"{self.row:,}" if self.row is not None else "파일"
+        return f"{self.row:,}" if self.row is not None else _("Whole file")
 
     def sort_key(self) -> tuple[int, int]:
         return (self.row if self.row is not None else 0, self.order)
@@ -132,22 +134,26 @@ class ImportReport:
             what.append(self.period)
         if self.encoding:
             what.append(self.encoding)
-        return (
-            f"가져오지 않음 (rejected): {' · '.join(what)} — 오류 {self.error_count:,}건, "
-            f"{self.error_count:,} error(s). 파일 전체를 받지 않았습니다(nothing was imported)."
+        message = ngettext(
+            "Not imported: %(what)s — %(count)s error. Nothing of the file was imported.",
+            "Not imported: %(what)s — %(count)s errors. Nothing of the file was imported.",
+            self.error_count,
         )
+        return message % {"what": " · ".join(what), "count": f"{self.error_count:,}"}
 
     def render(self) -> str:
         """Plain text for the command line: a headline, then one line per problem."""
         lines = [self.headline()]
-        if self.errors:
-            width = max(len(e.row_display) for e in self.errors)
-            for e in self.errors:
-                where = f"{e.row_display:>{width}}행" if e.row is not None else f"{'파일':>{width}}  "
-                field_text = f"  {e.field_display}:" if e.column else ""
-                lines.append(f"  {where}{field_text} {e.reason}")
+        wheres = [
+            _("row %(row)s") % {"row": e.row_display} if e.row is not None else e.row_display for e in self.errors
+        ]
+        width = max((len(where) for where in wheres), default=0)
+        for e, where in zip(self.errors, wheres, strict=True):
+            field_text = f"{e.field_display}: " if e.column else ""
+            lines.append(f"  {where:>{width}}  {field_text}{e.reason}")
         if self.hidden > 0:
-            lines.append(f"  … 처음 {self.shown:,}건만 표시했습니다. 나머지 {self.hidden:,}건은 생략했습니다.")
+            message = _("… only the first %(shown)s problems are shown; the other %(hidden)s are left out.")
+            lines.append("  " + message % {"shown": f"{self.shown:,}", "hidden": f"{self.hidden:,}"})
         return "\n".join(lines)
 
 

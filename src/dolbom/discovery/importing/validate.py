@@ -22,6 +22,9 @@ from datetime import date, timedelta
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from dolbom.core.rrn import RRN_LIKE
 from dolbom.discovery.catalogue import Catalogue, Field, ProvidingAgency, SignalKind
@@ -42,12 +45,14 @@ PERIOD_PATTERN = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 # Seventh digit of a resident number → century of birth (see core.rrn).
 _CENTURY = np.array([1800, 1900, 1900, 2000, 2000, 1900, 1900, 2000, 2000, 1800], dtype=np.int64)
 
-# The reasons the rules of core.rrn.parse_rrn give, so that a file and a typed-in number are judged alike.
-RRN_MALFORMED = "주민등록번호는 숫자 13자리(YYMMDD-NNNNNNN)여야 합니다."
-RRN_BAD_DATE = "주민등록번호 앞자리의 생년월일이 올바른 날짜가 아닙니다."
-REQUIRED_EMPTY = "필수 항목이 비어 있습니다."
-BAD_DATE = "날짜는 YYYY-MM-DD 또는 YYYYMMDD 형식의 실제 날짜여야 합니다"
-NOT_INT = "정수가 아닙니다"
+# The reasons the rules of core.rrn.parse_rrn give (the same msgids), so that a file and a typed-in number are
+# judged alike.
+RRN_MALFORMED = gettext_lazy("A resident registration number has 13 digits (YYMMDD-NNNNNNN).")
+RRN_BAD_DATE = gettext_lazy("The birth date in the first part of the resident registration number is not a real date.")
+REQUIRED_EMPTY = gettext_lazy("A required item is empty.")
+# %(value)s is "" or " (value: …)" from `shown_value`, glued to the sentence before its full stop.
+BAD_DATE = gettext_lazy("A date must be a real date written YYYY-MM-DD or YYYYMMDD%(value)s.")
+NOT_INT = gettext_lazy("Not a whole number%(value)s.")
 
 _EPOCH = np.datetime64("1970-01-01", "D")
 _SAFE_VALUE = re.compile(r"^[0-9A-Za-z_.,:/+\- ]{1,30}$")
@@ -71,14 +76,14 @@ def _add_months(day: date, months: int) -> date:
 
 
 def shown_value(value: object) -> str:
-    """' (값: …)' for a value that is safe to repeat in a report: short, plain ASCII, not a resident number.
+    """' (value: …)' for a value that is safe to repeat in a report: short, plain ASCII, not a resident number.
     Names and resident numbers that slipped into another column are therefore never echoed."""
     if value is None:
         return ""
     text = str(value)
     if not _SAFE_VALUE.match(text) or RRN_LIKE.search(text) or re.search(r"\d{12,}", text.replace(",", "")):
         return ""
-    return f" (값: {text})"
+    return " " + _("(value: %(value)s)") % {"value": text}
 
 
 @dataclass(frozen=True)
@@ -152,8 +157,9 @@ class Validator:
         for position, name in enumerate(self.header):
             f = by_name.get(name.lower()) or by_label.get(_label_key(name))
             if f is None:
-                shown = name or f"{position + 1}번째(제목 없음)"
-                self.warnings.append(f"열 '{shown}'은(는) 이 기관의 위기정보 목록에 없어 가져오지 않았습니다.")
+                shown = name or _("column %(position)s (no title)") % {"position": position + 1}
+                message = _("Column '%(column)s' is not in this agency's crisis-signal list and was not imported.")
+                self.warnings.append(message % {"column": shown})
                 continue
             if f.name in found:
                 ok = False
@@ -162,7 +168,8 @@ class Validator:
                         row=1,
                         column=f.name,
                         label=f.label,
-                        reason=f"같은 항목의 열이 두 번 있습니다('{found[f.name]}', '{name}').",
+                        reason=_("The same item has two columns ('%(first)s', '%(second)s').")
+                        % {"first": found[f.name], "second": name},
                         order=position,
                     )
                 )
@@ -173,7 +180,8 @@ class Validator:
         for f in self.catalogue.common_fields:
             if f.name not in found:
                 ok = False
-                self.collector.add(Issue(row=1, column=f.name, label=f.label, reason="필수 열이 없습니다.", order=-1))
+                reason = _("A required column is missing.")
+                self.collector.add(Issue(row=1, column=f.name, label=f.label, reason=reason, order=-1))
         return ok
 
     # ----------------------------------------------------------------------------------------------------- batch
@@ -229,8 +237,16 @@ class Validator:
         return self.columns[name].field.label
 
     def _report(
-        self, mask: np.ndarray, rows: np.ndarray, name: str, reason: str | Callable[[int], str], *, label: str = ""
+        self,
+        mask: np.ndarray,
+        rows: np.ndarray,
+        name: str,
+        reason: str | Promise | Callable[[int], str],
+        *,
+        label: str = "",
     ) -> None:
+        if isinstance(reason, Promise):
+            reason = str(reason)  # translated now, in the language of whoever imports the file
         self.collector.add_rows(
             mask, rows, column=name, label=label or self._label(name), reason=reason, order=self._order(name)
         )
@@ -249,14 +265,22 @@ class Validator:
         own = _np(pc.is_in(kind, value_set=self._own_kinds))
 
         def unknown(i: int) -> str:
-            return f"위기정보 목록에 없는 종류입니다{shown_value(kind[i].as_py())}."
+            return _("This kind is not in the crisis-signal list%(value)s.") % {"value": shown_value(kind[i].as_py())}
 
         def foreign(i: int) -> str:
             other = self.catalogue.kind(kind[i].as_py())
-            return (
-                f"'{other.label}'({other.code})은(는) {other.agency.name}({other.agency.code})에서 받는 종류입니다. "
-                f"이 파일은 {self.agency.name}({self.agency.code}) 자료입니다."
+            message = _(
+                "'%(label)s' (%(code)s) is a kind delivered by %(agency)s (%(agency_code)s). This file holds data of "
+                "%(own)s (%(own_code)s)."
             )
+            return message % {
+                "label": other.label,
+                "code": other.code,
+                "agency": other.agency.name,
+                "agency_code": other.agency.code,
+                "own": self.agency.name,
+                "own_code": self.agency.code,
+            }
 
         self._report(present & ~known, rows, "kind", unknown)
         self._report(known & ~own, rows, "kind", foreign)
@@ -270,22 +294,23 @@ class Validator:
         digits = pc.replace_substring(pc.if_else(well_formed, values, _NULL_TEXT), "-", "")
         number = _as_int(digits)  # YYMMDD S NNNNNN as one integer: the parts by arithmetic, not by slicing text
         yy, mm, dd, seventh = number // 10**11, number // 10**9 % 100, number // 10**7 % 100, number // 10**6 % 10
-        _, real = _days(_CENTURY[seventh] + yy, mm, dd)
+        real = _days(_CENTURY[seventh] + yy, mm, dd)[1]
         self._report(well_formed & ~real, rows, "resident_number", RRN_BAD_DATE)
         return _masked(digits, well_formed & real)
 
     def _check_observed_on(self, values: pa.Array, rows: np.ndarray) -> pa.Array:
         empty = self._required(values, rows, "observed_on")
         dates, ok = _parse(values, "date")
-        self._report(~empty & ~ok, rows, "observed_on", lambda i: f"{BAD_DATE}{shown_value(values[i].as_py())}.")
+        self._report(~empty & ~ok, rows, "observed_on", lambda i: BAD_DATE % {"value": shown_value(values[i].as_py())})
         first, last = self.window
         days = pc.fill_null(dates.cast(pa.int32()), 0).to_numpy(zero_copy_only=False).astype(np.int64)
         outside = ok & ((days < _day_number(first)) | (days > _day_number(last)))
+        outside_window = _("The reference date lies outside this round's window (%(first)s to %(last)s)%(value)s.")
         self._report(
             outside,
             rows,
             "observed_on",
-            lambda i: f"기준일이 이 차수의 조회 범위({first}~{last})를 벗어났습니다{shown_value(values[i].as_py())}.",
+            lambda i: outside_window % {"first": first, "last": last, "value": shown_value(values[i].as_py())},
         )
         return _masked(dates, ok & ~outside)
 
@@ -297,7 +322,7 @@ class Validator:
             self._report(among & ~present, rows, f.name, REQUIRED_EMPTY, label=f.label)
         if f.type == "int":
             self._report(
-                present & ~ok, rows, f.name, lambda i: f"{NOT_INT}{shown_value(text[i].as_py())}.", label=f.label
+                present & ~ok, rows, f.name, lambda i: NOT_INT % {"value": shown_value(text[i].as_py())}, label=f.label
             )
             numbers = pc.fill_null(values, 0).to_numpy(zero_copy_only=False)
             if f.min is not None:
@@ -305,7 +330,10 @@ class Validator:
                     present & ok & (numbers < f.min),
                     rows,
                     f.name,
-                    lambda i: f"{f.min:,} 이상이어야 합니다{shown_value(text[i].as_py())}.",
+                    lambda i: (
+                        _("Must be %(min)s or more%(value)s.")
+                        % {"min": f"{f.min:,}", "value": shown_value(text[i].as_py())}
+                    ),
                     label=f.label,
                 )
             if f.max is not None:
@@ -313,12 +341,15 @@ class Validator:
                     present & ok & (numbers > f.max),
                     rows,
                     f.name,
-                    lambda i: f"{f.max:,} 이하여야 합니다{shown_value(text[i].as_py())}.",
+                    lambda i: (
+                        _("Must be %(max)s or less%(value)s.")
+                        % {"max": f"{f.max:,}", "value": shown_value(text[i].as_py())}
+                    ),
                     label=f.label,
                 )
         elif f.type == "date":
             self._report(
-                present & ~ok, rows, f.name, lambda i: f"{BAD_DATE}{shown_value(text[i].as_py())}.", label=f.label
+                present & ~ok, rows, f.name, lambda i: BAD_DATE % {"value": shown_value(text[i].as_py())}, label=f.label
             )
         elif f.choices:
             allowed = _np(pc.is_in(text, value_set=pa.array(f.choices, pa.string())))
@@ -326,7 +357,10 @@ class Validator:
                 present & ~allowed,
                 rows,
                 f.name,
-                lambda i: f"허용된 값이 아닙니다{shown_value(text[i].as_py())}. 허용되는 값: {', '.join(f.choices)}.",
+                lambda i: (
+                    _("Not an allowed value%(value)s. Allowed values: %(choices)s.")
+                    % {"value": shown_value(text[i].as_py()), "choices": ", ".join(f.choices)}
+                ),
                 label=f.label,
             )
 
@@ -339,7 +373,8 @@ class Validator:
                 row=1,
                 column=f.name,
                 label=f.label,
-                reason=f"열이 없습니다. '{kind.label}'({kind.code}) 자료에는 이 항목이 반드시 있어야 합니다.",
+                reason=_("The column is missing. Data of '%(label)s' (%(code)s) must have this item.")
+                % {"label": kind.label, "code": kind.code},
                 order=self._order(f.name),
             )
         )
@@ -351,9 +386,11 @@ class Validator:
         occurrence of a value comes first) finds repeats as equal neighbours, with less memory than hashing."""
         for name, count in self._ignored.items():
             column = self.columns[name]
-            self.warnings.append(
-                f"열 '{column.header}'의 값 {count:,}건은 그 행의 위기정보 종류에 없는 항목이라 저장하지 않았습니다."
+            message = _(
+                "%(count)s values in column '%(column)s' belong to no field of their row's kind of signal and were "
+                "not stored."
             )
+            self.warnings.append(message % {"count": f"{count:,}", "column": column.header})
         if not self._ids:
             return
         ids = pa.concat_arrays([a.cast(pa.string()) for a in self._ids])
@@ -378,7 +415,10 @@ class Validator:
             np.ones(len(dup_rows), dtype=bool),
             dup_rows,
             "record_id",
-            lambda i: f"기관 자료 번호가 {int(first_rows[i]):,}행과 같습니다(한 파일 안에서 중복).",
+            lambda i: (
+                _("The agency's record number is the same as in row %(row)s (repeated within one file).")
+                % {"row": f"{int(first_rows[i]):,}"}
+            ),
         )
 
 

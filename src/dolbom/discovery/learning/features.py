@@ -75,6 +75,7 @@ class FeatureInfo:
     unit: str = ""  # for household columns: 명, 건 …, or "flag" for a yes/no column
     used: bool = True  # False: a column the model does not learn from (any household column not listed above)
 
+    # The wording of reasons is data in the catalogue's language, not msgids: see the comment above `sql.won_sql`.
     def reason(self, value: float, contribution: float) -> str:
         """The Korean reason for a household, e.g. `건강보험료 7개월 체납 (모형 기여 +0.21)`."""
         return f"{self.describe(value)} (모형 기여 {contribution:+.2f})"

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+from django.utils.translation import gettext as _
 
 from dolbom.discovery.learning.features import describe_features, to_matrix
 from dolbom.discovery.learning.train import ModelFileError, TrainedModel
@@ -153,8 +154,17 @@ def latest_scoring_model(district_code: str | None = None) -> Any:
         models = models.filter(district_id=district_code)
     row = models.first()
     if row is None:
-        where = f" for district {district_code}" if district_code else ""
-        raise NoModel(f"no learned model has been trained{where} yet: run `dolbom train` (or use the scorecard)")
+        if district_code:
+            message = _(
+                "No learned model has been trained for district %(district)s yet: train one on the learned models "
+                "page (or with `dolbom train`), or use the points scorecard."
+            )
+            raise NoModel(message % {"district": district_code})
+        message = _(
+            "No learned model has been trained yet: train one on the learned models page (or with `dolbom train`), "
+            "or use the points scorecard."
+        )
+        raise NoModel(message)
     return row
 
 

@@ -25,6 +25,7 @@ from typing import Any
 
 import lightgbm as lgb
 import numpy as np
+from django.utils.translation import gettext as _
 
 from dolbom.core.files import write_private
 from dolbom.discovery.learning.calibration import Calibration, fit_calibration
@@ -53,17 +54,21 @@ class ModelFileError(RuntimeError):
 def check_labels(y: np.ndarray, *, min_labels: int = MIN_LABELS, min_per_class: int = MIN_PER_CLASS) -> None:
     positives = int(np.sum(y == 1))
     negatives = int(np.sum(y == 0))
-    counts = f"{positives} positive (helped or referred) and {negatives} negative (not eligible or refused)"
+    counts = {"positives": positives, "negatives": negatives, "min_labels": min_labels, "min_per_class": min_per_class}
     if positives == 0 or negatives == 0:
-        raise TrainingRefused(
-            f"cannot train on one class only: {counts}. Record outcomes of both kinds "
-            "(unreachable, moved and deceased are not labels)."
+        message = _(
+            "A model cannot be trained on one kind of outcome only: %(positives)s positive (helped or referred) and "
+            "%(negatives)s negative (not eligible or refused). Record outcomes of both kinds (unreachable, moved "
+            "and deceased do not count)."
         )
+        raise TrainingRefused(message % counts)
     if positives + negatives < min_labels or min(positives, negatives) < min_per_class:
-        raise TrainingRefused(
-            f"too few labels to train: {counts}; at least {min_labels} in all and {min_per_class} of each "
-            "are needed. Record more outcomes first (unreachable, moved and deceased are not labels)."
+        message = _(
+            "Too few outcomes to train a model: %(positives)s positive (helped or referred) and %(negatives)s "
+            "negative (not eligible or refused); at least %(min_labels)s in all and %(min_per_class)s of each are "
+            "needed. Record more outcomes first (unreachable, moved and deceased do not count)."
         )
+        raise TrainingRefused(message % counts)
 
 
 def params_for(n: int, monotone: list[int], seed: int = SEED) -> dict[str, Any]:

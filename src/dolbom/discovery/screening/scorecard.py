@@ -149,6 +149,7 @@ def level_of(severity: Severity, value: int | None) -> int:
     return level
 
 
+# Reason text is data in the catalogue's language, not msgids: see the comment above `sql.won_sql`.
 def format_won(value: int) -> str:
     """Amounts as officers say them: 5000원, 38만원, 1억 2000만원 (floored to the unit shown)."""
     if value >= 100_000_000:

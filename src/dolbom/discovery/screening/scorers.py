@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any, Protocol, runtime_checkable
 
 import pyarrow as pa
+from django.utils.translation import gettext as _
 
 from dolbom.discovery.screening import sql
 from dolbom.discovery.screening.engine import (
@@ -87,13 +88,13 @@ def model_scorer(scoring_model: Any = None, *, district_code: str | None = None)
         from dolbom.discovery.learning.scorer import ModelScorer
         from dolbom.discovery.learning.train import ModelFileError
     except ImportError as exc:
-        raise ModelUnavailable("the learned model is not part of this installation") from exc
+        raise ModelUnavailable(_("The learned model is not part of this installation.")) from exc
     try:
         scorer = ModelScorer(scoring_model, district_code=district_code)
     except LookupError as exc:
-        raise ModelUnavailable(f"no trained model is available: {exc}") from exc
+        raise ModelUnavailable(str(exc)) from exc  # says what to do: train a model, or use the scorecard
     except (ModelFileError, OSError) as exc:
-        raise ModelUnavailable(f"the trained model cannot be used: {exc}") from exc
+        raise ModelUnavailable(_("The trained model cannot be read: %(reason)s") % {"reason": exc}) from exc
     if not isinstance(scorer, Scorer):
-        raise ModelUnavailable("the learned model does not implement score(features) -> scores")
+        raise ModelUnavailable(_("The learned model does not implement score(features) -> scores."))
     return scorer

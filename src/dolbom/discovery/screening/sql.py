@@ -208,6 +208,11 @@ def increment_sql(increment: Increment) -> str:
     return f"CASE {' '.join(parts)} ELSE {pn} END"
 
 
+# Reasons are data, not messages, so their words (원, 만원, 억, 점) are not msgids: the batch engine writes them
+# for every listed household from the Korean labels and reason templates of the signal catalogue and the
+# scorecard, they are stored with the round and shown as stored, and a translation of the few words around the
+# values would not translate the labels they complete. `scorecard.render` and `learning.features` write them the
+# same way.
 def won_sql(column: str) -> str:
     """An amount as `format_won` writes it: 5000원, 38만원, 1억 2000만원."""
     eok = floor_div(column, 100_000_000)

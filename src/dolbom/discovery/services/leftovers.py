@@ -25,6 +25,8 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import DatabaseError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from dolbom.core.files import remove_if_abandoned
 from dolbom.discovery.importing import store
@@ -32,11 +34,11 @@ from dolbom.discovery.models import SignalFile
 from dolbom.discovery.screening.rounds_inputs import work_root
 
 KINDS = {
-    "upload": "올린 파일 (upload)",
-    "staging": "검사 중 임시 파일 (staging)",
-    "part": "쓰다 만 Parquet (.part)",
-    "orphan": "DB 행이 없는 Parquet (orphan)",
-    "workdir": "작업 폴더 (work folder)",
+    "upload": gettext_lazy("uploaded file"),
+    "staging": gettext_lazy("temporary file of a check"),
+    "part": gettext_lazy("half-written Parquet (.part)"),
+    "orphan": gettext_lazy("Parquet without a database row"),
+    "workdir": gettext_lazy("work folder"),
 }
 
 
@@ -61,13 +63,18 @@ class Leftovers:
 
     def render(self) -> str:
         if not self.removed:
-            lines = ["정리할 것이 없습니다: 끝나지 않은 가져오기가 남긴 파일이 없습니다 (nothing to clean up)."]
+            lines = [_("Nothing to clean up: no unfinished import left a file behind.")]
         else:
             summary = ", ".join(f"{KINDS[k]} {n}" for k, n in self.counts().items())
-            lines = [f"끝나지 않은 가져오기가 남긴 파일 {len(self.removed)}개를 지웠습니다 (removed): {summary}"]
-            lines += [f"  - {KINDS[item.kind]}: {item.path} ({item.size:,} bytes)" for item in self.removed]
+            removed = _("Removed %(count)s file(s) left behind by unfinished imports: %(summary)s")
+            lines = [removed % {"count": len(self.removed), "summary": summary}]
+            line = _("%(kind)s: %(path)s (%(size)s bytes)")
+            lines += [
+                "  - " + line % {"kind": KINDS[item.kind], "path": item.path, "size": f"{item.size:,}"}
+                for item in self.removed
+            ]
         if self.in_use:
-            lines.append(f"다른 프로세스가 쓰고 있어 남겨 둔 파일 {len(self.in_use)}개 (in use, kept):")
+            lines.append(_("Kept %(count)s file(s) that another process is using:") % {"count": len(self.in_use)})
             lines += [f"  - {path}" for path in self.in_use]
         lines += self.notes
         return "\n".join(lines)
@@ -130,7 +137,7 @@ def remove_leftovers() -> Leftovers:
             remove(path, "orphan", keep=wanted)
     if committed is None and stored:
         result.notes.append(
-            "데이터베이스가 준비되지 않아 DB 행이 없는 Parquet는 확인하지 않았습니다 (database not migrated)."
+            _("The database is not ready, so Parquet files without a database row were not looked for.")
         )
 
     work = work_root()

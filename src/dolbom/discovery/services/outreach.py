@@ -97,7 +97,11 @@ def assign_visit(*, user: Any, item_id: int, visitor_id: int | None, seen_assign
         item.assigned_to, item.status = visitor, ItemStatus.ASSIGNED
         item.save(update_fields=["assigned_to", "status"])
         OutreachEvent.objects.create(
-            item=item, by=user, from_status=previous, to_status=item.status, note=f"방문 배정: {visitor.display_name}"
+            item=item,
+            by=user,
+            from_status=previous,
+            to_status=item.status,
+            note=_("Visit assigned: %(visitor)s") % {"visitor": visitor.display_name},
         )
         audit.record(user, "discovery.assign_visit", item, detail={"visitor": visitor.pk})
     return item

@@ -51,10 +51,6 @@ __all__ = [
 ]
 
 UNMATCHED_SAMPLE = 20
-NO_ROWS = (
-    "자료 행이 없습니다: 제목 행만 있고 위기정보 행이 하나도 없습니다. 기관에서 받은 파일이 맞는지, "
-    "내용이 잘리지 않았는지 확인해 다시 올려 주세요."
-)
 
 
 @dataclass(frozen=True)
@@ -82,15 +78,24 @@ class ImportResult:
     def __str__(self) -> str:
         sf = self.signal_file
         read_as = f"{self.file_format}/{self.encoding}" if self.encoding else self.file_format
-        text = (
-            f"가져옴 (imported): {sf.original_name} → {sf.agency_code} {sf.period}, 신호 파일 #{sf.pk} · "
-            f"{self.rows:,}행 (일치 {self.matched:,} · 불일치 {self.unmatched:,}) · {read_as} · "
-            f"{self.rows:,} rows, {self.matched:,} matched, {self.unmatched:,} unmatched, "
-            f"read as {read_as}, {self.seconds:.1f} s"
+        message = _(
+            "Imported: %(name)s → %(agency)s %(period)s, signal file #%(id)s · %(rows)s rows (%(matched)s matched · "
+            "%(unmatched)s unmatched) · read as %(read_as)s · %(seconds)s s"
         )
+        text = message % {
+            "name": sf.original_name,
+            "agency": sf.agency_code,
+            "period": sf.period,
+            "id": sf.pk,
+            "rows": f"{self.rows:,}",
+            "matched": f"{self.matched:,}",
+            "unmatched": f"{self.unmatched:,}",
+            "read_as": read_as,
+            "seconds": f"{self.seconds:.1f}",
+        }
         if self.unmatched_sample:
             examples = ", ".join(f"{u.record_id} ({u.kind})" for u in self.unmatched_sample[:3])
-            text += f" · 불일치 예 (unmatched, e.g.): {examples}"
+            text += " · " + _("unmatched, e.g.: %(examples)s") % {"examples": examples}
         return text
 
 
@@ -186,17 +191,18 @@ def check_request(
         return SignalFileRejected(ImportReport.single(name, reason, period=period, kind=kind, agency_code=agency))
 
     if not PERIOD_PATTERN.match(period or ""):
-        raise refuse(f"조회 기간(차수)은 YYYY-MM 형식이어야 합니다(입력: {period!r}).", kind="period")
+        message = _("The period (round) must be written YYYY-MM (entered: %(period)s).")
+        raise refuse(message % {"period": repr(period)}, kind="period")
     agency = _agency(catalogue, agency_code, name)
     if agency is None:
         given = agency_code or _guess_code(name)
         codes = ", ".join(a.code for a in catalogue.agencies)
-        raise refuse(
-            f"제공 기관 '{given}'을(를) 위기정보 목록에서 찾을 수 없습니다. 기관 코드를 지정하세요: {codes}.",
-            kind="agency",
+        message = _(
+            "The providing agency '%(given)s' is not in the crisis-signal list. Give the agency's code: %(codes)s."
         )
+        raise refuse(message % {"given": given, "codes": codes}, kind="agency")
     if not path.is_file():
-        raise refuse("파일을 찾을 수 없습니다.", agency=agency.code, kind="missing")
+        raise refuse(_("The file cannot be found."), agency=agency.code, kind="missing")
     limits = Limits.from_settings()
     try:
         readers.check_size(path, original_name=name, limits=limits)
@@ -227,7 +233,8 @@ def _open(request: ImportRequest, collector: IssueCollector) -> readers.Source:
                 row=number if number > 0 else None,
                 column="",
                 label="",
-                reason=f"칸 수가 제목 행과 다릅니다({expected}칸이어야 하는데 {actual}칸입니다).",
+                reason=_("The number of cells differs from the header row (%(actual)s instead of %(expected)s).")
+                % {"expected": expected, "actual": actual},
             )
         )
 
@@ -281,7 +288,11 @@ def validate_and_stage(request: ImportRequest, source: readers.Source, collector
             validator.finish()
             if not collector and counts.rows == 0:
                 kind = "no_rows"
-                collector.add(Issue(row=None, column="", label="", reason=NO_ROWS))
+                no_rows = _(
+                    "The file has no data rows: it has a header row and not a single crisis-signal row. Check that "
+                    "this is the file the agency sent and that nothing was cut off, then upload it again."
+                )
+                collector.add(Issue(row=None, column="", label="", reason=no_rows))
         if collector:
             raise SignalFileRejected(
                 ImportReport(
@@ -442,11 +453,20 @@ def _sha256(path: Path) -> str:
 
 def _duplicate_reason(earlier: SignalFile) -> str:
     when = timezone.localtime(earlier.imported_at).strftime("%Y-%m-%d %H:%M")
-    who = earlier.imported_by.get_username() if earlier.imported_by else "system"
-    return (
-        f"이미 가져온 파일입니다(내용이 같은 파일): {when}에 {who}이(가) '{earlier.original_name}'을(를) "
-        f"{earlier.period} {earlier.agency_code} 자료로 가져왔습니다(신호 파일 #{earlier.pk}, {earlier.rows:,}행)."
+    who = earlier.imported_by.get_username() if earlier.imported_by else _("the system")
+    message = _(
+        "This file has already been imported (a file with the same content): on %(when)s %(who)s imported "
+        "'%(name)s' as data of %(agency)s for %(period)s (signal file #%(id)s, %(rows)s rows)."
     )
+    return message % {
+        "when": when,
+        "who": who,
+        "name": earlier.original_name,
+        "period": earlier.period,
+        "agency": earlier.agency_code,
+        "id": earlier.pk,
+        "rows": f"{earlier.rows:,}",
+    }
 
 
 # --------------------------------------------------------------------------------------------------- refusals
