@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import time
@@ -99,6 +100,17 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _current_city(city: Path) -> bool:
+    """Whether the folder holds a city written by this generator: an older layout (signal files for the whole city
+    instead of per district, say) is written again rather than served with paths the README no longer names."""
+    from dolbom.synth.generate import GENERATOR_VERSION  # numpy and pyarrow: only when the demo needs them
+
+    manifest = city / "manifest.json"
+    if not manifest.exists():
+        return False
+    return json.loads(manifest.read_text(encoding="utf-8")).get("generator_version") == GENERATOR_VERSION
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     _setup_django()
     from django.conf import settings
@@ -114,7 +126,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     _manage("migrate", "--no-input", verbosity=0)
     _remove_leftovers()
     city = home / f"city-{args.households}-{args.seed}"
-    if not (city / "manifest.json").exists():
+    if not _current_city(city):
         started = time.perf_counter()
         print(f"Generating a synthetic city of {args.households:,} households …", flush=True)
         generate_city(city, households=args.households, seed=args.seed)

@@ -245,8 +245,10 @@ class Agency(models.Model):
 class Staff(models.Model):
     """A user's place in the system: the agency they work for, their role and the areas they serve."""
 
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="staff")
-    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="staff")
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="staff", verbose_name=_("account")
+    )
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="staff", verbose_name=_("agency"))
     role = models.CharField(_("role"), max_length=20, choices=Role.choices)
     areas = models.ManyToManyField(AdministrativeArea, related_name="staff", blank=True, verbose_name=_("areas"))
     display_name = models.CharField(_("name"), max_length=60)
