@@ -135,3 +135,14 @@ def test_visitor_choices_are_the_dongs_officers(city, listed):
 
     _, (item, _) = listed
     assert set(visitors_for(item).values_list("role", flat=True)) == {Role.DONG_OFFICER}
+
+
+def test_the_outcome_button_and_the_audit_column_are_two_words(client, city, listed):
+    """One English word, two meanings on screen: the button saves what the visit found (기록), the audit log's
+    column names the record an event concerns (대상)."""
+    screening_round, _ = listed
+    client.force_login(city.users["dong_officer"])
+    html = client.get(reverse("outreach_list"), {"round": screening_round.pk}).content.decode()
+    assert '<button type="submit">기록</button>' in html
+    client.force_login(city.users["district_admin"])
+    assert '<th scope="col">대상</th>' in client.get(reverse("audit_log")).content.decode()
