@@ -147,10 +147,17 @@ class Scope:
 
     def rows(self, queryset: QuerySet[M], reach: Reach, *, on: date | None = None) -> QuerySet[M]:
         condition = self.condition(reach, on=on)
-        if reach.many and condition is not NOTHING:
+        if reach.many and self._joins_dong_path(reach):
+            # The dong path crosses a to-many relation: a row reached twice must be listed once.
             inner = queryset.model._base_manager.filter(condition).values("pk")
             return queryset.filter(pk__in=inner)
         return queryset.filter(condition)
+
+    def _joins_dong_path(self, reach: Reach) -> bool:
+        """Whether `condition` filters through `reach.dong` (the other ways are single-valued or subqueries)."""
+        if reach.dong is None or not self.area_codes:
+            return False
+        return self.role == Role.DONG_OFFICER or (self.sees_district and reach.district is None)
 
     @staticmethod
     def _dated(area: Q, reach: Reach, on: date) -> Q:
