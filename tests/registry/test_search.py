@@ -254,3 +254,15 @@ def test_no_resident_number_is_written_down_in_clear(client, city, settings, log
     assert AuditEvent.objects.filter(action__in=["registry.search", "access.denied"]).exists()
     for written in _everything_written(log_output):
         assert digits not in _digits(written), (typed, written[:300])
+
+
+def test_the_search_box_posts_so_a_number_never_sits_in_an_address(client, city):
+    """A GET search would leave the number in the address bar, the history of a shared PC and a proxy's log."""
+    c = _signed_in(client)
+    page = c.get(reverse("household_search")).content.decode()
+    assert 'method="post"' in page and "hx-post=" in page and "hx-get=" not in page and "hx-push-url" not in page
+    today = c.get(reverse("today")).content.decode()
+    assert 'action="/households/"' in today and 'method="get"' not in today
+    response = c.post(reverse("household_search"), {"q": HEAD_RRN}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200 and "김*희" in response.content.decode()
+    assert HEAD_RRN not in response.content.decode()

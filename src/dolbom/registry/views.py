@@ -15,7 +15,10 @@ from dolbom.registry.selectors import SEARCH_MAX_LENGTH, active_consents, househ
 
 @requires("registry.search_households")
 def household_search(request: HttpRequest) -> HttpResponse:
-    text = request.GET.get("q", "").strip()
+    """The search box posts what was typed: a resident or phone number must not sit in the address bar, the
+    browser's history of a shared office PC or a proxy's log. A `?q=` address still searches (bookmarked names)."""
+    params = request.POST if request.method == "POST" else request.GET
+    text = params.get("q", "").strip()
     context: dict[str, Any] = {
         "q": text,
         "hits": [],
