@@ -21,8 +21,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from dolbom.core import audit
 from dolbom.discovery.models import ItemStatus, OutreachItem, RoundStatus, ScoringModel, ScreeningRound, SignalFile
-from dolbom.intake.models import Referral, ReferralChannel
-from dolbom.registry.models import Address, Consent, Household, Membership
+from dolbom.intake.models import Referral, ReferralChannel, Visit, WorkItem, WorkSource
+from dolbom.registry.models import Address, Consent, Household, Membership, Staff
 from tests.conftest import make_person
 
 ROLES = ("dong_officer", "district_manager", "district_admin", "agency_worker", "safety_net", "analyst")
@@ -134,6 +134,21 @@ def world(city) -> World:
         channel=ReferralChannel.PHONE, dong=city.dongs[2], address_text="강변로 1", concern="이웃 주민의 전화 신고"
     )
 
+    for key, referral_key in (
+        ("work_dong0", "referral_dong0_by_safety_net"),
+        ("work_dong1", "referral_dong1_by_agency"),
+        ("work_district2", "referral_district2"),
+    ):
+        referral = rows[referral_key]
+        rows[key] = WorkItem.objects.create(dong=referral.dong, source=WorkSource.REFERRAL, referral=referral)
+    for key, work_key in (("visit_dong0", "work_dong0"), ("visit_district2", "work_district2")):
+        item = rows[work_key]
+        visitor = Staff.objects.filter(areas=item.dong).first() or Staff.objects.get(user=city.users["dong_officer"])
+        rows[key] = Visit.objects.create(
+            work_item=item, visitor=visitor, on=date(2026, 11, 2), kind="visit", result="absent",
+            recorded_by=city.users["dong_officer"],
+        )  # fmt: skip
+
     rows["event_district1_officer"] = audit.record(city.users["dong_officer"], "test.district1")
     other_district_officer = _other_district_officer(city)
     rows["event_district2_officer"] = audit.record(other_district_officer, "test.district2")
@@ -234,6 +249,14 @@ SELECTORS: dict[str, tuple[set[str], Expect]] = {
             safety_net={"referral_dong0_by_safety_net"},
         ),
     ),
+    "dolbom.intake.selectors:work_items_visible_to": (
+        {"work_dong0", "work_dong1", "work_district2"},
+        _for(
+            dong_officer={"work_dong0"},
+            district_manager={"work_dong0", "work_dong1"},
+            district_admin={"work_dong0", "work_dong1"},
+        ),
+    ),
     "dolbom.core.selectors:audit_events_visible_to": (
         EVENTS,
         _for(district_admin={"event_district1_officer", "event_system"}),
@@ -283,9 +306,34 @@ class DetailPage:
     outside: str  # one of the other district, refused to everyone
     allowed: frozenset[str]
     data: Callable[[Any], dict[str, str]] = lambda row: {}
+    args: Callable[[Any], list[Any]] = lambda row: [row.pk]
 
+
+WORKERS = frozenset({"dong_officer", "district_manager"})
+WORKLIST_READERS = frozenset({"dong_officer", *DISTRICT})
 
 DETAIL_PAGES = [
+    DetailPage("work_item", "get", "work_dong0", "work_district2", WORKLIST_READERS),
+    *(
+        DetailPage(name, "post", "work_dong0", "work_district2", WORKERS)
+        for name in ("work_item_assign", "work_item_visit", "work_item_close", "work_item_reopen")
+    ),
+    DetailPage(
+        "work_item_link",
+        "post",
+        "work_dong0",
+        "work_district2",
+        WORKERS,
+        lambda row: {"household": str(Household.objects.filter(dong=row.dong).first().pk)},
+    ),
+    DetailPage(
+        "work_item_correct",
+        "post",
+        "visit_dong0",
+        "visit_district2",
+        WORKERS,
+        args=lambda row: [row.work_item_id, row.pk],
+    ),
     DetailPage(
         "household_detail",
         "get",
@@ -349,7 +397,7 @@ def test_each_role_reaches_exactly_its_objects(client, city, world, page, role):
     client.force_login(city.users[role])
     for key, may in ((page.inside, role in page.allowed), (page.outside, False)):
         row = world.rows[key]
-        url = reverse(page.name, args=[row.pk])
+        url = reverse(page.name, args=page.args(row))
         response = getattr(client, page.method)(url, page.data(row))
         if may:
             assert response.status_code not in REFUSED, (page.name, role, key, response.status_code)

@@ -26,6 +26,8 @@ POLICY: dict[str, frozenset[Role]] = {
     "registry.manage_reference_data": frozenset({Role.DISTRICT_ADMIN}),
     "intake.file_referral": ALL_STAFF - {Role.ANALYST},
     "intake.view_referrals": ALL_STAFF - {Role.ANALYST},
+    "intake.view_worklist": frozenset({Role.DONG_OFFICER, Role.DISTRICT_MANAGER, Role.DISTRICT_ADMIN}),
+    "intake.work": frozenset({Role.DONG_OFFICER, Role.DISTRICT_MANAGER}),
     "reports.view_aggregates": frozenset({Role.ANALYST, Role.DISTRICT_MANAGER, Role.DISTRICT_ADMIN, Role.DONG_OFFICER}),
     "core.view_audit_log": frozenset({Role.DISTRICT_ADMIN}),
     "discovery.import_signals": DISTRICT_STAFF,

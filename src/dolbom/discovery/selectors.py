@@ -160,3 +160,9 @@ def officers_by_dong(dong_codes: set[str]) -> dict[str, list[Staff]]:
 
 def _officers() -> QuerySet[Staff]:
     return Staff.objects.filter(active=True, role=Role.DONG_OFFICER).order_by("display_name")
+
+
+def round_listings(round_id: int) -> QuerySet[OutreachItem]:
+    """Every listing of a round, unscoped: for the system's own work when a round finishes (the worklist), never
+    for a page."""
+    return OutreachItem.objects.filter(round_id=round_id)

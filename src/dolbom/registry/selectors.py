@@ -18,6 +18,7 @@ from dolbom.core.masking import mask_name, mask_phone
 from dolbom.core.numbers import find_numbers
 from dolbom.core.numbers import normalise as normalise_text
 from dolbom.core.numbers import redact as redact_numbers
+from dolbom.core.roles import Role
 from dolbom.core.rrn import InvalidResidentNumber, parse_rrn
 from dolbom.core.scope import scope_for, scoped
 from dolbom.registry.models import (
@@ -28,6 +29,7 @@ from dolbom.registry.models import (
     Membership,
     Person,
     Relationship,
+    Staff,
     consent_active_on,
     current_on,
 )
@@ -340,3 +342,8 @@ def household_timeline(user: Any, household: Household) -> list[TimelineEntry]:
 
 def active_consents(person: Person, on: date | None = None) -> QuerySet[Consent]:
     return person.consents.filter(consent_active_on(on or today_kst())).select_related("recipient")
+
+
+def officers_of_dong(dong_code: str) -> QuerySet[Staff]:
+    """The active dong officers of a dong: who may be sent to a household there, or recorded as its visitor."""
+    return Staff.objects.filter(active=True, role=Role.DONG_OFFICER, areas=dong_code).order_by("display_name")

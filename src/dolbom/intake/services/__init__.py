@@ -1,0 +1,2 @@
+"""Every write of intake, one module per activity: referrals (file, answer, link a household), work (the worklist:
+assign, record visits, close). Import from the module, e.g. `services.work.record_visit`."""
