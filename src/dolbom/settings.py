@@ -33,7 +33,7 @@ DOLBOM_IMPORT_MAX_ROWS  most data rows in one signal file, any format (default 2
 DOLBOM_XLSX_MAX_UNPACKED_MB / DOLBOM_XLSX_MAX_PART_MB  Excel: largest unpacked size of all parts of the file
                       together and of any one part, read from the zip directory before any XML (default 1024 / 512)
 DOLBOM_XLSX_MAX_RATIO  Excel: largest unpacked/packed ratio of a part larger than 1 MB (default 100)
-DOLBOM_PARQUET_MAX_ROW_GROUP_MB  Parquet: largest uncompressed row group, from the file's metadata (default 512)
+DOLBOM_PARQUET_MAX_ROW_GROUP_MB  Parquet: largest uncompressed row group, from the file's metadata (default 128)
 DOLBOM_SHEET_READER_MEMORY_MB  memory cap of the separate process that reads one Excel file (default 2048)
 
 Outside production, missing secrets are read from DOLBOM_HOME/keys.env, which is created with fresh random keys on
@@ -51,6 +51,10 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from dolbom.core.files import private_dir
+
+# Whatever the process creates — the SQLite database and its journal, Parquet files, logs — is for the service
+# account alone, whatever umask the shell or the service manager gave it.
+os.umask(0o077)
 
 SRC_DIR = Path(__file__).resolve().parent
 ENV = os.environ.get("DOLBOM_ENV", "development")
@@ -252,7 +256,7 @@ SIGNAL_MAX_ROWS = int(os.environ.get("DOLBOM_IMPORT_MAX_ROWS", "2000000"))
 XLSX_MAX_UNPACKED_BYTES = _megabytes("DOLBOM_XLSX_MAX_UNPACKED_MB", 1024)
 XLSX_MAX_PART_BYTES = _megabytes("DOLBOM_XLSX_MAX_PART_MB", 512)
 XLSX_MAX_RATIO = float(os.environ.get("DOLBOM_XLSX_MAX_RATIO", "100"))
-PARQUET_MAX_ROW_GROUP_BYTES = _megabytes("DOLBOM_PARQUET_MAX_ROW_GROUP_MB", 512)
+PARQUET_MAX_ROW_GROUP_BYTES = _megabytes("DOLBOM_PARQUET_MAX_ROW_GROUP_MB", 128)
 SHEET_READER_MEMORY_BYTES = _megabytes("DOLBOM_SHEET_READER_MEMORY_MB", 2048)
 
 STATIC_URL = "static/"
@@ -290,5 +294,11 @@ LOGGING = {
         "console": {"class": "logging.StreamHandler", "filters": ["redact_rrn"], "formatter": "plain"},
     },
     "root": {"handlers": ["console"], "level": os.environ.get("DOLBOM_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # Refused requests (403, 404 …) are in the audit log, rate-limited; in the server log they were a
+        # traceback each, which anyone signed in could multiply. Server errors (5xx) are still logged in full.
+        "django.request": {"level": "ERROR"},
+        "django.security": {"level": "ERROR"},
+    },
 }

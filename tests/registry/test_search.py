@@ -266,3 +266,11 @@ def test_the_search_box_posts_so_a_number_never_sits_in_an_address(client, city)
     response = c.post(reverse("household_search"), {"q": HEAD_RRN}, HTTP_HX_REQUEST="true")
     assert response.status_code == 200 and "김*희" in response.content.decode()
     assert HEAD_RRN not in response.content.decode()
+
+
+@pytest.mark.parametrize("separator", ["ㅡ", "─", "一", "+", "*", ",", ";", "=", "#", "|", "'", " 다음 ", "번호"])
+def test_any_separator_between_the_groups_keeps_the_number_out_of_the_audit_log(client, city, separator):
+    typed = HEAD_RRN.replace("-", separator)
+    _signed_in(client).post(reverse("household_search"), {"q": typed})
+    for event in AuditEvent.objects.filter(action="registry.search"):
+        assert HEAD_RRN.replace("-", "")[6:] not in json.dumps(event.detail, ensure_ascii=False), separator

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from django.conf import settings
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext
@@ -22,10 +24,16 @@ class AreaLevel(models.TextChoices):
     EUPMYEONDONG = "eupmyeondong", _("Dong")
 
 
+# 시도 2, 시군구 3, 읍면동 3, 리 2 digits.
+AREA_CODE = re.compile(r"\d{10}")
+
+
 class AdministrativeArea(models.Model):
     """시도 / 시군구 / 읍면동 with the 10-digit administrative code (시도 2, 시군구 3, 읍면동 3, 리 2)."""
 
-    code = models.CharField(_("code"), max_length=10, primary_key=True)
+    code = models.CharField(
+        _("code"), max_length=10, primary_key=True, validators=[RegexValidator(AREA_CODE, _("Ten digits."))]
+    )
     name = models.CharField(_("name"), max_length=50)
     level = models.CharField(_("level"), max_length=12, choices=AreaLevel.choices)
     parent = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="children")
