@@ -173,3 +173,15 @@ def test_a_proper_new_dong_is_added(admin_client, city):
             "visit_capacity": "5"}  # fmt: skip
     assert admin_client.post(reverse("admin:registry_administrativearea_add"), data).status_code == 302
     assert AdministrativeArea.objects.get(code="9911059000").parent == city.districts[0]
+
+
+@pytest.mark.parametrize(
+    "name", ["admin:index", "admin:registry_staff_changelist", "admin:registry_staff_add", "admin:registry_agency_add"]
+)
+def test_the_admin_is_under_the_same_content_security_policy(admin_client, name):
+    import re
+
+    response = admin_client.get(reverse(name))
+    assert "default-src 'self'" in response["Content-Security-Policy"]
+    html = response.content.decode()
+    assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html) and " style=" not in html and "<style" not in html
