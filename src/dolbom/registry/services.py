@@ -39,6 +39,7 @@ from dolbom.registry.selectors import (
 REVEALABLE = ("name", "phone", "rrn")
 # A reason another person can later read and judge ("방문 상담"), not a keystroke to get past the form.
 REVEAL_REASON_MIN = 4
+REVEAL_REASON_MAX = 500
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,10 @@ def reveal_person(*, user: Any, person_id: int, reason: str) -> Revealed:
     ensure_can(user, "registry.reveal_personal_data")
     person = visible_or_404(persons_visible_to(user), person_id)
     reason = visible_text(reason)
+    if len(reason) > REVEAL_REASON_MAX:
+        raise ValidationError(
+            {"reason": _("The reason is too long (at most %(n)s characters).") % {"n": REVEAL_REASON_MAX}}
+        )
     if visible_length(reason) < REVEAL_REASON_MIN:
         message = _("State why you need the unmasked details (at least %(n)s characters).")
         raise ValidationError({"reason": message % {"n": REVEAL_REASON_MIN}})
