@@ -46,11 +46,15 @@ class KoreanDateField(forms.DateField):
     2026/11/30, 2026년 11월 30일 or 20261130, in full-width digits too. The year has four digits: "26.11.30" could
     be a birth date of 1926 as well as a move of 2026."""
 
-    widget = forms.TextInput(attrs={"autocomplete": "off", "placeholder": "2026.11.30", "size": 12})
+    widget = forms.TextInput(attrs={"autocomplete": "off", "size": 12})
     default_error_messages = {
         "invalid": _("Type the date as 2026.11.30, 2026-11-30 or 20261130."),
         "no_such_date": _("This date does not exist. Check the month and the day."),
     }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("help_text", _("E.g. 2026.11.30 or 20261130"))
+        super().__init__(*args, **kwargs)
 
     def to_python(self, value: Any) -> date | None:
         if value in self.empty_values:
@@ -141,7 +145,9 @@ class MemberForm(RegistryForm):
         inputmode="numeric",
     )
     birth_date = KoreanDateField(
-        label=_("Birth date"), required=False, help_text=_("Optional: checked against the resident number.")
+        label=_("Birth date"),
+        required=False,
+        help_text=_("Optional: checked against the resident number. E.g. 1950.03.04"),
     )
     sex = forms.ChoiceField(label=_("Sex"), required=False, choices=[("", _("From the resident number")), *Sex.choices])
     phone = _text(30, _("Phone"), required=False, inputmode="tel")
