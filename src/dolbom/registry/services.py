@@ -273,7 +273,7 @@ def move_to_household(
     if errors:
         raise _refusal(errors)
     with transaction.atomic():
-        _leave([current], on, MembershipEnd.MOVED_WITHIN, handover)
+        head_change = _leave([current], on, MembershipEnd.MOVED_WITHIN, handover)
         membership = Membership.objects.create(
             household=household, person=person, relationship=relationship, moved_in=on
         )
@@ -285,7 +285,7 @@ def move_to_household(
                 "from": current.household_id,
                 "to": household.pk,
                 "on": on.isoformat(),
-                **_handover_detail(handover),
+                **head_change,
             },
         )
     return membership
@@ -302,13 +302,13 @@ def move_out(
     if errors:
         raise _refusal(errors)
     with transaction.atomic():
-        _leave([membership], on, MembershipEnd.MOVED_AWAY, handover)
+        head_change = _leave([membership], on, MembershipEnd.MOVED_AWAY, handover)
         audit.record(
             user,
             "registry.move_out",
             membership,
             reason=_loggable(reason),
-            detail={"household": membership.household_id, "on": on.isoformat(), **_handover_detail(handover)},
+            detail={"household": membership.household_id, "on": on.isoformat(), **head_change},
         )
     return membership
 
@@ -345,7 +345,7 @@ def split_household(
     roles = {person.pk: Relationship.HEAD, **{p.pk: r for p, r in companions}}
     with transaction.atomic():
         household_address, created = _save_address(place)
-        _leave(leaving, on, MembershipEnd.SPLIT, handover)
+        head_change = _leave(leaving, on, MembershipEnd.SPLIT, handover)
         household = Household.objects.create(
             address=household_address, dong_id=household_address.dong_id, registered_on=on
         )
@@ -366,7 +366,7 @@ def split_household(
                 "address": household_address.pk,
                 "new_address": created,
                 "on": on.isoformat(),
-                **_handover_detail(handover),
+                **head_change,
             },
         )
     return household
@@ -383,14 +383,15 @@ def record_death(*, user: Any, person: Person, on: date, new_head: Person | None
     if errors:
         raise _refusal(errors)
     with transaction.atomic():
+        if not Person.objects.filter(pk=person.pk, date_of_death__isnull=True).update(date_of_death=on):
+            raise ValidationError({"__all__": _("This person is recorded as deceased.")})
         person.date_of_death = on
-        person.save(update_fields=["date_of_death"])
-        _leave([current], on, MembershipEnd.DEATH, handover)
+        head_change = _leave([current], on, MembershipEnd.DEATH, handover)
         audit.record(
             user,
             "registry.record_death",
             person,
-            detail={"household": current.household_id, "on": on.isoformat(), **_handover_detail(handover)},
+            detail={"household": current.household_id, "on": on.isoformat(), **head_change},
         )
     return person
 
@@ -467,8 +468,10 @@ def withdraw_consent(*, user: Any, consent: Consent, on: date | None = None, rea
     if errors:
         raise _refusal(errors)
     with transaction.atomic():
+        # Only if still in force: a withdrawal recorded twice at once keeps the first date.
+        if not Consent.objects.filter(pk=consent.pk, withdrawn_on__isnull=True).update(withdrawn_on=on):
+            raise ValidationError({"__all__": _("This consent was already withdrawn. Reload the page.")})
         consent.withdrawn_on = on
-        consent.save(update_fields=["withdrawn_on"])
         audit.record(
             user, "registry.withdraw_consent", consent, reason=_loggable(reason), detail={"on": on.isoformat()}
         )
@@ -558,20 +561,25 @@ def _check_leaving(
     return chosen
 
 
-def _leave(leaving: list[Membership], on: date, why: str, new_head: Membership | None) -> None:
+def _leave(leaving: list[Membership], on: date, why: str, new_head: Membership | None) -> dict[str, Any]:
+    """End the memberships, and make `new_head` the head. Each row changes only if it is still in force: when two
+    officers (or two tabs) record the same move at once, the second finds it done and is refused, instead of
+    ending it twice. Returns what the audit event keeps of the change of head."""
+    stale = ValidationError({"__all__": _("This person no longer lives in this household. Reload the household page.")})
     for membership in leaving:
-        membership.moved_out = on
-        membership.ended_by = why
-        membership.save(update_fields=["moved_out", "ended_by"])
-    if new_head is not None:
-        # The relationship is re-stated in place: the others' relationships were to the old head and stay as
-        # recorded; the audit event keeps what the new head's relationship was.
-        new_head.relationship = Relationship.HEAD
-        new_head.save(update_fields=["relationship"])
-
-
-def _handover_detail(new_head: Membership | None) -> dict[str, Any]:
-    return {} if new_head is None else {"new_head": new_head.person_id}
+        still = Membership.objects.filter(pk=membership.pk, moved_out__isnull=True)
+        if not still.update(moved_out=on, ended_by=why):
+            raise stale
+        membership.moved_out, membership.ended_by = on, why
+    if new_head is None:
+        return {}
+    # The relationship is re-stated in place: the others' relationships were to the old head and stay as
+    # recorded; the audit event keeps what the new head's relationship was.
+    detail = {"new_head": new_head.person_id, "new_head_was": new_head.relationship}
+    if not Membership.objects.filter(pk=new_head.pk, moved_out__isnull=True).update(relationship=Relationship.HEAD):
+        raise stale
+    new_head.relationship = Relationship.HEAD
+    return detail
 
 
 def _check_address(user: Any, address: Address | NewAddress, errors: dict[str, str]) -> Address | NewAddress:
