@@ -62,6 +62,15 @@ def world(city) -> World:
     # A member who moved out of the consenting household: no longer a person of the dong.
     _, rows["p_moved_out"] = _household(city, 0, "정이사", 301)
     Membership.objects.filter(person=rows["p_moved_out"]).update(moved_out=date(2024, 6, 1))
+    # Consents: in force in dong 0, withdrawn in dong 1, and one of the other district to its own agency.
+    rows["consent_dong0"] = rows["p_dong0_consented"].consents.get()
+    rows["consent_dong1_withdrawn"] = rows["p_dong1_withdrawn"].consents.get()
+    rows["consent_district2"] = Consent.objects.create(
+        person=rows["p_district2"],
+        recipient=city.agencies["other"],
+        purpose="case_management",
+        given_on=date(2025, 1, 1),
+    )
 
     rows["dong0"], rows["dong1"], rows["dong2"] = city.dongs
     rows["district1"], rows["district2"] = city.districts
@@ -182,6 +191,7 @@ ITEMS = {"item_dong0", "item_dong1", "item_district2"}
 ROUNDS = {"round_district1", "round_district2", "round_district1_dong1_only"}
 REFERRALS = {"referral_dong0_by_safety_net", "referral_dong1_by_agency", "referral_district2"}
 EVENTS = {"event_district1_officer", "event_district2_officer", "event_system"}
+CONSENTS = {"consent_dong0", "consent_dong1_withdrawn", "consent_district2"}
 
 SELECTORS: dict[str, tuple[set[str], Expect]] = {
     "dolbom.registry.selectors:households_visible_to": (
@@ -200,6 +210,15 @@ SELECTORS: dict[str, tuple[set[str], Expect]] = {
             district_manager={"p_dong0_consented", "p_dong0_no_consent", "p_dong1", "p_dong1_withdrawn"},
             district_admin={"p_dong0_consented", "p_dong0_no_consent", "p_dong1", "p_dong1_withdrawn"},
             agency_worker={"p_dong0_consented"},
+        ),
+    ),
+    "dolbom.registry.selectors:consents_visible_to": (
+        CONSENTS,
+        _for(
+            dong_officer={"consent_dong0"},
+            district_manager={"consent_dong0", "consent_dong1_withdrawn"},
+            district_admin={"consent_dong0", "consent_dong1_withdrawn"},
+            agency_worker={"consent_dong0"},
         ),
     ),
     "dolbom.registry.selectors:areas_visible_to": (
@@ -311,6 +330,7 @@ class DetailPage:
 
 WORKERS = frozenset({"dong_officer", "district_manager"})
 WORKLIST_READERS = frozenset({"dong_officer", *DISTRICT})
+REGISTRY_WRITERS = frozenset({"dong_officer", *DISTRICT})
 
 DETAIL_PAGES = [
     DetailPage("work_item", "get", "work_dong0", "work_district2", WORKLIST_READERS),
@@ -349,6 +369,14 @@ DETAIL_PAGES = [
         frozenset({"dong_officer", *DISTRICT, "agency_worker"}),
         lambda row: {"reason": "방문 상담 준비"},
     ),
+    # The registry's write pages: the area's officers and district staff, never an agency that sees the person
+    # through a consent.
+    DetailPage("member_add", "get", "h_dong0_consented", "h_district2", REGISTRY_WRITERS),
+    *(
+        DetailPage(name, "get", "p_dong0_consented", "p_district2", REGISTRY_WRITERS)
+        for name in ("person_move", "person_move_out", "person_split", "person_death", "consent_new")
+    ),
+    DetailPage("consent_withdraw", "get", "consent_dong0", "consent_district2", REGISTRY_WRITERS),
     DetailPage("round_detail", "get", "round_district1", "round_district2", frozenset(DISTRICT)),
     DetailPage(
         "outreach_assign",

@@ -23,6 +23,7 @@ POLICY: dict[str, frozenset[Role]] = {
     "registry.withdraw_consent": frozenset({Role.DONG_OFFICER, Role.DISTRICT_MANAGER, Role.DISTRICT_ADMIN}),
     "registry.register_household": frozenset({Role.DONG_OFFICER, Role.DISTRICT_MANAGER, Role.DISTRICT_ADMIN}),
     "registry.record_move": frozenset({Role.DONG_OFFICER, Role.DISTRICT_MANAGER, Role.DISTRICT_ADMIN}),
+    "registry.record_death": frozenset({Role.DONG_OFFICER, Role.DISTRICT_MANAGER, Role.DISTRICT_ADMIN}),
     "registry.manage_reference_data": frozenset({Role.DISTRICT_ADMIN}),
     "intake.file_referral": ALL_STAFF - {Role.ANALYST},
     "intake.view_referrals": ALL_STAFF - {Role.ANALYST},

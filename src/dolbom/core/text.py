@@ -8,7 +8,7 @@ import unicodedata
 # Format (zero-width spaces and joiners, bidi marks), control, unassigned and private-use characters show nothing.
 INVISIBLE_CATEGORIES = frozenset({"Cf", "Cc", "Cn", "Co", "Cs"})
 # Letters by category that print as blanks: the Hangul fillers and the blank Braille pattern.
-BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+BLANK_LETTERS = frozenset(chr(code) for code in (0x115F, 0x1160, 0x3164, 0xFFA0, 0x2800))
 
 
 def visible_text(text: str) -> str:

@@ -68,7 +68,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='referral',
             name='answer',
-            field=models.CharField(blank=True, choices=[('helped', 'The household was connected with help'), ('no_action', 'Checked: no action was needed'), ('not_reached', 'The household could not be reached'), ('elsewhere', 'Handed to the office responsible')], max_length=12, verbose_name='answer'),
+            field=models.CharField(blank=True, choices=[('helped', 'The household was connected with help'), ('no_action', 'Checked: no action was needed'), ('not_reached', 'The household could not be reached'), ('elsewhere', 'Handed to the office responsible'), ('checked', 'Checked by the community service centre')], max_length=12, verbose_name='answer'),
         ),
         migrations.AddField(
             model_name='referral',
