@@ -155,7 +155,8 @@ def _detail(
     suggestion = next((s for s in page.suggestions if s.kind == kind), None)
     give_initial: dict[str, Any] = {"kind": kind or (support.kinds[0] if support.kinds else ""), "starts_on": today}
     if suggestion is None and not kind and support.kinds:
-        suggestion = next((s for s in page.suggestions if s.kind == support.kinds[0]), None)
+        # Unasked, only a figure that holds everywhere: a region's figure (housing) waits for the officer's choice.
+        suggestion = next((s for s in page.suggestions if s.kind == support.kinds[0] and not s.region), None)
     if suggestion is not None:
         give_initial.update(kind=suggestion.kind, amount=suggestion.won or "", months=suggestion.months)
     me = getattr(request.user, "staff", None)
