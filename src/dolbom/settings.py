@@ -24,6 +24,8 @@ DOLBOM_TRUSTED_PROXIES  comma-separated addresses or networks of the reverse pro
 DOLBOM_SMALL_CELL     aggregates below this count are suppressed for analysts (default 5)
 DOLBOM_DENIED_AUDIT_PER_MINUTE  refused requests recorded per user and minute; the rest are counted (default 20)
 DOLBOM_MAX_FIELD_LENGTH  longest GET parameter or form field accepted, in characters; longer is a 400 (default 10000)
+DOLBOM_TODAY          tests and demonstrations only: the date every "today" of the application is (YYYY-MM-DD), to
+                      show deadlines as they will be; production refuses to start with it set
 
 Signal files (docs/operations.md, "Limits of signal files"); sizes in MB (2**20 bytes):
 DOLBOM_UPLOAD_MAX_CSV_MB / DOLBOM_UPLOAD_MAX_XLSX_MB / DOLBOM_UPLOAD_MAX_PARQUET_MB
@@ -45,6 +47,7 @@ from __future__ import annotations
 import base64
 import os
 import secrets
+from datetime import date
 from pathlib import Path
 
 import dj_database_url
@@ -110,6 +113,24 @@ AUDIT_OLD_KEYS = [k for k in os.environ.get("DOLBOM_AUDIT_OLD_KEYS", "").split("
 AUDIT_ANCHOR_FILE = Path(os.environ.get("DOLBOM_AUDIT_ANCHOR_FILE") or HOME / "audit-anchors.jsonl")
 
 DEBUG = os.environ.get("DOLBOM_DEBUG", "") == "1" and not PRODUCTION
+
+
+def _today_override() -> date | None:
+    """A fixed "today" (core.dates.today_kst), so that a browser test can see a deadline pass without waiting for
+    it. Read once, from the environment of the process: no request and no database row can move the date, and a
+    production server refuses to start with it rather than count every deadline wrong."""
+    text = os.environ.get("DOLBOM_TODAY", "").strip()
+    if not text:
+        return None
+    if PRODUCTION:
+        raise ImproperlyConfigured("DOLBOM_TODAY is for tests and demonstrations; unset it in production")
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"DOLBOM_TODAY must be a date such as 2026-12-01, not {text!r}") from exc
+
+
+TODAY_OVERRIDE = _today_override()
 ALLOWED_HOSTS = [h for h in os.environ.get("DOLBOM_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
 
 INSTALLED_APPS = [

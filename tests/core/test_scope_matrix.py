@@ -21,7 +21,15 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from dolbom.core import audit
 from dolbom.discovery.models import ItemStatus, OutreachItem, RoundStatus, ScoringModel, ScreeningRound, SignalFile
-from dolbom.intake.models import Referral, ReferralChannel, Visit, WorkItem, WorkSource
+from dolbom.intake.models import (
+    EmergencyState,
+    EmergencySupport,
+    Referral,
+    ReferralChannel,
+    Visit,
+    WorkItem,
+    WorkSource,
+)
 from dolbom.registry.models import Address, Consent, Household, Membership, Staff
 from tests.conftest import make_person
 
@@ -158,6 +166,17 @@ def world(city) -> World:
             recorded_by=city.users["dong_officer"],
         )  # fmt: skip
 
+    for key, household_key in (
+        ("emergency_dong0", "h_dong0_consented"),
+        ("emergency_dong1", "h_dong1"),
+        ("emergency_district2", "h_district2"),
+    ):
+        household = rows[household_key]
+        rows[key] = EmergencySupport.objects.create(
+            household=household, dong=household.dong, requested_on=date(2026, 11, 2), kinds=["livelihood"],
+            reason="실직 후 생계 곤란", state=EmergencyState.REQUESTED, opened_by=city.users["dong_officer"],
+        )  # fmt: skip
+
     rows["event_district1_officer"] = audit.record(city.users["dong_officer"], "test.district1")
     other_district_officer = _other_district_officer(city)
     rows["event_district2_officer"] = audit.record(other_district_officer, "test.district2")
@@ -276,6 +295,14 @@ SELECTORS: dict[str, tuple[set[str], Expect]] = {
             district_admin={"work_dong0", "work_dong1"},
         ),
     ),
+    "dolbom.intake.selectors:emergency_supports_visible_to": (
+        {"emergency_dong0", "emergency_dong1", "emergency_district2"},
+        _for(
+            dong_officer={"emergency_dong0"},
+            district_manager={"emergency_dong0", "emergency_dong1"},
+            district_admin={"emergency_dong0", "emergency_dong1"},
+        ),
+    ),
     "dolbom.core.selectors:audit_events_visible_to": (
         EVENTS,
         _for(district_admin={"event_district1_officer", "event_system"}),
@@ -353,6 +380,20 @@ DETAIL_PAGES = [
         "visit_district2",
         WORKERS,
         args=lambda row: [row.work_item_id, row.pk],
+    ),
+    DetailPage("emergency_detail", "get", "emergency_dong0", "emergency_district2", WORKLIST_READERS),
+    DetailPage("emergency_new", "get", "h_dong0_consented", "h_district2", WORKERS),
+    DetailPage("emergency_new", "post", "h_dong0_consented", "h_district2", WORKERS),
+    *(
+        DetailPage(name, "post", "emergency_dong0", "emergency_district2", WORKERS)
+        for name in (
+            "emergency_check",
+            "emergency_decide",
+            "emergency_give",
+            "emergency_follow_up",
+            "emergency_review",
+            "emergency_assign",
+        )
     ),
     DetailPage(
         "household_detail",

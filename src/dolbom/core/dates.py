@@ -7,6 +7,7 @@ import unicodedata
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.utils import timezone
 
 KST = ZoneInfo("Asia/Seoul")
@@ -17,7 +18,10 @@ def now_kst() -> datetime:
 
 
 def today_kst() -> date:
-    return now_kst().date()
+    """Today in Korea; outside production, the date DOLBOM_TODAY fixes (settings.TODAY_OVERRIDE), so that tests and
+    demonstrations can show a deadline passing."""
+    override = getattr(settings, "TODAY_OVERRIDE", None)
+    return override if override is not None else now_kst().date()
 
 
 def age_on(birth_date: date, on: date) -> int:

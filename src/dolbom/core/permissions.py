@@ -29,6 +29,12 @@ POLICY: dict[str, frozenset[Role]] = {
     "intake.view_referrals": ALL_STAFF - {Role.ANALYST},
     "intake.view_worklist": frozenset({Role.DONG_OFFICER, Role.DISTRICT_MANAGER, Role.DISTRICT_ADMIN}),
     "intake.work": frozenset({Role.DONG_OFFICER, Role.DISTRICT_MANAGER}),
+    # Emergency support (긴급복지지원): officers and district case managers act; the administrator may read.
+    "intake.view_emergency": frozenset({Role.DONG_OFFICER, Role.DISTRICT_MANAGER, Role.DISTRICT_ADMIN}),
+    "intake.emergency": frozenset({Role.DONG_OFFICER, Role.DISTRICT_MANAGER}),
+    # 오늘 할 일: an officer's own clocks; a district case manager's are the whole district's, as the team's lead.
+    "intake.view_today": frozenset({Role.DONG_OFFICER, Role.DISTRICT_MANAGER}),
+    "intake.supervise": frozenset({Role.DISTRICT_MANAGER}),
     "reports.view_aggregates": frozenset({Role.ANALYST, Role.DISTRICT_MANAGER, Role.DISTRICT_ADMIN, Role.DONG_OFFICER}),
     "core.view_audit_log": frozenset({Role.DISTRICT_ADMIN}),
     "discovery.import_signals": DISTRICT_STAFF,

@@ -3,14 +3,43 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from dolbom.core.scope import Reach, scope_for, scoped, visible_or_404
-from dolbom.intake.models import Referral, Visit, WorkItem, WorkSource, WorkStatus
-from dolbom.registry.models import AdministrativeArea, AreaLevel, Staff
-from dolbom.registry.selectors import areas_visible_to, masked_head_names, officers_of_dong, search_households
+from dolbom.core.dates import KST
+from dolbom.core.permissions import can
+from dolbom.core.scope import NOTHING, Reach, scope_for, scoped, visible_or_404
+from dolbom.core.workdays import Period
+from dolbom.intake.amounts import AmountTable, Suggestion, load_amounts
+from dolbom.intake.models import (
+    DEFAULT_PERIODS,
+    OPEN_STATES,
+    Clock,
+    DeadlineRule,
+    EmergencyState,
+    EmergencyStep,
+    EmergencySupport,
+    Referral,
+    ReferralStatus,
+    SupportGiven,
+    Visit,
+    WorkItem,
+    WorkSource,
+    WorkStatus,
+)
+from dolbom.registry.models import AdministrativeArea, AreaLevel, Household, Staff
+from dolbom.registry.selectors import (
+    areas_visible_to,
+    households_visible_to,
+    masked_head_names,
+    officers_of_dong,
+    search_households,
+    visible_members,
+)
 
 # Officers see the referrals of their area; safety-net members and private agencies those they filed.
 REFERRAL = Reach(dong="dong", author="reported_by")
@@ -128,3 +157,475 @@ def due_for(user: Any, on: Any) -> QuerySet[WorkItem]:
         .filter(Q(next_try_on__lte=on) | Q(next_try_on__isnull=True))
         .order_by("next_try_on", "opened_at")
     )
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# Emergency support (긴급복지지원) and the clocks of 오늘 할 일
+# ------------------------------------------------------------------------------------------------------------------
+
+# Emergency support is the public officers' work in their area, like the worklist.
+EMERGENCY = Reach(dong="dong")
+
+# The clock an application runs in each state, and the date it counts from.
+EMERGENCY_CLOCKS: dict[str, tuple[str, str]] = {
+    EmergencyState.REQUESTED: (Clock.ON_SITE_CHECK, "requested_on"),
+    EmergencyState.CHECKED: (Clock.DECISION, "checked_on"),
+    EmergencyState.SUPPORTING: (Clock.FOLLOW_UP, "decided_on"),
+}
+
+
+def emergency_supports_visible_to(user: Any) -> QuerySet[EmergencySupport]:
+    supports = EmergencySupport.objects.select_related("dong", "household", "household__address", "officer")
+    return scoped(supports, user, EMERGENCY)
+
+
+def deadline_periods(district_code: str) -> dict[str, Period]:
+    """The district's rule for every clock; the defaults where its administrator has set none."""
+    periods = dict(DEFAULT_PERIODS)
+    for rule in DeadlineRule.objects.filter(district_id=district_code):
+        periods[rule.clock] = rule.period
+    return periods
+
+
+class Urgency:
+    OVERDUE = "overdue"
+    TODAY = "today"
+    RUNNING = "running"
+    MET = "met"
+    LATE = "late"  # done, after the deadline
+
+
+@dataclass(frozen=True)
+class ClockStatus:
+    """One clock of one application: from when, due when, done when, and what that means on `on`."""
+
+    clock: str
+    starts_on: date
+    due_on: date
+    done_on: date | None
+    on: date
+
+    @property
+    def label(self) -> str:
+        return str(Clock(self.clock).label)
+
+    @property
+    def urgency(self) -> str:
+        if self.done_on is not None:
+            return Urgency.MET if self.done_on <= self.due_on else Urgency.LATE
+        if self.due_on < self.on:
+            return Urgency.OVERDUE
+        return Urgency.TODAY if self.due_on == self.on else Urgency.RUNNING
+
+    @property
+    def days(self) -> int:
+        """Calendar days left (positive) or past the deadline (negative), as a person counts them on a calendar."""
+        return (self.due_on - self.on).days
+
+    @property
+    def days_late(self) -> int:
+        return -self.days
+
+
+def support_clocks(support: EmergencySupport, periods: dict[str, Period], on: date) -> list[ClockStatus]:
+    """The clocks the application has started so far, done or running."""
+    spans = (
+        (Clock.ON_SITE_CHECK, support.requested_on, support.checked_on),
+        (Clock.DECISION, support.checked_on, support.decided_on),
+        (Clock.FOLLOW_UP, support.decided_on if support.state != EmergencyState.NOT_SUPPORTED else None,
+         support.follow_up_on),
+    )  # fmt: skip
+    return [
+        ClockStatus(clock, start, periods[clock].deadline(start), done, on)
+        for clock, start, done in spans
+        if start is not None
+    ]
+
+
+def running_clock(support: EmergencySupport, periods: dict[str, Period], on: date) -> ClockStatus | None:
+    if support.state not in EMERGENCY_CLOCKS:
+        return None
+    clock, start_field = EMERGENCY_CLOCKS[support.state]
+    start = getattr(support, start_field)
+    return ClockStatus(clock, start, periods[clock].deadline(start), None, on)
+
+
+def household_size(user: Any, household: Household, on: date) -> int:
+    return len(visible_members(user, household, on=on))
+
+
+@dataclass
+class EmergencyPage:
+    support: EmergencySupport
+    steps: list[EmergencyStep]
+    given: list[SupportGiven]
+    head_name: str
+    household_size: int
+    clocks: list[ClockStatus]
+    officers: list[Staff]
+    suggestions: list[Suggestion]
+    amounts: AmountTable
+    year: int
+
+
+def emergency_page(user: Any, support_id: int, on: date) -> EmergencyPage:
+    """One application with its steps, the support given, its clocks and the year's amounts for its household."""
+    support = visible_or_404(emergency_supports_visible_to(user), support_id)
+    steps = list(support.steps.select_related("by__staff", "officer", "given").order_by("at", "pk"))
+    given = list(support.given.select_related("recorded_by").order_by("starts_on", "recorded_at"))
+    size = household_size(user, support.household, on)
+    amounts = load_amounts()
+    year = (support.decided_on or on).year
+    return EmergencyPage(
+        support=support,
+        steps=steps,
+        given=given,
+        head_name=masked_head_names(user, [support.household_id], on=on).get(support.household_id, ""),
+        household_size=size,
+        clocks=support_clocks(support, deadline_periods(support.dong.parent_id), on),
+        officers=list(officers_of_dong(support.dong_id)),
+        suggestions=amounts.for_household(year, size),
+        amounts=amounts,
+        year=year,
+    )
+
+
+@dataclass
+class NewEmergencyPage:
+    household: Household
+    head_name: str
+    household_size: int
+    officers: list[Staff]
+    open_support: EmergencySupport | None
+    work_item: WorkItem | None
+    suggestions: list[Suggestion]
+    amounts: AmountTable
+    year: int
+
+
+def new_emergency_page(user: Any, household_id: int, work_item_id: int | None, on: date) -> NewEmergencyPage:
+    """What the form to open an application shows: the household (as far as the user may see it), an application
+    already open for it, and the worklist item it comes from."""
+    household = visible_or_404(households_visible_to(user).select_related("address", "dong"), household_id)
+    work_item = None
+    if work_item_id is not None:
+        work_item = work_items_visible_to(user).filter(pk=work_item_id, household_id=household.pk).first()
+    size = household_size(user, household, on)
+    amounts = load_amounts()
+    return NewEmergencyPage(
+        household=household,
+        head_name=masked_head_names(user, [household.pk], on=on).get(household.pk, ""),
+        household_size=size,
+        officers=list(officers_of_dong(household.dong_id)),
+        open_support=emergency_supports_visible_to(user).filter(household=household, state__in=OPEN_STATES).first(),
+        work_item=work_item,
+        suggestions=amounts.for_household(on.year, size),
+        amounts=amounts,
+        year=on.year,
+    )
+
+
+@dataclass
+class EmergencyRow:
+    support: EmergencySupport
+    head_name: str
+    clock: ClockStatus | None
+
+
+def emergency_list(user: Any, on: date, *, open_only: bool = True, limit: int = 300) -> list[EmergencyRow]:
+    """Applications, the most urgent clock first; closed ones after, newest first."""
+    supports = emergency_supports_visible_to(user).select_related("dong__parent")
+    if open_only:
+        supports = supports.filter(state__in=OPEN_STATES)
+    rows = list(supports.order_by("-requested_on", "-pk")[:limit])
+    heads = masked_head_names(user, [s.household_id for s in rows], on=on)
+    periods = _periods_by_district({s.dong.parent_id for s in rows})
+    listed = [
+        EmergencyRow(s, heads.get(s.household_id, ""), running_clock(s, periods[s.dong.parent_id], on)) for s in rows
+    ]
+    return sorted(listed, key=lambda r: (r.clock is None, r.clock.due_on if r.clock else date.max))
+
+
+def _periods_by_district(districts: set[str]) -> dict[str, dict[str, Period]]:
+    return {district: deadline_periods(district) for district in districts}
+
+
+# ------------------------------------------------------------------------------------------------ 오늘 할 일
+
+
+class TodayKind:
+    EMERGENCY = "emergency"
+    RETRY = "retry"
+    REFERRAL = "referral"
+    WORK = "work"
+    CONSULTATION = "consultation"
+
+
+@dataclass(frozen=True)
+class TodayRow:
+    """One thing due: what, about whom (masked), where, who has it, due when, and the page to open."""
+
+    kind: str
+    title: str
+    due_on: date
+    on: date
+    who: str  # the household head's masked name, or where a report said
+    dong: str
+    officer: str
+    url_name: str
+    object_id: int
+
+    @property
+    def urgency(self) -> str:
+        if self.due_on < self.on:
+            return Urgency.OVERDUE
+        return Urgency.TODAY if self.due_on == self.on else Urgency.RUNNING
+
+    @property
+    def days_late(self) -> int:
+        return (self.on - self.due_on).days
+
+
+@dataclass
+class TodayBoard:
+    on: date
+    team: bool  # the whole district's, for its case manager; otherwise the officer's own
+    overdue: list[TodayRow]
+    due_today: list[TodayRow]
+    coming: list[TodayRow]  # emergency clocks still running: few, and the ones that must not be missed
+    not_visited: int  # households assigned to the officer with no visit or call yet
+
+    @property
+    def overdue_count(self) -> int:
+        return len(self.overdue)
+
+
+def _kst_midnight(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=KST)
+
+
+def _staff_id(user: Any) -> int | None:
+    return getattr(getattr(user, "staff", None), "pk", None)
+
+
+def _mine_or_nobodys(path: str, staff_id: int | None) -> Q:
+    """An officer's own work and the work nobody has yet in their dongs (so that nothing waits unseen)."""
+    return Q(**{path: staff_id}) | Q(**{f"{path}__isnull": True})
+
+
+def _older_than(rule_of: dict[str, Period], on: date, field_name: str, dong_path: str) -> tuple[Q, Q]:
+    """Rows of each district whose clock (started at the datetime `field_name`) ran out before `on`, and those
+    whose clock runs out on `on`: (overdue, due today), as conditions the database answers."""
+    overdue, today = NOTHING, NOTHING
+    for district, period in rule_of.items():
+        late_start = period.latest_start_due_by(on - timedelta(days=1))
+        today_start = period.latest_start_due_by(on)
+        in_district = Q(**{f"{dong_path}__parent_id": district})
+        overdue |= in_district & Q(**{f"{field_name}__lt": _kst_midnight(late_start + timedelta(days=1))})
+        today |= (
+            in_district
+            & Q(**{f"{field_name}__gte": _kst_midnight(late_start + timedelta(days=1))})
+            & Q(**{f"{field_name}__lt": _kst_midnight(today_start + timedelta(days=1))})
+        )
+    return overdue, today
+
+
+def _emergency_overdue(periods: dict[str, dict[str, Period]], on: date) -> Q:
+    """Open applications whose running clock ran out before `on`, as one condition."""
+    condition = NOTHING
+    for district, rules in periods.items():
+        for state, (clock, start_field) in EMERGENCY_CLOCKS.items():
+            late_start = rules[clock].latest_start_due_by(on - timedelta(days=1))
+            condition |= Q(dong__parent_id=district, state=state, **{f"{start_field}__lte": late_start})
+    return condition
+
+
+def _board_scope(user: Any) -> tuple[bool, int | None, dict[str, dict[str, Period]]]:
+    team = can(user, "intake.supervise")
+    return team, _staff_id(user), _periods_by_district(set(scope_for(user).district_codes))
+
+
+def today_board(user: Any, on: date) -> TodayBoard:
+    """오늘 할 일: what is overdue and due today for an officer — or, for a district case manager, for the whole
+    district as its team leader: emergency clocks, retries, referrals without answer, worklist items without
+    outcome, consultations without decision. Overdue first, the longest overdue at the top."""
+    if not can(user, "intake.view_today"):
+        return TodayBoard(on=on, team=False, overdue=[], due_today=[], coming=[], not_visited=0)
+    team, staff_id, periods = _board_scope(user)
+    rows = [
+        *_emergency_rows(user, on, team, staff_id, periods),
+        *_retry_rows(user, on, team, staff_id),
+        *_referral_rows(user, on, team, staff_id, periods),
+        *_work_rows(user, on, team, staff_id, periods),
+        *consultations_awaiting_decision(user, on, team=team),
+    ]
+    order = sorted(_first_of_each_object(rows), key=lambda r: (r.due_on, r.kind, r.object_id))
+    not_visited = 0
+    if not team:
+        not_visited = (
+            work_items_visible_to(user)
+            .filter(assigned_to_id=staff_id, status=WorkStatus.ASSIGNED, next_try_on__isnull=True)
+            .count()
+        )
+    return TodayBoard(
+        on=on,
+        team=team,
+        overdue=[r for r in order if r.urgency == Urgency.OVERDUE],
+        due_today=[r for r in order if r.urgency == Urgency.TODAY],
+        coming=[r for r in order if r.urgency == Urgency.RUNNING],
+        not_visited=not_visited,
+    )
+
+
+def overdue_count(user: Any, on: date) -> int:
+    """How many things are overdue on `on` for the user (the menu's badge): counted by the database, so that
+    every page can afford it."""
+    if not can(user, "intake.view_today"):
+        return 0
+    team, staff_id, periods = _board_scope(user)
+    supports = emergency_supports_visible_to(user).filter(_emergency_overdue(periods, on))
+    retries = work_items_visible_to(user).exclude(status=WorkStatus.CLOSED).filter(next_try_on__lt=on)
+    referrals = _unanswered_referrals(user, team, staff_id)
+    items = _open_items(user, team, staff_id)
+    if not team:
+        supports = supports.filter(_mine_or_nobodys("officer_id", staff_id))
+        retries = retries.filter(assigned_to_id=staff_id)
+    late_referrals = referrals.filter(_older_than(_rule(periods, Clock.REFERRAL_ANSWER), on, "created_at", "dong")[0])
+    late_items = items.filter(_older_than(_rule(periods, Clock.WORK_OUTCOME), on, "opened_at", "dong")[0])
+    # One count per page to open, as on the board: a worklist item late on several counts is counted once.
+    late_items = late_items.exclude(pk__in=retries.values("pk")).exclude(referral__in=late_referrals.values("pk"))
+    late_referrals = late_referrals.exclude(work_item__in=retries.values("pk"))
+    return supports.count() + retries.count() + late_referrals.count() + late_items.count()
+
+
+def _rule(periods: dict[str, dict[str, Period]], clock: str) -> dict[str, Period]:
+    return {district: rules[clock] for district, rules in periods.items()}
+
+
+def _emergency_rows(
+    user: Any, on: date, team: bool, staff_id: int | None, periods: dict[str, dict[str, Period]]
+) -> list[TodayRow]:
+    supports = emergency_supports_visible_to(user).filter(state__in=list(EMERGENCY_CLOCKS))
+    if not team:
+        supports = supports.filter(_mine_or_nobodys("officer_id", staff_id))
+    supports = list(supports.select_related("dong__parent")[:500])
+    heads = masked_head_names(user, [s.household_id for s in supports], on=on)
+    rows = []
+    for support in supports:
+        clock = running_clock(support, periods.get(support.dong.parent_id) or dict(DEFAULT_PERIODS), on)
+        if clock is None:
+            continue
+        rows.append(
+            TodayRow(
+                kind=TodayKind.EMERGENCY,
+                title=clock.label,
+                due_on=clock.due_on,
+                on=on,
+                who=heads.get(support.household_id, ""),
+                dong=support.dong.name,
+                officer=support.officer.display_name if support.officer else "",
+                url_name="emergency_detail",
+                object_id=support.pk,
+            )
+        )
+    return rows
+
+
+def _item_row(item: WorkItem, kind: str, title: str, due_on: date, on: date, heads: dict[int, str]) -> TodayRow:
+    who = (
+        heads.get(item.household_id, "") if item.household_id else (item.referral.address_text if item.referral else "")
+    )
+    return TodayRow(
+        kind=kind,
+        title=title,
+        due_on=due_on,
+        on=on,
+        who=who,
+        dong=item.dong.name,
+        officer=item.assigned_to.display_name if item.assigned_to else "",
+        url_name="work_item",
+        object_id=item.pk,
+    )
+
+
+def _retry_rows(user: Any, on: date, team: bool, staff_id: int | None) -> list[TodayRow]:
+    items = work_items_visible_to(user).exclude(status=WorkStatus.CLOSED).filter(next_try_on__lte=on)
+    if not team:
+        items = due_for(user, on).filter(next_try_on__isnull=False)
+    items = list(items.order_by("next_try_on")[:500])
+    heads = masked_head_names(user, [i.household_id for i in items if i.household_id], on=on)
+    title = str(_("Another try is due"))
+    return [_item_row(item, TodayKind.RETRY, title, item.next_try_on, on, heads) for item in items]
+
+
+def _unanswered_referrals(user: Any, team: bool, staff_id: int | None) -> QuerySet[Referral]:
+    referrals = referrals_visible_to(user).exclude(status=ReferralStatus.CLOSED)
+    return referrals if team else referrals.filter(_mine_or_nobodys("work_item__assigned_to_id", staff_id))
+
+
+def _open_items(user: Any, team: bool, staff_id: int | None) -> QuerySet[WorkItem]:
+    items = work_items_visible_to(user).exclude(status=WorkStatus.CLOSED)
+    return items if team else items.filter(_mine_or_nobodys("assigned_to_id", staff_id))
+
+
+def _referral_rows(
+    user: Any, on: date, team: bool, staff_id: int | None, periods: dict[str, dict[str, Period]]
+) -> list[TodayRow]:
+    rule = _rule(periods, Clock.REFERRAL_ANSWER)
+    overdue, today = _older_than(rule, on, "created_at", "dong")
+    referrals = _unanswered_referrals(user, team, staff_id).filter(overdue | today).filter(work_item__isnull=False)
+    referrals = list(
+        referrals.select_related("work_item", "work_item__assigned_to", "dong").order_by("created_at")[:500]
+    )
+    heads = masked_head_names(user, [r.household_id for r in referrals if r.household_id], on=on)
+    title = str(_("Referral without an answer"))
+    rows = []
+    for referral in referrals:
+        started = timezone.localtime(referral.created_at, KST).date()
+        item = referral.work_item
+        rows.append(
+            TodayRow(
+                kind=TodayKind.REFERRAL,
+                title=title,
+                due_on=rule[referral.dong.parent_id].deadline(started),
+                on=on,
+                who=heads.get(referral.household_id, "") if referral.household_id else referral.address_text,
+                dong=referral.dong.name,
+                officer=item.assigned_to.display_name if item.assigned_to else "",
+                url_name="work_item",
+                object_id=item.pk,
+            )
+        )
+    return rows
+
+
+def _work_rows(
+    user: Any, on: date, team: bool, staff_id: int | None, periods: dict[str, dict[str, Period]]
+) -> list[TodayRow]:
+    rule = _rule(periods, Clock.WORK_OUTCOME)
+    overdue, today = _older_than(rule, on, "opened_at", "dong")
+    items = list(_open_items(user, team, staff_id).filter(overdue | today).order_by("opened_at")[:500])
+    heads = masked_head_names(user, [i.household_id for i in items if i.household_id], on=on)
+    title = str(_("Worklist item without an outcome"))
+    return [
+        _item_row(item, TodayKind.WORK, title, rule[item.dong.parent_id].deadline(
+            timezone.localtime(item.opened_at, KST).date()), on, heads)
+        for item in items
+    ]  # fmt: skip
+
+
+def consultations_awaiting_decision(user: Any, on: date, *, team: bool) -> list[TodayRow]:
+    """Extension point of 오늘 할 일: initial consultations held without a decision yet (docs/process.md step 5).
+    The consultations module fills this in when it joins intake; until then there are none to show."""
+    return []
+
+
+def _first_of_each_object(rows: list[TodayRow]) -> list[TodayRow]:
+    """One row per page to open: a worklist item late on several counts is listed once, by its earliest deadline
+    (a retry before a referral's answer before the item's outcome)."""
+    best: dict[tuple[str, int], TodayRow] = {}
+    for row in rows:
+        key = (row.url_name, row.object_id)
+        if key not in best or row.due_on < best[key].due_on:
+            best[key] = row
+    return list(best.values())

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from dolbom.intake.views import referrals, work
+from dolbom.intake.views import emergency, referrals, work
 
 urlpatterns = [
     path("referrals/", referrals.referral_list, name="referrals"),
@@ -13,4 +13,17 @@ urlpatterns = [
     path("worklist/<int:work_item_id>/close/", work.close, name="work_item_close"),
     path("worklist/<int:work_item_id>/reopen/", work.reopen, name="work_item_reopen"),
     path("worklist/<int:work_item_id>/household/", work.link_household, name="work_item_link"),
+]
+
+# Emergency support (긴급복지지원).
+urlpatterns += [
+    path("emergency/", emergency.support_list, name="emergency_list"),
+    path("households/<int:household_id>/emergency/new/", emergency.support_new, name="emergency_new"),
+    path("emergency/<int:support_id>/", emergency.support_detail, name="emergency_detail"),
+    path("emergency/<int:support_id>/check/", emergency.check, name="emergency_check"),
+    path("emergency/<int:support_id>/decide/", emergency.decide, name="emergency_decide"),
+    path("emergency/<int:support_id>/give/", emergency.give, name="emergency_give"),
+    path("emergency/<int:support_id>/follow-up/", emergency.follow_up, name="emergency_follow_up"),
+    path("emergency/<int:support_id>/review/", emergency.review, name="emergency_review"),
+    path("emergency/<int:support_id>/assign/", emergency.assign, name="emergency_assign"),
 ]

@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 
 from dolbom.core.dates import age_on, today_kst
 from dolbom.core.money import format_won
+from dolbom.core.permissions import can
 
 register = template.Library()
 
@@ -39,3 +40,10 @@ def days_since(moment: datetime | date | None) -> int:
         return 0
     day = timezone.localtime(moment).date() if isinstance(moment, datetime) else moment
     return max(0, (today_kst() - day).days)
+
+
+@register.filter
+def may(user: object, action: str) -> bool:
+    """Whether the user's role may do `action` (core.permissions.POLICY): to offer a link only to those who may
+    follow it. The page behind the link checks again."""
+    return can(user, action)
