@@ -28,6 +28,13 @@ POLICY: dict[str, frozenset[Role]] = {
     "intake.view_referrals": ALL_STAFF - {Role.ANALYST},
     "intake.view_worklist": frozenset({Role.DONG_OFFICER, Role.DISTRICT_MANAGER, Role.DISTRICT_ADMIN}),
     "intake.work": frozenset({Role.DONG_OFFICER, Role.DISTRICT_MANAGER}),
+    # Consultations, assessments and decisions: read by the public staff of the area, written by those who work
+    # with households (the administrator reads, like the worklist). Private agencies get what is shared with them
+    # through case management, never the consultation itself (see intake.selectors.CONSULTATION).
+    "intake.view_consultations": frozenset({Role.DONG_OFFICER, Role.DISTRICT_MANAGER, Role.DISTRICT_ADMIN}),
+    "intake.consult": frozenset({Role.DONG_OFFICER, Role.DISTRICT_MANAGER}),
+    # The next capability (emergency support, eligibility, case management) taking up a pending decision.
+    "intake.take_decision": frozenset({Role.DONG_OFFICER, Role.DISTRICT_MANAGER}),
     "reports.view_aggregates": frozenset({Role.ANALYST, Role.DISTRICT_MANAGER, Role.DISTRICT_ADMIN, Role.DONG_OFFICER}),
     "core.view_audit_log": frozenset({Role.DISTRICT_ADMIN}),
     "discovery.import_signals": DISTRICT_STAFF,
