@@ -22,6 +22,11 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from dolbom.core import audit
 from dolbom.discovery.models import ItemStatus, OutreachItem, RoundStatus, ScoringModel, ScreeningRound, SignalFile
 from dolbom.intake.models import (
+    Consultation,
+    ConsultationRecord,
+    Decision,
+    DecisionKind,
+    DecisionStatus,
     EmergencyState,
     EmergencySupport,
     Referral,
@@ -29,6 +34,7 @@ from dolbom.intake.models import (
     Visit,
     WorkItem,
     WorkSource,
+    WorkStatus,
 )
 from dolbom.registry.models import Address, Consent, Household, Membership, Staff
 from tests.conftest import make_person
@@ -176,12 +182,44 @@ def world(city) -> World:
             household=household, dong=household.dong, requested_on=date(2026, 11, 2), kinds=["livelihood"],
             reason="실직 후 생계 곤란", state=EmergencyState.REQUESTED, opened_by=city.users["dong_officer"],
         )  # fmt: skip
+    _consultations(city, rows)
 
     rows["event_district1_officer"] = audit.record(city.users["dong_officer"], "test.district1")
     other_district_officer = _other_district_officer(city)
     rows["event_district2_officer"] = audit.record(other_district_officer, "test.district2")
     rows["event_system"] = audit.record(None, "auth.login_failed", detail={"username": "nobody"})
     return World(rows)
+
+
+def _consultations(city, rows: dict[str, Any]) -> None:
+    """A consultation with a pending decision in each place: the consenting household of dong 0 (which a private
+    agency still does not see: consultations are not shared by consent), dong 1, and the other district."""
+    for key, household_key in (("dong0", "h_dong0_consented"), ("dong1", "h_dong1"), ("district2", "h_district2")):
+        household = rows[household_key]
+        item = WorkItem.objects.create(
+            dong=household.dong, household=household, source=WorkSource.WALK_IN, status=WorkStatus.CLOSED
+        )
+        consultation = Consultation.objects.create(
+            household=household, work_item=item, opened_by=city.users["dong_officer"]
+        )
+        ConsultationRecord.objects.create(
+            consultation=consultation,
+            held_on=date(2026, 11, 2),
+            officer=Staff.objects.get(user=city.users["dong_officer"]),
+            contact="office",
+            what_happened="실직 후 월세 체납",
+            crisis_kinds=["job_loss"],
+            consent="not_asked",
+            recorded_by=city.users["dong_officer"],
+        )
+        rows[f"consultation_{key}"] = consultation
+        rows[f"decision_{key}"] = Decision.objects.create(
+            consultation=consultation,
+            kind=DecisionKind.CASE_CANDIDATE,
+            status=DecisionStatus.PENDING,
+            decided_on=date(2026, 11, 2),
+            decided_by=city.users["dong_officer"],
+        )
 
 
 def _other_district_officer(city):
@@ -303,6 +341,23 @@ SELECTORS: dict[str, tuple[set[str], Expect]] = {
             district_admin={"emergency_dong0", "emergency_dong1"},
         ),
     ),
+    # Consultations are the public staff's: a private agency sees none, not even the consenting household's.
+    "dolbom.intake.selectors:consultations_visible_to": (
+        {"consultation_dong0", "consultation_dong1", "consultation_district2"},
+        _for(
+            dong_officer={"consultation_dong0"},
+            district_manager={"consultation_dong0", "consultation_dong1"},
+            district_admin={"consultation_dong0", "consultation_dong1"},
+        ),
+    ),
+    "dolbom.intake.selectors:decisions_visible_to": (
+        {"decision_dong0", "decision_dong1", "decision_district2"},
+        _for(
+            dong_officer={"decision_dong0"},
+            district_manager={"decision_dong0", "decision_dong1"},
+            district_admin={"decision_dong0", "decision_dong1"},
+        ),
+    ),
     "dolbom.core.selectors:audit_events_visible_to": (
         EVENTS,
         _for(district_admin={"event_district1_officer", "event_system"}),
@@ -395,6 +450,17 @@ DETAIL_PAGES = [
             "emergency_assign",
         )
     ),
+    # Consultations: read by the area's public staff, recorded by those who work with households.
+    DetailPage("consultation_detail", "get", "consultation_dong0", "consultation_district2", WORKLIST_READERS),
+    *(
+        DetailPage(name, "get", "consultation_dong0", "consultation_district2", WORKERS)
+        for name in ("consultation_correct", "assessment_new", "decision_new")
+    ),
+    DetailPage("consultation_new", "get", "work_dong0", "work_district2", WORKERS),
+    DetailPage("household_consultations", "get", "h_dong0_consented", "h_district2", WORKLIST_READERS),
+    DetailPage("consultation_walk_in", "get", "h_dong0_consented", "h_district2", WORKERS),
+    DetailPage("consultation_walk_in", "post", "h_dong0_consented", "h_district2", WORKERS),
+    DetailPage("decision_withdraw", "post", "decision_dong0", "decision_district2", WORKERS),
     DetailPage(
         "household_detail",
         "get",

@@ -35,6 +35,13 @@ POLICY: dict[str, frozenset[Role]] = {
     # 오늘 할 일: an officer's own clocks; a district case manager's are the whole district's, as the team's lead.
     "intake.view_today": frozenset({Role.DONG_OFFICER, Role.DISTRICT_MANAGER}),
     "intake.supervise": frozenset({Role.DISTRICT_MANAGER}),
+    # Consultations, assessments and decisions: read by the public staff of the area, written by those who work
+    # with households (the administrator reads, like the worklist). Private agencies get what is shared with them
+    # through case management, never the consultation itself (see intake.selectors.CONSULTATION).
+    "intake.view_consultations": frozenset({Role.DONG_OFFICER, Role.DISTRICT_MANAGER, Role.DISTRICT_ADMIN}),
+    "intake.consult": frozenset({Role.DONG_OFFICER, Role.DISTRICT_MANAGER}),
+    # The next capability (emergency support, eligibility, case management) taking up a pending decision.
+    "intake.take_decision": frozenset({Role.DONG_OFFICER, Role.DISTRICT_MANAGER}),
     "reports.view_aggregates": frozenset({Role.ANALYST, Role.DISTRICT_MANAGER, Role.DISTRICT_ADMIN, Role.DONG_OFFICER}),
     "core.view_audit_log": frozenset({Role.DISTRICT_ADMIN}),
     "discovery.import_signals": DISTRICT_STAFF,

@@ -18,25 +18,35 @@ from dolbom.intake.amounts import AmountTable, Suggestion, load_amounts
 from dolbom.intake.models import (
     DEFAULT_PERIODS,
     OPEN_STATES,
+    Assessment,
     Clock,
+    Consultation,
+    ConsultationRecord,
     DeadlineRule,
+    Decision,
+    DecisionStatus,
     EmergencyState,
     EmergencyStep,
     EmergencySupport,
+    ImmediateRisk,
+    NeedDomain,
+    NeedRating,
     Referral,
     ReferralStatus,
+    RiskKind,
     SupportGiven,
     Visit,
     WorkItem,
     WorkSource,
     WorkStatus,
 )
-from dolbom.registry.models import AdministrativeArea, AreaLevel, Household, Staff
+from dolbom.registry.models import AdministrativeArea, AreaLevel, Household, Membership, Person, Staff
 from dolbom.registry.selectors import (
     areas_visible_to,
     households_visible_to,
     masked_head_names,
     officers_of_dong,
+    persons_visible_to,
     search_households,
     visible_members,
 )
@@ -629,3 +639,132 @@ def _first_of_each_object(rows: list[TodayRow]) -> list[TodayRow]:
         if key not in best or row.due_on < best[key].due_on:
             best[key] = row
     return list(best.values())
+
+
+# ------------------------------------------------------------------ consultations, assessments, decisions
+# A consultation is reached through its household's dong, by the public staff of the area only. A private agency
+# does not see it even when a member of the household consented to share with it: what happened, the risks and
+# the needs concern every member, those who did not consent included, and free text cannot be cut per person.
+# What a partner needs reaches it through case management, under the purpose the person consented to.
+CONSULTATION = Reach(dong="household__dong")
+DECISION = Reach(dong="consultation__household__dong")
+
+
+def consultations_visible_to(user: Any) -> QuerySet[Consultation]:
+    rows = Consultation.objects.select_related("household", "household__address", "household__dong", "work_item")
+    return scoped(rows, user, CONSULTATION)
+
+
+def decisions_visible_to(user: Any) -> QuerySet[Decision]:
+    rows = Decision.objects.select_related("consultation", "consultation__household", "decided_by")
+    return scoped(rows, user, DECISION)
+
+
+def pending_decisions(user: Any, kind: str) -> QuerySet[Decision]:
+    """Decisions of one kind waiting for the capability that carries them on (a case-management candidate for
+    cases, a benefit application for eligibility, emergency support for its clocks), oldest first."""
+    return decisions_visible_to(user).filter(kind=kind, status=DecisionStatus.PENDING).order_by("decided_on", "pk")
+
+
+def current_record(consultation: Consultation) -> ConsultationRecord:
+    """The version of the consultation that stands: the highest."""
+    return consultation.records.select_related("officer").order_by("-version").first()
+
+
+def current_assessment(consultation: Consultation) -> Assessment | None:
+    """The assessment that stands: the one no later assessment replaces."""
+    rows = consultation.assessments.filter(replaced_by__isnull=True).select_related("crisis_level", "officer")
+    return rows.order_by("-recorded_at", "-pk").first()
+
+
+def open_item_of_household(user: Any, household_id: int) -> WorkItem | None:
+    """The household's oldest item still being worked on, among the user's: a walk-in continues it."""
+    items = work_items_visible_to(user).filter(household_id=household_id).exclude(status=WorkStatus.CLOSED)
+    return items.order_by("opened_at", "pk").first()
+
+
+@dataclass
+class ConsultationStart:
+    """What the consultation form shows: the household's registered members as the user may see them, the dong's
+    officers, and the item the consultation closes (None: a walk-in without an open item)."""
+
+    household: Household
+    item: WorkItem | None
+    members: list[Membership]
+    officers: list[Staff]
+    head_name: str
+
+
+def consultation_start(user: Any, household: Household, item: WorkItem | None) -> ConsultationStart:
+    head = masked_head_names(user, [household.pk]).get(household.pk, "")
+    return ConsultationStart(
+        household=household,
+        item=item,
+        members=visible_members(user, household),
+        officers=list(officers_of_dong(household.dong_id)),
+        head_name=head,
+    )
+
+
+@dataclass
+class ConsultationPage:
+    consultation: Consultation
+    record: ConsultationRecord
+    history: list[ConsultationRecord]  # earlier versions, newest first
+    members: list[Person]  # the registered members recorded as living here, as far as the user may see them
+    risks: list[ImmediateRisk]
+    assessment: Assessment | None
+    needs: list[NeedRating]
+    earlier_assessments: list[Assessment]
+    decisions: list[Decision]
+    head_name: str
+
+
+def consultation_page(user: Any, consultation_id: int) -> ConsultationPage:
+    """One consultation with its versions, assessments (the standing one with its needs in the domains' order) and
+    decisions."""
+    consultation = visible_or_404(consultations_visible_to(user), consultation_id)
+    records = list(consultation.records.select_related("officer", "recorded_by").order_by("-version"))
+    record = records[0]
+    assessment = current_assessment(consultation)
+    order = {domain: index for index, domain in enumerate(NeedDomain.values)}
+    needs = sorted(assessment.needs.all(), key=lambda n: order.get(n.domain, 99)) if assessment else []
+    earlier = consultation.assessments.exclude(pk=getattr(assessment, "pk", None))
+    risk_order = {kind: index for index, kind in enumerate(RiskKind.values)}
+    household_id = consultation.household_id
+    return ConsultationPage(
+        consultation=consultation,
+        record=record,
+        history=records[1:],
+        members=list(persons_visible_to(user).filter(pk__in=record.members.values("pk")).order_by("birth_date")),
+        risks=sorted(record.risks.all(), key=lambda r: risk_order.get(r.kind, 99)),
+        assessment=assessment,
+        needs=needs,
+        earlier_assessments=list(earlier.select_related("crisis_level", "officer").order_by("-recorded_at", "-pk")),
+        decisions=list(consultation.decisions.select_related("decided_by").order_by("recorded_at", "pk")),
+        head_name=masked_head_names(user, [household_id]).get(household_id, ""),
+    )
+
+
+@dataclass
+class HouseholdConsultations:
+    household: Household
+    consultations: list[Consultation]  # each with `.record` and `.assessment` set, newest first
+    pending: list[Decision]
+    open_item: WorkItem | None
+
+
+def household_consultations(user: Any, household_id: int) -> HouseholdConsultations:
+    """A household's consultations and the decisions waiting for their next step."""
+    household = visible_or_404(households_visible_to(user).select_related("address", "dong"), household_id)
+    consultations = list(consultations_visible_to(user).filter(household=household).order_by("-opened_at"))
+    for consultation in consultations:
+        consultation.record = current_record(consultation)
+        consultation.assessment = current_assessment(consultation)
+    pending = decisions_visible_to(user).filter(consultation__household=household, status=DecisionStatus.PENDING)
+    return HouseholdConsultations(
+        household=household,
+        consultations=consultations,
+        pending=list(pending.order_by("decided_on", "pk")),
+        open_item=open_item_of_household(user, household.pk),
+    )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from dolbom.intake.views import emergency, referrals, work
+from dolbom.intake.views import consultations, emergency, referrals, work
 
 urlpatterns = [
     path("referrals/", referrals.referral_list, name="referrals"),
@@ -13,6 +13,23 @@ urlpatterns = [
     path("worklist/<int:work_item_id>/close/", work.close, name="work_item_close"),
     path("worklist/<int:work_item_id>/reopen/", work.reopen, name="work_item_reopen"),
     path("worklist/<int:work_item_id>/household/", work.link_household, name="work_item_link"),
+    # The initial consultation, the needs assessment and the decision (views/consultations.py).
+    path("worklist/<int:work_item_id>/consultation/", consultations.consultation_new, name="consultation_new"),
+    path(
+        "households/<int:household_id>/consultations/",
+        consultations.household_consultations,
+        name="household_consultations",
+    ),
+    path("households/<int:household_id>/consultations/new/", consultations.walk_in_new, name="consultation_walk_in"),
+    path("consultations/<int:consultation_id>/", consultations.consultation_detail, name="consultation_detail"),
+    path(
+        "consultations/<int:consultation_id>/correct/",
+        consultations.consultation_correct,
+        name="consultation_correct",
+    ),
+    path("consultations/<int:consultation_id>/assessment/", consultations.assessment_new, name="assessment_new"),
+    path("consultations/<int:consultation_id>/decision/", consultations.decision_new, name="decision_new"),
+    path("decisions/<int:decision_id>/withdraw/", consultations.decision_withdraw, name="decision_withdraw"),
 ]
 
 # Emergency support (긴급복지지원).
