@@ -28,6 +28,9 @@ POLICY: dict[str, frozenset[Role]] = {
     "intake.view_referrals": ALL_STAFF - {Role.ANALYST},
     "intake.view_worklist": frozenset({Role.DONG_OFFICER, Role.DISTRICT_MANAGER, Role.DISTRICT_ADMIN}),
     "intake.work": frozenset({Role.DONG_OFFICER, Role.DISTRICT_MANAGER}),
+    # The safety net's registry: the dong officer for their dong, district staff for the district (scope decides).
+    "intake.view_safety_net": frozenset({Role.DONG_OFFICER, Role.DISTRICT_MANAGER, Role.DISTRICT_ADMIN}),
+    "intake.manage_safety_net": frozenset({Role.DONG_OFFICER, Role.DISTRICT_MANAGER, Role.DISTRICT_ADMIN}),
     "reports.view_aggregates": frozenset({Role.ANALYST, Role.DISTRICT_MANAGER, Role.DISTRICT_ADMIN, Role.DONG_OFFICER}),
     "core.view_audit_log": frozenset({Role.DISTRICT_ADMIN}),
     "discovery.import_signals": DISTRICT_STAFF,
