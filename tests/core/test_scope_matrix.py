@@ -21,7 +21,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from dolbom.core import audit
 from dolbom.discovery.models import ItemStatus, OutreachItem, RoundStatus, ScoringModel, ScreeningRound, SignalFile
-from dolbom.intake.models import Referral, ReferralChannel, Visit, WorkItem, WorkSource
+from dolbom.intake.models import Referral, ReferralChannel, SafetyNetMember, Visit, WorkItem, WorkSource
 from dolbom.registry.models import Address, Consent, Household, Membership, Staff
 from tests.conftest import make_person
 
@@ -149,6 +149,15 @@ def world(city) -> World:
             recorded_by=city.users["dong_officer"],
         )  # fmt: skip
 
+    for key, dong in (
+        ("member_dong0", city.dongs[0]),
+        ("member_dong1", city.dongs[1]),
+        ("member_district2", city.dongs[2]),
+    ):
+        rows[key] = SafetyNetMember.objects.create(
+            kind="tong_head", name="홍길동", phone="010-9876-5432", dong=dong, appointed_from=date(2025, 1, 1)
+        )
+
     rows["event_district1_officer"] = audit.record(city.users["dong_officer"], "test.district1")
     other_district_officer = _other_district_officer(city)
     rows["event_district2_officer"] = audit.record(other_district_officer, "test.district2")
@@ -257,6 +266,14 @@ SELECTORS: dict[str, tuple[set[str], Expect]] = {
             district_admin={"work_dong0", "work_dong1"},
         ),
     ),
+    "dolbom.intake.selectors:safety_net_members_visible_to": (
+        {"member_dong0", "member_dong1", "member_district2"},
+        _for(
+            dong_officer={"member_dong0"},
+            district_manager={"member_dong0", "member_dong1"},
+            district_admin={"member_dong0", "member_dong1"},
+        ),
+    ),
     "dolbom.core.selectors:audit_events_visible_to": (
         EVENTS,
         _for(district_admin={"event_district1_officer", "event_system"}),
@@ -348,6 +365,15 @@ DETAIL_PAGES = [
         "p_district2",
         frozenset({"dong_officer", *DISTRICT, "agency_worker"}),
         lambda row: {"reason": "방문 상담 준비"},
+    ),
+    DetailPage("safety_net_member", "get", "member_dong0", "member_district2", WORKLIST_READERS),
+    DetailPage(
+        "safety_net_member_end",
+        "post",
+        "member_dong0",
+        "member_district2",
+        WORKLIST_READERS,
+        lambda row: {"reason": "이사"},
     ),
     DetailPage("round_detail", "get", "round_district1", "round_district2", frozenset(DISTRICT)),
     DetailPage(

@@ -4,6 +4,8 @@ member's kind, area and dates, never their name or phone."""
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -33,6 +35,8 @@ from dolbom.registry.models import AdministrativeArea, AreaLevel
 from dolbom.registry.services import audit_reference_change, reference_snapshot
 
 MAX_TONG = 999
+# Digits separated by commas, spaces or middle dots, each optionally followed by 통 (U+D1B5).
+_TONGS = re.compile(r"[0-9\s,\u00b7\ud1b5]*", re.ASCII)
 
 
 @dataclass(frozen=True)
@@ -51,11 +55,11 @@ class Appointment:
 
 
 def parse_tongs(text: str) -> tuple[int, ...] | None:
-    """The 통 numbers in `text` ("3, 5, 12", spaces, "3통") in order, or None when one is not a 통 number."""
-    parts = [p for p in "".join(ch if ch.isdigit() else " " for ch in (text or "")).split()]
-    if any(not p.isascii() for p in parts):
+    """The 통 numbers in `text` ("3, 5, 12", "3 5", "3통, 5통") in order, or None when anything else is there."""
+    text = unicodedata.normalize("NFKC", text or "")
+    if not _TONGS.fullmatch(text):
         return None
-    numbers = sorted({int(p) for p in parts})
+    numbers = sorted({int(part) for part in re.findall(r"\d+", text)})
     if any(n < 1 or n > MAX_TONG for n in numbers):
         return None
     return tuple(numbers)
