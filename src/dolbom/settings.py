@@ -27,6 +27,14 @@ DOLBOM_MAX_FIELD_LENGTH  longest GET parameter or form field accepted, in charac
 DOLBOM_TODAY          tests and demonstrations only: the date every "today" of the application is (YYYY-MM-DD), to
                       show deadlines as they will be; production refuses to start with it set
 
+The public report form (/report/, no login; docs/security.md, "The public report form"):
+DOLBOM_PUBLIC_REPORTS_PER_HOUR  reports sent from one address per clock hour, counted before anything is checked
+                      (default 10); more are refused with 429 until the hour ends
+DOLBOM_PUBLIC_STATUS_PER_HOUR   receipt-number look-ups on /report/status/ from one address per hour (default 30)
+DOLBOM_PUBLIC_AUDIO_PER_HOUR    spoken challenges from one address per hour (default 20)
+DOLBOM_CAPTCHA_SPEECH  the offline speech synthesiser that reads the challenge aloud (default: espeak-ng when it is
+                      installed; empty: no audio, the page offers the phone instead)
+
 Signal files (docs/operations.md, "Limits of signal files"); sizes in MB (2**20 bytes):
 DOLBOM_UPLOAD_MAX_CSV_MB / DOLBOM_UPLOAD_MAX_XLSX_MB / DOLBOM_UPLOAD_MAX_PARQUET_MB
                       largest signal file accepted, per format, by the upload page and `dolbom import signals`
@@ -47,6 +55,7 @@ from __future__ import annotations
 import base64
 import os
 import secrets
+import shutil
 from datetime import date
 from pathlib import Path
 
@@ -141,6 +150,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "axes",
+    "captcha",
     "dolbom.core",
     "dolbom.registry",
     "dolbom.intake",
@@ -216,6 +226,21 @@ DENIED_AUDIT_PER_MINUTE = int(os.environ.get("DOLBOM_DENIED_AUDIT_PER_MINUTE", "
 MAX_FIELD_LENGTH = int(os.environ.get("DOLBOM_MAX_FIELD_LENGTH", "10000"))
 # The application's own Korean page, not Django's English one, when a form's CSRF token is missing or stale.
 CSRF_FAILURE_VIEW = "dolbom.web.views.csrf_failure"
+
+# The public report form (intake/views/public.py). Limits per address and clock hour, counted in the database
+# (intake/services/public.py says why not a cache-based library); read at every request.
+PUBLIC_REPORTS_PER_HOUR = int(os.environ.get("DOLBOM_PUBLIC_REPORTS_PER_HOUR", "10"))
+PUBLIC_STATUS_PER_HOUR = int(os.environ.get("DOLBOM_PUBLIC_STATUS_PER_HOUR", "30"))
+PUBLIC_AUDIO_PER_HOUR = int(os.environ.get("DOLBOM_PUBLIC_AUDIO_PER_HOUR", "20"))
+# The challenge: django-simple-captcha, drawn by Pillow on the server, no outside service. Digits only, so that
+# the spoken alternative can read them in Korean; one try per challenge, valid 10 minutes.
+CAPTCHA_CHALLENGE_FUNCT = "dolbom.intake.services.public.digit_challenge"
+CAPTCHA_LENGTH = 5
+CAPTCHA_TIMEOUT = 10
+CAPTCHA_FONT_SIZE = 34
+CAPTCHA_LETTER_ROTATION = (-20, 20)
+CAPTCHA_2X_IMAGE = False
+CAPTCHA_SPEECH = os.environ.get("DOLBOM_CAPTCHA_SPEECH", shutil.which("espeak-ng") or "")
 
 # Login throttling: django-axes, made atomic and given three counters by dolbom.core.login_throttle (the policy is
 # in docs/operations.md, "Login lockout"). Each limit, LOCKOUT_FAILURES and LOCKOUT_MINUTES above included, is read

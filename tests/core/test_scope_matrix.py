@@ -31,6 +31,7 @@ from dolbom.intake.models import (
     EmergencySupport,
     Referral,
     ReferralChannel,
+    SafetyNetMember,
     Visit,
     WorkItem,
     WorkSource,
@@ -183,6 +184,14 @@ def world(city) -> World:
             reason="실직 후 생계 곤란", state=EmergencyState.REQUESTED, opened_by=city.users["dong_officer"],
         )  # fmt: skip
     _consultations(city, rows)
+    for key, dong in (
+        ("member_dong0", city.dongs[0]),
+        ("member_dong1", city.dongs[1]),
+        ("member_district2", city.dongs[2]),
+    ):
+        rows[key] = SafetyNetMember.objects.create(
+            kind="tong_head", name="홍길동", phone="010-9876-5432", dong=dong, appointed_from=date(2025, 1, 1)
+        )
 
     rows["event_district1_officer"] = audit.record(city.users["dong_officer"], "test.district1")
     other_district_officer = _other_district_officer(city)
@@ -358,6 +367,14 @@ SELECTORS: dict[str, tuple[set[str], Expect]] = {
             district_admin={"decision_dong0", "decision_dong1"},
         ),
     ),
+    "dolbom.intake.selectors:safety_net_members_visible_to": (
+        {"member_dong0", "member_dong1", "member_district2"},
+        _for(
+            dong_officer={"member_dong0"},
+            district_manager={"member_dong0", "member_dong1"},
+            district_admin={"member_dong0", "member_dong1"},
+        ),
+    ),
     "dolbom.core.selectors:audit_events_visible_to": (
         EVENTS,
         _for(district_admin={"event_district1_officer", "event_system"}),
@@ -484,6 +501,15 @@ DETAIL_PAGES = [
         for name in ("person_move", "person_move_out", "person_split", "person_death", "consent_new")
     ),
     DetailPage("consent_withdraw", "get", "consent_dong0", "consent_district2", REGISTRY_WRITERS),
+    DetailPage("safety_net_member", "get", "member_dong0", "member_district2", WORKLIST_READERS),
+    DetailPage(
+        "safety_net_member_end",
+        "post",
+        "member_dong0",
+        "member_district2",
+        WORKLIST_READERS,
+        lambda row: {"reason": "이사"},
+    ),
     DetailPage("round_detail", "get", "round_district1", "round_district2", frozenset(DISTRICT)),
     DetailPage(
         "outreach_assign",

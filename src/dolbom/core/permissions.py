@@ -42,6 +42,9 @@ POLICY: dict[str, frozenset[Role]] = {
     "intake.consult": frozenset({Role.DONG_OFFICER, Role.DISTRICT_MANAGER}),
     # The next capability (emergency support, eligibility, case management) taking up a pending decision.
     "intake.take_decision": frozenset({Role.DONG_OFFICER, Role.DISTRICT_MANAGER}),
+    # The safety net's registry: the dong officer for their dong, district staff for the district (scope decides).
+    "intake.view_safety_net": frozenset({Role.DONG_OFFICER, Role.DISTRICT_MANAGER, Role.DISTRICT_ADMIN}),
+    "intake.manage_safety_net": frozenset({Role.DONG_OFFICER, Role.DISTRICT_MANAGER, Role.DISTRICT_ADMIN}),
     "reports.view_aggregates": frozenset({Role.ANALYST, Role.DISTRICT_MANAGER, Role.DISTRICT_ADMIN, Role.DONG_OFFICER}),
     "core.view_audit_log": frozenset({Role.DISTRICT_ADMIN}),
     "discovery.import_signals": DISTRICT_STAFF,

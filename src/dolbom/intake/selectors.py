@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from django.contrib.auth import get_user_model
+from django.db import models
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext
 
 from dolbom.core.dates import KST
 from dolbom.core.permissions import can
+from dolbom.core.roles import Role
 from dolbom.core.scope import NOTHING, Reach, scope_for, scoped, visible_or_404
 from dolbom.core.workdays import Period
 from dolbom.intake.amounts import AmountTable, Suggestion, load_amounts
@@ -32,15 +37,17 @@ from dolbom.intake.models import (
     NeedDomain,
     NeedRating,
     Referral,
+    ReferralAnswer,
     ReferralStatus,
     RiskKind,
+    SafetyNetMember,
     SupportGiven,
     Visit,
     WorkItem,
     WorkSource,
     WorkStatus,
 )
-from dolbom.registry.models import AdministrativeArea, AreaLevel, Household, Membership, Person, Staff
+from dolbom.registry.models import Address, AdministrativeArea, AreaLevel, Household, Membership, Person, Staff
 from dolbom.registry.selectors import (
     areas_visible_to,
     households_visible_to,
@@ -768,3 +775,163 @@ def household_consultations(user: Any, household_id: int) -> HouseholdConsultati
         pending=list(pending.order_by("decided_on", "pk")),
         open_item=open_item_of_household(user, household.pk),
     )
+
+
+# ---------------------------------------------------------------------------------------- the public report form
+# Anonymous reads: what anyone may know (the city's dongs, where a road address lies, a receipt's status), never a
+# row of anyone's data.
+
+
+def public_dongs() -> list[tuple[str, list[AdministrativeArea]]]:
+    """The city's 읍면동 by district, for the public form's list (names only, as on any map)."""
+    dongs = AdministrativeArea.objects.filter(level=AreaLevel.EUPMYEONDONG).select_related("parent")
+    groups: dict[str, list[AdministrativeArea]] = {}
+    for dong in dongs.order_by("parent__name", "name"):
+        groups.setdefault(dong.parent.name if dong.parent else "", []).append(dong)
+    return list(groups.items())
+
+
+# A road address as people write it: the road (…로 or …길, \uB85C and \uAE38; 새솔1길) and the building number
+# (12, 12-3).
+_ROAD_ADDRESS = re.compile(r"(\w+(?:\uB85C|\uAE38))\s*(\d+(?:-\d+)?)(?!\d)")
+
+
+def dongs_at_address(text: str, *, limit: int = 50) -> set[str]:
+    """The 읍면동 whose registered addresses lie at the road and building number in `text` (at most `limit`
+    addresses read). Only the road and number are matched, never a unit: the answer names a dong, as a map would,
+    and says nothing about who lives where."""
+    found = _ROAD_ADDRESS.search(text or "")
+    if found is None:
+        return set()
+    road, number = found.group(1), found.group(2)
+    pattern = re.compile(rf"(?<!\w){re.escape(road)}\s*{re.escape(number)}(?![\d-])")
+    rows = Address.objects.filter(road_address__contains=f"{road} {number}").values_list("road_address", "dong_id")
+    return {dong for road_address, dong in rows[:limit] if pattern.search(road_address)}
+
+
+def referral_for_receipt(receipt_number: str) -> Referral | None:
+    return Referral.objects.select_related("work_item").filter(receipt_number=receipt_number).first()
+
+
+# ----------------------------------------------------------------------------------------------- the safety net
+# Members are the dong's: its officers and the district's staff see them, nobody else.
+SAFETY_NET_MEMBER = Reach(dong="dong")
+
+
+def safety_net_members_visible_to(user: Any) -> QuerySet[SafetyNetMember]:
+    return scoped(SafetyNetMember.objects.select_related("dong", "account"), user, SAFETY_NET_MEMBER)
+
+
+def safety_net_dongs_for(user: Any) -> QuerySet[AdministrativeArea]:
+    """The 읍면동 where the user may appoint members: their own."""
+    return areas_visible_to(user).order_by("code")
+
+
+def safety_net_accounts_for(dong_code: str) -> QuerySet[Any]:
+    """The logins a member of this dong may be linked to: active safety-net accounts that file for this dong."""
+    users = get_user_model().objects.filter(
+        is_active=True, staff__active=True, staff__role=Role.SAFETY_NET, staff__areas=dong_code
+    )
+    return users.select_related("staff").order_by("staff__display_name", "username")
+
+
+def current_on(on: date) -> Q:
+    """Appointments in force on a date."""
+    return Q(appointed_from__lte=on) & (Q(appointed_to__isnull=True) | Q(appointed_to__gte=on))
+
+
+class ActivityPeriod(models.TextChoices):
+    MONTH = "month", gettext_lazy("By month")
+    QUARTER = "quarter", gettext_lazy("By quarter")
+
+
+@dataclass
+class ActivityRow:
+    member: SafetyNetMember
+    filed: list[int]
+    helped: list[int]
+
+    @property
+    def total_filed(self) -> int:
+        return sum(self.filed)
+
+    @property
+    def total_helped(self) -> int:
+        return sum(self.helped)
+
+    @property
+    def cells(self) -> list[tuple[int, int]]:
+        return list(zip(self.filed, self.helped, strict=True))
+
+
+@dataclass
+class ActivityTable:
+    year: int
+    by: str
+    periods: list[str]
+    rows: list[ActivityRow]
+
+    @property
+    def totals(self) -> list[tuple[int, int]]:
+        return [
+            (sum(r.filed[i] for r in self.rows), sum(r.helped[i] for r in self.rows)) for i in range(len(self.periods))
+        ]
+
+
+def _period_index(day: date, by: str) -> int:
+    return day.month - 1 if by == ActivityPeriod.MONTH else (day.month - 1) // 3
+
+
+def safety_net_activity(user: Any, *, year: int, by: str = ActivityPeriod.MONTH, dong: str = "") -> ActivityTable:
+    """Referrals filed by each member the user sees, per month or quarter of `year`, and how many led to help (the
+    referral was closed with the answer "connected with help"). A referral counts for the appointment in force on
+    the day it was filed, through the member's login: what a member reported by phone to an officer is the
+    officer's referral and is not counted here."""
+    members = safety_net_members_visible_to(user).filter(
+        Q(appointed_from__lte=date(year, 12, 31))
+        & (Q(appointed_to__isnull=True) | Q(appointed_to__gte=date(year, 1, 1)))
+    )
+    if dong:
+        members = members.filter(dong_id=dong)
+    members = list(members.order_by("dong__name", "kind", "name", "pk"))
+    size = 12 if by == ActivityPeriod.MONTH else 4
+    rows = {m.pk: ActivityRow(m, [0] * size, [0] * size) for m in members}
+    by_account: dict[int, list[SafetyNetMember]] = {}
+    for member in members:
+        if member.account_id is not None:
+            by_account.setdefault(member.account_id, []).append(member)
+    zone = timezone.get_default_timezone()
+    start = datetime(year, 1, 1, tzinfo=zone)
+    end = datetime(year + 1, 1, 1, tzinfo=zone)
+    filed = Referral.objects.filter(reported_by_id__in=list(by_account), created_at__gte=start, created_at__lt=end)
+    for account_id, created_at, answer in filed.values_list("reported_by_id", "created_at", "answer").iterator():
+        day = timezone.localtime(created_at, zone).date()
+        member = next(
+            (
+                m
+                for m in by_account[account_id]
+                if m.appointed_from <= day and (m.appointed_to is None or day <= m.appointed_to)
+            ),
+            None,
+        )
+        if member is None:
+            continue
+        index = _period_index(day, by)
+        rows[member.pk].filed[index] += 1
+        rows[member.pk].helped[index] += answer == ReferralAnswer.HELPED
+    if by == ActivityPeriod.MONTH:
+        periods = [pgettext("activity period", "Month %(month)s") % {"month": month} for month in range(1, 13)]
+    else:
+        periods = [pgettext("activity period", "Q%(quarter)s") % {"quarter": quarter} for quarter in range(1, 5)]
+    return ActivityTable(year=year, by=by, periods=periods, rows=list(rows.values()))
+
+
+def safety_net_logins_for(user: Any) -> QuerySet[Any]:
+    """The safety-net logins the user may link to an appointment: those filing for a dong of the user's area."""
+    users = get_user_model().objects.filter(
+        is_active=True,
+        staff__active=True,
+        staff__role=Role.SAFETY_NET,
+        staff__areas__in=safety_net_dongs_for(user).values("code"),
+    )
+    return users.distinct().select_related("staff").order_by("staff__display_name", "username")

@@ -1,6 +1,6 @@
-from django.urls import path
+from django.urls import path, re_path
 
-from dolbom.intake.views import consultations, emergency, referrals, work
+from dolbom.intake.views import consultations, emergency, public, referrals, safety_net, work
 
 urlpatterns = [
     path("referrals/", referrals.referral_list, name="referrals"),
@@ -43,4 +43,19 @@ urlpatterns += [
     path("emergency/<int:support_id>/follow-up/", emergency.follow_up, name="emergency_follow_up"),
     path("emergency/<int:support_id>/review/", emergency.review, name="emergency_review"),
     path("emergency/<int:support_id>/assign/", emergency.assign, name="emergency_assign"),
+]
+
+urlpatterns += [
+    # The public report form, open without login, at a short address for posters.
+    path("report/", public.report, name="public_report"),
+    path("report/status/", public.report_status, name="public_status"),
+    # django-simple-captcha's widget finds its picture by this route name.
+    re_path(r"^report/challenge/(?P<key>\w{1,40})/$", public.challenge_image, name="captcha-image"),
+    re_path(r"^report/challenge/(?P<key>\w{1,40})/audio/$", public.challenge_audio, name="public_challenge_audio"),
+    # The safety net (인적안전망).
+    path("safety-net/", safety_net.members, name="safety_net"),
+    path("safety-net/new/", safety_net.member_new, name="safety_net_new"),
+    path("safety-net/activity/", safety_net.activity, name="safety_net_activity"),
+    path("safety-net/<int:member_id>/", safety_net.member, name="safety_net_member"),
+    path("safety-net/<int:member_id>/end/", safety_net.member_end, name="safety_net_member_end"),
 ]

@@ -30,7 +30,9 @@ from dolbom.intake.models.emergency import (
     StepKind,
     SupportGiven,
 )
+from dolbom.intake.models.public import PublicRequestCount
 from dolbom.intake.models.referrals import Referral, ReferralAnswer, ReferralChannel, ReferralStatus
+from dolbom.intake.models.safety_net import SafetyNetKind, SafetyNetMember
 from dolbom.intake.models.work import (
     ContactKind,
     IntakePolicy,
@@ -68,12 +70,15 @@ __all__ = [
     "NeedDomain",
     "NeedLevel",
     "NeedRating",
+    "PublicRequestCount",
     "Referral",
     "ReferralAnswer",
     "ReferralChannel",
     "ReferralStatus",
     "ReviewResult",
     "RiskKind",
+    "SafetyNetKind",
+    "SafetyNetMember",
     "StepKind",
     "SupportGiven",
     "Visit",
