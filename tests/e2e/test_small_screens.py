@@ -109,7 +109,7 @@ def test_audit_log_fits_a_phone_and_a_tablet(
 
 def test_pages_with_new_words_are_accessible(open_page: Callable[..., Any], demo_server: DemoServer) -> None:
     """The pages whose words changed: the login form with its error, the menu of each role, the referral
-    confirmation, the round pages."""
+    confirmation, the reference-data admin, the round pages."""
     anonymous = open_page(None)
     anonymous.goto(demo_server.url("/accounts/login/"))
     anonymous.fill("#id_username", "demo_dong")
@@ -133,6 +133,11 @@ def test_pages_with_new_words_are_accessible(open_page: Callable[..., Any], demo
         member.click("main form button[type=submit]")
     expect(member.locator("main [role=status]")).to_contain_text("신고가 접수되었습니다")
     assert_accessible(member, "referrals after a report")
+
+    admin = open_page("demo_admin")
+    for path in ("/admin/", "/admin/registry/administrativearea/", "/admin/registry/staff/"):
+        admin.goto(demo_server.url(path))
+        assert_accessible(admin, f"reference-data admin {path}")
 
     manager = open_page("demo_district")
     manager.goto(demo_server.url("/discovery/rounds/"))

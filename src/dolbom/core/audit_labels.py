@@ -72,10 +72,13 @@ def action_choices() -> list[tuple[str, str]]:
 
 
 def object_type_choices() -> list[tuple[str, str]]:
-    """The kinds of record the application's own domains write about, by label."""
+    """The kinds of record the application's own domains write about, by label: the models that name themselves
+    (a model without a verbose_name of its own would be offered under its English class name)."""
     kinds = [
         (model._meta.label_lower, str(model._meta.verbose_name))
         for model in apps.get_models()
-        if model.__module__.startswith("dolbom.") and model._meta.app_label != "core"
+        if model.__module__.startswith("dolbom.")
+        and model._meta.app_label != "core"
+        and "verbose_name" in model._meta.original_attrs
     ]
     return sorted(kinds, key=lambda choice: choice[1])
