@@ -237,7 +237,9 @@ def test_wrong_period_refused_then_confirmed_a_mistaken_import_withdrawn_and_ope
     assert offered.index(second_round) < offered.index(first_round), offered
     expect(officer.locator("#round option:checked")).to_have_attribute("value", str(second_round))
     _fits(officer, "the outreach list with an earlier round's open visit")
+    officer.set_viewport_size(PHONE)
     officer.screenshot(path=artifacts / "outreach-list-earlier-visit-phone.png", full_page=True)
+    officer.set_viewport_size(DESKTOP)
 
     # 8. The second round was run by mistake: withdrawn before any visit was assigned from it.
     district.goto(url(f"/discovery/rounds/{second_round}/"))

@@ -180,7 +180,8 @@ class PeriodCheck:
 
     @property
     def percent_before(self) -> int:
-        return round(100 * self.before / self.rows) if self.rows else 0
+        """The share of rows dated before the period, in whole percent; at least 1 when there is any."""
+        return max(1, round(100 * self.before / self.rows)) if self.before else 0
 
     def refusal(self) -> str:
         message = _(
