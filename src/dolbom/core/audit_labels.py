@@ -79,6 +79,8 @@ ACTION_LABELS: dict[str, str] = {
     "discovery.import_signals": _("Imported a crisis-signal file"),
     "discovery.import_refused": _("Crisis-signal file refused"),
     "discovery.run_round": _("Ran a screening round"),
+    "discovery.withdraw_round": _("Withdrew a screening round"),
+    "discovery.withdraw_signal_file": _("Withdrew a crisis-signal file"),
     "discovery.train_model": _("Trained a scoring model"),
     "discovery.view_outreach_list": _("Viewed an outreach list"),
     "discovery.assign_visit": _("Assigned a visit"),
