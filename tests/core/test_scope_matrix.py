@@ -522,22 +522,6 @@ DETAIL_PAGES = [
     DetailPage("round_detail", "get", "round_district1", "round_district2", frozenset(DISTRICT)),
     DetailPage("round_withdraw", "get", "round_district1", "round_district2", frozenset(DISTRICT)),
     DetailPage("signal_withdraw", "get", "file_district1", "file_district2", frozenset(DISTRICT)),
-    DetailPage(
-        "outreach_assign",
-        "post",
-        "item_dong0",
-        "item_district2",
-        frozenset({"dong_officer", "district_manager"}),
-        lambda row: {"visitor": "0"},
-    ),
-    DetailPage(
-        "outreach_outcome",
-        "post",
-        "item_dong0",
-        "item_district2",
-        frozenset({"dong_officer", "district_manager"}),
-        lambda row: {f"i{row.pk}-outcome": "unreachable"},
-    ),
 ]
 
 

@@ -115,19 +115,15 @@ def test_list_page_shows_reasons_and_masks_names(client, city, listed):
     assert f'id="item-{other.pk}"' not in html
 
 
-def test_outcome_over_htmx_returns_the_row(client, city, listed):
-    _, (item, _) = listed
+def test_each_row_leads_to_the_worklist_where_the_work_is_recorded(client, city, listed):
+    from dolbom.intake.services.work import list_round
+
+    screening_round, (item, _) = listed
+    list_round(round_id=screening_round.pk)  # what a round's own finish does
     client.force_login(city.users["dong_officer"])
-    response = client.post(
-        reverse("outreach_outcome", args=[item.pk]),
-        {f"i{item.pk}-outcome": "not_eligible", f"i{item.pk}-note": "소득 기준 초과"},
-        HTTP_HX_REQUEST="true",
-    )
-    assert response.status_code == 200
-    html = response.content.decode()
-    assert html.lstrip().startswith(f'<tr id="item-{item.pk}"') and "소득 기준 초과" in html
-    bad = client.post(reverse("outreach_outcome", args=[item.pk]), {f"i{item.pk}-outcome": ""}, HTTP_HX_REQUEST="true")
-    assert bad.status_code == 422
+    html = client.get(reverse("outreach_list"), {"round": screening_round.pk}).content.decode()
+    assert f'href="/worklist/{item.work_item.pk}/"' in html
+    assert "<form" not in html.split('id="item-')[1]  # no assign or outcome form on the list itself
 
 
 def test_visitor_choices_are_the_dongs_officers(city, listed):
@@ -137,12 +133,15 @@ def test_visitor_choices_are_the_dongs_officers(city, listed):
     assert set(visitors_for(item).values_list("role", flat=True)) == {Role.DONG_OFFICER}
 
 
-def test_the_outcome_button_and_the_audit_column_are_two_words(client, city, listed):
-    """One English word, two meanings on screen: the button saves what the visit found (기록), the audit log's
-    column names the record an event concerns (대상)."""
-    screening_round, _ = listed
+def test_record_reads_as_two_words_where_it_has_two_meanings(client, city, listed):
+    """One English word, two meanings on screen: the audit log's column names the record an event concerns (대상),
+    while saving what a visit found is its own button on the worklist (방문 기록 저장)."""
+    from dolbom.intake.services.work import list_round
+
+    screening_round, (item, _) = listed
+    list_round(round_id=screening_round.pk)
     client.force_login(city.users["dong_officer"])
-    html = client.get(reverse("outreach_list"), {"round": screening_round.pk}).content.decode()
-    assert '<button type="submit">기록</button>' in html
+    page = client.get(reverse("work_item", args=[item.work_item.pk])).content.decode()
+    assert "방문 기록 저장" in page
     client.force_login(city.users["district_admin"])
     assert '<th scope="col">대상</th>' in client.get(reverse("audit_log")).content.decode()

@@ -209,10 +209,13 @@ def test_wrong_period_refused_then_confirmed_a_mistaken_import_withdrawn_and_ope
     officer.goto(url(f"/discovery/outreach/?round={first_round}"))
     visit = officer.locator("table.outreach tbody tr").first
     visit_id = visit.get_attribute("id")
-    visitor = visit.locator("select[name=visitor] option").first.inner_text()
-    with officer.expect_response(lambda response: response.url.endswith("/assign/") and response.status == 200):
-        visit.locator("form[action$='/assign/'] button").click()
-    expect(officer.locator(f"#{visit_id} td:nth-child(5) > p")).to_have_text(visitor)
+    with officer.expect_navigation():
+        visit.locator("a[href^='/worklist/']").click()
+    item_url = officer.url
+    visitor = officer.locator("form[action$='/assign/'] select[name=visitor] option:checked").inner_text()
+    with officer.expect_navigation():
+        officer.locator("form[action$='/assign/'] button").click()
+    expect(officer.locator("dl.facts")).to_contain_text(visitor)
 
     # 6. A round on the second period warns before it runs, and runs once confirmed.
     district.goto(url("/discovery/rounds/new/"))
@@ -254,9 +257,15 @@ def test_wrong_period_refused_then_confirmed_a_mistaken_import_withdrawn_and_ope
     expect(officer.locator("main")).to_contain_text("철회되어 명단이 없습니다")
     expect(officer.locator("table.outreach tbody tr")).to_have_count(0)
 
-    # 9. The visit's outcome, recorded from the first round's list: nothing is left open for other tests.
+    # 9. The visit's outcome, recorded on the item: nothing is left open for other tests.
+    officer.goto(item_url)
+    visit = officer.locator("form[action$='/visits/']")
+    visit.locator("[name=result]").select_option("met")
+    with officer.expect_navigation():
+        visit.locator("button[type=submit]").click()
+    close = officer.locator("form[action$='/close/']")
+    close.locator("[name=outcome]").select_option("not_eligible")
+    with officer.expect_navigation():
+        close.locator("button[type=submit]").click()
     officer.goto(url(f"/discovery/outreach/?round={first_round}"))
-    officer.locator(f"#{visit_id} select[name$=outcome]").select_option("not_eligible")
-    with officer.expect_response(lambda response: response.url.endswith("/outcome/")):
-        officer.locator(f"#{visit_id} form[action$='/outcome/'] button").click()
     expect(officer.locator(f"#{visit_id}")).to_contain_text("해당 없음")

@@ -93,26 +93,41 @@ def test_import_screen_record_train_and_screen_again(
     assert_accessible(officer, "outreach list")
     officer.screenshot(path=artifacts / "outreach-list.png", full_page=True)
 
-    # The officer assigns the first household and records what the visit found (htmx swaps the row in place).
+    # The officer opens the first household's item on the worklist, assigns it and records what the visit found.
     row = rows.first
     row_id = row.get_attribute("id")
     visited_household = row.locator("a[href^='/households/']").get_attribute("href")
-    visitor = row.locator("select[name=visitor] option").first.inner_text()
-    # A refusal comes back as 422 and shows in the row: here the chosen officer is no longer one of the dong's (as
+    with officer.expect_navigation():
+        row.locator("a[href^='/worklist/']").click()
+    item_url = officer.url
+    assign = officer.locator("form[action$='/assign/']")
+    visitor = assign.locator("select[name=visitor] option:checked").inner_text()
+    # A refusal comes back as 422 and shows by the form: here the chosen officer is no longer one of the dong's (as
     # if they had left since the page was loaded).
-    row.locator("select[name=visitor] option").first.evaluate("option => { option.value = '0'; }")
+    assign.locator("select[name=visitor] option:checked").evaluate("option => { option.value = '0'; }")
     with officer.expect_response(lambda response: response.url.endswith("/assign/") and response.status == 422):
-        row.locator("form[action$='/assign/'] button").click()
-    expect(officer.locator(f"#{row_id} [role=alert]")).to_have_text("이 읍면동의 담당 공무원만 배정할 수 있습니다.")
-    row = officer.locator(f"#{row_id}")
-    with officer.expect_response(lambda response: response.url.endswith("/assign/")):
-        row.locator("form[action$='/assign/'] button").click()
-    expect(officer.locator(f"#{row_id} td:nth-child(5) > p")).to_have_text(visitor)
-    officer.locator(f"#{row_id} select[name$=outcome]").select_option("helped")
-    officer.locator(f"#{row_id} input[name$=note]").fill("긴급생계지원 연계")
-    with officer.expect_response(lambda response: response.url.endswith("/outcome/")):
-        officer.locator(f"#{row_id} form[action$='/outcome/'] button").click()
-    expect(officer.locator(f"#{row_id}")).to_contain_text("긴급생계지원 연계")
+        assign.locator("button").click()
+    refusal = officer.locator("form[action$='/assign/'] [role=alert]")
+    expect(refusal).to_have_text("이 읍면동의 담당 공무원만 배정할 수 있습니다.")
+    officer.locator("form[action$='/assign/'] select[name=visitor]").select_option(label=visitor)
+    with officer.expect_navigation():
+        officer.locator("form[action$='/assign/'] button").click()
+    assert officer.url == item_url
+    expect(officer.locator("dl.facts")).to_contain_text(visitor)
+    visit = officer.locator("form[action$='/visits/']")
+    visit.locator("[name=result]").select_option("met")
+    visit.locator("[name=note]").fill("생계 곤란 확인")
+    with officer.expect_navigation():
+        visit.locator("button[type=submit]").click()
+    close = officer.locator("form[action$='/close/']")
+    close.locator("[name=outcome]").select_option("helped")
+    close.locator("[name=note]").fill("긴급생계지원 연계")
+    with officer.expect_navigation():
+        close.locator("button[type=submit]").click()
+    expect(officer.locator("dl.facts")).to_contain_text("도움 연계")
+    # The outcome is the round's label too: the outreach list shows it.
+    officer.goto(demo_server.url(f"/discovery/outreach/?round={first_round}"))
+    expect(officer.locator(f"#{row_id}")).to_contain_text("도움 연계")
 
     # The other outcomes as the dongs' officers would record them (from the city's hidden truth), then training.
     _dolbom(demo_server, "simulate-outcomes", "--round", str(first_round), "--city", str(_city(demo_server)))

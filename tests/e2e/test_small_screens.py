@@ -62,12 +62,17 @@ def test_officer_pages_fit_a_phone_and_a_tablet(
     rows = officer.locator("table.outreach tbody tr")
     expect(rows.first).to_be_visible()
     _assert_fits(officer, "outreach list", size, artifacts)
-    # The outcome form of a household: its fields and button within the screen, not beside it.
-    outcome = rows.first.locator("form[action$='/outcome/']")
-    for control in (outcome.locator("select").first, outcome.locator("button")):
-        box = control.bounding_box()
-        assert box and box["x"] >= 0 and box["x"] + box["width"] <= SIZES[size]["width"], f"outcome form at {size}"
     assert_accessible(officer, f"outreach list at {size}")
+
+    # A household's item on the worklist, where the visit is recorded on the doorstep: every form within the screen.
+    with officer.expect_navigation():
+        rows.first.locator("a[href^='/worklist/']").click()
+    _assert_fits(officer, "worklist item", size, artifacts)
+    for action in ("/assign/", "/visits/", "/close/"):
+        for control in officer.locator(f"form[action$='{action}'] :is(select, textarea, button)").all():
+            box = control.bounding_box()
+            assert box and box["x"] >= 0 and box["x"] + box["width"] <= SIZES[size]["width"], f"{action} at {size}"
+    assert_accessible(officer, f"worklist item at {size}")
 
     officer.goto(demo_server.url(f"/households/{demo_server.facts['household']['id']}/"))
     _assert_fits(officer, "household", size, artifacts)

@@ -6,7 +6,7 @@ wrong is corrected by a new version without losing the old one."""
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -26,6 +26,7 @@ from dolbom.intake.models import (
     Decision,
     DecisionKind,
     DecisionStatus,
+    EmergencySupport,
     NeedDomain,
     ReferralAnswer,
     Visit,
@@ -36,7 +37,7 @@ from dolbom.intake.models import (
 )
 from dolbom.intake.services.consultations import take_decision
 from dolbom.intake.services.referrals import file_referral
-from dolbom.registry.models import Staff
+from dolbom.registry.models import Household, Staff
 from tests.discovery.screening.support import AS_OF, PERIOD, import_telecom
 
 RISKS = ("safety", "health", "shelter", "food", "heating")
@@ -543,3 +544,32 @@ def test_a_date_in_the_future_is_refused(client, city, met_item):
     data = _consultation_data(city, met_item.household, held_on=tomorrow)
     assert client.post(reverse("consultation_new", args=[met_item.pk]), data).status_code == 422
     assert not Consultation.objects.exists()
+
+
+def test_an_emergency_decision_goes_straight_to_the_application_which_takes_it_up(client, city, met_item):
+    consultation = _consult(client, city, met_item)
+    _assess(client, consultation)
+    response = _decide(client, consultation, "emergency", note="난방비 긴급 필요")
+    household = met_item.household
+    form_url = f"{reverse('emergency_new', args=[household.pk])}?consultation={consultation.pk}"
+    assert response.status_code == 302 and response.url == form_url
+    decision = Decision.objects.get(consultation=consultation, kind=DecisionKind.EMERGENCY)
+    assert decision.status == DecisionStatus.PENDING
+    page = client.get(form_url).content.decode()
+    assert reverse("consultation_detail", args=[consultation.pk]) in page
+    assert f'name="consultation" value="{consultation.pk}"' in page
+
+    fields = {"requested_on": today_kst().isoformat(), "kinds": ["fuel"], "reason": "난방비 체납으로 단전 예고"}
+    # A consultation of another household is not carried on by this one's application; nothing is written.
+    other = Household.objects.create(address=household.address, dong=household.dong, registered_on=date(2024, 1, 1))
+    refused = client.post(reverse("emergency_new", args=[other.pk]), {**fields, "consultation": consultation.pk})
+    assert refused.status_code == 422 and not EmergencySupport.objects.exists()
+    decision.refresh_from_db()
+    assert decision.status == DecisionStatus.PENDING
+
+    opened = client.post(reverse("emergency_new", args=[household.pk]), {**fields, "consultation": consultation.pk})
+    support = EmergencySupport.objects.get()
+    assert opened.status_code == 302 and support.consultation == consultation
+    decision.refresh_from_db()
+    assert decision.status == DecisionStatus.TAKEN
+    assert decision.taken_reference == f"intake.EmergencySupport:{support.pk}"

@@ -57,12 +57,18 @@ def parse_query(request: HttpRequest, form_class: type[forms.Form]) -> dict[str,
 
 
 def show_errors(form: forms.Form, error: ValidationError) -> None:
-    """Put a service's refusal on the form: messages for a field the form has go to that field, the rest on top."""
+    """Put a service's refusal on the form: messages for a field the form has go to that field, the rest on top.
+
+    The views pass a malformed value on as none given, so the service's message about a field replaces the form's
+    own about the same field: one message, in the domain's words ("only an officer of this dong"), not two."""
     if not hasattr(error, "error_dict"):
         form.add_error(None, error.messages)
         return
     for field, messages in error.message_dict.items():
-        form.add_error(field if field in form.fields and field != NON_FIELD_ERRORS else None, messages)
+        target = field if field in form.fields and field != NON_FIELD_ERRORS else None
+        if target is not None and form.errors.get(target):
+            del form.errors[target]
+        form.add_error(target, messages)
 
 
 def error_text(error: ValidationError) -> str:

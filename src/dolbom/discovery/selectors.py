@@ -8,9 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
-from django.http import Http404
 
-from dolbom.core.roles import Role
 from dolbom.core.scope import Reach, scoped, visible_or_404
 from dolbom.discovery.models import (
     POSITIVE_OUTCOMES,
@@ -22,7 +20,7 @@ from dolbom.discovery.models import (
     SignalFile,
 )
 from dolbom.registry.models import Staff
-from dolbom.registry.selectors import area_names, masked_head_names
+from dolbom.registry.selectors import area_names, masked_head_names, officers_of_dong
 
 # Lists are the work of the public officers of an area: private agencies and the safety net do not see them.
 OUTREACH_ITEM = Reach(dong="dong")
@@ -35,7 +33,9 @@ SCORING_MODEL = Reach(district="district")
 
 def outreach_items_visible_to(user: Any) -> QuerySet[OutreachItem]:
     """The items on the lists the user may see; a withdrawn round's items are on no list."""
-    items = OutreachItem.objects.select_related("household", "household__address", "dong", "assigned_to", "round")
+    items = OutreachItem.objects.select_related(
+        "household", "household__address", "dong", "assigned_to", "round", "work_item"
+    )
     return scoped(items.exclude(status=ItemStatus.WITHDRAWN), user, OUTREACH_ITEM)
 
 
@@ -159,23 +159,13 @@ def round_page(user: Any, round_id: int) -> RoundPage:
 
 
 def outreach_rows(user: Any, items: QuerySet[OutreachItem]) -> list[OutreachItem]:
-    """Items of a list with, on each, the masked name of the household's head (`head_name`) and the officers who
-    may be sent (`visitors`): one query for each, whatever the length of the list."""
+    """Items of a list with, on each, the masked name of the household's head (`head_name`), in one query
+    whatever the length of the list."""
     rows = list(items)
     heads = masked_head_names(user, [item.household_id for item in rows])
-    visitors = officers_by_dong({item.dong_id for item in rows})
     for item in rows:
         item.head_name = heads.get(item.household_id, "")
-        item.visitors = visitors.get(item.dong_id, [])
     return rows
-
-
-def outreach_row(user: Any, item_id: int) -> OutreachItem:
-    """One item as its list shows it (404 outside the user's area)."""
-    rows = outreach_rows(user, outreach_items_visible_to(user).filter(pk=item_id))
-    if not rows:
-        raise Http404
-    return rows[0]
 
 
 def open_visit_elsewhere(item: OutreachItem) -> OutreachItem | None:
@@ -188,21 +178,7 @@ def open_visit_elsewhere(item: OutreachItem) -> OutreachItem | None:
 
 def visitors_for(item: OutreachItem) -> QuerySet[Staff]:
     """Who may be sent to visit: the active dong officers of the item's dong."""
-    return _officers().filter(areas=item.dong_id)
-
-
-def officers_by_dong(dong_codes: set[str]) -> dict[str, list[Staff]]:
-    """The officers who may be sent to visit, per dong."""
-    officers: dict[str, list[Staff]] = {code: [] for code in dong_codes}
-    for staff in _officers().filter(areas__in=dong_codes).distinct().prefetch_related("areas"):
-        for area in staff.areas.all():
-            if area.code in officers:
-                officers[area.code].append(staff)
-    return officers
-
-
-def _officers() -> QuerySet[Staff]:
-    return Staff.objects.filter(active=True, role=Role.DONG_OFFICER).order_by("display_name")
+    return officers_of_dong(item.dong_id)
 
 
 def round_listings(round_id: int) -> QuerySet[OutreachItem]:

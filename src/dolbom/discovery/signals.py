@@ -6,3 +6,6 @@ from django.dispatch import Signal
 
 # A round wrote its lists: `round_id`. Sent inside the transaction that writes the items.
 round_listed = Signal()
+
+# A round was withdrawn before any visit was assigned from it: `round_id`. Its listings are on no list any more.
+round_withdrawn = Signal()

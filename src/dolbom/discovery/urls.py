@@ -5,8 +5,6 @@ from dolbom.discovery.views import imports, learning, outreach, rounds
 urlpatterns = [
     path("", outreach.home, name="discovery_home"),
     path("outreach/", outreach.outreach_list, name="outreach_list"),
-    path("outreach/<int:item_id>/assign/", outreach.assign, name="outreach_assign"),
-    path("outreach/<int:item_id>/outcome/", outreach.outcome, name="outreach_outcome"),
     path("signals/", imports.signal_files, name="signal_files"),
     path("signals/upload/", imports.upload, name="signal_upload"),
     path("signals/<int:file_id>/withdraw/", imports.withdraw, name="signal_withdraw"),

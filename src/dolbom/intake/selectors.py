@@ -315,18 +315,24 @@ class NewEmergencyPage:
     officers: list[Staff]
     open_support: EmergencySupport | None
     work_item: WorkItem | None
+    consultation: Consultation | None
     suggestions: list[Suggestion]
     amounts: AmountTable
     year: int
 
 
-def new_emergency_page(user: Any, household_id: int, work_item_id: int | None, on: date) -> NewEmergencyPage:
+def new_emergency_page(
+    user: Any, household_id: int, work_item_id: int | None, on: date, *, consultation_id: int | None = None
+) -> NewEmergencyPage:
     """What the form to open an application shows: the household (as far as the user may see it), an application
-    already open for it, and the worklist item it comes from."""
+    already open for it, and the worklist item or the consultation it comes from."""
     household = visible_or_404(households_visible_to(user).select_related("address", "dong"), household_id)
     work_item = None
     if work_item_id is not None:
         work_item = work_items_visible_to(user).filter(pk=work_item_id, household_id=household.pk).first()
+    consultation = None
+    if consultation_id is not None:
+        consultation = consultations_visible_to(user).filter(pk=consultation_id, household_id=household.pk).first()
     size = household_size(user, household, on)
     amounts = load_amounts()
     return NewEmergencyPage(
@@ -336,6 +342,7 @@ def new_emergency_page(user: Any, household_id: int, work_item_id: int | None, o
         officers=list(officers_of_dong(household.dong_id)),
         open_support=emergency_supports_visible_to(user).filter(household=household, state__in=OPEN_STATES).first(),
         work_item=work_item,
+        consultation=consultation,
         suggestions=amounts.for_household(on.year, size),
         amounts=amounts,
         year=on.year,

@@ -20,6 +20,7 @@ from dolbom.core.models import AuditEvent
 from dolbom.discovery.models import ItemStatus, OutreachEvent, OutreachItem, RoundStatus, ScreeningRound
 from dolbom.discovery.services.outreach import assign_visit
 from dolbom.discovery.services.rounds import run_round, withdraw_round
+from dolbom.intake.models import WorkItem
 from tests.conftest import PASSWORD
 from tests.discovery.screening.support import PERIOD, import_telecom
 from tests.discovery.test_import_files import run_import, write_csv
@@ -120,6 +121,8 @@ def test_a_round_is_withdrawn_and_its_list_disappears(ready, client):
     page = c.get(reverse("round_detail", args=[mistaken.pk])).content.decode()
     assert reverse("round_withdraw", args=[mistaken.pk]) in page
     assert 'name="reason"' in c.get(reverse("round_withdraw", args=[mistaken.pk])).content.decode()
+    mistaken_work_items = list(WorkItem.objects.filter(outreach_item__round=mistaken).values_list("pk", flat=True))
+    assert mistaken_work_items  # the round had put its listings on the worklist
     response = c.post(reverse("round_withdraw", args=[mistaken.pk]), {"reason": REASON})
     assert response.status_code == 302 and response.url == reverse("round_detail", args=[mistaken.pk])
 
@@ -140,9 +143,10 @@ def test_a_round_is_withdrawn_and_its_list_disappears(ready, client):
     assert f'<option value="{first.pk}" selected>' in html and f'<option value="{mistaken.pk}"' not in html
     html = officer.get(reverse("outreach_list"), {"round": mistaken.pk}).content.decode()
     assert "철회되어 명단이 없습니다" in html and "item-" not in html
-    item = OutreachItem.objects.filter(round=mistaken, dong=ready.dongs[0]).first()
-    assign = officer.post(reverse("outreach_assign", args=[item.pk]), {"visitor": "1"})
-    assert assign.status_code == 404
+    # and its listings left the dong's worklist: nothing to assign from it any more
+    assert not WorkItem.objects.filter(outreach_item__round=mistaken).exists()
+    worklist = officer.get(reverse("worklist")).content.decode()
+    assert all(f'id="work-{pk}"' not in worklist for pk in mistaken_work_items)
 
 
 def test_a_round_from_which_a_visit_was_assigned_stays(ready, client):

@@ -51,7 +51,7 @@ from dolbom.discovery.screening.rounds_inputs import inputs_for, scorecard_for, 
 from dolbom.discovery.screening.scorecard import Scorecard, ScorecardError
 from dolbom.discovery.screening.scorers import ModelUnavailable, model_scorer
 from dolbom.discovery.selectors import rounds_visible_to
-from dolbom.discovery.signals import round_listed
+from dolbom.discovery.signals import round_listed, round_withdrawn
 from dolbom.registry.models import AdministrativeArea, AreaLevel
 
 logger = logging.getLogger(__name__)
@@ -277,6 +277,7 @@ def withdraw_round(*, user: Any, round_id: int, reason: str) -> ScreeningRound:
         screening_round.withdrawn_by = user
         screening_round.withdrawal_reason = reason
         screening_round.save(update_fields=["status", "withdrawn_at", "withdrawn_by", "withdrawal_reason"])
+        round_withdrawn.send(sender=ScreeningRound, round_id=screening_round.pk)
         note = _("Withdrawn with round %(round)s") % {"round": f"{screening_round.period} #{screening_round.pk}"}
         OutreachEvent.objects.bulk_create(
             [

@@ -100,9 +100,11 @@ class EmergencySupport(models.Model):
     work_item = models.ForeignKey(
         "intake.WorkItem", on_delete=models.PROTECT, null=True, blank=True, related_name="emergency_supports"
     )
-    # The initial consultation that decided it. An id until the consultations module exists; it becomes a foreign
-    # key to that module's model when both are on main.
-    consultation_id = models.PositiveBigIntegerField(_("consultation"), null=True, blank=True)
+    # The initial consultation whose decision it carries on, when it came from one.
+    consultation = models.ForeignKey(
+        "intake.Consultation", on_delete=models.PROTECT, null=True, blank=True, related_name="emergency_supports",
+        verbose_name=_("consultation"),
+    )  # fmt: skip
     requested_on = models.DateField(_("requested on"))
     kinds = models.JSONField(_("kinds requested"), default=list)
     reason = models.TextField(_("crisis"))

@@ -6,8 +6,9 @@ How it joins the rest:
   from the household page continues the household's open item when there is one, or opens a `walk_in` item; the
   meeting is recorded as a visit first, so that who met the household, when and how is on record as for any item.
 - Each decision is a row the next capability takes up: a case-management candidate (cases), a benefit application
-  (eligibility), emergency support (its clocks, through `start_emergency_support`). They wait as `pending` and are
-  listed on the household's page until `take_decision` is called by that capability.
+  (eligibility), emergency support (the officer is taken straight to the application, whose opening takes the
+  decision up and starts the clocks). They wait as `pending` and are listed on the household's page until
+  `take_decision` is called by that capability.
 - A household a screening round listed gets its label from the decision (help → in need, no need → not in need),
   written back through discovery's `record_outcome`, as the worklist does when it closes an item.
 
@@ -28,6 +29,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
@@ -504,8 +506,6 @@ def record_decision(
                 decided_by=user,
                 submission=submission,
             )
-            if kind == DecisionKind.EMERGENCY:
-                start_emergency_support(user=user, decision=decision)
             decisions.append(decision)
         _write_back(user, consultation, on=decided_on)
         detail = {"kinds": kinds, "decisions": [d.pk for d in decisions]}
@@ -543,14 +543,6 @@ def _refuse_contradictions(consultation: Consultation, kinds: list[str]) -> None
         raise ValidationError(
             {"kinds": _("“No need” cannot stand beside another decision: withdraw the one that is wrong first.")}
         )
-
-
-def start_emergency_support(*, user: Any, decision: Decision) -> None:
-    """The hook where an emergency-support decision starts the emergency-support clocks (on-site check, decision,
-    follow-up investigation: intake/services/emergency.py, `open_emergency_support`). Called inside the decision's
-    transaction; once it opens the request, it calls `take_decision` with the request's reference. Until emergency
-    support is there, the decision waits as pending and is listed on the household's page."""
-    return None
 
 
 def _label_for(kinds: set[str]) -> WorkOutcome | None:
@@ -603,6 +595,14 @@ def withdraw_decision(*, user: Any, decision_id: int, reason: str) -> Decision:
         _write_back(user, decision.consultation, on=today_kst())
         audit.record(user, "intake.withdraw_decision", decision.consultation, detail={"decision": decision.pk})
     return decision
+
+
+def pending_emergency_decisions(consultation_id: int) -> QuerySet[Decision]:
+    """A consultation's emergency-support decisions still waiting for their application, unscoped: for the
+    emergency service, which opens the application in the user's scope first."""
+    return Decision.objects.filter(
+        consultation_id=consultation_id, kind=DecisionKind.EMERGENCY, status=DecisionStatus.PENDING
+    )
 
 
 def take_decision(*, user: Any, decision_id: int, reference: str) -> Decision:

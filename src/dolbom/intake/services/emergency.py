@@ -42,6 +42,7 @@ from dolbom.intake.selectors import (
     EmergencyPage,
     EmergencyRow,
     NewEmergencyPage,
+    consultations_visible_to,
     emergency_list,
     emergency_page,
     emergency_supports_visible_to,
@@ -49,6 +50,7 @@ from dolbom.intake.selectors import (
     new_emergency_page,
     work_items_visible_to,
 )
+from dolbom.intake.services.consultations import pending_emergency_decisions, take_decision
 from dolbom.registry.selectors import households_visible_to, officers_of_dong
 
 # A second identical step within this time is the same form sent twice.
@@ -100,6 +102,10 @@ def open_emergency_support(
             work_item = work_items_visible_to(user).filter(pk=work_item_id, household=household).first()
             if work_item is None:
                 raise ValidationError({"work_item": _("The worklist item is not about this household.")})
+        if consultation_id is not None:
+            consultation = consultations_visible_to(user).filter(pk=consultation_id, household=household).first()
+            if consultation is None:
+                raise ValidationError({"consultation": _("The consultation is not about this household.")})
         officer = _officer_in_charge(user, household.dong_id, officer_id)
         try:
             with transaction.atomic():
@@ -118,6 +124,9 @@ def open_emergency_support(
         except IntegrityError as exc:  # opened by someone else at the same moment
             raise ValidationError({"household": _("This household already has an open application.")}) from exc
         _record_step(user, support, StepKind.OPEN, "", on=requested_on, reason=support.reason, officer=officer)
+        if consultation_id is not None:  # the consultation's decision is carried on: its clocks run from now
+            for decision in pending_emergency_decisions(consultation_id):
+                take_decision(user=user, decision_id=decision.pk, reference=f"intake.EmergencySupport:{support.pk}")
         audit.record(
             user,
             "intake.open_emergency_support",
@@ -379,10 +388,12 @@ def open_support(*, user: Any, support_id: int) -> EmergencyPage:
     return page
 
 
-def open_new_support(*, user: Any, household_id: int, work_item_id: int | None = None) -> NewEmergencyPage:
+def open_new_support(
+    *, user: Any, household_id: int, work_item_id: int | None = None, consultation_id: int | None = None
+) -> NewEmergencyPage:
     """The form to open an application for a household, the reading audited (it names the household)."""
     ensure_can(user, "intake.emergency")
-    page = new_emergency_page(user, household_id, work_item_id, today_kst())
+    page = new_emergency_page(user, household_id, work_item_id, today_kst(), consultation_id=consultation_id)
     audit.record(user, "intake.view_emergency_form", page.household)
     return page
 

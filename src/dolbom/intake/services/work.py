@@ -71,6 +71,17 @@ def list_round(*, round_id: int) -> int:
     return len(items)
 
 
+def unlist_round(*, round_id: int) -> int:
+    """Take a withdrawn round's listings off the worklists. A round is withdrawn only while no visit was assigned
+    from it (discovery checks), so these items hold no work: they are removed, not closed. Returns how many."""
+    items = WorkItem.objects.filter(outreach_item__round_id=round_id, source=WorkSource.ROUND)
+    worked = items.exclude(status=WorkStatus.OPEN).exists() or Visit.objects.filter(work_item__in=items).exists()
+    if worked:  # discovery refused the withdrawal of a round worked on; a worked item is never dropped silently
+        raise ValidationError(_("A visit was already recorded from this round; it cannot be withdrawn."))
+    count, _deleted = items.delete()
+    return count
+
+
 def locked(user: Any, work_item_id: int, seen_version: int | None) -> WorkItem:
     """The item, locked for the change; outside the user's area it answers 404 like one that does not exist."""
     item = work_items_visible_to(user).select_for_update(of=("self",)).filter(pk=work_item_id).first()

@@ -11,6 +11,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_POST
@@ -376,7 +377,7 @@ def decision_new(request: HttpRequest, consultation_id: int) -> HttpResponse:
         form.is_valid()
         data = form.cleaned_data
         try:
-            services.record_decision(
+            decisions = services.record_decision(
                 user=request.user,
                 consultation_id=consultation_id,
                 submission=data.get("submission") or uuid.uuid4(),
@@ -391,6 +392,10 @@ def decision_new(request: HttpRequest, consultation_id: int) -> HttpResponse:
             show_errors(form, refused)
             status = 422
         else:
+            emergency = next((d for d in decisions if d.kind == DecisionKind.EMERGENCY), None)
+            if emergency is not None:  # support first: the application, and its clocks, right away
+                household = emergency.consultation.household_id
+                return redirect(reverse("emergency_new", args=[household]) + f"?consultation={consultation_id}")
             return redirect("consultation_detail", consultation_id=consultation_id)
     page = services.open_consultation_for_work(user=request.user, consultation_id=consultation_id)
     if request.method != "POST":

@@ -50,6 +50,8 @@ class NewSupportForm(forms.Form):
     reason = forms.CharField(label=_("The crisis"), required=False, max_length=4000, widget=REASON)
     officer = forms.IntegerField(label=_("Officer in charge"), required=False, min_value=1)
     work_item = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    # The consultation whose emergency-support decision this application carries on.
+    consultation = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
 
 class CheckForm(forms.Form):
@@ -99,6 +101,7 @@ class ListQuery(forms.Form):
 
 class NewQuery(forms.Form):
     work_item = forms.IntegerField(required=False, min_value=1)
+    consultation = forms.IntegerField(required=False, min_value=1)
 
 
 class DetailQuery(forms.Form):
@@ -115,7 +118,8 @@ def support_list(request: HttpRequest) -> HttpResponse:
 def support_new(request: HttpRequest, household_id: int) -> HttpResponse:
     query = parse_query(request, NewQuery)
     posted = request.POST if request.method == "POST" else None
-    form = NewSupportForm(posted, initial={"requested_on": today_kst(), "work_item": query["work_item"]})
+    initial = {"requested_on": today_kst(), "work_item": query["work_item"], "consultation": query["consultation"]}
+    form = NewSupportForm(posted, initial=initial)
     status = 200
     if request.method == "POST":
         form.is_valid()  # a malformed value counts as none given: the service refuses it, after checking the role
@@ -128,6 +132,7 @@ def support_new(request: HttpRequest, household_id: int) -> HttpResponse:
                 kinds=data.get("kinds") or [],
                 reason=data.get("reason", ""),
                 work_item_id=data.get("work_item"),
+                consultation_id=data.get("consultation"),
                 officer_id=data.get("officer"),
             )
         except ValidationError as refused:
@@ -135,7 +140,12 @@ def support_new(request: HttpRequest, household_id: int) -> HttpResponse:
             status = 422
         else:
             return redirect("emergency_detail", support_id=support.pk)
-    page = services.open_new_support(user=request.user, household_id=household_id, work_item_id=query["work_item"])
+    page = services.open_new_support(
+        user=request.user,
+        household_id=household_id,
+        work_item_id=query["work_item"],
+        consultation_id=query["consultation"],
+    )
     me = getattr(request.user, "staff", None)
     context = {
         "page": page,
