@@ -594,6 +594,9 @@ def test_unknown_agency_and_bad_period_are_refused(city, home, manager, tmp_path
     assert "찾을 수 없습니다" in rejected(manager, path, agency="nope").errors[0].reason
     assert "YYYY-MM" in rejected(manager, path, agency="ktoa", period="2026-9").errors[0].reason
     assert "YYYY-MM" in rejected(manager, path, agency="ktoa", period="2026-13").errors[0].reason
+    # a year out of this century is a typing error; its window would run past the last date there is
+    assert "YYYY-MM" in rejected(manager, path, agency="ktoa", period="9999-12").errors[0].reason
+    assert "YYYY-MM" in rejected(manager, path, agency="ktoa", period="0001-01").errors[0].reason
     assert_nothing_kept(home)
 
 

@@ -107,6 +107,15 @@ def test_the_form_shows_the_warning_and_runs_once_the_box_is_ticked(ready, clien
     assert response.status_code == 302 and ScreeningRound.objects.count() == 2
 
 
+@pytest.mark.parametrize("period", ["9999-12", "0001-01", "1999-12"])
+def test_a_period_out_of_this_century_is_a_typing_error(ready, client, period):
+    c = login(client)
+    response = c.post(reverse("round_new"), form(period))
+    assert response.status_code == 200 and 'aria-invalid="true"' in response.content.decode()
+    assert c.get(reverse("signal_files"), {"period": period}).status_code == 400
+    assert not ScreeningRound.objects.exists()
+
+
 # ------------------------------------------------------------------------------------------------- withdrawal
 
 

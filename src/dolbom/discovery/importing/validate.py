@@ -44,7 +44,8 @@ DATE_YEARS = (1900, 2100)  # any date outside is a typing error, whatever the fi
 INT_PATTERN = r"^[+-]?([0-9]{1,18}|[0-9]{1,3}(,[0-9]{3}){1,5})$"  # 1234567 or 1,234,567
 DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$|^[0-9]{8}$"
 RRN_PATTERN = r"^[0-9]{6}-?[0-9]{7}$"
-PERIOD_PATTERN = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+# A period is a month of this century: 9999-12 is a typing error, and its window would run past the last date.
+PERIOD_PATTERN = re.compile(r"^(20\d{2})-(0[1-9]|1[0-2])$")
 
 # Seventh digit of a resident number → century of birth (see core.rrn).
 _CENTURY = np.array([1800, 1900, 1900, 2000, 2000, 1900, 1900, 2000, 2000, 1800], dtype=np.int64)

@@ -16,7 +16,6 @@ withdrawn with `withdraw_round` before any visit is assigned from it, and its li
 from __future__ import annotations
 
 import logging
-import re
 import time
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -36,6 +35,7 @@ from dolbom.core.permissions import ensure_can
 from dolbom.core.scope import scope_for
 from dolbom.core.text import visible_length, visible_text
 from dolbom.discovery.catalogue import load_catalogue
+from dolbom.discovery.importing.validate import PERIOD_PATTERN
 from dolbom.discovery.models import (
     ItemStatus,
     OutreachEvent,
@@ -55,7 +55,6 @@ from dolbom.discovery.signals import round_listed, round_withdrawn
 from dolbom.registry.models import AdministrativeArea, AreaLevel
 
 logger = logging.getLogger(__name__)
-PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 BULK_BATCH = 1000
 # A round takes seconds to minutes (30 s for 10 M households on two cores); one running for an hour has stopped.
 STALE_AFTER = timedelta(hours=1)
@@ -164,7 +163,7 @@ def plan_round(
     district = AdministrativeArea.objects.filter(code=district_code, level=AreaLevel.SIGUNGU).first()
     if district is None:
         raise ValidationError({"district": _("No such district.")})
-    if not PERIOD.match(period or ""):
+    if not PERIOD_PATTERN.match(period or ""):
         raise ValidationError({"period": _("Enter the period as YYYY-MM, e.g. 2026-09.")})
     if scorer not in Scorer.values:
         raise ValidationError({"scorer": _("Choose how households are scored.")})
