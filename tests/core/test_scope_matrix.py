@@ -301,6 +301,14 @@ DETAIL_PAGES = [
         frozenset({"dong_officer", *DISTRICT, "agency_worker"}),
         lambda row: {"reason": "방문 상담 준비"},
     ),
+    DetailPage(
+        "reveal_household",
+        "post",
+        "h_dong0_consented",
+        "h_district2",
+        frozenset({"dong_officer", *DISTRICT, "agency_worker"}),
+        lambda row: {"preset": "visit"},
+    ),
     DetailPage("round_detail", "get", "round_district1", "round_district2", frozenset(DISTRICT)),
     DetailPage(
         "outreach_assign",

@@ -8,20 +8,26 @@ from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from dolbom.core.permissions import can
 from dolbom.core.roles import Role
-from dolbom.core.scope import Reach, scoped, visible_or_404
+from dolbom.core.scope import Reach, district_of, scope_for, scoped, visible_or_404
+from dolbom.discovery.catalogue import load_catalogue
+from dolbom.discovery.importing.store import parquet_path
 from dolbom.discovery.models import (
     POSITIVE_OUTCOMES,
     ItemStatus,
+    OutreachEvent,
     OutreachItem,
     RoundStatus,
     ScoringModel,
     ScreeningRound,
     SignalFile,
 )
-from dolbom.registry.models import Staff
-from dolbom.registry.selectors import area_names, masked_head_names
+from dolbom.registry.models import Household, Membership, Staff
+from dolbom.registry.selectors import TimelineEntry, area_names, masked_head_names, visible_members
 
 # Lists are the work of the public officers of an area: private agencies and the safety net do not see them.
 OUTREACH_ITEM = Reach(dong="dong")
@@ -160,3 +166,100 @@ def officers_by_dong(dong_codes: set[str]) -> dict[str, list[Staff]]:
 
 def _officers() -> QuerySet[Staff]:
     return Staff.objects.filter(active=True, role=Role.DONG_OFFICER).order_by("display_name")
+
+
+def household_history(user: Any, household: Household) -> list[TimelineEntry]:
+    """What discovery knows of one household, as far as the user may see it, for the household page: the crisis
+    signals that matched its members (kind, date, which member, from the signal files of the household's
+    district), the rounds that listed it (priority and reasons), the visits assigned and the outcomes recorded.
+
+    The caller has opened the household (`registry.services.open_household`). Lists and signals are the work of
+    the public officers of an area, so a role that does not work outreach lists (a private agency) sees none of
+    it, and an officer only for a household of their own area."""
+    if not can(user, "discovery.view_outreach") or not scope_for(user).covers_area(household.dong_id):
+        return []
+    members = visible_members(user, household)
+    entries = _signal_entries(household, members)
+    items = list(outreach_items_visible_to(user).filter(household=household).select_related("round", "dong"))
+    for item in items:
+        listed = _("Listed by the round of %(period)s: priority %(rank)s in %(dong)s")
+        entries.append(
+            TimelineEntry(
+                on=timezone.localdate(item.round.started_at),
+                kind="listed",
+                text=listed % {"period": item.round.period, "rank": item.rank, "dong": item.dong.name},
+                details=tuple(str(r.get("text", "")) for r in item.reasons if isinstance(r, dict)),
+                at=item.round.started_at,
+            )
+        )
+    events = OutreachEvent.objects.filter(item__in=[i.pk for i in items]).select_related("item__round", "by__staff")
+    for event in events.order_by("at", "pk"):
+        staff = getattr(event.by, "staff", None)
+        who = staff.display_name if staff is not None else event.by.get_username()
+        values = {"period": event.item.round.period, "who": who}
+        if event.to_status == ItemStatus.DONE and event.outcome:
+            text = _("Outcome recorded by %(who)s: %(outcome)s (round %(period)s)") % {
+                **values,
+                "outcome": event.get_outcome_display(),
+            }
+        elif event.to_status == ItemStatus.ASSIGNED:
+            text = _("Visit assigned by %(who)s (round %(period)s)") % values
+        else:
+            text = _("Outreach item changed by %(who)s (round %(period)s)") % values
+        entries.append(
+            TimelineEntry(
+                on=timezone.localdate(event.at),
+                kind="outcome" if event.outcome else "visit",
+                text=text,
+                details=(event.note,) if event.note else (),
+                at=event.at,
+            )
+        )
+    return entries
+
+
+def _signal_entries(household: Household, members: list[Membership]) -> list[TimelineEntry]:
+    """The signals of the household's members in the signal files of its district, read with DuckDB: by the person
+    matched at import, or by the keyed hash of the resident number for a person registered after the import. A
+    file whose Parquet is missing is skipped (it cannot hold what the page could show)."""
+    if not members:
+        return []
+    files = {
+        f.pk: f
+        for f in SignalFile.objects.filter(district_id=district_of(household.dong_id))
+        if parquet_path(f).is_file()
+    }
+    if not files:
+        return []
+    import duckdb  # only this page and the screening engine need it
+
+    by_id = {m.person_id: m.person for m in members}
+    by_hash = {m.person.rrn_hash: m.person for m in members}
+    paths = [str(parquet_path(f)) for f in files.values()]
+    with duckdb.connect(config={"threads": 1}) as con:
+        rows = con.execute(
+            "select signal_file_id, kind, observed_on, person_id, rrn_hash"
+            " from read_parquet(?, union_by_name = true)"
+            " where person_id in (select unnest(?)) or rrn_hash in (select unnest(?))"
+            " order by observed_on, kind",
+            [paths, list(by_id), list(by_hash)],
+        ).fetchall()
+    catalogue = load_catalogue()
+    entries = []
+    for file_id, kind, observed_on, person_id, hashed in rows:
+        person = by_id.get(person_id) or by_hash.get(hashed)
+        signal_file = files.get(file_id)
+        if person is None or signal_file is None:
+            continue
+        try:
+            label = catalogue.kind(kind).label
+        except KeyError:
+            label = kind
+        text = _("Crisis signal: %(kind)s (%(name)s)") % {"kind": label, "name": person.masked_name}
+        try:
+            agency = catalogue.agency(signal_file.agency_code).name
+        except KeyError:
+            agency = signal_file.agency_code
+        source = _("Signal file of %(period)s from %(agency)s") % {"period": signal_file.period, "agency": agency}
+        entries.append(TimelineEntry(on=observed_on, kind="signal", text=text, details=(source,)))
+    return entries
