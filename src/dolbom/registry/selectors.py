@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 
 from django.db import connection
-from django.db.models import Case, Count, Exists, OuterRef, Q, QuerySet, Value, When
+from django.db.models import Case, Exists, OuterRef, Q, QuerySet, Value, When
 from django.utils.translation import gettext as _
 
 from dolbom.core.crypto import purpose_hash, rrn_hash
@@ -421,21 +421,22 @@ def search_households(user: Any, text: str, *, page: int = 1, per_page: int = PA
     if not household_ids:
         return SearchResult(query, [], len(found), page, per_page, complete)
 
+    # The members the user may see of the page's households, in one query: how many, the head, and the member who
+    # matched (a member the user may see, since the matches were scoped).
+    matching = {first_match[h] for h in household_ids} if query.kind != "address" else set()
+    counts: dict[int, int] = {}
+    heads: dict[int, tuple[str, int]] = {}
     matched: dict[int, tuple[str, int | None, str]] = {}
-    if query.kind != "address":
-        fields = ("household_id", "person__name", "person__birth_date", "person__phone_last4")
-        matches = Membership.objects.filter(pk__in=[first_match[h] for h in household_ids])
-        for household_id, name, birth, last4 in matches.values_list(*fields):
+    fields = ("pk", "household_id", "relationship", "person__name", "person__birth_date", "person__phone_last4")
+    for pk, household_id, relationship, name, birth, last4 in (
+        members.filter(household_id__in=household_ids).order_by().values_list(*fields)
+    ):
+        counts[household_id] = counts.get(household_id, 0) + 1
+        if relationship == Relationship.HEAD:
+            heads[household_id] = (mask_name(name), birth.year)
+        if pk in matching:
             by = ("last" if last4 == query.value else "middle") if query.kind == "phone_four" else ""
             matched[household_id] = (mask_name(name), birth.year, by)
-    on_page = members.filter(household_id__in=household_ids)
-    counts = dict(on_page.values("household_id").annotate(n=Count("id")).values_list("household_id", "n").order_by())
-    heads = {
-        household_id: (mask_name(name), birth.year)
-        for household_id, name, birth in on_page.filter(relationship=Relationship.HEAD)
-        .order_by()
-        .values_list("household_id", "person__name", "person__birth_date")
-    }
     hits = []
     for h in Household.objects.filter(pk__in=household_ids).select_related("address", "dong").order_by("pk"):
         head_name, head_year = heads.get(h.pk, ("", None))
