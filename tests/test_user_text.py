@@ -49,8 +49,12 @@ DATA_LITERALS = {
         "주민등록번호(형식 오류)",
     },
     "core/masking.py": {r"\d+호", "***호"},
+    # Dates as officers type them: 2026년 11월 30일.
+    "core/dates.py": {r"^\s*(\d{4})\s*[-./년\s]\s*(\d{1,2})\s*[-./월\s]\s*(\d{1,2})\s*[.일]?\s*$"},
     # Labels put in log lines (some before translations are ready) and audit records, found by a search as is.
     "core/numbers.py": {"[주민등록번호 삭제됨]", "[전화번호 삭제됨]", "[카드번호 삭제됨]"},
+    # An amount as officers type it: 1,500,000원.
+    "intake/views/emergency.py": {r"[\s,원]"},
     # A language's own name in the language list, as language pickers show it.
     "settings.py": {"한국어"},
 }

@@ -24,6 +24,16 @@ DOLBOM_TRUSTED_PROXIES  comma-separated addresses or networks of the reverse pro
 DOLBOM_SMALL_CELL     aggregates below this count are suppressed for analysts (default 5)
 DOLBOM_DENIED_AUDIT_PER_MINUTE  refused requests recorded per user and minute; the rest are counted (default 20)
 DOLBOM_MAX_FIELD_LENGTH  longest GET parameter or form field accepted, in characters; longer is a 400 (default 10000)
+DOLBOM_TODAY          tests and demonstrations only: the date every "today" of the application is (YYYY-MM-DD), to
+                      show deadlines as they will be; production refuses to start with it set
+
+The public report form (/report/, no login; docs/security.md, "The public report form"):
+DOLBOM_PUBLIC_REPORTS_PER_HOUR  reports sent from one address per clock hour, counted before anything is checked
+                      (default 10); more are refused with 429 until the hour ends
+DOLBOM_PUBLIC_STATUS_PER_HOUR   receipt-number look-ups on /report/status/ from one address per hour (default 30)
+DOLBOM_PUBLIC_AUDIO_PER_HOUR    spoken challenges from one address per hour (default 20)
+DOLBOM_CAPTCHA_SPEECH  the offline speech synthesiser that reads the challenge aloud (default: espeak-ng when it is
+                      installed; empty: no audio, the page offers the phone instead)
 
 Signal files (docs/operations.md, "Limits of signal files"); sizes in MB (2**20 bytes):
 DOLBOM_UPLOAD_MAX_CSV_MB / DOLBOM_UPLOAD_MAX_XLSX_MB / DOLBOM_UPLOAD_MAX_PARQUET_MB
@@ -33,7 +43,7 @@ DOLBOM_IMPORT_MAX_ROWS  most data rows in one signal file, any format (default 2
 DOLBOM_XLSX_MAX_UNPACKED_MB / DOLBOM_XLSX_MAX_PART_MB  Excel: largest unpacked size of all parts of the file
                       together and of any one part, read from the zip directory before any XML (default 1024 / 512)
 DOLBOM_XLSX_MAX_RATIO  Excel: largest unpacked/packed ratio of a part larger than 1 MB (default 100)
-DOLBOM_PARQUET_MAX_ROW_GROUP_MB  Parquet: largest uncompressed row group, from the file's metadata (default 512)
+DOLBOM_PARQUET_MAX_ROW_GROUP_MB  Parquet: largest uncompressed row group, from the file's metadata (default 128)
 DOLBOM_SHEET_READER_MEMORY_MB  memory cap of the separate process that reads one Excel file (default 2048)
 
 Outside production, missing secrets are read from DOLBOM_HOME/keys.env, which is created with fresh random keys on
@@ -45,12 +55,18 @@ from __future__ import annotations
 import base64
 import os
 import secrets
+import shutil
+from datetime import date
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from dolbom.core.files import private_dir
+
+# Whatever the process creates — the SQLite database and its journal, Parquet files, logs — is for the service
+# account alone, whatever umask the shell or the service manager gave it.
+os.umask(0o077)
 
 SRC_DIR = Path(__file__).resolve().parent
 ENV = os.environ.get("DOLBOM_ENV", "development")
@@ -106,6 +122,24 @@ AUDIT_OLD_KEYS = [k for k in os.environ.get("DOLBOM_AUDIT_OLD_KEYS", "").split("
 AUDIT_ANCHOR_FILE = Path(os.environ.get("DOLBOM_AUDIT_ANCHOR_FILE") or HOME / "audit-anchors.jsonl")
 
 DEBUG = os.environ.get("DOLBOM_DEBUG", "") == "1" and not PRODUCTION
+
+
+def _today_override() -> date | None:
+    """A fixed "today" (core.dates.today_kst), so that a browser test can see a deadline pass without waiting for
+    it. Read once, from the environment of the process: no request and no database row can move the date, and a
+    production server refuses to start with it rather than count every deadline wrong."""
+    text = os.environ.get("DOLBOM_TODAY", "").strip()
+    if not text:
+        return None
+    if PRODUCTION:
+        raise ImproperlyConfigured("DOLBOM_TODAY is for tests and demonstrations; unset it in production")
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"DOLBOM_TODAY must be a date such as 2026-12-01, not {text!r}") from exc
+
+
+TODAY_OVERRIDE = _today_override()
 ALLOWED_HOSTS = [h for h in os.environ.get("DOLBOM_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
 
 INSTALLED_APPS = [
@@ -116,6 +150,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "axes",
+    "captcha",
     "dolbom.core",
     "dolbom.registry",
     "dolbom.intake",
@@ -192,6 +227,21 @@ MAX_FIELD_LENGTH = int(os.environ.get("DOLBOM_MAX_FIELD_LENGTH", "10000"))
 # The application's own Korean page, not Django's English one, when a form's CSRF token is missing or stale.
 CSRF_FAILURE_VIEW = "dolbom.web.views.csrf_failure"
 
+# The public report form (intake/views/public.py). Limits per address and clock hour, counted in the database
+# (intake/services/public.py says why not a cache-based library); read at every request.
+PUBLIC_REPORTS_PER_HOUR = int(os.environ.get("DOLBOM_PUBLIC_REPORTS_PER_HOUR", "10"))
+PUBLIC_STATUS_PER_HOUR = int(os.environ.get("DOLBOM_PUBLIC_STATUS_PER_HOUR", "30"))
+PUBLIC_AUDIO_PER_HOUR = int(os.environ.get("DOLBOM_PUBLIC_AUDIO_PER_HOUR", "20"))
+# The challenge: django-simple-captcha, drawn by Pillow on the server, no outside service. Digits only, so that
+# the spoken alternative can read them in Korean; one try per challenge, valid 10 minutes.
+CAPTCHA_CHALLENGE_FUNCT = "dolbom.intake.services.public.digit_challenge"
+CAPTCHA_LENGTH = 5
+CAPTCHA_TIMEOUT = 10
+CAPTCHA_FONT_SIZE = 34
+CAPTCHA_LETTER_ROTATION = (-20, 20)
+CAPTCHA_2X_IMAGE = False
+CAPTCHA_SPEECH = os.environ.get("DOLBOM_CAPTCHA_SPEECH", shutil.which("espeak-ng") or "")
+
 # Login throttling: django-axes, made atomic and given three counters by dolbom.core.login_throttle (the policy is
 # in docs/operations.md, "Login lockout"). Each limit, LOCKOUT_FAILURES and LOCKOUT_MINUTES above included, is read
 # at every attempt, so a changed figure applies at once.
@@ -252,7 +302,7 @@ SIGNAL_MAX_ROWS = int(os.environ.get("DOLBOM_IMPORT_MAX_ROWS", "2000000"))
 XLSX_MAX_UNPACKED_BYTES = _megabytes("DOLBOM_XLSX_MAX_UNPACKED_MB", 1024)
 XLSX_MAX_PART_BYTES = _megabytes("DOLBOM_XLSX_MAX_PART_MB", 512)
 XLSX_MAX_RATIO = float(os.environ.get("DOLBOM_XLSX_MAX_RATIO", "100"))
-PARQUET_MAX_ROW_GROUP_BYTES = _megabytes("DOLBOM_PARQUET_MAX_ROW_GROUP_MB", 512)
+PARQUET_MAX_ROW_GROUP_BYTES = _megabytes("DOLBOM_PARQUET_MAX_ROW_GROUP_MB", 128)
 SHEET_READER_MEMORY_BYTES = _megabytes("DOLBOM_SHEET_READER_MEMORY_MB", 2048)
 
 STATIC_URL = "static/"
@@ -290,5 +340,11 @@ LOGGING = {
         "console": {"class": "logging.StreamHandler", "filters": ["redact_rrn"], "formatter": "plain"},
     },
     "root": {"handlers": ["console"], "level": os.environ.get("DOLBOM_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # Refused requests (403, 404 …) are in the audit log, rate-limited; in the server log they were a
+        # traceback each, which anyone signed in could multiply. Server errors (5xx) are still logged in full.
+        "django.request": {"level": "ERROR"},
+        "django.security": {"level": "ERROR"},
+    },
 }

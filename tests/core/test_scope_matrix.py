@@ -21,8 +21,23 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from dolbom.core import audit
 from dolbom.discovery.models import ItemStatus, OutreachItem, RoundStatus, ScoringModel, ScreeningRound, SignalFile
-from dolbom.intake.models import Referral, ReferralChannel
-from dolbom.registry.models import Address, Consent, Household, Membership
+from dolbom.intake.models import (
+    Consultation,
+    ConsultationRecord,
+    Decision,
+    DecisionKind,
+    DecisionStatus,
+    EmergencyState,
+    EmergencySupport,
+    Referral,
+    ReferralChannel,
+    SafetyNetMember,
+    Visit,
+    WorkItem,
+    WorkSource,
+    WorkStatus,
+)
+from dolbom.registry.models import Address, Consent, Household, Membership, Staff
 from tests.conftest import make_person
 
 ROLES = ("dong_officer", "district_manager", "district_admin", "agency_worker", "safety_net", "analyst")
@@ -62,6 +77,15 @@ def world(city) -> World:
     # A member who moved out of the consenting household: no longer a person of the dong.
     _, rows["p_moved_out"] = _household(city, 0, "정이사", 301)
     Membership.objects.filter(person=rows["p_moved_out"]).update(moved_out=date(2024, 6, 1))
+    # Consents: in force in dong 0, withdrawn in dong 1, and one of the other district to its own agency.
+    rows["consent_dong0"] = rows["p_dong0_consented"].consents.get()
+    rows["consent_dong1_withdrawn"] = rows["p_dong1_withdrawn"].consents.get()
+    rows["consent_district2"] = Consent.objects.create(
+        person=rows["p_district2"],
+        recipient=city.agencies["other"],
+        purpose="case_management",
+        given_on=date(2025, 1, 1),
+    )
 
     rows["dong0"], rows["dong1"], rows["dong2"] = city.dongs
     rows["district1"], rows["district2"] = city.districts
@@ -134,11 +158,77 @@ def world(city) -> World:
         channel=ReferralChannel.PHONE, dong=city.dongs[2], address_text="강변로 1", concern="이웃 주민의 전화 신고"
     )
 
+    for key, referral_key in (
+        ("work_dong0", "referral_dong0_by_safety_net"),
+        ("work_dong1", "referral_dong1_by_agency"),
+        ("work_district2", "referral_district2"),
+    ):
+        referral = rows[referral_key]
+        rows[key] = WorkItem.objects.create(dong=referral.dong, source=WorkSource.REFERRAL, referral=referral)
+    for key, work_key in (("visit_dong0", "work_dong0"), ("visit_district2", "work_district2")):
+        item = rows[work_key]
+        visitor = Staff.objects.filter(areas=item.dong).first() or Staff.objects.get(user=city.users["dong_officer"])
+        rows[key] = Visit.objects.create(
+            work_item=item, visitor=visitor, on=date(2026, 11, 2), kind="visit", result="absent",
+            recorded_by=city.users["dong_officer"],
+        )  # fmt: skip
+
+    for key, household_key in (
+        ("emergency_dong0", "h_dong0_consented"),
+        ("emergency_dong1", "h_dong1"),
+        ("emergency_district2", "h_district2"),
+    ):
+        household = rows[household_key]
+        rows[key] = EmergencySupport.objects.create(
+            household=household, dong=household.dong, requested_on=date(2026, 11, 2), kinds=["livelihood"],
+            reason="실직 후 생계 곤란", state=EmergencyState.REQUESTED, opened_by=city.users["dong_officer"],
+        )  # fmt: skip
+    _consultations(city, rows)
+    for key, dong in (
+        ("member_dong0", city.dongs[0]),
+        ("member_dong1", city.dongs[1]),
+        ("member_district2", city.dongs[2]),
+    ):
+        rows[key] = SafetyNetMember.objects.create(
+            kind="tong_head", name="홍길동", phone="010-9876-5432", dong=dong, appointed_from=date(2025, 1, 1)
+        )
+
     rows["event_district1_officer"] = audit.record(city.users["dong_officer"], "test.district1")
     other_district_officer = _other_district_officer(city)
     rows["event_district2_officer"] = audit.record(other_district_officer, "test.district2")
     rows["event_system"] = audit.record(None, "auth.login_failed", detail={"username": "nobody"})
     return World(rows)
+
+
+def _consultations(city, rows: dict[str, Any]) -> None:
+    """A consultation with a pending decision in each place: the consenting household of dong 0 (which a private
+    agency still does not see: consultations are not shared by consent), dong 1, and the other district."""
+    for key, household_key in (("dong0", "h_dong0_consented"), ("dong1", "h_dong1"), ("district2", "h_district2")):
+        household = rows[household_key]
+        item = WorkItem.objects.create(
+            dong=household.dong, household=household, source=WorkSource.WALK_IN, status=WorkStatus.CLOSED
+        )
+        consultation = Consultation.objects.create(
+            household=household, work_item=item, opened_by=city.users["dong_officer"]
+        )
+        ConsultationRecord.objects.create(
+            consultation=consultation,
+            held_on=date(2026, 11, 2),
+            officer=Staff.objects.get(user=city.users["dong_officer"]),
+            contact="office",
+            what_happened="실직 후 월세 체납",
+            crisis_kinds=["job_loss"],
+            consent="not_asked",
+            recorded_by=city.users["dong_officer"],
+        )
+        rows[f"consultation_{key}"] = consultation
+        rows[f"decision_{key}"] = Decision.objects.create(
+            consultation=consultation,
+            kind=DecisionKind.CASE_CANDIDATE,
+            status=DecisionStatus.PENDING,
+            decided_on=date(2026, 11, 2),
+            decided_by=city.users["dong_officer"],
+        )
 
 
 def _other_district_officer(city):
@@ -167,6 +257,7 @@ ITEMS = {"item_dong0", "item_dong1", "item_district2"}
 ROUNDS = {"round_district1", "round_district2", "round_district1_dong1_only"}
 REFERRALS = {"referral_dong0_by_safety_net", "referral_dong1_by_agency", "referral_district2"}
 EVENTS = {"event_district1_officer", "event_district2_officer", "event_system"}
+CONSENTS = {"consent_dong0", "consent_dong1_withdrawn", "consent_district2"}
 
 SELECTORS: dict[str, tuple[set[str], Expect]] = {
     "dolbom.registry.selectors:households_visible_to": (
@@ -185,6 +276,15 @@ SELECTORS: dict[str, tuple[set[str], Expect]] = {
             district_manager={"p_dong0_consented", "p_dong0_no_consent", "p_dong1", "p_dong1_withdrawn"},
             district_admin={"p_dong0_consented", "p_dong0_no_consent", "p_dong1", "p_dong1_withdrawn"},
             agency_worker={"p_dong0_consented"},
+        ),
+    ),
+    "dolbom.registry.selectors:consents_visible_to": (
+        CONSENTS,
+        _for(
+            dong_officer={"consent_dong0"},
+            district_manager={"consent_dong0", "consent_dong1_withdrawn"},
+            district_admin={"consent_dong0", "consent_dong1_withdrawn"},
+            agency_worker={"consent_dong0"},
         ),
     ),
     "dolbom.registry.selectors:areas_visible_to": (
@@ -232,6 +332,47 @@ SELECTORS: dict[str, tuple[set[str], Expect]] = {
             district_admin={"referral_dong0_by_safety_net", "referral_dong1_by_agency"},
             agency_worker={"referral_dong1_by_agency"},
             safety_net={"referral_dong0_by_safety_net"},
+        ),
+    ),
+    "dolbom.intake.selectors:work_items_visible_to": (
+        {"work_dong0", "work_dong1", "work_district2"},
+        _for(
+            dong_officer={"work_dong0"},
+            district_manager={"work_dong0", "work_dong1"},
+            district_admin={"work_dong0", "work_dong1"},
+        ),
+    ),
+    "dolbom.intake.selectors:emergency_supports_visible_to": (
+        {"emergency_dong0", "emergency_dong1", "emergency_district2"},
+        _for(
+            dong_officer={"emergency_dong0"},
+            district_manager={"emergency_dong0", "emergency_dong1"},
+            district_admin={"emergency_dong0", "emergency_dong1"},
+        ),
+    ),
+    # Consultations are the public staff's: a private agency sees none, not even the consenting household's.
+    "dolbom.intake.selectors:consultations_visible_to": (
+        {"consultation_dong0", "consultation_dong1", "consultation_district2"},
+        _for(
+            dong_officer={"consultation_dong0"},
+            district_manager={"consultation_dong0", "consultation_dong1"},
+            district_admin={"consultation_dong0", "consultation_dong1"},
+        ),
+    ),
+    "dolbom.intake.selectors:decisions_visible_to": (
+        {"decision_dong0", "decision_dong1", "decision_district2"},
+        _for(
+            dong_officer={"decision_dong0"},
+            district_manager={"decision_dong0", "decision_dong1"},
+            district_admin={"decision_dong0", "decision_dong1"},
+        ),
+    ),
+    "dolbom.intake.selectors:safety_net_members_visible_to": (
+        {"member_dong0", "member_dong1", "member_district2"},
+        _for(
+            dong_officer={"member_dong0"},
+            district_manager={"member_dong0", "member_dong1"},
+            district_admin={"member_dong0", "member_dong1"},
         ),
     ),
     "dolbom.core.selectors:audit_events_visible_to": (
@@ -283,9 +424,60 @@ class DetailPage:
     outside: str  # one of the other district, refused to everyone
     allowed: frozenset[str]
     data: Callable[[Any], dict[str, str]] = lambda row: {}
+    args: Callable[[Any], list[Any]] = lambda row: [row.pk]
 
+
+WORKERS = frozenset({"dong_officer", "district_manager"})
+WORKLIST_READERS = frozenset({"dong_officer", *DISTRICT})
+REGISTRY_WRITERS = frozenset({"dong_officer", *DISTRICT})
 
 DETAIL_PAGES = [
+    DetailPage("work_item", "get", "work_dong0", "work_district2", WORKLIST_READERS),
+    *(
+        DetailPage(name, "post", "work_dong0", "work_district2", WORKERS)
+        for name in ("work_item_assign", "work_item_visit", "work_item_close", "work_item_reopen")
+    ),
+    DetailPage(
+        "work_item_link",
+        "post",
+        "work_dong0",
+        "work_district2",
+        WORKERS,
+        lambda row: {"household": str(Household.objects.filter(dong=row.dong).first().pk)},
+    ),
+    DetailPage(
+        "work_item_correct",
+        "post",
+        "visit_dong0",
+        "visit_district2",
+        WORKERS,
+        args=lambda row: [row.work_item_id, row.pk],
+    ),
+    DetailPage("emergency_detail", "get", "emergency_dong0", "emergency_district2", WORKLIST_READERS),
+    DetailPage("emergency_new", "get", "h_dong0_consented", "h_district2", WORKERS),
+    DetailPage("emergency_new", "post", "h_dong0_consented", "h_district2", WORKERS),
+    *(
+        DetailPage(name, "post", "emergency_dong0", "emergency_district2", WORKERS)
+        for name in (
+            "emergency_check",
+            "emergency_decide",
+            "emergency_give",
+            "emergency_follow_up",
+            "emergency_review",
+            "emergency_assign",
+        )
+    ),
+    # Consultations: read by the area's public staff, recorded by those who work with households.
+    DetailPage("consultation_detail", "get", "consultation_dong0", "consultation_district2", WORKLIST_READERS),
+    *(
+        DetailPage(name, "get", "consultation_dong0", "consultation_district2", WORKERS)
+        for name in ("consultation_correct", "assessment_new", "decision_new")
+    ),
+    DetailPage("consultation_new", "get", "work_dong0", "work_district2", WORKERS),
+    DetailPage("household_consultations", "get", "h_dong0_consented", "h_district2", WORKLIST_READERS),
+    DetailPage("consultation_walk_in", "get", "h_dong0_consented", "h_district2", WORKERS),
+    DetailPage("consultation_walk_in", "post", "h_dong0_consented", "h_district2", WORKERS),
+    DetailPage("decision_withdraw", "post", "decision_dong0", "decision_district2", WORKERS),
     DetailPage(
         "household_detail",
         "get",
@@ -308,6 +500,23 @@ DETAIL_PAGES = [
         "h_district2",
         frozenset({"dong_officer", *DISTRICT, "agency_worker"}),
         lambda row: {"preset": "visit"},
+    ),
+    # The registry's write pages: the area's officers and district staff, never an agency that sees the person
+    # through a consent.
+    DetailPage("member_add", "get", "h_dong0_consented", "h_district2", REGISTRY_WRITERS),
+    *(
+        DetailPage(name, "get", "p_dong0_consented", "p_district2", REGISTRY_WRITERS)
+        for name in ("person_move", "person_move_out", "person_split", "person_death", "consent_new")
+    ),
+    DetailPage("consent_withdraw", "get", "consent_dong0", "consent_district2", REGISTRY_WRITERS),
+    DetailPage("safety_net_member", "get", "member_dong0", "member_district2", WORKLIST_READERS),
+    DetailPage(
+        "safety_net_member_end",
+        "post",
+        "member_dong0",
+        "member_district2",
+        WORKLIST_READERS,
+        lambda row: {"reason": "이사"},
     ),
     DetailPage("round_detail", "get", "round_district1", "round_district2", frozenset(DISTRICT)),
     DetailPage(
@@ -357,7 +566,7 @@ def test_each_role_reaches_exactly_its_objects(client, city, world, page, role):
     client.force_login(city.users[role])
     for key, may in ((page.inside, role in page.allowed), (page.outside, False)):
         row = world.rows[key]
-        url = reverse(page.name, args=[row.pk])
+        url = reverse(page.name, args=page.args(row))
         response = getattr(client, page.method)(url, page.data(row))
         if may:
             assert response.status_code not in REFUSED, (page.name, role, key, response.status_code)

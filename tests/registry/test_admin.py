@@ -146,3 +146,42 @@ def test_every_change_is_an_audit_event_with_before_and_after(admin_client, city
     )
     event = AuditEvent.objects.filter(action="registry.change_reference_data").order_by("-seq").first()
     assert event.detail["changes"] == {"areas": [[city.dongs[0].code], [city.dongs[1].code]]}
+
+
+@pytest.mark.parametrize(
+    ("code", "parent_index", "level"),
+    [
+        ("9912099000", 0, "eupmyeondong"),  # a code in the other district's range, under the own district
+        ("../../zz", 0, "eupmyeondong"),  # a path, not a code
+        ("９９１１０５９０００", 0, "eupmyeondong"),  # full-width digits
+        ("9911059000", None, "eupmyeondong"),  # no parent
+        ("9915000000", None, "sigungu"),  # a new district
+        ("9911059012", 0, "eupmyeondong"),  # a 리 code where a dong is meant
+    ],
+)
+def test_a_new_area_has_a_code_of_the_own_district(admin_client, city, code, parent_index, level):
+    data = {"code": code, "name": "새동", "level": level, "visit_capacity": "5"}
+    if parent_index is not None:
+        data["parent"] = city.districts[parent_index].code
+    response = admin_client.post(reverse("admin:registry_administrativearea_add"), data)
+    assert response.status_code == 200
+    assert not AdministrativeArea.objects.filter(name="새동").exists()
+
+
+def test_a_proper_new_dong_is_added(admin_client, city):
+    data = {"code": "9911059000", "name": "새동", "level": "eupmyeondong", "parent": city.districts[0].code,
+            "visit_capacity": "5"}  # fmt: skip
+    assert admin_client.post(reverse("admin:registry_administrativearea_add"), data).status_code == 302
+    assert AdministrativeArea.objects.get(code="9911059000").parent == city.districts[0]
+
+
+@pytest.mark.parametrize(
+    "name", ["admin:index", "admin:registry_staff_changelist", "admin:registry_staff_add", "admin:registry_agency_add"]
+)
+def test_the_admin_is_under_the_same_content_security_policy(admin_client, name):
+    import re
+
+    response = admin_client.get(reverse(name))
+    assert "default-src 'self'" in response["Content-Security-Policy"]
+    html = response.content.decode()
+    assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html) and " style=" not in html and "<style" not in html

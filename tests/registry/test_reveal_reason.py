@@ -28,3 +28,43 @@ def test_a_readable_reason_reveals_and_is_kept_as_seen(client, city):
     )
     assert response.status_code == 200 and person.name in response.content.decode()
     assert AuditEvent.objects.get(action="registry.reveal_person").reason == "방문 상담"
+
+
+@pytest.mark.parametrize(
+    "reason", ["\u3164" * 5, "\u2800" * 4, "....", "-_-;"], ids=["hangul filler", "braille", "dots", "punctuation"]
+)
+def test_a_reason_of_blank_letters_or_punctuation_is_no_reason(client, city, reason):
+    client.force_login(city.users["dong_officer"])
+    response = client.post(
+        reverse("reveal_person", args=[city.persons[0].pk]), {"reason": reason}, HTTP_HX_REQUEST="true"
+    )
+    assert response.status_code == 422
+
+
+def test_a_reason_longer_than_a_sentence_is_refused_even_as_multipart(client, city):
+    client.force_login(city.users["dong_officer"])
+    # The test client posts multipart: the field-length guard of ordinary forms does not read it.
+    response = client.post(reverse("reveal_person", args=[city.persons[0].pk]), {"reason": "방문 상담 " * 20_000})
+    assert response.status_code == 422
+    assert not AuditEvent.objects.filter(action="registry.reveal_person").exists()
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "본인 확인 430603-1221815",
+        "전화 010-3257-4143 확인 요청",
+        "카드 4111-1111-1111-1111 분실",
+        "주민 430603ㅡ1221815",
+    ],
+)
+def test_numbers_typed_into_a_reason_never_reach_the_audit_log(client, city, typed):
+    client.force_login(city.users["dong_officer"])
+    client.post(reverse("reveal_person", args=[city.persons[0].pk]), {"reason": typed}, HTTP_HX_REQUEST="true")
+    event = AuditEvent.objects.get(action="registry.reveal_person")
+    digits = "".join(ch for ch in event.reason if ch.isdigit())
+    for number in ("4306031221815", "01032574143", "4111111111111111"):
+        assert number not in digits
+    client.force_login(city.users["district_admin"])
+    page = client.get(reverse("audit_log")).content.decode()
+    assert "1221815" not in page and "3257-4143" not in page and "1111-1111-1111" not in page

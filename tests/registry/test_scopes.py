@@ -72,7 +72,7 @@ def test_roles_without_person_access_are_refused_everywhere(client, city, role):
 
 
 def test_safety_net_member_sees_only_own_referrals(client, city):
-    from dolbom.intake.services import file_referral
+    from dolbom.intake.services.referrals import file_referral
 
     file_referral(
         user=city.users["safety_net"],

@@ -353,7 +353,7 @@ def test_the_migration_composes_names_and_addresses_stored_decomposed(city):
 
     from dolbom.registry.models import Address, Person
 
-    migration = importlib.import_module("dolbom.registry.migrations.0004_search_keys")
+    migration = importlib.import_module("dolbom.registry.migrations.0006_search_keys")
     Person.objects.filter(pk=city.persons[1].pk).update(name=unicodedata.normalize("NFD", "이철수"))
     Address.objects.filter(pk=city.households[1].address_id).update(detail=unicodedata.normalize("NFD", "나동 2호"))
     migration.compose(apps, None)
@@ -430,3 +430,11 @@ def test_more_matches_than_are_counted_ask_to_narrow_the_search(client, city, st
     result = response.context["result"]
     assert result.more_than_counted and result.pages == 1 and len(result.hits) == 20
     assert "20곳이 넘는 가구가 찾아졌습니다" in response.content.decode()
+
+
+@pytest.mark.parametrize("separator", ["ㅡ", "─", "一", "+", "*", ",", ";", "=", "#", "|", "'", " 다음 ", "번호"])
+def test_any_separator_between_the_groups_keeps_the_number_out_of_the_audit_log(client, city, separator):
+    typed = HEAD_RRN.replace("-", separator)
+    _signed_in(client).post(reverse("household_search"), {"q": typed})
+    for event in AuditEvent.objects.filter(action="registry.search"):
+        assert HEAD_RRN.replace("-", "")[6:] not in json.dumps(event.detail, ensure_ascii=False), separator

@@ -5,8 +5,15 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
 from dolbom.core.models import AuditEvent
-from dolbom.registry.models import Address, Person
-from dolbom.registry.services import NewMember, move_out, register_household, reveal_person
+from dolbom.registry.models import Address, Consent, Membership, Person
+from dolbom.registry.services import (
+    NewMember,
+    move_out,
+    record_death,
+    register_household,
+    reveal_person,
+    withdraw_consent,
+)
 from tests.conftest import make_rrn
 
 
@@ -50,7 +57,7 @@ def test_register_household_validates_every_member(city):
     before = Person.objects.count()
     with pytest.raises(ValidationError) as excinfo:
         register_household(user=officer, address=_address(city), members=[good, wrong_sex])
-    assert "members[2]" in excinfo.value.message_dict
+    assert "members.1.resident_number" in excinfo.value.message_dict
     assert Person.objects.count() == before  # nothing half-written
     household = register_household(user=officer, address=_address(city), members=[good])
     assert household.memberships.count() == 1
@@ -74,3 +81,33 @@ def test_move_out_dates_membership_and_keeps_history(city):
     assert membership.moved_out == date(2026, 6, 30)
     with pytest.raises(PermissionDenied):
         move_out(user=officer, membership=city.persons[2].memberships.get(), on=date(2026, 6, 30))
+
+
+def test_the_same_move_recorded_twice_at_once_is_applied_once(city):
+    """Two officers (or two tabs) hold the same membership and record the move at the same moment: each request
+    loaded its own copy, so only the database can tell that the second is too late."""
+    officer = city.users["dong_officer"]
+    first = Membership.objects.get(person=city.persons[3])
+    second = Membership.objects.get(person=city.persons[3])
+    move_out(user=officer, membership=first, on=date(2026, 6, 30))
+    with pytest.raises(ValidationError, match="이제 이 가구에 살지 않습니다"):
+        move_out(user=officer, membership=second, on=date(2026, 7, 1))
+    assert Membership.objects.get(person=city.persons[3]).moved_out == date(2026, 6, 30)
+    assert AuditEvent.objects.filter(action="registry.move_out").count() == 1
+
+
+def test_a_withdrawal_and_a_death_recorded_twice_at_once_keep_the_first(city):
+    officer = city.users["dong_officer"]
+    consent_a = Consent.objects.get(person=city.persons[0])
+    consent_b = Consent.objects.get(person=city.persons[0])
+    withdraw_consent(user=officer, consent=consent_a, on=date(2026, 2, 1))
+    with pytest.raises(ValidationError):
+        withdraw_consent(user=officer, consent=consent_b, on=date(2026, 3, 1))
+    assert Consent.objects.get(pk=consent_a.pk).withdrawn_on == date(2026, 2, 1)
+
+    spouse_a, spouse_b = Person.objects.get(pk=city.persons[3].pk), Person.objects.get(pk=city.persons[3].pk)
+    record_death(user=officer, person=spouse_a, on=date(2026, 2, 1))
+    with pytest.raises((ValidationError, PermissionDenied)):
+        record_death(user=officer, person=spouse_b, on=date(2026, 3, 1))
+    assert Person.objects.get(pk=spouse_a.pk).date_of_death == date(2026, 2, 1)
+    assert AuditEvent.objects.filter(action="registry.record_death").count() == 1

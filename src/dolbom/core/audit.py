@@ -34,6 +34,7 @@ import hashlib
 import hmac
 import json
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
@@ -47,6 +48,7 @@ from django.utils.translation import gettext as _
 
 from dolbom.core.crypto import _decode_key
 from dolbom.core.models import AuditChainHead, AuditEvent
+from dolbom.core.numbers import redact
 
 GENESIS = "0" * 64
 SEALED_ACTION = "core.audit_keyed"
@@ -139,7 +141,13 @@ def record(
     object_type: str = "",
     object_id: str = "",
 ) -> AuditEvent:
-    """Append one event. Call it inside the transaction of the change it describes, so both land or neither."""
+    """Append one event. Call it inside the transaction of the change it describes, so both land or neither.
+
+    Every text of the event (the reason, each string of the detail) is scrubbed of resident, phone and card numbers
+    however typed (core.numbers), whatever the caller passed: the log is append-only, so a number that reached it
+    could never be taken out again. Lengths are bounded for the same reason."""
+    reason = _scrub(reason)[:MAX_REASON]
+    detail = _scrub(detail or {})
     if target is not None:
         object_type = object_type or target._meta.label_lower
         object_id = object_id or str(target.pk)
@@ -153,8 +161,24 @@ def record(
         object_type=object_type,
         object_id=object_id,
         reason=reason,
-        detail=detail or {},
+        detail=detail,
     )
+
+
+# An audit reason is a sentence someone states; the log is not the place for a document.
+MAX_REASON = 1000
+# Hex digests and key ids are the log's own references (a file's sha256, a search's keyed hash): left as they are.
+_DIGEST = re.compile(r"^[0-9a-f]{8,128}$")
+
+
+def _scrub(value: Any) -> Any:
+    if isinstance(value, str):
+        return value if _DIGEST.match(value) else redact(value, masked=True)
+    if isinstance(value, dict):
+        return {key: _scrub(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_scrub(item) for item in value]
+    return value
 
 
 def seal_unkeyed_events(event_model: type[models.Model], head_model: type[models.Model]) -> Any | None:

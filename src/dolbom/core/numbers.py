@@ -7,7 +7,9 @@ much is harmless (a log line shows a placeholder); finding too little puts a num
 log, so the rules lean towards finding.
 
 Text is read as runs of digits joined by separator characters (dash, space, dot, middle dot, slash,
-parentheses...). Inside a run, any whole groups whose digits form
+parentheses..., however many), and by a few other characters (up to four: punctuation or non-ASCII, never an
+ASCII letter): people put whatever is at hand between the groups — ㅡ for a dash, a comma, "번", a word. Inside a
+run, any whole groups whose digits form
 - a resident number: 13 digits, or a 13-digit window whose birth date and seventh digit are valid (so a number
   glued to other digits is still found),
 - a Korean phone number: the prefixes of mobile, Seoul, regional and internet telephony, with or without +82,
@@ -33,6 +35,13 @@ _DASH_LOOKALIKES = frozenset("\u2212\u2043\u02d7\u207b\u208b\u2053~\uff5e\u30fc\
 # Between digit groups; after NFKC and the mapping below every dash is "-" and every space " ".
 _SEPARATORS = frozenset("- .·・‧。/_()")
 _MAX_DIGITS = 19  # the longest card number
+# Other characters that may stand between two groups of one number ("430603ㅡ1221815", "010번3257번4143",
+# "430603 다음 1221815"); more than this, or a line break, and the digits belong to different things.
+_MAX_GAP = 4
+# ASCII punctuation that may stand in a gap. ASCII letters may not: hex digests and codes ("a1b2c3…", "KTOA-0012")
+# mix letters and digits, and joining their digits would find numbers in every hash of a log line; nor may the colon,
+# which would join a timestamp's fields ("2026-11-23 10:15:30.123456") into a number.
+_GAP_ASCII = frozenset("+*,;=#|\\'\"&%$@!?^`<>[]{}")
 
 _PHONE = re.compile(
     r"(?:0|82)(?:2\d{7,8}|1[016789]\d{7,8}|[3-6][1-5]\d{7,8}|70\d{7,8}|80\d{7,8}|50\d{8,9})",
@@ -124,10 +133,11 @@ class _Run:
 
 
 def _runs(text: str) -> Iterator[_Run]:
-    """Digits joined by separators, however many ("800101 -  1234567", "010. 2579 .6218"): anything else (a
-    letter, a colon, a comma) ends the run."""
+    """Digits joined by separators, however many ("800101 -  1234567", "010. 2579 .6218"), or by up to _MAX_GAP
+    other characters ("430603ㅡ1221815", "010,3257,4143"): a longer gap, or an ASCII letter, ends the run."""
     run: _Run | None = None
     separated = False
+    gap = 0
     for ch, index in _characters(text):
         if "0" <= ch <= "9":
             if run is None:
@@ -136,12 +146,14 @@ def _runs(text: str) -> Iterator[_Run]:
                 run.group_starts.append(len(run.digits))
             run.digits.append(ch)
             run.positions.append(index)
-            separated = False
+            separated, gap = False, 0
         elif ch in _SEPARATORS:
             separated = run is not None
+        elif run is not None and gap < _MAX_GAP and (ch in _GAP_ASCII or not ch.isascii()):
+            separated, gap = True, gap + 1
         elif run is not None:
             yield run
-            run, separated = None, False
+            run, separated, gap = None, False, 0
     if run is not None:
         yield run
 

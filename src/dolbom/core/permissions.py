@@ -23,9 +23,28 @@ POLICY: dict[str, frozenset[Role]] = {
     "registry.withdraw_consent": frozenset({Role.DONG_OFFICER, Role.DISTRICT_MANAGER, Role.DISTRICT_ADMIN}),
     "registry.register_household": frozenset({Role.DONG_OFFICER, Role.DISTRICT_MANAGER, Role.DISTRICT_ADMIN}),
     "registry.record_move": frozenset({Role.DONG_OFFICER, Role.DISTRICT_MANAGER, Role.DISTRICT_ADMIN}),
+    "registry.record_death": frozenset({Role.DONG_OFFICER, Role.DISTRICT_MANAGER, Role.DISTRICT_ADMIN}),
     "registry.manage_reference_data": frozenset({Role.DISTRICT_ADMIN}),
     "intake.file_referral": ALL_STAFF - {Role.ANALYST},
     "intake.view_referrals": ALL_STAFF - {Role.ANALYST},
+    "intake.view_worklist": frozenset({Role.DONG_OFFICER, Role.DISTRICT_MANAGER, Role.DISTRICT_ADMIN}),
+    "intake.work": frozenset({Role.DONG_OFFICER, Role.DISTRICT_MANAGER}),
+    # Emergency support (긴급복지지원): officers and district case managers act; the administrator may read.
+    "intake.view_emergency": frozenset({Role.DONG_OFFICER, Role.DISTRICT_MANAGER, Role.DISTRICT_ADMIN}),
+    "intake.emergency": frozenset({Role.DONG_OFFICER, Role.DISTRICT_MANAGER}),
+    # 오늘 할 일: an officer's own clocks; a district case manager's are the whole district's, as the team's lead.
+    "intake.view_today": frozenset({Role.DONG_OFFICER, Role.DISTRICT_MANAGER}),
+    "intake.supervise": frozenset({Role.DISTRICT_MANAGER}),
+    # Consultations, assessments and decisions: read by the public staff of the area, written by those who work
+    # with households (the administrator reads, like the worklist). Private agencies get what is shared with them
+    # through case management, never the consultation itself (see intake.selectors.CONSULTATION).
+    "intake.view_consultations": frozenset({Role.DONG_OFFICER, Role.DISTRICT_MANAGER, Role.DISTRICT_ADMIN}),
+    "intake.consult": frozenset({Role.DONG_OFFICER, Role.DISTRICT_MANAGER}),
+    # The next capability (emergency support, eligibility, case management) taking up a pending decision.
+    "intake.take_decision": frozenset({Role.DONG_OFFICER, Role.DISTRICT_MANAGER}),
+    # The safety net's registry: the dong officer for their dong, district staff for the district (scope decides).
+    "intake.view_safety_net": frozenset({Role.DONG_OFFICER, Role.DISTRICT_MANAGER, Role.DISTRICT_ADMIN}),
+    "intake.manage_safety_net": frozenset({Role.DONG_OFFICER, Role.DISTRICT_MANAGER, Role.DISTRICT_ADMIN}),
     "reports.view_aggregates": frozenset({Role.ANALYST, Role.DISTRICT_MANAGER, Role.DISTRICT_ADMIN, Role.DONG_OFFICER}),
     "core.view_audit_log": frozenset({Role.DISTRICT_ADMIN}),
     "discovery.import_signals": DISTRICT_STAFF,

@@ -12,20 +12,16 @@ from dolbom.core.models import AuditEvent
 from dolbom.core.permissions import can
 from dolbom.core.scope import scope_for
 
-# Administrative codes: 시도 2 digits, 시군구 3; an area lies in a district when its code starts with these 5.
-DISTRICT_PREFIX = 5
-
 
 def district_users(district_codes: frozenset[str]) -> QuerySet:
-    """Accounts whose staff record places them in one of the districts: they serve an area there, or work for an
-    agency located there (a private agency's workers have no areas of their own)."""
+    """Accounts whose staff record places them in one of the districts: they serve the district or one of its dongs,
+    or work for an agency located there (a private agency's workers have no areas of their own). By the areas'
+    parent links, not by the digits of their codes, so that no code can place anyone in a district."""
     if not district_codes:
         return get_user_model().objects.none()
-    in_area, at_agency = Q(), Q()
-    for code in sorted(district_codes):
-        prefix = code[:DISTRICT_PREFIX]
-        in_area |= Q(staff__areas__code__startswith=prefix)
-        at_agency |= Q(staff__agency__area__code__startswith=prefix)
+    codes = sorted(district_codes)
+    in_area = Q(staff__areas__code__in=codes) | Q(staff__areas__parent__in=codes)
+    at_agency = Q(staff__agency__area__code__in=codes) | Q(staff__agency__area__parent__in=codes)
     return get_user_model().objects.filter(in_area | at_agency).values("pk")
 
 

@@ -263,3 +263,9 @@ def _signal_entries(household: Household, members: list[Membership]) -> list[Tim
         source = _("Signal file of %(period)s from %(agency)s") % {"period": signal_file.period, "agency": agency}
         entries.append(TimelineEntry(on=observed_on, kind="signal", text=text, details=(source,)))
     return entries
+
+
+def round_listings(round_id: int) -> QuerySet[OutreachItem]:
+    """Every listing of a round, unscoped: for the system's own work when a round finishes (the worklist), never
+    for a page."""
+    return OutreachItem.objects.filter(round_id=round_id)

@@ -6,3 +6,13 @@ class IntakeConfig(AppConfig):
     name = "dolbom.intake"
     label = "intake"
     verbose_name = _("Intake and outreach")
+
+    def ready(self) -> None:
+        # A round's lists go on the worklist inside the round's own transaction (discovery sends, never imports).
+        from dolbom.discovery.signals import round_listed  # after the app registry is ready
+        from dolbom.intake.services.work import list_round
+
+        def put_on_worklist(sender: object, round_id: int, **kwargs: object) -> None:
+            list_round(round_id=round_id)
+
+        round_listed.connect(put_on_worklist, weak=False, dispatch_uid="intake.list_round")

@@ -2,16 +2,66 @@
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import QuerySet
+from django.contrib.auth import get_user_model
+from django.db import models
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext
 
-from dolbom.core.scope import Reach, scope_for, scoped
-from dolbom.intake.models import Referral
-from dolbom.registry.models import AdministrativeArea, AreaLevel
+from dolbom.core.dates import KST
+from dolbom.core.permissions import can
+from dolbom.core.roles import Role
+from dolbom.core.scope import NOTHING, Reach, scope_for, scoped, visible_or_404
+from dolbom.core.workdays import Period
+from dolbom.intake.amounts import AmountTable, Suggestion, load_amounts
+from dolbom.intake.models import (
+    DEFAULT_PERIODS,
+    OPEN_STATES,
+    Assessment,
+    Clock,
+    Consultation,
+    ConsultationRecord,
+    DeadlineRule,
+    Decision,
+    DecisionStatus,
+    EmergencyState,
+    EmergencyStep,
+    EmergencySupport,
+    ImmediateRisk,
+    NeedDomain,
+    NeedRating,
+    Referral,
+    ReferralAnswer,
+    ReferralStatus,
+    RiskKind,
+    SafetyNetMember,
+    SupportGiven,
+    Visit,
+    WorkItem,
+    WorkSource,
+    WorkStatus,
+)
+from dolbom.registry.models import Address, AdministrativeArea, AreaLevel, Household, Membership, Person, Staff
+from dolbom.registry.selectors import (
+    areas_visible_to,
+    households_visible_to,
+    masked_head_names,
+    officers_of_dong,
+    persons_visible_to,
+    search_households,
+    visible_members,
+)
 
 # Officers see the referrals of their area; safety-net members and private agencies those they filed.
 REFERRAL = Reach(dong="dong", author="reported_by")
+# The worklist is the public officers' work in their area.
+WORK_ITEM = Reach(dong="dong")
 
 
 def referrals_visible_to(user: Any) -> QuerySet[Referral]:
@@ -22,3 +72,866 @@ def referral_dongs_for(user: Any) -> QuerySet[AdministrativeArea]:
     """The 읍면동 the user may file a referral about (see `Scope.files_in`)."""
     dongs = AdministrativeArea.objects.filter(level=AreaLevel.EUPMYEONDONG)
     return dongs.filter(scope_for(user).filing_areas()).order_by("code")
+
+
+def work_items_visible_to(user: Any) -> QuerySet[WorkItem]:
+    items = WorkItem.objects.select_related(
+        "dong", "household", "household__address", "assigned_to", "referral", "outreach_item", "outreach_item__round"
+    )
+    return scoped(items, user, WORK_ITEM)
+
+
+def open_items_of_household(household_id: int) -> QuerySet[WorkItem]:
+    """The household's items still being worked on, unscoped: for the rule that one household has one officer."""
+    return WorkItem.objects.filter(household_id=household_id).exclude(status=WorkStatus.CLOSED)
+
+
+@dataclass(frozen=True)
+class WorklistFilter:
+    dong: str = ""
+    mine: bool = False
+    unassigned: bool = False
+    open_only: bool = True
+    source: str = ""
+    tong: int | None = None
+
+
+@dataclass
+class WorklistPage:
+    items: list[WorkItem]
+    dongs: list[AdministrativeArea]
+    officers: dict[str, list[Staff]] = field(default_factory=dict)
+
+
+SORTS = {
+    "age": ("opened_at", "pk"),
+    "source": ("source", "outreach_item__rank", "opened_at"),
+    "tong": ("household__address__tong", "household__address__ban", "opened_at"),
+    "due": ("next_try_on", "opened_at"),
+}
+
+
+def worklist(user: Any, filters: WorklistFilter, *, sort: str = "age", limit: int = 500) -> WorklistPage:
+    """The dong's households to reach, whatever found them, with their heads' masked names and the officers who
+    may be sent. Open items only unless asked; oldest first, so that nothing waits forgotten."""
+    items = work_items_visible_to(user)
+    if filters.dong:
+        items = items.filter(dong_id=filters.dong)
+    if filters.open_only:
+        items = items.exclude(status=WorkStatus.CLOSED)
+    if filters.mine:
+        staff_id = getattr(getattr(user, "staff", None), "pk", None)
+        items = items.filter(assigned_to_id=staff_id)
+    if filters.unassigned:
+        items = items.filter(assigned_to__isnull=True)
+    if filters.source in WorkSource.values:
+        items = items.filter(source=filters.source)
+    if filters.tong is not None:
+        items = items.filter(household__address__tong=filters.tong)
+    rows = list(items.order_by(*SORTS.get(sort, SORTS["age"]))[:limit])
+    heads = masked_head_names(user, [i.household_id for i in rows if i.household_id])
+    for item in rows:
+        item.head_name = heads.get(item.household_id, "")
+    dong_codes = {i.dong_id for i in rows}
+    officers = {code: list(officers_of_dong(code)) for code in dong_codes}
+    return WorklistPage(items=rows, dongs=list(areas_visible_to(user).order_by("code")), officers=officers)
+
+
+@dataclass
+class WorkItemPage:
+    item: WorkItem
+    visits: list[Visit]
+    officers: list[Staff]
+    head_name: str
+    candidates: list[Any] = field(default_factory=list)  # registry.selectors.HouseholdHit
+
+
+def work_item_page(user: Any, work_item_id: int) -> WorkItemPage:
+    """One item with its visits (corrections shown beside what they correct), the officers who may go and, for a
+    report not yet tied to a household, the registered households its address points to."""
+    item = visible_or_404(work_items_visible_to(user), work_item_id)
+    visits = list(item.visits.select_related("visitor", "corrects", "recorded_by").order_by("on", "recorded_at"))
+    corrected = {v.corrects_id for v in visits if v.corrects_id}
+    for visit in visits:
+        visit.is_corrected = visit.pk in corrected
+    head = masked_head_names(user, [item.household_id]).get(item.household_id, "") if item.household_id else ""
+    candidates = []
+    if item.household_id is None and item.referral_id is not None:
+        hits = search_households(user, item.referral.address_text, per_page=10).hits
+        candidates = [hit for hit in hits if hit.household.dong_id == item.dong_id]
+    return WorkItemPage(
+        item=item, visits=visits, officers=list(officers_of_dong(item.dong_id)), head_name=head, candidates=candidates
+    )
+
+
+def due_for(user: Any, on: Any) -> QuerySet[WorkItem]:
+    """The user's own open items whose next try is due by `on` (오늘 할 일)."""
+    staff_id = getattr(getattr(user, "staff", None), "pk", None)
+    return (
+        work_items_visible_to(user)
+        .filter(assigned_to_id=staff_id)
+        .exclude(status=WorkStatus.CLOSED)
+        .filter(Q(next_try_on__lte=on) | Q(next_try_on__isnull=True))
+        .order_by("next_try_on", "opened_at")
+    )
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# Emergency support (긴급복지지원) and the clocks of 오늘 할 일
+# ------------------------------------------------------------------------------------------------------------------
+
+# Emergency support is the public officers' work in their area, like the worklist.
+EMERGENCY = Reach(dong="dong")
+
+# The clock an application runs in each state, and the date it counts from.
+EMERGENCY_CLOCKS: dict[str, tuple[str, str]] = {
+    EmergencyState.REQUESTED: (Clock.ON_SITE_CHECK, "requested_on"),
+    EmergencyState.CHECKED: (Clock.DECISION, "checked_on"),
+    EmergencyState.SUPPORTING: (Clock.FOLLOW_UP, "decided_on"),
+}
+
+
+def emergency_supports_visible_to(user: Any) -> QuerySet[EmergencySupport]:
+    supports = EmergencySupport.objects.select_related("dong", "household", "household__address", "officer")
+    return scoped(supports, user, EMERGENCY)
+
+
+def deadline_periods(district_code: str) -> dict[str, Period]:
+    """The district's rule for every clock; the defaults where its administrator has set none."""
+    periods = dict(DEFAULT_PERIODS)
+    for rule in DeadlineRule.objects.filter(district_id=district_code):
+        periods[rule.clock] = rule.period
+    return periods
+
+
+class Urgency:
+    OVERDUE = "overdue"
+    TODAY = "today"
+    RUNNING = "running"
+    MET = "met"
+    LATE = "late"  # done, after the deadline
+
+
+@dataclass(frozen=True)
+class ClockStatus:
+    """One clock of one application: from when, due when, done when, and what that means on `on`."""
+
+    clock: str
+    starts_on: date
+    due_on: date
+    done_on: date | None
+    on: date
+
+    @property
+    def label(self) -> str:
+        return str(Clock(self.clock).label)
+
+    @property
+    def urgency(self) -> str:
+        if self.done_on is not None:
+            return Urgency.MET if self.done_on <= self.due_on else Urgency.LATE
+        if self.due_on < self.on:
+            return Urgency.OVERDUE
+        return Urgency.TODAY if self.due_on == self.on else Urgency.RUNNING
+
+    @property
+    def days(self) -> int:
+        """Calendar days left (positive) or past the deadline (negative), as a person counts them on a calendar."""
+        return (self.due_on - self.on).days
+
+    @property
+    def days_late(self) -> int:
+        return -self.days
+
+
+def support_clocks(support: EmergencySupport, periods: dict[str, Period], on: date) -> list[ClockStatus]:
+    """The clocks the application has started so far, done or running."""
+    spans = (
+        (Clock.ON_SITE_CHECK, support.requested_on, support.checked_on),
+        (Clock.DECISION, support.checked_on, support.decided_on),
+        (Clock.FOLLOW_UP, support.decided_on if support.state != EmergencyState.NOT_SUPPORTED else None,
+         support.follow_up_on),
+    )  # fmt: skip
+    return [
+        ClockStatus(clock, start, periods[clock].deadline(start), done, on)
+        for clock, start, done in spans
+        if start is not None
+    ]
+
+
+def running_clock(support: EmergencySupport, periods: dict[str, Period], on: date) -> ClockStatus | None:
+    if support.state not in EMERGENCY_CLOCKS:
+        return None
+    clock, start_field = EMERGENCY_CLOCKS[support.state]
+    start = getattr(support, start_field)
+    return ClockStatus(clock, start, periods[clock].deadline(start), None, on)
+
+
+def household_size(user: Any, household: Household, on: date) -> int:
+    return len(visible_members(user, household, on=on))
+
+
+@dataclass
+class EmergencyPage:
+    support: EmergencySupport
+    steps: list[EmergencyStep]
+    given: list[SupportGiven]
+    head_name: str
+    household_size: int
+    clocks: list[ClockStatus]
+    officers: list[Staff]
+    suggestions: list[Suggestion]
+    amounts: AmountTable
+    year: int
+
+
+def emergency_page(user: Any, support_id: int, on: date) -> EmergencyPage:
+    """One application with its steps, the support given, its clocks and the year's amounts for its household."""
+    support = visible_or_404(emergency_supports_visible_to(user), support_id)
+    steps = list(support.steps.select_related("by__staff", "officer", "given").order_by("at", "pk"))
+    given = list(support.given.select_related("recorded_by").order_by("starts_on", "recorded_at"))
+    size = household_size(user, support.household, on)
+    amounts = load_amounts()
+    year = (support.decided_on or on).year
+    return EmergencyPage(
+        support=support,
+        steps=steps,
+        given=given,
+        head_name=masked_head_names(user, [support.household_id], on=on).get(support.household_id, ""),
+        household_size=size,
+        clocks=support_clocks(support, deadline_periods(support.dong.parent_id), on),
+        officers=list(officers_of_dong(support.dong_id)),
+        suggestions=amounts.for_household(year, size),
+        amounts=amounts,
+        year=year,
+    )
+
+
+@dataclass
+class NewEmergencyPage:
+    household: Household
+    head_name: str
+    household_size: int
+    officers: list[Staff]
+    open_support: EmergencySupport | None
+    work_item: WorkItem | None
+    suggestions: list[Suggestion]
+    amounts: AmountTable
+    year: int
+
+
+def new_emergency_page(user: Any, household_id: int, work_item_id: int | None, on: date) -> NewEmergencyPage:
+    """What the form to open an application shows: the household (as far as the user may see it), an application
+    already open for it, and the worklist item it comes from."""
+    household = visible_or_404(households_visible_to(user).select_related("address", "dong"), household_id)
+    work_item = None
+    if work_item_id is not None:
+        work_item = work_items_visible_to(user).filter(pk=work_item_id, household_id=household.pk).first()
+    size = household_size(user, household, on)
+    amounts = load_amounts()
+    return NewEmergencyPage(
+        household=household,
+        head_name=masked_head_names(user, [household.pk], on=on).get(household.pk, ""),
+        household_size=size,
+        officers=list(officers_of_dong(household.dong_id)),
+        open_support=emergency_supports_visible_to(user).filter(household=household, state__in=OPEN_STATES).first(),
+        work_item=work_item,
+        suggestions=amounts.for_household(on.year, size),
+        amounts=amounts,
+        year=on.year,
+    )
+
+
+@dataclass
+class EmergencyRow:
+    support: EmergencySupport
+    head_name: str
+    clock: ClockStatus | None
+
+
+def emergency_list(user: Any, on: date, *, open_only: bool = True, limit: int = 300) -> list[EmergencyRow]:
+    """Applications, the most urgent clock first; closed ones after, newest first."""
+    supports = emergency_supports_visible_to(user).select_related("dong__parent")
+    if open_only:
+        supports = supports.filter(state__in=OPEN_STATES)
+    rows = list(supports.order_by("-requested_on", "-pk")[:limit])
+    heads = masked_head_names(user, [s.household_id for s in rows], on=on)
+    periods = _periods_by_district({s.dong.parent_id for s in rows})
+    listed = [
+        EmergencyRow(s, heads.get(s.household_id, ""), running_clock(s, periods[s.dong.parent_id], on)) for s in rows
+    ]
+    return sorted(listed, key=lambda r: (r.clock is None, r.clock.due_on if r.clock else date.max))
+
+
+def _periods_by_district(districts: set[str]) -> dict[str, dict[str, Period]]:
+    return {district: deadline_periods(district) for district in districts}
+
+
+# ------------------------------------------------------------------------------------------------ 오늘 할 일
+
+
+class TodayKind:
+    EMERGENCY = "emergency"
+    RETRY = "retry"
+    REFERRAL = "referral"
+    WORK = "work"
+    CONSULTATION = "consultation"
+
+
+@dataclass(frozen=True)
+class TodayRow:
+    """One thing due: what, about whom (masked), where, who has it, due when, and the page to open."""
+
+    kind: str
+    title: str
+    due_on: date
+    on: date
+    who: str  # the household head's masked name, or where a report said
+    dong: str
+    officer: str
+    url_name: str
+    object_id: int
+
+    @property
+    def urgency(self) -> str:
+        if self.due_on < self.on:
+            return Urgency.OVERDUE
+        return Urgency.TODAY if self.due_on == self.on else Urgency.RUNNING
+
+    @property
+    def days_late(self) -> int:
+        return (self.on - self.due_on).days
+
+
+@dataclass
+class TodayBoard:
+    on: date
+    team: bool  # the whole district's, for its case manager; otherwise the officer's own
+    overdue: list[TodayRow]
+    due_today: list[TodayRow]
+    coming: list[TodayRow]  # emergency clocks still running: few, and the ones that must not be missed
+    not_visited: int  # households assigned to the officer with no visit or call yet
+
+    @property
+    def overdue_count(self) -> int:
+        return len(self.overdue)
+
+
+def _kst_midnight(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=KST)
+
+
+def _staff_id(user: Any) -> int | None:
+    return getattr(getattr(user, "staff", None), "pk", None)
+
+
+def _mine_or_nobodys(path: str, staff_id: int | None) -> Q:
+    """An officer's own work and the work nobody has yet in their dongs (so that nothing waits unseen)."""
+    return Q(**{path: staff_id}) | Q(**{f"{path}__isnull": True})
+
+
+def _older_than(rule_of: dict[str, Period], on: date, field_name: str, dong_path: str) -> tuple[Q, Q]:
+    """Rows of each district whose clock (started at the datetime `field_name`) ran out before `on`, and those
+    whose clock runs out on `on`: (overdue, due today), as conditions the database answers."""
+    overdue, today = NOTHING, NOTHING
+    for district, period in rule_of.items():
+        late_start = period.latest_start_due_by(on - timedelta(days=1))
+        today_start = period.latest_start_due_by(on)
+        in_district = Q(**{f"{dong_path}__parent_id": district})
+        overdue |= in_district & Q(**{f"{field_name}__lt": _kst_midnight(late_start + timedelta(days=1))})
+        today |= (
+            in_district
+            & Q(**{f"{field_name}__gte": _kst_midnight(late_start + timedelta(days=1))})
+            & Q(**{f"{field_name}__lt": _kst_midnight(today_start + timedelta(days=1))})
+        )
+    return overdue, today
+
+
+def _emergency_overdue(periods: dict[str, dict[str, Period]], on: date) -> Q:
+    """Open applications whose running clock ran out before `on`, as one condition."""
+    condition = NOTHING
+    for district, rules in periods.items():
+        for state, (clock, start_field) in EMERGENCY_CLOCKS.items():
+            late_start = rules[clock].latest_start_due_by(on - timedelta(days=1))
+            condition |= Q(dong__parent_id=district, state=state, **{f"{start_field}__lte": late_start})
+    return condition
+
+
+def _board_scope(user: Any) -> tuple[bool, int | None, dict[str, dict[str, Period]]]:
+    team = can(user, "intake.supervise")
+    return team, _staff_id(user), _periods_by_district(set(scope_for(user).district_codes))
+
+
+def today_board(user: Any, on: date) -> TodayBoard:
+    """오늘 할 일: what is overdue and due today for an officer — or, for a district case manager, for the whole
+    district as its team leader: emergency clocks, retries, referrals without answer, worklist items without
+    outcome, consultations without decision. Overdue first, the longest overdue at the top."""
+    if not can(user, "intake.view_today"):
+        return TodayBoard(on=on, team=False, overdue=[], due_today=[], coming=[], not_visited=0)
+    team, staff_id, periods = _board_scope(user)
+    rows = [
+        *_emergency_rows(user, on, team, staff_id, periods),
+        *_retry_rows(user, on, team, staff_id),
+        *_referral_rows(user, on, team, staff_id, periods),
+        *_work_rows(user, on, team, staff_id, periods),
+        *consultations_awaiting_decision(user, on, team=team),
+    ]
+    order = sorted(_first_of_each_object(rows), key=lambda r: (r.due_on, r.kind, r.object_id))
+    not_visited = 0
+    if not team:
+        not_visited = (
+            work_items_visible_to(user)
+            .filter(assigned_to_id=staff_id, status=WorkStatus.ASSIGNED, next_try_on__isnull=True)
+            .count()
+        )
+    return TodayBoard(
+        on=on,
+        team=team,
+        overdue=[r for r in order if r.urgency == Urgency.OVERDUE],
+        due_today=[r for r in order if r.urgency == Urgency.TODAY],
+        coming=[r for r in order if r.urgency == Urgency.RUNNING],
+        not_visited=not_visited,
+    )
+
+
+def overdue_count(user: Any, on: date) -> int:
+    """How many things are overdue on `on` for the user (the menu's badge): counted by the database, so that
+    every page can afford it."""
+    if not can(user, "intake.view_today"):
+        return 0
+    team, staff_id, periods = _board_scope(user)
+    supports = emergency_supports_visible_to(user).filter(_emergency_overdue(periods, on))
+    retries = work_items_visible_to(user).exclude(status=WorkStatus.CLOSED).filter(next_try_on__lt=on)
+    referrals = _unanswered_referrals(user, team, staff_id)
+    items = _open_items(user, team, staff_id)
+    if not team:
+        supports = supports.filter(_mine_or_nobodys("officer_id", staff_id))
+        retries = retries.filter(assigned_to_id=staff_id)
+    late_referrals = referrals.filter(_older_than(_rule(periods, Clock.REFERRAL_ANSWER), on, "created_at", "dong")[0])
+    late_items = items.filter(_older_than(_rule(periods, Clock.WORK_OUTCOME), on, "opened_at", "dong")[0])
+    # One count per page to open, as on the board: a worklist item late on several counts is counted once.
+    late_items = late_items.exclude(pk__in=retries.values("pk")).exclude(referral__in=late_referrals.values("pk"))
+    late_referrals = late_referrals.exclude(work_item__in=retries.values("pk"))
+    return supports.count() + retries.count() + late_referrals.count() + late_items.count()
+
+
+def _rule(periods: dict[str, dict[str, Period]], clock: str) -> dict[str, Period]:
+    return {district: rules[clock] for district, rules in periods.items()}
+
+
+def _emergency_rows(
+    user: Any, on: date, team: bool, staff_id: int | None, periods: dict[str, dict[str, Period]]
+) -> list[TodayRow]:
+    supports = emergency_supports_visible_to(user).filter(state__in=list(EMERGENCY_CLOCKS))
+    if not team:
+        supports = supports.filter(_mine_or_nobodys("officer_id", staff_id))
+    supports = list(supports.select_related("dong__parent")[:500])
+    heads = masked_head_names(user, [s.household_id for s in supports], on=on)
+    rows = []
+    for support in supports:
+        clock = running_clock(support, periods.get(support.dong.parent_id) or dict(DEFAULT_PERIODS), on)
+        if clock is None:
+            continue
+        rows.append(
+            TodayRow(
+                kind=TodayKind.EMERGENCY,
+                title=clock.label,
+                due_on=clock.due_on,
+                on=on,
+                who=heads.get(support.household_id, ""),
+                dong=support.dong.name,
+                officer=support.officer.display_name if support.officer else "",
+                url_name="emergency_detail",
+                object_id=support.pk,
+            )
+        )
+    return rows
+
+
+def _item_row(item: WorkItem, kind: str, title: str, due_on: date, on: date, heads: dict[int, str]) -> TodayRow:
+    who = (
+        heads.get(item.household_id, "") if item.household_id else (item.referral.address_text if item.referral else "")
+    )
+    return TodayRow(
+        kind=kind,
+        title=title,
+        due_on=due_on,
+        on=on,
+        who=who,
+        dong=item.dong.name,
+        officer=item.assigned_to.display_name if item.assigned_to else "",
+        url_name="work_item",
+        object_id=item.pk,
+    )
+
+
+def _retry_rows(user: Any, on: date, team: bool, staff_id: int | None) -> list[TodayRow]:
+    items = work_items_visible_to(user).exclude(status=WorkStatus.CLOSED).filter(next_try_on__lte=on)
+    if not team:
+        items = due_for(user, on).filter(next_try_on__isnull=False)
+    items = list(items.order_by("next_try_on")[:500])
+    heads = masked_head_names(user, [i.household_id for i in items if i.household_id], on=on)
+    title = str(_("Another try is due"))
+    return [_item_row(item, TodayKind.RETRY, title, item.next_try_on, on, heads) for item in items]
+
+
+def _unanswered_referrals(user: Any, team: bool, staff_id: int | None) -> QuerySet[Referral]:
+    referrals = referrals_visible_to(user).exclude(status=ReferralStatus.CLOSED)
+    return referrals if team else referrals.filter(_mine_or_nobodys("work_item__assigned_to_id", staff_id))
+
+
+def _open_items(user: Any, team: bool, staff_id: int | None) -> QuerySet[WorkItem]:
+    items = work_items_visible_to(user).exclude(status=WorkStatus.CLOSED)
+    return items if team else items.filter(_mine_or_nobodys("assigned_to_id", staff_id))
+
+
+def _referral_rows(
+    user: Any, on: date, team: bool, staff_id: int | None, periods: dict[str, dict[str, Period]]
+) -> list[TodayRow]:
+    rule = _rule(periods, Clock.REFERRAL_ANSWER)
+    overdue, today = _older_than(rule, on, "created_at", "dong")
+    referrals = _unanswered_referrals(user, team, staff_id).filter(overdue | today).filter(work_item__isnull=False)
+    referrals = list(
+        referrals.select_related("work_item", "work_item__assigned_to", "dong").order_by("created_at")[:500]
+    )
+    heads = masked_head_names(user, [r.household_id for r in referrals if r.household_id], on=on)
+    title = str(_("Referral without an answer"))
+    rows = []
+    for referral in referrals:
+        started = timezone.localtime(referral.created_at, KST).date()
+        item = referral.work_item
+        rows.append(
+            TodayRow(
+                kind=TodayKind.REFERRAL,
+                title=title,
+                due_on=rule[referral.dong.parent_id].deadline(started),
+                on=on,
+                who=heads.get(referral.household_id, "") if referral.household_id else referral.address_text,
+                dong=referral.dong.name,
+                officer=item.assigned_to.display_name if item.assigned_to else "",
+                url_name="work_item",
+                object_id=item.pk,
+            )
+        )
+    return rows
+
+
+def _work_rows(
+    user: Any, on: date, team: bool, staff_id: int | None, periods: dict[str, dict[str, Period]]
+) -> list[TodayRow]:
+    rule = _rule(periods, Clock.WORK_OUTCOME)
+    overdue, today = _older_than(rule, on, "opened_at", "dong")
+    items = list(_open_items(user, team, staff_id).filter(overdue | today).order_by("opened_at")[:500])
+    heads = masked_head_names(user, [i.household_id for i in items if i.household_id], on=on)
+    title = str(_("Worklist item without an outcome"))
+    return [
+        _item_row(item, TodayKind.WORK, title, rule[item.dong.parent_id].deadline(
+            timezone.localtime(item.opened_at, KST).date()), on, heads)
+        for item in items
+    ]  # fmt: skip
+
+
+def consultations_awaiting_decision(user: Any, on: date, *, team: bool) -> list[TodayRow]:
+    """Extension point of 오늘 할 일: initial consultations held without a decision yet (docs/process.md step 5).
+    The consultations module fills this in when it joins intake; until then there are none to show."""
+    return []
+
+
+def _first_of_each_object(rows: list[TodayRow]) -> list[TodayRow]:
+    """One row per page to open: a worklist item late on several counts is listed once, by its earliest deadline
+    (a retry before a referral's answer before the item's outcome)."""
+    best: dict[tuple[str, int], TodayRow] = {}
+    for row in rows:
+        key = (row.url_name, row.object_id)
+        if key not in best or row.due_on < best[key].due_on:
+            best[key] = row
+    return list(best.values())
+
+
+# ------------------------------------------------------------------ consultations, assessments, decisions
+# A consultation is reached through its household's dong, by the public staff of the area only. A private agency
+# does not see it even when a member of the household consented to share with it: what happened, the risks and
+# the needs concern every member, those who did not consent included, and free text cannot be cut per person.
+# What a partner needs reaches it through case management, under the purpose the person consented to.
+CONSULTATION = Reach(dong="household__dong")
+DECISION = Reach(dong="consultation__household__dong")
+
+
+def consultations_visible_to(user: Any) -> QuerySet[Consultation]:
+    rows = Consultation.objects.select_related("household", "household__address", "household__dong", "work_item")
+    return scoped(rows, user, CONSULTATION)
+
+
+def decisions_visible_to(user: Any) -> QuerySet[Decision]:
+    rows = Decision.objects.select_related("consultation", "consultation__household", "decided_by")
+    return scoped(rows, user, DECISION)
+
+
+def pending_decisions(user: Any, kind: str) -> QuerySet[Decision]:
+    """Decisions of one kind waiting for the capability that carries them on (a case-management candidate for
+    cases, a benefit application for eligibility, emergency support for its clocks), oldest first."""
+    return decisions_visible_to(user).filter(kind=kind, status=DecisionStatus.PENDING).order_by("decided_on", "pk")
+
+
+def current_record(consultation: Consultation) -> ConsultationRecord:
+    """The version of the consultation that stands: the highest."""
+    return consultation.records.select_related("officer").order_by("-version").first()
+
+
+def current_assessment(consultation: Consultation) -> Assessment | None:
+    """The assessment that stands: the one no later assessment replaces."""
+    rows = consultation.assessments.filter(replaced_by__isnull=True).select_related("crisis_level", "officer")
+    return rows.order_by("-recorded_at", "-pk").first()
+
+
+def open_item_of_household(user: Any, household_id: int) -> WorkItem | None:
+    """The household's oldest item still being worked on, among the user's: a walk-in continues it."""
+    items = work_items_visible_to(user).filter(household_id=household_id).exclude(status=WorkStatus.CLOSED)
+    return items.order_by("opened_at", "pk").first()
+
+
+@dataclass
+class ConsultationStart:
+    """What the consultation form shows: the household's registered members as the user may see them, the dong's
+    officers, and the item the consultation closes (None: a walk-in without an open item)."""
+
+    household: Household
+    item: WorkItem | None
+    members: list[Membership]
+    officers: list[Staff]
+    head_name: str
+
+
+def consultation_start(user: Any, household: Household, item: WorkItem | None) -> ConsultationStart:
+    head = masked_head_names(user, [household.pk]).get(household.pk, "")
+    return ConsultationStart(
+        household=household,
+        item=item,
+        members=visible_members(user, household),
+        officers=list(officers_of_dong(household.dong_id)),
+        head_name=head,
+    )
+
+
+@dataclass
+class ConsultationPage:
+    consultation: Consultation
+    record: ConsultationRecord
+    history: list[ConsultationRecord]  # earlier versions, newest first
+    members: list[Person]  # the registered members recorded as living here, as far as the user may see them
+    risks: list[ImmediateRisk]
+    assessment: Assessment | None
+    needs: list[NeedRating]
+    earlier_assessments: list[Assessment]
+    decisions: list[Decision]
+    head_name: str
+
+
+def consultation_page(user: Any, consultation_id: int) -> ConsultationPage:
+    """One consultation with its versions, assessments (the standing one with its needs in the domains' order) and
+    decisions."""
+    consultation = visible_or_404(consultations_visible_to(user), consultation_id)
+    records = list(consultation.records.select_related("officer", "recorded_by").order_by("-version"))
+    record = records[0]
+    assessment = current_assessment(consultation)
+    order = {domain: index for index, domain in enumerate(NeedDomain.values)}
+    needs = sorted(assessment.needs.all(), key=lambda n: order.get(n.domain, 99)) if assessment else []
+    earlier = consultation.assessments.exclude(pk=getattr(assessment, "pk", None))
+    risk_order = {kind: index for index, kind in enumerate(RiskKind.values)}
+    household_id = consultation.household_id
+    return ConsultationPage(
+        consultation=consultation,
+        record=record,
+        history=records[1:],
+        members=list(persons_visible_to(user).filter(pk__in=record.members.values("pk")).order_by("birth_date")),
+        risks=sorted(record.risks.all(), key=lambda r: risk_order.get(r.kind, 99)),
+        assessment=assessment,
+        needs=needs,
+        earlier_assessments=list(earlier.select_related("crisis_level", "officer").order_by("-recorded_at", "-pk")),
+        decisions=list(consultation.decisions.select_related("decided_by").order_by("recorded_at", "pk")),
+        head_name=masked_head_names(user, [household_id]).get(household_id, ""),
+    )
+
+
+@dataclass
+class HouseholdConsultations:
+    household: Household
+    consultations: list[Consultation]  # each with `.record` and `.assessment` set, newest first
+    pending: list[Decision]
+    open_item: WorkItem | None
+
+
+def household_consultations(user: Any, household_id: int) -> HouseholdConsultations:
+    """A household's consultations and the decisions waiting for their next step."""
+    household = visible_or_404(households_visible_to(user).select_related("address", "dong"), household_id)
+    consultations = list(consultations_visible_to(user).filter(household=household).order_by("-opened_at"))
+    for consultation in consultations:
+        consultation.record = current_record(consultation)
+        consultation.assessment = current_assessment(consultation)
+    pending = decisions_visible_to(user).filter(consultation__household=household, status=DecisionStatus.PENDING)
+    return HouseholdConsultations(
+        household=household,
+        consultations=consultations,
+        pending=list(pending.order_by("decided_on", "pk")),
+        open_item=open_item_of_household(user, household.pk),
+    )
+
+
+# ---------------------------------------------------------------------------------------- the public report form
+# Anonymous reads: what anyone may know (the city's dongs, where a road address lies, a receipt's status), never a
+# row of anyone's data.
+
+
+def public_dongs() -> list[tuple[str, list[AdministrativeArea]]]:
+    """The city's 읍면동 by district, for the public form's list (names only, as on any map)."""
+    dongs = AdministrativeArea.objects.filter(level=AreaLevel.EUPMYEONDONG).select_related("parent")
+    groups: dict[str, list[AdministrativeArea]] = {}
+    for dong in dongs.order_by("parent__name", "name"):
+        groups.setdefault(dong.parent.name if dong.parent else "", []).append(dong)
+    return list(groups.items())
+
+
+# A road address as people write it: the road (…로 or …길, \uB85C and \uAE38; 새솔1길) and the building number
+# (12, 12-3).
+_ROAD_ADDRESS = re.compile(r"(\w+(?:\uB85C|\uAE38))\s*(\d+(?:-\d+)?)(?!\d)")
+
+
+def dongs_at_address(text: str, *, limit: int = 50) -> set[str]:
+    """The 읍면동 whose registered addresses lie at the road and building number in `text` (at most `limit`
+    addresses read). Only the road and number are matched, never a unit: the answer names a dong, as a map would,
+    and says nothing about who lives where."""
+    found = _ROAD_ADDRESS.search(text or "")
+    if found is None:
+        return set()
+    road, number = found.group(1), found.group(2)
+    pattern = re.compile(rf"(?<!\w){re.escape(road)}\s*{re.escape(number)}(?![\d-])")
+    rows = Address.objects.filter(road_address__contains=f"{road} {number}").values_list("road_address", "dong_id")
+    return {dong for road_address, dong in rows[:limit] if pattern.search(road_address)}
+
+
+def referral_for_receipt(receipt_number: str) -> Referral | None:
+    return Referral.objects.select_related("work_item").filter(receipt_number=receipt_number).first()
+
+
+# ----------------------------------------------------------------------------------------------- the safety net
+# Members are the dong's: its officers and the district's staff see them, nobody else.
+SAFETY_NET_MEMBER = Reach(dong="dong")
+
+
+def safety_net_members_visible_to(user: Any) -> QuerySet[SafetyNetMember]:
+    return scoped(SafetyNetMember.objects.select_related("dong", "account"), user, SAFETY_NET_MEMBER)
+
+
+def safety_net_dongs_for(user: Any) -> QuerySet[AdministrativeArea]:
+    """The 읍면동 where the user may appoint members: their own."""
+    return areas_visible_to(user).order_by("code")
+
+
+def safety_net_accounts_for(dong_code: str) -> QuerySet[Any]:
+    """The logins a member of this dong may be linked to: active safety-net accounts that file for this dong."""
+    users = get_user_model().objects.filter(
+        is_active=True, staff__active=True, staff__role=Role.SAFETY_NET, staff__areas=dong_code
+    )
+    return users.select_related("staff").order_by("staff__display_name", "username")
+
+
+def current_on(on: date) -> Q:
+    """Appointments in force on a date."""
+    return Q(appointed_from__lte=on) & (Q(appointed_to__isnull=True) | Q(appointed_to__gte=on))
+
+
+class ActivityPeriod(models.TextChoices):
+    MONTH = "month", gettext_lazy("By month")
+    QUARTER = "quarter", gettext_lazy("By quarter")
+
+
+@dataclass
+class ActivityRow:
+    member: SafetyNetMember
+    filed: list[int]
+    helped: list[int]
+
+    @property
+    def total_filed(self) -> int:
+        return sum(self.filed)
+
+    @property
+    def total_helped(self) -> int:
+        return sum(self.helped)
+
+    @property
+    def cells(self) -> list[tuple[int, int]]:
+        return list(zip(self.filed, self.helped, strict=True))
+
+
+@dataclass
+class ActivityTable:
+    year: int
+    by: str
+    periods: list[str]
+    rows: list[ActivityRow]
+
+    @property
+    def totals(self) -> list[tuple[int, int]]:
+        return [
+            (sum(r.filed[i] for r in self.rows), sum(r.helped[i] for r in self.rows)) for i in range(len(self.periods))
+        ]
+
+
+def _period_index(day: date, by: str) -> int:
+    return day.month - 1 if by == ActivityPeriod.MONTH else (day.month - 1) // 3
+
+
+def safety_net_activity(user: Any, *, year: int, by: str = ActivityPeriod.MONTH, dong: str = "") -> ActivityTable:
+    """Referrals filed by each member the user sees, per month or quarter of `year`, and how many led to help (the
+    referral was closed with the answer "connected with help"). A referral counts for the appointment in force on
+    the day it was filed, through the member's login: what a member reported by phone to an officer is the
+    officer's referral and is not counted here."""
+    members = safety_net_members_visible_to(user).filter(
+        Q(appointed_from__lte=date(year, 12, 31))
+        & (Q(appointed_to__isnull=True) | Q(appointed_to__gte=date(year, 1, 1)))
+    )
+    if dong:
+        members = members.filter(dong_id=dong)
+    members = list(members.order_by("dong__name", "kind", "name", "pk"))
+    size = 12 if by == ActivityPeriod.MONTH else 4
+    rows = {m.pk: ActivityRow(m, [0] * size, [0] * size) for m in members}
+    by_account: dict[int, list[SafetyNetMember]] = {}
+    for member in members:
+        if member.account_id is not None:
+            by_account.setdefault(member.account_id, []).append(member)
+    zone = timezone.get_default_timezone()
+    start = datetime(year, 1, 1, tzinfo=zone)
+    end = datetime(year + 1, 1, 1, tzinfo=zone)
+    filed = Referral.objects.filter(reported_by_id__in=list(by_account), created_at__gte=start, created_at__lt=end)
+    for account_id, created_at, answer in filed.values_list("reported_by_id", "created_at", "answer").iterator():
+        day = timezone.localtime(created_at, zone).date()
+        member = next(
+            (
+                m
+                for m in by_account[account_id]
+                if m.appointed_from <= day and (m.appointed_to is None or day <= m.appointed_to)
+            ),
+            None,
+        )
+        if member is None:
+            continue
+        index = _period_index(day, by)
+        rows[member.pk].filed[index] += 1
+        rows[member.pk].helped[index] += answer == ReferralAnswer.HELPED
+    if by == ActivityPeriod.MONTH:
+        periods = [pgettext("activity period", "Month %(month)s") % {"month": month} for month in range(1, 13)]
+    else:
+        periods = [pgettext("activity period", "Q%(quarter)s") % {"quarter": quarter} for quarter in range(1, 5)]
+    return ActivityTable(year=year, by=by, periods=periods, rows=list(rows.values()))
+
+
+def safety_net_logins_for(user: Any) -> QuerySet[Any]:
+    """The safety-net logins the user may link to an appointment: those filing for a dong of the user's area."""
+    users = get_user_model().objects.filter(
+        is_active=True,
+        staff__active=True,
+        staff__role=Role.SAFETY_NET,
+        staff__areas__in=safety_net_dongs_for(user).values("code"),
+    )
+    return users.distinct().select_related("staff").order_by("staff__display_name", "username")

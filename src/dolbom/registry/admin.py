@@ -22,8 +22,9 @@ from django.utils.translation import gettext as _
 
 from dolbom.core.permissions import can
 from dolbom.core.scope import scope_for
+from dolbom.core.text import visible_length, visible_text
 from dolbom.registry import services
-from dolbom.registry.models import AdministrativeArea, Agency, Staff
+from dolbom.registry.models import AREA_CODE, AdministrativeArea, Agency, AreaLevel, Staff
 
 
 def _may_manage(request: HttpRequest) -> bool:
@@ -111,7 +112,26 @@ class ScopedChoicesForm(forms.ModelForm):
         agency = cleaned.get("agency")
         if agency is not None and not agencies_of(self.request).filter(pk=agency.pk).exists():
             self.add_error("agency", _("Only agencies of the district you administer can be chosen."))
+        for name in ("name", "display_name"):
+            if name in cleaned:
+                cleaned[name] = visible_text(cleaned[name] or "")
+                if visible_length(cleaned[name]) == 0:
+                    self.add_error(name, _("Enter a name."))
+        if isinstance(self.instance, AdministrativeArea) and self.instance._state.adding:
+            self._check_new_area(cleaned)
         return cleaned
+
+    def _check_new_area(self, cleaned: dict[str, Any]) -> None:
+        """An administrator adds dongs to their district, and a dong's code is its district's code with its own
+        three digits: every rule that places a record in a district (the audit log's, the scope's) reads the code,
+        so a code in another district's range, or no code at all ("../zz"), would move records across districts."""
+        code, parent, level = cleaned.get("code") or "", cleaned.get("parent"), cleaned.get("level")
+        if not AREA_CODE.fullmatch(code):
+            self.add_error("code", _("An area code is ten digits."))
+        if level != AreaLevel.EUPMYEONDONG or parent is None or parent.level != AreaLevel.SIGUNGU:
+            self.add_error("level", _("Add a dong, under its district."))
+        elif AREA_CODE.fullmatch(code) and (code[:5] != parent.code[:5] or code == parent.code or code[8:] != "00"):
+            self.add_error("code", _("A dong's code begins with its district's five digits and ends in 00."))
 
 
 class ScopedAdmin(ReferenceDataAdmin):

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from datetime import date
 from typing import Any
 
 from django.conf import settings
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q, Value
 from django.db.models.functions import StrIndex, Substr
@@ -15,6 +17,8 @@ from django.utils.translation import gettext_lazy as _
 
 from dolbom.core.crypto import decrypt_rrn, encrypt_rrn, rrn_hash
 from dolbom.core.masking import mask_address_detail, mask_name, mask_phone, mask_rrn_from_parts
+from dolbom.core.numbers import PHONE, find_numbers
+from dolbom.core.numbers import normalise as normalise_text
 from dolbom.core.roles import Role
 from dolbom.core.rrn import check_rrn_agrees, parse_rrn
 
@@ -25,10 +29,16 @@ class AreaLevel(models.TextChoices):
     EUPMYEONDONG = "eupmyeondong", _("Dong")
 
 
+# 시도 2, 시군구 3, 읍면동 3, 리 2 digits.
+AREA_CODE = re.compile(r"\d{10}")
+
+
 class AdministrativeArea(models.Model):
     """시도 / 시군구 / 읍면동 with the 10-digit administrative code (시도 2, 시군구 3, 읍면동 3, 리 2)."""
 
-    code = models.CharField(_("code"), max_length=10, primary_key=True)
+    code = models.CharField(
+        _("code"), max_length=10, primary_key=True, validators=[RegexValidator(AREA_CODE, _("Ten digits."))]
+    )
     name = models.CharField(_("name"), max_length=50)
     level = models.CharField(_("level"), max_length=12, choices=AreaLevel.choices)
     parent = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="children")
@@ -182,9 +192,8 @@ class Person(models.Model):
         return f"{digits[:6]}-{digits[6:]}"
 
     def set_phone(self, value: str) -> None:
-        digits = "".join(ch for ch in value if ch.isdigit())
-        if digits and len(digits) < 9:
-            raise ValueError(gettext("The phone number is too short."))
+        """Keep a phone number however it was typed (any dash, dots, spaces, full-width digits, +82) in one form."""
+        digits = phone_digits(value)
         self.phone = _format_phone(digits) if digits else ""
         self.phone_last4 = digits[-4:] if digits else ""
 
@@ -203,6 +212,20 @@ class Person(models.Model):
     @property
     def foreign(self) -> bool:
         return self.nationality != "KR"
+
+
+def phone_digits(value: str) -> str:
+    """The digits of a Korean phone number typed in any form, or "" for an empty field; ValueError saying what to
+    type when it is no phone number. core.numbers decides what a phone number looks like, as it does for search."""
+    text = normalise_text(value)
+    if not text:
+        return ""
+    found = [f for f in find_numbers(text) if f.kind == PHONE]
+    rest = "".join(ch for ch in text if ch.isdigit())
+    if len(found) != 1 or found[0].digits != rest:
+        raise ValueError(gettext("Type a phone number such as 010-1234-5678 or 02-123-4567."))
+    digits = found[0].digits
+    return "0" + digits[2:] if digits.startswith("82") else digits
 
 
 def _format_phone(digits: str) -> str:
@@ -238,6 +261,16 @@ class Relationship(models.TextChoices):
     COHABITANT = "cohabitant", _("Cohabitant")
 
 
+class MembershipEnd(models.TextChoices):
+    """Why a membership ended. Empty for memberships loaded from elsewhere, whose reason is not known."""
+
+    UNKNOWN = "", _("Not recorded")
+    MOVED_AWAY = "moved_away", _("Moved out of the district")
+    MOVED_WITHIN = "moved_within", _("Moved to another household")
+    SPLIT = "split", _("Split off into a new household")
+    DEATH = "death", _("Death")
+
+
 class Membership(models.Model):
     """Who lived in which household, from when to when: counts and eligibility are asked 'as of' a date."""
 
@@ -246,6 +279,15 @@ class Membership(models.Model):
     relationship = models.CharField(_("relationship to the head"), max_length=12, choices=Relationship.choices)
     moved_in = models.DateField(_("moved in"))
     moved_out = models.DateField(_("moved out"), null=True, blank=True)
+    # A database default as well: the synthetic city's bulk loader inserts memberships with explicit columns.
+    ended_by = models.CharField(
+        _("why the membership ended"),
+        max_length=12,
+        choices=MembershipEnd.choices,
+        blank=True,
+        default=MembershipEnd.UNKNOWN,
+        db_default=MembershipEnd.UNKNOWN,
+    )
 
     class Meta:
         verbose_name = _("household membership")
@@ -336,6 +378,14 @@ class ConsentPurpose(models.TextChoices):
     RESOURCE_SUPPORT = "resource_support", _("Donations and resource support")
 
 
+class ConsentMethod(models.TextChoices):
+    """How the person gave consent: a signed form, or spoken (by phone, or a person who cannot sign) in front of a
+    witness whose name is kept with the consent."""
+
+    SIGNED_FORM = "signed_form", _("Signed consent form")
+    VERBAL = "verbal", _("Verbal, with a witness")
+
+
 class Consent(models.Model):
     """A person's consent to share their data with one agency for one purpose (개인정보 제3자 제공 동의)."""
 
@@ -345,6 +395,15 @@ class Consent(models.Model):
     given_on = models.DateField(_("given on"))
     withdrawn_on = models.DateField(_("withdrawn on"), null=True, blank=True)
     recorded_by = models.ForeignKey(Staff, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    # Database defaults as well: the synthetic city's bulk loader inserts consents with explicit columns.
+    method = models.CharField(
+        _("how consent was given"),
+        max_length=12,
+        choices=ConsentMethod.choices,
+        default=ConsentMethod.SIGNED_FORM,
+        db_default=ConsentMethod.SIGNED_FORM,
+    )
+    witness_name = models.CharField(_("witness"), max_length=60, blank=True, default="", db_default="")
 
     class Meta:
         verbose_name = _("consent")
@@ -354,11 +413,19 @@ class Consent(models.Model):
             models.CheckConstraint(
                 condition=Q(withdrawn_on__isnull=True) | Q(withdrawn_on__gte=models.F("given_on")),
                 name="consent_withdrawn_after_given",
-            )
+            ),
+            models.CheckConstraint(
+                condition=~Q(method=ConsentMethod.VERBAL) | ~Q(witness_name=""),
+                name="verbal_consent_has_witness",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.person} → {self.recipient} ({self.get_purpose_display()})"
+
+    @property
+    def masked_witness(self) -> str:
+        return mask_name(self.witness_name)
 
 
 def consent_active_on(on: date, prefix: str = "") -> Q:

@@ -52,3 +52,10 @@ PERSON = Reach(
 MEMBERSHIP = Reach(dong="household__dong", consent=person_consented("person"))
 # A district as a whole (its rounds, files, models) is the work of its district staff.
 DISTRICT = Reach(district="")
+# A consent is seen with its person, through the person's membership in force.
+CONSENT = Reach(
+    dong="person__memberships__household__dong",
+    current=lambda on: current_on(on, "person__memberships__"),
+    consent=person_consented("person"),
+    many=True,
+)

@@ -10,6 +10,7 @@ from typing import Any
 
 from django.db import connection
 from django.db.models import Case, Exists, OuterRef, Q, QuerySet, Value, When
+from django.http import Http404
 from django.utils.translation import gettext as _
 
 from dolbom.core.crypto import purpose_hash, rrn_hash
@@ -18,21 +19,24 @@ from dolbom.core.masking import mask_name, mask_phone
 from dolbom.core.numbers import find_numbers
 from dolbom.core.numbers import normalise as normalise_text
 from dolbom.core.numbers import redact as redact_numbers
+from dolbom.core.roles import Role
 from dolbom.core.rrn import InvalidResidentNumber, parse_rrn
-from dolbom.core.scope import Scope, scope_for, scoped
+from dolbom.core.scope import Scope, scope_for, scoped, visible_or_404
 from dolbom.registry.models import (
     Address,
     AdministrativeArea,
+    Agency,
     AreaLevel,
     Consent,
     Household,
     Membership,
     Person,
     Relationship,
+    Staff,
     consent_active_on,
     current_on,
 )
-from dolbom.registry.scoping import DISTRICT, HOUSEHOLD, MEMBERSHIP, PERSON
+from dolbom.registry.scoping import CONSENT, DISTRICT, HOUSEHOLD, MEMBERSHIP, PERSON
 
 
 def households_visible_to(user: Any) -> QuerySet[Household]:
@@ -44,6 +48,11 @@ def persons_visible_to(user: Any) -> QuerySet[Person]:
     """Persons whose details the user may see. A private agency sees only those who consented to share with it,
     even inside a household it can open."""
     return scoped(Person.objects.all(), user, PERSON)
+
+
+def consents_visible_to(user: Any) -> QuerySet[Consent]:
+    """Consents of the persons the user may see (a person is in an area through their membership in force)."""
+    return scoped(Consent.objects.all(), user, CONSENT)
 
 
 def areas_visible_to(user: Any) -> QuerySet[AdministrativeArea]:
@@ -524,3 +533,80 @@ def household_timeline(user: Any, household: Household) -> list[TimelineEntry]:
 
 def active_consents(person: Person, on: date | None = None) -> QuerySet[Consent]:
     return person.consents.filter(consent_active_on(on or today_kst())).select_related("recipient")
+
+
+def officers_of_dong(dong_code: str) -> QuerySet[Staff]:
+    """The active dong officers of a dong: who may be sent to a household there, or recorded as its visitor."""
+    return Staff.objects.filter(active=True, role=Role.DONG_OFFICER, areas=dong_code).order_by("display_name")
+
+
+# ---------------------------------------------------------------------------------------------- for the write pages
+
+
+def registration_dongs_for(user: Any) -> QuerySet[AdministrativeArea]:
+    """The dongs where the user may register a household or create an address: their own dong, or every dong of
+    their district (the services check `Scope.ensure_area` again, whatever a form offered)."""
+    dongs = AdministrativeArea.objects.filter(level=AreaLevel.EUPMYEONDONG)
+    scope = scope_for(user)
+    return dongs.filter(scope.aggregate_areas()).order_by("code") if scope.sees_by_area else dongs.none()
+
+
+def consent_recipients_for(user: Any) -> QuerySet[Agency]:
+    """The agencies a person of the user's area may consent to share with: the active agencies working in the
+    user's districts, and the city-wide ones above them. An agency of another district is not offered: a consent
+    to it would open the person to that district's agency workers, a mistake easily made in a long list."""
+    districts = scope_for(user).district_codes
+    provinces = {code[:2] + "0" * 8 for code in districts}
+    in_district = Q(area__code__in=districts) | Q(area__parent__in=districts)
+    return Agency.objects.filter(in_district | Q(area__code__in=provinces), active=True).order_by("name")
+
+
+def current_membership(person: Person) -> Membership | None:
+    """The person's membership in force (there is at most one), with its household."""
+    return person.memberships.filter(moved_out__isnull=True).select_related("household", "household__address").first()
+
+
+def other_current_members(membership: Membership) -> QuerySet[Membership]:
+    """Who else lives in the household now: those who could become its head when this member leaves."""
+    return (
+        Membership.objects.filter(household_id=membership.household_id, moved_out__isnull=True)
+        .exclude(pk=membership.pk)
+        .select_related("person")
+        .order_by("moved_in", "person__birth_date")
+    )
+
+
+def person_consents(user: Any, person: Person) -> QuerySet[Consent]:
+    """Every consent of one person the user may see, withdrawn ones included, newest first."""
+    return consents_visible_to(user).filter(person=person).select_related("recipient").order_by("-given_on", "-pk")
+
+
+def household_consents(user: Any, household: Household, *, on: date | None = None) -> list[Consent]:
+    """Consents of the household's current members that the user may see, withdrawn ones included."""
+    members = Membership.objects.filter(current_on(on or today_kst()), household=household).values("person_id")
+    rows = consents_visible_to(user).filter(person_id__in=members).select_related("person", "recipient")
+    return list(rows.order_by("person__name", "-given_on", "-pk"))
+
+
+def find_address(dong_code: str, road_address: str, detail: str) -> Address | None:
+    """An address already recorded in the dong with the same road-name address and unit."""
+    return Address.objects.filter(dong_id=dong_code, road_address=road_address, detail=detail).first()
+
+
+def person_in_household(user: Any, person_id: int) -> tuple[Person, Membership]:
+    """A person the user may see, with the membership through which they see them; 404 for anyone else."""
+    person = visible_or_404(persons_visible_to(user), person_id)
+    membership = current_membership(person)
+    if membership is None:
+        raise Http404
+    return person, membership
+
+
+def household_for(user: Any, household_id: int) -> Household:
+    """A household the user may see, with its address; 404 for any other id."""
+    return visible_or_404(households_visible_to(user).select_related("address", "dong"), household_id)
+
+
+def consent_for(user: Any, consent_id: int) -> Consent:
+    """A consent the user may see, with its person and agency; 404 for any other id."""
+    return visible_or_404(consents_visible_to(user).select_related("person", "recipient"), consent_id)

@@ -1,8 +1,9 @@
 """Simulated outreach outcomes for a synthetic city: what officers would find at the door of each listed household.
 
 Demo and evaluation tooling only. It reads the hidden truth (`truth.parquet`), which the application never reads,
-and records each outcome **through the real service** (`discovery.services.outreach`) as the dong's officer, so
-that the history rows, the audit log and the permission checks are exactly those of a real round.
+and records each outcome **through the real services** of the dong's worklist (`intake.services.work`: the visits or
+calls, then the closing) as the dong's officer, so that the visit rows, the labels written back to discovery, the
+audit log and the permission checks are exactly those of a real round.
 
 The reach model follows what the national system reports (docs/facts.md): a large share of listed households end
 unreachable or moved whatever their need. People living alone of working age, gosiwon and officetel residents are
@@ -32,10 +33,12 @@ from django.db.models import Max, Min
 
 from dolbom.core.dates import today_kst
 from dolbom.core.models import AuditEvent
+from dolbom.core.scope import district_of
 from dolbom.discovery.models import ItemStatus, RoundStatus, ScreeningRound
-from dolbom.discovery.selectors import visitors_for
-from dolbom.discovery.services.outreach import assign_visit, record_outcome
+from dolbom.intake.models import ContactKind, VisitResult, WorkItem, WorkOutcome, WorkStatus
+from dolbom.intake.services import work as work_services
 from dolbom.registry.models import Household
+from dolbom.registry.selectors import officers_of_dong
 
 SIMULATED_NOTE = "[모의] 합성 도시 평가용 결과"
 HARD_TO_REACH_TYPES = frozenset({"young_single", "middle_single"})
@@ -167,8 +170,11 @@ def simulate_outcomes(
             "is this the city that was loaded?"
         )
     officers: dict[str, Any] = {}
+    work_services.list_round(round_id=screening_round.pk)  # a round listed before the worklist existed
+    work_items = {w.outreach_item_id: w for w in WorkItem.objects.filter(outreach_item__round=screening_round)}
     for item in items:
-        if item.status == ItemStatus.DONE:
+        work = work_items.get(item.pk)
+        if item.status == ItemStatus.DONE or work is None or work.status == WorkStatus.CLOSED:
             summary.already_done += 1
             continue
         key = item.household_id - household_offset
@@ -178,18 +184,47 @@ def simulate_outcomes(
             continue
         outcome = draw_outcome(truth[key], rng)
         if item.dong_id not in officers:
-            officers[item.dong_id] = visitors_for(item).select_related("user").first()
+            officers[item.dong_id] = officers_of_dong(item.dong_id).select_related("user").first()
         officer = officers[item.dong_id]
         if officer is None:
             summary.no_officer += 1
             continue
-        user = officer.user
-        if item.status == ItemStatus.PENDING:
-            assign_visit(user=user, item_id=item.pk, visitor_id=officer.pk)
-        visited = on or round_day + timedelta(days=int(rng.integers(3, 40)))
-        record_outcome(user=user, item_id=item.pk, outcome=outcome, note=SIMULATED_NOTE, on=min(visited, today))
+        visited = min(on or round_day + timedelta(days=int(rng.integers(3, 40))), today)
+        _record(officer, work.pk, outcome, visited, today)
         summary.recorded[outcome] += 1
     return summary
+
+
+def _record(officer: Any, work_item_id: int, outcome: str, visited: date, today: date) -> None:
+    """What the officer would record for this outcome: the visits or calls, then the closing where it needs one."""
+    user = officer.user
+
+    def visit(result: str, on: date) -> None:
+        work_services.record_visit(
+            user=user, work_item_id=work_item_id, visitor_id=officer.pk, on=on, kind=ContactKind.VISIT,
+            result=result, note=SIMULATED_NOTE,
+        )  # fmt: skip
+
+    if outcome in (WorkOutcome.HELPED, WorkOutcome.REFERRED, WorkOutcome.NOT_ELIGIBLE):
+        visit(VisitResult.MET, visited)
+        work_services.close(user=user, work_item_id=work_item_id, outcome=outcome, note=SIMULATED_NOTE, on=visited)
+    elif outcome == WorkOutcome.REFUSED:
+        visit(VisitResult.REFUSED, visited)
+    elif outcome == WorkOutcome.MOVED:
+        visit(VisitResult.MOVED, visited)
+    elif outcome == WorkOutcome.UNREACHABLE:
+        # Nobody there, try after try, until the district's number of tries makes it unreachable.
+        tries = work_services.policy_for(officer_district(officer)).tries_before_unreachable
+        retry = work_services.policy_for(officer_district(officer)).retry_after_days
+        for n in range(tries):
+            visit(VisitResult.ABSENT, min(visited + timedelta(days=n * retry), today))
+    else:  # deceased: the neighbours said so at the door
+        visit(VisitResult.ABSENT, visited)
+        work_services.close(user=user, work_item_id=work_item_id, outcome=outcome, note=SIMULATED_NOTE, on=visited)
+
+
+def officer_district(officer: Any) -> str:
+    return district_of(next(iter(officer.areas.values_list("code", flat=True))))
 
 
 def loaded_city_offset(city: Path) -> int:

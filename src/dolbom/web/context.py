@@ -9,8 +9,10 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from dolbom.core.dates import today_kst
 from dolbom.core.permissions import can
 from dolbom.core.scope import scope_for
+from dolbom.intake.selectors import overdue_count
 
 
 @dataclass(frozen=True)
@@ -18,6 +20,7 @@ class NavItem:
     key: str
     label: str
     url: str | None  # None: the section exists in the design but has nothing for this release yet
+    badge: int = 0  # things overdue there, shown beside the label
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
@@ -25,7 +28,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     if user is None or not user.is_authenticated:
         return {}
     scope = scope_for(user)
-    items = [NavItem("today", _("Today"), reverse("today"))]
+    items = [NavItem("today", _("Today"), reverse("today"), badge=overdue_count(user, today_kst()))]
     if can(user, "registry.search_households") or can(user, "intake.view_referrals"):
         items.append(NavItem("discovery", _("Discovery"), reverse("discovery_home")))
     if can(user, "registry.search_households"):

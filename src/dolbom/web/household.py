@@ -7,11 +7,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from dolbom.core.permissions import can
 from dolbom.discovery.selectors import household_history as discovery_history
 from dolbom.registry.models import Consent, Household, Membership
 from dolbom.registry.selectors import (
     TimelineEntry,
     active_consents,
+    household_consents,
     household_timeline,
     household_title,
     visible_members,
@@ -25,6 +27,8 @@ class HouseholdPage:
     title: str  # the head's masked name and the address
     members: list[tuple[Membership, list[Consent]]]  # the head first
     history: list[TimelineEntry]  # newest first
+    consents: list[Consent]  # of the members the user may see, withdrawn ones included
+    may: dict[str, bool]  # the registry's writes this user may start from the page
 
 
 def household_page(user: Any, household_id: int) -> HouseholdPage:
@@ -38,4 +42,12 @@ def household_page(user: Any, household_id: int) -> HouseholdPage:
         title=household_title(members, household),
         members=[(m, list(active_consents(m.person))) for m in members],
         history=sorted(history, key=lambda e: e.sort_key, reverse=True),
+        consents=household_consents(user, household),
+        may={
+            "register": can(user, "registry.register_household"),
+            "move": can(user, "registry.record_move"),
+            "death": can(user, "registry.record_death"),
+            "consent": can(user, "registry.record_consent"),
+            "withdraw": can(user, "registry.withdraw_consent"),
+        },
     )

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse, HttpResponseServerError
@@ -15,6 +16,7 @@ from dolbom.core.input_limits import InputTooLong
 from dolbom.core.permissions import can
 from dolbom.core.scope import scope_for
 from dolbom.intake.selectors import referrals_visible_to
+from dolbom.intake.services.today import open_today
 from dolbom.registry.forms import reveal_form, reveal_household_form
 from dolbom.registry.selectors import areas_visible_to, households_visible_to
 from dolbom.web.forms import LockoutAuthenticationForm
@@ -46,8 +48,18 @@ def today(request: HttpRequest) -> HttpResponse:
         "can_view_referrals": can(user, "intake.view_referrals"),
         "can_file_referral": can(user, "intake.file_referral"),
         "household_count": households_visible_to(user).count() if scope.sees_persons else None,
+        **_due_and_overdue(request),
     }
     return render(request, "web/today.html", {**context, "active_nav": "today"})
+
+
+def _due_and_overdue(request: HttpRequest) -> dict[str, object]:
+    """The clocks of 오늘 할 일 (web/_today_clocks.html): overdue first, then due today, then the emergency clocks
+    still running. A district case manager sees the district's, as the team's lead; an officer their own and what
+    nobody has yet in their dongs."""
+    if not can(request.user, "intake.view_today"):
+        return {"board": None}
+    return {"board": open_today(user=request.user), "today_fixed": settings.TODAY_OVERRIDE}
 
 
 # The error pages (urls.py handler400/403/404/500): the application's own Korean pages inside its navigation, so
@@ -98,6 +110,10 @@ def household_detail(request: HttpRequest, household_id: int) -> HttpResponse:
         "household": page.household,
         "members": [(m, consents, reveal_form(m.person_id)) for m, consents in page.members],
         "reveal_household_form": reveal_household_form(),
+        # The registry's actions and consent list (registry/_household_actions.html, _household_consents.html).
+        "may": page.may,
+        "acting_members": [m for m, _consents in page.members],
+        "consents": page.consents,
         "active_nav": "consultation",
     }
     return render(request, "web/household.html", context)

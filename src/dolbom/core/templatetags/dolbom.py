@@ -1,12 +1,14 @@
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from django import template
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dolbom.core.dates import age_on, today_kst
 from dolbom.core.money import format_won
+from dolbom.core.permissions import can
 
 register = template.Library()
 
@@ -29,3 +31,19 @@ def cell(value: int | None) -> str:
     from django.conf import settings
 
     return f"<{settings.SMALL_CELL}" if value is None else f"{value:,}"
+
+
+@register.filter
+def days_since(moment: datetime | date | None) -> int:
+    """Whole days from a moment to today in Korea (0 on the same day)."""
+    if moment is None:
+        return 0
+    day = timezone.localtime(moment).date() if isinstance(moment, datetime) else moment
+    return max(0, (today_kst() - day).days)
+
+
+@register.filter
+def may(user: object, action: str) -> bool:
+    """Whether the user's role may do `action` (core.permissions.POLICY): to offer a link only to those who may
+    follow it. The page behind the link checks again."""
+    return can(user, action)

@@ -35,6 +35,7 @@ from dolbom.discovery.screening.inputs import SignalSource
 from dolbom.discovery.screening.rounds_inputs import inputs_for, scorecard_for, signal_sources, work_root
 from dolbom.discovery.screening.scorecard import Scorecard, ScorecardError
 from dolbom.discovery.screening.scorers import ModelUnavailable, model_scorer
+from dolbom.discovery.signals import round_listed
 from dolbom.registry.models import AdministrativeArea, AreaLevel
 
 logger = logging.getLogger(__name__)
@@ -239,6 +240,7 @@ def finish_round(
         screening_round.stats = stats
         screening_round.finished_at = timezone.now()
         screening_round.save(update_fields=["status", "stats", "finished_at"])
+        round_listed.send(sender=ScreeningRound, round_id=screening_round.pk)
         audit.record(
             user,
             "discovery.run_round",

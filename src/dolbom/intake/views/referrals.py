@@ -9,8 +9,10 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 
 from dolbom.core.http import requires, show_errors
-from dolbom.intake import services
+from dolbom.core.scope import scope_for
+from dolbom.intake.models import ReferralChannel
 from dolbom.intake.selectors import referral_dongs_for, referrals_visible_to
+from dolbom.intake.services import referrals as services
 
 
 class ReferralForm(forms.Form):
@@ -20,9 +22,24 @@ class ReferralForm(forms.Form):
         label=_("What did you notice?"), max_length=4000, widget=forms.Textarea(attrs={"rows": 5})
     )
 
+    # An officer taking a report by phone or at the counter says so, with a number to call the reporter back.
+    channel = forms.ChoiceField(
+        label=_("Received"),
+        required=False,
+        choices=[
+            ("", _("My own report")),
+            (ReferralChannel.PHONE, _("By phone")),
+            (ReferralChannel.WALK_IN, _("At the counter")),
+        ],
+    )
+    reporter_contact = forms.CharField(label=_("Reporter's phone (for a call back)"), required=False, max_length=100)
+
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["dong"].queryset = referral_dongs_for(user)
+        if not scope_for(user).sees_by_area:  # reporters file their own reports only
+            del self.fields["channel"]
+            del self.fields["reporter_contact"]
 
 
 @requires("intake.view_referrals")

@@ -1,0 +1,243 @@
+"""The worklist pages: the dong's households to reach, and one item with its visits."""
+
+from __future__ import annotations
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
+
+from dolbom.core.dates import today_kst
+from dolbom.core.fields import KoreanDateField
+from dolbom.core.http import parse_query, show_errors
+from dolbom.core.permissions import can
+from dolbom.intake.models import ContactKind, VisitResult, WorkOutcome, WorkSource
+from dolbom.intake.selectors import SORTS, WorklistFilter
+from dolbom.intake.services import referrals, work
+
+
+class WorklistQuery(forms.Form):
+    dong = forms.RegexField(regex=r"^\d{10}$", required=False)
+    mine = forms.BooleanField(required=False)
+    unassigned = forms.BooleanField(required=False)
+    closed = forms.BooleanField(required=False)
+    source = forms.ChoiceField(choices=[("", "—"), *WorkSource.choices], required=False)
+    tong = forms.IntegerField(required=False, min_value=1, max_value=9999)
+    sort = forms.ChoiceField(choices=[(key, key) for key in SORTS], required=False)
+
+
+class VersionedForm(forms.Form):
+    # The item's version when the page was shown: a change made by someone else since is refused and named.
+    version = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
+
+
+class AssignForm(VersionedForm):
+    visitor = forms.IntegerField(required=False, min_value=1)
+
+
+class VisitForm(VersionedForm):
+    visitor = forms.IntegerField(label=_("Officer"), required=False, min_value=1)
+    on = KoreanDateField(label=_("Date"), required=False)
+    kind = forms.ChoiceField(label=_("Contact"), choices=ContactKind.choices, required=False)
+    result = forms.ChoiceField(label=_("Result"), choices=[("", "—"), *VisitResult.choices], required=False)
+    note = forms.CharField(label=_("Note"), required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 4}))
+
+
+class CloseForm(VersionedForm):
+    outcome = forms.ChoiceField(label=_("Outcome"), choices=[("", "—"), *WorkOutcome.choices], required=False)
+    on = KoreanDateField(label=_("Date"), required=False)
+    note = forms.CharField(label=_("Note"), required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class ReopenForm(VersionedForm):
+    reason = forms.CharField(label=_("Why"), required=False, max_length=500)
+
+
+class LinkForm(VersionedForm):
+    household = forms.IntegerField(min_value=1)
+
+
+def worklist(request: HttpRequest) -> HttpResponse:
+    query = parse_query(request, WorklistQuery)
+    filters = WorklistFilter(
+        dong=query["dong"],
+        mine=query["mine"],
+        unassigned=query["unassigned"],
+        open_only=not query["closed"],
+        source=query["source"],
+        tong=query["tong"],
+    )
+    page = work.open_worklist(user=request.user, filters=filters, sort=query["sort"] or "age")
+    context = {
+        "page": page,
+        "query": query,
+        "sources": WorkSource.choices,
+        "can_work": can(request.user, "intake.work"),
+        "active_nav": "discovery",
+    }
+    return render(request, "intake/worklist.html", context)
+
+
+def _item_page(
+    request: HttpRequest,
+    work_item_id: int,
+    forms_: dict[str, object] | None = None,
+    *,
+    correcting: int | None = None,
+) -> HttpResponse:
+    page = work.open_item(user=request.user, work_item_id=work_item_id)
+    item = page.item
+    me = getattr(request.user, "staff", None)
+    # The signed-in officer by default: the one recording is most often the one who went.
+    default_visitor = (me.pk if me and any(o.pk == me.pk for o in page.officers) else None) or item.assigned_to_id
+    initial = {"version": item.version}
+    visit_initial = {**initial, "visitor": default_visitor, "on": today_kst(), "kind": "visit"}
+    wrong = next((v for v in page.visits if v.pk == correcting and not v.is_corrected), None)
+    if wrong is not None:
+        visit_initial.update(
+            visitor=wrong.visitor_id, on=wrong.on, kind=wrong.kind, result=wrong.result, note=wrong.note
+        )
+    context = {
+        "page": page,
+        "item": item,
+        "can_work": can(request.user, "intake.work"),
+        "correcting": wrong.pk if wrong is not None else None,
+        "assign_form": AssignForm(initial={**initial, "visitor": default_visitor}),
+        "visit_form": VisitForm(initial=visit_initial),
+        "close_form": CloseForm(initial={**initial, "on": today_kst()}),
+        "reopen_form": ReopenForm(initial=initial),
+        "active_nav": "discovery",
+        **(forms_ or {}),
+    }
+    status = 422 if forms_ else 200
+    return render(request, "intake/work_item.html", context, status=status)
+
+
+class ItemQuery(forms.Form):
+    correct = forms.IntegerField(required=False, min_value=1)
+
+
+def work_item(request: HttpRequest, work_item_id: int) -> HttpResponse:
+    query = parse_query(request, ItemQuery)
+    return _item_page(request, work_item_id, correcting=query["correct"])
+
+
+def _done(request: HttpRequest, work_item_id: int) -> HttpResponse:
+    return redirect("work_item", work_item_id=work_item_id)
+
+
+@require_POST
+def assign(request: HttpRequest, work_item_id: int) -> HttpResponse:
+    form = AssignForm(request.POST)
+    form.is_valid()  # a malformed value counts as none given: the service refuses it, after checking the role
+    try:
+        work.assign(
+            user=request.user,
+            work_item_id=work_item_id,
+            visitor_id=form.cleaned_data.get("visitor"),
+            seen_version=form.cleaned_data.get("version"),
+        )
+    except ValidationError as refused:
+        show_errors(form, refused)
+        return _item_page(request, work_item_id, {"assign_form": form})
+    return _done(request, work_item_id)
+
+
+@require_POST
+def record_visit(request: HttpRequest, work_item_id: int) -> HttpResponse:
+    form = VisitForm(request.POST)
+    form.is_valid()
+    data = form.cleaned_data
+    try:
+        work.record_visit(
+            user=request.user,
+            work_item_id=work_item_id,
+            visitor_id=data.get("visitor"),
+            on=data.get("on"),
+            kind=data.get("kind", ""),
+            result=data.get("result", ""),
+            note=data.get("note", ""),
+            seen_version=data.get("version"),
+        )
+    except ValidationError as refused:
+        show_errors(form, refused)
+        return _item_page(request, work_item_id, {"visit_form": form})
+    return _done(request, work_item_id)
+
+
+@require_POST
+def correct_visit(request: HttpRequest, work_item_id: int, visit_id: int) -> HttpResponse:
+    form = VisitForm(request.POST)
+    form.is_valid()
+    data = form.cleaned_data
+    try:
+        work.correct_visit(
+            user=request.user,
+            visit_id=visit_id,
+            visitor_id=data.get("visitor"),
+            on=data.get("on"),
+            kind=data.get("kind", ""),
+            result=data.get("result", ""),
+            note=data.get("note", ""),
+            seen_version=data.get("version"),
+        )
+    except ValidationError as refused:
+        show_errors(form, refused)
+        return _item_page(request, work_item_id, {"visit_form": form, "correcting": visit_id})
+    return _done(request, work_item_id)
+
+
+@require_POST
+def close(request: HttpRequest, work_item_id: int) -> HttpResponse:
+    form = CloseForm(request.POST)
+    form.is_valid()
+    data = form.cleaned_data
+    try:
+        work.close(
+            user=request.user,
+            work_item_id=work_item_id,
+            outcome=data.get("outcome", ""),
+            note=data.get("note", ""),
+            on=data.get("on"),
+            seen_version=data.get("version"),
+        )
+    except ValidationError as refused:
+        show_errors(form, refused)
+        return _item_page(request, work_item_id, {"close_form": form})
+    return _done(request, work_item_id)
+
+
+@require_POST
+def reopen(request: HttpRequest, work_item_id: int) -> HttpResponse:
+    form = ReopenForm(request.POST)
+    form.is_valid()
+    try:
+        work.reopen(
+            user=request.user,
+            work_item_id=work_item_id,
+            reason=form.cleaned_data.get("reason", ""),
+            seen_version=form.cleaned_data.get("version"),
+        )
+    except ValidationError as refused:
+        show_errors(form, refused)
+        return _item_page(request, work_item_id, {"reopen_form": form})
+    return _done(request, work_item_id)
+
+
+@require_POST
+def link_household(request: HttpRequest, work_item_id: int) -> HttpResponse:
+    form = LinkForm(request.POST)
+    form.is_valid()
+    try:
+        referrals.link_household(
+            user=request.user,
+            work_item_id=work_item_id,
+            household_id=form.cleaned_data.get("household") or 0,
+            seen_version=form.cleaned_data.get("version"),
+        )
+    except ValidationError as refused:
+        show_errors(form, refused)
+        return _item_page(request, work_item_id, {"link_form": form})
+    return _done(request, work_item_id)
