@@ -38,7 +38,8 @@ def test_the_page_is_titled_by_the_head_and_the_address_and_shows_the_door(clien
     title = "김*희 · 한빛시 중앙구 시청로 10 101동 1203호"
     assert f'<h1 class="household-title">{title}</h1>' in body
     assert f"<title>{title} · " in body
-    assert f"#{household.pk}" not in _text(response)  # no internal number as a name
+    assert f"#{household.pk}" not in title  # no internal number as a name; it stays among the facts, for a move
+    assert f"가구 번호 #{household.pk}" in _text(response)
     text = _text(response)
     assert "동·호수 101동 1203호" in text and "통·반 3통 2반" in text
     assert "김영희" not in text  # the title masks the head's name as the members table does
