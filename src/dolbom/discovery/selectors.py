@@ -168,17 +168,21 @@ def _officers() -> QuerySet[Staff]:
     return Staff.objects.filter(active=True, role=Role.DONG_OFFICER).order_by("display_name")
 
 
-def household_history(user: Any, household: Household) -> list[TimelineEntry]:
+def household_history(
+    user: Any, household: Household, *, members: list[Membership] | None = None
+) -> list[TimelineEntry]:
     """What discovery knows of one household, as far as the user may see it, for the household page: the crisis
     signals that matched its members (kind, date, which member, from the signal files of the household's
     district), the rounds that listed it (priority and reasons), the visits assigned and the outcomes recorded.
 
     The caller has opened the household (`registry.services.open_household`). Lists and signals are the work of
     the public officers of an area, so a role that does not work outreach lists (a private agency) sees none of
-    it, and an officer only for a household of their own area."""
+    it, and an officer only for a household of their own area. `members`: the household's members the user may
+    see, when the caller has read them already (`registry.selectors.visible_members`)."""
     if not can(user, "discovery.view_outreach") or not scope_for(user).covers_area(household.dong_id):
         return []
-    members = visible_members(user, household)
+    if members is None:
+        members = visible_members(user, household)
     entries = _signal_entries(household, members)
     items = list(outreach_items_visible_to(user).filter(household=household).select_related("round", "dong"))
     for item in items:

@@ -36,7 +36,7 @@ def household_page(user: Any, household_id: int) -> HouseholdPage:
     members and the history the user may see. Each domain's part is read through its own scoped selector."""
     household = open_household(user=user, household_id=household_id)
     members = visible_members(user, household)
-    history = household_timeline(user, household) + discovery_history(user, household)
+    history = household_timeline(user, household) + discovery_history(user, household, members=members)
     return HouseholdPage(
         household=household,
         title=household_title(members, household),
