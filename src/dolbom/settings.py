@@ -143,6 +143,8 @@ TODAY_OVERRIDE = _today_override()
 ALLOWED_HOSTS = [h for h in os.environ.get("DOLBOM_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
 
 INSTALLED_APPS = [
+    # First, so that the shell's templates override the admin's (web/templates/admin/base_site.html).
+    "dolbom.web",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -156,7 +158,6 @@ INSTALLED_APPS = [
     "dolbom.intake",
     "dolbom.discovery",
     "dolbom.reports",
-    "dolbom.web",
 ]
 
 MIDDLEWARE = [

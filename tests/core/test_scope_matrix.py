@@ -111,6 +111,15 @@ def world(city) -> World:
             score=10.0,
             status=ItemStatus.PENDING,
         )
+    # An item of a withdrawn round's list: on nobody's list any more.
+    rows["item_withdrawn"] = OutreachItem.objects.create(
+        round=rounds["round_district1"],
+        household=rows["h_dong1_withdrawn"],
+        dong=city.dongs[0],
+        rank=2,
+        score=5.0,
+        status=ItemStatus.WITHDRAWN,
+    )
     # A round of district 1 that listed nobody in dong 0: a dong-0 officer does not see it.
     rows["round_district1_dong1_only"] = ScreeningRound.objects.create(
         district=city.districts[0], period="2026-07", scorer="scorecard", status=RoundStatus.DONE
@@ -253,7 +262,7 @@ def _for(**by_role: set[str]) -> Expect:
 
 HOUSEHOLDS = {"h_dong0_consented", "h_dong1", "h_district2", "h_dong1_withdrawn"}
 PERSONS = {"p_dong0_consented", "p_dong0_no_consent", "p_dong1", "p_district2", "p_dong1_withdrawn", "p_moved_out"}
-ITEMS = {"item_dong0", "item_dong1", "item_district2"}
+ITEMS = {"item_dong0", "item_dong1", "item_district2", "item_withdrawn"}
 ROUNDS = {"round_district1", "round_district2", "round_district1_dong1_only"}
 REFERRALS = {"referral_dong0_by_safety_net", "referral_dong1_by_agency", "referral_district2"}
 EVENTS = {"event_district1_officer", "event_district2_officer", "event_system"}
@@ -519,6 +528,8 @@ DETAIL_PAGES = [
         lambda row: {"reason": "이사"},
     ),
     DetailPage("round_detail", "get", "round_district1", "round_district2", frozenset(DISTRICT)),
+    DetailPage("round_withdraw", "get", "round_district1", "round_district2", frozenset(DISTRICT)),
+    DetailPage("signal_withdraw", "get", "file_district1", "file_district2", frozenset(DISTRICT)),
     DetailPage(
         "outreach_assign",
         "post",

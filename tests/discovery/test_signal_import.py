@@ -486,7 +486,7 @@ def test_row_with_the_wrong_number_of_cells(city, home, manager, tmp_path):
     assert_nothing_kept(home)
 
 
-def test_first_hundred_errors_are_shown_and_all_are_counted(city, home, manager, tmp_path):
+def test_identical_problems_are_one_line_with_their_rows_and_the_true_count(city, home, manager, tmp_path):
     rrn = city_rrns(city)[0]
     rows = [
         {
@@ -502,13 +502,41 @@ def test_first_hundred_errors_are_shown_and_all_are_counted(city, home, manager,
         for i in range(250)
     ]
     report = rejected(manager, write_csv(tmp_path / "ktoa.csv", rows))
-    assert report.error_count == 250
-    assert len(report.errors) == 100
-    assert [e.row for e in report.errors] == list(range(2, 102))
-    assert report.hidden == 150
+    assert report.error_count == 250 and len(report.errors) == 250
+    amounts, carriers = report.groups
+    assert (amounts.column, amounts.count, amounts.rows[:3]) == ("amount_overdue", 125, (2, 4, 6))
+    assert (carriers.column, carriers.count, carriers.rows[:3]) == ("carrier", 125, (3, 5, 7))
+    assert amounts.rows_display == "2, 4, 6 … 외 122행"
+    assert report.shown == 250 and report.hidden == 0
     rendered = report.render()
-    assert "250" in rendered and "나머지 150건" in rendered
+    assert "250" in rendered and len(rendered.splitlines()) == 3 and "행 2, 4, 6 … 외 122행" in rendered
     assert_nothing_kept(home)
+
+
+def test_beyond_the_problems_kept_the_rest_are_counted(city, home, manager, tmp_path, monkeypatch):
+    from dolbom.discovery.importing import report as report_module
+
+    monkeypatch.setattr(report_module, "LIMIT", 100)
+    rrn = city_rrns(city)[0]
+    rows = [
+        {
+            "record_id": f"K-{i}",
+            "kind": "telecom_arrears",
+            "resident_number": rrn,
+            "name": "김영희",
+            "observed_on": "2026-09-15",
+            "months_overdue": "3",
+            "amount_overdue": "-1",
+            "carrier": "SKT",
+        }
+        for i in range(250)
+    ]
+    report = rejected(manager, write_csv(tmp_path / "ktoa.csv", rows))
+    assert report.error_count == 250 and len(report.errors) == 100
+    [group] = report.groups
+    assert group.count == 100 and group.rows_display == "2, 3, 4 … 외 97행"
+    assert report.hidden == 150
+    assert "나머지 150건" in report.render()
 
 
 def test_errors_across_batches_keep_row_order_and_true_count(city, home, manager, tmp_path, monkeypatch):
@@ -531,7 +559,7 @@ def test_errors_across_batches_keep_row_order_and_true_count(city, home, manager
     report = rejected(manager, write_parquet(tmp_path / "nhis.parquet", columns))
     assert report.error_count == 100 + 10
     assert [e.row for e in report.errors] == sorted(e.row for e in report.errors)
-    assert report.errors[0].row == 2 and len(report.errors) == 100
+    assert report.errors[0].row == 2 and len(report.errors) == 110
 
 
 def test_unsupported_format_and_old_excel_are_refused(city, home, manager, tmp_path):

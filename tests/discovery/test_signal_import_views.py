@@ -138,3 +138,29 @@ def test_cli_exit_codes(city, home, tmp_path, capsys):
     out = capsys.readouterr().out
     assert "2행" in out and "기준일 (observed_on)" in out
     assert SignalFile.objects.count() == 1
+
+
+def test_a_wrong_agency_file_is_one_line_with_its_count(city, home, client, tmp_path):
+    """The electricity company's file sent as the telecom association's: a hundred identical problems read as one
+    line naming the first rows, with the true total kept."""
+    rrn = city.persons[0].resident_number()
+    rows = [
+        {
+            "record_id": f"KEPCO-{i}",
+            "kind": "electricity_arrears",
+            "resident_number": rrn,
+            "name": "김영희",
+            "observed_on": "2026-09-03",
+            "months_overdue": "4",
+            "amount_overdue": "180000",
+        }
+        for i in range(100)
+    ]
+    response = post_file(login(client, "manager"), write_csv(tmp_path / "export.csv", rows), agency="ktoa")
+    assert response.status_code == 422
+    html = re.sub(r">\s+<", "><", response.content.decode())
+    body = html.split("<tbody>")[1].split("</tbody>")[0]
+    assert body.count("<tr>") == 1
+    assert "<td>2, 3, 4 … 외 97행</td><td>위기정보 종류 (kind)</td>" in body and "한국전력공사" in body
+    assert "100건" in html or "100개" in html
+    assert_nothing_kept(home)

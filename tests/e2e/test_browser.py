@@ -89,9 +89,9 @@ def test_household_is_masked_and_reveal_is_audited(
     row = admin.locator("table.data tbody tr").filter(has_text=reason)
     assert row.count() == 1, f"no audit row with the reason {reason!r}: {main_text(admin)}"
     cells = [c.strip() for c in row.locator("td").all_inner_texts()]
-    assert cells[2] == "demo_dong"
-    assert cells[3] == "registry.reveal_person"
-    assert cells[4].endswith(f" {household['head_id']}")
+    assert cells[2].endswith(" demo_dong")  # the officer's name, then the login id
+    assert cells[3] == "개인정보 열람(가림 해제)"
+    assert cells[4] == f"개인 {household['head_id']}"
     assert cells[5] == reason
 
     admin.goto(demo_server.url("/audit/?verify=1"))

@@ -39,6 +39,12 @@ def _run_round(page: Any, server: DemoServer, period: str, scorer: str) -> int:
     page.select_option("#id_scorer", scorer)
     with page.expect_navigation():
         page.click("main form button[type=submit]")
+    if page.locator("#id_confirm_few_files").count():
+        # The demo city's September lacks one agency's file that July had (no row to deliver): the form warns,
+        # and the district goes ahead knowingly.
+        page.check("#id_confirm_few_files")
+        with page.expect_navigation():
+            page.click("main form button[type=submit]")
     match = re.search(r"/discovery/rounds/(\d+)/$", page.url)
     assert match, f"the round did not finish on its page: {page.url}\n{page.inner_text('main')[:600]}"
     return int(match.group(1))
@@ -71,8 +77,9 @@ def test_import_screen_record_train_and_screen_again(
         "--as",
         "demo_district",
     )
-    district.goto(demo_server.url("/discovery/signals/"))
-    expect(district.locator("main table tbody tr")).to_have_count(1 + len(others) + len(later))
+    for period, files in ((FIRST, 1 + len(others)), (SECOND, len(later))):  # other tests import other periods
+        district.goto(demo_server.url(f"/discovery/signals/?period={period}"))
+        expect(district.locator("main table tbody tr")).to_have_count(files)
 
     # A round with the scorecard, and a dong officer's list with its reasons.
     first_round = _run_round(district, demo_server, FIRST, "scorecard")

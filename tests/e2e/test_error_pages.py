@@ -23,11 +23,11 @@ def test_404_page_on_a_phone(open_page: Callable[..., Any], demo_server: DemoSer
     expect(page.locator("main h1")).to_have_text("페이지를 찾을 수 없습니다")
     menu = page.get_by_role("navigation", name="주 메뉴")
     expect(menu.get_by_role("link", name="오늘 할 일")).to_be_visible()
-    expect(menu.get_by_role("link", name="상담")).to_be_visible()
+    expect(menu.get_by_role("link", name="가구 검색")).to_be_visible()
     expect(page.get_by_role("button", name="로그아웃")).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= 390, "the page scrolls sideways on a phone"
     page.screenshot(path=artifacts / "404-phone.png", full_page=True)
     assert_accessible(page, "404")
 
-    menu.get_by_role("link", name="상담").click()
+    menu.get_by_role("link", name="가구 검색").click()
     expect(page.locator("#q")).to_be_visible()

@@ -353,7 +353,7 @@ def test_the_migration_composes_names_and_addresses_stored_decomposed(city):
 
     from dolbom.registry.models import Address, Person
 
-    migration = importlib.import_module("dolbom.registry.migrations.0006_search_keys")
+    migration = importlib.import_module("dolbom.registry.migrations.0007_search_keys")
     Person.objects.filter(pk=city.persons[1].pk).update(name=unicodedata.normalize("NFD", "이철수"))
     Address.objects.filter(pk=city.households[1].address_id).update(detail=unicodedata.normalize("NFD", "나동 2호"))
     migration.compose(apps, None)

@@ -24,7 +24,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 LOCKED = "로그인에 여러 번 실패했습니다"
-WRONG = "올바른 사용자 이름와/과 비밀번호를 입력하십시오"
+WRONG = "아이디 또는 비밀번호가 맞지 않습니다"
 TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 

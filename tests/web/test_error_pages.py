@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from tests.conftest import PASSWORD
 
-NAVIGATION = ("오늘 할 일", "상담", "사례관리")
+NAVIGATION = ("오늘 할 일", "가구 검색", "사례관리")
 
 
 def _signed_in(client: Client, username: str) -> Client:

@@ -30,7 +30,7 @@ def test_login_and_korean_shell(client, city):
     response = _login(client, "officer", PASSWORD)
     assert response.status_code == 302 and response["Location"] == reverse("today")
     page = client.get(reverse("today")).content.decode()
-    for label in ("오늘 할 일", "발굴", "상담", "사례관리", "자원", "통계"):
+    for label in ("오늘 할 일", "발굴", "가구 검색", "사례관리", "자원", "통계"):
         assert label in page
     assert '<html lang="ko">' in page
     event = AuditEvent.objects.get(action="auth.login", actor_name="officer")

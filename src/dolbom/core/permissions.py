@@ -48,7 +48,11 @@ POLICY: dict[str, frozenset[Role]] = {
     "reports.view_aggregates": frozenset({Role.ANALYST, Role.DISTRICT_MANAGER, Role.DISTRICT_ADMIN, Role.DONG_OFFICER}),
     "core.view_audit_log": frozenset({Role.DISTRICT_ADMIN}),
     "discovery.import_signals": DISTRICT_STAFF,
+    # An import made by mistake is withdrawn by whoever imported it, or by an administrator of the district.
+    "discovery.withdraw_own_import": DISTRICT_STAFF,
+    "discovery.withdraw_any_import": frozenset({Role.DISTRICT_ADMIN}),
     "discovery.run_round": DISTRICT_STAFF,
+    "discovery.withdraw_round": DISTRICT_STAFF,
     "discovery.train_model": DISTRICT_STAFF,
     "discovery.view_outreach": frozenset({Role.DONG_OFFICER, Role.DISTRICT_MANAGER, Role.DISTRICT_ADMIN}),
     "discovery.work_outreach": frozenset({Role.DONG_OFFICER, Role.DISTRICT_MANAGER}),

@@ -33,7 +33,12 @@ def cmd_import_signals(args: argparse.Namespace) -> int:
     for name in args.files:
         try:
             result = import_signal_file(
-                user=user, path=Path(name), period=args.period, agency_code=args.agency, district_code=args.district
+                user=user,
+                path=Path(name),
+                period=args.period,
+                agency_code=args.agency,
+                district_code=args.district,
+                confirm_period=args.confirm_period,
             )
         except SignalFileRejected as rejected:
             failed += 1
@@ -54,6 +59,7 @@ def cmd_screen(args: argparse.Namespace) -> int:
         scorer=args.scorer,
         engine=args.engine,
         cooldown_days=args.cooldown_days,
+        confirm_few_files=args.confirm_few_files,
     )
     print(screening_round.stats.get("summary", f"round {screening_round.pk}: {screening_round.status}"))
     return 0 if screening_round.status == RoundStatus.DONE else 1
@@ -77,6 +83,11 @@ def register(sub: argparse._SubParsersAction, setup: Any) -> None:
     signals.add_argument("--period", required=True, help="screening period, YYYY-MM")
     signals.add_argument("--agency", help="providing agency code (default: the file name, e.g. nhis.csv → nhis)")
     signals.add_argument("--district", help="district the file was delivered to (default: the importer's district)")
+    signals.add_argument(
+        "--confirm-period",
+        action="store_true",
+        help="import even when some rows are dated before the period (checked: the period is right)",
+    )
     signals.add_argument("--as", dest="acting_user", required=True, help="user name of the staff member importing")
     signals.set_defaults(func=setup(cmd_import_signals))
 
@@ -86,6 +97,11 @@ def register(sub: argparse._SubParsersAction, setup: Any) -> None:
     screen.add_argument("--scorer", choices=["scorecard", "model"], default="scorecard")
     screen.add_argument("--engine", choices=["duckdb", "spark"], default="duckdb")
     screen.add_argument("--cooldown-days", type=int, default=None, help="skip households contacted this recently")
+    screen.add_argument(
+        "--confirm-few-files",
+        action="store_true",
+        help="run even when the period has files from fewer agencies than the district's last round",
+    )
     screen.add_argument("--as", dest="acting_user", required=True)
     screen.set_defaults(func=setup(cmd_screen))
 

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from dolbom.registry.models import AdministrativeArea, Household, Staff
 
@@ -21,7 +22,11 @@ class SignalFile(models.Model):
 
     A file belongs to the district that imported it: its rows are matched against that district's residents only,
     and only that district's rounds read it (docs/facts.md: national lists reach each 시군구 with its own residents).
-    Files imported before files had a district have none and are read by no round."""
+    Files imported before files had a district have none and are read by no round.
+
+    An import made by mistake can be withdrawn before a round used it (`services.signals.withdraw_signal_file`):
+    its Parquet file is removed (it holds personal data), the row stays for the record with who withdrew it, when
+    and why, no round reads it, and the same bytes may be imported again."""
 
     district = models.ForeignKey(
         AdministrativeArea, on_delete=models.PROTECT, null=True, related_name="signal_files", verbose_name=_("district")
@@ -39,6 +44,11 @@ class SignalFile(models.Model):
     storage_path = models.CharField(max_length=500, help_text=_("Parquet file under DOLBOM_HOME"))
     imported_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
     imported_at = models.DateTimeField(_("imported at"), auto_now_add=True)
+    withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    withdrawal_reason = models.TextField(_("reason for the withdrawal"), blank=True)
 
     class Meta:
         verbose_name = _("signal file")
@@ -47,11 +57,20 @@ class SignalFile(models.Model):
         indexes = [models.Index(fields=["district", "period"])]
         constraints = [
             # Per district: another district importing the same bytes must neither fail nor learn of the import.
-            models.UniqueConstraint(fields=["district", "sha256"], name="one_import_of_a_file_per_district")
+            # Withdrawn imports do not count, so that a file imported by mistake can be imported again.
+            models.UniqueConstraint(
+                fields=["district", "sha256"],
+                condition=Q(withdrawn_at__isnull=True),
+                name="one_import_of_a_file_per_district",
+            )
         ]
 
     def __str__(self) -> str:
         return f"{self.agency_code} {self.period} ({self.rows:,})"
+
+    @property
+    def withdrawn(self) -> bool:
+        return self.withdrawn_at is not None
 
 
 class Scorer(models.TextChoices):
@@ -63,6 +82,8 @@ class RoundStatus(models.TextChoices):
     RUNNING = "running", _("Running")
     DONE = "done", _("Done")
     FAILED = "failed", _("Failed")
+    # Run by mistake (the wrong period, too few files) and withdrawn before any visit was assigned from it.
+    WITHDRAWN = "withdrawn", pgettext_lazy("round status", "Withdrawn")
 
 
 class ScoringModel(models.Model):
@@ -97,13 +118,18 @@ class ScreeningRound(models.Model):
     scoring_model = models.ForeignKey(ScoringModel, on_delete=models.PROTECT, null=True, blank=True)
     scorecard_version = models.CharField(max_length=20, blank=True)
     engine = models.CharField(max_length=10, default="duckdb")
-    status = models.CharField(_("status"), max_length=8, choices=RoundStatus.choices, default=RoundStatus.RUNNING)
+    status = models.CharField(_("status"), max_length=10, choices=RoundStatus.choices, default=RoundStatus.RUNNING)
     params = models.JSONField(default=dict, help_text=_("cool-down, capacities and files used"))
     stats = models.JSONField(default=dict)
     error = models.TextField(blank=True)
     started_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
     started_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    withdrawal_reason = models.TextField(_("reason for the withdrawal"), blank=True)
 
     class Meta:
         verbose_name = _("screening round")
@@ -119,6 +145,11 @@ class ScreeningRound(models.Model):
 
     def __str__(self) -> str:
         return f"{self.period} #{self.pk}"
+
+    @property
+    def signal_file_ids(self) -> list[int]:
+        """The signal files the round read (recorded in its parameters when it started)."""
+        return [int(i) for i in (self.params or {}).get("signal_file_ids", [])]
 
 
 class Outcome(models.TextChoices):
@@ -142,6 +173,10 @@ class ItemStatus(models.TextChoices):
     PENDING = "pending", _("Not yet assigned")
     ASSIGNED = "assigned", _("Visit assigned")
     DONE = "done", _("Outcome recorded")
+    # The round was withdrawn: the item is kept for the record and shown on no list. Set on the items themselves,
+    # not only on the round, so that an officer assigning the item at the moment the round is withdrawn waits for
+    # the withdrawal and then finds the item gone (the row lock is on the item, see services.rounds).
+    WITHDRAWN = "withdrawn", pgettext_lazy("outreach item status", "Withdrawn with its round")
 
 
 class OutreachItem(models.Model):

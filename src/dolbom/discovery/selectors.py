@@ -3,6 +3,7 @@ their dong only, a district the rounds, files and models of their district."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,16 +40,19 @@ SCORING_MODEL = Reach(district="district")
 
 
 def outreach_items_visible_to(user: Any) -> QuerySet[OutreachItem]:
+    """The items on the lists the user may see; a withdrawn round's items are on no list."""
     items = OutreachItem.objects.select_related("household", "household__address", "dong", "assigned_to", "round")
-    return scoped(items, user, OUTREACH_ITEM)
+    return scoped(items.exclude(status=ItemStatus.WITHDRAWN), user, OUTREACH_ITEM)
 
 
 def rounds_visible_to(user: Any) -> QuerySet[ScreeningRound]:
-    return scoped(ScreeningRound.objects.select_related("district", "scoring_model"), user, ROUND)
+    rounds = ScreeningRound.objects.select_related("district", "scoring_model", "started_by__staff", "withdrawn_by")
+    return scoped(rounds, user, ROUND)
 
 
 def signal_files_visible_to(user: Any) -> QuerySet[SignalFile]:
-    return scoped(SignalFile.objects.select_related("imported_by__staff", "district"), user, SIGNAL_FILE)
+    files = SignalFile.objects.select_related("imported_by__staff", "withdrawn_by__staff", "district")
+    return scoped(files, user, SIGNAL_FILE)
 
 
 def scoring_models_visible_to(user: Any) -> QuerySet[ScoringModel]:
@@ -56,13 +60,47 @@ def scoring_models_visible_to(user: Any) -> QuerySet[ScoringModel]:
 
 
 def signal_periods_for(user: Any) -> list[str]:
-    """The periods for which the user's district has imported signal files, newest first."""
-    periods = signal_files_visible_to(user).order_by("-period").values_list("period", flat=True)
-    return list(periods.distinct())
+    """The periods for which the user's district has imported signal files (withdrawn ones aside), newest first."""
+    files = signal_files_visible_to(user).filter(withdrawn_at__isnull=True)
+    return list(files.order_by("-period").values_list("period", flat=True).distinct())
+
+
+# Rounds that read their files and stand: a failed round wrote no list, a withdrawn round's list is gone, so
+# neither holds a file in place.
+READING_STATUSES = (RoundStatus.RUNNING, RoundStatus.DONE)
+
+
+def rounds_that_read(signal_files: Iterable[SignalFile]) -> dict[int, list[ScreeningRound]]:
+    """For each file, the running or done rounds of its district that read it (`params["signal_file_ids"]`),
+    oldest first. Read in Python: a district runs a few rounds a month, and JSON containment is not portable."""
+    files = {f.pk: f.district_id for f in signal_files}
+    found: dict[int, list[ScreeningRound]] = {}
+    if not files:
+        return found
+    rounds = ScreeningRound.objects.filter(district_id__in=set(files.values()), status__in=READING_STATUSES)
+    for screening_round in rounds.order_by("started_at", "pk"):
+        for file_id in screening_round.signal_file_ids:
+            if files.get(file_id) == screening_round.district_id:
+                found.setdefault(file_id, []).append(screening_round)
+    return found
 
 
 def latest_round_for(user: Any) -> ScreeningRound | None:
     return rounds_visible_to(user).filter(status=RoundStatus.DONE).order_by("-started_at").first()
+
+
+def listed_rounds_for(user: Any, limit: int = 60) -> list[ScreeningRound]:
+    """The rounds whose lists the user may open (done, not withdrawn), newest first: the list page's picker."""
+    return list(rounds_visible_to(user).filter(status=RoundStatus.DONE).order_by("-started_at", "-pk")[:limit])
+
+
+def open_visits_before(user: Any, screening_round: ScreeningRound, dong_code: str) -> QuerySet[OutreachItem]:
+    """Items of the dong on earlier rounds' lists with a visit assigned and no outcome yet: a later round leaves
+    their households out (they are in care), so they must stay on the officer's list until the outcome is in."""
+    earlier = outreach_items_visible_to(user).filter(
+        dong_id=dong_code, status=ItemStatus.ASSIGNED, round__started_at__lt=screening_round.started_at
+    )
+    return earlier.exclude(round=screening_round).order_by("round__started_at", "round_id", "rank")
 
 
 def round_progress_by_dong(user: Any, screening_round: ScreeningRound) -> list[dict[str, Any]]:
@@ -97,6 +135,11 @@ class RoundPage:
     params: dict[str, Any]
     stats: dict[str, Any]
     dongs: list[DongProgress]
+
+    @property
+    def acted(self) -> int:
+        """Households of the list officers have acted on (a visit assigned or an outcome recorded)."""
+        return sum(d.assigned + d.done for d in self.dongs)
 
 
 def round_page(user: Any, round_id: int) -> RoundPage:

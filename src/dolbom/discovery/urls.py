@@ -9,9 +9,11 @@ urlpatterns = [
     path("outreach/<int:item_id>/outcome/", outreach.outcome, name="outreach_outcome"),
     path("signals/", imports.signal_files, name="signal_files"),
     path("signals/upload/", imports.upload, name="signal_upload"),
+    path("signals/<int:file_id>/withdraw/", imports.withdraw, name="signal_withdraw"),
     path("rounds/", rounds.round_list, name="round_list"),
     path("rounds/new/", rounds.new_round, name="round_new"),
     path("rounds/<int:round_id>/", rounds.round_detail, name="round_detail"),
+    path("rounds/<int:round_id>/withdraw/", rounds.withdraw, name="round_withdraw"),
     path("models/", learning.model_list, name="model_list"),
     path("models/train/", learning.train, name="model_train"),
 ]

@@ -41,7 +41,9 @@ class AdministrativeArea(models.Model):
     )
     name = models.CharField(_("name"), max_length=50)
     level = models.CharField(_("level"), max_length=12, choices=AreaLevel.choices)
-    parent = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="children")
+    parent = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children", verbose_name=_("part of")
+    )
     visit_capacity = models.PositiveIntegerField(
         _("outreach visits per round"),
         default=0,
@@ -70,7 +72,9 @@ def nfc(text: str) -> str:
 class Address(models.Model):
     """A road-name address (도로명주소) with the 통/반 of the dong's administrative subdivision."""
 
-    dong = models.ForeignKey(AdministrativeArea, on_delete=models.PROTECT, related_name="addresses")
+    dong = models.ForeignKey(
+        AdministrativeArea, on_delete=models.PROTECT, related_name="addresses", verbose_name=_("dong")
+    )
     road_address = models.CharField(_("road-name address"), max_length=200, db_index=True)
     detail = models.CharField(_("unit"), max_length=100, blank=True, db_index=True)
     # The unit without the building ("1002호" of "104동 1002호"), so that a search for "1002호" is an indexed
@@ -237,8 +241,10 @@ def _format_phone(digits: str) -> str:
 class Household(models.Model):
     """A household (가구): people living together at an address. `dong` follows the address, for scoping."""
 
-    address = models.ForeignKey(Address, on_delete=models.PROTECT, related_name="households")
-    dong = models.ForeignKey(AdministrativeArea, on_delete=models.PROTECT, related_name="households")
+    address = models.ForeignKey(Address, on_delete=models.PROTECT, related_name="households", verbose_name=_("address"))
+    dong = models.ForeignKey(
+        AdministrativeArea, on_delete=models.PROTECT, related_name="households", verbose_name=_("dong")
+    )
     registered_on = models.DateField(_("registered on"))
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -274,8 +280,10 @@ class MembershipEnd(models.TextChoices):
 class Membership(models.Model):
     """Who lived in which household, from when to when: counts and eligibility are asked 'as of' a date."""
 
-    household = models.ForeignKey(Household, on_delete=models.PROTECT, related_name="memberships")
-    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="memberships")
+    household = models.ForeignKey(
+        Household, on_delete=models.PROTECT, related_name="memberships", verbose_name=_("household")
+    )
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="memberships", verbose_name=_("person"))
     relationship = models.CharField(_("relationship to the head"), max_length=12, choices=Relationship.choices)
     moved_in = models.DateField(_("moved in"))
     moved_out = models.DateField(_("moved out"), null=True, blank=True)
@@ -339,7 +347,9 @@ class Agency(models.Model):
     name = models.CharField(_("name"), max_length=100, unique=True)
     sector = models.CharField(_("sector"), max_length=8, choices=Sector.choices)
     kind = models.CharField(_("kind"), max_length=20, choices=AgencyKind.choices)
-    area = models.ForeignKey(AdministrativeArea, on_delete=models.PROTECT, related_name="agencies")
+    area = models.ForeignKey(
+        AdministrativeArea, on_delete=models.PROTECT, related_name="agencies", verbose_name=_("located in")
+    )
     phone = models.CharField(_("phone"), max_length=20, blank=True)
     active = models.BooleanField(_("active"), default=True)
 
@@ -389,12 +399,16 @@ class ConsentMethod(models.TextChoices):
 class Consent(models.Model):
     """A person's consent to share their data with one agency for one purpose (개인정보 제3자 제공 동의)."""
 
-    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="consents")
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="consents", verbose_name=_("person"))
     purpose = models.CharField(_("purpose"), max_length=20, choices=ConsentPurpose.choices)
-    recipient = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="consents_received")
+    recipient = models.ForeignKey(
+        Agency, on_delete=models.PROTECT, related_name="consents_received", verbose_name=_("recipient agency")
+    )
     given_on = models.DateField(_("given on"))
     withdrawn_on = models.DateField(_("withdrawn on"), null=True, blank=True)
-    recorded_by = models.ForeignKey(Staff, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    recorded_by = models.ForeignKey(
+        Staff, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("recorded by")
+    )
     # Database defaults as well: the synthetic city's bulk loader inserts consents with explicit columns.
     method = models.CharField(
         _("how consent was given"),

@@ -11,35 +11,58 @@ from django.utils.translation import gettext_lazy as _
 
 from dolbom.core.dates import today_kst
 from dolbom.core.permissions import can
+from dolbom.core.roles import Role
 from dolbom.core.scope import scope_for
 from dolbom.intake.selectors import overdue_count
+
+# Sections of docs/process.md that have no page yet, and the roles that will work in them (its roles table: dong
+# officers and district case managers hold cases, private agencies hold their own and answer linkages). Only these
+# roles see the section, marked as coming; a role that will never use it does not see it at all.
+COMING: dict[str, frozenset[Role]] = {
+    "cases": frozenset({Role.DONG_OFFICER, Role.DISTRICT_MANAGER, Role.AGENCY_WORKER}),
+    "resources": frozenset({Role.DONG_OFFICER, Role.DISTRICT_MANAGER, Role.AGENCY_WORKER}),
+}
 
 
 @dataclass(frozen=True)
 class NavItem:
-    key: str
+    key: str  # the section of docs/process.md: views name it as `active_nav`
     label: str
     url: str | None  # None: the section exists in the design but has nothing for this release yet
     badge: int = 0  # things overdue there, shown beside the label
+
+
+def nav_items(user: Any) -> list[NavItem]:
+    """The menu for one user: each entry is named for what it opens for this user's role."""
+    role = scope_for(user).role
+    items = [NavItem("today", _("Today"), reverse("today"), badge=overdue_count(user, today_kst()))]
+    if can(user, "discovery.view_outreach"):
+        items.append(NavItem("discovery", _("Discovery"), reverse("discovery_home")))
+    if can(user, "intake.view_worklist"):
+        # The households to reach, whatever found them: where an officer's day is spent.
+        items.append(NavItem("worklist", _("Worklist"), reverse("worklist")))
+    elif can(user, "intake.view_referrals"):
+        # For an agency or a safety-net member, discovery is their referrals: the menu says so.
+        items.append(NavItem("discovery", _("Referrals"), reverse("referrals")))
+    if can(user, "registry.search_households"):
+        # Consultations are not in this release: the entry opens the household search, and says so.
+        items.append(NavItem("consultation", _("Household search"), reverse("household_search")))
+    if role in COMING["cases"]:
+        items.append(NavItem("cases", _("Case management"), None))
+    if role in COMING["resources"]:
+        items.append(NavItem("resources", _("Resources"), None))
+    if can(user, "reports.view_aggregates"):
+        items.append(NavItem("statistics", _("Statistics"), reverse("statistics")))
+    if can(user, "core.view_audit_log"):
+        items.append(NavItem("admin", _("Audit log"), reverse("audit_log")))
+    if can(user, "registry.manage_reference_data"):
+        items.append(NavItem("reference", _("Reference data"), reverse("admin:index")))
+    return items
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    scope = scope_for(user)
-    items = [NavItem("today", _("Today"), reverse("today"), badge=overdue_count(user, today_kst()))]
-    if can(user, "registry.search_households") or can(user, "intake.view_referrals"):
-        items.append(NavItem("discovery", _("Discovery"), reverse("discovery_home")))
-    if can(user, "registry.search_households"):
-        items.append(NavItem("consultation", _("Consultation"), reverse("household_search")))
-    items.append(NavItem("cases", _("Case management"), None))
-    items.append(NavItem("resources", _("Resources"), None))
-    if can(user, "reports.view_aggregates"):
-        items.append(NavItem("statistics", _("Statistics"), reverse("statistics")))
-    if can(user, "core.view_audit_log"):
-        items.append(NavItem("admin", _("Administration"), reverse("audit_log")))
-    if can(user, "registry.manage_reference_data"):
-        items.append(NavItem("reference", _("Reference data"), reverse("admin:index")))
     staff = getattr(user, "staff", None)
-    return {"nav_items": items, "current_staff": staff, "current_scope": scope}
+    return {"nav_items": nav_items(user), "current_staff": staff, "current_scope": scope_for(user)}

@@ -14,10 +14,23 @@ class LockoutAuthenticationForm(AuthenticationForm):
     """The login form: says in Korean when login throttling (dolbom.core.login_throttle) refused the attempt
     before its password was checked, and writes every failed and refused attempt to the audit log."""
 
+    # Django's own message names the field by the user model's verbose name and joins it with a particle the
+    # Korean catalogue cannot choose ("사용자 이름와/과"); the form says 아이디, as the field is labelled.
     error_messages = {
         **AuthenticationForm.error_messages,
+        "invalid_login": _(
+            "The user ID or the password is not right. Check both (capital letters count) and try again."
+        ),
+        "inactive": _("This account is not in use. Ask your administrator."),
         "locked": _("Too many failed attempts. Try again in %(minutes)s minutes or ask your administrator."),
     }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["username"].label = _("User ID")
+        self.fields["username"].error_messages["required"] = _("Type your user ID.")
+        self.fields["password"].label = _("Password")
+        self.fields["password"].error_messages["required"] = _("Type your password.")
 
     def clean(self) -> dict[str, Any]:
         try:

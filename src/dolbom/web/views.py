@@ -15,7 +15,7 @@ from dolbom.core.access_audit import set_reason
 from dolbom.core.input_limits import InputTooLong
 from dolbom.core.permissions import can
 from dolbom.core.scope import scope_for
-from dolbom.intake.selectors import referrals_visible_to
+from dolbom.intake.selectors import referral_dongs_for, referrals_visible_to
 from dolbom.intake.services.today import open_today
 from dolbom.registry.forms import reveal_form, reveal_household_form
 from dolbom.registry.selectors import areas_visible_to, households_visible_to
@@ -41,9 +41,14 @@ def today(request: HttpRequest) -> HttpResponse:
     """오늘 할 일: what is waiting for this user today."""
     user = request.user
     scope = scope_for(user)
+    # Officers, managers and analysts work in areas; a safety-net member or an agency worker sees no area's
+    # households, but reports about the dongs where they may file: that is the area their page names.
+    files_only = scope.sees_own_filings_only or scope.sees_by_consent
+    areas = referral_dongs_for(user) if files_only else areas_visible_to(user)
     context = {
         "scope": scope,
-        "areas": list(areas_visible_to(user).values_list("name", flat=True)[:20]),
+        "areas": list(areas.values_list("name", flat=True)[:20]),
+        "areas_are_for_reports": files_only,
         "recent_referrals": list(referrals_visible_to(user)[:10]) if can(user, "intake.view_referrals") else [],
         "can_view_referrals": can(user, "intake.view_referrals"),
         "can_file_referral": can(user, "intake.file_referral"),

@@ -33,7 +33,7 @@ def import_telecom(user: object, folder: Path, arrears: list[tuple[Person, int]]
                 "telecom_arrears",
                 person.resident_number(),
                 person.name,
-                "2026-09-15",
+                f"{period}-15",  # in the period: a file of another period's dates is refused
                 months,
                 months * 65_000,
                 "SKT",

@@ -135,7 +135,7 @@ def test_the_command_line_prints_the_summary(city, district, manager, tmp_path, 
     import_telecom(manager, tmp_path, [(city.persons[0], 12)])
     args = argparse.Namespace(
         acting_user="manager", district=district.code, period=PERIOD, scorer="scorecard", engine="duckdb",
-        cooldown_days=None,
+        cooldown_days=None, confirm_few_files=False,
     )  # fmt: skip
     assert cli.cmd_screen(args) == 0
     assert "1 households listed in 1 dongs" in capsys.readouterr().out

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from django import template
 from django.utils import timezone
@@ -30,7 +31,29 @@ def cell(value: int | None) -> str:
     """A statistics cell; None is a suppressed small count."""
     from django.conf import settings
 
-    return f"<{settings.SMALL_CELL}" if value is None else f"{value:,}"
+    return f"<{settings.SMALL_CELL}" if value is None else thousands(value)
+
+
+@register.filter
+def thousands(value: Any) -> str:
+    """A count with thousands separators (10,127), as Korean forms and reports write them. Written here rather
+    than taken from django.contrib.humanize's intcomma, whose grouping follows the active locale's number format:
+    a count reads the same on every page whatever the settings. Anything that is not a number is shown as is."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        try:
+            value = int(str(value))
+        except (TypeError, ValueError):
+            return "" if value is None else str(value)
+    return f"{value:,}"
+
+
+@register.filter
+def staff_name(user: Any) -> str:
+    """A user by the name colleagues know them by (their staff record's), or the login name when there is none."""
+    if user is None:
+        return ""
+    staff = getattr(user, "staff", None)
+    return staff.display_name if staff is not None else user.get_username()
 
 
 @register.filter

@@ -103,8 +103,10 @@ def parquet_path(signal_file: Any) -> Path:
 
 
 def committed_paths(district_code: str, period: str) -> list[Path]:
-    """The Parquet files of every committed import of a district's period, oldest first: what its round reads."""
-    files = SignalFile.objects.filter(district_id=district_code, period=period).order_by("imported_at", "pk")
+    """The Parquet files of every committed import of a district's period that stands (not withdrawn), oldest
+    first: what its round reads."""
+    files = SignalFile.objects.filter(district_id=district_code, period=period, withdrawn_at__isnull=True)
+    files = files.order_by("imported_at", "pk")
     return [parquet_path(f) for f in files]
 
 

@@ -10,6 +10,10 @@ filled; the kind is in the catalogue and delivered by this agency; the resident 
 that exists (the rules of `core.rrn.parse_rrn`); observed_on lies in the period's window; each of the kind's fields
 is filled if required, parses as its type (dates as YYYY-MM-DD or YYYYMMDD), respects min/max and choices; and no
 record_id repeats within the file.
+
+And for the file as a whole, whether its dates belong to the period it is imported for (`report.PeriodCheck`): a
+file whose rows are mostly dated before the period is another period's file, and one with some rows dated before
+it is imported only once the importer has confirmed the period (see `services.signals`).
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ from django.utils.translation import gettext_lazy
 from dolbom.core.rrn import RRN_LIKE
 from dolbom.discovery.catalogue import Catalogue, Field, ProvidingAgency, SignalKind
 from dolbom.discovery.importing.readers import Batch
-from dolbom.discovery.importing.report import Issue, IssueCollector
+from dolbom.discovery.importing.report import Issue, IssueCollector, PeriodCheck
 
 # observed_on must fall within the screening window: from a year before the period's first day (arrears and
 # cut-offs that old are still reported as running) to the last day of the round, which covers two months.
@@ -131,7 +135,13 @@ class Validator:
         self.header = header
         self.collector = collector
         self.warnings: list[str] = []
+        self.period = period
         self.window = period_window(period)
+        self.period_first = _add_months(self.window[0], LOOKBACK_MONTHS)
+        self._dated = 0  # rows dated inside the window, and how many of them before the period's first day
+        self._before = 0
+        self._earliest: int | None = None
+        self._latest: int | None = None
         self.columns: dict[str, Column] = {}
         self._all_kinds = pa.array([k.code for k in catalogue.kinds], pa.string())
         self._own_kinds = pa.array(list(self.kinds), pa.string())
@@ -312,7 +322,34 @@ class Validator:
             "observed_on",
             lambda i: outside_window % {"first": first, "last": last, "value": shown_value(values[i].as_py())},
         )
-        return _masked(dates, ok & ~outside)
+        inside = ok & ~outside
+        self._count_dates(days[inside])
+        return _masked(dates, inside)
+
+    def _count_dates(self, days: np.ndarray) -> None:
+        if len(days) == 0:
+            return
+        self._dated += len(days)
+        self._before += int((days < _day_number(self.period_first)).sum())
+        low, high = int(days.min()), int(days.max())
+        self._earliest = low if self._earliest is None else min(self._earliest, low)
+        self._latest = high if self._latest is None else max(self._latest, high)
+
+    def period_check(self) -> PeriodCheck:
+        """How the dates of the rows read so far sit against the period."""
+
+        def day(number: int | None) -> date | None:
+            return None if number is None else date(1970, 1, 1) + timedelta(days=number)
+
+        return PeriodCheck(
+            period=self.period,
+            first=self.period_first,
+            last=self.window[1],
+            rows=self._dated,
+            before=self._before,
+            earliest=day(self._earliest),
+            latest=day(self._latest),
+        )
 
     def _check_field(
         self, f: Field, text: pa.Array, values: pa.Array, ok: np.ndarray, among: np.ndarray, rows: np.ndarray

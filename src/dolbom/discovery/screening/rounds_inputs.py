@@ -47,12 +47,13 @@ def signal_sources(
     district_code: str, period: str | None = None, *, file_ids: list[int] | None = None
 ) -> list[SignalSource]:
     """The committed signal files of a district's period (or the given files of the district), oldest import
-    first. A round reads its own district's files only."""
+    first. A round reads its own district's files only, and a new round no withdrawn import; an earlier round's
+    own files (`file_ids`) are its own, withdrawn or not (a file a round read cannot be withdrawn while the round
+    stands)."""
     files = SignalFile.objects.filter(district_id=district_code)
     if period is not None:
         files = files.filter(period=period)
-    if file_ids is not None:
-        files = files.filter(pk__in=file_ids)
+    files = files.filter(pk__in=file_ids) if file_ids is not None else files.filter(withdrawn_at__isnull=True)
     return [SignalSource(f.pk, parquet_path(f)) for f in files.order_by("imported_at", "pk")]
 
 

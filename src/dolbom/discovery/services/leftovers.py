@@ -8,9 +8,9 @@ round's or a training's work folder while it runs — and the kernel releases a 
 however it dies. An unlocked file is therefore a leftover, even one a second old; a locked one is someone's work,
 even one a day old. Ages and process ids would be guesses, and wrong across machines sharing DOLBOM_HOME.
 
-A final Parquet file counts only with its committed row (docs/signal-storage.md): one without, and unlocked, is
-an orphan. Its row is looked up again after its lock is taken, since the owner releases the lock only after the
-commit.
+A final Parquet file counts only with its committed row that stands (docs/signal-storage.md): one without, and
+unlocked, is an orphan — so is the file of a withdrawn import that its withdrawal could not remove. Its row is
+looked up again after its lock is taken, since the owner releases the lock only after the commit.
 
 Uploads and staging files have no name at all while in use (they are unlinked from the start), so normally there
 is nothing there to remove; what may be there comes from an older version or a system without /proc.
@@ -92,7 +92,7 @@ def _size(path: Path) -> int:
 def _committed() -> set[str] | None:
 
     try:
-        return set(SignalFile.objects.values_list("storage_path", flat=True))
+        return set(SignalFile.objects.filter(withdrawn_at__isnull=True).values_list("storage_path", flat=True))
     except DatabaseError:  # a database never migrated has no imports to protect, and no way to tell
         return None
 
@@ -132,7 +132,7 @@ def remove_leftovers() -> Leftovers:
                 continue
 
             def wanted(relative: str = relative) -> bool:
-                return SignalFile.objects.filter(storage_path=relative).exists()
+                return SignalFile.objects.filter(storage_path=relative, withdrawn_at__isnull=True).exists()
 
             remove(path, "orphan", keep=wanted)
     if committed is None and stored:

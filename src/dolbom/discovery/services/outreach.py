@@ -4,7 +4,7 @@ recorded with who made it."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -20,7 +20,9 @@ from dolbom.core.scope import visible_or_404
 from dolbom.discovery.models import ItemStatus, Outcome, OutreachEvent, OutreachItem, ScreeningRound
 from dolbom.discovery.selectors import (
     latest_round_for,
+    listed_rounds_for,
     open_visit_elsewhere,
+    open_visits_before,
     outreach_items_visible_to,
     outreach_rows,
     rounds_visible_to,
@@ -39,11 +41,16 @@ class OutreachListPage:
     dongs: list[AdministrativeArea]
     dong_code: str
     items: list[OutreachItem]
+    # Visits assigned from earlier rounds' lists of the dong and still without an outcome: a later round leaves
+    # their households out, so they are shown beside the chosen round's list until the outcome is recorded.
+    earlier: list[OutreachItem] = field(default_factory=list)
+    rounds: list[ScreeningRound] = field(default_factory=list)  # the rounds the user may pick, newest first
 
 
 def open_outreach_list(*, user: Any, round_id: int | None = None, dong_code: str = "") -> OutreachListPage:
     """A dong's list in a round (the latest done round when none is given, the user's first dong when none is
-    given), with the reading audited: the list names households in crisis."""
+    given), with the open visits of the dong's earlier rounds, and the reading audited: the list names households
+    in crisis. A withdrawn round's list is empty."""
     ensure_can(user, "discovery.view_outreach")
     screening_round = (
         visible_or_404(rounds_visible_to(user), round_id) if round_id is not None else latest_round_for(user)
@@ -51,13 +58,25 @@ def open_outreach_list(*, user: Any, round_id: int | None = None, dong_code: str
     dongs = list(areas_visible_to(user).order_by("code"))
     dong_code = dong_code or (dongs[0].code if dongs else "")
     items: list[OutreachItem] = []
+    earlier: list[OutreachItem] = []
     if screening_round is not None:
         on_list = outreach_items_visible_to(user).filter(round=screening_round, dong_id=dong_code).order_by("rank")
         items = outreach_rows(user, on_list)
+        earlier = outreach_rows(user, open_visits_before(user, screening_round, dong_code))
         audit.record(
-            user, "discovery.view_outreach_list", screening_round, detail={"dong": dong_code, "items": len(items)}
+            user,
+            "discovery.view_outreach_list",
+            screening_round,
+            detail={"dong": dong_code, "items": len(items), "earlier_open_visits": len(earlier)},
         )
-    return OutreachListPage(round=screening_round, dongs=dongs, dong_code=dong_code, items=items)
+    return OutreachListPage(
+        round=screening_round,
+        dongs=dongs,
+        dong_code=dong_code,
+        items=items,
+        earlier=earlier,
+        rounds=listed_rounds_for(user),
+    )
 
 
 def _locked_item(user: Any, item_id: int) -> OutreachItem:

@@ -7,6 +7,10 @@ keeps its row with status `failed` and the error, and has no items.
 
 A district runs one round at a time (a database constraint). A round still `running` after STALE_AFTER was cut off
 (its process stopped): the next round of the district marks it failed and goes ahead.
+
+Honest mistakes: a round for a period with files from fewer agencies than the district's last round (the wrong
+period, files not yet imported) is run only once confirmed (`confirm_few_files`); a round run by mistake is
+withdrawn with `withdraw_round` before any visit is assigned from it, and its list is then shown nowhere.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, transaction
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -29,12 +34,23 @@ from dolbom.core.dates import today_kst
 from dolbom.core.files import private_workdir
 from dolbom.core.permissions import ensure_can
 from dolbom.core.scope import scope_for
-from dolbom.discovery.models import OutreachItem, RoundStatus, Scorer, ScreeningRound
+from dolbom.core.text import visible_length, visible_text
+from dolbom.discovery.catalogue import load_catalogue
+from dolbom.discovery.models import (
+    ItemStatus,
+    OutreachEvent,
+    OutreachItem,
+    RoundStatus,
+    Scorer,
+    ScreeningRound,
+    SignalFile,
+)
 from dolbom.discovery.screening.engine import ENGINES, run_screening, screening_stats
 from dolbom.discovery.screening.inputs import SignalSource
 from dolbom.discovery.screening.rounds_inputs import inputs_for, scorecard_for, signal_sources, work_root
 from dolbom.discovery.screening.scorecard import Scorecard, ScorecardError
 from dolbom.discovery.screening.scorers import ModelUnavailable, model_scorer
+from dolbom.discovery.selectors import rounds_visible_to
 from dolbom.discovery.signals import round_listed
 from dolbom.registry.models import AdministrativeArea, AreaLevel
 
@@ -43,6 +59,8 @@ PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 BULK_BATCH = 1000
 # A round takes seconds to minutes (30 s for 10 M households on two cores); one running for an hour has stopped.
 STALE_AFTER = timedelta(hours=1)
+# A reason for a withdrawal must say something: at least this many visible characters (core.text).
+WITHDRAW_REASON_MIN = 5
 
 
 @dataclass(frozen=True)
@@ -97,12 +115,14 @@ def run_round(
     engine: str = "duckdb",
     cooldown_days: int | None = None,
     as_of: date | None = None,
+    confirm_few_files: bool = False,
 ) -> ScreeningRound:
     """Screen the district's households on the period's signals and list, per dong, the households to visit.
 
     Raises PermissionDenied (role or district outside the user's area) and ValidationError (bad period, engine or
     cool-down, no signal files, a malformed scorecard, no usable model) before anything is written. A failure while
-    running returns the round with status `failed`."""
+    running returns the round with status `failed`. A period with files from fewer agencies than the district's
+    last round raises ValidationError on `confirm_few_files` (the warning) unless `confirm_few_files` is True."""
     plan = plan_round(
         user=user,
         district_code=district_code,
@@ -111,6 +131,7 @@ def run_round(
         engine=engine,
         cooldown_days=cooldown_days,
         as_of=as_of,
+        confirm_few_files=confirm_few_files,
     )
     screening_round = start_round(user=user, plan=plan)
     seconds: dict[str, float] = {}
@@ -135,6 +156,7 @@ def plan_round(
     engine: str,
     cooldown_days: int | None,
     as_of: date | None,
+    confirm_few_files: bool = False,
 ) -> RoundPlan:
     """Check the request and gather the round's inputs; raise before anything is written."""
     ensure_can(user, "discovery.run_round")
@@ -160,6 +182,8 @@ def plan_round(
     signals = signal_sources(district_code, period)
     if not signals:
         raise ValidationError({"period": _("No crisis-signal file has been imported for this period.")})
+    if not confirm_few_files and (warning := few_files_warning(district, period, [s.file_id for s in signals])):
+        raise ValidationError({"confirm_few_files": warning})
     learned = None
     if scorer == Scorer.MODEL:
         try:
@@ -178,6 +202,109 @@ def plan_round(
         signals=signals,
         learned=learned,
     )
+
+
+def few_files_warning(district: AdministrativeArea, period: str, file_ids: list[int]) -> str:
+    """A warning when the period's files come from fewer agencies than those the district's last round read: the
+    period may be the wrong one, or files may not be imported yet, and the round would then list the wrong
+    households. Empty when there is no earlier round to compare with, or nothing missing."""
+    last = (
+        ScreeningRound.objects.filter(district=district, status=RoundStatus.DONE).order_by("-started_at", "-pk").first()
+    )
+    if last is None:
+        return ""
+    agencies = dict(
+        SignalFile.objects.filter(pk__in=[*file_ids, *last.signal_file_ids]).values_list("pk", "agency_code")
+    )
+    now = {agencies[i] for i in file_ids if i in agencies}
+    before = {agencies[i] for i in last.signal_file_ids if i in agencies}
+    if len(now) >= len(before):
+        return ""
+    names = {a.code: a.name for a in load_catalogue().agencies}
+    missing = ", ".join(f"{names.get(code, code)} ({code})" for code in sorted(before - now))
+    message = _(
+        "Period %(period)s has files from %(now)s providing agencies, fewer than the %(before)s read by the "
+        "district's last round (%(last)s). Missing: %(missing)s. A round on too few files lists the wrong "
+        "households: check that the period is right and that every file has been imported."
+    )
+    return message % {
+        "period": period,
+        "now": len(now),
+        "before": len(before),
+        "last": f"{last.period} #{last.pk}",
+        "missing": missing,
+    }
+
+
+def withdraw_round(*, user: Any, round_id: int, reason: str) -> ScreeningRound:
+    """Withdraw a round run by mistake (the wrong period, too few files), before any visit is assigned from it.
+
+    The round stays, with status `withdrawn`, who withdrew it, when and why; its items stay too, for the record,
+    with status `withdrawn`, and are on no list. A round from whose list a visit was assigned (or an outcome
+    recorded) cannot be withdrawn: the officers' work stands, and a new round is the way.
+
+    The items are marked one by one (an UPDATE of their rows) rather than only the round, so that an officer
+    assigning a visit at the same moment either goes first, and the withdrawal is refused, or waits for it and
+    then finds the item gone: the two lock the same rows."""
+    ensure_can(user, "discovery.withdraw_round")
+    reason = visible_text(reason)
+    with transaction.atomic():
+        screening_round = rounds_visible_to(user).select_for_update(of=("self",)).filter(pk=round_id).first()
+        if screening_round is None:
+            raise Http404
+        scope_for(user).ensure_district(screening_round.district_id)
+        if screening_round.status == RoundStatus.WITHDRAWN:
+            when = timezone.localtime(screening_round.withdrawn_at).strftime("%Y-%m-%d %H:%M")
+            message = _("This round was already withdrawn on %(when)s.")
+            raise ValidationError({NON_FIELD_ERRORS: message % {"when": when}})
+        if screening_round.status != RoundStatus.DONE:
+            message = _("Only a finished round can be withdrawn; this one is %(status)s.")
+            raise ValidationError({NON_FIELD_ERRORS: message % {"status": screening_round.get_status_display()}})
+        if visible_length(reason) < WITHDRAW_REASON_MIN:
+            message = _("Write why the round is withdrawn (at least %(n)s characters), e.g. 'wrong period'.")
+            raise ValidationError({"reason": message % {"n": WITHDRAW_REASON_MIN}})
+        items = OutreachItem.objects.filter(round=screening_round)
+        pending = list(items.filter(status=ItemStatus.PENDING).select_for_update().values_list("pk", flat=True))
+        items.filter(pk__in=pending).update(status=ItemStatus.WITHDRAWN)
+        acted = max(
+            items.exclude(status=ItemStatus.WITHDRAWN).count(),
+            OutreachEvent.objects.filter(item__round=screening_round).values("item").distinct().count(),
+        )
+        if acted:
+            raise ValidationError({NON_FIELD_ERRORS: visits_assigned(acted)})
+        screening_round.status = RoundStatus.WITHDRAWN
+        screening_round.withdrawn_at = timezone.now()
+        screening_round.withdrawn_by = user
+        screening_round.withdrawal_reason = reason
+        screening_round.save(update_fields=["status", "withdrawn_at", "withdrawn_by", "withdrawal_reason"])
+        note = _("Withdrawn with round %(round)s") % {"round": f"{screening_round.period} #{screening_round.pk}"}
+        OutreachEvent.objects.bulk_create(
+            [
+                OutreachEvent(
+                    item_id=pk, by=user, from_status=ItemStatus.PENDING, to_status=ItemStatus.WITHDRAWN, note=note
+                )
+                for pk in pending
+            ],
+            batch_size=BULK_BATCH,
+        )
+        audit.record(
+            user,
+            "discovery.withdraw_round",
+            screening_round,
+            reason=reason,
+            detail={"district": screening_round.district_id, "period": screening_round.period, "items": len(pending)},
+        )
+    return screening_round
+
+
+def visits_assigned(count: int) -> str:
+    """Why a round whose list officers have worked on stays, and what to do instead."""
+    message = _(
+        "Officers have already acted on %(count)s households of this round's list (a visit assigned or an outcome "
+        "recorded), so the round can no longer be withdrawn. Their visits stay on their lists until the outcome "
+        "is recorded; if the round was run by mistake, run a new round for the right period."
+    )
+    return message % {"count": f"{count:,}"}
 
 
 def start_round(*, user: Any, plan: RoundPlan) -> ScreeningRound:

@@ -8,6 +8,14 @@ Parquet file, committed together; see `importing.store` for how the two are kept
 Every refusal, whatever its reason (a row, the size, a zip bomb, a header without rows, a duplicate), is an audit
 event `discovery.import_refused` with the file's name, format, the kind of reason and counts: never a row's
 content, never a resident number.
+
+The period is checked against the rows' reference dates (`importing.report.PeriodCheck`): a file mostly dated
+before the period is refused as another period's; one with some rows dated before it waits for the importer to
+confirm the period (`PeriodNotConfirmed`, then `confirm_period`).
+
+An import made by mistake is withdrawn with `withdraw_signal_file`, by its importer or an administrator of the
+district, with a reason, before any round read it: the Parquet file is removed, the row stays for the record, and
+the same bytes may be imported again.
 """
 
 from __future__ import annotations
@@ -23,32 +31,48 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow.compute as pc
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dolbom.core import audit
-from dolbom.core.files import LockedFile
-from dolbom.core.permissions import ensure_can
+from dolbom.core.files import LockedFile, remove_if_abandoned
+from dolbom.core.permissions import can, ensure_can
 from dolbom.core.scope import scope_for
+from dolbom.core.text import visible_length, visible_text
 from dolbom.discovery.catalogue import Catalogue, ProvidingAgency, load_catalogue
 from dolbom.discovery.importing import match, readers, store
 from dolbom.discovery.importing.limits import Limits, too_large_reason
 from dolbom.discovery.importing.readers import ReadError
-from dolbom.discovery.importing.report import ImportReport, Issue, IssueCollector, SignalFileRejected
+from dolbom.discovery.importing.report import ImportReport, Issue, IssueCollector, PeriodCheck, SignalFileRejected
 from dolbom.discovery.importing.validate import PERIOD_PATTERN, Validated, Validator
-from dolbom.discovery.models import SignalFile
+from dolbom.discovery.models import ScreeningRound, SignalFile
+from dolbom.discovery.selectors import rounds_that_read, signal_files_visible_to
 from dolbom.registry.models import AdministrativeArea, AreaLevel
 
 __all__ = [
     "ImportReport",
     "ImportResult",
+    "PeriodNotConfirmed",
     "SignalFileRejected",
     "UnmatchedRow",
     "import_signal_file",
+    "may_withdraw",
     "refuse_oversized_upload",
+    "withdraw_signal_file",
 ]
+
+# A reason for a withdrawal must say something: at least this many visible characters (core.text).
+WITHDRAW_REASON_MIN = 5
+
+
+class PeriodNotConfirmed(SignalFileRejected):
+    """Some rows are dated before the period: nothing was kept, and the file is imported again once the importer
+    confirms the period. `report.period_check` has the counts, `report.confirmation` the value that confirms it
+    (for this file and this period only)."""
+
 
 UNMATCHED_SAMPLE = 20
 
@@ -122,13 +146,18 @@ def import_signal_file(
     agency_code: str | None,
     district_code: str | None = None,
     original_name: str | None = None,
+    confirm_period: bool | str = False,
 ) -> ImportResult:
     """Validate, match and store one agency file delivered to a district for a screening period.
 
     `district_code` defaults to the user's district when they serve exactly one; `agency_code` defaults to the
     file's name (`nhis.csv` → `nhis`); `original_name` is the name the user gave the file when `path` is a temporary
     copy (an upload). Raises PermissionDenied for roles that may not import or a district outside the user's, and
-    SignalFileRejected, with the report, for a file that is not accepted."""
+    SignalFileRejected, with the report, for a file that is not accepted.
+
+    `confirm_period` accepts rows dated before the period (see `PeriodCheck`): True for any file (the command
+    line's --confirm-period), or the `report.confirmation` of the PeriodNotConfirmed the importer was shown, which
+    holds only for the same bytes and the same period. Without it, such a file raises PeriodNotConfirmed."""
     ensure_can(user, "discovery.import_signals")
     started = time.perf_counter()
     request = check_request(
@@ -140,6 +169,7 @@ def import_signal_file(
     staged: Staged | None = None
     try:
         staged = validate_and_stage(request, source, collector)
+        _ensure_period_confirmed(request, source, staged.period_check, confirm_period)
         signal_file = _commit(user=user, request=request, source=source, staged=staged)
     finally:
         source.close()
@@ -177,6 +207,11 @@ class ImportRequest:
             self.name, reason, row=row, period=self.period, kind=kind, agency_code=self.agency.code
         )
         return SignalFileRejected(report)
+
+    @property
+    def confirmation(self) -> str:
+        """What confirms the period for these bytes and this period, and nothing else."""
+        return f"{self.period}/{self.sha256}"
 
 
 def check_request(
@@ -258,6 +293,7 @@ class Staged:
     writer: store.StagingWriter
     counts: _Counts
     warnings: list[str]
+    period_check: PeriodCheck
 
 
 def validate_and_stage(request: ImportRequest, source: readers.Source, collector: IssueCollector) -> Staged:
@@ -293,6 +329,9 @@ def validate_and_stage(request: ImportRequest, source: readers.Source, collector
                     "this is the file the agency sent and that nothing was cut off, then upload it again."
                 )
                 collector.add(Issue(row=None, column="", label="", reason=no_rows))
+            if not collector and validator.period_check().wrong_period:
+                kind = "wrong_period"
+                collector.add(Issue(row=None, column="", label="", reason=validator.period_check().refusal()))
         if collector:
             raise SignalFileRejected(
                 ImportReport(
@@ -304,6 +343,7 @@ def validate_and_stage(request: ImportRequest, source: readers.Source, collector
                     kind=kind,
                     agency_code=request.agency.code,
                     period=request.period,
+                    period_check=validator.period_check(),
                 )
             )
     except BaseException:
@@ -312,7 +352,28 @@ def validate_and_stage(request: ImportRequest, source: readers.Source, collector
         raise
     assert writer is not None
     writer.close()
-    return Staged(writer=writer, counts=counts, warnings=validator.warnings)
+    return Staged(writer=writer, counts=counts, warnings=validator.warnings, period_check=validator.period_check())
+
+
+def _ensure_period_confirmed(
+    request: ImportRequest, source: readers.Source, check: PeriodCheck, confirm_period: bool | str
+) -> None:
+    """Refuse, for now, a file with rows dated before its period unless the importer confirmed that very file."""
+    if not check.needs_confirmation or confirm_period is True or confirm_period == request.confirmation:
+        return
+    report = ImportReport(
+        file_name=request.name,
+        agency_code=request.agency.code,
+        period=request.period,
+        file_format=source.file_format,
+        encoding=source.encoding,
+        errors=[Issue(row=None, column="observed_on", label="", reason=check.question())],
+        error_count=1,
+        kind="period_unconfirmed",
+        period_check=check,
+        confirmation=request.confirmation,
+    )
+    raise PeriodNotConfirmed(report)
 
 
 def _stage(rows: Validated, matcher: match.Matcher, writer: store.StagingWriter, counts: _Counts) -> None:
@@ -425,7 +486,9 @@ def _district(user: Any, district_code: str | None) -> AdministrativeArea:
 
 
 def _earlier_import(district: AdministrativeArea, sha256: str) -> SignalFile | None:
-    return SignalFile.objects.filter(district=district, sha256=sha256).select_related("imported_by").first()
+    """The import of the same bytes that stands (a withdrawn one does not)."""
+    earlier = SignalFile.objects.filter(district=district, sha256=sha256, withdrawn_at__isnull=True)
+    return earlier.select_related("imported_by").first()
 
 
 def _agency(catalogue: Catalogue, code: str | None, name: str) -> ProvidingAgency | None:
@@ -467,6 +530,87 @@ def _duplicate_reason(earlier: SignalFile) -> str:
         "id": earlier.pk,
         "rows": f"{earlier.rows:,}",
     }
+
+
+# ------------------------------------------------------------------------------------------------- withdrawal
+
+
+def may_withdraw(user: Any, signal_file: SignalFile) -> bool:
+    """Whether the user may withdraw this import: the person who imported it, or an administrator of the district
+    (the file itself must be visible to them: `signal_files_visible_to`)."""
+    if can(user, "discovery.withdraw_any_import"):
+        return True
+    own = user is not None and user.pk is not None and signal_file.imported_by_id == user.pk
+    return own and can(user, "discovery.withdraw_own_import")
+
+
+def withdraw_signal_file(*, user: Any, signal_file_id: int, reason: str) -> SignalFile:
+    """Withdraw an import made by mistake (the wrong period, the wrong file), before any round read it.
+
+    The row stays, with who withdrew it, when and why; its Parquet file (personal data) is removed once the
+    withdrawal is committed; no round reads it any more, and the same bytes may be imported again. A file a round
+    has read cannot be withdrawn: the round's lists stand on it, and the learned model rebuilds that round's
+    inputs from it. A round still being planned when the file goes fails and says so; it is run again."""
+    ensure_can(user, "discovery.withdraw_own_import")
+    reason = visible_text(reason)
+    with transaction.atomic():
+        signal_file = signal_files_visible_to(user).select_for_update(of=("self",)).filter(pk=signal_file_id).first()
+        if signal_file is None:
+            raise Http404
+        if not may_withdraw(user, signal_file):
+            raise PermissionDenied("discovery.withdraw_any_import: not the importer")
+        if signal_file.withdrawn:
+            message = _("This import was already withdrawn on %(when)s.")
+            when = timezone.localtime(signal_file.withdrawn_at).strftime("%Y-%m-%d %H:%M")
+            raise ValidationError({NON_FIELD_ERRORS: message % {"when": when}})
+        if visible_length(reason) < WITHDRAW_REASON_MIN:
+            message = _("Write why the import is withdrawn (at least %(n)s characters), e.g. 'wrong period'.")
+            raise ValidationError({"reason": message % {"n": WITHDRAW_REASON_MIN}})
+        used = rounds_that_read([signal_file]).get(signal_file.pk, [])
+        if used:
+            raise ValidationError({NON_FIELD_ERRORS: used_by_rounds(used)})
+        signal_file.withdrawn_at = timezone.now()
+        signal_file.withdrawn_by = user
+        signal_file.withdrawal_reason = reason
+        signal_file.save(update_fields=["withdrawn_at", "withdrawn_by", "withdrawal_reason"])
+        audit.record(
+            user,
+            "discovery.withdraw_signal_file",
+            signal_file,
+            reason=reason,
+            detail={
+                "district": signal_file.district_id,
+                "agency": signal_file.agency_code,
+                "period": signal_file.period,
+                "file_name": _safe_name(signal_file.original_name),
+                "sha256": signal_file.sha256,
+                "rows": signal_file.rows,
+            },
+        )
+        relative = signal_file.storage_path
+        transaction.on_commit(lambda: _remove_withdrawn(relative))
+    return signal_file
+
+
+def used_by_rounds(rounds: list[ScreeningRound]) -> str:
+    """Why a file read by rounds stays, and what to do instead."""
+    names = ", ".join(f"{r.period} #{r.pk}" for r in rounds)
+    message = _(
+        "Round %(rounds)s has read this file, so the import can no longer be withdrawn: the round's lists stand on "
+        "it. If the file was wrong, withdraw the round (before any visit is assigned from it) or run a new round."
+    )
+    return message % {"rounds": names}
+
+
+def _remove_withdrawn(relative: str) -> None:
+    """Remove the Parquet of a withdrawn import, unless an import of the same bytes that stands holds the same
+    path (imported again right after the withdrawal): that one is locked by its writer until its row commits, and
+    wanted after. If this process dies first, `dolbom cleanup` removes the file (it has no standing row)."""
+
+    def wanted() -> bool:
+        return SignalFile.objects.filter(storage_path=relative, withdrawn_at__isnull=True).exists()
+
+    remove_if_abandoned(store.under_home(relative), keep=wanted)
 
 
 # --------------------------------------------------------------------------------------------------- refusals

@@ -1,4 +1,5 @@
-"""Pages for crisis-signal files: the list of imported files and the upload form (district staff only)."""
+"""Pages for crisis-signal files: the list of imported files, the upload form and the withdrawal of an import made
+by mistake (district staff only)."""
 
 from __future__ import annotations
 
@@ -6,26 +7,32 @@ from pathlib import Path
 from typing import Any
 
 from django import forms
+from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.utils import timezone
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 from dolbom.core.http import parse_query, requires, show_errors
+from dolbom.core.scope import visible_or_404
 from dolbom.discovery.catalogue import load_catalogue
 from dolbom.discovery.importing.limits import Limits, megabytes
 from dolbom.discovery.importing.upload import SignalUploadHandler, too_large_request
 from dolbom.discovery.importing.validate import PERIOD_PATTERN
-from dolbom.discovery.models import SignalFile
-from dolbom.discovery.selectors import signal_files_visible_to, signal_periods_for
+from dolbom.discovery.selectors import rounds_that_read, signal_files_visible_to, signal_periods_for
 from dolbom.discovery.services.signals import (
+    WITHDRAW_REASON_MIN,
     ImportReport,
     SignalFileRejected,
     import_signal_file,
+    may_withdraw,
     refuse_oversized_upload,
+    used_by_rounds,
+    withdraw_signal_file,
 )
 from dolbom.registry.selectors import districts_visible_to
 
@@ -43,11 +50,12 @@ class SignalUploadForm(forms.Form):
         help_text=_("CSV (UTF-8 or CP949), Excel (.xlsx) or Parquet, as the agency delivered it."),
         widget=forms.FileInput(attrs={"accept": ".csv,.txt,.xlsx,.xlsm,.parquet,.pq"}),
     )
+    # No default: a period filled in for the user was how September's files came to be imported as November's.
     period = forms.RegexField(
         label=_("Screening period"),
         regex=PERIOD_PATTERN,
         max_length=7,
-        help_text=_("Year and month the round starts, as YYYY-MM (e.g. 2026-09)."),
+        help_text=_("Year and month the round starts, as YYYY-MM (e.g. 2026-09). Type the period the file is for."),
         error_messages={"invalid": _("Enter the period as YYYY-MM, e.g. 2026-09.")},
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off", "placeholder": "2026-09"}),
     )
@@ -64,6 +72,21 @@ class SignalUploadForm(forms.Form):
             self.fields["district"].widget = forms.HiddenInput()
 
 
+class PeriodConfirmation(forms.Form):
+    """The box ticked under a period question: its value names the file and period it was shown for."""
+
+    confirm_period = forms.CharField(required=False, max_length=200)
+
+
+class WithdrawForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why is the import withdrawn?"),
+        max_length=500,
+        help_text=_("At least five characters, e.g. 'imported under the wrong period (was 2026-09)'. Recorded."),
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+
+
 class FilesQuery(forms.Form):
     period = forms.RegexField(regex=PERIOD_PATTERN, required=False)
     page = forms.IntegerField(required=False, min_value=1)
@@ -77,7 +100,18 @@ def signal_files(request: HttpRequest) -> HttpResponse:
         files = files.filter(period=query["period"])
     page = Paginator(files, PAGE_SIZE).get_page(query["page"])
     agencies = {a.code: a.name for a in load_catalogue().agencies}
-    rows = [(f, agencies.get(f.agency_code, ""), _imported_by(f)) for f in page]
+    read_by = rounds_that_read(page)
+    rows = [
+        {
+            "file": f,
+            "agency": agencies.get(f.agency_code, ""),
+            "by": _staff_name(f.imported_by),
+            "withdrawn_by": _staff_name(f.withdrawn_by) if f.withdrawn else "",
+            "rounds": read_by.get(f.pk, []),
+            "may_withdraw": not f.withdrawn and f.pk not in read_by and may_withdraw(request.user, f),
+        }
+        for f in page
+    ]
     context = {
         "page": page,
         "rows": rows,
@@ -114,7 +148,7 @@ def upload(request: HttpRequest) -> HttpResponse:
 
 
 def _refused_too_large(request: HttpRequest, report: ImportReport, limits: Limits) -> HttpResponse:
-    form = SignalUploadForm(initial={"period": timezone.localdate().strftime("%Y-%m")}, user=request.user)
+    form = SignalUploadForm(user=request.user)
     context = {"active_nav": "discovery", "form": form, "report": report, **_limit_context(limits)}
     return render(request, "discovery/signal_upload.html", context, status=413)
 
@@ -148,6 +182,8 @@ def _upload(request: HttpRequest, *, handler: SignalUploadHandler, limits: Limit
         elif form.is_valid():
             uploaded = form.cleaned_data["file"]
             period = form.cleaned_data["period"]
+            confirmation = PeriodConfirmation(request.POST)
+            confirmed = confirmation.cleaned_data["confirm_period"] if confirmation.is_valid() else ""
             try:
                 context["result"] = import_signal_file(
                     user=request.user,
@@ -156,7 +192,10 @@ def _upload(request: HttpRequest, *, handler: SignalUploadHandler, limits: Limit
                     agency_code=form.cleaned_data["agency"] or None,
                     district_code=form.cleaned_data["district"] or None,
                     original_name=uploaded.name,
+                    # Only the value shown with the question confirms, for that file and period: never True here.
+                    confirm_period=confirmed or False,
                 )
+                # The next file of the same delivery usually has the same period: keep the one just typed.
                 form = SignalUploadForm(initial={"period": period}, user=request.user)
             except SignalFileRejected as rejected:
                 context["report"] = rejected.report
@@ -169,14 +208,46 @@ def _upload(request: HttpRequest, *, handler: SignalUploadHandler, limits: Limit
         else:
             status = 422
     else:
-        form = SignalUploadForm(initial={"period": timezone.localdate().strftime("%Y-%m")}, user=request.user)
+        form = SignalUploadForm(user=request.user)
     context["form"] = form
     return render(request, "discovery/signal_upload.html", context, status=status)
 
 
-def _imported_by(signal_file: SignalFile) -> str:
-    user = signal_file.imported_by
+@requires("discovery.withdraw_own_import")
+def withdraw(request: HttpRequest, file_id: int) -> HttpResponse:
+    """The confirmation page of a withdrawal (what it does, the reason asked), and the withdrawal itself."""
+    signal_file = visible_or_404(signal_files_visible_to(request.user), file_id)
+    form = WithdrawForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                withdraw_signal_file(user=request.user, signal_file_id=file_id, reason=form.cleaned_data["reason"])
+            except ValidationError as refused:
+                show_errors(form, refused)
+            else:
+                message = gettext("The import of %(name)s (%(period)s) was withdrawn and its stored file removed.")
+                messages.success(request, message % {"name": signal_file.original_name, "period": signal_file.period})
+                return redirect(reverse("signal_files") + f"?period={signal_file.period}")
+        status = 422
+    rounds = rounds_that_read([signal_file]).get(signal_file.pk, [])
+    context = {
+        "file": signal_file,
+        "form": form,
+        "agency": {a.code: a.name for a in load_catalogue().agencies}.get(signal_file.agency_code, ""),
+        "by": _staff_name(signal_file.imported_by),
+        "withdrawn_by": _staff_name(signal_file.withdrawn_by) if signal_file.withdrawn else "",
+        "rounds": rounds,
+        "used_by": used_by_rounds(rounds) if rounds else "",
+        "may_withdraw": may_withdraw(request.user, signal_file),
+        "reason_min": WITHDRAW_REASON_MIN,
+        "active_nav": "discovery",
+    }
+    return render(request, "discovery/signal_withdraw.html", context, status=status)
+
+
+def _staff_name(user: object) -> str:
     if user is None:
-        return "system"
+        return gettext("the system")
     staff = getattr(user, "staff", None)
-    return staff.display_name if staff is not None else user.get_username()
+    return staff.display_name if staff is not None else user.get_username()  # type: ignore[attr-defined]

@@ -22,6 +22,13 @@ class ListQuery(forms.Form):
     dong = forms.RegexField(regex=r"^\d{10}$", required=False)
 
 
+class ListContext(forms.Form):
+    """Which round's list a row was changed from, so that the answer goes back to that list (a visit of an earlier
+    round is worked on from a later round's page)."""
+
+    list = forms.IntegerField(required=False, min_value=1)
+
+
 class AssignForm(forms.Form):
     visitor = forms.IntegerField(required=False, min_value=1)
     # Who the list showed as assigned when the officer chose: empty for nobody.
@@ -52,32 +59,39 @@ def outreach_list(request: HttpRequest) -> HttpResponse:
     query = parse_query(request, ListQuery)
     page = services.open_outreach_list(user=request.user, round_id=query["round"], dong_code=query["dong"])
     can_work = can(request.user, "discovery.work_outreach")
+    list_round = page.round.pk if page.round else None
     context = {
         "round": page.round,
+        "rounds": page.rounds,
         "dongs": page.dongs,
         "dong_code": page.dong_code,
-        "rows": [_row(item) for item in page.items],
+        "rows": [_row(item, list_round) for item in page.items],
+        "earlier_rows": [_row(item, list_round) for item in page.earlier],
+        "list_round": list_round,
         "can_work": can_work,
         "active_nav": "discovery",
     }
     return render(request, "discovery/outreach_list.html", context)
 
 
-def _row(item: OutreachItem) -> dict[str, object]:
+def _row(item: OutreachItem, list_round: int | None) -> dict[str, object]:
     return {
         "item": item,
         "visitors": item.visitors,
         "outcome_form": OutcomeForm(initial={"outcome": item.outcome, "note": item.outcome_note}, prefix=f"i{item.pk}"),
+        "earlier": list_round is not None and item.round_id != list_round,
     }
 
 
 def _answer(request: HttpRequest, item_id: int, error: str = "") -> HttpResponse:
     """htmx gets the updated row (with the refusal, status 422); a plain form post goes back to the list."""
     item = outreach_row(request.user, item_id)
+    context_form = ListContext(request.POST)
+    list_round = (context_form.cleaned_data["list"] if context_form.is_valid() else None) or item.round_id
     if request.headers.get("HX-Request"):
-        context = {"row": _row(item), "can_work": True, "error": error}
+        context = {"row": _row(item, list_round), "can_work": True, "error": error, "list_round": list_round}
         return render(request, "discovery/_outreach_row.html", context, status=REFUSED if error else 200)
-    return redirect(reverse("outreach_list") + f"?round={item.round_id}&dong={item.dong_id}#item-{item.pk}")
+    return redirect(reverse("outreach_list") + f"?round={list_round}&dong={item.dong_id}#item-{item.pk}")
 
 
 @require_POST

@@ -1,5 +1,6 @@
-"""Screening rounds for district staff: the list of rounds, the form to run one, and a round's page with its
-parameters, statistics and each dong's progress."""
+"""Screening rounds for district staff: the list of rounds, the form to run one (with its warning when the period
+has too few files), a round's page with its parameters, statistics and each dong's progress, and the withdrawal of
+a round run by mistake."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from dolbom.discovery.models import RoundStatus, Scorer
 from dolbom.discovery.screening.rounds_inputs import scorecard_for
 from dolbom.discovery.screening.scorecard import ScorecardError
 from dolbom.discovery.selectors import round_page, rounds_visible_to, signal_periods_for
-from dolbom.discovery.services.rounds import run_round
+from dolbom.discovery.services.rounds import WITHDRAW_REASON_MIN, run_round, visits_assigned, withdraw_round
 from dolbom.registry.selectors import districts_visible_to
 
 PHASES = {
@@ -52,6 +53,21 @@ class RoundForm(forms.Form):
             self.fields["district"].initial = districts[0].code
 
 
+class FewFilesConfirmation(forms.Form):
+    """The box ticked under the few-files warning: its value is the period it was shown for."""
+
+    confirm_few_files = forms.CharField(required=False, max_length=7)
+
+
+class WithdrawRoundForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why is the round withdrawn?"),
+        max_length=500,
+        help_text=_("At least five characters, e.g. 'run for the wrong period'. Recorded."),
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+
+
 @requires("discovery.run_round")
 def round_list(request: HttpRequest) -> HttpResponse:
     rounds = list(rounds_visible_to(request.user).select_related("started_by")[:100])
@@ -72,8 +88,12 @@ def new_round(request: HttpRequest) -> HttpResponse:
     if periods:
         initial["period"] = periods[0]
     form = RoundForm(request.POST or None, districts=districts, periods=periods, initial=initial)
+    warning = ""
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        confirmation = FewFilesConfirmation(request.POST)
+        # The warning is confirmed for the period it was shown for: choosing another period asks again.
+        confirmed = confirmation.is_valid() and confirmation.cleaned_data["confirm_few_files"] == data["period"]
         try:
             screening_round = run_round(
                 user=user,
@@ -81,9 +101,14 @@ def new_round(request: HttpRequest) -> HttpResponse:
                 period=data["period"],
                 scorer=data["scorer"],
                 cooldown_days=data["cooldown_days"],
+                confirm_few_files=confirmed,
             )
         except ValidationError as refused:
-            show_errors(form, refused)
+            few_files = getattr(refused, "error_dict", {}).get("confirm_few_files")
+            if few_files:
+                warning = " ".join(few_files[0].messages)
+            else:
+                show_errors(form, refused)
         else:
             if screening_round.status == RoundStatus.DONE:
                 listed = screening_round.stats.get("listed", 0)
@@ -98,6 +123,8 @@ def new_round(request: HttpRequest) -> HttpResponse:
         "periods": periods,
         "scorecard": scorecard,
         "scorecard_error": scorecard_error,
+        "warning": warning,
+        "warned_period": form.cleaned_data.get("period", "") if warning else "",
         "active_nav": "discovery",
     }
     return render(request, "discovery/round_new.html", context)
@@ -113,6 +140,36 @@ def round_detail(request: HttpRequest, round_id: int) -> HttpResponse:
         "excluded": page.stats.get("excluded", {}),
         "seconds": [(PHASES.get(k, k), v) for k, v in page.stats.get("seconds", {}).items()],
         "dongs": page.dongs,
+        "acted": page.acted,
         "active_nav": "discovery",
     }
     return render(request, "discovery/round_detail.html", context)
+
+
+@requires("discovery.withdraw_round")
+def withdraw(request: HttpRequest, round_id: int) -> HttpResponse:
+    """The confirmation page of a round's withdrawal (what it does, the reason asked), and the withdrawal."""
+    page = round_page(request.user, round_id)
+    form = WithdrawRoundForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                withdraw_round(user=request.user, round_id=round_id, reason=form.cleaned_data["reason"])
+            except ValidationError as refused:
+                show_errors(form, refused)
+            else:
+                message = gettext("Round %(round)s was withdrawn: its list is no longer shown.")
+                messages.success(request, message % {"round": f"{page.round.period} #{page.round.pk}"})
+                return redirect("round_detail", round_id=round_id)
+        status = 422
+    context = {
+        "round": page.round,
+        "form": form,
+        "listed": sum(d.listed for d in page.dongs),
+        "acted": page.acted,
+        "acted_text": visits_assigned(page.acted) if page.acted else "",
+        "reason_min": WITHDRAW_REASON_MIN,
+        "active_nav": "discovery",
+    }
+    return render(request, "discovery/round_withdraw.html", context, status=status)

@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -57,5 +58,9 @@ def referral_new(request: HttpRequest) -> HttpResponse:
         except ValidationError as refused:
             show_errors(form, refused)
         else:
+            # Said after the redirect, on the list where the new report now stands first.
+            messages.success(
+                request, _("Your report was received. The dong's welfare team will look into it; its status is below.")
+            )
             return redirect("referrals")
     return render(request, "intake/referral_new.html", {"form": form, "active_nav": "discovery"})

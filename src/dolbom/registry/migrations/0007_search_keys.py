@@ -27,7 +27,7 @@ def compose(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('registry', '0005_membership_end_and_consent_method'),
+        ('registry', '0006_verbose_names'),
     ]
 
     operations = [

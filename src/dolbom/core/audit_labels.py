@@ -1,0 +1,130 @@
+"""How the audit log's codes read on screen: each action by its Korean name, each record by its kind and number.
+
+The log itself keeps the codes (`registry.view_household`, `discovery.outreachitem` 2): they are what the chain
+signs and what `dolbom audit verify` and an investigator's queries use. The page translates them when it shows
+them. Every action a service records has a label here (tests/core/test_audit_log_page.py checks the code for
+actions without one); an action missing from the table is shown by its code rather than hidden.
+"""
+
+from __future__ import annotations
+
+from django.apps import apps
+from django.utils.translation import gettext_lazy as _
+
+# action → what the person did, as the administrator reads it. One table, like core.permissions.POLICY.
+ACTION_LABELS: dict[str, str] = {
+    "auth.login": _("Logged in"),
+    "auth.logout": _("Logged out"),
+    "auth.login_failed": _("Failed login"),
+    "auth.login_refused_locked": _("Login refused: account locked"),
+    "access.denied": _("Access refused"),
+    "access.denied_unrecorded": _("Refusals over the recording limit"),
+    "core.view_audit_log": _("Viewed the audit log"),
+    "core.audit_keyed": _("Audit log sealed with the key"),
+    "registry.search": _("Searched households"),
+    "registry.view_household": _("Viewed a household"),
+    "registry.reveal_person": _("Revealed personal data"),
+    "registry.register_household": _("Registered a household"),
+    "registry.move_out": _("Recorded a move out"),
+    "registry.record_consent": _("Recorded a consent"),
+    "registry.withdraw_consent": _("Recorded a consent withdrawal"),
+    "registry.add_reference_data": _("Added reference data"),
+    "registry.change_reference_data": _("Changed reference data"),
+    "registry.bulk_load": _("Loaded the registry in bulk"),
+    "registry.add_member": _("Added a household member"),
+    "registry.move_member": _("Recorded a move between households"),
+    "registry.record_death": _("Recorded a death"),
+    "registry.split_household": _("Recorded a household split"),
+    "intake.file_referral": _("Filed a referral"),
+    "intake.file_public_referral": _("Referral received through the public form"),
+    "intake.view_worklist": _("Viewed the worklist"),
+    "intake.view_work_item": _("Viewed a worklist item"),
+    "intake.assign": _("Assigned an officer"),
+    "intake.record_visit": _("Recorded a visit or call"),
+    "intake.correct_visit": _("Corrected a visit"),
+    "intake.close": _("Closed a worklist item"),
+    "intake.reopen": _("Opened a worklist item again"),
+    "intake.reopen_reason": _("Reason for opening a worklist item again"),
+    "intake.link_household": _("Tied a report to a household"),
+    "intake.open_walk_in": _("Opened a walk-in"),
+    "intake.view_consultation": _("Viewed a consultation"),
+    "intake.view_consultation_form": _("Opened a consultation form"),
+    "intake.view_household_consultations": _("Viewed a household's consultations"),
+    "intake.record_consultation": _("Recorded a consultation"),
+    "intake.correct_consultation": _("Corrected a consultation"),
+    "intake.record_assessment": _("Recorded a needs assessment"),
+    "intake.decide": _("Recorded a decision"),
+    "intake.withdraw_decision": _("Withdrew a decision"),
+    "intake.take_decision": _("Took up a decision"),
+    "intake.default_crisis_scale": _("Set the default crisis scale"),
+    "intake.open_emergency_support": _("Opened an emergency support application"),
+    "intake.view_emergency_support": _("Viewed an emergency support application"),
+    "intake.view_emergency_list": _("Viewed the emergency support list"),
+    "intake.view_emergency_form": _("Opened an emergency support form"),
+    "intake.emergency_assign": _("Assigned an emergency support application"),
+    "intake.emergency_give": _("Recorded emergency support given"),
+    "intake.emergency_check": _("Recorded an on-site check"),
+    "intake.emergency_support": _("Decided to give emergency support"),
+    "intake.emergency_no_support": _("Decided not to give emergency support"),
+    "intake.emergency_appropriate": _("Follow-up: support appropriate"),
+    "intake.emergency_to_review": _("Follow-up: support to be reviewed"),
+    "intake.emergency_reviewed": _("Concluded a review of emergency support"),
+    "intake.view_today": _("Viewed today's work"),
+    "intake.view_safety_net": _("Viewed the safety net"),
+    "intake.view_safety_net_member": _("Viewed a safety-net member"),
+    "intake.view_safety_net_activity": _("Viewed the safety net's activity"),
+    "intake.appoint_safety_net": _("Appointed a safety-net member"),
+    "intake.change_safety_net": _("Changed a safety-net member"),
+    "intake.end_safety_net": _("Ended a safety-net appointment"),
+    "discovery.import_signals": _("Imported a crisis-signal file"),
+    "discovery.import_refused": _("Crisis-signal file refused"),
+    "discovery.run_round": _("Ran a screening round"),
+    "discovery.withdraw_round": _("Withdrew a screening round"),
+    "discovery.withdraw_signal_file": _("Withdrew a crisis-signal file"),
+    "discovery.train_model": _("Trained a scoring model"),
+    "discovery.view_outreach_list": _("Viewed an outreach list"),
+    "discovery.assign_visit": _("Assigned a visit"),
+    "discovery.record_outcome": _("Recorded a visit outcome"),
+    "reports.view_statistics": _("Viewed the statistics"),
+}
+
+
+def action_label(action: str) -> str:
+    """The Korean name of an action, or its code when the table does not know it."""
+    label = ACTION_LABELS.get(action)
+    return str(label) if label is not None else action
+
+
+def object_type_label(object_type: str) -> str:
+    """The kind of record, by its model's (translated) name: `registry.household` → 가구. Unknown → the code."""
+    try:
+        model = apps.get_model(object_type)
+    except (LookupError, ValueError):
+        return object_type
+    return str(model._meta.verbose_name)
+
+
+def object_label(object_type: str, object_id: str) -> str:
+    """A record as a person reads it: 가구 158, 발굴 명단 가구 2. Empty for an event about no record."""
+    if not object_type:
+        return object_id
+    kind = object_type_label(object_type)
+    return f"{kind} {object_id}".strip()
+
+
+def action_choices() -> list[tuple[str, str]]:
+    """The actions, by label, for the filter of the audit log page."""
+    return sorted(((code, str(label)) for code, label in ACTION_LABELS.items()), key=lambda choice: choice[1])
+
+
+def object_type_choices() -> list[tuple[str, str]]:
+    """The kinds of record the application's own domains write about, by label: the models that name themselves
+    (a model without a verbose_name of its own would be offered under its English class name)."""
+    kinds = [
+        (model._meta.label_lower, str(model._meta.verbose_name))
+        for model in apps.get_models()
+        if model.__module__.startswith("dolbom.")
+        and model._meta.app_label != "core"
+        and "verbose_name" in model._meta.original_attrs
+    ]
+    return sorted(kinds, key=lambda choice: choice[1])
