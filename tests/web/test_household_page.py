@@ -183,3 +183,26 @@ def test_the_outreach_list_shows_the_door(client, city, history):
     client.force_login(city.users["dong_officer"])
     text = _text(client.get(reverse("outreach_list"), {"round": history.round_id, "dong": city.dongs[0].code}))
     assert "한빛시 중앙구 시청로 10 101동 1203호 · 3통 2반" in text
+
+
+def test_withdrawn_imports_and_withdrawn_listings_are_no_part_of_the_history(client, city, history, settings):
+    """An import or a round withdrawn as a mistake is shown on no list, and not in the household's history."""
+    from django.utils import timezone
+
+    from dolbom.discovery.models import ItemStatus
+
+    withdrawn_file = _signal_file(
+        settings, city.districts[0], [("suicide_risk", city.persons[0].pk, "e" * 64, date(2026, 9, 9))], key="c" * 16
+    )
+    SignalFile.objects.filter(pk=withdrawn_file.pk).update(withdrawn_at=timezone.now(), withdrawal_reason="차수 착오")
+    mistaken = ScreeningRound.objects.create(
+        district=city.districts[0], period="2026-08", scorer="scorecard", status="withdrawn"
+    )
+    OutreachItem.objects.create(
+        round=mistaken, household=city.household_in(0), dong=city.dongs[0], rank=1, score=1.0,
+        status=ItemStatus.WITHDRAWN,
+    )  # fmt: skip
+    text = _text(_page(client, city.users["dong_officer"], city.household_in(0)))
+    assert "2026-09-09" not in text and "자살" not in text
+    assert "2026-08 발굴 차수" not in text
+    assert "2026-09 발굴 차수 명단에 올랐습니다" in text  # the listing that stands

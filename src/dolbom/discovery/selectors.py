@@ -227,7 +227,9 @@ def household_history(
     if members is None:
         members = visible_members(user, household)
     entries = _signal_entries(household, members)
-    items = list(outreach_items_visible_to(user).filter(household=household).select_related("round", "dong"))
+    # A listing withdrawn with its round was a mistake and is shown on no list: not here either.
+    listings = outreach_items_visible_to(user).filter(household=household).exclude(status=ItemStatus.WITHDRAWN)
+    items = list(listings.select_related("round", "dong"))
     for item in items:
         listed = _("Listed by the round of %(period)s: priority %(rank)s in %(dong)s")
         entries.append(
@@ -268,12 +270,12 @@ def household_history(
 def _signal_entries(household: Household, members: list[Membership]) -> list[TimelineEntry]:
     """The signals of the household's members in the signal files of its district, read with DuckDB: by the person
     matched at import, or by the keyed hash of the resident number for a person registered after the import. A
-    file whose Parquet is missing is skipped (it cannot hold what the page could show)."""
+    withdrawn import is no part of the data; a file whose Parquet is missing is skipped."""
     if not members:
         return []
     files = {
         f.pk: f
-        for f in SignalFile.objects.filter(district_id=district_of(household.dong_id))
+        for f in SignalFile.objects.filter(district_id=district_of(household.dong_id), withdrawn_at__isnull=True)
         if parquet_path(f).is_file()
     }
     if not files:
