@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.compute as pc
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
@@ -280,19 +283,18 @@ def _signal_entries(household: Household, members: list[Membership]) -> list[Tim
     }
     if not files:
         return []
-    import duckdb  # only this page and the screening engine need it
-
     by_id = {m.person_id: m.person for m in members}
     by_hash = {m.person.rrn_hash: m.person for m in members}
-    paths = [str(parquet_path(f)) for f in files.values()]
-    with duckdb.connect(config={"threads": 1}) as con:
-        rows = con.execute(
-            "select signal_file_id, kind, observed_on, person_id, rrn_hash"
-            " from read_parquet(?, union_by_name = true)"
-            " where person_id in (select unnest(?)) or rrn_hash in (select unnest(?))"
-            " order by observed_on, kind",
-            [paths, list(by_id), list(by_hash)],
-        ).fetchall()
+    signals = _district_signals(tuple(sorted((f.pk, str(parquet_path(f))) for f in files.values())))
+    # The hash is compared only where no person was matched at import (the loader kept no other).
+    found = signals.filter(
+        pc.or_kleene(
+            pc.is_in(signals["person_id"], value_set=pa.array(list(by_id), pa.int64())),
+            pc.is_in(signals["rrn_hash"], value_set=pa.array(list(by_hash), pa.string())),
+        )
+    ).sort_by([("observed_on", "ascending"), ("kind", "ascending")])
+    columns = ("signal_file_id", "kind", "observed_on", "person_id", "rrn_hash")
+    rows = zip(*(found[c].to_pylist() for c in columns), strict=True)
     catalogue = load_catalogue()
     entries = []
     for file_id, kind, observed_on, person_id, hashed in rows:
@@ -318,3 +320,26 @@ def round_listings(round_id: int) -> QuerySet[OutreachItem]:
     """Every listing of a round, unscoped: for the system's own work when a round finishes (the worklist), never
     for a page."""
     return OutreachItem.objects.filter(round_id=round_id)
+
+
+# How many districts' signals a server process keeps in memory (see _district_signals).
+DISTRICTS_KEPT = 4
+
+
+@lru_cache(maxsize=DISTRICTS_KEPT)
+def _district_signals(files: tuple[tuple[int, str], ...]) -> pa.Table:
+    """The signals of a district's files, as the household history needs them: file, kind, date, the person
+    matched at import, and the keyed hash of the resident number only where no person was matched (for a person
+    registered since). Read with DuckDB once per set of files and kept: a household page read every file of the
+    district each time (25 ms for 150 k signals in 38 files at 100 k households, 45 ms with DuckDB's start), while
+    the set changes only with an import or a withdrawal, which gives another key. Files are written once and
+    never changed, so a kept table cannot go stale. (In memory only: nothing is written anywhere.)"""
+    import duckdb  # only this page and the screening engine need it
+
+    with duckdb.connect(config={"threads": 1}) as reader:
+        return reader.sql(
+            "select signal_file_id, kind, observed_on, person_id,"
+            " case when person_id is null then rrn_hash end as rrn_hash"
+            " from read_parquet($paths, union_by_name = true)",
+            params={"paths": [path for _, path in files]},
+        ).to_arrow_table()
