@@ -33,6 +33,15 @@ DATA_LITERALS = {
         "길",
         "아파트",
         "빌라",
+        # Units, 통/반 and dongs as addresses write them ("104동 1002호", "새솔1동 3통"), and a name typed with a space.
+        "^[가-힣]{1,2} [가-힣]{1,4}$",
+        r"(?<!\w)(?:(\d{1,4})\s*동\s*)?(\d{1,5})\s*호(?!\w)",
+        r"(?<!\w)(\d{1,3})\s*통(?:\s*(\d{1,3})\s*반)?(?!\w)",
+        "동",
+        "동 ",
+        "읍",
+        "면",
+        "호",
         # What the audit log keeps of a search: stored records keep one wording whatever the request's language.
         "주민등록번호(전체)",
         "전화번호 ****",

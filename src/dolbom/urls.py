@@ -13,6 +13,8 @@ urlpatterns = [
     path("", web_views.today, name="today"),
     path("accounts/login/", web_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # The household page shows what every domain knows of a household, so it belongs to the shell.
+    path("households/<int:household_id>/", web_views.household_detail, name="household_detail"),
     # Each domain owns its pages; the paths keep the addresses officers have bookmarked.
     path("", include("dolbom.registry.urls")),
     path("discovery/", include("dolbom.discovery.urls")),

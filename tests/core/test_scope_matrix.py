@@ -502,6 +502,14 @@ DETAIL_PAGES = [
         frozenset({"dong_officer", *DISTRICT, "agency_worker"}),
         lambda row: {"reason": "방문 상담 준비"},
     ),
+    DetailPage(
+        "reveal_household",
+        "post",
+        "h_dong0_consented",
+        "h_district2",
+        frozenset({"dong_officer", *DISTRICT, "agency_worker"}),
+        lambda row: {"preset": "visit"},
+    ),
     # The registry's write pages: the area's officers and district staff, never an agency that sees the person
     # through a consent.
     DetailPage("member_add", "get", "h_dong0_consented", "h_district2", REGISTRY_WRITERS),

@@ -140,3 +140,29 @@ def test_reference_data_admin_is_for_district_administrators_only(client, city):
     client.logout()
     response = client.get("/admin/login/", {"next": "/admin/"})
     assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+
+
+@pytest.mark.parametrize(
+    "role", ["dong_officer", "district_manager", "district_admin", "agency_worker", "safety_net", "analyst"]
+)
+def test_visible_person_ids_says_what_persons_visible_to_says(city, role):
+    """The household page asks about a few persons at a time; its answer must be the scope's, for every role and
+    for persons who moved out, whose consent was withdrawn, or who live elsewhere."""
+    from datetime import date
+
+    from dolbom.registry.models import Consent, Membership, Person
+    from dolbom.registry.selectors import visible_person_ids
+    from tests.conftest import make_person
+
+    moved = make_person("정이사", date(1970, 5, 5), "M", serial=301)
+    Membership.objects.create(
+        household=city.household_in(0), person=moved, relationship="child", moved_in=date(2020, 1, 1),
+        moved_out=date(2024, 6, 1),
+    )  # fmt: skip
+    Consent.objects.create(
+        person=moved, recipient=city.agencies["welfare"], purpose="case_management", given_on=date(2023, 1, 1),
+        withdrawn_on=date(2024, 1, 1),
+    )  # fmt: skip
+    user = city.users[role]
+    everyone = list(Person.objects.values_list("pk", flat=True))
+    assert visible_person_ids(user, everyone) == set(persons_visible_to(user).values_list("pk", flat=True))

@@ -5,22 +5,31 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.compute as pc
 from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from dolbom.core.scope import Reach, scoped, visible_or_404
+from dolbom.core.permissions import can
+from dolbom.core.scope import Reach, district_of, scope_for, scoped, visible_or_404
+from dolbom.discovery.catalogue import load_catalogue
+from dolbom.discovery.importing.store import parquet_path
 from dolbom.discovery.models import (
     POSITIVE_OUTCOMES,
     ItemStatus,
+    OutreachEvent,
     OutreachItem,
     RoundStatus,
     ScoringModel,
     ScreeningRound,
     SignalFile,
 )
-from dolbom.registry.models import Staff
-from dolbom.registry.selectors import area_names, masked_head_names, officers_of_dong
+from dolbom.registry.models import Household, Membership, Staff
+from dolbom.registry.selectors import TimelineEntry, area_names, masked_head_names, officers_of_dong, visible_members
 
 # Lists are the work of the public officers of an area: private agencies and the safety net do not see them.
 OUTREACH_ITEM = Reach(dong="dong")
@@ -181,7 +190,132 @@ def visitors_for(item: OutreachItem) -> QuerySet[Staff]:
     return officers_of_dong(item.dong_id)
 
 
+def household_history(
+    user: Any, household: Household, *, members: list[Membership] | None = None
+) -> list[TimelineEntry]:
+    """What discovery knows of one household, as far as the user may see it, for the household page: the crisis
+    signals that matched its members (kind, date, which member, from the signal files of the household's
+    district), the rounds that listed it (priority and reasons), the visits assigned and the outcomes recorded.
+
+    The caller has opened the household (`registry.services.open_household`). Lists and signals are the work of
+    the public officers of an area, so a role that does not work outreach lists (a private agency) sees none of
+    it, and an officer only for a household of their own area. `members`: the household's members the user may
+    see, when the caller has read them already (`registry.selectors.visible_members`)."""
+    if not can(user, "discovery.view_outreach") or not scope_for(user).covers_area(household.dong_id):
+        return []
+    if members is None:
+        members = visible_members(user, household)
+    entries = _signal_entries(household, members)
+    # A listing withdrawn with its round was a mistake and is shown on no list: not here either.
+    listings = outreach_items_visible_to(user).filter(household=household).exclude(status=ItemStatus.WITHDRAWN)
+    items = list(listings.select_related("round", "dong"))
+    for item in items:
+        listed = _("Listed by the round of %(period)s: priority %(rank)s in %(dong)s")
+        entries.append(
+            TimelineEntry(
+                on=timezone.localdate(item.round.started_at),
+                kind="listed",
+                text=listed % {"period": item.round.period, "rank": item.rank, "dong": item.dong.name},
+                details=tuple(str(r.get("text", "")) for r in item.reasons if isinstance(r, dict)),
+                at=item.round.started_at,
+            )
+        )
+    events = OutreachEvent.objects.filter(item__in=[i.pk for i in items]).select_related("item__round", "by__staff")
+    for event in events.order_by("at", "pk"):
+        staff = getattr(event.by, "staff", None)
+        who = staff.display_name if staff is not None else event.by.get_username()
+        values = {"period": event.item.round.period, "who": who}
+        if event.to_status == ItemStatus.DONE and event.outcome:
+            text = _("Outcome recorded by %(who)s: %(outcome)s (round %(period)s)") % {
+                **values,
+                "outcome": event.get_outcome_display(),
+            }
+        elif event.to_status == ItemStatus.ASSIGNED:
+            text = _("Visit assigned by %(who)s (round %(period)s)") % values
+        else:
+            text = _("Outreach item changed by %(who)s (round %(period)s)") % values
+        entries.append(
+            TimelineEntry(
+                on=timezone.localdate(event.at),
+                kind="outcome" if event.outcome else "visit",
+                text=text,
+                details=(event.note,) if event.note else (),
+                at=event.at,
+            )
+        )
+    return entries
+
+
+def _signal_entries(household: Household, members: list[Membership]) -> list[TimelineEntry]:
+    """The signals of the household's members in the signal files of its district, read with DuckDB: by the person
+    matched at import, or by the keyed hash of the resident number for a person registered after the import. A
+    withdrawn import is no part of the data; a file whose Parquet is missing is skipped."""
+    if not members:
+        return []
+    files = {
+        f.pk: f
+        for f in SignalFile.objects.filter(district_id=district_of(household.dong_id), withdrawn_at__isnull=True)
+        if parquet_path(f).is_file()
+    }
+    if not files:
+        return []
+    by_id = {m.person_id: m.person for m in members}
+    by_hash = {m.person.rrn_hash: m.person for m in members}
+    signals = _district_signals(tuple(sorted((f.pk, str(parquet_path(f))) for f in files.values())))
+    # The hash is compared only where no person was matched at import (the loader kept no other).
+    found = signals.filter(
+        pc.or_kleene(
+            pc.is_in(signals["person_id"], value_set=pa.array(list(by_id), pa.int64())),
+            pc.is_in(signals["rrn_hash"], value_set=pa.array(list(by_hash), pa.string())),
+        )
+    ).sort_by([("observed_on", "ascending"), ("kind", "ascending")])
+    columns = ("signal_file_id", "kind", "observed_on", "person_id", "rrn_hash")
+    rows = zip(*(found[c].to_pylist() for c in columns), strict=True)
+    catalogue = load_catalogue()
+    entries = []
+    for file_id, kind, observed_on, person_id, hashed in rows:
+        person = by_id.get(person_id) or by_hash.get(hashed)
+        signal_file = files.get(file_id)
+        if person is None or signal_file is None:
+            continue
+        try:
+            label = catalogue.kind(kind).label
+        except KeyError:
+            label = kind
+        text = _("Crisis signal: %(kind)s (%(name)s)") % {"kind": label, "name": person.masked_name}
+        try:
+            agency = catalogue.agency(signal_file.agency_code).name
+        except KeyError:
+            agency = signal_file.agency_code
+        source = _("Signal file of %(period)s from %(agency)s") % {"period": signal_file.period, "agency": agency}
+        entries.append(TimelineEntry(on=observed_on, kind="signal", text=text, details=(source,)))
+    return entries
+
+
 def round_listings(round_id: int) -> QuerySet[OutreachItem]:
     """Every listing of a round, unscoped: for the system's own work when a round finishes (the worklist), never
     for a page."""
     return OutreachItem.objects.filter(round_id=round_id)
+
+
+# How many districts' signals a server process keeps in memory (see _district_signals).
+DISTRICTS_KEPT = 4
+
+
+@lru_cache(maxsize=DISTRICTS_KEPT)
+def _district_signals(files: tuple[tuple[int, str], ...]) -> pa.Table:
+    """The signals of a district's files, as the household history needs them: file, kind, date, the person
+    matched at import, and the keyed hash of the resident number only where no person was matched (for a person
+    registered since). Read with DuckDB once per set of files and kept: a household page read every file of the
+    district each time (25 ms for 150 k signals in 38 files at 100 k households, 45 ms with DuckDB's start), while
+    the set changes only with an import or a withdrawal, which gives another key. Files are written once and
+    never changed, so a kept table cannot go stale. (In memory only: nothing is written anywhere.)"""
+    import duckdb  # only this page and the screening engine need it
+
+    with duckdb.connect(config={"threads": 1}) as reader:
+        return reader.sql(
+            "select signal_file_id, kind, observed_on, person_id,"
+            " case when person_id is null then rrn_hash end as rrn_hash"
+            " from read_parquet($paths, union_by_name = true)",
+            params={"paths": [path for _, path in files]},
+        ).to_arrow_table()

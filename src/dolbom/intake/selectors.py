@@ -157,7 +157,7 @@ def work_item_page(user: Any, work_item_id: int) -> WorkItemPage:
     head = masked_head_names(user, [item.household_id]).get(item.household_id, "") if item.household_id else ""
     candidates = []
     if item.household_id is None and item.referral_id is not None:
-        _query, hits, _more = search_households(user, item.referral.address_text, limit=10)
+        hits = search_households(user, item.referral.address_text, per_page=10).hits
         candidates = [hit for hit in hits if hit.household.dong_id == item.dong_id]
     return WorkItemPage(
         item=item, visits=visits, officers=list(officers_of_dong(item.dong_id)), head_name=head, candidates=candidates

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date
+from typing import Any
 
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import Q, Value
+from django.db.models.functions import StrIndex, Substr
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from dolbom.core.crypto import decrypt_rrn, encrypt_rrn, rrn_hash
-from dolbom.core.masking import mask_name, mask_phone, mask_rrn_from_parts
+from dolbom.core.masking import mask_address_detail, mask_name, mask_phone, mask_rrn_from_parts
 from dolbom.core.numbers import PHONE, find_numbers
 from dolbom.core.numbers import normalise as normalise_text
 from dolbom.core.roles import Role
@@ -60,6 +63,12 @@ class AdministrativeArea(models.Model):
         return self.code[:5] + "00000"
 
 
+def nfc(text: str) -> str:
+    """Korean text in its composed form (NFC): a name or an address typed on one system arrives as decomposed
+    jamo from another (macOS file names, some Excel exports), and a composed search would never find it."""
+    return unicodedata.normalize("NFC", text or "")
+
+
 class Address(models.Model):
     """A road-name address (도로명주소) with the 통/반 of the dong's administrative subdivision."""
 
@@ -67,7 +76,16 @@ class Address(models.Model):
         AdministrativeArea, on_delete=models.PROTECT, related_name="addresses", verbose_name=_("dong")
     )
     road_address = models.CharField(_("road-name address"), max_length=200, db_index=True)
-    detail = models.CharField(_("unit"), max_length=100, blank=True)
+    detail = models.CharField(_("unit"), max_length=100, blank=True, db_index=True)
+    # The unit without the building ("1002호" of "104동 1002호"), so that a search for "1002호" is an indexed
+    # lookup, not a scan for a suffix. Computed by the database itself, so that every writer (the bulk loader's
+    # plain INSERTs and COPY included) keeps it right: the part of `detail` after its first space, or all of it.
+    unit = models.GeneratedField(
+        expression=Substr("detail", StrIndex("detail", Value(" ")) + 1),
+        output_field=models.CharField(max_length=100),
+        db_persist=True,
+        db_index=True,
+    )
     postal_code = models.CharField(_("postal code"), max_length=5, blank=True)
     tong = models.PositiveSmallIntegerField(_("tong"), null=True, blank=True)
     ban = models.PositiveSmallIntegerField(_("ban"), null=True, blank=True)
@@ -75,9 +93,46 @@ class Address(models.Model):
     class Meta:
         verbose_name = _("address")
         verbose_name_plural = _("addresses")
+        indexes = [
+            # "새솔1동 3통": the 통 (and 반) within the dongs a user sees.
+            models.Index(fields=["dong", "tong", "ban"], name="registry_address_tong"),
+            # Part of a road name is found by reading addresses: an officer's dongs' from this index alone.
+            models.Index(fields=["dong", "road_address"], name="registry_address_dong_road"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.road_address} {self.detail}".strip()
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.road_address, self.detail = nfc(self.road_address).strip(), " ".join(nfc(self.detail).split())
+        super().save(*args, **kwargs)
+
+    # Who may read the unit. The unit (동·호) is what lets an officer find the door, and what identifies a home
+    # among the hundreds of an apartment complex. It is shown whole wherever the household is one the viewer may
+    # open (the search, the household page and the outreach list only ever list such households, and each of
+    # those reads is audited: `registry.search` with the households shown, `registry.view_household`,
+    # `discovery.view_outreach_list`): an officer of the dong, the district's staff, and a private agency for the
+    # households that consented to share with it, which it may open anyway. Anywhere else an address is shown
+    # (a page about something else that mentions a household the viewer may not open) it is `masked_text`.
+
+    @property
+    def tong_ban(self) -> str:
+        """ "3통 2반", "3통", or ""."""
+        if self.tong is None:
+            return ""
+        if self.ban is None:
+            return gettext("%(tong)s tong") % {"tong": self.tong}
+        return gettext("%(tong)s tong %(ban)s ban") % {"tong": self.tong, "ban": self.ban}
+
+    @property
+    def door(self) -> str:
+        """The whole address to find the door: road-name address and unit."""
+        return f"{self.road_address} {self.detail}".strip()
+
+    @property
+    def masked_text(self) -> str:
+        """The address with the 호 hidden (101동 ***호), for a viewer who may not open the household."""
+        return f"{self.road_address} {mask_address_detail(self.detail)}".strip()
 
 
 class Sex(models.TextChoices):
@@ -102,6 +157,15 @@ class Person(models.Model):
     rrn_seventh = models.CharField(max_length=1, editable=False)
     phone = models.CharField(_("phone"), max_length=20, blank=True, db_index=True)
     phone_last4 = models.CharField(max_length=4, blank=True, db_index=True, editable=False)
+    # The four characters after the first dash: the middle four digits of "010-2579-6218" (a three-digit middle,
+    # "02-123-4567", gives "123-", which no four-digit search matches). Computed by the database, like
+    # `Address.unit`, so that bulk loads need not know of it; indexed for the search by four digits.
+    phone_middle4 = models.GeneratedField(
+        expression=Substr("phone", StrIndex("phone", Value("-")) + 1, 4),
+        output_field=models.CharField(max_length=4),
+        db_persist=True,
+        db_index=True,
+    )
     disability = models.CharField(_("disability"), max_length=8, choices=Disability.choices, blank=True, default="")
     nationality = models.CharField(_("nationality"), max_length=2, default="KR", help_text=_("ISO 3166 code"))
     date_of_death = models.DateField(_("date of death"), null=True, blank=True)
@@ -113,6 +177,10 @@ class Person(models.Model):
 
     def __str__(self) -> str:
         return self.masked_name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.name = nfc(self.name).strip()
+        super().save(*args, **kwargs)
 
     def set_resident_number(self, value: str) -> None:
         """Validate the number against birth date and sex, then keep it only encrypted and as a lookup hash."""

@@ -5,13 +5,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Case, Exists, OuterRef, Q, QuerySet, Value, When
 from django.http import Http404
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from dolbom.core.crypto import purpose_hash, rrn_hash
 from dolbom.core.dates import today_kst
@@ -21,7 +22,7 @@ from dolbom.core.numbers import normalise as normalise_text
 from dolbom.core.numbers import redact as redact_numbers
 from dolbom.core.roles import Role
 from dolbom.core.rrn import InvalidResidentNumber, parse_rrn
-from dolbom.core.scope import scope_for, scoped, visible_or_404
+from dolbom.core.scope import Scope, scope_for, scoped, visible_or_404
 from dolbom.registry.models import (
     Address,
     AdministrativeArea,
@@ -85,8 +86,23 @@ SEARCH_MAX_LENGTH = 100
 
 
 @dataclass(frozen=True)
+class AddressQuery:
+    """Part of an address: words of a road-name address or a dong's name, an apartment unit, a 통/반."""
+
+    text: str  # as typed (normalised): what the audit log keeps, numbers redacted
+    words: tuple[str, ...] = ()  # what is left once the unit and the 통/반 are taken out
+    building: str = ""  # "104" of "104동 1002호"
+    unit: str = ""  # "1002" of "1002호"
+    tong: int | None = None
+    ban: int | None = None
+
+    def __str__(self) -> str:
+        return self.text
+
+
+@dataclass(frozen=True)
 class SearchQuery:
-    kind: str  # rrn, birth, phone, phone_last4, name, address, card, invalid, empty
+    kind: str  # rrn, birth, phone, phone_four, name, address, card, invalid, empty
     value: Any
     # Text typed beside a number ("홍길동 800101-1234567"): the number decides the search, the rest is ignored.
     ignored_text: bool = False
@@ -103,7 +119,7 @@ class SearchQuery:
             return f"{birth:%y%m%d}-{seventh or '*'}******"
         if self.kind == "phone":
             return mask_phone(self.value)
-        if self.kind == "phone_last4":
+        if self.kind == "phone_four":
             return "전화번호 ****" + str(self.value)[-4:]
         if self.kind == "card":
             return "카드번호"
@@ -126,17 +142,27 @@ class SearchQuery:
 
 
 _BIRTH = re.compile(r"^(\d{6})(?:-?([0-9])?\**)?$")
-_LAST4 = re.compile(r"^\d{4}$")
+_FOUR = re.compile(r"^\d{4}$")
 _NAME_BESIDE = re.compile(r"^[가-힣]{2,5}$")
+# A name typed with a space after the family name ("박 민수", "남궁 민수"): one or two syllables, a space, the rest.
+_SPACED_NAME = re.compile(r"^[가-힣]{1,2} [가-힣]{1,4}$")
 # Road names end in 로 or 길 (도로명주소), which no Korean given name does in practice.
 _ROAD_SUFFIXES = ("로", "길", "아파트", "빌라")
+# An apartment unit, "104동 1002호", "104동1002호" or "1002호". The building's number stands alone: in "새솔1동"
+# the digit belongs to the dong's name.
+_UNIT = re.compile(r"(?<!\w)(?:(\d{1,4})\s*동\s*)?(\d{1,5})\s*호(?!\w)")
+# A 통, with or without its 반: "3통", "3통 2반".
+_TONG = re.compile(r"(?<!\w)(\d{1,3})\s*통(?:\s*(\d{1,3})\s*반)?(?!\w)")
+# Words that may be a dong's name ("새솔1동", "가온동", "한빛읍"), looked up among the administrative areas.
+_AREA_SUFFIXES = ("동", "읍", "면")
 
 
 def parse_search(text: str) -> SearchQuery:
-    """Read what an officer typed: a full or masked resident number, a phone number or its last four digits, a
-    name, or part of an address. The text is normalised first (full-width characters, every kind of dash, dots
-    and spaces between digits), so that a number is recognised however it was typed; a number found anywhere in
-    the text decides the search, so that it is never mistaken for an address and kept in clear."""
+    """Read what an officer typed: a full or masked resident number, a phone number or four of its digits, a
+    name, or part of an address. The text is normalised first (NFKC, which also composes decomposed Korean jamo;
+    full-width characters, every kind of dash, dots and spaces between digits), so that a number is recognised
+    however it was typed; a number found anywhere in the text decides the search, so that it is never mistaken
+    for an address and kept in clear."""
     text = normalise_text(text)
     if not text:
         return SearchQuery("empty", "")
@@ -163,11 +189,26 @@ def parse_search(text: str) -> SearchQuery:
     birth = _birth_beside_name(text)
     if birth is not None:
         return SearchQuery("birth", birth, ignored_text=True)
-    if _LAST4.match(compact):
-        return SearchQuery("phone_last4", compact)
+    if _FOUR.match(compact):
+        return SearchQuery("phone_four", compact)
+    if _SPACED_NAME.match(text) and not text.endswith(_ROAD_SUFFIXES + _AREA_SUFFIXES):
+        return SearchQuery("name", text.replace(" ", ""))
     if re.search(r"\d", text) or len(text) > 6 or " " in text or text.endswith(_ROAD_SUFFIXES):
-        return SearchQuery("address", text)
+        return SearchQuery("address", _address_query(text))
     return SearchQuery("name", text)
+
+
+def _address_query(text: str) -> AddressQuery:
+    building = unit = ""
+    tong = ban = None
+    rest = text
+    if match := _UNIT.search(rest):
+        building, unit = match.group(1) or "", match.group(2)
+        rest = rest[: match.start()] + " " + rest[match.end() :]
+    if match := _TONG.search(rest):
+        tong, ban = int(match.group(1)), int(match.group(2)) if match.group(2) else None
+        rest = rest[: match.start()] + " " + rest[match.end() :]
+    return AddressQuery(text, tuple(rest.split()), building, unit, tong, ban)
 
 
 _NUMBER_ORDER = {"rrn": 0, "phone": 1, "card": 2}
@@ -224,11 +265,57 @@ def _matching_persons(query: SearchQuery) -> QuerySet[Person]:
     if query.kind == "phone":
         digits = query.value
         return persons.filter(phone_last4=digits[-4:]).filter(phone__in=_phone_forms(digits))
-    if query.kind == "phone_last4":
-        return persons.filter(phone_last4=query.value)
+    if query.kind == "phone_four":
+        # Four digits are the last four or the middle four of a mobile number: both, each through its index.
+        return persons.filter(Q(phone_last4=query.value) | Q(phone_middle4=query.value))
     if query.kind == "name":
         return persons.filter(_name_prefix(query.value))
     return persons.none()
+
+
+def _matching_addresses(query: AddressQuery, within: Q) -> QuerySet[Address]:
+    """Addresses matching each part typed, through an index where there is one (the unit, the 통 within a dong,
+    the dong); the words of a road-name address are looked for anywhere in it, among the addresses `within`."""
+    addresses = Address.objects.filter(within)
+    words = list(query.words)
+    candidates = [w for w in words if w.endswith(_AREA_SUFFIXES) and not w[:-1].isdigit()]
+    if candidates:
+        # Dong names are reference data, the same for everyone; the scope still decides which households are seen.
+        areas = AdministrativeArea.objects.filter(level=AreaLevel.EUPMYEONDONG, name__in=candidates)
+        names = dict(areas.values_list("code", "name"))
+        if names:
+            addresses = addresses.filter(dong_id__in=list(names))
+            words = [w for w in words if w not in names.values()]
+    if words:
+        addresses = addresses.filter(road_address__icontains=" ".join(words))
+    if query.unit:
+        unit = f"{query.unit}호"
+        if query.building:
+            # Stored details read "104동 1002호"; one stored without the space is found as well.
+            addresses = addresses.filter(detail__in=[f"{query.building}동 {unit}", f"{query.building}동{unit}"])
+        else:
+            addresses = addresses.filter(unit=unit)
+    if query.tong is not None:
+        addresses = addresses.filter(tong=query.tong)
+        if query.ban is not None:
+            addresses = addresses.filter(ban=query.ban)
+    return addresses
+
+
+def _matching_memberships(query: SearchQuery, on: date, scope: Scope) -> QuerySet[Membership]:
+    """Memberships in force whose person or household matches: the search key alone, so that the database starts
+    from its index (see `search_households`). The scope is applied to the result by the caller; an address is
+    only looked for in the dongs of an officer or a district, since part of a road name is found by reading every
+    address (the 7 k of a dong rather than the 100 k of a city)."""
+    current = Membership.objects.filter(current_on(on))
+    if query.kind == "address":
+        within = Q()
+        if scope.sees_by_area:
+            dongs = AdministrativeArea.objects.filter(scope.aggregate_areas()).values_list("code", flat=True)
+            within = Q(dong_id__in=list(dongs))
+        at_address = Household.objects.filter(address__in=_matching_addresses(query.value, within))
+        return current.filter(household__in=at_address)
+    return current.filter(person__in=_matching_persons(query))
 
 
 def _name_prefix(prefix: str) -> Q:
@@ -249,81 +336,214 @@ def _phone_forms(digits: str) -> list[str]:
     return sorted(forms)
 
 
+PAGE_SIZE = 50
+# Households counted at most: the count is exact up to here, so that "김" in a district of 100 k households
+# costs a bounded count, not a scan of every match; beyond it the page says "more than" and asks to narrow.
+COUNT_LIMIT = 1000
+ROWS_READ = 3 * (COUNT_LIMIT + 1)
+
+
 @dataclass(frozen=True)
 class HouseholdHit:
+    """One row of the results, with what tells it from the next one: the birth years, the unit, the 통/반, the
+    number of members. Names are masked; only persons the user may see are named or counted."""
+
     household: Household
-    head_name: str  # masked
+    head_name: str  # masked, "" when the head is not among the persons the user may see
+    head_birth_year: int | None
     member_count: int
-    matched: str  # which member matched, masked
+    matched: str  # the member who matched, masked ("" for an address)
+    matched_birth_year: int | None
+    matched_by: str  # for four digits of a phone number: "middle" or "last"
+
+    @property
+    def address(self) -> Address:
+        return self.household.address
+
+    # Words for the results page, made here once per row: a translation tag per cell in the template's loop cost
+    # more than the search itself.
+    @property
+    def head_born(self) -> str:
+        return _born(self.head_birth_year)
+
+    @property
+    def matched_born(self) -> str:
+        return _born(self.matched_birth_year)
+
+    @property
+    def matched_by_text(self) -> str:
+        if self.matched_by == "middle":
+            return _("middle four digits of the phone number")
+        if self.matched_by == "last":
+            return _("last four digits of the phone number")
+        return ""
+
+    @property
+    def members_text(self) -> str:
+        return ngettext("%(n)s person", "%(n)s persons", self.member_count) % {"n": self.member_count}
 
 
-def search_households(user: Any, text: str, *, limit: int = 50) -> tuple[SearchQuery, list[HouseholdHit], bool]:
-    """Households matching the query among those the user may see: at most `limit`, and whether there were more."""
+def _born(year: int | None) -> str:
+    return _("born %(year)s") % {"year": year} if year else ""
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    query: SearchQuery
+    hits: list[HouseholdHit]
+    total: int  # households matching, as far as counted (at most COUNT_LIMIT); all of them can be paged through
+    page: int
+    per_page: int = PAGE_SIZE
+    complete: bool = True  # False: more households match than were counted
+
+    @property
+    def more_than_counted(self) -> bool:
+        return not self.complete
+
+    @property
+    def total_display(self) -> str:
+        return f"{self.total:,}"
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def first(self) -> int:
+        return (self.page - 1) * self.per_page + 1 if self.hits else 0
+
+    @property
+    def last(self) -> int:
+        return (self.page - 1) * self.per_page + len(self.hits)
+
+
+def search_households(user: Any, text: str, *, page: int = 1, per_page: int = PAGE_SIZE) -> SearchResult:
+    """One page of the households matching the query among those the user may see, in a fixed order (by
+    household), with how many match in all (exact up to COUNT_LIMIT, beyond which the search should be narrowed).
+    A page past the last is the last."""
     query = parse_search(text)
     scope = scope_for(user)
     if query.kind == "empty" or not scope.sees_persons:
-        return query, [], False
+        return SearchResult(query, [], 0, 1, per_page)
     today = today_kst()
-    # One indexed join with a LIMIT, not a scan of the user's area. Memberships are scoped with their person: a
-    # private agency sees only persons who consented, so counts and heads' names come from them alone and it learns
-    # nothing of the members who did not consent, not even their masked names.
-    seen = scope.condition(MEMBERSHIP, on=today)
-    links = Membership.objects.filter(current_on(today)).filter(seen)
-    if query.kind == "address":
-        links = links.filter(household__address__road_address__icontains=query.value)
-    else:
-        links = links.filter(person__in=_matching_persons(query))
-    matched_by: dict[int, str] = {}
-    for household_id, name in links.values_list("household_id", "person__name")[: (limit + 1) * 3]:
-        matched_by.setdefault(household_id, "" if query.kind == "address" else mask_name(name))
-    household_ids = sorted(matched_by)[: limit + 1]
-    members = Membership.objects.filter(current_on(today)).filter(seen)
-    heads = members.filter(relationship=Relationship.HEAD).select_related("person")
-    counts = dict(
-        members.filter(household_id__in=household_ids)
-        .values("household_id")
-        .annotate(n=Count("id"))
-        .values_list("household_id", "n")
-        .order_by()
-    )
-    head_names = {m.household_id: m.person.masked_name for m in heads.filter(household_id__in=household_ids)}
-    households = Household.objects.filter(pk__in=household_ids[:limit]).select_related("address", "dong")
-    hits = [
-        HouseholdHit(
-            household=h,
-            head_name=head_names.get(h.pk, ""),
-            member_count=counts.get(h.pk, 0),
-            matched=matched_by.get(h.pk, ""),
+    # Memberships are scoped with their person: a private agency sees only persons who consented, so counts, heads
+    # and matched members come from them alone and it learns nothing of the members who did not consent, not even
+    # their masked names or birth years.
+    members = Membership.objects.filter(current_on(today)).filter(scope.condition(MEMBERSHIP, on=today))
+    # The matches come from a subquery on the search key alone, and the scope is checked for each of them in a
+    # correlated subquery. Joined directly with the scope, SQLite (which keeps no statistics unless ANALYZE is run,
+    # and then takes a dong for ten households) starts from the user's dongs and reads every household of the
+    # district: 60 ms to seconds at 100 k households. This way the key's index (name, number, unit, 통) is the
+    # only way in, and the work grows with the matches, not with the area.
+    seen = scoped(Membership.objects.filter(pk=OuterRef("pk")), user, MEMBERSHIP, on=today)
+    links = Membership.objects.filter(pk__in=_matching_memberships(query, today, scope).values("pk"))
+    links = links.filter(Exists(seen))
+    # One query gives the count and the ids of every page: the matching memberships in household order, as many as
+    # can make COUNT_LIMIT + 1 households (a household rarely has more than three members who match one key).
+    first_match: dict[int, int] = {}  # household → its first matching membership, in household order
+    rows = links.values_list("household_id", "pk").order_by("household_id", "pk")
+    read = 0
+    for household_id, membership_id in rows[:ROWS_READ]:
+        read += 1
+        first_match.setdefault(household_id, membership_id)
+        if len(first_match) > COUNT_LIMIT:
+            break
+    # More than COUNT_LIMIT households, or rows cut off before them: more may match than are counted.
+    complete = len(first_match) <= COUNT_LIMIT and read < ROWS_READ
+    found = list(first_match)[:COUNT_LIMIT]  # the households that can be paged through
+    pages = max(1, -(-len(found) // per_page))
+    page = min(max(1, page), pages)
+    household_ids = found[(page - 1) * per_page : page * per_page]
+    if not household_ids:
+        return SearchResult(query, [], len(found), page, per_page, complete)
+
+    # The members the user may see of the page's households, in one query: how many, the head, and the member who
+    # matched (a member the user may see, since the matches were scoped).
+    matching = {first_match[h] for h in household_ids} if query.kind != "address" else set()
+    counts: dict[int, int] = {}
+    heads: dict[int, tuple[str, int]] = {}
+    matched: dict[int, tuple[str, int | None, str]] = {}
+    fields = ("pk", "household_id", "relationship", "person__name", "person__birth_date", "person__phone_last4")
+    for pk, household_id, relationship, name, birth, last4 in (
+        members.filter(household_id__in=household_ids).order_by().values_list(*fields)
+    ):
+        counts[household_id] = counts.get(household_id, 0) + 1
+        if relationship == Relationship.HEAD:
+            heads[household_id] = (mask_name(name), birth.year)
+        if pk in matching:
+            by = ("last" if last4 == query.value else "middle") if query.kind == "phone_four" else ""
+            matched[household_id] = (mask_name(name), birth.year, by)
+    hits = []
+    for h in Household.objects.filter(pk__in=household_ids).select_related("address", "dong").order_by("pk"):
+        head_name, head_year = heads.get(h.pk, ("", None))
+        name, year, by = matched.get(h.pk, ("", None, ""))
+        hits.append(
+            HouseholdHit(
+                household=h,
+                head_name=head_name,
+                head_birth_year=head_year,
+                member_count=counts.get(h.pk, 0),
+                matched=name,
+                matched_birth_year=year,
+                matched_by=by,
+            )
         )
-        for h in households.order_by("pk")
-    ]
-    return query, hits, len(household_ids) > limit
+    return SearchResult(query, hits, len(found), page, per_page, complete)
+
+
+def visible_person_ids(user: Any, person_ids: Iterable[int], *, on: date | None = None) -> set[int]:
+    """Which of a few persons the user may see: what `persons_visible_to` says, asked of these rows only. The
+    scope's condition is applied to them directly (joins, de-duplicated here) rather than as the subquery of every
+    person of the user's area, which SQLite builds in full each time: 150 ms for a district of 100 k households,
+    on every household page."""
+    condition = scope_for(user).condition(PERSON, on=on)
+    return set(Person.objects.filter(pk__in=list(person_ids)).filter(condition).values_list("pk", flat=True))
 
 
 def visible_members(user: Any, household: Household, *, on: date | None = None) -> list[Membership]:
-    """Current members the user may see; hidden members are left out, not blanked, so nothing leaks."""
+    """Current members the user may see, the head first, then by the date they moved in and age; hidden members
+    are left out, not blanked, so nothing leaks."""
     on = on or today_kst()
-    visible = persons_visible_to(user)
-    return list(
-        household.memberships.filter(current_on(on), person__in=visible)
+    head_first = Case(When(relationship=Relationship.HEAD, then=Value(0)), default=Value(1))
+    current = list(
+        household.memberships.filter(current_on(on))
         .select_related("person")
-        .order_by("moved_in", "person__birth_date")
+        .order_by(head_first, "moved_in", "person__birth_date", "pk")
     )
+    seen = visible_person_ids(user, (m.person_id for m in current))
+    return [m for m in current if m.person_id in seen]
+
+
+def household_title(members: list[Membership], household: Household) -> str:
+    """What the household page is called: its head's masked name and the address ("박*수 · 새솔로 12 104동 1002호"),
+    or the address alone when the head is not among the members the user may see."""
+    head = next((m.person for m in members if m.relationship == Relationship.HEAD), None)
+    door = household.address.door
+    return f"{head.masked_name} · {door}" if head else door
 
 
 @dataclass(frozen=True)
 class TimelineEntry:
+    """One line of a household's history. Domains above the registry give theirs in the same shape (their
+    selectors import this class), and the household page merges them."""
+
     on: date
     kind: str
     text: str
+    details: tuple[str, ...] = ()  # further lines: the reasons of a listing, a visit's note
+    at: datetime | None = None  # the moment, where one is known, to order the entries of one day
+
+    @property
+    def sort_key(self) -> tuple[date, datetime]:
+        return self.on, self.at or datetime.combine(self.on, time.min, tzinfo=UTC)
 
 
 def household_timeline(user: Any, household: Household) -> list[TimelineEntry]:
     """What happened to the household, newest first, from the records the registry holds."""
-    visible = persons_visible_to(user)
+    memberships = list(household.memberships.select_related("person"))
+    visible = visible_person_ids(user, {m.person_id for m in memberships})
     entries: list[TimelineEntry] = []
-    memberships = household.memberships.filter(person__in=visible).select_related("person")
-    for m in memberships:
+    for m in (m for m in memberships if m.person_id in visible):
         name = m.person.masked_name
         moved_in = _("%(name)s moved in (%(relationship)s)")
         entries.append(
@@ -333,10 +553,8 @@ def household_timeline(user: Any, household: Household) -> list[TimelineEntry]:
         )
         if m.moved_out:
             entries.append(TimelineEntry(m.moved_out, "moved_out", _("%(name)s moved out") % {"name": name}))
-    consents = Consent.objects.filter(person__in=visible, person__memberships__household=household).select_related(
-        "person", "recipient"
-    )
-    for c in consents.distinct():
+    consents = Consent.objects.filter(person_id__in=visible).select_related("person", "recipient")
+    for c in consents:
         purpose = c.get_purpose_display()
         name = c.person.masked_name
         given = _("%(name)s consented to share information: %(recipient)s (%(purpose)s)")
@@ -345,7 +563,7 @@ def household_timeline(user: Any, household: Household) -> list[TimelineEntry]:
         if c.withdrawn_on:
             withdrawn = _("%(name)s withdrew consent: %(recipient)s") % values
             entries.append(TimelineEntry(c.withdrawn_on, "consent_withdrawn", withdrawn))
-    return sorted(entries, key=lambda e: e.on, reverse=True)
+    return sorted(entries, key=lambda e: e.sort_key, reverse=True)
 
 
 def active_consents(person: Person, on: date | None = None) -> QuerySet[Consent]:
@@ -400,8 +618,10 @@ def person_consents(user: Any, person: Person) -> QuerySet[Consent]:
 
 def household_consents(user: Any, household: Household, *, on: date | None = None) -> list[Consent]:
     """Consents of the household's current members that the user may see, withdrawn ones included."""
-    members = Membership.objects.filter(current_on(on or today_kst()), household=household).values("person_id")
-    rows = consents_visible_to(user).filter(person_id__in=members).select_related("person", "recipient")
+    members = Membership.objects.filter(current_on(on or today_kst()), household=household)
+    # As consents_visible_to, asked of these members' consents only (see visible_person_ids).
+    rows = Consent.objects.filter(person_id__in=list(members.values_list("person_id", flat=True)))
+    rows = rows.filter(scope_for(user).condition(CONSENT)).distinct().select_related("person", "recipient")
     return list(rows.order_by("person__name", "-given_on", "-pk"))
 
 

@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Model
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from dolbom.core import audit
 from dolbom.core.dates import today_kst
@@ -40,7 +41,7 @@ from dolbom.registry.models import (
 )
 from dolbom.registry.selectors import (
     SEARCH_MAX_LENGTH,
-    HouseholdHit,
+    SearchResult,
     consent_recipients_for,
     current_membership,
     find_address,
@@ -48,36 +49,46 @@ from dolbom.registry.selectors import (
     other_current_members,
     persons_visible_to,
     search_households,
+    visible_members,
 )
 
 REVEALABLE = ("name", "phone", "rrn")
 # A reason another person can later read and judge ("방문 상담"), not a keystroke to get past the form.
 REVEAL_REASON_MIN = 4
+# The reasons an officer gives most, offered as choices (the form adds "other", typed). Each is at least
+# REVEAL_REASON_MIN long in Korean; the audit log keeps the words the officer saw, and the code beside them.
+REVEAL_PRESETS = {
+    "visit": gettext_lazy("Home visit consultation"),
+    "benefit": gettext_lazy("Benefit application"),
+    "emergency": gettext_lazy("Emergency support check"),
+    "case": gettext_lazy("Case management"),
+}
 REVEAL_REASON_MAX = 500
 
 
-@dataclass(frozen=True)
-class SearchOutcome:
-    hits: list[HouseholdHit]
-    truncated: bool  # more households matched than are shown: the officer should narrow the query
-    ignored_text: bool = False  # a name typed beside a number: the number alone was searched
-
-
-def search(*, user: Any, text: str, limit: int = 50) -> SearchOutcome:
+def search(*, user: Any, text: str, page: int = 1) -> SearchResult:
     """Search households and audit the search: its kind and a masked query, with a keyed hash for full numbers,
-    never the typed text of a number (see SearchQuery.audit_detail)."""
+    never the typed text of a number (see SearchQuery.audit_detail); how many households matched, and which ones
+    the page showed, since the results show each household's full address, unit included."""
     ensure_can(user, "registry.search_households")
     if len(text or "") > SEARCH_MAX_LENGTH:
         message = _("Type at most %(limit)s characters: a name, a number or part of an address.")
         raise ValidationError({"q": message % {"limit": SEARCH_MAX_LENGTH}})
-    query, hits, truncated = search_households(user, text, limit=limit)
-    if query.kind != "empty":
+    result = search_households(user, text, page=page)
+    if result.query.kind != "empty":
         audit.record(
             user,
             "registry.search",
-            detail={**query.audit_detail, "results": len(hits), "truncated": truncated},
+            detail={
+                **result.query.audit_detail,
+                "results": len(result.hits),
+                "total": result.total,
+                "complete": result.complete,
+                "page": result.page,
+                "households": [hit.household.pk for hit in result.hits],
+            },
         )
-    return SearchOutcome(hits, truncated, query.ignored_text)
+    return result
 
 
 def open_household(*, user: Any, household_id: int) -> Household:
@@ -97,12 +108,10 @@ class Revealed:
     name: str
     phone: str
     rrn: str
+    relationship: str = ""
 
 
-def reveal_person(*, user: Any, person_id: int, reason: str) -> Revealed:
-    """Show one person's unmasked details for a stated reason; the reason is kept in the audit log."""
-    ensure_can(user, "registry.reveal_personal_data")
-    person = visible_or_404(persons_visible_to(user), person_id)
+def _checked_reason(reason: str) -> str:
     reason = visible_text(reason)
     if len(reason) > REVEAL_REASON_MAX:
         raise ValidationError(
@@ -111,8 +120,40 @@ def reveal_person(*, user: Any, person_id: int, reason: str) -> Revealed:
     if visible_length(reason) < REVEAL_REASON_MIN:
         message = _("State why you need the unmasked details (at least %(n)s characters).")
         raise ValidationError({"reason": message % {"n": REVEAL_REASON_MIN}})
-    audit.record(user, "registry.reveal_person", person, reason=reason, detail={"fields": list(REVEALABLE)})
+    return reason
+
+
+def _reveal(user: Any, person: Person, reason: str, detail: dict[str, Any]) -> Revealed:
+    audit.record(user, "registry.reveal_person", person, reason=reason, detail={"fields": list(REVEALABLE), **detail})
     return Revealed(person_id=person.pk, name=person.name, phone=person.phone, rrn=person.resident_number())
+
+
+def reveal_person(*, user: Any, person_id: int, reason: str, preset: str = "") -> Revealed:
+    """Show one person's unmasked details for a stated reason; the reason is kept in the audit log."""
+    ensure_can(user, "registry.reveal_personal_data")
+    person = visible_or_404(persons_visible_to(user), person_id)
+    reason = _checked_reason(reason)
+    return _reveal(user, person, reason, {"preset": preset} if preset else {})
+
+
+def reveal_household(*, user: Any, household_id: int, reason: str, preset: str = "") -> list[Revealed]:
+    """Show the unmasked details of every member of the household the user may see, for one reason: a home visit
+    concerns them all. Each person revealed is one audit event (`registry.reveal_person`, as when revealed one by
+    one), so that the log answers "who saw this person's number" the same way however it was shown; the events
+    name the household and how many were shown together, and are written in one transaction, all or none."""
+    ensure_can(user, "registry.reveal_personal_data")
+    household = visible_or_404(households_visible_to(user), household_id)
+    reason = _checked_reason(reason)
+    members = visible_members(user, household)
+    detail: dict[str, Any] = {"household": household.pk, "together": len(members)}
+    if preset:
+        detail["preset"] = preset
+    with transaction.atomic():
+        revealed = [_reveal(user, m.person, reason, detail) for m in members]
+    return [
+        Revealed(r.person_id, r.name, r.phone, r.rrn, relationship=m.get_relationship_display())
+        for r, m in zip(revealed, members, strict=True)
+    ]
 
 
 # ------------------------------------------------------------------------------------------------ registry writes

@@ -2,10 +2,11 @@ from django.urls import path
 
 from dolbom.registry import views
 
+# The household page (`households/<id>/`) is the shell's: it shows what every domain knows of the household.
 urlpatterns = [
     path("households/", views.household_search, name="household_search"),
     path("households/new/", views.household_new, name="household_new"),
-    path("households/<int:household_id>/", views.household_detail, name="household_detail"),
+    path("households/<int:household_id>/reveal/", views.reveal_household, name="reveal_household"),
     path("households/<int:household_id>/members/new/", views.member_add, name="member_add"),
     path("persons/<int:person_id>/reveal/", views.reveal_person, name="reveal_person"),
     path("persons/<int:person_id>/move/", views.person_move, name="person_move"),

@@ -1,3 +1,6 @@
+"""The household search and the audited reveal of personal details. (The household page itself is the shell's,
+`dolbom.web.views.household_detail`: it shows what every domain knows of the household.)"""
+
 from __future__ import annotations
 
 from typing import Any
@@ -22,6 +25,8 @@ from dolbom.registry.forms import (
     MemberFormSet,
     MoveForm,
     MoveOutForm,
+    RevealForm,
+    SearchForm,
     SplitForm,
     WithdrawForm,
     already_done,
@@ -31,27 +36,24 @@ from dolbom.registry.forms import (
 )
 from dolbom.registry.selectors import (
     SEARCH_MAX_LENGTH,
-    active_consents,
     consent_for,
-    household_consents,
     household_for,
-    household_timeline,
     person_consents,
     person_in_household,
-    visible_members,
 )
 
 
 @requires("registry.search_households")
 def household_search(request: HttpRequest) -> HttpResponse:
     """The search box posts what was typed: a resident or phone number must not sit in the address bar, the
-    browser's history of a shared office PC or a proxy's log. A `?q=` address still searches (bookmarked names)."""
-    params = request.POST if request.method == "POST" else request.GET
-    text = params.get("q", "").strip()
+    browser's history of a shared office PC or a proxy's log; so do the page buttons, which carry the text in the
+    form. A `?q=` address still searches (bookmarked names)."""
+    form = SearchForm(request.POST if request.method == "POST" else request.GET)
+    form.is_valid()
+    text = form.cleaned_data.get("q", "").strip()
     context: dict[str, Any] = {
         "q": text,
-        "hits": [],
-        "truncated": False,
+        "result": None,
         "searched": bool(text),
         "error": "",
         "search_max_length": SEARCH_MAX_LENGTH,
@@ -60,57 +62,45 @@ def household_search(request: HttpRequest) -> HttpResponse:
     status = 200
     if text:
         try:
-            outcome = services.search(user=request.user, text=text)
+            result = services.search(user=request.user, text=text, page=form.cleaned_data.get("page") or 1)
         except ValidationError as exc:
             # Too long to be a search: say so in Korean (400), without echoing a page-long text back.
             context.update(q="", searched=False, error=exc.message_dict["q"][0])
             set_reason(request, "too_long")
             status = 400
         else:
-            context.update(hits=outcome.hits, truncated=outcome.truncated, ignored_text=outcome.ignored_text)
+            context.update(result=result, ignored_text=result.query.ignored_text)
     template = "registry/_search_results.html" if request.headers.get("HX-Request") else "registry/search.html"
     return render(request, template, {**context, "active_nav": "consultation"}, status=status)
-
-
-def household_detail(request: HttpRequest, household_id: int) -> HttpResponse:
-    household = services.open_household(user=request.user, household_id=household_id)
-    members = visible_members(request.user, household)
-    context = {
-        "household": household,
-        "members": [(m, list(active_consents(m.person))) for m in members],
-        "timeline": household_timeline(request.user, household),
-        **_household_actions(request.user, household, members),
-    }
-    return render(request, "registry/household.html", {**context, "active_nav": "consultation"})
-
-
-def _household_actions(user: Any, household: Any, members: list[Any]) -> dict[str, Any]:
-    """What the household page's actions bar and consent list need (registry/_household_actions.html and
-    registry/_household_consents.html): the writes this user may make, and the consents of the members."""
-    return {
-        "may": {
-            "register": can(user, "registry.register_household"),
-            "move": can(user, "registry.record_move"),
-            "death": can(user, "registry.record_death"),
-            "consent": can(user, "registry.record_consent"),
-            "withdraw": can(user, "registry.withdraw_consent"),
-        },
-        "acting_members": members,
-        "consents": household_consents(user, household),
-    }
 
 
 @require_POST
 def reveal_person(request: HttpRequest, person_id: int) -> HttpResponse:
     """Unmask one person for a stated reason. Answers the row fragment for htmx, or the reveal page without it."""
-    reason = request.POST.get("reason", "")
+    form = RevealForm(request.POST, auto_id=f"p{person_id}-%s")
+    reason, preset = form.reason_and_preset()
     try:
-        revealed = services.reveal_person(user=request.user, person_id=person_id, reason=reason)
+        revealed = services.reveal_person(user=request.user, person_id=person_id, reason=reason, preset=preset)
     except ValidationError as exc:
-        context = {"person_id": person_id, "error": exc.message_dict.get("reason", [""])[0]}
-        return render(request, "registry/_reveal_form.html", context, status=422)
+        context = {"person_id": person_id, "form": form, "error": exc.message_dict.get("reason", [""])[0]}
+        return render(request, "registry/_reveal_form.html", context, status=REFUSED)
     template = "registry/_revealed.html" if request.headers.get("HX-Request") else "registry/revealed.html"
-    return render(request, template, {"revealed": revealed, "reason": reason})
+    return render(request, template, {"revealed": [revealed], "reason": reason})
+
+
+@require_POST
+def reveal_household(request: HttpRequest, household_id: int) -> HttpResponse:
+    """Unmask every member the user may see of one household, for one reason (a visit concerns them all)."""
+    form = RevealForm(request.POST, auto_id="household-%s")
+    reason, preset = form.reason_and_preset()
+    try:
+        revealed = services.reveal_household(user=request.user, household_id=household_id, reason=reason, preset=preset)
+    except ValidationError as exc:
+        context = {"household_id": household_id, "form": form, "error": exc.message_dict.get("reason", [""])[0]}
+        return render(request, "registry/_reveal_household_form.html", context, status=REFUSED)
+    htmx = request.headers.get("HX-Request")
+    template = "registry/_revealed_household.html" if htmx else "registry/revealed.html"
+    return render(request, template, {"revealed": revealed, "reason": reason, "household_id": household_id})
 
 
 # ------------------------------------------------------------------------------------------------ registry writes

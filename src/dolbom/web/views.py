@@ -17,8 +17,10 @@ from dolbom.core.permissions import can
 from dolbom.core.scope import scope_for
 from dolbom.intake.selectors import referral_dongs_for, referrals_visible_to
 from dolbom.intake.services.today import open_today
+from dolbom.registry.forms import reveal_form, reveal_household_form
 from dolbom.registry.selectors import areas_visible_to, households_visible_to
 from dolbom.web.forms import LockoutAuthenticationForm
+from dolbom.web.household import household_page
 
 
 @method_decorator(login_not_required, name="dispatch")
@@ -102,3 +104,21 @@ def server_error(request: HttpRequest) -> HttpResponse:
     """Renders without the request, so without context processors: no session, no user, no query. It has to work
     when the database is what failed. The menu is reduced to the way back to the start page."""
     return HttpResponseServerError(loader.get_template("500.html").render())
+
+
+def household_detail(request: HttpRequest, household_id: int) -> HttpResponse:
+    """가구: the address to find the door, the members (head first) and everything the user may see that
+    happened to the household, across domains (web/household.py)."""
+    page = household_page(request.user, household_id)
+    context = {
+        "page": page,
+        "household": page.household,
+        "members": [(m, consents, reveal_form(m.person_id)) for m, consents in page.members],
+        "reveal_household_form": reveal_household_form(),
+        # The registry's actions and consent list (registry/_household_actions.html, _household_consents.html).
+        "may": page.may,
+        "acting_members": [m for m, _consents in page.members],
+        "consents": page.consents,
+        "active_nav": "consultation",
+    }
+    return render(request, "web/household.html", context)

@@ -1,0 +1,53 @@
+"""The household page, composed above the domains: the registry's record of the household (address, members,
+moves, consents) and what each domain knows of it (discovery: signals, listings, visits, outcomes). The shell may
+read every domain's selectors; the registry, below the domains, may not, which is why the page lives here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from dolbom.core.permissions import can
+from dolbom.discovery.selectors import household_history as discovery_history
+from dolbom.registry.models import Consent, Household, Membership
+from dolbom.registry.selectors import (
+    TimelineEntry,
+    active_consents,
+    household_consents,
+    household_timeline,
+    household_title,
+    visible_members,
+)
+from dolbom.registry.services import open_household
+
+
+@dataclass(frozen=True)
+class HouseholdPage:
+    household: Household
+    title: str  # the head's masked name and the address
+    members: list[tuple[Membership, list[Consent]]]  # the head first
+    history: list[TimelineEntry]  # newest first
+    consents: list[Consent]  # of the members the user may see, withdrawn ones included
+    may: dict[str, bool]  # the registry's writes this user may start from the page
+
+
+def household_page(user: Any, household_id: int) -> HouseholdPage:
+    """The household, its viewing audited (`registry.view_household`; 404 outside the user's scope), with the
+    members and the history the user may see. Each domain's part is read through its own scoped selector."""
+    household = open_household(user=user, household_id=household_id)
+    members = visible_members(user, household)
+    history = household_timeline(user, household) + discovery_history(user, household, members=members)
+    return HouseholdPage(
+        household=household,
+        title=household_title(members, household),
+        members=[(m, list(active_consents(m.person))) for m in members],
+        history=sorted(history, key=lambda e: e.sort_key, reverse=True),
+        consents=household_consents(user, household),
+        may={
+            "register": can(user, "registry.register_household"),
+            "move": can(user, "registry.record_move"),
+            "death": can(user, "registry.record_death"),
+            "consent": can(user, "registry.record_consent"),
+            "withdraw": can(user, "registry.withdraw_consent"),
+        },
+    )
