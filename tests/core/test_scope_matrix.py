@@ -463,6 +463,15 @@ DETAIL_PAGES = [
         args=lambda row: [row.work_item_id, row.pk],
     ),
     DetailPage("emergency_detail", "get", "emergency_dong0", "emergency_district2", WORKLIST_READERS),
+    # The numbers written in a record's text, shown for a reason: those who may read the record.
+    *(
+        DetailPage(name, "post", key + "_dong0", key + "_district2", WORKLIST_READERS, lambda row: {"preset": "visit"})
+        for name, key in (
+            ("work_item_numbers", "work"),
+            ("emergency_numbers", "emergency"),
+            ("consultation_numbers", "consultation"),
+        )
+    ),
     DetailPage("emergency_new", "get", "h_dong0_consented", "h_district2", WORKERS),
     DetailPage("emergency_new", "post", "h_dong0_consented", "h_district2", WORKERS),
     *(

@@ -215,3 +215,38 @@ def test_retries_referrals_and_worklist_items(client, city, today):
     # The reading is audited with counts, never names.
     event = AuditEvent.objects.filter(action="intake.view_today", actor=officer).latest("seq")
     assert event.detail["overdue"] == 4 and "김" not in str(event.detail)
+
+
+def test_a_consultation_without_a_decision_is_due_within_the_week(client, city, today):
+    """Held on the 10th: due the 17th (seven calendar days by default), overdue after, off the board once decided
+    — and back on it when the only decision is withdrawn."""
+    from dolbom.intake.models import Consultation, Decision, DecisionKind, DecisionStatus
+
+    on = date(2026, 11, 10)
+    today(on)
+    officer = city.users["dong_officer"]
+    household = city.households[0]
+    item = WorkItem.objects.create(
+        dong=household.dong, household=household, source=WorkSource.WALK_IN, status=WorkStatus.CLOSED
+    )
+    consultation = Consultation.objects.create(household=household, work_item=item, opened_by=officer)
+    Consultation.objects.filter(pk=consultation.pk).update(
+        opened_at=datetime.combine(on, datetime.min.time(), tzinfo=KST) + timedelta(hours=14)
+    )
+    today(date(2026, 11, 16))
+    assert _state(_board(client, officer), "consultation", consultation.pk) is None
+    today(date(2026, 11, 17))
+    assert _state(_board(client, officer), "consultation", consultation.pk) == "today"
+    today(date(2026, 11, 18))
+    html = _board(client, officer)
+    assert _state(html, "consultation", consultation.pk) == "overdue" and _badge(html) == 1
+    # the team leader sees it on the district's board
+    assert _state(_board(client, city.users["district_manager"]), "consultation", consultation.pk) == "overdue"
+    decision = Decision.objects.create(
+        consultation=consultation, kind=DecisionKind.NO_NEED, status=DecisionStatus.DONE,
+        decided_on=date(2026, 11, 18), decided_by=officer,
+    )  # fmt: skip
+    html = _board(client, officer)
+    assert _state(html, "consultation", consultation.pk) is None and _badge(html) == 0
+    Decision.objects.filter(pk=decision.pk).update(status=DecisionStatus.WITHDRAWN)
+    assert _state(_board(client, officer), "consultation", consultation.pk) == "overdue"

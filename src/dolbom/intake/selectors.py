@@ -49,6 +49,7 @@ from dolbom.intake.models import (
 )
 from dolbom.registry.models import Address, AdministrativeArea, AreaLevel, Household, Membership, Person, Staff
 from dolbom.registry.selectors import (
+    TimelineEntry,
     areas_visible_to,
     households_visible_to,
     masked_head_names,
@@ -519,7 +520,9 @@ def overdue_count(user: Any, on: date) -> int:
     # One count per page to open, as on the board: a worklist item late on several counts is counted once.
     late_items = late_items.exclude(pk__in=retries.values("pk")).exclude(referral__in=late_referrals.values("pk"))
     late_referrals = late_referrals.exclude(work_item__in=retries.values("pk"))
-    return supports.count() + retries.count() + late_referrals.count() + late_items.count()
+    rule = _rule(periods, Clock.CONSULT_DECISION)
+    undecided = _undecided(user, team).filter(_older_than(rule, on, "opened_at", "household__dong")[0])
+    return supports.count() + retries.count() + late_referrals.count() + late_items.count() + undecided.count()
 
 
 def _rule(periods: dict[str, dict[str, Period]], clock: str) -> dict[str, Period]:
@@ -639,9 +642,43 @@ def _work_rows(
 
 
 def consultations_awaiting_decision(user: Any, on: date, *, team: bool) -> list[TodayRow]:
-    """Extension point of 오늘 할 일: initial consultations held without a decision yet (docs/process.md step 5).
-    The consultations module fills this in when it joins intake; until then there are none to show."""
-    return []
+    """Initial consultations held without a decision standing yet (docs/process.md step 5), due within the
+    district's period from the consultation: an officer's own (held by them, or on an item they have), a team
+    leader's whole district."""
+    periods = _periods_by_district(set(scope_for(user).district_codes))
+    rule = _rule(periods, Clock.CONSULT_DECISION)
+    overdue, today = _older_than(rule, on, "opened_at", "household__dong")
+    rows = list(
+        _undecided(user, team)
+        .filter(overdue | today)
+        .select_related("work_item__assigned_to")
+        .order_by("opened_at")[:500]
+    )
+    heads = masked_head_names(user, [c.household_id for c in rows], on=on)
+    title = str(_("Consultation without a decision"))
+    return [
+        TodayRow(
+            kind=TodayKind.CONSULTATION,
+            title=title,
+            due_on=rule[c.household.dong.parent_id].deadline(timezone.localtime(c.opened_at, KST).date()),
+            on=on,
+            who=heads.get(c.household_id, ""),
+            dong=c.household.dong.name,
+            officer=c.work_item.assigned_to.display_name if c.work_item.assigned_to else "",
+            url_name="consultation_detail",
+            object_id=c.pk,
+        )
+        for c in rows
+    ]
+
+
+def _undecided(user: Any, team: bool) -> QuerySet[Consultation]:
+    """The user's consultations with no decision standing (none made, or every one withdrawn)."""
+    standing = Decision.objects.exclude(status=DecisionStatus.WITHDRAWN).values("consultation_id")
+    consultations = consultations_visible_to(user).exclude(pk__in=standing)
+    if team:
+        return consultations
+    return consultations.filter(Q(opened_by=user) | Q(work_item__assigned_to_id=_staff_id(user)))
 
 
 def _first_of_each_object(rows: list[TodayRow]) -> list[TodayRow]:
@@ -942,3 +979,116 @@ def safety_net_logins_for(user: Any) -> QuerySet[Any]:
         staff__areas__in=safety_net_dongs_for(user).values("code"),
     )
     return users.distinct().select_related("staff").order_by("staff__display_name", "username")
+
+
+# ------------------------------------------------------------------------------------------ the household page
+def household_history(user: Any, household: Household) -> list[TimelineEntry]:
+    """What intake knows of one household, as far as the user may see it, for the household page: when it came on
+    a worklist and how, every try to reach it (corrections marked), how the item ended, the consultations with
+    their crisis level, the decisions, and each step of an emergency support application. Each part only for a
+    role that may see it, through the same scoped selectors as intake's own pages; the caller has opened (and
+    audited) the household."""
+    entries: list[TimelineEntry] = []
+    if can(user, "intake.view_worklist"):
+        entries += _work_entries(work_items_visible_to(user).filter(household=household))
+    if can(user, "intake.view_consultations"):
+        consultations = consultations_visible_to(user).filter(household=household)
+        entries += _consultation_entries(consultations)
+        entries += _decision_entries(decisions_visible_to(user).filter(consultation__household=household))
+    if can(user, "intake.view_emergency"):
+        entries += _emergency_entries(emergency_supports_visible_to(user).filter(household=household))
+    return entries
+
+
+def _local_day(moment: datetime) -> date:
+    return timezone.localtime(moment, KST).date()
+
+
+def _who(staff: Staff | None) -> str:
+    return staff.display_name if staff is not None else "—"
+
+
+def _work_entries(items: QuerySet[WorkItem]) -> list[TimelineEntry]:
+    entries = []
+    items = list(items)
+    for item in items:
+        came = _("On the worklist of %(dong)s: %(source)s")
+        details = (item.referral.get_channel_display(),) if item.referral_id else ()
+        values = {"dong": item.dong.name, "source": item.get_source_display()}
+        entries.append(TimelineEntry(_local_day(item.opened_at), "worklist", came % values, details, item.opened_at))
+        if item.closed_at is not None:
+            ended = _("Worklist item closed: %(outcome)s") % {"outcome": item.get_outcome_display() or "—"}
+            entries.append(
+                TimelineEntry(item.outcome_on or _local_day(item.closed_at), "outcome", ended, (), item.closed_at)
+            )
+    visits = Visit.objects.filter(work_item__in=[i.pk for i in items]).select_related("visitor")
+    for visit in visits.order_by("recorded_at", "pk"):
+        text = _("%(contact)s by %(who)s: %(result)s") % {
+            "contact": visit.get_kind_display(),
+            "who": _who(visit.visitor),
+            "result": visit.get_result_display(),
+        }
+        if visit.corrects_id:
+            text = _("Correction: %(text)s") % {"text": text}
+        details = (visit.note,) if visit.note else ()
+        entries.append(TimelineEntry(visit.on, "visit", text, details, visit.recorded_at))
+    return entries
+
+
+def _consultation_entries(consultations: QuerySet[Consultation]) -> list[TimelineEntry]:
+    entries = []
+    for consultation in consultations:
+        record = current_record(consultation)
+        held = _("Initial consultation by %(who)s (%(contact)s)") % {
+            "who": _who(record.officer),
+            "contact": record.get_contact_display(),
+        }
+        entries.append(
+            TimelineEntry(
+                record.held_on, "consultation", held, tuple(record.crisis_kind_labels()), consultation.opened_at
+            )
+        )
+        assessments = list(consultation.assessments.select_related("crisis_level", "officer"))
+        replaced = {a.replaces_id for a in assessments if a.replaces_id}
+        for assessment in assessments:
+            level = _("Crisis level assessed by %(who)s: %(level)s") % {
+                "who": _who(assessment.officer),
+                "level": assessment.crisis_level.name,
+            }
+            details = (
+                (assessment.crisis_reasons,)
+                if assessment.pk not in replaced
+                else (_("Replaced by a later assessment."),)
+            )
+            entries.append(TimelineEntry(assessment.assessed_on, "assessment", level, details, assessment.recorded_at))
+    return entries
+
+
+def _decision_entries(decisions: QuerySet[Decision]) -> list[TimelineEntry]:
+    entries = []
+    for decision in decisions.order_by("recorded_at", "pk"):
+        text = _("Decided: %(kind)s (%(status)s)") % {
+            "kind": decision.get_kind_display(),
+            "status": decision.get_status_display(),
+        }
+        details = tuple(part for part in (decision.service, decision.partner, decision.withdrawn_reason) if part)
+        entries.append(TimelineEntry(decision.decided_on, "decision", text, details, decision.recorded_at))
+    return entries
+
+
+def _emergency_entries(supports: QuerySet[EmergencySupport]) -> list[TimelineEntry]:
+    entries = []
+    steps = EmergencyStep.objects.filter(support__in=supports).select_related("officer", "given")
+    for step in steps.order_by("at", "pk"):
+        text = _("Emergency support: %(step)s") % {"step": step.get_kind_display()}
+        details: tuple[str, ...] = ()
+        if step.given is not None:
+            given = _("%(kind)s, %(amount)s won") % {
+                "kind": step.given.get_kind_display(),
+                "amount": f"{step.given.total:,}",
+            }
+            details = (given,)
+        elif step.reason:
+            details = (step.reason,)
+        entries.append(TimelineEntry(step.on, "emergency", text, details, step.at))
+    return entries

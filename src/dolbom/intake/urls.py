@@ -13,6 +13,7 @@ urlpatterns = [
     path("worklist/<int:work_item_id>/close/", work.close, name="work_item_close"),
     path("worklist/<int:work_item_id>/reopen/", work.reopen, name="work_item_reopen"),
     path("worklist/<int:work_item_id>/household/", work.link_household, name="work_item_link"),
+    path("worklist/<int:work_item_id>/numbers/", work.show_numbers, name="work_item_numbers"),
     # The initial consultation, the needs assessment and the decision (views/consultations.py).
     path("worklist/<int:work_item_id>/consultation/", consultations.consultation_new, name="consultation_new"),
     path(
@@ -22,6 +23,11 @@ urlpatterns = [
     ),
     path("households/<int:household_id>/consultations/new/", consultations.walk_in_new, name="consultation_walk_in"),
     path("consultations/<int:consultation_id>/", consultations.consultation_detail, name="consultation_detail"),
+    path(
+        "consultations/<int:consultation_id>/numbers/",
+        consultations.consultation_numbers,
+        name="consultation_numbers",
+    ),
     path(
         "consultations/<int:consultation_id>/correct/",
         consultations.consultation_correct,
@@ -43,6 +49,7 @@ urlpatterns += [
     path("emergency/<int:support_id>/follow-up/", emergency.follow_up, name="emergency_follow_up"),
     path("emergency/<int:support_id>/review/", emergency.review, name="emergency_review"),
     path("emergency/<int:support_id>/assign/", emergency.assign, name="emergency_assign"),
+    path("emergency/<int:support_id>/numbers/", emergency.show_numbers, name="emergency_numbers"),
 ]
 
 urlpatterns += [

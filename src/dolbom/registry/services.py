@@ -111,7 +111,9 @@ class Revealed:
     relationship: str = ""
 
 
-def _checked_reason(reason: str) -> str:
+def checked_reveal_reason(reason: str) -> str:
+    """The reason given to see personal data unmasked, as kept in the audit log: visible text, neither empty nor
+    endless. Every reveal in every domain asks it the same way."""
     reason = visible_text(reason)
     if len(reason) > REVEAL_REASON_MAX:
         raise ValidationError(
@@ -132,7 +134,7 @@ def reveal_person(*, user: Any, person_id: int, reason: str, preset: str = "") -
     """Show one person's unmasked details for a stated reason; the reason is kept in the audit log."""
     ensure_can(user, "registry.reveal_personal_data")
     person = visible_or_404(persons_visible_to(user), person_id)
-    reason = _checked_reason(reason)
+    reason = checked_reveal_reason(reason)
     return _reveal(user, person, reason, {"preset": preset} if preset else {})
 
 
@@ -143,7 +145,7 @@ def reveal_household(*, user: Any, household_id: int, reason: str, preset: str =
     name the household and how many were shown together, and are written in one transaction, all or none."""
     ensure_can(user, "registry.reveal_personal_data")
     household = visible_or_404(households_visible_to(user), household_id)
-    reason = _checked_reason(reason)
+    reason = checked_reveal_reason(reason)
     members = visible_members(user, household)
     detail: dict[str, Any] = {"household": household.pk, "together": len(members)}
     if preset:

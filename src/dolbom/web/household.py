@@ -1,6 +1,7 @@
 """The household page, composed above the domains: the registry's record of the household (address, members,
-moves, consents) and what each domain knows of it (discovery: signals, listings, visits, outcomes). The shell may
-read every domain's selectors; the registry, below the domains, may not, which is why the page lives here."""
+moves, consents) and what each domain knows of it (discovery: signals and listings; intake: the worklist, visits,
+consultations, decisions and emergency support). The shell may read every domain's selectors; the registry, below
+the domains, may not, which is why the page lives here."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 
 from dolbom.core.permissions import can
 from dolbom.discovery.selectors import household_history as discovery_history
+from dolbom.intake.selectors import household_history as intake_history
 from dolbom.registry.models import Consent, Household, Membership
 from dolbom.registry.selectors import (
     TimelineEntry,
@@ -36,7 +38,11 @@ def household_page(user: Any, household_id: int) -> HouseholdPage:
     members and the history the user may see. Each domain's part is read through its own scoped selector."""
     household = open_household(user=user, household_id=household_id)
     members = visible_members(user, household)
-    history = household_timeline(user, household) + discovery_history(user, household, members=members)
+    history = (
+        household_timeline(user, household)
+        + discovery_history(user, household, members=members)
+        + intake_history(user, household)
+    )
     return HouseholdPage(
         household=household,
         title=household_title(members, household),

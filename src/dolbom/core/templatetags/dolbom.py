@@ -8,7 +8,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dolbom.core.dates import age_on, today_kst
+from dolbom.core.masking import mask_phone
 from dolbom.core.money import format_won
+from dolbom.core.numbers import redact
 from dolbom.core.permissions import can
 
 register = template.Library()
@@ -70,3 +72,21 @@ def may(user: object, action: str) -> bool:
     """Whether the user's role may do `action` (core.permissions.POLICY): to offer a link only to those who may
     follow it. The page behind the link checks again."""
     return can(user, action)
+
+
+@register.filter
+def numbers_masked(text: str | None, shown: bool = False) -> str:
+    """Free text as typed (a visit note, what a reporter saw) with every resident, phone or card number in it
+    masked, unless the numbers were asked for with a reason (`shown`): people write numbers into notes, and a note
+    is on screen far more often than the number is needed."""
+    if not text:
+        return ""
+    return str(text) if shown else redact(str(text), masked=True)
+
+
+@register.filter
+def phone_masked(phone: str | None, shown: bool = False) -> str:
+    """A phone number masked (010-****-5678) unless asked for with a reason (`shown`)."""
+    if not phone:
+        return ""
+    return str(phone) if shown else mask_phone(str(phone))

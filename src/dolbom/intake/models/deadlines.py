@@ -21,6 +21,7 @@ class Clock(models.TextChoices):
     FOLLOW_UP = "follow_up", _("Follow-up investigation, after the decision to support")
     REFERRAL_ANSWER = "referral_answer", _("Answer to a referral")
     WORK_OUTCOME = "work_outcome", _("Outcome of a worklist item")
+    CONSULT_DECISION = "consult_decision", _("Decision after an initial consultation")
 
 
 DEFAULT_PERIODS: dict[str, Period] = {
@@ -29,6 +30,8 @@ DEFAULT_PERIODS: dict[str, Period] = {
     Clock.FOLLOW_UP: Period(1, PeriodUnit.MONTHS),
     Clock.REFERRAL_ANSWER: Period(7),
     Clock.WORK_OUTCOME: Period(14),
+    # A consultation is the moment a household told its story: what follows is decided within the week.
+    Clock.CONSULT_DECISION: Period(7),
 }
 
 

@@ -81,6 +81,7 @@ from dolbom.intake.selectors import (
 from dolbom.intake.services import work
 from dolbom.registry.models import ConsentPurpose, Household
 from dolbom.registry.selectors import households_visible_to, officers_of_dong, visible_members
+from dolbom.registry.services import checked_reveal_reason
 
 # Free text another officer must be able to read and act on: a few words at least.
 MIN_TEXT = 5
@@ -648,6 +649,19 @@ def open_consultation(*, user: Any, consultation_id: int) -> ConsultationPage:
 def open_consultation_for_work(*, user: Any, consultation_id: int) -> ConsultationPage:
     """The same, as the start of a correction, an assessment or a decision: for those who may record them."""
     return _open(user, consultation_id, "intake.consult")
+
+
+def open_consultation_with_numbers(
+    *, user: Any, consultation_id: int, reason: str, preset: str = ""
+) -> ConsultationPage:
+    """The consultation with the numbers written in its text shown in full, for a reason kept in the audit log."""
+    ensure_can(user, "intake.view_consultations")
+    ensure_can(user, "registry.reveal_personal_data")
+    page = consultation_page(user, consultation_id)
+    reason = checked_reveal_reason(reason)
+    detail = {"fields": ["text"], **({"preset": preset} if preset else {})}
+    audit.record(user, "intake.reveal_consultation_numbers", page.consultation, reason=reason, detail=detail)
+    return page
 
 
 def _open(user: Any, consultation_id: int, action: str) -> ConsultationPage:

@@ -52,6 +52,7 @@ from dolbom.intake.selectors import (
 )
 from dolbom.intake.services.consultations import pending_emergency_decisions, take_decision
 from dolbom.registry.selectors import households_visible_to, officers_of_dong
+from dolbom.registry.services import checked_reveal_reason
 
 # A second identical step within this time is the same form sent twice.
 REPEAT_WINDOW = timedelta(minutes=2)
@@ -385,6 +386,17 @@ def open_support(*, user: Any, support_id: int) -> EmergencyPage:
     ensure_can(user, "intake.view_emergency")
     page = emergency_page(user, support_id, today_kst())
     audit.record(user, "intake.view_emergency_support", page.support)
+    return page
+
+
+def open_support_with_numbers(*, user: Any, support_id: int, reason: str, preset: str = "") -> EmergencyPage:
+    """The application with the numbers written in its text shown in full, for a reason kept in the audit log."""
+    ensure_can(user, "intake.view_emergency")
+    ensure_can(user, "registry.reveal_personal_data")
+    page = emergency_page(user, support_id, today_kst())
+    reason = checked_reveal_reason(reason)
+    detail = {"fields": ["text"], **({"preset": preset} if preset else {})}
+    audit.record(user, "intake.reveal_emergency_numbers", page.support, reason=reason, detail=detail)
     return page
 
 

@@ -49,6 +49,7 @@ from dolbom.intake.selectors import (
     worklist,
 )
 from dolbom.registry.selectors import officers_of_dong
+from dolbom.registry.services import checked_reveal_reason
 
 # Outcomes a round's listing records back in discovery: the labels of the next model (`consultation` is not one:
 # the consultation's decision closes the item with one of these later).
@@ -393,4 +394,16 @@ def open_item(*, user: Any, work_item_id: int) -> WorkItemPage:
     ensure_can(user, "intake.view_worklist")
     page = work_item_page(user, work_item_id)
     audit.record(user, "intake.view_work_item", page.item)
+    return page
+
+
+def open_item_with_numbers(*, user: Any, work_item_id: int, reason: str, preset: str = "") -> WorkItemPage:
+    """The item with the numbers written in it shown in full (the reporter's phone for a call back, a number an
+    officer noted in a visit), for a stated reason kept in the audit log, like a person's details."""
+    ensure_can(user, "intake.view_worklist")
+    ensure_can(user, "registry.reveal_personal_data")
+    page = work_item_page(user, work_item_id)
+    reason = checked_reveal_reason(reason)
+    detail = {"fields": ["reporter_contact", "notes"], **({"preset": preset} if preset else {})}
+    audit.record(user, "intake.reveal_work_item_numbers", page.item, reason=reason, detail=detail)
     return page

@@ -31,6 +31,7 @@ from dolbom.intake.models import (
 )
 from dolbom.intake.services import consultations as services
 from dolbom.intake.services.consultations import ConsultationEntry, NeedAnswer, RiskAnswer
+from dolbom.registry.forms import RevealForm
 
 YES_NO = [("yes", pgettext_lazy("answer", "Yes")), ("no", pgettext_lazy("answer", "No"))]
 TEXT = forms.Textarea(attrs={"rows": 4})
@@ -214,14 +215,41 @@ def consultation_detail(request: HttpRequest, consultation_id: int) -> HttpRespo
     return _detail(request, page)
 
 
-def _detail(request: HttpRequest, page: Any, *, withdraw_error: dict[int, str] | None = None) -> HttpResponse:
+def _detail(
+    request: HttpRequest,
+    page: Any,
+    *,
+    withdraw_error: dict[int, str] | None = None,
+    numbers_shown: bool = False,
+    numbers_error: str = "",
+    numbers_form: RevealForm | None = None,
+) -> HttpResponse:
     context = {
         "page": page,
         "can_consult": can(request.user, "intake.consult"),
         "withdraw_error": withdraw_error or {},
+        "numbers_form": numbers_form or RevealForm(auto_id="numbers-%s"),
+        "numbers_shown": numbers_shown,
+        "numbers_error": numbers_error,
         "active_nav": "consultation",
     }
-    return render(request, "intake/consultation.html", context, status=422 if withdraw_error else 200)
+    status = 422 if withdraw_error or numbers_error else 200
+    return render(request, "intake/consultation.html", context, status=status)
+
+
+@require_POST
+def consultation_numbers(request: HttpRequest, consultation_id: int) -> HttpResponse:
+    """The consultation's page with the numbers written in it unmasked, for a reason (audited)."""
+    form = RevealForm(request.POST, auto_id="numbers-%s")
+    reason, preset = form.reason_and_preset()
+    try:
+        page = services.open_consultation_with_numbers(
+            user=request.user, consultation_id=consultation_id, reason=reason, preset=preset
+        )
+    except ValidationError as refused:
+        page = services.open_consultation(user=request.user, consultation_id=consultation_id)
+        return _detail(request, page, numbers_error=refused.messages[0], numbers_form=form)
+    return _detail(request, page, numbers_shown=True)
 
 
 def consultation_correct(request: HttpRequest, consultation_id: int) -> HttpResponse:

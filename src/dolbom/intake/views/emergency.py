@@ -19,6 +19,7 @@ from dolbom.core.http import parse_query, show_errors
 from dolbom.core.permissions import can
 from dolbom.intake.models import OPEN_STATES, EmergencyKind, EmergencyState, FollowUpResult, ReviewResult
 from dolbom.intake.services import emergency as services
+from dolbom.registry.forms import RevealForm
 
 
 class WonField(forms.Field):
@@ -157,9 +158,17 @@ def support_new(request: HttpRequest, household_id: int) -> HttpResponse:
 
 
 def _detail(
-    request: HttpRequest, support_id: int, forms_: dict[str, forms.Form] | None = None, *, kind: str = ""
+    request: HttpRequest,
+    support_id: int,
+    forms_: dict[str, forms.Form] | None = None,
+    *,
+    kind: str = "",
+    page: Any = None,
+    numbers_error: str = "",
+    numbers_form: RevealForm | None = None,
 ) -> HttpResponse:
-    page = services.open_support(user=request.user, support_id=support_id)
+    numbers_shown = page is not None
+    page = page or services.open_support(user=request.user, support_id=support_id)
     support = page.support
     today = today_kst()
     suggestion = next((s for s in page.suggestions if s.kind == kind), None)
@@ -187,9 +196,27 @@ def _detail(
         # The refused form's messages head the page: its own section may not be shown any more (a step someone
         # else has just taken).
         "refused": next(iter((forms_ or {}).values()), None),
+        "numbers_form": numbers_form or RevealForm(auto_id="numbers-%s"),
+        "numbers_shown": numbers_shown,
+        "numbers_error": numbers_error,
         **(forms_ or {}),
     }
-    return render(request, "intake/emergency_detail.html", context, status=422 if forms_ else 200)
+    status = 422 if forms_ or numbers_error else 200
+    return render(request, "intake/emergency_detail.html", context, status=status)
+
+
+@require_POST
+def show_numbers(request: HttpRequest, support_id: int) -> HttpResponse:
+    """The application's page with the numbers written in it unmasked, for a reason (audited)."""
+    form = RevealForm(request.POST, auto_id="numbers-%s")
+    reason, preset = form.reason_and_preset()
+    try:
+        page = services.open_support_with_numbers(
+            user=request.user, support_id=support_id, reason=reason, preset=preset
+        )
+    except ValidationError as refused:
+        return _detail(request, support_id, numbers_error=refused.messages[0], numbers_form=form)
+    return _detail(request, support_id, page=page)
 
 
 def support_detail(request: HttpRequest, support_id: int) -> HttpResponse:

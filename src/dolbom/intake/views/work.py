@@ -14,8 +14,9 @@ from dolbom.core.fields import KoreanDateField
 from dolbom.core.http import parse_query, show_errors
 from dolbom.core.permissions import can
 from dolbom.intake.models import ContactKind, VisitResult, WorkOutcome, WorkSource
-from dolbom.intake.selectors import SORTS, WorklistFilter
+from dolbom.intake.selectors import SORTS, WorkItemPage, WorklistFilter
 from dolbom.intake.services import referrals, work
+from dolbom.registry.forms import RevealForm
 
 
 class WorklistQuery(forms.Form):
@@ -86,8 +87,10 @@ def _item_page(
     forms_: dict[str, object] | None = None,
     *,
     correcting: int | None = None,
+    page: WorkItemPage | None = None,
 ) -> HttpResponse:
-    page = work.open_item(user=request.user, work_item_id=work_item_id)
+    numbers_shown = page is not None
+    page = page or work.open_item(user=request.user, work_item_id=work_item_id)
     item = page.item
     me = getattr(request.user, "staff", None)
     # The signed-in officer by default: the one recording is most often the one who went.
@@ -108,6 +111,8 @@ def _item_page(
         "visit_form": VisitForm(initial=visit_initial),
         "close_form": CloseForm(initial={**initial, "on": today_kst()}),
         "reopen_form": ReopenForm(initial=initial),
+        "numbers_form": RevealForm(auto_id="numbers-%s"),
+        "numbers_shown": numbers_shown,
         "active_nav": "discovery",
         **(forms_ or {}),
     }
@@ -241,3 +246,15 @@ def link_household(request: HttpRequest, work_item_id: int) -> HttpResponse:
         show_errors(form, refused)
         return _item_page(request, work_item_id, {"link_form": form})
     return _done(request, work_item_id)
+
+
+@require_POST
+def show_numbers(request: HttpRequest, work_item_id: int) -> HttpResponse:
+    """The item's page with the numbers written in it unmasked, for a reason (audited)."""
+    form = RevealForm(request.POST, auto_id="numbers-%s")
+    reason, preset = form.reason_and_preset()
+    try:
+        page = work.open_item_with_numbers(user=request.user, work_item_id=work_item_id, reason=reason, preset=preset)
+    except ValidationError as refused:
+        return _item_page(request, work_item_id, {"numbers_form": form, "numbers_error": refused.messages[0]})
+    return _item_page(request, work_item_id, page=page)
