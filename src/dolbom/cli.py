@@ -183,6 +183,35 @@ def cmd_audit_anchor(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_audit_searched(args: argparse.Namespace) -> int:
+    """Who searched for a resident number, a phone number or a name (a person asking who looked them up, an
+    inquiry): the log keeps such searches masked with a keyed hash, which this command, running where the key
+    is, computes for the text given and finds. The text is read as the search page reads it."""
+    from django.utils import timezone
+    from django.utils.translation import gettext as _
+
+    from dolbom.core import audit
+    from dolbom.core.models import AuditEvent
+    from dolbom.registry.selectors import parse_search
+
+    detail = parse_search(args.text).audit_detail
+    if "hash" not in detail:
+        print(_("Give a full resident, phone or card number, or a name: other searches are kept as typed."))
+        return 2
+    events = AuditEvent.objects.filter(action="registry.search", detail__hash=detail["hash"]).select_related("actor")
+    count = 0
+    for event in events.order_by("seq").iterator():
+        count += 1
+        who = getattr(getattr(event.actor, "staff", None), "display_name", "") or getattr(event.actor, "username", "")
+        at = timezone.localtime(event.at).strftime("%Y-%m-%d %H:%M")
+        found = _("%(n)s households found") % {"n": event.detail.get("total", event.detail.get("results", "?"))}
+        print(f"#{event.seq}\t{at}\t{who}\t{event.detail.get('query', '')}\t{found}")
+    print(_("%(n)s searches for %(query)s.") % {"n": f"{count:,}", "query": detail["query"]})
+    # The inquiry is a reading of the log about one person: it is in the log too (masked, with the same hash).
+    audit.record(None, "core.audit_inquiry", detail={**detail, "found": count})
+    return 0
+
+
 def _database_problem() -> str | None:
     """Why the database cannot serve a command, or None. Asked once, before every command that needs it, so that
     a database never migrated (or not reachable) gets a sentence saying what to do instead of a traceback."""
@@ -267,6 +296,11 @@ def build_parser() -> argparse.ArgumentParser:
     anchor = audit_sub.add_parser("anchor", help="append the signed head of the audit log to the anchor file")
     anchor.add_argument("--file", help="anchor file (default: DOLBOM_AUDIT_ANCHOR_FILE)")
     anchor.set_defaults(func=_with_django(cmd_audit_anchor))
+    searched = audit_sub.add_parser(
+        "searched", help="list the household searches for a resident number, phone number or name (keyed hash)"
+    )
+    searched.add_argument("text", help="the number or name, typed any way the search page accepts")
+    searched.set_defaults(func=_with_django(cmd_audit_searched))
 
     register_discovery(sub, _with_django)
     register_synth(sub, _with_django)

@@ -303,3 +303,23 @@ def test_the_verify_page_checks_the_anchors_and_names_only_sequence_numbers(clie
     alert = html[html.index('role="alert"') : html.index("</div>", html.index('role="alert"'))]
     assert "#5" in alert and "기록 3 이후의 기록이 삭제되었습니다" in alert
     assert "auditor" not in alert and "사유" not in alert
+
+
+def test_who_searched_for_a_person_is_found_by_the_keyed_hash(client, city, capsys):
+    """A person asks who looked them up: the command finds the searches for their number or name however they
+    were typed, although the log keeps them masked; and the inquiry is itself in the log."""
+    from django.urls import reverse
+
+    client.force_login(city.users["dong_officer"])
+    for typed in ("500304-2000100", "500304 2000100", "김영희", "박민지"):
+        client.get(reverse("household_search"), {"q": typed})
+    code = dolbom(["audit", "searched", "５００３０４－２０００１００"])
+    out = capsys.readouterr().out
+    assert code == 0 and out.count("\t") == 2 * 4 and "주민등록번호(전체) 검색 2건" in out, out
+    assert "500304-2000100" not in out and "2000100" not in out
+    code = dolbom(["audit", "searched", "김 영희"])
+    out = capsys.readouterr().out
+    assert code == 0 and out.count("김*희") == 2 and "박" not in out, out
+    inquiry = AuditEvent.objects.filter(action="core.audit_inquiry").order_by("seq")
+    assert [e.detail["found"] for e in inquiry] == [2, 1] and "김영희" not in str([e.detail for e in inquiry])
+    assert dolbom(["audit", "searched", "시청로"]) == 2

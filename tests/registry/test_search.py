@@ -438,3 +438,15 @@ def test_any_separator_between_the_groups_keeps_the_number_out_of_the_audit_log(
     _signed_in(client).post(reverse("household_search"), {"q": typed})
     for event in AuditEvent.objects.filter(action="registry.search"):
         assert HEAD_RRN.replace("-", "")[6:] not in json.dumps(event.detail, ensure_ascii=False), separator
+
+
+def test_a_name_searched_is_masked_with_a_keyed_hash_to_find_it_again(client, city):
+    """박*수 alone names hundreds of people: the investigator holding the key can tell which name was searched,
+    the log itself cannot."""
+    _signed_in(client)
+    for typed in ("김영희", "김 영희"):
+        client.get(reverse("household_search"), {"q": typed})
+    events = list(AuditEvent.objects.filter(action="registry.search").order_by("seq"))
+    assert [e.detail["query"] for e in events] == ["김*희", "김*희"]
+    assert len({e.detail["hash"] for e in events}) == 1 and len(events[0].detail["hash"]) == 64
+    assert "김영희" not in json.dumps([e.detail for e in events], ensure_ascii=False)

@@ -20,6 +20,7 @@ ACTION_LABELS: dict[str, str] = {
     "access.denied": _("Access refused"),
     "access.denied_unrecorded": _("Refusals over the recording limit"),
     "core.view_audit_log": _("Viewed the audit log"),
+    "core.audit_inquiry": _("Looked up who searched for a person (command line)"),
     "core.audit_keyed": _("Audit log sealed with the key"),
     "registry.search": _("Searched households"),
     "registry.view_household": _("Viewed a household"),

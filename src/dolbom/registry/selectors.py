@@ -133,10 +133,11 @@ class SearchQuery:
 
     @property
     def audit_detail(self) -> dict[str, str]:
-        """The kind, the masked query and, for a full number, a keyed hash of it: an investigator holding the key
-        can tell whether a given number was searched, nobody else can read it."""
+        """The kind, the masked query and, for a full number or a name, a keyed hash of it: an investigator
+        holding the key can tell whether a given number or name was searched (박*수 alone names hundreds of
+        people), nobody else can read it."""
         detail = {"kind": self.kind, "query": self.loggable}
-        if self.kind in ("rrn", "phone", "card", "invalid"):
+        if self.kind in ("rrn", "phone", "card", "invalid", "name"):
             detail["hash"] = purpose_hash("audit.search", f"{self.kind}={self.value}")
         return detail
 
