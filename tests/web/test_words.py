@@ -128,3 +128,13 @@ def test_a_user_is_named_by_their_staff_name(city):
     bare = get_user_model().objects.create_user(username="operator")
     assert staff_name(bare) == "operator"
     assert staff_name(None) == ""
+
+
+@pytest.mark.parametrize(("role", "linked"), [("dong_officer", True), ("district_manager", True), ("analyst", False)])
+def test_the_safety_net_is_reached_from_discovery(client, city, role, linked):
+    client.force_login(city.users[role])
+    response = client.get(reverse("discovery_home"))
+    html = response.content.decode() if response.status_code == 200 else ""
+    assert (reverse("safety_net") in html) is linked
+    if linked:
+        assert client.get(reverse("safety_net")).status_code == 200

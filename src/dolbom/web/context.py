@@ -45,7 +45,7 @@ def nav_items(user: Any) -> list[NavItem]:
         # For an agency or a safety-net member, discovery is their referrals: the menu says so.
         items.append(NavItem("discovery", _("Referrals"), reverse("referrals")))
     if can(user, "registry.search_households"):
-        # Consultations are not in this release: the entry opens the household search, and says so.
+        # Consultations start from a household (or a worklist item): the entry opens the household search.
         items.append(NavItem("consultation", _("Household search"), reverse("household_search")))
     if role in COMING["cases"]:
         items.append(NavItem("cases", _("Case management"), None))
