@@ -30,7 +30,8 @@ import json
 from collections import Counter
 from dolbom.core.dates import today_kst
 from dolbom.discovery.models import OutreachItem, ScreeningRound
-from dolbom.discovery.services.outreach import assign_visit
+from dolbom.intake.models import WorkStatus
+from dolbom.intake.services.work import assign, list_round
 from dolbom.registry.models import Address, Household, Membership, Person, Staff, current_on
 
 today = today_kst()
@@ -58,8 +59,11 @@ if item is None:
         round=listing, household=household, dong_id=household.dong_id, rank=1, score=30.0,
         reasons=[{"text": "전기요금 3개월 체납 (+12점)", "points": 12, "code": "electricity_arrears"}],
     )
-if item.assigned_to_id is None and not item.outcome:
-    assign_visit(user=officer.user, item_id=item.pk, visitor_id=officer.pk)
+    list_round(round_id=listing.pk)  # what the round's signal does when a district runs one
+    item.refresh_from_db()
+work_item = getattr(item, "work_item", None)
+if work_item is not None and work_item.status == WorkStatus.OPEN:
+    assign(user=officer.user, work_item_id=work_item.pk, visitor_id=officer.pk)
 print("DOOR-FACTS " + json.dumps({
     "id": household.pk,
     "detail": household.address.detail,
