@@ -68,6 +68,8 @@ def test_a_booth_and_a_campaign_land_on_the_worklist(
     expect(row).to_contain_text("홍*동")
     row.get_by_role("link").click()
     arrive(officer, re.compile(r"/worklist/\d+/$"))
+    expect(officer.locator("main")).to_contain_text("겨울 난방비가 걱정된다고 함")
+    check_page(officer, f"work-item-event-{viewport}", artifacts)
     item_path = re.sub(r"^https?://[^/]+", "", officer.url)
     officer.goto(demo_server.url("/worklist/?source=event"))
     expect(officer.locator(f"a[href='{item_path}']")).to_have_count(1)

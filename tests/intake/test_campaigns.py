@@ -142,6 +142,8 @@ def test_the_page_previews_then_launches_and_the_checklist_is_the_worklist(clien
     items = [t.work_item_id for t in CampaignTarget.objects.all()]
     assert all(f"work-{pk}" in worklist for pk in items) and f"work-{other.pk}" not in worklist
     assert client.get(reverse("worklist"), {"campaign": "abc"}).status_code == 400
+    item_page = client.get(reverse("work_item", args=[items[0]])).content.decode()
+    assert "홀몸 어르신" in item_page and reverse("campaign_detail", args=[campaign.pk]) in item_page
 
 
 def test_completion_and_findings_per_dong(city, registry):

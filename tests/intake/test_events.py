@@ -140,6 +140,8 @@ def test_households_met_land_on_their_own_dongs_worklist(client, city):
     worklist = client.get(reverse("worklist"), {"source": "event"}).content.decode()
     assert f"work-{second.work_item_id}" in worklist and f"work-{first.work_item_id}" not in worklist
     assert "홍*동" in worklist
+    item_page = client.get(reverse("work_item", args=[second.work_item_id])).content.decode()
+    assert "기초연금 신청 방법" in item_page and "홍*동" in item_page and "가온시장 입구" in item_page
 
 
 def test_a_household_is_found_through_the_registrys_scoped_search(client, city):
