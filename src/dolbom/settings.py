@@ -24,6 +24,8 @@ DOLBOM_TRUSTED_PROXIES  comma-separated addresses or networks of the reverse pro
 DOLBOM_SMALL_CELL     aggregates below this count are suppressed for analysts (default 5)
 DOLBOM_DENIED_AUDIT_PER_MINUTE  refused requests recorded per user and minute; the rest are counted (default 20)
 DOLBOM_MAX_FIELD_LENGTH  longest GET parameter or form field accepted, in characters; longer is a 400 (default 10000)
+DOLBOM_CAMPAIGN_CONFIRM_ABOVE  a survey campaign reaching more households than this is launched only once its
+                      author confirms the number (default 500)
 DOLBOM_TODAY          tests and demonstrations only: the date every "today" of the application is (YYYY-MM-DD), to
                       show deadlines as they will be; production refuses to start with it set
 
@@ -225,6 +227,7 @@ LOCKOUT_MINUTES = int(os.environ.get("DOLBOM_LOCKOUT_MINUTES", "15"))
 SMALL_CELL = int(os.environ.get("DOLBOM_SMALL_CELL", "5"))
 DENIED_AUDIT_PER_MINUTE = int(os.environ.get("DOLBOM_DENIED_AUDIT_PER_MINUTE", "20"))
 MAX_FIELD_LENGTH = int(os.environ.get("DOLBOM_MAX_FIELD_LENGTH", "10000"))
+CAMPAIGN_CONFIRM_ABOVE = int(os.environ.get("DOLBOM_CAMPAIGN_CONFIRM_ABOVE", "500"))
 # The application's own Korean page, not Django's English one, when a form's CSRF token is missing or stale.
 CSRF_FAILURE_VIEW = "dolbom.web.views.csrf_failure"
 

@@ -22,6 +22,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from dolbom.core import audit
 from dolbom.discovery.models import ItemStatus, OutreachItem, RoundStatus, ScoringModel, ScreeningRound, SignalFile
 from dolbom.intake.models import (
+    CampaignTarget,
     Consultation,
     ConsultationRecord,
     Decision,
@@ -29,9 +30,12 @@ from dolbom.intake.models import (
     DecisionStatus,
     EmergencyState,
     EmergencySupport,
+    EventContact,
+    OutreachEvent,
     Referral,
     ReferralChannel,
     SafetyNetMember,
+    SurveyCampaign,
     Visit,
     WorkItem,
     WorkSource,
@@ -202,6 +206,8 @@ def world(city) -> World:
             kind="tong_head", name="홍길동", phone="010-9876-5432", dong=dong, appointed_from=date(2025, 1, 1)
         )
 
+    _outreach(city, rows)
+
     rows["event_district1_officer"] = audit.record(city.users["dong_officer"], "test.district1")
     other_district_officer = _other_district_officer(city)
     rows["event_district2_officer"] = audit.record(other_district_officer, "test.district2")
@@ -237,6 +243,34 @@ def _consultations(city, rows: dict[str, Any]) -> None:
             status=DecisionStatus.PENDING,
             decided_on=date(2026, 11, 2),
             decided_by=city.users["dong_officer"],
+        )
+
+
+def _outreach(city, rows: dict[str, Any]) -> None:
+    """An outreach event, a household met there and a survey campaign's target in each place: dong 0, dong 1 and
+    the other district. The campaign of dong 1 reached nobody in dong 0: its officer does not see it."""
+    officer = city.users["dong_officer"]
+    for key, dong, household_key in (
+        ("dong0", city.dongs[0], "h_dong0_consented"),
+        ("dong1", city.dongs[1], "h_dong1"),
+        ("district2", city.dongs[2], "h_district2"),
+    ):
+        event = OutreachEvent.objects.create(
+            district=dong.parent, kind="market_booth", held_on=date(2026, 11, 2), place="시장", created_by=officer
+        )
+        event.dongs.set([dong])
+        rows[f"outreach_event_{key}"] = event
+        rows[f"contact_{key}"] = EventContact.objects.create(
+            event=event, dong=dong, household=rows[household_key], asked="문의", recorded_by=officer
+        )
+        campaign = SurveyCampaign.objects.create(
+            district=dong.parent, name="전수조사", starts_on=date(2026, 11, 1), ends_on=date(2026, 12, 31),
+            status="launched", created_by=officer,
+        )  # fmt: skip
+        item = WorkItem.objects.create(dong=dong, household=rows[household_key], source=WorkSource.CAMPAIGN)
+        rows[f"campaign_{key}"] = campaign
+        rows[f"target_{key}"] = CampaignTarget.objects.create(
+            campaign=campaign, household=rows[household_key], dong=dong, work_item=item
         )
 
 
@@ -382,6 +416,38 @@ SELECTORS: dict[str, tuple[set[str], Expect]] = {
             dong_officer={"member_dong0"},
             district_manager={"member_dong0", "member_dong1"},
             district_admin={"member_dong0", "member_dong1"},
+        ),
+    ),
+    "dolbom.intake.selectors:outreach_events_visible_to": (
+        {"outreach_event_dong0", "outreach_event_dong1", "outreach_event_district2"},
+        _for(
+            dong_officer={"outreach_event_dong0"},
+            district_manager={"outreach_event_dong0", "outreach_event_dong1"},
+            district_admin={"outreach_event_dong0", "outreach_event_dong1"},
+        ),
+    ),
+    "dolbom.intake.selectors:event_contacts_visible_to": (
+        {"contact_dong0", "contact_dong1", "contact_district2"},
+        _for(
+            dong_officer={"contact_dong0"},
+            district_manager={"contact_dong0", "contact_dong1"},
+            district_admin={"contact_dong0", "contact_dong1"},
+        ),
+    ),
+    "dolbom.intake.selectors:campaigns_visible_to": (
+        {"campaign_dong0", "campaign_dong1", "campaign_district2"},
+        _for(
+            dong_officer={"campaign_dong0"},
+            district_manager={"campaign_dong0", "campaign_dong1"},
+            district_admin={"campaign_dong0", "campaign_dong1"},
+        ),
+    ),
+    "dolbom.intake.selectors:campaign_targets_visible_to": (
+        {"target_dong0", "target_dong1", "target_district2"},
+        _for(
+            dong_officer={"target_dong0"},
+            district_manager={"target_dong0", "target_dong1"},
+            district_admin={"target_dong0", "target_dong1"},
         ),
     ),
     "dolbom.core.selectors:audit_events_visible_to": (
@@ -536,6 +602,13 @@ DETAIL_PAGES = [
         WORKLIST_READERS,
         lambda row: {"reason": "이사"},
     ),
+    # Outreach events and survey campaigns: the area's officers and district staff; campaigns launched by the
+    # district's staff only.
+    DetailPage("event_detail", "get", "outreach_event_dong0", "outreach_event_district2", WORKLIST_READERS),
+    DetailPage("event_contact_new", "get", "outreach_event_dong0", "outreach_event_district2", WORKLIST_READERS),
+    DetailPage("event_figures", "post", "outreach_event_dong0", "outreach_event_district2", WORKLIST_READERS),
+    DetailPage("campaign_detail", "get", "campaign_dong0", "campaign_district2", WORKLIST_READERS),
+    DetailPage("campaign_launch", "post", "campaign_dong0", "campaign_district2", frozenset(DISTRICT)),
     DetailPage("round_detail", "get", "round_district1", "round_district2", frozenset(DISTRICT)),
     DetailPage("round_withdraw", "get", "round_district1", "round_district2", frozenset(DISTRICT)),
     DetailPage("signal_withdraw", "get", "file_district1", "file_district2", frozenset(DISTRICT)),

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from dolbom.core.models import AuditEvent
 from dolbom.core.roles import Role
-from dolbom.discovery.models import OutreachEvent, OutreachItem, ScreeningRound
+from dolbom.discovery.models import ListingEvent, OutreachItem, ScreeningRound
 from dolbom.discovery.services.outreach import assign_visit, record_outcome
 from dolbom.registry.models import Staff
 
@@ -39,7 +39,7 @@ def test_officer_assigns_a_visit_and_records_the_outcome(city, listed):
     record_outcome(user=officer, item_id=item.pk, outcome="helped", note="긴급생계지원 연계")
     item.refresh_from_db()
     assert (item.status, item.outcome, item.assigned_to) == ("done", "helped", visitor)
-    steps = list(OutreachEvent.objects.filter(item=item).values_list("from_status", "to_status", "outcome"))
+    steps = list(ListingEvent.objects.filter(item=item).values_list("from_status", "to_status", "outcome"))
     assert steps == [("pending", "assigned", ""), ("assigned", "done", "helped")]
     events = AuditEvent.objects.filter(object_type="discovery.outreachitem", object_id=str(item.pk)).order_by("seq")
     actions = list(events.values_list("action", flat=True))

@@ -117,6 +117,8 @@ facts = {
         "head_phone": head.phone,
         "person_ids": [m.person_id for m in rows],
         "names": [m.person.name for m in rows],
+        "road_address": household.address.road_address,
+        "dong": household.dong_id,
     },
     "other_household": {"id": other.pk, "head_id": other_head.pk, "head_name": other_head.name},
     "agency": {

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from dolbom.core.models import AuditEvent
-from dolbom.discovery.models import OutreachEvent, OutreachItem, ScreeningRound
+from dolbom.discovery.models import ListingEvent, OutreachItem, ScreeningRound
 from dolbom.synth.outcomes import HouseholdTruth, SimulationError, draw_outcome, simulate_outcomes
 
 
@@ -47,7 +47,7 @@ def test_outcomes_are_recorded_through_the_service_by_the_dongs_officer(city, do
         ("discovery.assign_visit", officer.pk),
         ("discovery.record_outcome", officer.pk),
     ]
-    assert OutreachEvent.objects.filter(item=item, to_status="done", by=officer).exists()
+    assert ListingEvent.objects.filter(item=item, to_status="done", by=officer).exists()
     # the second dong of the fixture has no dong officer: its item stays as it was
     assert summary.no_officer == 1
     assert done_round.items.get(dong=city.dongs[1]).status == "pending"

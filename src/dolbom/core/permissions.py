@@ -45,6 +45,12 @@ POLICY: dict[str, frozenset[Role]] = {
     # The safety net's registry: the dong officer for their dong, district staff for the district (scope decides).
     "intake.view_safety_net": frozenset({Role.DONG_OFFICER, Role.DISTRICT_MANAGER, Role.DISTRICT_ADMIN}),
     "intake.manage_safety_net": frozenset({Role.DONG_OFFICER, Role.DISTRICT_MANAGER, Role.DISTRICT_ADMIN}),
+    # Outreach events (village tours, market-day booths): the dong officer for their dong, district staff for the
+    # district; survey campaigns are defined and launched by district staff, and worked by the dongs' officers.
+    "intake.view_events": frozenset({Role.DONG_OFFICER, Role.DISTRICT_MANAGER, Role.DISTRICT_ADMIN}),
+    "intake.record_events": frozenset({Role.DONG_OFFICER, Role.DISTRICT_MANAGER, Role.DISTRICT_ADMIN}),
+    "intake.view_campaigns": frozenset({Role.DONG_OFFICER, Role.DISTRICT_MANAGER, Role.DISTRICT_ADMIN}),
+    "intake.manage_campaigns": DISTRICT_STAFF,
     "reports.view_aggregates": frozenset({Role.ANALYST, Role.DISTRICT_MANAGER, Role.DISTRICT_ADMIN, Role.DONG_OFFICER}),
     "core.view_audit_log": frozenset({Role.DISTRICT_ADMIN}),
     "discovery.import_signals": DISTRICT_STAFF,

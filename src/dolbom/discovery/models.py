@@ -206,7 +206,7 @@ class OutreachItem(models.Model):
         return f"{self.round} #{self.rank}"
 
 
-class OutreachEvent(models.Model):
+class ListingEvent(models.Model):
     """Every change of an item, as a row: who assigned whom, who recorded which outcome, when and why."""
 
     item = models.ForeignKey(OutreachItem, on_delete=models.PROTECT, related_name="events")

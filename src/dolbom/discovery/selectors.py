@@ -21,7 +21,7 @@ from dolbom.discovery.importing.store import parquet_path
 from dolbom.discovery.models import (
     POSITIVE_OUTCOMES,
     ItemStatus,
-    OutreachEvent,
+    ListingEvent,
     OutreachItem,
     RoundStatus,
     ScoringModel,
@@ -220,7 +220,7 @@ def household_history(
                 at=item.round.started_at,
             )
         )
-    events = OutreachEvent.objects.filter(item__in=[i.pk for i in items]).select_related("item__round", "by__staff")
+    events = ListingEvent.objects.filter(item__in=[i.pk for i in items]).select_related("item__round", "by__staff")
     for event in events.order_by("at", "pk"):
         staff = getattr(event.by, "staff", None)
         who = staff.display_name if staff is not None else event.by.get_username()

@@ -24,6 +24,7 @@ from dolbom.intake.models import (
     DEFAULT_PERIODS,
     OPEN_STATES,
     Assessment,
+    CampaignTarget,
     Clock,
     Consultation,
     ConsultationRecord,
@@ -33,21 +34,34 @@ from dolbom.intake.models import (
     EmergencyState,
     EmergencyStep,
     EmergencySupport,
+    EventContact,
     ImmediateRisk,
     NeedDomain,
     NeedRating,
+    OutreachEvent,
     Referral,
     ReferralAnswer,
     ReferralStatus,
     RiskKind,
     SafetyNetMember,
     SupportGiven,
+    SurveyCampaign,
     Visit,
     WorkItem,
+    WorkOutcome,
     WorkSource,
     WorkStatus,
 )
-from dolbom.registry.models import Address, AdministrativeArea, AreaLevel, Household, Membership, Person, Staff
+from dolbom.registry.models import (
+    Address,
+    AdministrativeArea,
+    Agency,
+    AreaLevel,
+    Household,
+    Membership,
+    Person,
+    Staff,
+)
 from dolbom.registry.selectors import (
     TimelineEntry,
     areas_visible_to,
@@ -77,7 +91,15 @@ def referral_dongs_for(user: Any) -> QuerySet[AdministrativeArea]:
 
 def work_items_visible_to(user: Any) -> QuerySet[WorkItem]:
     items = WorkItem.objects.select_related(
-        "dong", "household", "household__address", "assigned_to", "referral", "outreach_item", "outreach_item__round"
+        "dong",
+        "household",
+        "household__address",
+        "assigned_to",
+        "referral",
+        "outreach_item",
+        "outreach_item__round",
+        "event_contact__event",
+        "campaign_target__campaign",
     )
     return scoped(items, user, WORK_ITEM)
 
@@ -95,6 +117,7 @@ class WorklistFilter:
     open_only: bool = True
     source: str = ""
     tong: int | None = None
+    campaign: int | None = None  # a survey campaign's checklist
 
 
 @dataclass
@@ -129,6 +152,8 @@ def worklist(user: Any, filters: WorklistFilter, *, sort: str = "age", limit: in
         items = items.filter(source=filters.source)
     if filters.tong is not None:
         items = items.filter(household__address__tong=filters.tong)
+    if filters.campaign is not None:
+        items = items.filter(campaign_target__campaign_id=filters.campaign)
     rows = list(items.order_by(*SORTS.get(sort, SORTS["age"]))[:limit])
     heads = masked_head_names(user, [i.household_id for i in rows if i.household_id])
     for item in rows:
@@ -1092,3 +1117,237 @@ def _emergency_entries(supports: QuerySet[EmergencySupport]) -> list[TimelineEnt
             details = (step.reason,)
         entries.append(TimelineEntry(step.on, "emergency", text, details, step.at))
     return entries
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# Outreach events (찾아가는 복지상담: village tours, market-day booths) and survey campaigns (전수조사)
+# ------------------------------------------------------------------------------------------------------------------
+
+# An event is held in one or more dongs of one district: its dongs' officers see it, the district's staff all.
+OUTREACH_EVENT = Reach(dong="dongs", district="district", many=True)
+# A household met at an event goes to its own dong's officers.
+EVENT_CONTACT = Reach(dong="dong")
+# District staff see their district's campaigns; an officer those that reached households of their dong.
+CAMPAIGN = Reach(district="district", dong="targets__dong", many=True)
+CAMPAIGN_TARGET = Reach(dong="dong")
+
+# What the work items of a campaign's households found (docs/process.md: completion and findings per dong).
+NEEDS_HELP = frozenset({WorkOutcome.HELPED, WorkOutcome.REFERRED, WorkOutcome.CONSULTATION})
+NO_NEED = frozenset({WorkOutcome.NOT_ELIGIBLE})
+# Not surveyed, for whatever reason the officer recorded: nobody reached, refused, moved away, deceased.
+NOT_SURVEYED = frozenset({WorkOutcome.UNREACHABLE, WorkOutcome.REFUSED, WorkOutcome.MOVED, WorkOutcome.DECEASED})
+
+
+def outreach_events_visible_to(user: Any) -> QuerySet[OutreachEvent]:
+    return scoped(OutreachEvent.objects.select_related("district"), user, OUTREACH_EVENT)
+
+
+def event_contacts_visible_to(user: Any) -> QuerySet[EventContact]:
+    contacts = EventContact.objects.select_related("event", "dong", "household", "household__address", "work_item")
+    return scoped(contacts, user, EVENT_CONTACT)
+
+
+def campaigns_visible_to(user: Any) -> QuerySet[SurveyCampaign]:
+    return scoped(SurveyCampaign.objects.select_related("district", "dong"), user, CAMPAIGN)
+
+
+def campaign_targets_visible_to(user: Any) -> QuerySet[CampaignTarget]:
+    return scoped(CampaignTarget.objects.select_related("campaign", "dong", "work_item"), user, CAMPAIGN_TARGET)
+
+
+def event_dongs_for(user: Any) -> QuerySet[AdministrativeArea]:
+    """The 읍면동 where the user may hold an event or record a contact: their own, or their district's."""
+    return areas_visible_to(user).filter(level=AreaLevel.EUPMYEONDONG).order_by("code")
+
+
+def event_agencies_for(user: Any) -> QuerySet[Agency]:
+    """The registry's agencies of the user's district, which may take part in its events."""
+    districts = scope_for(user).district_codes
+    if not districts:
+        return Agency.objects.none()
+    return Agency.objects.filter(Q(area_id__in=districts) | Q(area__parent_id__in=districts), active=True).order_by(
+        "name"
+    )
+
+
+@dataclass
+class EventPage:
+    event: OutreachEvent
+    dongs: list[AdministrativeArea]
+    agencies: list[Agency]
+    contacts: list[EventContact]
+
+
+def event_page(user: Any, event_id: int) -> EventPage:
+    """One event with its figures and the households met that the user may see (heads' names masked)."""
+    event = visible_or_404(outreach_events_visible_to(user), event_id)
+    contacts = list(event_contacts_visible_to(user).filter(event=event).order_by("recorded_at", "pk"))
+    heads = masked_head_names(user, [c.household_id for c in contacts if c.household_id])
+    for contact in contacts:
+        contact.shown_name = heads.get(contact.household_id, "") if contact.household_id else contact.masked_name
+    return EventPage(
+        event=event,
+        dongs=list(event.dongs.order_by("code")),
+        agencies=list(event.agencies.order_by("name")),
+        contacts=contacts,
+    )
+
+
+@dataclass(frozen=True)
+class EventFigures:
+    """What the reports count of outreach events over a period (docs/process.md, What is counted)."""
+
+    start: date
+    end: date
+    events: int = 0
+    visitors: int = 0
+    consultations: int = 0
+    help_count: int = 0
+    help_won: int = 0
+    households_added: int = 0  # contacts put on a worklist
+
+
+def event_figures(user: Any, start: date, end: date, *, dong: str = "") -> EventFigures:
+    """The events the user sees held from `start` to `end` (both included). An event held in several dongs counts
+    once, whole, for each of them: its figures are not split by dong."""
+    events = outreach_events_visible_to(user).filter(held_on__gte=start, held_on__lte=end)
+    if dong:
+        events = events.filter(dongs=dong)
+    totals = OutreachEvent.objects.filter(pk__in=events.values("pk")).aggregate(
+        events=models.Count("pk"),
+        visitors=models.Sum("visitors"),
+        consultations=models.Sum("consultations"),
+        help_count=models.Sum("help_count"),
+        help_won=models.Sum("help_won"),
+    )
+    added = event_contacts_visible_to(user).filter(event__in=events.values("pk"), work_item__isnull=False)
+    if dong:
+        added = added.filter(dong_id=dong)
+    return EventFigures(
+        start=start,
+        end=end,
+        **{key: int(value or 0) for key, value in totals.items()},
+        households_added=added.count(),
+    )
+
+
+def born_by(on: date, years: int) -> date:
+    """The latest birth date of a person who is at least `years` old on `on` (29 February counts from 28)."""
+    try:
+        return on.replace(year=on.year - years)
+    except ValueError:
+        return on.replace(year=on.year - years, day=28)
+
+
+def campaign_households(campaign: SurveyCampaign) -> QuerySet[Household]:
+    """The registry's households matching the campaign's criteria on its first day, in its district (or dong).
+    Unscoped: a campaign is launched by the district's staff, and each household goes to its own dong's list.
+
+    Members are the memberships in force on that day of persons alive then. Every criterion set narrows:
+    elderly alone (one member, 65 or older), disabled only (every member has a registered disability: a disabled
+    person alone or living only with disabled persons), the address (part of the road-name address, and the
+    building as the unit starts, "101동"), a member within the age range, the household size within its range."""
+    on = campaign.starts_on
+    households = Household.objects.filter(dong__parent_id=campaign.district_id)
+    if campaign.dong_id:
+        households = households.filter(dong_id=campaign.dong_id)
+    if campaign.address_text:
+        households = households.filter(address__road_address__icontains=campaign.address_text)
+    if campaign.building:
+        households = households.filter(address__detail__startswith=campaign.building)
+    alive = Q(memberships__person__date_of_death__isnull=True) | Q(memberships__person__date_of_death__gt=on)
+    member = (
+        Q(memberships__moved_in__lte=on)
+        & (Q(memberships__moved_out__isnull=True) | Q(memberships__moved_out__gt=on))
+        & alive
+    )
+    counts: dict[str, Any] = {"size": models.Count("memberships", filter=member, distinct=True)}
+    if campaign.elderly_alone:
+        old = member & Q(memberships__person__birth_date__lte=born_by(on, 65))
+        counts["old"] = models.Count("memberships", filter=old, distinct=True)
+    if campaign.disabled_only:
+        disabled = member & ~Q(memberships__person__disability="")
+        counts["disabled"] = models.Count("memberships", filter=disabled, distinct=True)
+    if campaign.min_age is not None or campaign.max_age is not None:
+        aged = member
+        if campaign.min_age is not None:
+            aged &= Q(memberships__person__birth_date__lte=born_by(on, campaign.min_age))
+        if campaign.max_age is not None:
+            aged &= Q(memberships__person__birth_date__gt=born_by(on, campaign.max_age + 1))
+        counts["aged"] = models.Count("memberships", filter=aged, distinct=True)
+    households = households.annotate(**counts).filter(size__gte=1)
+    if campaign.elderly_alone:
+        households = households.filter(size=1, old=1)
+    if campaign.disabled_only:
+        households = households.filter(disabled=models.F("size"))
+    if "aged" in counts:
+        households = households.filter(aged__gte=1)
+    if campaign.min_size is not None:
+        households = households.filter(size__gte=campaign.min_size)
+    if campaign.max_size is not None:
+        households = households.filter(size__lte=campaign.max_size)
+    return households
+
+
+def campaign_new_households(campaign: SurveyCampaign) -> QuerySet[Household]:
+    """The matching households the campaign has not reached yet: what launching it (again) adds."""
+    matching = campaign_households(campaign).values("pk")
+    return Household.objects.filter(pk__in=matching).exclude(pk__in=campaign.targets.values("household_id"))
+
+
+@dataclass
+class DongProgress:
+    dong: AdministrativeArea
+    total: int = 0
+    reached: int = 0
+    needs_help: int = 0
+    no_need: int = 0
+    not_surveyed: int = 0
+    open: int = 0
+
+    @property
+    def not_reached(self) -> int:
+        return self.total - self.reached
+
+
+@dataclass
+class CampaignPage:
+    campaign: SurveyCampaign
+    dongs: list[DongProgress]
+    total: DongProgress
+    to_add: int  # households the criteria match that are not targets yet
+    confirm_above: int
+
+
+def campaign_progress(user: Any, campaign: SurveyCampaign) -> tuple[list[DongProgress], DongProgress]:
+    """Completion per dong, from the work items of the campaign's households that the user sees: reached (met on
+    a visit or closed with a finding), and the findings — needs help, no need, not surveyed (unreachable, refused,
+    moved, deceased)."""
+    met = Visit.objects.filter(work_item=models.OuterRef("work_item"), result="met", corrected_by__isnull=True)
+    rows = (
+        campaign_targets_visible_to(user)
+        .filter(campaign=campaign)
+        .annotate(met=models.Exists(met))
+        .values_list("dong_id", "work_item__status", "work_item__outcome", "met")
+    )
+    by_dong: dict[str, DongProgress] = {}
+    names = {a.code: a for a in AdministrativeArea.objects.filter(pk__in=rows.values("dong_id"))}
+    total = DongProgress(dong=campaign.dong or campaign.district)
+    for dong_id, status, outcome, was_met in rows:
+        progress = by_dong.setdefault(dong_id, DongProgress(dong=names[dong_id]))
+        for counter in (progress, total):
+            counter.total += 1
+            counter.open += status != WorkStatus.CLOSED
+            counter.needs_help += outcome in NEEDS_HELP
+            counter.no_need += outcome in NO_NEED
+            counter.not_surveyed += outcome in NOT_SURVEYED
+            counter.reached += bool(was_met) or outcome in NEEDS_HELP or outcome in NO_NEED
+    return [by_dong[code] for code in sorted(by_dong)], total
+
+
+def campaign_page(user: Any, campaign_id: int, *, confirm_above: int) -> CampaignPage:
+    campaign = visible_or_404(campaigns_visible_to(user), campaign_id)
+    dongs, total = campaign_progress(user, campaign)
+    may_launch = can(user, "intake.manage_campaigns")
+    to_add = campaign_new_households(campaign).count() if may_launch else 0
+    return CampaignPage(campaign=campaign, dongs=dongs, total=total, to_add=to_add, confirm_above=confirm_above)

@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from dolbom.intake.views import consultations, emergency, public, referrals, safety_net, work
+from dolbom.intake.views import consultations, emergency, outreach, public, referrals, safety_net, work
 
 urlpatterns = [
     path("referrals/", referrals.referral_list, name="referrals"),
@@ -65,4 +65,17 @@ urlpatterns += [
     path("safety-net/activity/", safety_net.activity, name="safety_net_activity"),
     path("safety-net/<int:member_id>/", safety_net.member, name="safety_net_member"),
     path("safety-net/<int:member_id>/end/", safety_net.member_end, name="safety_net_member_end"),
+]
+
+# Outreach events (찾아가는 복지상담) and survey campaigns (전수조사).
+urlpatterns += [
+    path("events/", outreach.event_list, name="event_list"),
+    path("events/new/", outreach.event_new, name="event_new"),
+    path("events/<int:event_id>/", outreach.event_detail, name="event_detail"),
+    path("events/<int:event_id>/figures/", outreach.event_figures, name="event_figures"),
+    path("events/<int:event_id>/contacts/new/", outreach.event_contact_new, name="event_contact_new"),
+    path("campaigns/", outreach.campaign_list, name="campaign_list"),
+    path("campaigns/new/", outreach.campaign_new, name="campaign_new"),
+    path("campaigns/<int:campaign_id>/", outreach.campaign_detail, name="campaign_detail"),
+    path("campaigns/<int:campaign_id>/launch/", outreach.campaign_launch, name="campaign_launch"),
 ]

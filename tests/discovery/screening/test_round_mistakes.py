@@ -17,7 +17,7 @@ from django.test import Client
 from django.urls import reverse
 
 from dolbom.core.models import AuditEvent
-from dolbom.discovery.models import ItemStatus, OutreachEvent, OutreachItem, RoundStatus, ScreeningRound
+from dolbom.discovery.models import ItemStatus, ListingEvent, OutreachItem, RoundStatus, ScreeningRound
 from dolbom.discovery.services.outreach import assign_visit
 from dolbom.discovery.services.rounds import run_round, withdraw_round
 from dolbom.intake.models import WorkItem
@@ -139,7 +139,7 @@ def test_a_round_is_withdrawn_and_its_list_disappears(ready, client):
     assert mistaken.status == RoundStatus.WITHDRAWN and mistaken.withdrawal_reason == REASON
     assert mistaken.withdrawn_by == manager and mistaken.withdrawn_at is not None
     assert set(OutreachItem.objects.filter(round=mistaken).values_list("status", flat=True)) == {"withdrawn"}
-    assert OutreachEvent.objects.filter(item__round=mistaken, to_status="withdrawn").count() == listed
+    assert ListingEvent.objects.filter(item__round=mistaken, to_status="withdrawn").count() == listed
     event = AuditEvent.objects.get(action="discovery.withdraw_round")
     assert event.reason == REASON and event.detail["items"] == listed
     assert "철회된 차수입니다" in c.get(reverse("round_detail", args=[mistaken.pk])).content.decode()

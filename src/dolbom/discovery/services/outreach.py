@@ -17,7 +17,7 @@ from dolbom.core import audit
 from dolbom.core.dates import today_kst
 from dolbom.core.permissions import ensure_can
 from dolbom.core.scope import visible_or_404
-from dolbom.discovery.models import ItemStatus, Outcome, OutreachEvent, OutreachItem, ScreeningRound
+from dolbom.discovery.models import ItemStatus, ListingEvent, Outcome, OutreachItem, ScreeningRound
 from dolbom.discovery.selectors import (
     latest_round_for,
     listed_rounds_for,
@@ -115,7 +115,7 @@ def assign_visit(*, user: Any, item_id: int, visitor_id: int | None, seen_assign
         previous = item.status
         item.assigned_to, item.status = visitor, ItemStatus.ASSIGNED
         item.save(update_fields=["assigned_to", "status"])
-        OutreachEvent.objects.create(
+        ListingEvent.objects.create(
             item=item,
             by=user,
             from_status=previous,
@@ -139,7 +139,7 @@ def record_outcome(*, user: Any, item_id: int, outcome: str, note: str = "", on:
         previous = item.status
         item.outcome, item.outcome_note, item.outcome_on, item.status = outcome, note.strip(), on, ItemStatus.DONE
         item.save(update_fields=["outcome", "outcome_note", "outcome_on", "status"])
-        OutreachEvent.objects.create(
+        ListingEvent.objects.create(
             item=item, by=user, from_status=previous, to_status=item.status, outcome=outcome, note=note.strip()
         )
         audit.record(user, "discovery.record_outcome", item, detail={"outcome": outcome, "on": on.isoformat()})

@@ -38,7 +38,7 @@ from dolbom.discovery.catalogue import load_catalogue
 from dolbom.discovery.importing.validate import PERIOD_PATTERN
 from dolbom.discovery.models import (
     ItemStatus,
-    OutreachEvent,
+    ListingEvent,
     OutreachItem,
     RoundStatus,
     Scorer,
@@ -267,7 +267,7 @@ def withdraw_round(*, user: Any, round_id: int, reason: str) -> ScreeningRound:
         items.filter(pk__in=pending).update(status=ItemStatus.WITHDRAWN)
         acted = max(
             items.exclude(status=ItemStatus.WITHDRAWN).count(),
-            OutreachEvent.objects.filter(item__round=screening_round).values("item").distinct().count(),
+            ListingEvent.objects.filter(item__round=screening_round).values("item").distinct().count(),
         )
         if acted:
             raise ValidationError({NON_FIELD_ERRORS: visits_assigned(acted)})
@@ -278,9 +278,9 @@ def withdraw_round(*, user: Any, round_id: int, reason: str) -> ScreeningRound:
         screening_round.save(update_fields=["status", "withdrawn_at", "withdrawn_by", "withdrawal_reason"])
         round_withdrawn.send(sender=ScreeningRound, round_id=screening_round.pk)
         note = _("Withdrawn with round %(round)s") % {"round": f"{screening_round.period} #{screening_round.pk}"}
-        OutreachEvent.objects.bulk_create(
+        ListingEvent.objects.bulk_create(
             [
-                OutreachEvent(
+                ListingEvent(
                     item_id=pk, by=user, from_status=ItemStatus.PENDING, to_status=ItemStatus.WITHDRAWN, note=note
                 )
                 for pk in pending

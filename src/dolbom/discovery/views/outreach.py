@@ -30,6 +30,9 @@ def home(request: HttpRequest) -> HttpResponse:
         "rounds": list(rounds_visible_to(user)[:5]),
         "can_run": can(user, "discovery.run_round"),
         "can_import": can(user, "discovery.import_signals"),
+        # Discovery by people rather than data: village tours, market-day booths and survey campaigns (intake).
+        "can_events": can(user, "intake.view_events"),
+        "can_campaigns": can(user, "intake.view_campaigns"),
         "active_nav": "discovery",
     }
     return render(request, "discovery/home.html", context)

@@ -30,6 +30,14 @@ from dolbom.intake.models.emergency import (
     StepKind,
     SupportGiven,
 )
+from dolbom.intake.models.outreach import (
+    CampaignStatus,
+    CampaignTarget,
+    EventContact,
+    EventKind,
+    OutreachEvent,
+    SurveyCampaign,
+)
 from dolbom.intake.models.public import PublicRequestCount
 from dolbom.intake.models.referrals import Referral, ReferralAnswer, ReferralChannel, ReferralStatus
 from dolbom.intake.models.safety_net import SafetyNetKind, SafetyNetMember
@@ -49,6 +57,8 @@ __all__ = [
     "MOVES",
     "OPEN_STATES",
     "Assessment",
+    "CampaignStatus",
+    "CampaignTarget",
     "Clock",
     "ConsentAnswer",
     "Consultation",
@@ -64,12 +74,15 @@ __all__ = [
     "EmergencyState",
     "EmergencyStep",
     "EmergencySupport",
+    "EventContact",
+    "EventKind",
     "FollowUpResult",
     "ImmediateRisk",
     "IntakePolicy",
     "NeedDomain",
     "NeedLevel",
     "NeedRating",
+    "OutreachEvent",
     "PublicRequestCount",
     "Referral",
     "ReferralAnswer",
@@ -81,6 +94,7 @@ __all__ = [
     "SafetyNetMember",
     "StepKind",
     "SupportGiven",
+    "SurveyCampaign",
     "Visit",
     "VisitResult",
     "WorkItem",

@@ -3,7 +3,6 @@ the list of applications with their clocks."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from django import forms
@@ -17,24 +16,23 @@ from dolbom.core.dates import today_kst
 from dolbom.core.fields import KoreanDateField
 from dolbom.core.http import parse_query, show_errors
 from dolbom.core.permissions import can
+from dolbom.intake.amounts import parse_won
 from dolbom.intake.models import OPEN_STATES, EmergencyKind, EmergencyState, FollowUpResult, ReviewResult
 from dolbom.intake.services import emergency as services
 from dolbom.registry.forms import RevealForm
 
 
 class WonField(forms.Field):
-    """An amount in won as officers type it: 500000, 500,000, 500,000원."""
+    """An amount in won as officers type it: 500000, 500,000, 500,000원 (see `amounts.parse_won`)."""
 
     widget = forms.TextInput(attrs={"inputmode": "numeric", "maxlength": "20", "autocomplete": "off"})
     default_error_messages = {"invalid": _("Enter the amount in won, such as 500000.")}
 
     def to_python(self, value: Any) -> int | None:
-        text = re.sub(r"[\s,원]", "", str(value or ""))
-        if not text:
-            return None
-        if not text.isascii() or not text.isdigit() or len(text) > 12:
-            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
-        return int(text)
+        try:
+            return parse_won(value)
+        except ValueError:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
 
 
 REASON = forms.Textarea(attrs={"rows": 3})

@@ -26,6 +26,7 @@ class WorklistQuery(forms.Form):
     closed = forms.BooleanField(required=False)
     source = forms.ChoiceField(choices=[("", "—"), *WorkSource.choices], required=False)
     tong = forms.IntegerField(required=False, min_value=1, max_value=9999)
+    campaign = forms.IntegerField(required=False, min_value=1)
     sort = forms.ChoiceField(choices=[(key, key) for key in SORTS], required=False)
 
 
@@ -69,6 +70,7 @@ def worklist(request: HttpRequest) -> HttpResponse:
         open_only=not query["closed"],
         source=query["source"],
         tong=query["tong"],
+        campaign=query["campaign"],
     )
     page = work.open_worklist(user=request.user, filters=filters, sort=query["sort"] or "age")
     context = {
