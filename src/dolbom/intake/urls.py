@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from dolbom.intake.views import consultations, emergency, public, referrals, safety_net, work
+from dolbom.intake.views import consultations, emergency, export, public, referrals, safety_net, work
 
 urlpatterns = [
     path("referrals/", referrals.referral_list, name="referrals"),
@@ -58,4 +58,12 @@ urlpatterns += [
     path("safety-net/activity/", safety_net.activity, name="safety_net_activity"),
     path("safety-net/<int:member_id>/", safety_net.member, name="safety_net_member"),
     path("safety-net/<int:member_id>/end/", safety_net.member_end, name="safety_net_member_end"),
+]
+
+# The visit lists as Excel (after a reason) and as a page to print on A4, with the list's own filters.
+urlpatterns += [
+    path("worklist/export/", export.worklist_export, name="worklist_export"),
+    path("worklist/print/", export.worklist_print, name="worklist_print"),
+    path("referrals/export/", export.referrals_export, name="referrals_export"),
+    path("referrals/print/", export.referrals_print, name="referrals_print"),
 ]
