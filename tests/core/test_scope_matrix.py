@@ -10,16 +10,21 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import io
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from html import unescape as html_unescape
 from typing import Any
 
+import openpyxl
 import pytest
 from django.apps import apps
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from dolbom.core import audit
+from dolbom.core.spreadsheet import XLSX_MIME
 from dolbom.discovery.models import ItemStatus, OutreachItem, RoundStatus, ScoringModel, ScreeningRound, SignalFile
 from dolbom.intake.models import (
     CampaignTarget,
@@ -649,3 +654,52 @@ def test_each_role_reaches_exactly_its_objects(client, city, world, page, role):
             assert response.status_code not in REFUSED, (page.name, role, key, response.status_code)
         else:
             assert response.status_code in REFUSED, (page.name, role, key, response.status_code)
+
+
+# Pages that take a whole list out of the application (an Excel file, a printout): each role that may gets exactly
+# the rows of its scope, whatever the query string says; the others 403. The world's worklist items and referrals
+# are told apart by the address each reporter gave.
+@dataclass(frozen=True)
+class ListPage:
+    name: str
+    method: str
+    data: dict[str, str]
+
+
+LIST_PAGES = [
+    ListPage("worklist_print", "get", {}),
+    ListPage("worklist_export", "post", {"preset": "report"}),
+    ListPage("referrals_print", "get", {}),
+    ListPage("referrals_export", "post", {"preset": "report"}),
+]
+LISTED = {"work_dong0": "시청로 10", "work_dong1": "시청로 11", "work_district2": "강변로 1"}
+LIST_EXPECT = _for(dong_officer={"work_dong0"}, district_manager={"work_dong0", "work_dong1"},
+                   district_admin={"work_dong0", "work_dong1"})  # fmt: skip
+
+
+def _listed_addresses(response: Any) -> set[str]:
+    if response["Content-Type"].startswith(XLSX_MIME):
+        sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
+        return {str(row[2]) for row in sheet.iter_rows(values_only=True) if row and len(row) > 2 and row[2]}
+    html = response.content.decode()
+    return {html_unescape(text).strip() for text in re.findall(r'data-label="주소\(동·호\)">([^<]*)', html)}
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("page", LIST_PAGES, ids=lambda p: p.name)
+def test_each_role_takes_out_exactly_its_rows(client, city, world, page, role):
+    client.force_login(city.users[role])
+    # Asking for another district's dong, or for every dong, never widens the list.
+    for query in ("", f"?dong={world.rows['dong2'].code}", f"?dong={world.rows['dong1'].code}"):
+        response = getattr(client, page.method)(reverse(page.name) + query, page.data)
+        if role not in WORKLIST_READERS:
+            assert response.status_code == 403, (page.name, role, response.status_code)
+            continue
+        assert response.status_code == 200, (page.name, role, query, response.status_code)
+        listed = _listed_addresses(response)
+        seen = {key for key, address in LISTED.items() if address in listed}
+        wanted = LIST_EXPECT[role]
+        if "dong=" in query:
+            dong = query.split("=", 1)[1]
+            wanted = {key for key in wanted if world.rows[key].dong_id == dong}
+        assert seen == wanted, (page.name, role, query, listed)

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 
 from dolbom.core.dates import KST
+from dolbom.core.numbers import redact
 from dolbom.core.permissions import can
 from dolbom.core.roles import Role
 from dolbom.core.scope import NOTHING, Reach, scope_for, scoped, visible_or_404
@@ -125,7 +126,13 @@ class WorklistPage:
     items: list[WorkItem]
     dongs: list[AdministrativeArea]
     officers: dict[str, list[Staff]] = field(default_factory=dict)
+    # More items matched than the page shows (`limit`): an export or a printout says it was cut.
+    truncated: bool = False
+    limit: int = 0
 
+
+# The worklist's page shows this many items at most; its export and printout show the same.
+WORKLIST_LIMIT = 500
 
 SORTS = {
     "age": ("opened_at", "pk"),
@@ -135,7 +142,7 @@ SORTS = {
 }
 
 
-def worklist(user: Any, filters: WorklistFilter, *, sort: str = "age", limit: int = 500) -> WorklistPage:
+def worklist(user: Any, filters: WorklistFilter, *, sort: str = "age", limit: int = WORKLIST_LIMIT) -> WorklistPage:
     """The dong's households to reach, whatever found them, with their heads' masked names and the officers who
     may be sent. Open items only unless asked; oldest first, so that nothing waits forgotten."""
     items = work_items_visible_to(user)
@@ -154,13 +161,263 @@ def worklist(user: Any, filters: WorklistFilter, *, sort: str = "age", limit: in
         items = items.filter(household__address__tong=filters.tong)
     if filters.campaign is not None:
         items = items.filter(campaign_target__campaign_id=filters.campaign)
-    rows = list(items.order_by(*SORTS.get(sort, SORTS["age"]))[:limit])
+    rows = list(items.order_by(*SORTS.get(sort, SORTS["age"]))[: limit + 1])
+    truncated = len(rows) > limit
+    rows = rows[:limit]
     heads = masked_head_names(user, [i.household_id for i in rows if i.household_id])
     for item in rows:
         item.head_name = heads.get(item.household_id, "")
     dong_codes = {i.dong_id for i in rows}
     officers = {code: list(officers_of_dong(code)) for code in dong_codes}
-    return WorklistPage(items=rows, dongs=list(areas_visible_to(user).order_by("code")), officers=officers)
+    dongs = list(areas_visible_to(user).order_by("code"))
+    return WorklistPage(items=rows, dongs=dongs, officers=officers, truncated=truncated, limit=limit)
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# The referral list, and both lists as the rows of an export or a printout
+# ------------------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReferralFilter:
+    dong: str = ""
+    mine: bool = False
+    unassigned: bool = False
+    open_only: bool = False
+    tong: int | None = None
+
+
+REFERRAL_SORTS = {
+    "new": ("-created_at", "-pk"),
+    "tong": ("work_item__household__address__tong", "work_item__household__address__ban", "-created_at"),
+}
+REFERRAL_LIMIT = 200
+
+
+@dataclass
+class ReferralListPage:
+    referrals: list[Referral]
+    dongs: list[AdministrativeArea]
+    truncated: bool = False
+    limit: int = 0
+
+
+def _work_item_of(referral: Referral) -> WorkItem | None:
+    try:
+        return referral.work_item
+    except WorkItem.DoesNotExist:
+        return None
+
+
+def referral_list(
+    user: Any, filters: ReferralFilter, *, sort: str = "new", limit: int = REFERRAL_LIMIT
+) -> ReferralListPage:
+    """The referrals the user may see, newest first, narrowed like the worklist (the work on a referral is its
+    worklist item: who has it, whether it is open, the 통 of the household it was tied to)."""
+    referrals = referrals_visible_to(user).select_related(
+        "work_item", "work_item__assigned_to", "work_item__household__address", "household__address"
+    )
+    if filters.dong:
+        referrals = referrals.filter(dong_id=filters.dong)
+    if filters.open_only:
+        referrals = referrals.exclude(status=ReferralStatus.CLOSED)
+    if filters.mine:
+        staff_id = getattr(getattr(user, "staff", None), "pk", None)
+        referrals = referrals.filter(work_item__assigned_to_id=staff_id)
+    if filters.unassigned:
+        referrals = referrals.filter(work_item__assigned_to__isnull=True)
+    if filters.tong is not None:
+        referrals = referrals.filter(work_item__household__address__tong=filters.tong)
+    rows = list(referrals.order_by(*REFERRAL_SORTS.get(sort, REFERRAL_SORTS["new"]))[: limit + 1])
+    truncated = len(rows) > limit
+    rows = rows[:limit]
+    for referral in rows:
+        item = _work_item_of(referral)
+        referral.item = item
+        referral.tied_household = (item.household if item is not None else None) or referral.household
+    heads = masked_head_names(user, [r.tied_household.pk for r in rows if r.tied_household is not None])
+    for referral in rows:
+        referral.head_name = heads.get(referral.tied_household.pk, "") if referral.tied_household else ""
+    dongs = list(areas_visible_to(user).order_by("code"))
+    return ReferralListPage(referrals=rows, dongs=dongs, truncated=truncated, limit=limit)
+
+
+class ListKind:
+    WORKLIST = "worklist"
+    REFERRALS = "referrals"
+
+
+@dataclass(frozen=True)
+class ListRow:
+    """One household of a visit list, as printed or exported: where to go, whom to ask for (masked), since when,
+    who has it and what came of it. Never a resident number or a phone number."""
+
+    source: str
+    tong_ban: str
+    address: str
+    head_name: str
+    opened_on: date
+    days_waiting: int
+    status: str
+    officer: str
+    next_try_on: date | None
+    outcome: str
+    concern: str = ""  # referrals: what the reporter noticed
+
+
+@dataclass
+class VisitList:
+    """A list with what it was made from: whose dongs, which filters and sort, how many rows, cut or not."""
+
+    kind: str
+    dong_names: list[str]
+    filters: list[str]
+    rows: list[ListRow]
+    truncated: bool
+    limit: int
+    audit_filters: dict[str, Any]
+
+
+def _opened(moment: datetime, today: date) -> tuple[date, int]:
+    opened_on = timezone.localtime(moment, KST).date()
+    return opened_on, max((today - opened_on).days, 0)
+
+
+def _work_row(item: WorkItem, today: date) -> ListRow:
+    source = item.get_source_display()
+    if item.outreach_item_id is not None:
+        rank = pgettext("visit list", "priority %(rank)s") % {"rank": item.outreach_item.rank}
+        source = f"{source} ({item.outreach_item.round.period} · {rank})"
+    elif item.referral_id is not None:
+        source = f"{source} ({item.referral.get_channel_display()})"
+    household = item.household
+    typed = redact(item.referral.address_text, masked=True) if item.referral_id else ""
+    address = household.address.door if household else typed
+    opened_on, days = _opened(item.opened_at, today)
+    return ListRow(
+        source=source,
+        tong_ban=household.address.tong_ban if household else "",
+        address=address,
+        head_name=item.head_name if household else "",
+        opened_on=opened_on,
+        days_waiting=days,
+        status=item.get_status_display(),
+        officer=item.assigned_to.display_name if item.assigned_to_id else "",
+        next_try_on=item.next_try_on,
+        outcome=item.get_outcome_display() if item.outcome else "",
+    )
+
+
+def _referral_row(referral: Referral, today: date) -> ListRow:
+    item, household = referral.item, referral.tied_household
+    opened_on, days = _opened(referral.created_at, today)
+    return ListRow(
+        source=referral.get_channel_display(),
+        tong_ban=household.address.tong_ban if household else "",
+        address=household.address.door if household else redact(referral.address_text, masked=True),
+        head_name=referral.head_name,
+        opened_on=opened_on,
+        days_waiting=days,
+        status=referral.get_status_display(),
+        officer=item.assigned_to.display_name if item is not None and item.assigned_to_id else "",
+        next_try_on=item.next_try_on if item is not None else None,
+        outcome=item.get_outcome_display() if item is not None and item.outcome else "",
+        # What a reporter typed may hold a phone or resident number: masked, as the audit log keeps such text.
+        concern=redact(referral.concern, masked=True),
+    )
+
+
+def _dong_names(dongs: list[AdministrativeArea], chosen: str) -> list[str]:
+    if chosen:
+        return [d.name for d in dongs if d.code == chosen] or [chosen]
+    return [d.name for d in dongs]
+
+
+WORKLIST_SORT_LABELS = {
+    "age": gettext_lazy("Waiting longest"),
+    "due": gettext_lazy("Next try due"),
+    "tong": gettext_lazy("Tong and ban"),
+    "source": gettext_lazy("Found by"),
+}
+REFERRAL_SORT_LABELS = {"new": gettext_lazy("Newest first"), "tong": gettext_lazy("Tong and ban")}
+
+
+def _common_filters(filters: WorklistFilter | ReferralFilter) -> list[str]:
+    words = []
+    if filters.mine:
+        words.append(_("Mine"))
+    if filters.unassigned:
+        words.append(_("Not yet assigned"))
+    if filters.tong is not None:
+        words.append(_("%(tong)s tong") % {"tong": filters.tong})
+    return words
+
+
+def describe_worklist_filters(filters: WorklistFilter, sort: str, user: Any) -> list[str]:
+    """The filters and sort in words, for the heading of a printout or an export."""
+    words = _common_filters(filters)
+    if filters.source in WorkSource.values:
+        words.append(_("Found by: %(source)s") % {"source": WorkSource(filters.source).label})
+    if filters.campaign is not None:
+        campaign = campaigns_visible_to(user).filter(pk=filters.campaign).values_list("name", flat=True).first()
+        words.append(_("Survey campaign: %(name)s") % {"name": campaign or f"#{filters.campaign}"})
+    words.append(_("Open items only") if filters.open_only else _("Closed too"))
+    words.append(_("Sorted by: %(sort)s") % {"sort": WORKLIST_SORT_LABELS.get(sort, WORKLIST_SORT_LABELS["age"])})
+    return words
+
+
+def describe_referral_filters(filters: ReferralFilter, sort: str) -> list[str]:
+    words = _common_filters(filters)
+    if filters.open_only:
+        words.append(_("Open referrals only"))
+    words.append(_("Sorted by: %(sort)s") % {"sort": REFERRAL_SORT_LABELS.get(sort, REFERRAL_SORT_LABELS["new"])})
+    return words
+
+
+def worklist_for_list(user: Any, filters: WorklistFilter, sort: str, today: date) -> VisitList:
+    """The worklist exactly as its page shows it under these filters, as rows to print or export."""
+    sort = sort if sort in SORTS else "age"
+    page = worklist(user, filters, sort=sort)
+    return VisitList(
+        kind=ListKind.WORKLIST,
+        dong_names=_dong_names(page.dongs, filters.dong),
+        filters=describe_worklist_filters(filters, sort, user),
+        rows=[_work_row(item, today) for item in page.items],
+        truncated=page.truncated,
+        limit=page.limit,
+        audit_filters={
+            "dong": filters.dong,
+            "mine": filters.mine,
+            "unassigned": filters.unassigned,
+            "open_only": filters.open_only,
+            "source": filters.source,
+            "tong": filters.tong,
+            "campaign": filters.campaign,
+            "sort": sort,
+        },
+    )
+
+
+def referrals_for_list(user: Any, filters: ReferralFilter, sort: str, today: date) -> VisitList:
+    """The referral list exactly as its page shows it under these filters, as rows to print or export."""
+    sort = sort if sort in REFERRAL_SORTS else "new"
+    page = referral_list(user, filters, sort=sort)
+    return VisitList(
+        kind=ListKind.REFERRALS,
+        dong_names=_dong_names(page.dongs, filters.dong),
+        filters=describe_referral_filters(filters, sort),
+        rows=[_referral_row(referral, today) for referral in page.referrals],
+        truncated=page.truncated,
+        limit=page.limit,
+        audit_filters={
+            "dong": filters.dong,
+            "mine": filters.mine,
+            "unassigned": filters.unassigned,
+            "open_only": filters.open_only,
+            "tong": filters.tong,
+            "sort": sort,
+        },
+    )
 
 
 @dataclass

@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from dolbom.intake.views import consultations, emergency, outreach, public, referrals, safety_net, work
+from dolbom.intake.views import consultations, emergency, export, outreach, public, referrals, safety_net, work
 
 urlpatterns = [
     path("referrals/", referrals.referral_list, name="referrals"),
@@ -78,4 +78,12 @@ urlpatterns += [
     path("campaigns/new/", outreach.campaign_new, name="campaign_new"),
     path("campaigns/<int:campaign_id>/", outreach.campaign_detail, name="campaign_detail"),
     path("campaigns/<int:campaign_id>/launch/", outreach.campaign_launch, name="campaign_launch"),
+]
+
+# The visit lists as Excel (after a reason) and as a page to print on A4, with the list's own filters.
+urlpatterns += [
+    path("worklist/export/", export.worklist_export, name="worklist_export"),
+    path("worklist/print/", export.worklist_print, name="worklist_print"),
+    path("referrals/export/", export.referrals_export, name="referrals_export"),
+    path("referrals/print/", export.referrals_print, name="referrals_print"),
 ]

@@ -9,10 +9,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 
-from dolbom.core.http import requires, show_errors
+from dolbom.core.http import parse_query, requires, show_errors
+from dolbom.core.permissions import can
 from dolbom.core.scope import scope_for
 from dolbom.intake.models import ReferralChannel
-from dolbom.intake.selectors import referral_dongs_for, referrals_visible_to
+from dolbom.intake.selectors import REFERRAL_SORTS, ReferralFilter, referral_dongs_for
+from dolbom.intake.selectors import referral_list as referral_list_page
 from dolbom.intake.services import referrals as services
 
 
@@ -43,10 +45,45 @@ class ReferralForm(forms.Form):
             del self.fields["reporter_contact"]
 
 
+class ReferralQuery(forms.Form):
+    dong = forms.RegexField(regex=r"^\d{10}$", required=False)
+    mine = forms.BooleanField(required=False)
+    unassigned = forms.BooleanField(required=False)
+    open = forms.BooleanField(required=False)
+    tong = forms.IntegerField(required=False, min_value=1, max_value=9999)
+    sort = forms.ChoiceField(choices=[(key, key) for key in REFERRAL_SORTS], required=False)
+
+
+def referral_filters(request: HttpRequest) -> tuple[ReferralFilter, str]:
+    """The referral list's filters and sort from the query string. Only the officers who work the list filter it
+    (by its worklist items); a reporter sees their own reports, newest first, whatever the address says."""
+    query = parse_query(request, ReferralQuery)
+    if not can(request.user, "intake.view_worklist"):
+        return ReferralFilter(), "new"
+    filters = ReferralFilter(
+        dong=query["dong"],
+        mine=query["mine"],
+        unassigned=query["unassigned"],
+        open_only=query["open"],
+        tong=query["tong"],
+    )
+    return filters, query["sort"] or "new"
+
+
 @requires("intake.view_referrals")
 def referral_list(request: HttpRequest) -> HttpResponse:
-    referrals = referrals_visible_to(request.user)[:200]
-    return render(request, "intake/referrals.html", {"referrals": referrals, "active_nav": "discovery"})
+    filters, sort = referral_filters(request)
+    page = referral_list_page(request.user, filters, sort=sort)
+    context = {
+        "page": page,
+        "referrals": page.referrals,
+        "filters": filters,
+        "sort": sort,
+        "works": can(request.user, "intake.view_worklist"),
+        "query_string": request.GET.urlencode(),
+        "active_nav": "discovery",
+    }
+    return render(request, "intake/referrals.html", context)
 
 
 @requires("intake.file_referral")

@@ -61,7 +61,8 @@ class LinkForm(VersionedForm):
     household = forms.IntegerField(min_value=1)
 
 
-def worklist(request: HttpRequest) -> HttpResponse:
+def worklist_filters(request: HttpRequest) -> tuple[WorklistFilter, str, dict[str, object]]:
+    """The worklist's filters and sort from the query string (the page, its printout and its export read the same)."""
     query = parse_query(request, WorklistQuery)
     filters = WorklistFilter(
         dong=query["dong"],
@@ -72,10 +73,16 @@ def worklist(request: HttpRequest) -> HttpResponse:
         tong=query["tong"],
         campaign=query["campaign"],
     )
-    page = work.open_worklist(user=request.user, filters=filters, sort=query["sort"] or "age")
+    return filters, query["sort"] or "age", query
+
+
+def worklist(request: HttpRequest) -> HttpResponse:
+    filters, sort, query = worklist_filters(request)
+    page = work.open_worklist(user=request.user, filters=filters, sort=sort)
     context = {
         "page": page,
         "query": query,
+        "query_string": request.GET.urlencode(),
         "sources": WorkSource.choices,
         "can_work": can(request.user, "intake.work"),
         "active_nav": "discovery",
