@@ -1,6 +1,7 @@
 """The front door from end to end, as its users meet it: a resident reports a neighbour on a phone without login;
 the dong's officer, at an office PC (1366×768), finds the report on the worklist, ties it to the registered
-household, records a visit nobody answered (a retry is scheduled) and then one that met the household, holds the
+household, records a visit nobody answered (a retry is scheduled; a second tab still showing the item before
+that record is told of the change instead of overwriting it) and then one that met the household, holds the
 initial consultation with needs and a crisis level, and decides "emergency support + case-management candidate";
 the emergency application carries the decision on, and on 오늘 할 일 its on-site check turns red once the date is
 past its deadline (a second server of the same data whose today is later)."""
@@ -94,9 +95,21 @@ def test_a_public_report_becomes_a_consultation_and_an_emergency_clock_that_turn
     expect(officer.locator(f"main a[href='/households/{household}/']")).to_have_count(1)
     assert_accessible(officer, "worklist item tied to its household")
 
-    # 3. Nobody home: a retry is scheduled. The second time the household is met.
+    # 3. Nobody home: a retry is scheduled. A second tab opened before that record sees the change named, not
+    #    overwritten; the second time the household is met.
+    stale = officer.context.new_page()
+    stale.set_viewport_size(OFFICE)
+    stale.goto(officer.url)
     _visit(officer, "absent")
     expect(officer.locator("main")).to_contain_text("다음 시도")
+    stale_visit = stale.locator("form[action$='/visits/']")
+    stale_visit.locator("[name=result]").select_option("met")
+    _submit(stale, stale_visit)
+    expect(stale.locator("main [role=alert]").first).to_contain_text("다른 사람이 이 항목을 바꾸었습니다")
+    assert_accessible(stale, "worklist item with a conflict")
+    stale.close()
+    officer.reload()
+    expect(officer.locator("ol.visits > li")).to_have_count(1)  # the stale record was not saved
     _visit(officer, "met")
     item_url = officer.url
     officer.locator("main a.button", has_text="초기상담 시작").click()
