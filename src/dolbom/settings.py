@@ -261,6 +261,12 @@ AXES_COOLOFF_TIME = "dolbom.core.login_throttle.cool_off"
 AXES_USERNAME_CALLABLE = "dolbom.core.login_throttle.lockout_username"
 AXES_CLIENT_IP_CALLABLE = "dolbom.core.login_throttle.client_address"
 AXES_LOCKOUT_CALLABLE = "dolbom.core.login_throttle.lockout_response"
+# A name typed into the user-name field may be a password or a resident number typed by mistake: the username
+# callable above gives axes an account's name, or a keyed hash of anything else, which is then all that its
+# tables (AccessAttempt, AccessLog) and its log lines hold; the form fields it copies are masked as well.
+AXES_CLIENT_STR_CALLABLE = "dolbom.core.login_throttle.client_str"
+AXES_SENSITIVE_PARAMETERS = ["username", "password", "ip_address"]
+AXES_ENABLE_ACCESS_FAILURE_LOG = False  # one more table of typed names and addresses, for nothing the counters need
 # A success clears only its own pair (in the handler): axes' reset would also clear the address's and the user
 # name's counters, so logging into one's own account would wipe the trace of guessing at everyone else's.
 AXES_RESET_ON_SUCCESS = False

@@ -17,6 +17,7 @@ ACTION_LABELS: dict[str, str] = {
     "auth.logout": _("Logged out"),
     "auth.login_failed": _("Failed login"),
     "auth.login_refused_locked": _("Login refused: account locked"),
+    "auth.login_refused_unrecorded": _("Refused logins over the recording limit"),
     "access.denied": _("Access refused"),
     "access.denied_unrecorded": _("Refusals over the recording limit"),
     "core.view_audit_log": _("Viewed the audit log"),
