@@ -169,6 +169,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Sees the final status of every request, including the refusals of the middleware below it.
     "dolbom.core.access_audit.DeniedAccessAuditMiddleware",
+    "dolbom.web.middleware.MethodNotAllowedPageMiddleware",
     "dolbom.core.input_limits.ParameterLengthMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
