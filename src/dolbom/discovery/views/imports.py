@@ -217,7 +217,7 @@ def _upload(request: HttpRequest, *, handler: SignalUploadHandler, limits: Limit
 def withdraw(request: HttpRequest, file_id: int) -> HttpResponse:
     """The confirmation page of a withdrawal (what it does, the reason asked), and the withdrawal itself."""
     signal_file = visible_or_404(signal_files_visible_to(request.user), file_id)
-    form = WithdrawForm(request.POST or None)
+    form = WithdrawForm(request.POST if request.method == "POST" else None)
     status = 200
     if request.method == "POST":
         if form.is_valid():

@@ -11,11 +11,11 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from dolbom.core.dates import today_kst
 from dolbom.core.fields import KoreanDateField
-from dolbom.core.http import parse_query, show_errors
+from dolbom.core.http import parse_query, requires, show_errors, valid_data
 from dolbom.core.permissions import can
 from dolbom.intake.models import OPEN_STATES, EmergencyKind, EmergencyState, FollowUpResult, ReviewResult
 from dolbom.intake.services import emergency as services
@@ -108,6 +108,7 @@ class DetailQuery(forms.Form):
     kind = forms.ChoiceField(choices=[("", "—"), *EmergencyKind.choices], required=False)
 
 
+@require_safe
 def support_list(request: HttpRequest) -> HttpResponse:
     query = parse_query(request, ListQuery)
     rows = services.open_support_list(user=request.user, open_only=not query["closed"])
@@ -115,6 +116,7 @@ def support_list(request: HttpRequest) -> HttpResponse:
     return render(request, "intake/emergency_list.html", context)
 
 
+@requires("intake.emergency")
 def support_new(request: HttpRequest, household_id: int) -> HttpResponse:
     query = parse_query(request, NewQuery)
     posted = request.POST if request.method == "POST" else None
@@ -122,9 +124,8 @@ def support_new(request: HttpRequest, household_id: int) -> HttpResponse:
     form = NewSupportForm(posted, initial=initial)
     status = 200
     if request.method == "POST":
-        form.is_valid()  # a malformed value counts as none given: the service refuses it, after checking the role
-        data = form.cleaned_data
         try:
+            data = valid_data(form)
             support = services.open_emergency_support(
                 user=request.user,
                 household_id=household_id,
@@ -154,6 +155,16 @@ def support_new(request: HttpRequest, household_id: int) -> HttpResponse:
         "active_nav": "consultation",
     }
     return render(request, "intake/emergency_new.html", context, status=status)
+
+
+# The step forms the page shows in each state (intake/emergency_detail.html); a refused form of another step (the
+# state moved on meanwhile) is not on the page, so what was typed in it is shown back with its errors.
+STEP_FORMS = {
+    EmergencyState.REQUESTED: {"check_form"},
+    EmergencyState.CHECKED: {"decide_form"},
+    EmergencyState.SUPPORTING: {"give_form", "follow_up_form"},
+    EmergencyState.UNDER_REVIEW: {"review_form"},
+}
 
 
 def _detail(
@@ -187,11 +198,13 @@ def _detail(
         # The refused form's messages head the page: its own section may not be shown any more (a step someone
         # else has just taken).
         "refused": next(iter((forms_ or {}).values()), None),
+        "keep_refused": bool(forms_) and not set(forms_) & STEP_FORMS.get(support.state, set()),
         **(forms_ or {}),
     }
     return render(request, "intake/emergency_detail.html", context, status=422 if forms_ else 200)
 
 
+@require_safe
 def support_detail(request: HttpRequest, support_id: int) -> HttpResponse:
     query = parse_query(request, DetailQuery)
     return _detail(request, support_id, kind=query["kind"])
@@ -202,9 +215,8 @@ def _step_view(
 ) -> HttpResponse:
     """Parse the step's form, run its service; a refusal comes back on the form (422), a success to the page."""
     form = form_class(request.POST)
-    form.is_valid()  # a malformed value counts as none given: the service refuses it, after checking the role
     try:
-        act(form.cleaned_data)
+        act(valid_data(form))
     except ValidationError as refused:
         show_errors(form, refused)
         return _detail(request, support_id, {name: form})
@@ -212,6 +224,7 @@ def _step_view(
 
 
 @require_POST
+@requires("intake.emergency")
 def check(request: HttpRequest, support_id: int) -> HttpResponse:
     return _step_view(
         request, support_id, CheckForm, "check_form",
@@ -222,6 +235,7 @@ def check(request: HttpRequest, support_id: int) -> HttpResponse:
 
 
 @require_POST
+@requires("intake.emergency")
 def decide(request: HttpRequest, support_id: int) -> HttpResponse:
     def act(data: dict[str, Any]) -> None:
         services.decide(
@@ -236,6 +250,7 @@ def decide(request: HttpRequest, support_id: int) -> HttpResponse:
 
 
 @require_POST
+@requires("intake.emergency")
 def give(request: HttpRequest, support_id: int) -> HttpResponse:
     return _step_view(
         request, support_id, GiveForm, "give_form",
@@ -247,6 +262,7 @@ def give(request: HttpRequest, support_id: int) -> HttpResponse:
 
 
 @require_POST
+@requires("intake.emergency")
 def follow_up(request: HttpRequest, support_id: int) -> HttpResponse:
     return _step_view(
         request, support_id, FollowUpForm, "follow_up_form",
@@ -258,6 +274,7 @@ def follow_up(request: HttpRequest, support_id: int) -> HttpResponse:
 
 
 @require_POST
+@requires("intake.emergency")
 def review(request: HttpRequest, support_id: int) -> HttpResponse:
     return _step_view(
         request, support_id, ReviewForm, "review_form",
@@ -269,6 +286,7 @@ def review(request: HttpRequest, support_id: int) -> HttpResponse:
 
 
 @require_POST
+@requires("intake.emergency")
 def assign(request: HttpRequest, support_id: int) -> HttpResponse:
     return _step_view(
         request, support_id, AssignForm, "assign_form",

@@ -8,8 +8,9 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_safe
 
-from dolbom.core.http import requires, show_errors
+from dolbom.core.http import REFUSED, requires, show_errors
 from dolbom.core.scope import scope_for
 from dolbom.intake.models import ReferralChannel
 from dolbom.intake.selectors import referral_dongs_for, referrals_visible_to
@@ -43,6 +44,7 @@ class ReferralForm(forms.Form):
             del self.fields["reporter_contact"]
 
 
+@require_safe
 @requires("intake.view_referrals")
 def referral_list(request: HttpRequest) -> HttpResponse:
     referrals = referrals_visible_to(request.user)[:200]
@@ -51,7 +53,7 @@ def referral_list(request: HttpRequest) -> HttpResponse:
 
 @requires("intake.file_referral")
 def referral_new(request: HttpRequest) -> HttpResponse:
-    form = ReferralForm(request.POST or None, user=request.user)
+    form = ReferralForm(request.POST if request.method == "POST" else None, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
             services.file_referral(user=request.user, **form.cleaned_data)
@@ -63,4 +65,6 @@ def referral_new(request: HttpRequest) -> HttpResponse:
                 request, _("Your report was received. The dong's welfare team will look into it; its status is below.")
             )
             return redirect("referrals")
-    return render(request, "intake/referral_new.html", {"form": form, "active_nav": "discovery"})
+    # A POST that reaches here was refused: the form comes back with its errors and what was typed.
+    status = REFUSED if request.method == "POST" else 200
+    return render(request, "intake/referral_new.html", {"form": form, "active_nav": "discovery"}, status=status)
