@@ -80,6 +80,7 @@ ACTION_LABELS: dict[str, str] = {
     "discovery.import_signals": _("Imported a crisis-signal file"),
     "discovery.import_refused": _("Crisis-signal file refused"),
     "discovery.run_round": _("Ran a screening round"),
+    "discovery.round_interrupted": _("Screening round interrupted: its process had stopped"),
     "discovery.withdraw_round": _("Withdrew a screening round"),
     "discovery.withdraw_signal_file": _("Withdrew a crisis-signal file"),
     "discovery.train_model": _("Trained a scoring model"),
