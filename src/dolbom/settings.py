@@ -45,6 +45,8 @@ DOLBOM_XLSX_MAX_UNPACKED_MB / DOLBOM_XLSX_MAX_PART_MB  Excel: largest unpacked s
 DOLBOM_XLSX_MAX_RATIO  Excel: largest unpacked/packed ratio of a part larger than 1 MB (default 100)
 DOLBOM_PARQUET_MAX_ROW_GROUP_MB  Parquet: largest uncompressed row group, from the file's metadata (default 128)
 DOLBOM_SHEET_READER_MEMORY_MB  memory cap of the separate process that reads one Excel file (default 2048)
+DOLBOM_IMPORTS_AT_ONCE  signal-file imports one machine runs at the same time, all server processes and commands
+                      together (default 1); one more is refused at once with a Korean message to try again shortly
 
 Outside production, missing secrets are read from DOLBOM_HOME/keys.env, which is created with fresh random keys on
 first use; production refuses to start without them, so a forgotten variable can never silently mean a new key.
@@ -312,6 +314,9 @@ XLSX_MAX_PART_BYTES = _megabytes("DOLBOM_XLSX_MAX_PART_MB", 512)
 XLSX_MAX_RATIO = float(os.environ.get("DOLBOM_XLSX_MAX_RATIO", "100"))
 PARQUET_MAX_ROW_GROUP_BYTES = _megabytes("DOLBOM_PARQUET_MAX_ROW_GROUP_MB", 128)
 SHEET_READER_MEMORY_BYTES = _megabytes("DOLBOM_SHEET_READER_MEMORY_MB", 2048)
+# Each import holds its working memory (an Excel reader process up to SHEET_READER_MEMORY_BYTES, Parquet row groups,
+# CSV blocks): several at once could exhaust the machine, so they take turns (discovery.importing.limits).
+IMPORTS_AT_ONCE = max(1, int(os.environ.get("DOLBOM_IMPORTS_AT_ONCE", "1")))
 
 STATIC_URL = "static/"
 # Outside production static files are served from the apps themselves (no collectstatic step for the demo).
