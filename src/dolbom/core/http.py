@@ -78,8 +78,8 @@ def valid_data(form: forms.Form) -> dict[str, Any]:
 def show_errors(form: forms.Form, error: ValidationError) -> None:
     """Put a service's refusal on the form: messages for a field the form has go to that field, the rest on top.
 
-    The views pass a malformed value on as none given, so the service's message about a field replaces the form's
-    own about the same field: one message, in the domain's words ("only an officer of this dong"), not two."""
+    A service's message about a field replaces the form's own about the same field: one message, in the domain's
+    words ("only an officer of this dong"), not two. The form's own errors raised by `valid_data` are already on it."""
     if getattr(error, "form", None) is form:
         return  # the form's own errors (valid_data): already on it
     if not hasattr(error, "error_dict"):
