@@ -58,10 +58,22 @@ def cmd_load(args: argparse.Namespace) -> int:
 
 
 def _remove_leftovers() -> None:
-    """What a killed import or round left on disk (resident numbers in clear among it) goes at every start."""
+    """What a killed import or round left on disk (resident numbers in clear among it) goes at every start, and a
+    round its killed process left "running" is ended, so that it does not block its district."""
+    from django.db import DatabaseError
+    from django.utils.translation import gettext as _
+
     from dolbom.discovery.services.leftovers import remove_leftovers
+    from dolbom.discovery.services.rounds import end_interrupted_rounds
 
     print(remove_leftovers().render(), flush=True)
+    try:
+        ended = end_interrupted_rounds()
+    except DatabaseError:  # not migrated yet: there is no round to end
+        return
+    for screening_round in ended:
+        line = _("Round #%(id)s (%(period)s) was left running by a process that stopped: marked failed.")
+        print(line % {"id": screening_round.pk, "period": screening_round.period}, flush=True)
 
 
 def cmd_cleanup(args: argparse.Namespace) -> int:

@@ -47,6 +47,8 @@ DOLBOM_XLSX_MAX_UNPACKED_MB / DOLBOM_XLSX_MAX_PART_MB  Excel: largest unpacked s
 DOLBOM_XLSX_MAX_RATIO  Excel: largest unpacked/packed ratio of a part larger than 1 MB (default 100)
 DOLBOM_PARQUET_MAX_ROW_GROUP_MB  Parquet: largest uncompressed row group, from the file's metadata (default 128)
 DOLBOM_SHEET_READER_MEMORY_MB  memory cap of the separate process that reads one Excel file (default 2048)
+DOLBOM_IMPORTS_AT_ONCE  signal-file imports one machine runs at the same time, all server processes and commands
+                      together (default 1); one more is refused at once with a Korean message to try again shortly
 
 Outside production, missing secrets are read from DOLBOM_HOME/keys.env, which is created with fresh random keys on
 first use; production refuses to start without them, so a forgotten variable can never silently mean a new key.
@@ -171,6 +173,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Sees the final status of every request, including the refusals of the middleware below it.
     "dolbom.core.access_audit.DeniedAccessAuditMiddleware",
+    "dolbom.web.middleware.MethodNotAllowedPageMiddleware",
     "dolbom.core.input_limits.ParameterLengthMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -264,6 +267,12 @@ AXES_COOLOFF_TIME = "dolbom.core.login_throttle.cool_off"
 AXES_USERNAME_CALLABLE = "dolbom.core.login_throttle.lockout_username"
 AXES_CLIENT_IP_CALLABLE = "dolbom.core.login_throttle.client_address"
 AXES_LOCKOUT_CALLABLE = "dolbom.core.login_throttle.lockout_response"
+# A name typed into the user-name field may be a password or a resident number typed by mistake: the username
+# callable above gives axes an account's name, or a keyed hash of anything else, which is then all that its
+# tables (AccessAttempt, AccessLog) and its log lines hold; the form fields it copies are masked as well.
+AXES_CLIENT_STR_CALLABLE = "dolbom.core.login_throttle.client_str"
+AXES_SENSITIVE_PARAMETERS = ["username", "password", "ip_address"]
+AXES_ENABLE_ACCESS_FAILURE_LOG = False  # one more table of typed names and addresses, for nothing the counters need
 # A success clears only its own pair (in the handler): axes' reset would also clear the address's and the user
 # name's counters, so logging into one's own account would wipe the trace of guessing at everyone else's.
 AXES_RESET_ON_SUCCESS = False
@@ -308,6 +317,9 @@ XLSX_MAX_PART_BYTES = _megabytes("DOLBOM_XLSX_MAX_PART_MB", 512)
 XLSX_MAX_RATIO = float(os.environ.get("DOLBOM_XLSX_MAX_RATIO", "100"))
 PARQUET_MAX_ROW_GROUP_BYTES = _megabytes("DOLBOM_PARQUET_MAX_ROW_GROUP_MB", 128)
 SHEET_READER_MEMORY_BYTES = _megabytes("DOLBOM_SHEET_READER_MEMORY_MB", 2048)
+# Each import holds its working memory (an Excel reader process up to SHEET_READER_MEMORY_BYTES, Parquet row groups,
+# CSV blocks): several at once could exhaust the machine, so they take turns (discovery.importing.limits).
+IMPORTS_AT_ONCE = max(1, int(os.environ.get("DOLBOM_IMPORTS_AT_ONCE", "1")))
 
 STATIC_URL = "static/"
 # Outside production static files are served from the apps themselves (no collectstatic step for the demo).

@@ -104,7 +104,7 @@ def test_import_screen_record_train_and_screen_again(
     visitor = assign.locator("select[name=visitor] option:checked").inner_text()
     # A refusal comes back as 422 and shows by the form: here the chosen officer is no longer one of the dong's (as
     # if they had left since the page was loaded).
-    assign.locator("select[name=visitor] option:checked").evaluate("option => { option.value = '0'; }")
+    assign.locator("select[name=visitor] option:checked").evaluate("option => { option.value = '999999'; }")
     with officer.expect_response(lambda response: response.url.endswith("/assign/") and response.status == 422):
         assign.locator("button").click()
     refusal = officer.locator("form[action$='/assign/'] [role=alert]")

@@ -27,7 +27,7 @@ def test_safety_net_member_files_a_referral_in_their_dong(client, city):
 @pytest.mark.parametrize("dong_index", [1, 2], ids=["other dong", "other district"])
 def test_safety_net_member_cannot_file_about_another_dong_by_a_hand_made_post(client, city, dong_index):
     response = _post(client, city, "safety_net", dong_index)
-    assert response.status_code == 200  # the form again, with the dong refused
+    assert response.status_code == 422  # the form again, with the dong refused
     assert "dong" in response.context["form"].errors
     assert not Referral.objects.exists()
 

@@ -63,7 +63,7 @@ def test_the_officer_and_district_staff_add_a_member_in_their_area(client, city,
 def test_a_hand_made_post_for_a_dong_outside_the_area_writes_nothing(client, city, role, dong_index):
     client.force_login(city.users[role])
     response = client.post(reverse("safety_net_new"), _form(city, dong_index))
-    assert response.status_code == 200 and "dong" in response.context["form"].errors
+    assert response.status_code == 422 and "dong" in response.context["form"].errors
     assert not SafetyNetMember.objects.exists()
 
 
@@ -117,7 +117,7 @@ def test_a_change_made_in_between_is_refused(client, city):
     seen = member.version
     assert client.post(reverse("safety_net_member", args=[member.pk]), _form(city, version=seen)).status_code == 302
     response = client.post(reverse("safety_net_member", args=[member.pk]), _form(city, tongs="9", version=seen))
-    assert response.status_code == 200 and "다른 사람이" in response.content.decode()
+    assert response.status_code == 422 and "다른 사람이" in response.content.decode()
     member.refresh_from_db()
     assert member.tongs == [3, 5]
 
@@ -134,7 +134,7 @@ def test_bad_tongs_and_dates_are_refused_with_messages(client, city):
         ({"kind": "mayor"}, "kind"),
     ):
         response = client.post(reverse("safety_net_new"), _form(city, **extra))
-        assert response.status_code == 200 and field in response.context["form"].errors, extra
+        assert response.status_code == 422 and field in response.context["form"].errors, extra
     assert not SafetyNetMember.objects.exists()
     assert client.post(reverse("safety_net_new"), _form(city, tongs="3통, 5통")).status_code == 302
     assert SafetyNetMember.objects.get().tongs == [3, 5]
@@ -152,12 +152,12 @@ def test_only_a_safety_net_login_of_the_dong_can_be_linked(client, city):
     elsewhere = _safety_login(city, "tong_other", 1)
     for account in (elsewhere, city.users["agency_worker"]):
         response = client.post(reverse("safety_net_new"), _form(city, account=str(account.pk)))
-        assert response.status_code == 200 and "account" in response.context["form"].errors
+        assert response.status_code == 422 and "account" in response.context["form"].errors
     own = city.users["safety_net"]
     assert client.post(reverse("safety_net_new"), _form(city, account=str(own.pk))).status_code == 302
     # The same login on a second appointment over the same dates would count its referrals twice.
     response = client.post(reverse("safety_net_new"), _form(city, account=str(own.pk), appointed_from="2025-06-01"))
-    assert response.status_code == 200 and "account" in response.context["form"].errors
+    assert response.status_code == 422 and "account" in response.context["form"].errors
 
 
 def test_ending_an_appointment_stops_its_login(client, city):
@@ -187,7 +187,7 @@ def test_ending_needs_a_reason_and_a_date_not_in_the_future(client, city):
     tomorrow = (today_kst() + timedelta(days=1)).isoformat()
     for data in ({"reason": ""}, {"reason": "이사", "on": tomorrow}, {"reason": "이사", "on": "2020-01-01"}):
         response = client.post(url, data)
-        assert response.status_code == 200, data
+        assert response.status_code == 422, data
     member.refresh_from_db()
     assert member.ended_at is None
 

@@ -121,3 +121,48 @@ def test_the_500_page_renders_while_the_database_is_down(settings):
     assert response.status_code == 500
     page = _assert_application_page(response, "일시적인 오류가 발생했습니다", "오늘 할 일")
     assert "Server Error" not in page
+
+
+def test_a_get_on_a_post_only_address_is_the_korean_405_page_with_allow(client, city):
+    _signed_in(client, "officer")
+    response = client.get(f"/persons/{city.persons[0].pk}/reveal/")
+    assert response.status_code == 405
+    assert response["Allow"] == "POST"
+    _assert_application_page(response, "이 주소에서는 그 방식의 요청을 받지 않습니다", *NAVIGATION)
+
+
+@pytest.mark.parametrize("method", ["put", "patch", "delete", "options"])
+def test_methods_the_application_never_takes_are_refused_with_the_korean_405_page(client, city, method):
+    _signed_in(client, "officer")
+    for url in (reverse("today"), f"/persons/{city.persons[0].pk}/reveal/"):
+        response = getattr(client, method)(url, "reason=x", content_type="application/x-www-form-urlencoded")
+        assert response.status_code == 405, (method, url)
+        assert set(response["Allow"].split(", ")) <= {"GET", "HEAD", "POST"}
+        _assert_application_page(response, "이 주소에서는 그 방식의 요청을 받지 않습니다")
+
+
+def test_405_for_anonymous_visitors_is_korean_too(client, db):
+    response = client.put("/login/")
+    assert response.status_code == 405
+    _assert_application_page(response, "이 주소에서는 그 방식의 요청을 받지 않습니다")
+
+
+def test_too_many_fields_is_a_korean_400(client, city, settings):
+    _signed_in(client, "officer")
+    fields = "&".join(f"f{i}=1" for i in range(settings.DATA_UPLOAD_MAX_NUMBER_FIELDS + 1))
+    response = client.post(
+        f"/persons/{city.persons[0].pk}/reveal/", fields, content_type="application/x-www-form-urlencoded"
+    )
+    assert response.status_code == 400
+    _assert_application_page(response, "입력 항목이 너무 많습니다", *NAVIGATION)
+
+
+def test_a_form_body_too_large_is_a_korean_400(client, city, settings):
+    _signed_in(client, "officer")
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    body = "reason=" + "가" * 2000
+    response = client.post(
+        f"/persons/{city.persons[0].pk}/reveal/", body, content_type="application/x-www-form-urlencoded"
+    )
+    assert response.status_code == 400
+    _assert_application_page(response, "보낸 내용이 너무 큽니다", *NAVIGATION)

@@ -16,12 +16,17 @@ refused it, in memory: the audit table is append-only, so there is no shared cou
 is per process anyway. Each process reports its own count in one `access.denied_unrecorded` event (how many, in
 which minute) at that user's first request after the minute; the events of all processes add up to the total. A
 count is lost only if its process stops before the user makes another request.
+
+Logins refused because of a lock (`auth.login_refused_locked`) have no user to count against: they are limited
+the same way per address and typed user name (DOLBOM_DENIED_AUDIT_PER_MINUTE per pair and minute), so that a
+script hammering a locked account writes at most that many events a minute, and what is left out is written as one
+`auth.login_refused_unrecorded` event at the next failed or refused login after the minute.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -39,6 +44,8 @@ from dolbom.core.permissions import POLICY
 DENIED = "access.denied"
 UNRECORDED = "access.denied_unrecorded"
 LOGOUT = "auth.logout"
+LOGIN_REFUSED = "auth.login_refused_locked"
+LOGIN_REFUSED_UNRECORDED = "auth.login_refused_unrecorded"
 
 REASONS = {
     400: "bad_request",
@@ -59,15 +66,15 @@ def set_reason(request: HttpRequest, reason: str, *, permission: str = "") -> No
 
 
 class _Unrecorded:
-    """Refusals left out of the log by this process, per user: (minute, count). A dict under a lock, because the
-    entries must be found and removed again per user, which a cache cannot list; it holds one entry per throttled
-    user at most."""
+    """Refusals left out of the log by this process, per user (or per address and typed name for refused logins):
+    (minute, count). A dict under a lock, because the entries must be found and removed again per key, which a
+    cache cannot list; it holds one entry per throttled key at most."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._by_user: dict[int, tuple[datetime, int]] = {}
+        self._by_user: dict[Hashable, tuple[datetime, int]] = {}
 
-    def add(self, user_id: int, minute: datetime) -> None:
+    def add(self, user_id: Hashable, minute: datetime) -> None:
         with self._lock:
             held = self._by_user.get(user_id)
             if held is not None and held[0] == minute:
@@ -76,12 +83,12 @@ class _Unrecorded:
                 # An older minute still held is reported first by the caller (take_before), so it cannot be lost.
                 self._by_user[user_id] = (minute, 1)
 
-    def over_limit(self, user_id: int, minute: datetime) -> bool:
+    def over_limit(self, user_id: Hashable, minute: datetime) -> bool:
         with self._lock:
             held = self._by_user.get(user_id)
         return held is not None and held[0] == minute
 
-    def take_before(self, user_id: int, minute: datetime) -> tuple[datetime, int] | None:
+    def take_before(self, user_id: Hashable, minute: datetime) -> tuple[datetime, int] | None:
         """Remove and return what is held for the user from a minute before `minute`."""
         with self._lock:
             held = self._by_user.get(user_id)
@@ -89,6 +96,16 @@ class _Unrecorded:
                 return None
             del self._by_user[user_id]
             return held
+
+    def take_all_before(self, minute: datetime, kind: str) -> list[tuple[Hashable, datetime, int]]:
+        """Remove and return everything held from before `minute` under keys of one kind (tuples starting so)."""
+        with self._lock:
+            keys = [
+                key
+                for key, held in self._by_user.items()
+                if isinstance(key, tuple) and key[0] == kind and held[0] < minute
+            ]
+            return [(key, *self._by_user.pop(key)) for key in keys]
 
 
 _unrecorded = _Unrecorded()
@@ -142,6 +159,49 @@ def record_denied(request: HttpRequest, status: int) -> None:
         _unrecorded.add(user.pk, minute)
         return
     audit.record(user, DENIED, detail=_detail(request, status))
+
+
+def _report_unrecorded_logins(minute: datetime) -> None:
+    for key, start, count in _unrecorded.take_all_before(minute, LOGIN_REFUSED):
+        _, address, name = key
+        audit.record(
+            None,
+            LOGIN_REFUSED_UNRECORDED,
+            detail={
+                **dict(name),
+                "address": address,
+                "count": count,
+                "from": start.isoformat(),
+                "to": (start + timedelta(minutes=1)).isoformat(),
+                "limit_per_minute": settings.DENIED_AUDIT_PER_MINUTE,
+            },
+        )
+
+
+def record_login_refused(*, username: dict[str, str], address: str | None) -> None:
+    """A login refused by the lock, recorded at most DOLBOM_DENIED_AUDIT_PER_MINUTE times per address and typed
+    name (`username`: login_throttle.audit_username) and minute; the rest is counted as for refused requests."""
+    minute = _minute(timezone.now())
+    _report_unrecorded_logins(minute)
+    key = (LOGIN_REFUSED, address, tuple(sorted(username.items())))
+    if _unrecorded.over_limit(key, minute):
+        _unrecorded.add(key, minute)
+        return
+    same = {f"detail__{field}": value for field, value in username.items()}
+    recorded = AuditEvent.objects.filter(
+        action=LOGIN_REFUSED, at__gte=minute, actor=None, detail__address=address, **same
+    ).count()
+    if recorded >= settings.DENIED_AUDIT_PER_MINUTE:
+        _unrecorded.add(key, minute)
+        return
+    audit.record(None, LOGIN_REFUSED, detail={**username, "address": address})
+
+
+def record_login_failed(*, username: dict[str, str], address: str | None) -> None:
+    """A wrong password: always recorded (each one was a password checked, and there are at most as many as the
+    lockout allows); also the moment to write what refused logins of an earlier minute left out."""
+    _report_unrecorded_logins(_minute(timezone.now()))
+    audit.record(None, "auth.login_failed", detail={**username, "address": address})
 
 
 class DeniedAccessAuditMiddleware:

@@ -209,3 +209,32 @@ def is_locked(path: Path) -> bool:
     finally:
         os.close(fd)
     return False
+
+
+@contextlib.contextmanager
+def one_of_slots(directory: Path | str, slots: int) -> Iterator[int | None]:
+    """Hold one of `slots` numbered lock files in `directory` (an exclusive `flock`) while the block runs, and yield
+    its number; yield None, at once and without waiting, when every slot is held.
+
+    A counting semaphore for the processes of one machine, hand-written on the same kernel locks as the rest of
+    this module: a slot is freed by the kernel when its holder dies, however it dies, so a killed process never
+    keeps one (a counter in the database would, until some timeout). `flock` belongs to each open of the file, so
+    two threads of one server process count as two holders, like two processes."""
+    folder = private_dir(directory)
+    held: int | None = None
+    fd = -1
+    try:
+        for number in range(max(1, slots)):
+            fd = os.open(folder / f"slot-{number}", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, PRIVATE_FILE)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
+                fd = -1
+                continue
+            held = number
+            break
+        yield held
+    finally:
+        if fd >= 0:
+            os.close(fd)  # closing the file drops its lock

@@ -56,11 +56,32 @@ def parse_query(request: HttpRequest, form_class: type[forms.Form]) -> dict[str,
     return form.cleaned_data
 
 
+class InvalidForm(ValidationError):
+    """A form's own errors raised as a refusal, so that one `except ValidationError` answers both a malformed form
+    and a service's refusal with the form, its errors and what was typed (see `valid_data`)."""
+
+    def __init__(self, form: forms.Form) -> None:
+        super().__init__(form.errors.as_data())
+        self.form = form
+
+
+def valid_data(form: forms.Form) -> dict[str, Any]:
+    """The form's cleaned data, or InvalidForm. A view must never call a service with what is left of an invalid
+    form: a field that failed (a note over its length) is missing from `cleaned_data`, and the change would be
+    made without it, silently. Used inside the view's `try`, after `@requires` has refused the roles that may not
+    act at all."""
+    if not form.is_valid():
+        raise InvalidForm(form)
+    return form.cleaned_data
+
+
 def show_errors(form: forms.Form, error: ValidationError) -> None:
     """Put a service's refusal on the form: messages for a field the form has go to that field, the rest on top.
 
-    The views pass a malformed value on as none given, so the service's message about a field replaces the form's
-    own about the same field: one message, in the domain's words ("only an officer of this dong"), not two."""
+    A service's message about a field replaces the form's own about the same field: one message, in the domain's
+    words ("only an officer of this dong"), not two. The form's own errors raised by `valid_data` are already on it."""
+    if getattr(error, "form", None) is form:
+        return  # the form's own errors (valid_data): already on it
     if not hasattr(error, "error_dict"):
         form.add_error(None, error.messages)
         return

@@ -35,13 +35,21 @@ from axes.handlers.database import AxesDatabaseHandler
 from axes.helpers import get_client_username, get_query_str
 from axes.models import AccessAttempt, AccessLog
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connections, router, transaction
 from django.db.models import Case, F, Q, Sum, Value, When
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
 
+from dolbom.core.crypto import purpose_hash
+
 TOO_MANY_REQUESTS = 429
+
+
+# What stands for a user name that is no account: "#" and the keyed hash. "#" is never part of a user name (Django's
+# validator allows letters, digits and @.+-_), so the two kinds can never be mistaken for each other.
+UNKNOWN_NAME_PREFIX = "#"
 
 
 def normalise_username(username: str | None) -> str | None:
@@ -49,10 +57,48 @@ def normalise_username(username: str | None) -> str | None:
     return username.strip().lower() if username else None
 
 
+def unknown_name_hash(normalised: str) -> str:
+    """The keyed hash (HMAC under DOLBOM_RRN_HMAC_KEY, for this purpose only) kept for a typed name that is no
+    account. An investigator with the key can still ask whether a given name was tried."""
+    return purpose_hash("login.username", normalised)
+
+
+def counted_username(username: str | None) -> str | None:
+    """The user name as the counters, axes' tables and the audit log keep it.
+
+    An existing account's name is kept as it is (lower case), so that an administrator can read whose account is
+    under attack. Anything else is what people type by mistake — a password in the wrong field, a resident number
+    — and is kept only as "#" and its keyed hash: still the same for every attempt, so the counters and the lock
+    work exactly as for an account, but no longer readable. The account is looked up for every attempt, known or
+    not, so both take the same path.
+    """
+    name = normalise_username(username)
+    if not name:
+        return name
+    if get_user_model().objects.filter(username__iexact=name).exists():
+        return name
+    return UNKNOWN_NAME_PREFIX + unknown_name_hash(name)
+
+
+def audit_username(username: str | None) -> dict[str, str]:
+    """The typed name in an audit event's detail: `username` for an account, `username_hash` (a bare hex digest,
+    which the audit log's number scrubbing leaves alone) for anything else."""
+    counted = counted_username(username) or ""
+    if counted.startswith(UNKNOWN_NAME_PREFIX):
+        return {"username_hash": counted.removeprefix(UNKNOWN_NAME_PREFIX)}
+    return {"username": counted}
+
+
 def lockout_username(request: HttpRequest, credentials: dict[str, Any] | None = None) -> str | None:
-    """AXES_USERNAME_CALLABLE: the user name an attempt is counted under."""
+    """AXES_USERNAME_CALLABLE: the user name an attempt is counted, stored and logged under (counted_username)."""
     source = credentials if credentials is not None else getattr(request, "POST", {})
-    return normalise_username(source.get("username"))
+    return counted_username(source.get("username"))
+
+
+def client_str(username: str | None, ip_address: str | None, user_agent: str, path_info: Any, request: Any) -> str:
+    """AXES_CLIENT_STR_CALLABLE: how axes names an attempt in its log lines. `username` is already the counted form
+    (the AXES_USERNAME_CALLABLE's); the address is left out of log files, where the audit log keeps it."""
+    return f"{{username: {username!r}}}"
 
 
 def _networks(entries: Iterable[str]) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
@@ -228,7 +274,7 @@ class AtomicDatabaseHandler(AxesDatabaseHandler):
 
     def user_logged_in(self, sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -> None:
         """The password was right: the pair's failures were this person's own, and the address becomes known."""
-        username = normalise_username(user.get_username())
+        username = counted_username(user.get_username())
         address = request.axes_ip_address
         now = request.axes_attempt_time
         with transaction.atomic(using=router.db_for_write(AccessAttempt)):
@@ -250,7 +296,8 @@ class AtomicDatabaseHandler(AxesDatabaseHandler):
     def reset_attempts(
         self, *, ip_address: str | None = None, username: str | None = None, ip_or_username: bool = False
     ) -> int:
-        """`dolbom manage axes_reset_username Officer` unlocks `officer`: the counters are kept in lower case."""
+        """`dolbom manage axes_reset_username Officer` unlocks `officer`: the counters are kept in lower case, and
+        a name that is no account under its keyed hash, which the typed name finds again."""
         return super().reset_attempts(
-            ip_address=ip_address, username=normalise_username(username), ip_or_username=ip_or_username
+            ip_address=ip_address, username=counted_username(username), ip_or_username=ip_or_username
         )

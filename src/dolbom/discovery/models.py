@@ -124,6 +124,11 @@ class ScreeningRound(models.Model):
     error = models.TextField(blank=True)
     started_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
     started_at = models.DateTimeField(auto_now_add=True)
+    # The process that runs the round (core.processes): a round still "running" whose process is gone from this
+    # host was cut off, and is ended at once instead of blocking the district for STALE_AFTER.
+    runner_host = models.CharField(max_length=255, blank=True)
+    runner_pid = models.PositiveIntegerField(null=True, blank=True)
+    runner_started = models.CharField(max_length=64, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
     withdrawn_by = models.ForeignKey(

@@ -179,7 +179,7 @@ def member_add(request: HttpRequest, household_id: int) -> HttpResponse:
     if repeated := _repeated(request):
         return repeated
     household = household_for(request.user, household_id)
-    form = AddMemberForm(request.POST or None)
+    form = AddMemberForm(request.POST if request.method == "POST" else None)
     existing = None
     if request.method == "POST" and form.is_valid():
         try:
@@ -201,7 +201,7 @@ def person_move(request: HttpRequest, person_id: int) -> HttpResponse:
     if repeated := _repeated(request):
         return repeated
     person, membership = person_in_household(request.user, person_id)
-    form = MoveForm(request.POST or None, user=request.user, membership=membership)
+    form = MoveForm(request.POST if request.method == "POST" else None, user=request.user, membership=membership)
     if request.method == "POST" and form.is_valid():
         try:
             moved = services.move_to_household(
@@ -226,7 +226,7 @@ def person_move_out(request: HttpRequest, person_id: int) -> HttpResponse:
     if repeated := _repeated(request):
         return repeated
     person, membership = person_in_household(request.user, person_id)
-    form = MoveOutForm(request.POST or None, membership=membership)
+    form = MoveOutForm(request.POST if request.method == "POST" else None, membership=membership)
     if request.method == "POST" and form.is_valid():
         try:
             services.move_out(
@@ -250,7 +250,7 @@ def person_split(request: HttpRequest, person_id: int) -> HttpResponse:
     if repeated := _repeated(request):
         return repeated
     person, membership = person_in_household(request.user, person_id)
-    form = SplitForm(request.POST or None, user=request.user, membership=membership)
+    form = SplitForm(request.POST if request.method == "POST" else None, user=request.user, membership=membership)
     if request.method == "POST" and form.is_valid():
         try:
             household = services.split_household(
@@ -275,7 +275,7 @@ def person_death(request: HttpRequest, person_id: int) -> HttpResponse:
     if repeated := _repeated(request):
         return repeated
     person, membership = person_in_household(request.user, person_id)
-    form = DeathForm(request.POST or None, membership=membership)
+    form = DeathForm(request.POST if request.method == "POST" else None, membership=membership)
     if request.method == "POST" and form.is_valid():
         try:
             services.record_death(
@@ -294,7 +294,7 @@ def consent_new(request: HttpRequest, person_id: int) -> HttpResponse:
     if repeated := _repeated(request):
         return repeated
     person, membership = person_in_household(request.user, person_id)
-    form = ConsentForm(request.POST or None, user=request.user)
+    form = ConsentForm(request.POST if request.method == "POST" else None, user=request.user)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -322,7 +322,7 @@ def consent_withdraw(request: HttpRequest, consent_id: int) -> HttpResponse:
         return repeated
     consent = consent_for(request.user, consent_id)
     person, membership = person_in_household(request.user, consent.person_id)
-    form = WithdrawForm(request.POST or None)
+    form = WithdrawForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             services.withdraw_consent(

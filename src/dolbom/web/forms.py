@@ -7,7 +7,8 @@ from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
-from dolbom.core import audit
+from dolbom.core import access_audit
+from dolbom.core.login_throttle import audit_username
 
 
 class LockoutAuthenticationForm(AuthenticationForm):
@@ -38,16 +39,16 @@ class LockoutAuthenticationForm(AuthenticationForm):
         except forms.ValidationError as error:
             if error.code != "invalid_login":
                 raise
-            detail = {
-                "username": self.cleaned_data.get("username") or "",
-                "address": getattr(self.request, "axes_ip_address", None),
-            }
+            # The typed name as the lockout counts it: an account's name, or the keyed hash of anything else (a
+            # password or a resident number typed in the wrong field must not reach the append-only log).
+            username = audit_username(self.cleaned_data.get("username"))
+            address = getattr(self.request, "axes_ip_address", None)
             # Both answers take the same path whether or not the account exists: a refusal checks no password at
             # all, and a wrong password is hashed even for an unknown user name (Django's ModelBackend).
             if getattr(self.request, "axes_locked_out", False):
-                audit.record(None, "auth.login_refused_locked", detail=detail)
+                access_audit.record_login_refused(username=username, address=address)
                 raise forms.ValidationError(
                     self.error_messages["locked"], code="locked", params={"minutes": settings.LOCKOUT_MINUTES}
                 ) from None
-            audit.record(None, "auth.login_failed", detail=detail)
+            access_audit.record_login_failed(username=username, address=address)
             raise

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.http import HttpRequest, HttpResponse, HttpResponseServerError
 from django.shortcuts import render
 from django.template import loader
@@ -78,6 +79,12 @@ def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
     if isinstance(exception, InputTooLong):
         set_reason(request, "too_long")
         message = exception.user_message
+    elif isinstance(exception, TooManyFieldsSent | TooManyFilesSent):
+        set_reason(request, "too_many_fields")
+        message = _("The form sent has far too many entries. Reload the page and send the form again.")
+    elif isinstance(exception, RequestDataTooBig):
+        set_reason(request, "too_large")
+        message = _("What was sent is too large. Shorten what you typed, or send files one at a time, and try again.")
     return render(request, "400.html", {"message": message}, status=400)
 
 

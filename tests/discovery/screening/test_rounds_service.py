@@ -127,8 +127,8 @@ def test_a_round_left_running_by_a_stopped_process_is_ended_by_the_next(city, di
 
     assert run(manager, district).status == "done"
     stale.refresh_from_db()
-    assert stale.status == "failed" and stale.error.startswith("RuntimeError: interrupted")
-    assert AuditEvent.objects.filter(action="discovery.run_round", object_id=str(stale.pk), actor=None).exists()
+    assert stale.status == "failed" and stale.error.startswith("interrupted: still running after")
+    assert AuditEvent.objects.filter(action="discovery.round_interrupted", object_id=str(stale.pk), actor=None).exists()
 
 
 def test_the_command_line_prints_the_summary(city, district, manager, tmp_path, capsys):

@@ -11,12 +11,18 @@ The values come from the DOLBOM_* settings listed at the top of settings.py and 
 
 from __future__ import annotations
 
+import contextlib
+import socket
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+
+from dolbom.core.files import one_of_slots
 
 # Room for the form's other fields and the multipart framing around the file, in the request ceiling.
 FORM_OVERHEAD = 1 << 20
@@ -68,6 +74,28 @@ class Limits:
     def request_ceiling(self) -> int:
         """The largest request body worth receiving at all: the largest file plus the form around it."""
         return max(self.max_bytes.values()) + FORM_OVERHEAD
+
+
+@contextlib.contextmanager
+def import_turn() -> Iterator[bool]:
+    """Whether this import may run now: one of DOLBOM_IMPORTS_AT_ONCE turns of this machine, held until the block
+    ends; False (at once, no waiting) when every turn is taken.
+
+    Lock files (core.files.one_of_slots) in DOLBOM_HOME/locks/imports/<host> rather than rows in the database:
+    the memory being protected is one machine's, while the database may serve several (and DOLBOM_HOME may be
+    shared by them, hence the host's own folder); and the kernel frees a lock when its process dies, where a row
+    would keep a killed import's turn until a timeout."""
+    folder = Path(settings.HOME) / "locks" / "imports" / socket.gethostname()
+    with one_of_slots(folder, settings.IMPORTS_AT_ONCE) as slot:
+        yield slot is not None
+
+
+def busy_reason() -> str:
+    message = _(
+        "Another file is being imported right now (%(count)s at a time on this server). Nothing of this file was "
+        "kept: send it again in a moment."
+    )
+    return message % {"count": settings.IMPORTS_AT_ONCE}
 
 
 def too_large_reason(file_format: str, limit: int, size: int | None = None) -> str:

@@ -5,8 +5,11 @@ The round row is created first, with status `running`, so that the pages can sho
 the final status, the statistics and the audit event are then written in one transaction. A round that fails
 keeps its row with status `failed` and the error, and has no items.
 
-A district runs one round at a time (a database constraint). A round still `running` after STALE_AFTER was cut off
-(its process stopped): the next round of the district marks it failed and goes ahead.
+A district runs one round at a time (a database constraint). A round records the process that runs it (host, pid,
+start mark: core.processes). A round still `running` whose process no longer exists on this host was cut off (a
+crash, a kill, a restart): it is marked failed at once, with a `discovery.round_interrupted` event, when the server
+or `dolbom cleanup` starts and when a new round of the district is asked for. A round run on another host is judged
+by the clock only: still `running` after STALE_AFTER, its process is taken to have stopped.
 
 Honest mistakes: a round for a period with files from fewer agencies than the district's last round (the wrong
 period, files not yet imported) is run only once confirmed (`confirm_few_files`); a round run by mistake is
@@ -32,6 +35,7 @@ from dolbom.core import audit
 from dolbom.core.dates import today_kst
 from dolbom.core.files import private_workdir
 from dolbom.core.permissions import ensure_can
+from dolbom.core.processes import Runner, is_gone, this_process
 from dolbom.core.scope import scope_for
 from dolbom.core.text import visible_length, visible_text
 from dolbom.discovery.catalogue import load_catalogue
@@ -309,10 +313,14 @@ def visits_assigned(count: int) -> str:
 
 def start_round(*, user: Any, plan: RoundPlan) -> ScreeningRound:
     """Record the round as running, so that the pages show it and no second round of the district starts."""
-    _end_stale_rounds(plan.district)
+    end_interrupted_rounds(district=plan.district)
+    runner = this_process()
     try:
         with transaction.atomic():
             return ScreeningRound.objects.create(
+                runner_host=runner.host,
+                runner_pid=runner.pid,
+                runner_started=runner.started,
                 district=plan.district,
                 period=plan.period,
                 scorer=plan.scorer,
@@ -384,17 +392,52 @@ def finish_round(
         )
 
 
-def _end_stale_rounds(district: AdministrativeArea) -> None:
-    stale = ScreeningRound.objects.filter(
-        district=district, status=RoundStatus.RUNNING, started_at__lt=timezone.now() - STALE_AFTER
-    )
-    for screening_round in stale:
-        _fail(
-            screening_round,
-            None,
-            RuntimeError(f"interrupted: still running after {STALE_AFTER}; the process that ran it had stopped"),
-            seconds={},
+def end_interrupted_rounds(*, district: AdministrativeArea | None = None) -> list[ScreeningRound]:
+    """Mark failed every `running` round (of one district, or of all) whose process is gone: at once when it ran on
+    this host and its process no longer exists, after STALE_AFTER otherwise. Each is a system event
+    (`discovery.round_interrupted`). Called by the server's start, `dolbom cleanup` and every new round."""
+    running = ScreeningRound.objects.filter(status=RoundStatus.RUNNING)
+    if district is not None:
+        running = running.filter(district=district)
+    ended = []
+    for screening_round in running:
+        runner = Runner(screening_round.runner_host, screening_round.runner_pid or 0, screening_round.runner_started)
+        gone = is_gone(runner)
+        if gone:
+            why = f"interrupted: its process (pid {runner.pid} on {runner.host}) no longer exists"
+        elif gone is None and screening_round.started_at < timezone.now() - STALE_AFTER:
+            why = f"interrupted: still running after {STALE_AFTER}; the process that ran it had stopped"
+        else:
+            continue
+        if _interrupt(screening_round, why, runner):
+            ended.append(screening_round)
+    return ended
+
+
+def _interrupt(screening_round: ScreeningRound, why: str, runner: Runner) -> bool:
+    with transaction.atomic():
+        # Only if it is still running: the round may have finished, or another process ended it, meanwhile.
+        changed = ScreeningRound.objects.filter(pk=screening_round.pk, status=RoundStatus.RUNNING).update(
+            status=RoundStatus.FAILED,
+            error=why,
+            finished_at=timezone.now(),
+            stats={"summary": f"round {screening_round.pk} ({screening_round.period}) failed: {why}"},
         )
+        if changed:
+            audit.record(
+                None,
+                "discovery.round_interrupted",
+                screening_round,
+                detail={
+                    "period": screening_round.period,
+                    "district": screening_round.district_id,
+                    "host": runner.host,
+                    "pid": runner.pid,
+                    "started_at": screening_round.started_at.isoformat(),
+                },
+            )
+    screening_round.refresh_from_db()
+    return bool(changed)
 
 
 def _already_running(district: AdministrativeArea) -> str:

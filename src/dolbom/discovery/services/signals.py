@@ -44,7 +44,7 @@ from dolbom.core.scope import scope_for
 from dolbom.core.text import visible_length, visible_text
 from dolbom.discovery.catalogue import Catalogue, ProvidingAgency, load_catalogue
 from dolbom.discovery.importing import match, readers, store
-from dolbom.discovery.importing.limits import Limits, too_large_reason
+from dolbom.discovery.importing.limits import Limits, busy_reason, import_turn, too_large_reason
 from dolbom.discovery.importing.readers import ReadError
 from dolbom.discovery.importing.report import ImportReport, Issue, IssueCollector, PeriodCheck, SignalFileRejected
 from dolbom.discovery.importing.validate import PERIOD_PATTERN, Validated, Validator
@@ -53,6 +53,7 @@ from dolbom.discovery.selectors import rounds_that_read, signal_files_visible_to
 from dolbom.registry.models import AdministrativeArea, AreaLevel
 
 __all__ = [
+    "ImportBusy",
     "ImportReport",
     "ImportResult",
     "PeriodNotConfirmed",
@@ -72,6 +73,10 @@ class PeriodNotConfirmed(SignalFileRejected):
     """Some rows are dated before the period: nothing was kept, and the file is imported again once the importer
     confirms the period. `report.period_check` has the counts, `report.confirmation` the value that confirms it
     (for this file and this period only)."""
+
+
+class ImportBusy(SignalFileRejected):
+    """Every import turn of this machine is taken (DOLBOM_IMPORTS_AT_ONCE): nothing was read; send it again soon."""
 
 
 UNMATCHED_SAMPLE = 20
@@ -159,6 +164,26 @@ def import_signal_file(
     line's --confirm-period), or the `report.confirmation` of the PeriodNotConfirmed the importer was shown, which
     holds only for the same bytes and the same period. Without it, such a file raises PeriodNotConfirmed."""
     ensure_can(user, "discovery.import_signals")
+    with import_turn() as ours:
+        if not ours:
+            name = original_name or Path(path).name
+            raise ImportBusy(ImportReport.single(name, busy_reason(), period=period, kind="busy"))
+        return _import(
+            user=user, path=Path(path), period=period, agency_code=agency_code, district_code=district_code,
+            original_name=original_name, confirm_period=confirm_period,
+        )  # fmt: skip
+
+
+def _import(
+    *,
+    user: Any,
+    path: Path,
+    period: str,
+    agency_code: str | None,
+    district_code: str | None,
+    original_name: str | None,
+    confirm_period: bool | str,
+) -> ImportResult:
     started = time.perf_counter()
     request = check_request(
         user=user, path=Path(path), period=period, agency_code=agency_code, district_code=district_code,

@@ -26,6 +26,7 @@ from dolbom.discovery.importing.validate import PERIOD_PATTERN
 from dolbom.discovery.selectors import rounds_that_read, signal_files_visible_to, signal_periods_for
 from dolbom.discovery.services.signals import (
     WITHDRAW_REASON_MIN,
+    ImportBusy,
     ImportReport,
     SignalFileRejected,
     import_signal_file,
@@ -37,6 +38,9 @@ from dolbom.discovery.services.signals import (
 from dolbom.registry.selectors import districts_visible_to
 
 PAGE_SIZE = 50
+SERVICE_UNAVAILABLE = 503
+# An import takes seconds to a few minutes: the browser (or a script) is told to try again after this.
+RETRY_AFTER_SECONDS = 30
 
 
 def _agency_choices() -> list[tuple[str, str]]:
@@ -197,6 +201,10 @@ def _upload(request: HttpRequest, *, handler: SignalUploadHandler, limits: Limit
                 )
                 # The next file of the same delivery usually has the same period: keep the one just typed.
                 form = SignalUploadForm(initial={"period": period}, user=request.user)
+            except ImportBusy as busy:
+                # Not the file's fault: the server is busy for a moment (503, with when to try again).
+                context["report"] = busy.report
+                status = SERVICE_UNAVAILABLE
             except SignalFileRejected as rejected:
                 context["report"] = rejected.report
                 status = 422
@@ -210,14 +218,17 @@ def _upload(request: HttpRequest, *, handler: SignalUploadHandler, limits: Limit
     else:
         form = SignalUploadForm(user=request.user)
     context["form"] = form
-    return render(request, "discovery/signal_upload.html", context, status=status)
+    response = render(request, "discovery/signal_upload.html", context, status=status)
+    if status == SERVICE_UNAVAILABLE:
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
 
 
 @requires("discovery.withdraw_own_import")
 def withdraw(request: HttpRequest, file_id: int) -> HttpResponse:
     """The confirmation page of a withdrawal (what it does, the reason asked), and the withdrawal itself."""
     signal_file = visible_or_404(signal_files_visible_to(request.user), file_id)
-    form = WithdrawForm(request.POST or None)
+    form = WithdrawForm(request.POST if request.method == "POST" else None)
     status = 200
     if request.method == "POST":
         if form.is_valid():

@@ -87,7 +87,9 @@ def new_round(request: HttpRequest) -> HttpResponse:
     initial = {"cooldown_days": scorecard.cooldown_days if scorecard else 180}
     if periods:
         initial["period"] = periods[0]
-    form = RoundForm(request.POST or None, districts=districts, periods=periods, initial=initial)
+    form = RoundForm(
+        request.POST if request.method == "POST" else None, districts=districts, periods=periods, initial=initial
+    )
     warning = ""
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -150,7 +152,7 @@ def round_detail(request: HttpRequest, round_id: int) -> HttpResponse:
 def withdraw(request: HttpRequest, round_id: int) -> HttpResponse:
     """The confirmation page of a round's withdrawal (what it does, the reason asked), and the withdrawal."""
     page = round_page(request.user, round_id)
-    form = WithdrawRoundForm(request.POST or None)
+    form = WithdrawRoundForm(request.POST if request.method == "POST" else None)
     status = 200
     if request.method == "POST":
         if form.is_valid():

@@ -14,11 +14,11 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from dolbom.core.dates import today_kst
 from dolbom.core.fields import KoreanDateField
-from dolbom.core.http import show_errors
+from dolbom.core.http import requires, show_errors, valid_data
 from dolbom.core.permissions import can
 from dolbom.intake.models import (
     ConsentAnswer,
@@ -185,11 +185,13 @@ def _checked(form: forms.Form, name: str) -> set[int]:
         return set()
 
 
+@requires("intake.consult")
 def consultation_new(request: HttpRequest, work_item_id: int) -> HttpResponse:
     """The initial consultation of a worklist item whose household was met."""
     return _record(request, work_item_id=work_item_id)
 
 
+@requires("intake.consult")
 def walk_in_new(request: HttpRequest, household_id: int) -> HttpResponse:
     """The initial consultation of a household that came to the office (or was met otherwise)."""
     return _record(request, household_id=household_id)
@@ -199,8 +201,8 @@ def _record(request: HttpRequest, **where: int) -> HttpResponse:
     if request.method != "POST":
         return _consultation_page(request, **where)
     form = ConsultationForm(request.POST)
-    form.is_valid()  # a malformed value counts as none given: the service says what is missing
     try:
+        valid_data(form)
         consultation = services.record_consultation(
             user=request.user, submission=form.token, entry=form.entry(), **where
         )
@@ -210,6 +212,7 @@ def _record(request: HttpRequest, **where: int) -> HttpResponse:
     return redirect("consultation_detail", consultation_id=consultation.pk)
 
 
+@require_safe
 def consultation_detail(request: HttpRequest, consultation_id: int) -> HttpResponse:
     page = services.open_consultation(user=request.user, consultation_id=consultation_id)
     return _detail(request, page)
@@ -223,6 +226,7 @@ def _detail(
     numbers_shown: bool = False,
     numbers_error: str = "",
     numbers_form: RevealForm | None = None,
+    withdraw_typed: dict[int, str] | None = None,
 ) -> HttpResponse:
     context = {
         "page": page,
@@ -231,6 +235,7 @@ def _detail(
         "numbers_form": numbers_form or RevealForm(auto_id="numbers-%s"),
         "numbers_shown": numbers_shown,
         "numbers_error": numbers_error,
+        "withdraw_typed": withdraw_typed or {},
         "active_nav": "consultation",
     }
     status = 422 if withdraw_error or numbers_error else 200
@@ -252,21 +257,22 @@ def consultation_numbers(request: HttpRequest, consultation_id: int) -> HttpResp
     return _detail(request, page, numbers_shown=True)
 
 
+@requires("intake.consult")
 def consultation_correct(request: HttpRequest, consultation_id: int) -> HttpResponse:
     """A new version of the consultation, with what was wrong; the earlier versions stay."""
     page = services.open_consultation_for_work(user=request.user, consultation_id=consultation_id)
     status = 200
     if request.method == "POST":
         form = ConsultationForm(request.POST)
-        form.is_valid()
         try:
+            data = valid_data(form)
             services.correct_consultation(
                 user=request.user,
                 consultation_id=consultation_id,
                 submission=form.token,
                 entry=form.entry(),
-                reason=form.cleaned_data.get("reason", ""),
-                seen_version=form.cleaned_data.get("version"),
+                reason=data.get("reason", ""),
+                seen_version=data.get("version"),
             )
         except ValidationError as refused:
             show_errors(form, refused)
@@ -341,14 +347,14 @@ class AssessmentForm(forms.Form):
         }
 
 
+@requires("intake.consult")
 def assessment_new(request: HttpRequest, consultation_id: int) -> HttpResponse:
     """The needs in the ten domains and the crisis level; a second one replaces the first, which stays."""
     status = 200
     if request.method == "POST":
         form = AssessmentForm(request.POST)
-        form.is_valid()
-        data = form.cleaned_data
         try:
+            data = valid_data(form)
             services.record_assessment(
                 user=request.user,
                 consultation_id=consultation_id,
@@ -397,14 +403,14 @@ class DecisionForm(forms.Form):
     )
 
 
+@requires("intake.consult")
 def decision_new(request: HttpRequest, consultation_id: int) -> HttpResponse:
     """What follows the consultation: one or more decisions, each the next item of its capability."""
     status = 200
     if request.method == "POST":
         form = DecisionForm(request.POST)
-        form.is_valid()
-        data = form.cleaned_data
         try:
+            data = valid_data(form)
             decisions = services.record_decision(
                 user=request.user,
                 consultation_id=consultation_id,
@@ -437,20 +443,25 @@ class WithdrawForm(forms.Form):
 
 
 @require_POST
+@requires("intake.consult")
 def decision_withdraw(request: HttpRequest, decision_id: int) -> HttpResponse:
     form = WithdrawForm(request.POST)
-    form.is_valid()
     try:
-        decision = services.withdraw_decision(
-            user=request.user, decision_id=decision_id, reason=form.cleaned_data.get("reason", "")
-        )
+        data = valid_data(form)
+        decision = services.withdraw_decision(user=request.user, decision_id=decision_id, reason=data.get("reason", ""))
     except ValidationError as refused:
         consultation_id = services.consultation_of_decision(user=request.user, decision_id=decision_id)
         page = services.open_consultation(user=request.user, consultation_id=consultation_id)
-        return _detail(request, page, withdraw_error={decision_id: " ".join(refused.messages)})
+        return _detail(
+            request,
+            page,
+            withdraw_error={decision_id: " ".join(refused.messages)},
+            withdraw_typed={decision_id: form["reason"].value() or ""},
+        )
     return redirect("consultation_detail", consultation_id=decision.consultation_id)
 
 
+@require_safe
 def household_consultations(request: HttpRequest, household_id: int) -> HttpResponse:
     """A household's consultations and the decisions waiting for their next step; the household page loads the
     fragment of it."""

@@ -10,11 +10,11 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from dolbom.core.dates import today_kst
 from dolbom.core.fields import KoreanDateField
-from dolbom.core.http import parse_query, show_errors
+from dolbom.core.http import parse_query, requires, show_errors, valid_data
 from dolbom.core.permissions import can
 from dolbom.intake.amounts import parse_won
 from dolbom.intake.models import OPEN_STATES, EmergencyKind, EmergencyState, FollowUpResult, ReviewResult
@@ -107,6 +107,7 @@ class DetailQuery(forms.Form):
     kind = forms.ChoiceField(choices=[("", "—"), *EmergencyKind.choices], required=False)
 
 
+@require_safe
 def support_list(request: HttpRequest) -> HttpResponse:
     query = parse_query(request, ListQuery)
     rows = services.open_support_list(user=request.user, open_only=not query["closed"])
@@ -114,6 +115,7 @@ def support_list(request: HttpRequest) -> HttpResponse:
     return render(request, "intake/emergency_list.html", context)
 
 
+@requires("intake.emergency")
 def support_new(request: HttpRequest, household_id: int) -> HttpResponse:
     query = parse_query(request, NewQuery)
     posted = request.POST if request.method == "POST" else None
@@ -121,9 +123,8 @@ def support_new(request: HttpRequest, household_id: int) -> HttpResponse:
     form = NewSupportForm(posted, initial=initial)
     status = 200
     if request.method == "POST":
-        form.is_valid()  # a malformed value counts as none given: the service refuses it, after checking the role
-        data = form.cleaned_data
         try:
+            data = valid_data(form)
             support = services.open_emergency_support(
                 user=request.user,
                 household_id=household_id,
@@ -153,6 +154,16 @@ def support_new(request: HttpRequest, household_id: int) -> HttpResponse:
         "active_nav": "consultation",
     }
     return render(request, "intake/emergency_new.html", context, status=status)
+
+
+# The step forms the page shows in each state (intake/emergency_detail.html); a refused form of another step (the
+# state moved on meanwhile) is not on the page, so what was typed in it is shown back with its errors.
+STEP_FORMS = {
+    EmergencyState.REQUESTED: {"check_form"},
+    EmergencyState.CHECKED: {"decide_form"},
+    EmergencyState.SUPPORTING: {"give_form", "follow_up_form"},
+    EmergencyState.UNDER_REVIEW: {"review_form"},
+}
 
 
 def _detail(
@@ -197,6 +208,7 @@ def _detail(
         "numbers_form": numbers_form or RevealForm(auto_id="numbers-%s"),
         "numbers_shown": numbers_shown,
         "numbers_error": numbers_error,
+        "keep_refused": bool(forms_) and not set(forms_) & STEP_FORMS.get(support.state, set()),
         **(forms_ or {}),
     }
     status = 422 if forms_ or numbers_error else 200
@@ -217,6 +229,7 @@ def show_numbers(request: HttpRequest, support_id: int) -> HttpResponse:
     return _detail(request, support_id, page=page)
 
 
+@require_safe
 def support_detail(request: HttpRequest, support_id: int) -> HttpResponse:
     query = parse_query(request, DetailQuery)
     return _detail(request, support_id, kind=query["kind"])
@@ -227,9 +240,8 @@ def _step_view(
 ) -> HttpResponse:
     """Parse the step's form, run its service; a refusal comes back on the form (422), a success to the page."""
     form = form_class(request.POST)
-    form.is_valid()  # a malformed value counts as none given: the service refuses it, after checking the role
     try:
-        act(form.cleaned_data)
+        act(valid_data(form))
     except ValidationError as refused:
         show_errors(form, refused)
         return _detail(request, support_id, {name: form})
@@ -237,6 +249,7 @@ def _step_view(
 
 
 @require_POST
+@requires("intake.emergency")
 def check(request: HttpRequest, support_id: int) -> HttpResponse:
     return _step_view(
         request, support_id, CheckForm, "check_form",
@@ -247,6 +260,7 @@ def check(request: HttpRequest, support_id: int) -> HttpResponse:
 
 
 @require_POST
+@requires("intake.emergency")
 def decide(request: HttpRequest, support_id: int) -> HttpResponse:
     def act(data: dict[str, Any]) -> None:
         services.decide(
@@ -261,6 +275,7 @@ def decide(request: HttpRequest, support_id: int) -> HttpResponse:
 
 
 @require_POST
+@requires("intake.emergency")
 def give(request: HttpRequest, support_id: int) -> HttpResponse:
     return _step_view(
         request, support_id, GiveForm, "give_form",
@@ -272,6 +287,7 @@ def give(request: HttpRequest, support_id: int) -> HttpResponse:
 
 
 @require_POST
+@requires("intake.emergency")
 def follow_up(request: HttpRequest, support_id: int) -> HttpResponse:
     return _step_view(
         request, support_id, FollowUpForm, "follow_up_form",
@@ -283,6 +299,7 @@ def follow_up(request: HttpRequest, support_id: int) -> HttpResponse:
 
 
 @require_POST
+@requires("intake.emergency")
 def review(request: HttpRequest, support_id: int) -> HttpResponse:
     return _step_view(
         request, support_id, ReviewForm, "review_form",
@@ -294,6 +311,7 @@ def review(request: HttpRequest, support_id: int) -> HttpResponse:
 
 
 @require_POST
+@requires("intake.emergency")
 def assign(request: HttpRequest, support_id: int) -> HttpResponse:
     return _step_view(
         request, support_id, AssignForm, "assign_form",

@@ -10,9 +10,9 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
-from dolbom.core.http import REFUSED, requires, show_errors
+from dolbom.core.http import REFUSED, requires, show_errors, valid_data
 from dolbom.core.spreadsheet import XLSX_MIME
 from dolbom.intake.selectors import (
     ListKind,
@@ -60,12 +60,12 @@ def _list_url(request: HttpRequest, kind: str) -> str:
 
 def _export(request: HttpRequest, kind: str) -> HttpResponse:
     filters, sort, words = _filters(request, kind)
-    form = ExportReasonForm(request.POST or None)
+    form = ExportReasonForm(request.POST if request.method == "POST" else None)
     status = 200
     if request.method == "POST":
-        data = form.cleaned_data if form.is_valid() else {}
-        preset = data.get("preset", "")
         try:
+            data = valid_data(form)
+            preset = data.get("preset", "")
             download = export.export_list(
                 user=request.user,
                 kind=kind,
@@ -114,6 +114,7 @@ def worklist_export(request: HttpRequest) -> HttpResponse:
     return _export(request, ListKind.WORKLIST)
 
 
+@require_safe
 @requires("intake.view_worklist")
 def worklist_print(request: HttpRequest) -> HttpResponse:
     return _print(request, ListKind.WORKLIST)
@@ -125,6 +126,7 @@ def referrals_export(request: HttpRequest) -> HttpResponse:
     return _export(request, ListKind.REFERRALS)
 
 
+@require_safe
 @requires("intake.view_worklist")
 def referrals_print(request: HttpRequest) -> HttpResponse:
     return _print(request, ListKind.REFERRALS)

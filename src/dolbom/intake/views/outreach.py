@@ -11,11 +11,11 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from dolbom.core.dates import today_kst
 from dolbom.core.fields import KoreanDateField
-from dolbom.core.http import parse_query, requires, show_errors
+from dolbom.core.http import parse_query, requires, show_errors, valid_data
 from dolbom.core.permissions import can
 from dolbom.core.scope import scope_for
 from dolbom.intake.models import EventKind
@@ -35,12 +35,13 @@ WON = forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off", "max
 
 
 class FiguresForm(forms.Form):
-    visitors = forms.CharField(label=_("Visitors"), required=False, widget=NUMBER)
-    consultations = forms.CharField(label=_("Consultations held"), required=False, widget=NUMBER)
-    help_count = forms.CharField(label=_("Help given (count)"), required=False, widget=NUMBER)
-    help_won = forms.CharField(
-        label=_("Help given (won)"), required=False, widget=WON, help_text=_("For example 1,500,000")
-    )
+    """The figures of the day, shown with what was recorded so far: each is asked for, so that a form sent empty
+    (a page half loaded, a hand-made request) is refused instead of setting every figure to zero."""
+
+    visitors = forms.CharField(label=_("Visitors"), widget=NUMBER)
+    consultations = forms.CharField(label=_("Consultations held"), widget=NUMBER)
+    help_count = forms.CharField(label=_("Help given (count)"), widget=NUMBER)
+    help_won = forms.CharField(label=_("Help given (won)"), widget=WON, help_text=_("For example 1,500,000"))
 
 
 class EventForm(FiguresForm):
@@ -57,6 +58,9 @@ class EventForm(FiguresForm):
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # A new event's figures may wait for the end of the day: empty counts as none yet.
+        for name in FiguresForm.base_fields:
+            self.fields[name].required = False
         self.fields["dongs"].choices = [(d.code, d.name) for d in event_dongs_for(user)]
         self.fields["agencies"].choices = [(str(a.pk), a.name) for a in event_agencies_for(user)]
 
@@ -82,6 +86,7 @@ class PeriodQuery(forms.Form):
     dong = forms.RegexField(regex=r"^\d{10}$", required=False)
 
 
+@require_safe
 @requires("intake.view_events")
 def event_list(request: HttpRequest) -> HttpResponse:
     query = parse_query(request, PeriodQuery)
@@ -115,7 +120,7 @@ def event_list(request: HttpRequest) -> HttpResponse:
 def event_new(request: HttpRequest) -> HttpResponse:
     mine = [d.code for d in event_dongs_for(request.user)]
     initial = {"held_on": today_kst(), "dongs": mine if len(mine) == 1 else []}
-    form = EventForm(request.POST or None, user=request.user, initial=initial)
+    form = EventForm(request.POST if request.method == "POST" else None, user=request.user, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -149,16 +154,17 @@ def _event_page(request: HttpRequest, event_id: int, figures_form: FiguresForm |
     return render(request, "intake/event_detail.html", context, status=422 if figures_form else 200)
 
 
+@require_safe
 def event_detail(request: HttpRequest, event_id: int) -> HttpResponse:
     return _event_page(request, event_id)
 
 
 @require_POST
+@requires("intake.record_events")
 def event_figures(request: HttpRequest, event_id: int) -> HttpResponse:
     form = FiguresForm(request.POST)
-    form.is_valid()  # every field is optional text: the service reads and refuses
     try:
-        services.update_event_figures(user=request.user, event_id=event_id, **form.cleaned_data)
+        services.update_event_figures(user=request.user, event_id=event_id, **valid_data(form))
     except ValidationError as refused:
         show_errors(form, refused)
         return _event_page(request, event_id, form)
@@ -168,7 +174,7 @@ def event_figures(request: HttpRequest, event_id: int) -> HttpResponse:
 @requires("intake.record_events")
 def event_contact_new(request: HttpRequest, event_id: int) -> HttpResponse:
     page = services.open_event(user=request.user, event_id=event_id)
-    form = ContactForm(request.POST or None, dongs=page.dongs)
+    form = ContactForm(request.POST if request.method == "POST" else None, dongs=page.dongs)
     hits: list[Any] = []
     searched = False
     if request.method == "POST" and form.is_valid():
@@ -241,6 +247,7 @@ class LaunchForm(forms.Form):
     confirm = forms.BooleanField(required=False)
 
 
+@require_safe
 @requires("intake.view_campaigns")
 def campaign_list(request: HttpRequest) -> HttpResponse:
     context = {
@@ -254,7 +261,9 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
 @requires("intake.manage_campaigns")
 def campaign_new(request: HttpRequest) -> HttpResponse:
     today = today_kst()
-    form = CampaignForm(request.POST or None, user=request.user, initial={"starts_on": today})
+    form = CampaignForm(
+        request.POST if request.method == "POST" else None, user=request.user, initial={"starts_on": today}
+    )
     districts = sorted(scope_for(request.user).district_codes)
     if request.method == "POST" and form.is_valid() and districts:
         data = form.cleaned_data
@@ -283,16 +292,18 @@ def _campaign_page(request: HttpRequest, campaign_id: int, launch_form: LaunchFo
     return render(request, "intake/campaign_detail.html", context, status=422 if launch_form else 200)
 
 
+@require_safe
 def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
     return _campaign_page(request, campaign_id)
 
 
 @require_POST
+@requires("intake.manage_campaigns")
 def campaign_launch(request: HttpRequest, campaign_id: int) -> HttpResponse:
     form = LaunchForm(request.POST)
-    form.is_valid()
     try:
-        services.launch_campaign(user=request.user, campaign_id=campaign_id, confirm=form.cleaned_data["confirm"])
+        confirm = valid_data(form)["confirm"]
+        services.launch_campaign(user=request.user, campaign_id=campaign_id, confirm=confirm)
     except ValidationError as refused:
         show_errors(form, refused)
         return _campaign_page(request, campaign_id, form)

@@ -145,7 +145,7 @@ def report(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_http_methods(["GET", "POST"])
 def report_status(request: HttpRequest) -> HttpResponse:
-    form = StatusForm(request.POST or None)
+    form = StatusForm(request.POST if request.method == "POST" else None)
     status = None
     if request.method == "POST":
         admission = public.admit(bucket=public.STATUS, address=client_address(request))

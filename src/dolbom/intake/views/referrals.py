@@ -8,8 +8,9 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_safe
 
-from dolbom.core.http import parse_query, requires, show_errors
+from dolbom.core.http import REFUSED, parse_query, requires, show_errors
 from dolbom.core.permissions import can
 from dolbom.core.scope import scope_for
 from dolbom.intake.models import ReferralChannel
@@ -70,6 +71,7 @@ def referral_filters(request: HttpRequest) -> tuple[ReferralFilter, str]:
     return filters, query["sort"] or "new"
 
 
+@require_safe
 @requires("intake.view_referrals")
 def referral_list(request: HttpRequest) -> HttpResponse:
     filters, sort = referral_filters(request)
@@ -88,7 +90,7 @@ def referral_list(request: HttpRequest) -> HttpResponse:
 
 @requires("intake.file_referral")
 def referral_new(request: HttpRequest) -> HttpResponse:
-    form = ReferralForm(request.POST or None, user=request.user)
+    form = ReferralForm(request.POST if request.method == "POST" else None, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
             services.file_referral(user=request.user, **form.cleaned_data)
@@ -100,4 +102,6 @@ def referral_new(request: HttpRequest) -> HttpResponse:
                 request, _("Your report was received. The dong's welfare team will look into it; its status is below.")
             )
             return redirect("referrals")
-    return render(request, "intake/referral_new.html", {"form": form, "active_nav": "discovery"})
+    # A POST that reaches here was refused: the form comes back with its errors and what was typed.
+    status = REFUSED if request.method == "POST" else 200
+    return render(request, "intake/referral_new.html", {"form": form, "active_nav": "discovery"}, status=status)

@@ -10,11 +10,11 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from dolbom.core.dates import today_kst
 from dolbom.core.fields import KoreanDateField
-from dolbom.core.http import parse_query, requires, show_errors
+from dolbom.core.http import REFUSED, parse_query, requires, show_errors
 from dolbom.core.permissions import can
 from dolbom.intake.models import SafetyNetKind
 from dolbom.intake.selectors import ActivityPeriod, safety_net_dongs_for, safety_net_logins_for
@@ -86,6 +86,7 @@ class EndForm(forms.Form):
     reason = forms.CharField(label=_("Why"), max_length=200, required=False)
 
 
+@require_safe
 @requires("intake.view_safety_net")
 def members(request: HttpRequest) -> HttpResponse:
     query = parse_query(request, MembersQuery)
@@ -103,7 +104,9 @@ def members(request: HttpRequest) -> HttpResponse:
 
 @requires("intake.manage_safety_net")
 def member_new(request: HttpRequest) -> HttpResponse:
-    form = MemberForm(request.POST or None, user=request.user, initial={"appointed_from": today_kst()})
+    form = MemberForm(
+        request.POST if request.method == "POST" else None, user=request.user, initial={"appointed_from": today_kst()}
+    )
     if request.method == "POST" and form.is_valid():
         appointment = form.appointment(editing=False)
         if appointment is not None:
@@ -113,7 +116,9 @@ def member_new(request: HttpRequest) -> HttpResponse:
                 show_errors(form, refused)
             else:
                 return redirect("safety_net")
-    return render(request, "intake/safety_net_form.html", {"form": form, "active_nav": "discovery"})
+    # A POST that reaches here was refused: the form comes back with its errors and what was typed.
+    status = REFUSED if request.method == "POST" else 200
+    return render(request, "intake/safety_net_form.html", {"form": form, "active_nav": "discovery"}, status=status)
 
 
 def _initial(member: Any) -> dict[str, Any]:
@@ -128,7 +133,9 @@ def _initial(member: Any) -> dict[str, Any]:
     }
 
 
-def _member_page(request: HttpRequest, member: Any, form: MemberForm, end_form: EndForm) -> HttpResponse:
+def _member_page(
+    request: HttpRequest, member: Any, form: MemberForm, end_form: EndForm, *, status: int = 200
+) -> HttpResponse:
     context = {
         "member": member,
         "form": form,
@@ -136,7 +143,7 @@ def _member_page(request: HttpRequest, member: Any, form: MemberForm, end_form: 
         "can_manage": can(request.user, "intake.manage_safety_net"),
         "active_nav": "discovery",
     }
-    return render(request, "intake/safety_net_form.html", context)
+    return render(request, "intake/safety_net_form.html", context, status=status)
 
 
 @requires("intake.view_safety_net")
@@ -162,7 +169,7 @@ def member(request: HttpRequest, member_id: int) -> HttpResponse:
                 show_errors(form, refused)
             else:
                 return redirect("safety_net")
-    return _member_page(request, current, form, end_form)
+    return _member_page(request, current, form, end_form, status=REFUSED)
 
 
 @require_POST
@@ -183,9 +190,10 @@ def member_end(request: HttpRequest, member_id: int) -> HttpResponse:
             return redirect("safety_net")
     current = services.open_member(user=request.user, member_id=member_id)
     form = MemberForm(initial=_initial(current), user=request.user, editing=current)
-    return _member_page(request, current, form, end_form)
+    return _member_page(request, current, form, end_form, status=REFUSED)
 
 
+@require_safe
 @requires("intake.view_safety_net")
 def activity(request: HttpRequest) -> HttpResponse:
     query = parse_query(request, ActivityQuery)

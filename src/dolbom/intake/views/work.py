@@ -7,11 +7,11 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from dolbom.core.dates import today_kst
 from dolbom.core.fields import KoreanDateField
-from dolbom.core.http import parse_query, show_errors
+from dolbom.core.http import parse_query, requires, show_errors, valid_data
 from dolbom.core.permissions import can
 from dolbom.intake.models import ContactKind, VisitResult, WorkOutcome, WorkSource
 from dolbom.intake.selectors import SORTS, WorkItemPage, WorklistFilter
@@ -76,6 +76,7 @@ def worklist_filters(request: HttpRequest) -> tuple[WorklistFilter, str, dict[st
     return filters, query["sort"] or "age", query
 
 
+@require_safe
 def worklist(request: HttpRequest) -> HttpResponse:
     filters, sort, query = worklist_filters(request)
     page = work.open_worklist(user=request.user, filters=filters, sort=sort)
@@ -97,6 +98,7 @@ def _item_page(
     *,
     correcting: int | None = None,
     page: WorkItemPage | None = None,
+    numbers_refused: tuple[RevealForm, str] | None = None,
 ) -> HttpResponse:
     numbers_shown = page is not None
     page = page or work.open_item(user=request.user, work_item_id=work_item_id)
@@ -120,12 +122,14 @@ def _item_page(
         "visit_form": VisitForm(initial=visit_initial),
         "close_form": CloseForm(initial={**initial, "on": today_kst()}),
         "reopen_form": ReopenForm(initial=initial),
-        "numbers_form": RevealForm(auto_id="numbers-%s"),
+        "numbers_form": numbers_refused[0] if numbers_refused else RevealForm(auto_id="numbers-%s"),
+        "numbers_error": numbers_refused[1] if numbers_refused else "",
         "numbers_shown": numbers_shown,
         "active_nav": "discovery",
+        "refused": next((f for f in (forms_ or {}).values() if isinstance(f, forms.Form)), None),
         **(forms_ or {}),
     }
-    status = 422 if forms_ else 200
+    status = 422 if forms_ or numbers_refused else 200
     return render(request, "intake/work_item.html", context, status=status)
 
 
@@ -133,6 +137,7 @@ class ItemQuery(forms.Form):
     correct = forms.IntegerField(required=False, min_value=1)
 
 
+@require_safe
 def work_item(request: HttpRequest, work_item_id: int) -> HttpResponse:
     query = parse_query(request, ItemQuery)
     return _item_page(request, work_item_id, correcting=query["correct"])
@@ -143,15 +148,16 @@ def _done(request: HttpRequest, work_item_id: int) -> HttpResponse:
 
 
 @require_POST
+@requires("intake.work")
 def assign(request: HttpRequest, work_item_id: int) -> HttpResponse:
     form = AssignForm(request.POST)
-    form.is_valid()  # a malformed value counts as none given: the service refuses it, after checking the role
     try:
+        data = valid_data(form)
         work.assign(
             user=request.user,
             work_item_id=work_item_id,
-            visitor_id=form.cleaned_data.get("visitor"),
-            seen_version=form.cleaned_data.get("version"),
+            visitor_id=data.get("visitor"),
+            seen_version=data.get("version"),
         )
     except ValidationError as refused:
         show_errors(form, refused)
@@ -160,11 +166,11 @@ def assign(request: HttpRequest, work_item_id: int) -> HttpResponse:
 
 
 @require_POST
+@requires("intake.work")
 def record_visit(request: HttpRequest, work_item_id: int) -> HttpResponse:
     form = VisitForm(request.POST)
-    form.is_valid()
-    data = form.cleaned_data
     try:
+        data = valid_data(form)
         work.record_visit(
             user=request.user,
             work_item_id=work_item_id,
@@ -182,11 +188,11 @@ def record_visit(request: HttpRequest, work_item_id: int) -> HttpResponse:
 
 
 @require_POST
+@requires("intake.work")
 def correct_visit(request: HttpRequest, work_item_id: int, visit_id: int) -> HttpResponse:
     form = VisitForm(request.POST)
-    form.is_valid()
-    data = form.cleaned_data
     try:
+        data = valid_data(form)
         work.correct_visit(
             user=request.user,
             visit_id=visit_id,
@@ -204,11 +210,11 @@ def correct_visit(request: HttpRequest, work_item_id: int, visit_id: int) -> Htt
 
 
 @require_POST
+@requires("intake.work")
 def close(request: HttpRequest, work_item_id: int) -> HttpResponse:
     form = CloseForm(request.POST)
-    form.is_valid()
-    data = form.cleaned_data
     try:
+        data = valid_data(form)
         work.close(
             user=request.user,
             work_item_id=work_item_id,
@@ -224,15 +230,16 @@ def close(request: HttpRequest, work_item_id: int) -> HttpResponse:
 
 
 @require_POST
+@requires("intake.work")
 def reopen(request: HttpRequest, work_item_id: int) -> HttpResponse:
     form = ReopenForm(request.POST)
-    form.is_valid()
     try:
+        data = valid_data(form)
         work.reopen(
             user=request.user,
             work_item_id=work_item_id,
-            reason=form.cleaned_data.get("reason", ""),
-            seen_version=form.cleaned_data.get("version"),
+            reason=data.get("reason", ""),
+            seen_version=data.get("version"),
         )
     except ValidationError as refused:
         show_errors(form, refused)
@@ -241,15 +248,16 @@ def reopen(request: HttpRequest, work_item_id: int) -> HttpResponse:
 
 
 @require_POST
+@requires("intake.work")
 def link_household(request: HttpRequest, work_item_id: int) -> HttpResponse:
     form = LinkForm(request.POST)
-    form.is_valid()
     try:
+        data = valid_data(form)
         referrals.link_household(
             user=request.user,
             work_item_id=work_item_id,
-            household_id=form.cleaned_data.get("household") or 0,
-            seen_version=form.cleaned_data.get("version"),
+            household_id=data.get("household") or 0,
+            seen_version=data.get("version"),
         )
     except ValidationError as refused:
         show_errors(form, refused)
@@ -265,5 +273,5 @@ def show_numbers(request: HttpRequest, work_item_id: int) -> HttpResponse:
     try:
         page = work.open_item_with_numbers(user=request.user, work_item_id=work_item_id, reason=reason, preset=preset)
     except ValidationError as refused:
-        return _item_page(request, work_item_id, {"numbers_form": form, "numbers_error": refused.messages[0]})
+        return _item_page(request, work_item_id, numbers_refused=(form, refused.messages[0]))
     return _item_page(request, work_item_id, page=page)

@@ -1,0 +1,68 @@
+"""Which process is doing a long piece of work, and whether it still exists: the identity a job records when it
+starts (host, pid, and when that pid was started), so that a job left "running" by a process that died can be told
+from one still at work.
+
+Hand-written rather than psutil: two reads under /proc answer it, and the check must tell a reused pid from the
+original process, which a pid alone cannot. The start mark is the kernel's boot id and the process's start time in
+clock ticks since boot (/proc/<pid>/stat, field 22): a reboot changes the first, a pid given to another process
+changes the second. Without /proc (not Linux) the mark is empty and only the pid is asked about (`os.kill(pid, 0)`).
+
+Only a process on this machine can be asked about. Two machines must not share a host name; containers sharing one
+host name must share their pid namespace too, or one would take the other's live work for dead.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+
+_BOOT_ID = Path("/proc/sys/kernel/random/boot_id")
+
+
+@dataclass(frozen=True)
+class Runner:
+    host: str
+    pid: int
+    started: str  # "<boot id>:<start ticks>", or "" where /proc is missing
+
+
+def host_name() -> str:
+    return socket.gethostname()[:255]
+
+
+def _start_mark(pid: int) -> str:
+    try:
+        boot = _BOOT_ID.read_text().strip()
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return ""
+    # The command name (field 2) is in parentheses and may hold spaces: count the fields after its ")".
+    fields = stat[stat.rindex(")") + 2 :].split()
+    return f"{boot}:{fields[19]}"
+
+
+def this_process() -> Runner:
+    pid = os.getpid()
+    return Runner(host=host_name(), pid=pid, started=_start_mark(pid))
+
+
+def is_gone(runner: Runner) -> bool | None:
+    """True when the process no longer exists on this machine; False when it (still) does; None when it cannot be
+    known here (another host, or nothing recorded)."""
+    if not runner.pid or runner.host != host_name():
+        return None
+    if runner.started:
+        current = _start_mark(runner.pid)
+        if current:
+            return current != runner.started  # the pid now belongs to another process (or another boot)
+        if _BOOT_ID.exists():
+            return True  # /proc works here and has no such pid
+    try:
+        os.kill(runner.pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False  # exists, owned by another user
+    return False
