@@ -142,6 +142,18 @@ SORTS = {
 }
 
 
+def _narrowed(rows: QuerySet[Any], user: Any, filters: Any, *, item: str) -> QuerySet[Any]:
+    """The filters the worklist and the referral list share, on the worklist item at `item` (a referral's work is
+    its item): the user's own, nobody's yet, one 통."""
+    if filters.mine:
+        rows = rows.filter(**{f"{item}assigned_to_id": _staff_id(user)})
+    if filters.unassigned:
+        rows = rows.filter(**{f"{item}assigned_to__isnull": True})
+    if filters.tong is not None:
+        rows = rows.filter(**{f"{item}household__address__tong": filters.tong})
+    return rows
+
+
 def worklist(user: Any, filters: WorklistFilter, *, sort: str = "age", limit: int = WORKLIST_LIMIT) -> WorklistPage:
     """The dong's households to reach, whatever found them, with their heads' masked names and the officers who
     may be sent. Open items only unless asked; oldest first, so that nothing waits forgotten."""
@@ -150,15 +162,9 @@ def worklist(user: Any, filters: WorklistFilter, *, sort: str = "age", limit: in
         items = items.filter(dong_id=filters.dong)
     if filters.open_only:
         items = items.exclude(status=WorkStatus.CLOSED)
-    if filters.mine:
-        staff_id = getattr(getattr(user, "staff", None), "pk", None)
-        items = items.filter(assigned_to_id=staff_id)
-    if filters.unassigned:
-        items = items.filter(assigned_to__isnull=True)
+    items = _narrowed(items, user, filters, item="")
     if filters.source in WorkSource.values:
         items = items.filter(source=filters.source)
-    if filters.tong is not None:
-        items = items.filter(household__address__tong=filters.tong)
     if filters.campaign is not None:
         items = items.filter(campaign_target__campaign_id=filters.campaign)
     rows = list(items.order_by(*SORTS.get(sort, SORTS["age"]))[: limit + 1])
@@ -221,13 +227,7 @@ def referral_list(
         referrals = referrals.filter(dong_id=filters.dong)
     if filters.open_only:
         referrals = referrals.exclude(status=ReferralStatus.CLOSED)
-    if filters.mine:
-        staff_id = getattr(getattr(user, "staff", None), "pk", None)
-        referrals = referrals.filter(work_item__assigned_to_id=staff_id)
-    if filters.unassigned:
-        referrals = referrals.filter(work_item__assigned_to__isnull=True)
-    if filters.tong is not None:
-        referrals = referrals.filter(work_item__household__address__tong=filters.tong)
+    referrals = _narrowed(referrals, user, filters, item="work_item__")
     rows = list(referrals.order_by(*REFERRAL_SORTS.get(sort, REFERRAL_SORTS["new"]))[: limit + 1])
     truncated = len(rows) > limit
     rows = rows[:limit]
