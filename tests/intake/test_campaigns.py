@@ -22,6 +22,13 @@ START = date(2026, 11, 1)
 _serial = iter(range(500, 999))
 
 
+@pytest.fixture(autouse=True)
+def on_the_first_day(settings):
+    """Today is the campaign's first day unless a test moves it (the group is taken as of today once that day
+    has passed)."""
+    settings.TODAY_OVERRIDE = START
+
+
 def _household(city, dong_index: int, members: list[tuple[date, str]], *, road: str = "", detail: str = ""):
     """A household of the given members (birth date, disability), living there since 2020."""
     dong = city.dongs[dong_index]
@@ -111,6 +118,16 @@ def test_launching_puts_each_household_on_its_dongs_worklist_once(city, registry
     newcomer = _household(city, 1, [(date(1950, 2, 2), "")])
     assert launch_campaign(user=manager, campaign_id=campaign.pk) == 1
     assert CampaignTarget.objects.filter(household=newcomer).exists()
+
+
+def test_launching_again_later_adds_those_who_have_come_to_match(city, registry, settings):
+    """One who lives alone and turns 65 the day after the campaign starts is added by the launch a day later."""
+    manager = city.users["district_manager"]
+    campaign = _campaign(city, elderly_alone=True)
+    assert launch_campaign(user=manager, campaign_id=campaign.pk) == 2
+    settings.TODAY_OVERRIDE = date(2026, 11, 2)
+    assert launch_campaign(user=manager, campaign_id=campaign.pk) == 1
+    assert CampaignTarget.objects.filter(campaign=campaign, household=registry["alone_64_dong0"]).exists()
 
 
 def test_a_large_group_asks_for_confirmation(city, registry, settings):

@@ -16,6 +16,7 @@ from django.urls import reverse
 from dolbom.core.models import AuditEvent
 from dolbom.intake.models import Referral, ReferralChannel, WorkItem, WorkSource, WorkStatus
 from dolbom.intake.selectors import WORKLIST_LIMIT
+from dolbom.intake.services.outreach import add_event_contact
 from dolbom.registry.models import Address, Household, Membership, Staff
 from tests.conftest import make_person
 
@@ -242,3 +243,17 @@ def test_the_export_form_asks_for_a_reason_and_keeps_the_filters(client, city, l
     html = client.get(reverse("worklist_export"), {"tong": "3"}).content.decode()
     assert 'action="?tong=3"' in html and "방문 일정" in html and "보고" in html and "3통" in html
     assert not AuditEvent.objects.filter(action="intake.export_worklist").exists()
+
+
+def test_a_person_met_at_an_event_is_on_the_printout_by_masked_name_and_where_they_were_met(client, city):
+    from tests.intake.test_events import _event
+
+    event = _event(city, place="장터 입구 부스")
+    add_event_contact(
+        user=city.users["dong_officer"], event_id=event.pk, name="홍길동", dong_code=city.dongs[0].code,
+        asked="기초연금 문의, 연락처 010-1234-5678", follow_up=True,
+    )  # fmt: skip
+    sheet = _sheet(_download(client, city.users["dong_officer"]))
+    texts = _texts(sheet)
+    assert "홍*동" in texts and "장터 입구 부스" in texts and "찾아가는 상담" in texts
+    assert "홍길동" not in texts and "1234-5678" not in texts

@@ -5,6 +5,7 @@ from django.urls import reverse
 
 from dolbom.core.models import AuditEvent
 from dolbom.intake.models import Referral, ReferralChannel
+from dolbom.intake.services.referrals import file_referral
 
 CONCERN = "며칠째 불이 꺼져 있고 우편물이 쌓여 있습니다"
 
@@ -73,3 +74,12 @@ def test_service_refuses_a_dong_outside_the_area_whatever_calls_it(city):
 
     with pytest.raises(PermissionDenied):
         file_referral(user=city.users["safety_net"], dong=city.dongs[2], address_text="강변로 1", concern=CONCERN)
+
+
+def test_reading_the_referral_list_is_audited_with_counts_never_what_was_noticed(client, city):
+    reporter = city.users["safety_net"]
+    file_referral(user=reporter, dong=city.dongs[0], address_text="시청로 10", concern="며칠째 인기척 없음")
+    client.force_login(city.users["dong_officer"])
+    assert client.get(reverse("referrals"), {"open": "1"}).status_code == 200
+    event = AuditEvent.objects.filter(action="intake.view_referrals").latest("seq")
+    assert event.detail == {"dong": "", "referrals": 1, "open_only": True}

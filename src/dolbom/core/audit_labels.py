@@ -40,6 +40,7 @@ ACTION_LABELS: dict[str, str] = {
     "intake.file_referral": _("Filed a referral"),
     "intake.file_public_referral": _("Referral received through the public form"),
     "intake.view_worklist": _("Viewed the worklist"),
+    "intake.view_referrals": _("Viewed the referrals"),
     "intake.view_work_item": _("Viewed a worklist item"),
     "intake.reveal_work_item_numbers": _("Showed the numbers of a worklist item"),
     "intake.reveal_consultation_numbers": _("Showed the numbers of a consultation"),

@@ -48,6 +48,7 @@ from dolbom.intake.models import (
     SupportGiven,
     SurveyCampaign,
     Visit,
+    VisitResult,
     WorkItem,
     WorkOutcome,
     WorkSource,
@@ -230,16 +231,20 @@ def referral_list(
     referrals = _narrowed(referrals, user, filters, item="work_item__")
     rows = list(referrals.order_by(*REFERRAL_SORTS.get(sort, REFERRAL_SORTS["new"]))[: limit + 1])
     truncated = len(rows) > limit
-    rows = rows[:limit]
-    for referral in rows:
+    dongs = list(areas_visible_to(user).order_by("code"))
+    return ReferralListPage(referrals=rows[:limit], dongs=dongs, truncated=truncated, limit=limit)
+
+
+def _tie_households(user: Any, referrals: list[Referral]) -> None:
+    """For a printout or an export (the page shows neither): each referral's worklist item, the household it was
+    tied to, and that household's head's masked name."""
+    for referral in referrals:
         item = _work_item_of(referral)
         referral.item = item
         referral.tied_household = (item.household if item is not None else None) or referral.household
-    heads = masked_head_names(user, [r.tied_household.pk for r in rows if r.tied_household is not None])
-    for referral in rows:
+    heads = masked_head_names(user, [r.tied_household.pk for r in referrals if r.tied_household is not None])
+    for referral in referrals:
         referral.head_name = heads.get(referral.tied_household.pk, "") if referral.tied_household else ""
-    dongs = list(areas_visible_to(user).order_by("code"))
-    return ReferralListPage(referrals=rows, dongs=dongs, truncated=truncated, limit=limit)
 
 
 class ListKind:
@@ -290,15 +295,28 @@ def _work_row(item: WorkItem, today: date) -> ListRow:
         source = f"{source} ({item.outreach_item.round.period} · {rank})"
     elif item.referral_id is not None:
         source = f"{source} ({item.referral.get_channel_display()})"
+    # The reverse links raise a subclass of AttributeError when absent: getattr's default answers for them.
+    contact, target = getattr(item, "event_contact", None), getattr(item, "campaign_target", None)
+    if target is not None:
+        source = f"{source} ({target.campaign.name})"
+    elif contact is not None:
+        event = contact.event
+        source = f"{source} ({event.get_kind_display()} {event.held_on:%Y-%m-%d})"
     household = item.household
-    typed = redact(item.referral.address_text, masked=True) if item.referral_id else ""
-    address = household.address.door if household else typed
+    if household is not None:
+        address, name = household.address.door, item.head_name
+    elif item.referral_id is not None:
+        address, name = redact(item.referral.address_text, masked=True), ""
+    elif contact is not None:  # a person met at an event, not registered: where they were met, their masked name
+        address, name = f"{item.dong.name} · {contact.event.place}", contact.masked_name
+    else:
+        address, name = "", ""
     opened_on, days = _opened(item.opened_at, today)
     return ListRow(
         source=source,
         tong_ban=household.address.tong_ban if household else "",
         address=address,
-        head_name=item.head_name if household else "",
+        head_name=name,
         opened_on=opened_on,
         days_waiting=days,
         status=item.get_status_display(),
@@ -402,6 +420,7 @@ def referrals_for_list(user: Any, filters: ReferralFilter, sort: str, today: dat
     """The referral list exactly as its page shows it under these filters, as rows to print or export."""
     sort = sort if sort in REFERRAL_SORTS else "new"
     page = referral_list(user, filters, sort=sort)
+    _tie_households(user, page.referrals)
     return VisitList(
         kind=ListKind.REFERRALS,
         dong_names=_dong_names(page.dongs, filters.dong),
@@ -1496,15 +1515,16 @@ def born_by(on: date, years: int) -> date:
         return on.replace(year=on.year - years, day=28)
 
 
-def campaign_households(campaign: SurveyCampaign) -> QuerySet[Household]:
-    """The registry's households matching the campaign's criteria on its first day, in its district (or dong).
-    Unscoped: a campaign is launched by the district's staff, and each household goes to its own dong's list.
+def campaign_households(campaign: SurveyCampaign, on: date | None = None) -> QuerySet[Household]:
+    """The registry's households matching the campaign's criteria on a day (by default its first), in its district
+    (or dong). Unscoped: a campaign is launched by the district's staff, and each household goes to its own dong's
+    list.
 
     Members are the memberships in force on that day of persons alive then. Every criterion set narrows:
     elderly alone (one member, 65 or older), disabled only (every member has a registered disability: a disabled
     person alone or living only with disabled persons), the address (part of the road-name address, and the
     building as the unit starts, "101동"), a member within the age range, the household size within its range."""
-    on = campaign.starts_on
+    on = on or campaign.starts_on
     households = Household.objects.filter(dong__parent_id=campaign.district_id)
     if campaign.dong_id:
         households = households.filter(dong_id=campaign.dong_id)
@@ -1546,9 +1566,11 @@ def campaign_households(campaign: SurveyCampaign) -> QuerySet[Household]:
     return households
 
 
-def campaign_new_households(campaign: SurveyCampaign) -> QuerySet[Household]:
-    """The matching households the campaign has not reached yet: what launching it (again) adds."""
-    matching = campaign_households(campaign).values("pk")
+def campaign_new_households(campaign: SurveyCampaign, today: date) -> QuerySet[Household]:
+    """The matching households the campaign has not reached yet: what launching it (again) adds. The group is
+    taken as of the campaign's first day, or today once that day has passed, so that launching again adds those
+    who have come to match since (moved in, turned 65)."""
+    matching = campaign_households(campaign, max(campaign.starts_on, today)).values("pk")
     return Household.objects.filter(pk__in=matching).exclude(pk__in=campaign.targets.values("household_id"))
 
 
@@ -1580,7 +1602,9 @@ def campaign_progress(user: Any, campaign: SurveyCampaign) -> tuple[list[DongPro
     """Completion per dong, from the work items of the campaign's households that the user sees: reached (met on
     a visit or closed with a finding), and the findings — needs help, no need, not surveyed (unreachable, refused,
     moved, deceased)."""
-    met = Visit.objects.filter(work_item=models.OuterRef("work_item"), result="met", corrected_by__isnull=True)
+    met = Visit.objects.filter(
+        work_item=models.OuterRef("work_item"), result=VisitResult.MET, corrected_by__isnull=True
+    )
     rows = (
         campaign_targets_visible_to(user)
         .filter(campaign=campaign)
@@ -1602,9 +1626,9 @@ def campaign_progress(user: Any, campaign: SurveyCampaign) -> tuple[list[DongPro
     return [by_dong[code] for code in sorted(by_dong)], total
 
 
-def campaign_page(user: Any, campaign_id: int, *, confirm_above: int) -> CampaignPage:
+def campaign_page(user: Any, campaign_id: int, *, confirm_above: int, today: date) -> CampaignPage:
     campaign = visible_or_404(campaigns_visible_to(user), campaign_id)
     dongs, total = campaign_progress(user, campaign)
     may_launch = can(user, "intake.manage_campaigns")
-    to_add = campaign_new_households(campaign).count() if may_launch else 0
+    to_add = campaign_new_households(campaign, today).count() if may_launch else 0
     return CampaignPage(campaign=campaign, dongs=dongs, total=total, to_add=to_add, confirm_above=confirm_above)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime, time
 from typing import Any
 
 from django.db import connection
@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from dolbom.core.crypto import purpose_hash, rrn_hash
-from dolbom.core.dates import today_kst
+from dolbom.core.dates import KST, today_kst
 from dolbom.core.masking import mask_name, mask_phone
 from dolbom.core.numbers import find_numbers
 from dolbom.core.numbers import normalise as normalise_text
@@ -536,7 +536,8 @@ class TimelineEntry:
 
     @property
     def sort_key(self) -> tuple[date, datetime]:
-        return self.on, self.at or datetime.combine(self.on, time.min, tzinfo=UTC)
+        # An entry with a day only (a move, a signal) stands before that day's timed entries: midnight in Korea.
+        return self.on, self.at or datetime.combine(self.on, time.min, tzinfo=KST)
 
 
 def household_timeline(user: Any, household: Household) -> list[TimelineEntry]:

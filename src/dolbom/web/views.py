@@ -10,6 +10,7 @@ from django.template import loader
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import requires_csrf_token
+from django.views.decorators.http import require_safe
 
 from dolbom.core import audit
 from dolbom.core.access_audit import set_reason
@@ -113,6 +114,7 @@ def server_error(request: HttpRequest) -> HttpResponse:
     return HttpResponseServerError(loader.get_template("500.html").render())
 
 
+@require_safe
 def household_detail(request: HttpRequest, household_id: int) -> HttpResponse:
     """가구: the address to find the door, the members (head first) and everything the user may see that
     happened to the household, across domains (web/household.py)."""

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dolbom.core import audit
+from dolbom.core.dates import today_kst
 from dolbom.core.masking import mask_name
 from dolbom.core.permissions import ensure_can
 from dolbom.core.scope import district_of, scope_for
@@ -335,7 +336,8 @@ def launch_campaign(*, user: Any, campaign_id: int, confirm: bool = False) -> in
         if campaign is None:
             raise Http404
         scope_for(user).ensure_district(campaign.district_id)
-        households = list(campaign_new_households(campaign).values_list("pk", "dong_id").order_by("pk"))
+        new = campaign_new_households(campaign, today_kst())
+        households = list(new.values_list("pk", "dong_id").order_by("pk"))
         limit = settings.CAMPAIGN_CONFIRM_ABOVE
         if len(households) > limit and not confirm:
             message = _(
@@ -372,7 +374,7 @@ def launch_campaign(*, user: Any, campaign_id: int, confirm: bool = False) -> in
 def open_campaign(*, user: Any, campaign_id: int) -> CampaignPage:
     """A campaign with its completion per dong, the reading audited."""
     ensure_can(user, "intake.view_campaigns")
-    page = campaign_page(user, campaign_id, confirm_above=settings.CAMPAIGN_CONFIRM_ABOVE)
+    page = campaign_page(user, campaign_id, confirm_above=settings.CAMPAIGN_CONFIRM_ABOVE, today=today_kst())
     audit.record(user, "intake.view_campaign", page.campaign, detail={"targets": page.total.total})
     return page
 

@@ -14,6 +14,7 @@ from dolbom.core.roles import Role
 from dolbom.core.scope import scope_for, visible_or_404
 from dolbom.core.text import visible_text
 from dolbom.intake.models import Referral, ReferralChannel, WorkItem, WorkSource
+from dolbom.intake.selectors import ReferralFilter, ReferralListPage, referral_list
 from dolbom.intake.services import work
 from dolbom.registry.models import AdministrativeArea, AreaLevel
 from dolbom.registry.selectors import households_visible_to
@@ -88,3 +89,16 @@ def link_household(*, user: Any, work_item_id: int, household_id: int, seen_vers
             Referral.objects.filter(pk=item.referral_id).update(household=household)
         audit.record(user, "intake.link_household", item, detail={"household": household.pk, "previous": previous})
     return item
+
+
+def open_referral_list(*, user: Any, filters: ReferralFilter, sort: str = "new") -> ReferralListPage:
+    """The referrals the user may see, the reading audited like the worklist's: where a household in crisis was
+    seen, and what was noticed."""
+    ensure_can(user, "intake.view_referrals")
+    page = referral_list(user, filters, sort=sort)
+    audit.record(
+        user,
+        "intake.view_referrals",
+        detail={"dong": filters.dong, "referrals": len(page.referrals), "open_only": filters.open_only},
+    )
+    return page

@@ -18,7 +18,7 @@ from dolbom.core.fields import KoreanDateField
 from dolbom.core.http import parse_query, requires, show_errors, valid_data
 from dolbom.core.permissions import can
 from dolbom.core.scope import scope_for
-from dolbom.intake.models import EventKind
+from dolbom.intake.models import CampaignStatus, EventKind
 from dolbom.intake.selectors import (
     campaigns_visible_to,
     event_agencies_for,
@@ -265,7 +265,9 @@ def campaign_new(request: HttpRequest) -> HttpResponse:
         request.POST if request.method == "POST" else None, user=request.user, initial={"starts_on": today}
     )
     districts = sorted(scope_for(request.user).district_codes)
-    if request.method == "POST" and form.is_valid() and districts:
+    if request.method == "POST" and not districts:
+        form.add_error(None, _("Your account serves no district: a campaign belongs to one. Ask the administrator."))
+    elif request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             campaign = services.create_campaign(
@@ -285,6 +287,7 @@ def _campaign_page(request: HttpRequest, campaign_id: int, launch_form: LaunchFo
         "page": page,
         "campaign": page.campaign,
         "launch_form": launch_form or LaunchForm(),
+        "not_launched": page.campaign.status == CampaignStatus.DRAFT,
         "needs_confirm": page.to_add > page.confirm_above,
         "can_manage": can(request.user, "intake.manage_campaigns"),
         "active_nav": "discovery",

@@ -15,7 +15,6 @@ from dolbom.core.permissions import can
 from dolbom.core.scope import scope_for
 from dolbom.intake.models import ReferralChannel
 from dolbom.intake.selectors import REFERRAL_SORTS, ReferralFilter, referral_dongs_for
-from dolbom.intake.selectors import referral_list as referral_list_page
 from dolbom.intake.services import referrals as services
 
 
@@ -75,7 +74,7 @@ def referral_filters(request: HttpRequest) -> tuple[ReferralFilter, str]:
 @requires("intake.view_referrals")
 def referral_list(request: HttpRequest) -> HttpResponse:
     filters, sort = referral_filters(request)
-    page = referral_list_page(request.user, filters, sort=sort)
+    page = services.open_referral_list(user=request.user, filters=filters, sort=sort)
     context = {
         "page": page,
         "referrals": page.referrals,
