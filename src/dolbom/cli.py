@@ -259,6 +259,16 @@ def _with_django(command: Callable[[argparse.Namespace], int]) -> Callable[[argp
     return run
 
 
+def _with_settings(command: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """Wrap a command that needs Django's settings but not this machine's database."""
+
+    def run(args: argparse.Namespace) -> int:
+        _setup_django()
+        return command(args)
+
+    return run
+
+
 def cmd_manage(args: argparse.Namespace) -> int:
     _setup_django()
     execute_from_command_line(["dolbom manage", *args.rest])
@@ -316,7 +326,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     register_discovery(sub, _with_django)
     register_synth(sub, _with_django)
-    register_lab(sub, _with_django)
+    register_lab(sub, _with_settings)
 
     manage = sub.add_parser("manage", help="run a Django management command", add_help=False)
     manage.add_argument("rest", nargs=argparse.REMAINDER)

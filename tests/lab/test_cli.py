@@ -27,3 +27,14 @@ def test_a_folder_that_is_not_a_city_is_refused_before_anything_runs(tmp_path):
     with pytest.raises(SystemExit, match="is not a generated city"):
         cmd_model_card(argparse.Namespace(city=str(tmp_path), out=str(tmp_path / "card.md")))
     assert not (tmp_path / "card.md").exists()
+
+
+def test_it_needs_no_database_of_the_machine(tmp_path, monkeypatch, settings):
+    """The experiment brings its own throwaway database: `dolbom model-card` works where the configured one is
+    not migrated, and reaches its own first check."""
+    from dolbom.cli import main
+
+    monkeypatch.setenv("DOLBOM_HOME", str(tmp_path / "fresh"))
+    settings.DATABASES["default"]["NAME"] = str(tmp_path / "never-migrated.sqlite3")
+    with pytest.raises(SystemExit, match="is not a generated city"):
+        main(["model-card", "--city", str(tmp_path), "--out", str(tmp_path / "card.md")])

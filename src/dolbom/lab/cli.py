@@ -18,7 +18,10 @@ def cmd_model_card(args: argparse.Namespace) -> int:
 
 
 def register(sub: argparse._SubParsersAction, setup: Any) -> None:
-    """Add `dolbom model-card` to the `dolbom` parser; `setup` wraps the command so Django is ready first."""
+    """Add `dolbom model-card` to the `dolbom` parser; `setup` readies Django (the card is written through its
+    templates and translations) without asking for the machine's database: the experiment runs in a subprocess
+    with a throwaway home and database of its own, so the card can be written where the configured database is
+    not migrated (or not reachable)."""
     card = sub.add_parser("model-card", help="evaluate both scorers on a synthetic city and write the model card")
     card.add_argument("--city", required=True, help="a generated city folder (it holds the hidden truth)")
     card.add_argument("--out", default="docs/model-card.md")
