@@ -247,3 +247,21 @@ def test_a_household_of_another_dong_cannot_be_linked(client, city):
     assert response.status_code == 404
     item.refresh_from_db()
     assert item.household is None
+
+
+@pytest.mark.parametrize("campaign", ["99999999999999999999", "-1", "0"])
+def test_an_id_no_database_can_hold_is_a_bad_request_not_a_server_error(client, city, campaign):
+    client.force_login(city.users["dong_officer"])
+    assert client.get(reverse("worklist"), {"campaign": campaign}).status_code == 400
+    assert client.get(reverse("worklist_print"), {"campaign": campaign}).status_code == 400
+
+
+def test_a_huge_household_id_posted_is_the_forms_error(client, city):
+    referral = file_referral(
+        user=city.users["dong_officer"], dong=city.dongs[0], address_text="시청로 10", concern="우편물이 쌓여 있음"
+    )
+    item = WorkItem.objects.get(referral=referral)
+    response = _post(client, city.users["dong_officer"], "work_item_link", item, household="9" * 20)
+    assert response.status_code == 422
+    item.refresh_from_db()
+    assert item.household is None

@@ -25,3 +25,18 @@ class KoreanDateField(forms.DateField):
         if parsed is None:
             raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
         return parsed
+
+
+# The largest id either database stores (a signed 64-bit integer). A larger number typed into a URL or a form
+# cannot name a row, and some lookups (across a relation, on SQLite) fail on it instead of finding nothing.
+LARGEST_ID = 2**63 - 1
+
+
+class IdField(forms.IntegerField):
+    """The id of a row, as a query string or a form sends it: a whole number from 1 to the largest a database
+    stores; anything else is the form's own error (a 400 on a page's query, the form's message on a POST)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", LARGEST_ID)
+        super().__init__(**kwargs)

@@ -8,6 +8,7 @@ from django import forms
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
+from dolbom.core.fields import IdField
 from dolbom.core.http import parse_query
 from dolbom.core.permissions import can
 from dolbom.discovery.models import OutreachItem
@@ -16,7 +17,7 @@ from dolbom.discovery.services import outreach as services
 
 
 class ListQuery(forms.Form):
-    round = forms.IntegerField(required=False, min_value=1)
+    round = IdField(required=False)
     dong = forms.RegexField(regex=r"^\d{10}$", required=False)
 
 

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST, require_safe
 
 from dolbom.core.dates import today_kst
-from dolbom.core.fields import KoreanDateField
+from dolbom.core.fields import IdField, KoreanDateField
 from dolbom.core.http import parse_query, requires, show_errors, valid_data
 from dolbom.core.permissions import can
 from dolbom.intake.amounts import parse_won
@@ -47,10 +47,10 @@ class NewSupportForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
     )
     reason = forms.CharField(label=_("The crisis"), required=False, max_length=4000, widget=REASON)
-    officer = forms.IntegerField(label=_("Officer in charge"), required=False, min_value=1)
-    work_item = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    officer = IdField(label=_("Officer in charge"), required=False)
+    work_item = IdField(required=False, widget=forms.HiddenInput)
     # The consultation whose emergency-support decision this application carries on.
-    consultation = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    consultation = IdField(required=False, widget=forms.HiddenInput)
 
 
 class CheckForm(forms.Form):
@@ -90,7 +90,7 @@ class ReviewForm(forms.Form):
 
 
 class AssignForm(forms.Form):
-    officer = forms.IntegerField(required=False, min_value=1)
+    officer = IdField(required=False)
     reason = forms.CharField(label=_("Why"), required=False, max_length=500)
 
 
@@ -99,8 +99,8 @@ class ListQuery(forms.Form):
 
 
 class NewQuery(forms.Form):
-    work_item = forms.IntegerField(required=False, min_value=1)
-    consultation = forms.IntegerField(required=False, min_value=1)
+    work_item = IdField(required=False)
+    consultation = IdField(required=False)
 
 
 class DetailQuery(forms.Form):

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST, require_safe
 
 from dolbom.core.dates import today_kst
-from dolbom.core.fields import KoreanDateField
+from dolbom.core.fields import IdField, KoreanDateField
 from dolbom.core.http import parse_query, requires, show_errors, valid_data
 from dolbom.core.permissions import can
 from dolbom.core.scope import scope_for
@@ -67,7 +67,7 @@ class EventForm(FiguresForm):
 
 class ContactForm(forms.Form):
     q = forms.CharField(label=_("Find a registered household"), required=False, max_length=100)
-    household = forms.IntegerField(required=False, min_value=1)
+    household = IdField(required=False)
     name = forms.CharField(label=_("Name"), required=False, widget=forms.TextInput(attrs={"maxlength": "40"}))
     dong = forms.ChoiceField(label=_("Dong"), required=False)
     asked = forms.CharField(

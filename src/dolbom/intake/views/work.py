@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST, require_safe
 
 from dolbom.core.dates import today_kst
-from dolbom.core.fields import KoreanDateField
+from dolbom.core.fields import IdField, KoreanDateField
 from dolbom.core.http import parse_query, requires, show_errors, valid_data
 from dolbom.core.permissions import can
 from dolbom.intake.models import ContactKind, VisitResult, WorkOutcome, WorkSource
@@ -26,7 +26,7 @@ class WorklistQuery(forms.Form):
     closed = forms.BooleanField(required=False)
     source = forms.ChoiceField(choices=[("", "—"), *WorkSource.choices], required=False)
     tong = forms.IntegerField(required=False, min_value=1, max_value=9999)
-    campaign = forms.IntegerField(required=False, min_value=1)
+    campaign = IdField(required=False)
     sort = forms.ChoiceField(choices=[(key, key) for key in SORTS], required=False)
 
 
@@ -36,11 +36,11 @@ class VersionedForm(forms.Form):
 
 
 class AssignForm(VersionedForm):
-    visitor = forms.IntegerField(required=False, min_value=1)
+    visitor = IdField(required=False)
 
 
 class VisitForm(VersionedForm):
-    visitor = forms.IntegerField(label=_("Officer"), required=False, min_value=1)
+    visitor = IdField(label=_("Officer"), required=False)
     on = KoreanDateField(label=_("Date"), required=False)
     kind = forms.ChoiceField(label=_("Contact"), choices=ContactKind.choices, required=False)
     result = forms.ChoiceField(label=_("Result"), choices=[("", "—"), *VisitResult.choices], required=False)
@@ -58,7 +58,7 @@ class ReopenForm(VersionedForm):
 
 
 class LinkForm(VersionedForm):
-    household = forms.IntegerField(min_value=1)
+    household = IdField()
 
 
 def worklist_filters(request: HttpRequest) -> tuple[WorklistFilter, str, dict[str, object]]:
@@ -134,7 +134,7 @@ def _item_page(
 
 
 class ItemQuery(forms.Form):
-    correct = forms.IntegerField(required=False, min_value=1)
+    correct = IdField(required=False)
 
 
 @require_safe
