@@ -233,3 +233,16 @@ def test_the_figures_are_updated_at_the_end_of_the_day(client, city):
     assert "2,500,000" in page
     client.force_login(city.users["agency_worker"])
     assert client.post(url, {"visitors": "1"}).status_code in (403, 404)
+
+
+def test_at_a_joint_event_an_officer_is_offered_only_their_own_dong_for_a_person_met(client, city):
+    """An event of two dongs: the officer of one adds people met to their dong; the other dong is not offered (its
+    officer adds theirs), and choosing it anyway is the form's error, not a refusal page."""
+    event = _event(city, "district_manager", dong_indexes=(0, 1))
+    client.force_login(city.users["dong_officer"])
+    page = client.get(reverse("event_contact_new", args=[event.pk])).content.decode()
+    assert f'value="{city.dongs[0].code}"' in page and f'value="{city.dongs[1].code}"' not in page
+    data = {"name": "홍길동", "dong": city.dongs[1].code, "asked": "기초연금 문의", "follow_up": "on"}
+    response = client.post(reverse("event_contact_new", args=[event.pk]), data)
+    assert response.status_code == 422 and 'class="error' in response.content.decode()
+    assert not WorkItem.objects.filter(source="event").exists()

@@ -1452,6 +1452,8 @@ class EventPage:
     dongs: list[AdministrativeArea]
     agencies: list[Agency]
     contacts: list[EventContact]
+    # The event's dongs the user may add a person met to (an officer of one dong at a joint event: theirs).
+    contact_dongs: list[AdministrativeArea] = field(default_factory=list)
 
 
 def event_page(user: Any, event_id: int) -> EventPage:
@@ -1461,11 +1463,14 @@ def event_page(user: Any, event_id: int) -> EventPage:
     heads = masked_head_names(user, [c.household_id for c in contacts if c.household_id])
     for contact in contacts:
         contact.shown_name = heads.get(contact.household_id, "") if contact.household_id else contact.masked_name
+    dongs = list(event.dongs.order_by("code"))
+    scope = scope_for(user)
     return EventPage(
         event=event,
-        dongs=list(event.dongs.order_by("code")),
+        dongs=dongs,
         agencies=list(event.agencies.order_by("name")),
         contacts=contacts,
+        contact_dongs=[dong for dong in dongs if scope.covers_area(dong.code)],
     )
 
 

@@ -174,7 +174,7 @@ def event_figures(request: HttpRequest, event_id: int) -> HttpResponse:
 @requires("intake.record_events")
 def event_contact_new(request: HttpRequest, event_id: int) -> HttpResponse:
     page = services.open_event(user=request.user, event_id=event_id)
-    form = ContactForm(request.POST if request.method == "POST" else None, dongs=page.dongs)
+    form = ContactForm(request.POST if request.method == "POST" else None, dongs=page.contact_dongs)
     hits: list[Any] = []
     searched = False
     if request.method == "POST" and form.is_valid():
