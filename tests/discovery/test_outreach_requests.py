@@ -30,9 +30,10 @@ def test_a_malformed_round_is_a_400_in_korean_not_a_500(client, city, item, valu
     assert "요청을 처리할 수 없습니다" in response.content.decode()
 
 
-def test_a_round_number_beyond_any_id_is_simply_not_found(client, city, item):
+def test_a_round_number_no_database_can_hold_is_a_400_and_one_that_names_no_round_a_404(client, city, item):
     client.force_login(city.users["dong_officer"])
-    assert client.get(reverse("outreach_list"), {"round": "9" * 40}).status_code == 404
+    assert client.get(reverse("outreach_list"), {"round": "9" * 40}).status_code == 400
+    assert client.get(reverse("outreach_list"), {"round": str(2**63 - 1)}).status_code == 404
 
 
 @pytest.mark.parametrize("value", ["abc", "99110510001", "'; drop table"])
