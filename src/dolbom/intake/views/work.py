@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -147,75 +150,72 @@ def _done(request: HttpRequest, work_item_id: int) -> HttpResponse:
     return redirect("work_item", work_item_id=work_item_id)
 
 
+def _change(
+    request: HttpRequest,
+    work_item_id: int,
+    form: forms.Form,
+    name: str,
+    act: Callable[[dict[str, Any]], object],
+    **page: object,
+) -> HttpResponse:
+    """One change to the item: the form parsed, the service run with its data; a refusal (the form's own or the
+    service's) comes back on the item's page with the form as typed (422), a success goes back to the item."""
+    try:
+        act(valid_data(form))
+    except ValidationError as refused:
+        show_errors(form, refused)
+        return _item_page(request, work_item_id, {name: form, **page})
+    return _done(request, work_item_id)
+
+
 @require_POST
 @requires("intake.work")
 def assign(request: HttpRequest, work_item_id: int) -> HttpResponse:
-    form = AssignForm(request.POST)
-    try:
-        data = valid_data(form)
-        work.assign(
+    def act(data: dict[str, Any]) -> object:
+        return work.assign(
             user=request.user,
             work_item_id=work_item_id,
             visitor_id=data.get("visitor"),
             seen_version=data.get("version"),
         )
-    except ValidationError as refused:
-        show_errors(form, refused)
-        return _item_page(request, work_item_id, {"assign_form": form})
-    return _done(request, work_item_id)
+
+    return _change(request, work_item_id, AssignForm(request.POST), "assign_form", act)
+
+
+def _visit_fields(data: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "visitor_id": data.get("visitor"),
+        "on": data.get("on"),
+        "kind": data.get("kind", ""),
+        "result": data.get("result", ""),
+        "note": data.get("note", ""),
+        "seen_version": data.get("version"),
+    }
 
 
 @require_POST
 @requires("intake.work")
 def record_visit(request: HttpRequest, work_item_id: int) -> HttpResponse:
-    form = VisitForm(request.POST)
-    try:
-        data = valid_data(form)
-        work.record_visit(
-            user=request.user,
-            work_item_id=work_item_id,
-            visitor_id=data.get("visitor"),
-            on=data.get("on"),
-            kind=data.get("kind", ""),
-            result=data.get("result", ""),
-            note=data.get("note", ""),
-            seen_version=data.get("version"),
-        )
-    except ValidationError as refused:
-        show_errors(form, refused)
-        return _item_page(request, work_item_id, {"visit_form": form})
-    return _done(request, work_item_id)
+    def act(data: dict[str, Any]) -> object:
+        return work.record_visit(user=request.user, work_item_id=work_item_id, **_visit_fields(data))
+
+    return _change(request, work_item_id, VisitForm(request.POST), "visit_form", act)
 
 
 @require_POST
 @requires("intake.work")
 def correct_visit(request: HttpRequest, work_item_id: int, visit_id: int) -> HttpResponse:
-    form = VisitForm(request.POST)
-    try:
-        data = valid_data(form)
-        work.correct_visit(
-            user=request.user,
-            visit_id=visit_id,
-            visitor_id=data.get("visitor"),
-            on=data.get("on"),
-            kind=data.get("kind", ""),
-            result=data.get("result", ""),
-            note=data.get("note", ""),
-            seen_version=data.get("version"),
-        )
-    except ValidationError as refused:
-        show_errors(form, refused)
-        return _item_page(request, work_item_id, {"visit_form": form, "correcting": visit_id})
-    return _done(request, work_item_id)
+    def act(data: dict[str, Any]) -> object:
+        return work.correct_visit(user=request.user, visit_id=visit_id, **_visit_fields(data))
+
+    return _change(request, work_item_id, VisitForm(request.POST), "visit_form", act, correcting=visit_id)
 
 
 @require_POST
 @requires("intake.work")
 def close(request: HttpRequest, work_item_id: int) -> HttpResponse:
-    form = CloseForm(request.POST)
-    try:
-        data = valid_data(form)
-        work.close(
+    def act(data: dict[str, Any]) -> object:
+        return work.close(
             user=request.user,
             work_item_id=work_item_id,
             outcome=data.get("outcome", ""),
@@ -223,46 +223,36 @@ def close(request: HttpRequest, work_item_id: int) -> HttpResponse:
             on=data.get("on"),
             seen_version=data.get("version"),
         )
-    except ValidationError as refused:
-        show_errors(form, refused)
-        return _item_page(request, work_item_id, {"close_form": form})
-    return _done(request, work_item_id)
+
+    return _change(request, work_item_id, CloseForm(request.POST), "close_form", act)
 
 
 @require_POST
 @requires("intake.work")
 def reopen(request: HttpRequest, work_item_id: int) -> HttpResponse:
-    form = ReopenForm(request.POST)
-    try:
-        data = valid_data(form)
-        work.reopen(
+    def act(data: dict[str, Any]) -> object:
+        return work.reopen(
             user=request.user,
             work_item_id=work_item_id,
             reason=data.get("reason", ""),
             seen_version=data.get("version"),
         )
-    except ValidationError as refused:
-        show_errors(form, refused)
-        return _item_page(request, work_item_id, {"reopen_form": form})
-    return _done(request, work_item_id)
+
+    return _change(request, work_item_id, ReopenForm(request.POST), "reopen_form", act)
 
 
 @require_POST
 @requires("intake.work")
 def link_household(request: HttpRequest, work_item_id: int) -> HttpResponse:
-    form = LinkForm(request.POST)
-    try:
-        data = valid_data(form)
-        referrals.link_household(
+    def act(data: dict[str, Any]) -> object:
+        return referrals.link_household(
             user=request.user,
             work_item_id=work_item_id,
             household_id=data.get("household") or 0,
             seen_version=data.get("version"),
         )
-    except ValidationError as refused:
-        show_errors(form, refused)
-        return _item_page(request, work_item_id, {"link_form": form})
-    return _done(request, work_item_id)
+
+    return _change(request, work_item_id, LinkForm(request.POST), "link_form", act)
 
 
 @require_POST
