@@ -42,6 +42,14 @@ POLICY: dict[str, frozenset[Role]] = {
     "intake.consult": frozenset({Role.DONG_OFFICER, Role.DISTRICT_MANAGER}),
     # The next capability (emergency support, eligibility, case management) taking up a pending decision.
     "intake.take_decision": frozenset({Role.DONG_OFFICER, Role.DISTRICT_MANAGER}),
+    # Integrated case management: the public staff of the area and the private agency that leads a case read it
+    # (scope: consent and its own cases); workers of a case write it; intake candidates are proposed and
+    # conferences run by the public staff; a provider answers its own linkages.
+    "cases.view": frozenset({Role.DONG_OFFICER, Role.DISTRICT_MANAGER, Role.DISTRICT_ADMIN, Role.AGENCY_WORKER}),
+    "cases.work": frozenset({Role.DONG_OFFICER, Role.DISTRICT_MANAGER, Role.AGENCY_WORKER}),
+    "cases.propose": frozenset({Role.DONG_OFFICER, Role.DISTRICT_MANAGER}),
+    "cases.conference": frozenset({Role.DONG_OFFICER, Role.DISTRICT_MANAGER}),
+    "cases.answer_linkage": frozenset({Role.DONG_OFFICER, Role.DISTRICT_MANAGER, Role.AGENCY_WORKER}),
     # The safety net's registry: the dong officer for their dong, district staff for the district (scope decides).
     "intake.view_safety_net": frozenset({Role.DONG_OFFICER, Role.DISTRICT_MANAGER, Role.DISTRICT_ADMIN}),
     "intake.manage_safety_net": frozenset({Role.DONG_OFFICER, Role.DISTRICT_MANAGER, Role.DISTRICT_ADMIN}),

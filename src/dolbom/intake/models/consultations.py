@@ -19,6 +19,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from dolbom.core.needs import NeedDomain
 from dolbom.intake.models.work import ContactKind, WorkItem
 from dolbom.registry.models import AdministrativeArea, ConsentPurpose, Household, Person, Staff
 
@@ -52,21 +53,6 @@ class ConsentAnswer(models.TextChoices):
     GIVEN = "given", _("Consent given")
     REFUSED = "refused", _("Consent refused")
     NOT_ASKED = "not_asked", _("Not asked yet")
-
-
-class NeedDomain(models.TextChoices):
-    """The ten domains of the needs assessment (docs/facts.md), in their usual order."""
-
-    SAFETY = "safety", pgettext_lazy("need domain", "Safety")
-    HEALTH = "health", pgettext_lazy("need domain", "Health")
-    DAILY_LIVING = "daily_living", pgettext_lazy("need domain", "Daily living")
-    FAMILY = "family", pgettext_lazy("need domain", "Family relations")
-    SOCIAL = "social", pgettext_lazy("need domain", "Social relations")
-    ECONOMY = "economy", pgettext_lazy("need domain", "Economy")
-    EDUCATION = "education", pgettext_lazy("need domain", "Education")
-    EMPLOYMENT = "employment", pgettext_lazy("need domain", "Employment")
-    LIVING_ENVIRONMENT = "living_environment", pgettext_lazy("need domain", "Living environment")
-    RIGHTS = "rights", pgettext_lazy("need domain", "Rights and legal protection")
 
 
 class NeedLevel(models.TextChoices):

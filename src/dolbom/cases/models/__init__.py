@@ -1,0 +1,87 @@
+"""Integrated case management (docs/process.md step 7): cases and their transitions, conferences, plans, service
+linkages, monitoring, closure and follow-up, and the district's rules for them."""
+
+from dolbom.cases.models.cases import (
+    ENDED_STATES,
+    MOVES,
+    NO_FOLLOW_UP,
+    OPEN_STATES,
+    SERVING_STATES,
+    Case,
+    CaseState,
+    ClosureReason,
+    Move,
+    Transition,
+)
+from dolbom.cases.models.conferences import (
+    AgendaItem,
+    Attendee,
+    Conference,
+    ConferenceKind,
+    ConferenceStatus,
+    Outcome,
+    Proposal,
+)
+from dolbom.cases.models.linkages import (
+    LINKAGE_MOVES,
+    OPEN_LINKAGE_STATES,
+    Frequency,
+    Linkage,
+    LinkageMove,
+    LinkageState,
+    LinkageStep,
+)
+from dolbom.cases.models.monitoring import FollowUpCheck, GoalProgress, MonitoringNote, NoteKind
+from dolbom.cases.models.plans import CasePlan, Goal, GoalStatus
+from dolbom.cases.models.rules import (
+    DEFAULT_CLOCKS,
+    DEFAULT_SETTINGS,
+    DEFAULT_TYPES,
+    CaseClock,
+    CaseClockRule,
+    CaseSettings,
+    CaseTier,
+    CaseType,
+)
+
+__all__ = [
+    "DEFAULT_CLOCKS",
+    "DEFAULT_SETTINGS",
+    "DEFAULT_TYPES",
+    "ENDED_STATES",
+    "LINKAGE_MOVES",
+    "MOVES",
+    "NO_FOLLOW_UP",
+    "OPEN_LINKAGE_STATES",
+    "OPEN_STATES",
+    "SERVING_STATES",
+    "AgendaItem",
+    "Attendee",
+    "Case",
+    "CaseClock",
+    "CaseClockRule",
+    "CasePlan",
+    "CaseSettings",
+    "CaseState",
+    "CaseTier",
+    "CaseType",
+    "ClosureReason",
+    "Conference",
+    "ConferenceKind",
+    "ConferenceStatus",
+    "FollowUpCheck",
+    "Frequency",
+    "Goal",
+    "GoalProgress",
+    "GoalStatus",
+    "Linkage",
+    "LinkageMove",
+    "LinkageState",
+    "LinkageStep",
+    "MonitoringNote",
+    "Move",
+    "NoteKind",
+    "Outcome",
+    "Proposal",
+    "Transition",
+]

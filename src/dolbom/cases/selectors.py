@@ -1,0 +1,408 @@
+"""Every read of case management, already narrowed to what the user may see (docs/architecture.md, the contract).
+
+A case is seen by the public staff of its dong and district, and by a private agency that leads it while the
+household's consent to share with that agency stands. A linkage is seen by the case's public staff, and by the
+provider agency under the same consent condition: a partner that a household never consented to, or whose consent
+was withdrawn, sees nothing of it. A conference is seen by the staff of its district (a dong's own conference by
+that dong's officers) and by the agencies at its table; its agenda only as far as each case is visible.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet, Sum
+from django.utils.translation import gettext as _
+
+from dolbom.cases.models import (
+    DEFAULT_CLOCKS,
+    DEFAULT_SETTINGS,
+    OPEN_LINKAGE_STATES,
+    OPEN_STATES,
+    SERVING_STATES,
+    AgendaItem,
+    Case,
+    CaseClock,
+    CaseClockRule,
+    CasePlan,
+    CaseSettings,
+    CaseState,
+    Conference,
+    ConferenceStatus,
+    FollowUpCheck,
+    Linkage,
+    LinkageState,
+    LinkageStep,
+    MonitoringNote,
+    Transition,
+)
+from dolbom.core.money import format_won
+from dolbom.core.permissions import can
+from dolbom.core.scope import NOTHING, Reach, scope_for, scoped
+from dolbom.core.workdays import Period
+from dolbom.intake.selectors import TodayRow
+from dolbom.registry.models import AreaLevel, Household, Sector
+from dolbom.registry.scoping import household_consented
+from dolbom.registry.selectors import TimelineEntry, areas_visible_to, masked_head_names
+
+
+def _consented_and(path: str, agency_field: str) -> Any:
+    """The household consented to share with the agency, and the row is the agency's own (it leads the case, or
+    provides the linkage): consent alone does not show an agency every case of a household."""
+    consented = household_consented(path)
+
+    def condition(agency_id: int, on: date) -> Q:
+        return consented(agency_id, on) & Q(**{agency_field: agency_id})
+
+    return condition
+
+
+CASE = Reach(dong="dong", consent=_consented_and("household", "lead_agency_id"))
+LINKAGE = Reach(dong="case__dong", consent=_consented_and("household", "provider_id"))
+
+
+def cases_visible_to(user: Any) -> QuerySet[Case]:
+    return scoped(Case.objects.select_related("dong", "case_type", "lead_agency", "lead_worker"), user, CASE)
+
+
+def linkages_visible_to(user: Any) -> QuerySet[Linkage]:
+    return scoped(Linkage.objects.select_related("case", "case__dong", "provider", "goal"), user, LINKAGE)
+
+
+def conferences_visible_to(user: Any) -> QuerySet[Conference]:
+    """The district's conferences for its staff (a dong officer's district is that of their dongs), a dong's own
+    conference only for the staff who see that dong, and for a private agency the conferences it sat at."""
+    scope = scope_for(user)
+    condition = NOTHING
+    if scope.sees_by_area and scope.area_codes:
+        in_district = Q(district_id__in=scope.district_codes)
+        own_dongs = Q(dong__isnull=True) | Q(dong__in=cases_area_dongs(user))
+        condition = in_district & own_dongs
+    elif scope.sees_by_consent and scope.agency_id is not None:
+        condition = Q(pk__in=Conference.objects.filter(attendees__agency_id=scope.agency_id).values("pk"))
+    return Conference.objects.filter(condition).select_related("dong", "district")
+
+
+def cases_area_dongs(user: Any) -> QuerySet[Any]:
+    """The 읍면동 whose cases the user works (for a dong conference's choices and visibility)."""
+    return areas_visible_to(user).filter(level=AreaLevel.EUPMYEONDONG).values("pk")
+
+
+def agenda_visible_to(user: Any, conference: Conference) -> QuerySet[AgendaItem]:
+    """A conference's agenda as far as the user may see each case."""
+    return (
+        conference.agenda.filter(case__in=cases_visible_to(user).values("pk"))
+        .select_related("case", "case__dong", "case__case_type", "lead_agency", "lead_worker", "to_dong")
+        .order_by("order", "pk")
+    )
+
+
+# ------------------------------------------------------------------------------------------------- the rules
+@dataclass(frozen=True)
+class CaseRules:
+    clocks: dict[str, Period]
+    extension_months: int
+    max_extensions: int
+    follow_up_checks: int
+
+
+def case_rules(district_code: str) -> CaseRules:
+    """The district's clocks and settings, the defaults where it has set none."""
+    clocks = dict(DEFAULT_CLOCKS)
+    for rule in CaseClockRule.objects.filter(district_id=district_code):
+        clocks[rule.clock] = rule.period
+    settings = CaseSettings.objects.filter(district_id=district_code).first()
+    values = {f: getattr(settings, f) for f in DEFAULT_SETTINGS} if settings is not None else dict(DEFAULT_SETTINGS)
+    return CaseRules(clocks=clocks, **values)
+
+
+# ------------------------------------------------------------------------------------------------ deadlines
+class DeadlineState:
+    MET = "met"
+    LATE = "late"  # met, after its day
+    DUE = "due"
+    OVERDUE = "overdue"
+
+
+@dataclass(frozen=True)
+class Deadline:
+    clock: str
+    label: str
+    due_on: date
+    done_on: date | None
+    state: str
+
+
+def _deadline(clock: str, period: Period, start: date, done_on: date | None, on: date) -> Deadline:
+    due_on = period.deadline(start)
+    if done_on is not None:
+        state = DeadlineState.MET if done_on <= due_on else DeadlineState.LATE
+    else:
+        state = DeadlineState.OVERDUE if due_on < on else DeadlineState.DUE
+    return Deadline(clock, str(CaseClock(clock).label), due_on, done_on, state)
+
+
+def case_deadlines(case: Case, rules: CaseRules, on: date) -> list[Deadline]:
+    """The deadlines of local guidance for one case (docs/facts.md), each with its state on `on`: the needs
+    assessment after intake, the selection after the conference that took the case up, the plan after
+    selection, and a plan agreed with the household within a month of intake."""
+    clocks = rules.clocks
+    plans = list(case.plans.order_by("version"))
+    first_plan_on = plans[0].made_on if plans else None
+    agreed_on = next((p.agreed_on for p in plans if p.agreed_on is not None), None)
+    deadlines = [_deadline(CaseClock.ASSESSMENT, clocks[CaseClock.ASSESSMENT], case.intake_on, case.assessed_on, on)]
+    conference_on = (
+        case.agenda_items.filter(conference__status__in=[ConferenceStatus.HELD, ConferenceStatus.CLOSED])
+        .order_by("conference__held_on")
+        .values_list("conference__held_on", flat=True)
+        .first()
+    )
+    if conference_on is not None:
+        deadlines.append(
+            _deadline(CaseClock.SELECTION, clocks[CaseClock.SELECTION], conference_on, case.selected_on, on)
+        )
+    if case.selected_on is not None:
+        deadlines.append(_deadline(CaseClock.PLAN, clocks[CaseClock.PLAN], case.selected_on, first_plan_on, on))
+    if case.state != CaseState.CANDIDATE or agreed_on is not None:
+        deadlines.append(_deadline(CaseClock.AGREED_PLAN, clocks[CaseClock.AGREED_PLAN], case.intake_on, agreed_on, on))
+    if case.state in (CaseState.FOLLOW_UP, CaseState.CLOSED):
+        # A closed case's open deadlines are moot: only those met (or met late) stay on its page.
+        deadlines = [d for d in deadlines if d.done_on is not None]
+    return deadlines
+
+
+def monitoring_interval(case: Case, rules: CaseRules) -> Period:
+    plan = case.plans.exclude(agreed_on=None).order_by("-version").first()
+    if plan is not None and plan.monitoring_days:
+        return Period(plan.monitoring_days)
+    return rules.clocks[CaseClock.MONITORING]
+
+
+def monitoring_due_on(case: Case, rules: CaseRules) -> date | None:
+    """The day the next monitoring is due, while the case is served: counted from the last monitoring, or from
+    the day services started."""
+    if case.state not in SERVING_STATES:
+        return None
+    start = case.last_monitored_on or _service_start(case)
+    return monitoring_interval(case, rules).deadline(start) if start is not None else None
+
+
+def _service_start(case: Case) -> date | None:
+    return case.transitions.filter(to_state=CaseState.IN_SERVICE).order_by("at").values_list("on", flat=True).first()
+
+
+def linkage_answer_due(linkage: Linkage, rules: CaseRules) -> date:
+    return rules.clocks[CaseClock.LINKAGE_ANSWER].deadline(linkage.requested_on)
+
+
+# --------------------------------------------------------------------------------------------- 오늘 할 일
+class CaseTodayKind:
+    DEADLINE = "case_deadline"
+    MONITORING = "case_monitoring"
+    FOLLOW_UP = "case_follow_up"
+    LINKAGE = "case_linkage"
+
+
+def _mine(user: Any, cases: QuerySet[Case], team: bool) -> QuerySet[Case]:
+    """An officer's own cases and those with no lead worker in their area; the whole district for its manager."""
+    if team:
+        return cases
+    staff_id = getattr(getattr(user, "staff", None), "pk", None)
+    return cases.filter(Q(lead_worker_id=staff_id) | Q(lead_worker__isnull=True))
+
+
+def case_today_rows(user: Any, on: date, *, horizon: int = 0) -> list[TodayRow]:
+    """What case management has due for the user on `on` (and within `horizon` days after): deadlines of local
+    guidance not met, monitoring due, follow-up checks due, linkages without an answer (for a partner: the
+    requests waiting for its own answer)."""
+    if not can(user, "cases.view"):
+        return []
+    team = can(user, "intake.supervise")
+    until = on + timedelta(days=horizon)
+    rows: list[TodayRow] = []
+    rules_of: dict[str, CaseRules] = {}
+
+    def rules(case: Case) -> CaseRules:
+        if case.district_id not in rules_of:
+            rules_of[case.district_id] = case_rules(case.district_id)
+        return rules_of[case.district_id]
+
+    cases = list(_mine(user, cases_visible_to(user), team).filter(state__in=sorted(OPEN_STATES)))
+    heads = masked_head_names(user, [c.household_id for c in cases], on=on)
+    for case in cases:
+        who = heads.get(case.household_id, "")
+        late = [d for d in case_deadlines(case, rules(case), on) if d.state == DeadlineState.OVERDUE]
+        late += [d for d in case_deadlines(case, rules(case), on) if d.state == DeadlineState.DUE and d.due_on <= until]
+        for deadline in late[:1]:
+            rows.append(_case_row(case, CaseTodayKind.DEADLINE, deadline.label, deadline.due_on, on, who))
+        due = monitoring_due_on(case, rules(case))
+        if due is not None and due <= until:
+            rows.append(_case_row(case, CaseTodayKind.MONITORING, _("Monitoring"), due, on, who))
+    ended = _mine(user, cases_visible_to(user), team).filter(state=CaseState.FOLLOW_UP)
+    checks = FollowUpCheck.objects.filter(case__in=ended.values("pk"), done_on__isnull=True, due_on__lte=until)
+    checks = list(checks.select_related("case", "case__dong", "case__lead_worker"))
+    heads.update(masked_head_names(user, [c.case.household_id for c in checks], on=on))
+    for check in checks:
+        title = _("Follow-up check %(number)s after closure") % {"number": check.number}
+        rows.append(
+            _case_row(check.case, CaseTodayKind.FOLLOW_UP, title, check.due_on, on, heads.get(check.case.household_id))
+        )
+    rows += _linkage_rows(user, on, until, rules)
+    return sorted(rows, key=lambda r: (r.due_on, r.kind, r.object_id))
+
+
+def _linkage_rows(user: Any, on: date, until: date, rules: Any) -> list[TodayRow]:
+    rows = []
+    waiting = linkages_visible_to(user).filter(state=LinkageState.REQUESTED).select_related("case__lead_worker")
+    if not scope_for(user).sees_by_consent and not can(user, "intake.supervise"):
+        staff_id = getattr(getattr(user, "staff", None), "pk", None)
+        waiting = waiting.filter(Q(case__lead_worker_id=staff_id) | Q(case__lead_worker__isnull=True))
+    for linkage in waiting:
+        due = linkage_answer_due(linkage, rules(linkage.case))
+        if due <= until:
+            title = _("Unanswered linkage: %(service)s to %(provider)s") % {
+                "service": linkage.service,
+                "provider": linkage.provider_label,
+            }
+            rows.append(
+                TodayRow(
+                    kind=CaseTodayKind.LINKAGE,
+                    title=title,
+                    due_on=due,
+                    on=on,
+                    who="",
+                    dong=linkage.case.dong.name,
+                    officer=_who(linkage.case),
+                    url_name="linkage_detail",
+                    object_id=linkage.pk,
+                )
+            )
+    return rows
+
+
+def _who(case: Case) -> str:
+    return case.lead_worker.display_name if case.lead_worker_id else ""
+
+
+def _case_row(case: Case, kind: str, title: str, due_on: date, on: date, who: str | None) -> TodayRow:
+    return TodayRow(
+        kind=kind,
+        title=title,
+        due_on=due_on,
+        on=on,
+        who=who or "",
+        dong=case.dong.name,
+        officer=_who(case),
+        url_name="case_detail",
+        object_id=case.pk,
+    )
+
+
+def case_overdue_count(user: Any, on: date) -> int:
+    """How many case-management rows are overdue (the menu's badge)."""
+    return sum(1 for row in case_today_rows(user, on) if row.due_on < on)
+
+
+# ------------------------------------------------------------------------- what a household already receives
+@dataclass
+class AlreadyReceived:
+    """What a household already receives from whom inside Dolbom, shown before a case or a linkage is opened so
+    that nobody is served twice."""
+
+    cases: list[Case] = field(default_factory=list)
+    linkages: list[Linkage] = field(default_factory=list)
+    other: list[TimelineEntry] = field(default_factory=list)  # emergency support and what other domains give
+
+    @property
+    def empty(self) -> bool:
+        return not (self.cases or self.linkages or self.other)
+
+
+def already_received(user: Any, household: Household) -> AlreadyReceived:
+    cases = cases_visible_to(user).filter(household=household, state__in=sorted(OPEN_STATES))
+    linkages = linkages_visible_to(user).filter(household=household, state__in=sorted(OPEN_LINKAGE_STATES))
+    return AlreadyReceived(cases=list(cases), linkages=list(linkages.order_by("requested_on", "pk")))
+
+
+# -------------------------------------------------------------------------------------------------- the figures
+@dataclass(frozen=True)
+class LinkageFigures:
+    count: int
+    won: int
+    public_count: int
+    public_won: int
+    private_count: int
+    private_won: int
+
+
+def new_cases_count(user: Any, start: date, end: date) -> int:
+    """New integrated cases: households selected for case management between `start` and `end` (inclusive), in
+    the user's scope — the figure the articles call 신규 사례."""
+    return cases_visible_to(user).filter(selected_on__gte=start, selected_on__lte=end).count()
+
+
+def linkage_figures(user: Any, start: date, end: date) -> LinkageFigures:
+    """Service linkages accepted between `start` and `end` (the articles' 서비스 연계: a linkage counts once, when
+    a provider took it on), with the won value delivered in the period, public and private apart."""
+    linkages = (
+        linkages_visible_to(user)
+        .filter(answered_on__gte=start, answered_on__lte=end)
+        .exclude(state__in=[LinkageState.DECLINED, LinkageState.CANCELLED])
+    )
+    counts = dict(linkages.values_list("sector").annotate(n=Count("pk")).values_list("sector", "n"))
+    steps = LinkageStep.objects.filter(
+        linkage__in=linkages_visible_to(user).values("pk"), move="deliver", on__gte=start, on__lte=end
+    )
+    won = dict(steps.values_list("linkage__sector").annotate(w=Sum("won")).values_list("linkage__sector", "w"))
+    public_count, private_count = counts.get(Sector.PUBLIC, 0), counts.get(Sector.PRIVATE, 0)
+    public_won, private_won = won.get(Sector.PUBLIC) or 0, won.get(Sector.PRIVATE) or 0
+    return LinkageFigures(
+        count=public_count + private_count,
+        won=public_won + private_won,
+        public_count=public_count,
+        public_won=public_won,
+        private_count=private_count,
+        private_won=private_won,
+    )
+
+
+# ------------------------------------------------------------------------------------------- the household page
+def household_history(user: Any, household: Household) -> list[TimelineEntry]:
+    """What case management knows of one household, as far as the user may see it: each move of its cases (with
+    the conference that decided it), plans and their agreement, monitoring and reassessments, follow-up checks,
+    and each step of its linkages."""
+    if not can(user, "cases.view"):
+        return []
+    entries: list[TimelineEntry] = []
+    cases = list(cases_visible_to(user).filter(household=household))
+    transitions = Transition.objects.filter(case__in=cases).select_related("agenda_item__conference")
+    for t in transitions.order_by("at", "pk"):
+        text = _("Case %(case)s: %(move)s") % {"case": t.case_id, "move": t.get_move_display()}
+        details = tuple(x for x in (str(t.agenda_item.conference) if t.agenda_item_id else "", t.reason) if x)
+        entries.append(TimelineEntry(t.on, "case", text, details, t.at))
+    for plan in CasePlan.objects.filter(case__in=cases):
+        text = _("Case plan version %(version)s drawn up") % {"version": plan.version}
+        entries.append(TimelineEntry(plan.made_on, "case_plan", text, (), plan.recorded_at))
+        if plan.agreed_on is not None:
+            agreed = _("Case plan version %(version)s agreed: %(how)s") % {
+                "version": plan.version,
+                "how": plan.get_agreement_display(),
+            }
+            entries.append(TimelineEntry(plan.agreed_on, "case_plan", agreed))
+    for note in MonitoringNote.objects.filter(case__in=cases):
+        entries.append(TimelineEntry(note.held_on, "case_note", note.get_kind_display(), (), note.recorded_at))
+    for check in FollowUpCheck.objects.filter(case__in=cases).exclude(done_on=None):
+        text = _("Follow-up check %(number)s done") % {"number": check.number}
+        entries.append(TimelineEntry(check.done_on, "case_follow_up", text))
+    steps = LinkageStep.objects.filter(linkage__in=linkages_visible_to(user).filter(household=household).values("pk"))
+    for step in steps.select_related("linkage", "linkage__provider").order_by("at", "pk"):
+        text = _("Linkage %(service)s (%(provider)s): %(step)s") % {
+            "service": step.linkage.service,
+            "provider": step.linkage.provider_label,
+            "step": step.get_move_display(),
+        }
+        details = (format_won(step.won),) if step.won else ()
+        entries.append(TimelineEntry(step.on, "linkage", text, details, step.at))
+    return entries

@@ -1,0 +1,229 @@
+"""Service linkage, closed loop: requested by the case's worker, answered by the provider (a partner agency on its
+own pages; the worker for a provider that has no login), delivered once or periodically with the won value of
+each delivery, ended. Each move is a `LinkageStep`, checked against `LINKAGE_MOVES`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from dolbom.cases.models import (
+    LINKAGE_MOVES,
+    OPEN_LINKAGE_STATES,
+    SERVING_STATES,
+    CaseState,
+    Frequency,
+    Linkage,
+    LinkageMove,
+    LinkageState,
+    LinkageStep,
+)
+from dolbom.cases.selectors import linkages_visible_to
+from dolbom.cases.services.cases import locked_case
+from dolbom.core import audit
+from dolbom.core.dates import today_kst
+from dolbom.core.needs import NeedDomain
+from dolbom.core.permissions import ensure_can
+from dolbom.core.scope import scope_for, visible_or_404
+from dolbom.core.text import visible_length, visible_text
+from dolbom.registry.models import Agency, Household, Sector
+from dolbom.registry.scoping import household_consented
+
+# Services are linked once the case is being planned (an urgent need does not wait for the conference's
+# approval) and while it is served.
+LINKABLE = frozenset({CaseState.PLANNING}) | SERVING_STATES
+MAX_WON = 10**12  # one trillion won: a figure beyond any single service, refused as a typing error
+
+
+@dataclass(frozen=True)
+class LinkageEntry:
+    domain: str
+    service: str
+    frequency: str
+    requested_on: date | None
+    provider_id: int | None = None
+    provider_name: str = ""
+    sector: str = ""  # for a provider named by hand; an agency's own sector otherwise
+    planned_won: int = 0
+    goal_id: int | None = None
+    note: str = ""
+
+
+def _step(linkage: Linkage, how: str, *, user: Any, on: date, won: int = 0, note: str = "") -> LinkageStep:
+    target = LINKAGE_MOVES.get((linkage.state, how))
+    if target is None:
+        raise ValidationError(
+            {"move": _("A linkage that is %(state)s cannot be %(move)s.")
+             % {"state": linkage.get_state_display(), "move": str(LinkageMove(how).label).lower()}}
+        )  # fmt: skip
+    step = LinkageStep.objects.create(
+        linkage=linkage, move=how, from_state=linkage.state, to_state=target, on=on, won=won, note=note, by=user
+    )
+    linkage.state = target
+    linkage.version += 1
+    linkage.save()
+    audit.record(user, f"cases.linkage_{how}", linkage, detail={"step": step.pk, "won": won, "to": target})
+    return step
+
+
+def household_consented_to(household: Household, agency_id: int, on: date) -> bool:
+    return Household.objects.filter(household_consented("pk")(agency_id, on), pk=household.pk).exists()
+
+
+def _entry_errors(entry: LinkageEntry) -> dict[str, str]:
+    if entry.domain not in NeedDomain.values:
+        return {"domain": _("Choose the domain of need.")}
+    if visible_length(entry.service) < 2:
+        return {"service": _("Name the service.")}
+    if entry.frequency not in Frequency.values:
+        return {"frequency": _("Choose once or periodically.")}
+    if entry.requested_on is None or entry.requested_on > today_kst():
+        return {"requested_on": _("Enter the request's date; it cannot be in the future.")}
+    if not 0 <= entry.planned_won < MAX_WON:
+        return {"planned_won": _("Enter the value in won, without a minus sign.")}
+    if entry.provider_id is None and visible_length(entry.provider_name) < 2:
+        return {"provider": _("Choose the provider, or name it if it is not in the list.")}
+    if entry.provider_id is None and entry.sector not in Sector.values:
+        return {"sector": _("Say whether the provider is public or private.")}
+    return {}
+
+
+def request_linkage(*, user: Any, case_id: int, entry: LinkageEntry) -> Linkage:
+    """A service requested for the household. A private partner only receives a household that consented to
+    share with it; the same service already requested from the same provider and still open is refused."""
+    ensure_can(user, "cases.work")
+    errors = _entry_errors(entry)
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        case = locked_case(user, case_id)
+        if case.state not in LINKABLE:
+            raise ValidationError(
+                {"service": _("Services are linked once the case is being planned; this case is %(state)s.")
+                 % {"state": case.get_state_display()}}
+            )  # fmt: skip
+        provider = None
+        if entry.provider_id is not None:
+            provider = Agency.objects.filter(pk=entry.provider_id, active=True).first()
+            if provider is None:
+                raise ValidationError({"provider": _("Choose an active agency.")})
+            if provider.sector == Sector.PRIVATE and not household_consented_to(
+                case.household, provider.pk, entry.requested_on
+            ):
+                raise ValidationError(
+                    {"provider": _("The household has not consented to share its data with %(agency)s: record the "
+                                   "consent on the household's page first.") % {"agency": provider.name}}
+                )  # fmt: skip
+        service = visible_text(entry.service)[:200]
+        same = case.linkages.filter(service=service, state__in=OPEN_LINKAGE_STATES)
+        same = same.filter(provider=provider) if provider else same.filter(provider_name=entry.provider_name.strip())
+        if same.exists():
+            raise ValidationError({"service": _("This service is already requested from this provider and open.")})
+        goal = case.plans.order_by("-version").first()
+        goals = {g.pk: g for g in goal.goals.all()} if goal else {}
+        if entry.goal_id is not None and entry.goal_id not in goals:
+            raise ValidationError({"goal": _("Choose one of the plan's goals.")})
+        linkage = Linkage(
+            case=case,
+            household=case.household,
+            goal=goals.get(entry.goal_id),
+            domain=entry.domain,
+            provider=provider,
+            provider_name="" if provider else visible_text(entry.provider_name)[:100],
+            service=service,
+            sector=provider.sector if provider else entry.sector,
+            frequency=entry.frequency,
+            planned_won=entry.planned_won,
+            state="",
+            requested_on=entry.requested_on,
+            note=visible_text(entry.note),
+            requested_by=user,
+        )
+        linkage.save()
+        _step(linkage, LinkageMove.REQUEST, user=user, on=entry.requested_on, note=linkage.note)
+    return linkage
+
+
+def _answerable(user: Any, linkage_id: int) -> Linkage:
+    """The linkage, locked, if this user answers for its provider: a provider with its own staff in Dolbom
+    answers on its own pages, and only its staff; the case's public staff answer for any other."""
+    linkage = visible_or_404(linkages_visible_to(user).select_for_update(of=("self",)), linkage_id)
+    scope = scope_for(user)
+    answers_itself = linkage.provider_id is not None and linkage.provider.sector == Sector.PRIVATE
+    if answers_itself and scope.agency_id != linkage.provider_id:
+        raise PermissionDenied("cases.answer_linkage: the provider answers for itself")
+    if not answers_itself and scope.sees_by_consent:
+        raise PermissionDenied("cases.answer_linkage: not this agency's linkage")
+    return linkage
+
+
+def _date(on: date | None, after: date, field: str = "on") -> date:
+    if on is None or on > today_kst():
+        raise ValidationError({field: _("Enter the date; it cannot be in the future.")})
+    if on < after:
+        raise ValidationError({field: _("The date cannot be before %(day)s.") % {"day": after.isoformat()}})
+    return on
+
+
+def answer_linkage(*, user: Any, linkage_id: int, accept: bool, on: date | None, note: str = "") -> Linkage:
+    ensure_can(user, "cases.answer_linkage")
+    note = visible_text(note)
+    if not accept and visible_length(note) < 4:
+        raise ValidationError({"note": _("Say why the request is declined, in at least four characters.")})
+    with transaction.atomic():
+        linkage = _answerable(user, linkage_id)
+        on = _date(on, linkage.requested_on)
+        _step(linkage, LinkageMove.ACCEPT if accept else LinkageMove.DECLINE, user=user, on=on, note=note)
+        linkage.answered_on = on
+        linkage.save(update_fields=["answered_on"])
+    return linkage
+
+
+def record_delivery(*, user: Any, linkage_id: int, on: date | None, won: int, note: str = "") -> Linkage:
+    """A delivery, with its won value. A one-off service ends with its delivery."""
+    ensure_can(user, "cases.answer_linkage")
+    if not 0 <= won < MAX_WON:
+        raise ValidationError({"won": _("Enter the value in won, without a minus sign.")})
+    with transaction.atomic():
+        linkage = _answerable(user, linkage_id)
+        if linkage.state not in (LinkageState.ACCEPTED, LinkageState.DELIVERING):
+            raise ValidationError({"move": _("A service is delivered after it was accepted.")})
+        on = _date(on, linkage.answered_on or linkage.requested_on)
+        _step(linkage, LinkageMove.DELIVER, user=user, on=on, won=won, note=visible_text(note))
+        linkage.delivered_won += won
+        linkage.save(update_fields=["delivered_won"])
+        if linkage.frequency == Frequency.ONCE:
+            _step(linkage, LinkageMove.END, user=user, on=on)
+            linkage.ended_on = on
+            linkage.save(update_fields=["ended_on"])
+    return linkage
+
+
+def end_linkage(*, user: Any, linkage_id: int, on: date | None, note: str = "") -> Linkage:
+    ensure_can(user, "cases.answer_linkage")
+    with transaction.atomic():
+        linkage = _answerable(user, linkage_id)
+        on = _date(on, linkage.answered_on or linkage.requested_on)
+        _step(linkage, LinkageMove.END, user=user, on=on, note=visible_text(note))
+        linkage.ended_on = on
+        linkage.save(update_fields=["ended_on"])
+    return linkage
+
+
+def cancel_linkage(*, user: Any, linkage_id: int, reason: str) -> Linkage:
+    """A request withdrawn by the case's worker before it was answered (sent to the wrong provider, a need
+    gone)."""
+    ensure_can(user, "cases.work")
+    reason = visible_text(reason)
+    if visible_length(reason) < 4:
+        raise ValidationError({"reason": _("Say why, in at least four characters.")})
+    with transaction.atomic():
+        linkage = visible_or_404(linkages_visible_to(user).select_for_update(of=("self",)), linkage_id)
+        locked_case(user, linkage.case_id)  # the case's own worker, not the provider
+        _step(linkage, LinkageMove.CANCEL, user=user, on=today_kst(), note=reason)
+    return linkage
