@@ -54,7 +54,7 @@ DATA_LITERALS = {
     # Labels put in log lines (some before translations are ready) and audit records, found by a search as is.
     "core/numbers.py": {"[주민등록번호 삭제됨]", "[전화번호 삭제됨]", "[카드번호 삭제됨]"},
     # An amount as officers type it: 1,500,000원.
-    "intake/amounts.py": {r"[\s,원]"},
+    "core/money.py": {r"[\s,원]"},
     # A language's own name in the language list, as language pickers show it.
     "settings.py": {"한국어"},
 }

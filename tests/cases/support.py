@@ -72,7 +72,7 @@ def agreed_plan(city, case, user_key: str = "dong_officer"):
             GoalEntry(NeedDomain.HEALTH, "치료 지속", "월 2회 진료", today_kst() + timedelta(days=60)),
         ],
     )
-    record_agreement(user=user, plan_id=plan.pk, agreed_on=today_kst(), method="signed_form")
+    record_agreement(user=user, case_id=case.pk, plan_id=plan.pk, agreed_on=today_kst(), method="signed_form")
     return plan
 
 

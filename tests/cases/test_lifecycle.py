@@ -47,7 +47,13 @@ def test_a_case_goes_from_candidate_to_closed_with_a_row_and_an_audit_event_per_
     checks = list(FollowUpCheck.objects.filter(case=case).order_by("number"))
     assert len(checks) == 2 and checks[0].due_on < checks[1].due_on
     for check in checks:
-        record_follow_up(user=city.users["dong_officer"], check_id=check.pk, done_on=today_kst(), finding="안정적 생활")
+        record_follow_up(
+            user=city.users["dong_officer"],
+            case_id=case.pk,
+            check_id=check.pk,
+            done_on=today_kst(),
+            finding="안정적 생활",
+        )
     case.refresh_from_db()
     assert case.state == CaseState.CLOSED
 

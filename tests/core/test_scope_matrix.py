@@ -23,6 +23,7 @@ import pytest
 from django.apps import apps
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from dolbom.cases.models import Attendee, Case, CaseState, CaseType, Conference, Linkage, LinkageState
 from dolbom.core import audit
 from dolbom.core.spreadsheet import XLSX_MIME
 from dolbom.discovery.models import ItemStatus, OutreachItem, RoundStatus, ScoringModel, ScreeningRound, SignalFile
@@ -212,6 +213,7 @@ def world(city) -> World:
         )
 
     _outreach(city, rows)
+    _cases(city, rows)
 
     rows["event_district1_officer"] = audit.record(city.users["dong_officer"], "test.district1")
     other_district_officer = _other_district_officer(city)
@@ -249,6 +251,43 @@ def _consultations(city, rows: dict[str, Any]) -> None:
             decided_on=date(2026, 11, 2),
             decided_by=city.users["dong_officer"],
         )
+
+
+def _cases(city, rows: dict[str, Any]) -> None:
+    """A case in each place, led by the private welfare centre, with a linkage to it: the consenting household of
+    dong 0 (the centre sees both), the household of dong 1 whose consent was withdrawn (it sees neither), and one
+    of the other district. A conference of the district (the centre at its table), one of dong 1, and one of the
+    other district."""
+    officer = city.users["dong_officer"]
+    welfare = city.agencies["welfare"]
+    case_type = CaseType.objects.create(district=city.districts[0], name="일반사례", tier="general", duration_months=6)
+    other_type = CaseType.objects.create(district=city.districts[1], name="일반사례", tier="general", duration_months=6)
+    for key, household_key, kind in (
+        ("dong0", "h_dong0_consented", case_type),
+        ("dong1_withdrawn", "h_dong1_withdrawn", case_type),
+        ("district2", "h_district2", other_type),
+    ):
+        household = rows[household_key]
+        case = Case.objects.create(
+            household=household, district_id=household.dong.parent_id, dong=household.dong, case_type=kind,
+            state=CaseState.IN_SERVICE, lead_agency=welfare, intake_on=date(2026, 11, 2), opened_by=officer,
+        )  # fmt: skip
+        rows[f"case_{key}"] = case
+        rows[f"linkage_{key}"] = Linkage.objects.create(
+            case=case, household=household, domain="economy", provider=welfare, service="밑반찬 지원",
+            sector="private", frequency="periodic", state=LinkageState.REQUESTED, requested_on=date(2026, 11, 3),
+            requested_by=officer,
+        )  # fmt: skip
+    for key, district, dong in (
+        ("district1", city.districts[0], None),
+        ("dong1", city.districts[0], city.dongs[1]),
+        ("district2", city.districts[1], None),
+    ):
+        rows[f"conference_{key}"] = Conference.objects.create(
+            district=district, dong=dong, kind="dong" if dong else "district", held_on=date(2026, 11, 20),
+            status="planned", created_by=officer,
+        )  # fmt: skip
+    Attendee.objects.create(conference=rows["conference_district1"], name="최복지사", agency=welfare)
 
 
 def _outreach(city, rows: dict[str, Any]) -> None:
@@ -455,6 +494,35 @@ SELECTORS: dict[str, tuple[set[str], Expect]] = {
             district_admin={"target_dong0", "target_dong1"},
         ),
     ),
+    # Cases and linkages: the area's public staff, and the private agency that leads the case (or provides the
+    # linkage) while the household's consent stands.
+    "dolbom.cases.selectors:cases_visible_to": (
+        {"case_dong0", "case_dong1_withdrawn", "case_district2"},
+        _for(
+            dong_officer={"case_dong0"},
+            district_manager={"case_dong0", "case_dong1_withdrawn"},
+            district_admin={"case_dong0", "case_dong1_withdrawn"},
+            agency_worker={"case_dong0"},
+        ),
+    ),
+    "dolbom.cases.selectors:linkages_visible_to": (
+        {"linkage_dong0", "linkage_dong1_withdrawn", "linkage_district2"},
+        _for(
+            dong_officer={"linkage_dong0"},
+            district_manager={"linkage_dong0", "linkage_dong1_withdrawn"},
+            district_admin={"linkage_dong0", "linkage_dong1_withdrawn"},
+            agency_worker={"linkage_dong0"},
+        ),
+    ),
+    "dolbom.cases.selectors:conferences_visible_to": (
+        {"conference_district1", "conference_dong1", "conference_district2"},
+        _for(
+            dong_officer={"conference_district1"},
+            district_manager={"conference_district1", "conference_dong1"},
+            district_admin={"conference_district1", "conference_dong1"},
+            agency_worker={"conference_district1"},
+        ),
+    ),
     "dolbom.core.selectors:audit_events_visible_to": (
         EVENTS,
         _for(district_admin={"event_district1_officer", "event_system"}),
@@ -510,6 +578,8 @@ class DetailPage:
 WORKERS = frozenset({"dong_officer", "district_manager"})
 WORKLIST_READERS = frozenset({"dong_officer", *DISTRICT})
 REGISTRY_WRITERS = frozenset({"dong_officer", *DISTRICT})
+CASE_READERS = frozenset({"dong_officer", *DISTRICT, "agency_worker"})
+CASE_WORKERS = frozenset({"dong_officer", "district_manager", "agency_worker"})
 
 DETAIL_PAGES = [
     DetailPage("work_item", "get", "work_dong0", "work_district2", WORKLIST_READERS),
@@ -617,6 +687,31 @@ DETAIL_PAGES = [
     DetailPage("round_detail", "get", "round_district1", "round_district2", frozenset(DISTRICT)),
     DetailPage("round_withdraw", "get", "round_district1", "round_district2", frozenset(DISTRICT)),
     DetailPage("signal_withdraw", "get", "file_district1", "file_district2", frozenset(DISTRICT)),
+    # Case management: read by the area's public staff and the private agency that leads the case while the
+    # household consents; worked by the case's workers; a private provider's linkage answered by that provider.
+    DetailPage("case_detail", "get", "case_dong0", "case_district2", CASE_READERS),
+    DetailPage("case_plan_new", "get", "case_dong0", "case_district2", CASE_WORKERS),
+    DetailPage("linkage_new", "get", "case_dong0", "case_district2", CASE_WORKERS),
+    *(
+        DetailPage(name, "post", "case_dong0", "case_district2", CASE_WORKERS)
+        for name in (
+            "case_plan_new",
+            "case_plan_agreement",
+            "case_monitoring",
+            "case_phase",
+            "case_close",
+            "case_transfer",
+            "case_follow_up",
+            "case_reopen",
+            "linkage_new",
+        )
+    ),
+    DetailPage("linkage_detail", "get", "linkage_dong0", "linkage_district2", CASE_READERS),
+    *(
+        DetailPage(name, "post", "linkage_dong0", "linkage_district2", frozenset({"agency_worker"}))
+        for name in ("linkage_answer", "linkage_deliver", "linkage_end")
+    ),
+    DetailPage("linkage_cancel", "post", "linkage_dong0", "linkage_district2", CASE_WORKERS),
 ]
 
 

@@ -142,7 +142,8 @@ def test_nobodys_application_is_on_every_officers_board(client, city, today):
     assert _state(_board(client, _second_officer(city)), "emergency", support.pk) == "running"
 
 
-@pytest.mark.parametrize("role", ["district_admin", "agency_worker", "safety_net", "analyst"])
+# A private agency worker has a board: the linkages sent to its agency (tests/cases).
+@pytest.mark.parametrize("role", ["district_admin", "safety_net", "analyst"])
 def test_roles_without_a_board(client, city, today, role):
     _apply(city, today, date(2026, 9, 1))
     today(date(2026, 9, 10))

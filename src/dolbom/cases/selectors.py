@@ -42,7 +42,7 @@ from dolbom.core.money import format_won
 from dolbom.core.permissions import can
 from dolbom.core.scope import NOTHING, Reach, scope_for, scoped
 from dolbom.core.workdays import Period
-from dolbom.intake.selectors import TodayRow
+from dolbom.intake.selectors import TodayRow, emergency_support_received
 from dolbom.registry.models import AreaLevel, Household, Sector
 from dolbom.registry.scoping import household_consented
 from dolbom.registry.selectors import TimelineEntry, areas_visible_to, masked_head_names
@@ -90,7 +90,7 @@ def cases_area_dongs(user: Any) -> QuerySet[Any]:
     return areas_visible_to(user).filter(level=AreaLevel.EUPMYEONDONG).values("pk")
 
 
-def agenda_visible_to(user: Any, conference: Conference) -> QuerySet[AgendaItem]:
+def visible_agenda(user: Any, conference: Conference) -> QuerySet[AgendaItem]:
     """A conference's agenda as far as the user may see each case."""
     return (
         conference.agenda.filter(case__in=cases_visible_to(user).values("pk"))
@@ -193,6 +193,20 @@ def _service_start(case: Case) -> date | None:
     return case.transitions.filter(to_state=CaseState.IN_SERVICE).order_by("at").values_list("on", flat=True).first()
 
 
+def next_due(case: Case, rules: CaseRules, on: date) -> tuple[date | None, str]:
+    """The next thing due on a case and its clock: a deadline not met yet, the next monitoring, or the next
+    follow-up check after closure. What `Case.next_due_on` keeps."""
+    dues = [(d.due_on, d.clock) for d in case_deadlines(case, rules, on) if d.done_on is None]
+    monitoring = monitoring_due_on(case, rules)
+    if monitoring is not None:
+        dues.append((monitoring, CaseClock.MONITORING))
+    if case.state == CaseState.FOLLOW_UP:
+        check = case.follow_ups.filter(done_on__isnull=True).order_by("due_on").first()
+        if check is not None:
+            dues.append((check.due_on, CaseClock.FOLLOW_UP))
+    return min(dues) if dues else (None, "")
+
+
 def linkage_answer_due(linkage: Linkage, rules: CaseRules) -> date:
     return rules.clocks[CaseClock.LINKAGE_ANSWER].deadline(linkage.requested_on)
 
@@ -213,72 +227,82 @@ def _mine(user: Any, cases: QuerySet[Case], team: bool) -> QuerySet[Case]:
     return cases.filter(Q(lead_worker_id=staff_id) | Q(lead_worker__isnull=True))
 
 
+def _my_cases(user: Any) -> QuerySet[Case]:
+    return _mine(user, cases_visible_to(user), can(user, "intake.supervise"))
+
+
 def case_today_rows(user: Any, on: date, *, horizon: int = 0) -> list[TodayRow]:
-    """What case management has due for the user on `on` (and within `horizon` days after): deadlines of local
-    guidance not met, monitoring due, follow-up checks due, linkages without an answer (for a partner: the
-    requests waiting for its own answer)."""
-    if not can(user, "cases.view"):
+    """What case management has due for the user on `on` (and within `horizon` days after): each case's next
+    deadline, monitoring or follow-up check (kept on the case as `next_due_on`), and the linkages still without
+    an answer when their answer is due (for a partner: the requests waiting for its own answer)."""
+    if not can(user, "cases.work"):
         return []
-    team = can(user, "intake.supervise")
     until = on + timedelta(days=horizon)
-    rows: list[TodayRow] = []
-    rules_of: dict[str, CaseRules] = {}
-
-    def rules(case: Case) -> CaseRules:
-        if case.district_id not in rules_of:
-            rules_of[case.district_id] = case_rules(case.district_id)
-        return rules_of[case.district_id]
-
-    cases = list(_mine(user, cases_visible_to(user), team).filter(state__in=sorted(OPEN_STATES)))
+    cases = list(_my_cases(user).filter(next_due_on__lte=until).order_by("next_due_on", "pk")[:BOARD_LIMIT])
     heads = masked_head_names(user, [c.household_id for c in cases], on=on)
-    for case in cases:
-        who = heads.get(case.household_id, "")
-        late = [d for d in case_deadlines(case, rules(case), on) if d.state == DeadlineState.OVERDUE]
-        late += [d for d in case_deadlines(case, rules(case), on) if d.state == DeadlineState.DUE and d.due_on <= until]
-        for deadline in late[:1]:
-            rows.append(_case_row(case, CaseTodayKind.DEADLINE, deadline.label, deadline.due_on, on, who))
-        due = monitoring_due_on(case, rules(case))
-        if due is not None and due <= until:
-            rows.append(_case_row(case, CaseTodayKind.MONITORING, _("Monitoring"), due, on, who))
-    ended = _mine(user, cases_visible_to(user), team).filter(state=CaseState.FOLLOW_UP)
-    checks = FollowUpCheck.objects.filter(case__in=ended.values("pk"), done_on__isnull=True, due_on__lte=until)
-    checks = list(checks.select_related("case", "case__dong", "case__lead_worker"))
-    heads.update(masked_head_names(user, [c.case.household_id for c in checks], on=on))
-    for check in checks:
-        title = _("Follow-up check %(number)s after closure") % {"number": check.number}
-        rows.append(
-            _case_row(check.case, CaseTodayKind.FOLLOW_UP, title, check.due_on, on, heads.get(check.case.household_id))
-        )
-    rows += _linkage_rows(user, on, until, rules)
+    rows = [
+        _case_row(case, CLOCK_KINDS.get(case.next_due_clock, CaseTodayKind.DEADLINE),
+                  _clock_title(case.next_due_clock), case.next_due_on, on, heads.get(case.household_id))
+        for case in cases
+    ]  # fmt: skip
+    rows += _linkage_rows(user, on, until)
     return sorted(rows, key=lambda r: (r.due_on, r.kind, r.object_id))
 
 
-def _linkage_rows(user: Any, on: date, until: date, rules: Any) -> list[TodayRow]:
+BOARD_LIMIT = 300
+CLOCK_KINDS = {CaseClock.MONITORING: CaseTodayKind.MONITORING, CaseClock.FOLLOW_UP: CaseTodayKind.FOLLOW_UP}
+
+
+def _clock_title(clock: str) -> str:
+    if clock == CaseClock.MONITORING:
+        return _("Monitoring of a case")
+    if clock == CaseClock.FOLLOW_UP:
+        return _("Follow-up check after closure")
+    return str(CaseClock(clock).label) if clock in CaseClock.values else _("Case deadline")
+
+
+def _waiting_linkages(user: Any) -> QuerySet[Linkage]:
+    waiting = linkages_visible_to(user).filter(state=LinkageState.REQUESTED)
+    if scope_for(user).sees_by_consent:
+        return waiting.filter(provider_id=scope_for(user).agency_id)
+    if can(user, "intake.supervise"):
+        return waiting
+    staff_id = getattr(getattr(user, "staff", None), "pk", None)
+    return waiting.filter(Q(case__lead_worker_id=staff_id) | Q(case__lead_worker__isnull=True))
+
+
+def _answer_late(linkages: QuerySet[Linkage], until: date) -> QuerySet[Linkage]:
+    """The requests whose answer is due on or before `until`, by each district's rule, as one condition."""
+    condition = NOTHING
+    for district in set(linkages.values_list("case__district_id", flat=True).distinct()):
+        period = case_rules(district).clocks[CaseClock.LINKAGE_ANSWER]
+        condition |= Q(case__district_id=district, requested_on__lte=period.latest_start_due_by(until))
+    return linkages.filter(condition)
+
+
+def _linkage_rows(user: Any, on: date, until: date) -> list[TodayRow]:
     rows = []
-    waiting = linkages_visible_to(user).filter(state=LinkageState.REQUESTED).select_related("case__lead_worker")
-    if not scope_for(user).sees_by_consent and not can(user, "intake.supervise"):
-        staff_id = getattr(getattr(user, "staff", None), "pk", None)
-        waiting = waiting.filter(Q(case__lead_worker_id=staff_id) | Q(case__lead_worker__isnull=True))
-    for linkage in waiting:
-        due = linkage_answer_due(linkage, rules(linkage.case))
-        if due <= until:
-            title = _("Unanswered linkage: %(service)s to %(provider)s") % {
-                "service": linkage.service,
-                "provider": linkage.provider_label,
-            }
-            rows.append(
-                TodayRow(
-                    kind=CaseTodayKind.LINKAGE,
-                    title=title,
-                    due_on=due,
-                    on=on,
-                    who="",
-                    dong=linkage.case.dong.name,
-                    officer=_who(linkage.case),
-                    url_name="linkage_detail",
-                    object_id=linkage.pk,
-                )
+    rules_of: dict[str, CaseRules] = {}
+    late = _answer_late(_waiting_linkages(user), until).select_related("case__dong", "case__lead_worker", "provider")
+    for linkage in late[:BOARD_LIMIT]:
+        rules = rules_of.setdefault(linkage.case.district_id, case_rules(linkage.case.district_id))
+        title = _("Unanswered linkage: %(service)s to %(provider)s") % {
+            "service": linkage.service,
+            "provider": linkage.provider_label,
+        }
+        rows.append(
+            TodayRow(
+                kind=CaseTodayKind.LINKAGE,
+                title=title,
+                due_on=linkage_answer_due(linkage, rules),
+                on=on,
+                who="",
+                dong=linkage.case.dong.name,
+                officer=_who(linkage.case),
+                url_name="linkage_detail",
+                object_id=linkage.pk,
             )
+        )
     return rows
 
 
@@ -301,8 +325,12 @@ def _case_row(case: Case, kind: str, title: str, due_on: date, on: date, who: st
 
 
 def case_overdue_count(user: Any, on: date) -> int:
-    """How many case-management rows are overdue (the menu's badge)."""
-    return sum(1 for row in case_today_rows(user, on) if row.due_on < on)
+    """How many case-management things are overdue on `on` (the menu's badge): two counts by the database."""
+    if not can(user, "cases.work"):
+        return 0
+    yesterday = on - timedelta(days=1)
+    late_cases = _my_cases(user).filter(next_due_on__lt=on).count()
+    return late_cases + _answer_late(_waiting_linkages(user), yesterday).count()
 
 
 # ------------------------------------------------------------------------- what a household already receives
@@ -323,7 +351,11 @@ class AlreadyReceived:
 def already_received(user: Any, household: Household) -> AlreadyReceived:
     cases = cases_visible_to(user).filter(household=household, state__in=sorted(OPEN_STATES))
     linkages = linkages_visible_to(user).filter(household=household, state__in=sorted(OPEN_LINKAGE_STATES))
-    return AlreadyReceived(cases=list(cases), linkages=list(linkages.order_by("requested_on", "pk")))
+    return AlreadyReceived(
+        cases=list(cases),
+        linkages=list(linkages.order_by("requested_on", "pk")),
+        other=emergency_support_received(user, household),
+    )
 
 
 # -------------------------------------------------------------------------------------------------- the figures

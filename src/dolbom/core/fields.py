@@ -9,6 +9,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from dolbom.core.dates import parse_date
+from dolbom.core.money import parse_won
 
 
 class KoreanDateField(forms.DateField):
@@ -40,3 +41,16 @@ class IdField(forms.IntegerField):
         kwargs.setdefault("min_value", 1)
         kwargs.setdefault("max_value", LARGEST_ID)
         super().__init__(**kwargs)
+
+
+class WonField(forms.Field):
+    """An amount in won as officers type it: 500000, 500,000, 500,000원 (see `money.parse_won`)."""
+
+    widget = forms.TextInput(attrs={"inputmode": "numeric", "maxlength": "20", "autocomplete": "off"})
+    default_error_messages = {"invalid": _("Enter the amount in won, such as 500000.")}
+
+    def to_python(self, value: Any) -> int | None:
+        try:
+            return parse_won(value)
+        except ValueError:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None

@@ -7,9 +7,7 @@ The figures change every year by notice, so they are data with a year and a sour
 
 from __future__ import annotations
 
-import re
 import tomllib
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
@@ -25,20 +23,6 @@ DEFAULT_PATH = Path(__file__).with_name("emergency_amounts.toml")
 
 
 # The most won an amount typed by a person may have: twelve digits (under a trillion) is beyond any support.
-WON_DIGITS = 12
-
-
-def parse_won(text: str) -> int | None:
-    """An amount in won as officers type it — 500000, 500,000, 500,000원, full-width ５００，０００ — or None when
-    nothing was typed. ValueError for anything else (a minus sign, decimals, letters, more than twelve digits)."""
-    folded = re.sub(r"[\s,원]", "", unicodedata.normalize("NFKC", str(text or "")))
-    if not folded:
-        return None
-    if not folded.isascii() or not folded.isdigit() or len(folded) > WON_DIGITS:
-        raise ValueError(f"not an amount in won: {text!r}")
-    return int(folded)
-
-
 class Basis(models.TextChoices):
     PER_MONTH = "per_month", _("a month")
     ONCE = "once", _("once")

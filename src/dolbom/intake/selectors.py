@@ -31,6 +31,7 @@ from dolbom.intake.models import (
     ConsultationRecord,
     DeadlineRule,
     Decision,
+    DecisionKind,
     DecisionStatus,
     EmergencyState,
     EmergencyStep,
@@ -496,6 +497,23 @@ EMERGENCY_CLOCKS: dict[str, tuple[str, str]] = {
 def emergency_supports_visible_to(user: Any) -> QuerySet[EmergencySupport]:
     supports = EmergencySupport.objects.select_related("dong", "household", "household__address", "officer")
     return scoped(supports, user, EMERGENCY)
+
+
+def emergency_support_received(user: Any, household: Household) -> list[TimelineEntry]:
+    """Emergency support the household is receiving or waiting for (for the "already receives" panel of case
+    management), as far as the user may see it."""
+    if not can(user, "intake.view_emergency"):
+        return []
+    supports = emergency_supports_visible_to(user).filter(household=household, state__in=OPEN_STATES)
+    return [
+        TimelineEntry(
+            s.requested_on,
+            "emergency",
+            _("Emergency support (%(state)s): %(kinds)s")
+            % {"state": s.get_state_display(), "kinds": ", ".join(s.get_kinds_display())},
+        )
+        for s in supports.order_by("requested_on", "pk")
+    ]
 
 
 def deadline_periods(district_code: str) -> dict[str, Period]:
@@ -1016,6 +1034,11 @@ def pending_decisions(user: Any, kind: str) -> QuerySet[Decision]:
     """Decisions of one kind waiting for the capability that carries them on (a case-management candidate for
     cases, a benefit application for eligibility, emergency support for its clocks), oldest first."""
     return decisions_visible_to(user).filter(kind=kind, status=DecisionStatus.PENDING).order_by("decided_on", "pk")
+
+
+def pending_case_candidates(user: Any) -> QuerySet[Decision]:
+    """Case-management candidates that case management has not opened yet."""
+    return pending_decisions(user, DecisionKind.CASE_CANDIDATE)
 
 
 def current_record(consultation: Consultation) -> ConsultationRecord:

@@ -9,6 +9,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from dolbom.cases.selectors import case_overdue_count
 from dolbom.core.dates import today_kst
 from dolbom.core.permissions import can
 from dolbom.core.roles import Role
@@ -19,7 +20,6 @@ from dolbom.intake.selectors import overdue_count
 # officers and district case managers hold cases, private agencies hold their own and answer linkages). Only these
 # roles see the section, marked as coming; a role that will never use it does not see it at all.
 COMING: dict[str, frozenset[Role]] = {
-    "cases": frozenset({Role.DONG_OFFICER, Role.DISTRICT_MANAGER, Role.AGENCY_WORKER}),
     "resources": frozenset({Role.DONG_OFFICER, Role.DISTRICT_MANAGER, Role.AGENCY_WORKER}),
 }
 
@@ -35,7 +35,9 @@ class NavItem:
 def nav_items(user: Any) -> list[NavItem]:
     """The menu for one user: each entry is named for what it opens for this user's role."""
     role = scope_for(user).role
-    items = [NavItem("today", _("Today"), reverse("today"), badge=overdue_count(user, today_kst()))]
+    today = today_kst()
+    badge = overdue_count(user, today) + case_overdue_count(user, today)
+    items = [NavItem("today", _("Today"), reverse("today"), badge=badge)]
     if can(user, "discovery.view_outreach"):
         items.append(NavItem("discovery", _("Discovery"), reverse("discovery_home")))
     if can(user, "intake.view_worklist"):
@@ -47,8 +49,9 @@ def nav_items(user: Any) -> list[NavItem]:
     if can(user, "registry.search_households"):
         # Consultations start from a household (or a worklist item): the entry opens the household search.
         items.append(NavItem("consultation", _("Household search"), reverse("household_search")))
-    if role in COMING["cases"]:
-        items.append(NavItem("cases", _("Case management"), None))
+    if can(user, "cases.view"):
+        # A private agency's case management is answering the linkages sent to it and the cases it leads.
+        items.append(NavItem("cases", _("Case management"), reverse("case_list")))
     if role in COMING["resources"]:
         items.append(NavItem("resources", _("Resources"), None))
     if can(user, "reports.view_aggregates"):

@@ -1,13 +1,14 @@
 """The household page, composed above the domains: the registry's record of the household (address, members,
 moves, consents) and what each domain knows of it (discovery: signals and listings; intake: the worklist, visits,
-consultations, decisions and emergency support). The shell may read every domain's selectors; the registry, below
-the domains, may not, which is why the page lives here."""
+consultations, decisions and emergency support; cases: moves, plans, monitoring, linkages). The shell may read
+every domain's selectors; the registry, below the domains, may not, which is why the page lives here."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
+from dolbom.cases.selectors import household_history as case_history
 from dolbom.core.permissions import can
 from dolbom.discovery.selectors import household_history as discovery_history
 from dolbom.intake.selectors import household_history as intake_history
@@ -42,6 +43,7 @@ def household_page(user: Any, household_id: int) -> HouseholdPage:
         household_timeline(user, household)
         + discovery_history(user, household, members=members)
         + intake_history(user, household)
+        + case_history(user, household)
     )
     return HouseholdPage(
         household=household,

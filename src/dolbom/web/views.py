@@ -12,12 +12,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import requires_csrf_token
 from django.views.decorators.http import require_safe
 
+from dolbom.cases.services.pages import open_case_today
 from dolbom.core import audit
 from dolbom.core.access_audit import set_reason
 from dolbom.core.input_limits import InputTooLong
 from dolbom.core.permissions import can
 from dolbom.core.scope import scope_for
-from dolbom.intake.selectors import referral_dongs_for, referrals_visible_to
+from dolbom.intake.selectors import TodayRow, Urgency, referral_dongs_for, referrals_visible_to
 from dolbom.intake.services.today import open_today
 from dolbom.registry.forms import reveal_form, reveal_household_form
 from dolbom.registry.selectors import areas_visible_to, households_visible_to
@@ -64,9 +65,20 @@ def _due_and_overdue(request: HttpRequest) -> dict[str, object]:
     """The clocks of 오늘 할 일 (web/_today_clocks.html): overdue first, then due today, then the emergency clocks
     still running. A district case manager sees the district's, as the team's lead; an officer their own and what
     nobody has yet in their dongs."""
-    if not can(request.user, "intake.view_today"):
+    user = request.user
+    if not (can(user, "intake.view_today") or can(user, "cases.work")):
         return {"board": None}
-    return {"board": open_today(user=request.user), "today_fixed": settings.TODAY_OVERRIDE}
+    board = open_today(user=user)
+    case_rows = open_case_today(user=user)
+    if case_rows:
+        # Case management's deadlines, monitoring, follow-up checks and unanswered linkages join the same board.
+        board.overdue = sorted([*board.overdue, *(r for r in case_rows if r.urgency == Urgency.OVERDUE)], key=_due)
+        board.due_today = sorted([*board.due_today, *(r for r in case_rows if r.urgency == Urgency.TODAY)], key=_due)
+    return {"board": board, "today_fixed": settings.TODAY_OVERRIDE, "emergency": can(user, "intake.view_emergency")}
+
+
+def _due(row: TodayRow) -> tuple[object, ...]:
+    return (row.due_on, row.kind, row.object_id)
 
 
 # The error pages (urls.py handler400/403/404/500): the application's own Korean pages inside its navigation, so

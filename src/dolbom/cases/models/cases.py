@@ -133,6 +133,11 @@ class Case(models.Model):
     closed_on = models.DateField(_("closed"), null=True, blank=True)
     closure_reason = models.CharField(_("closure reason"), max_length=14, choices=ClosureReason.choices, blank=True)
     last_monitored_on = models.DateField(_("last monitored"), null=True, blank=True)
+    # The next thing due (a deadline of local guidance, monitoring, a follow-up check) and which clock it is: kept
+    # by every service that changes what it depends on, so that 오늘 할 일 and the menu's badge are one indexed
+    # query instead of a computation per case.
+    next_due_on = models.DateField(_("next due"), null=True, blank=True, db_index=True)
+    next_due_clock = models.CharField(max_length=16, blank=True)
     opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     opened_at = models.DateTimeField(auto_now_add=True, db_index=True)
     version = models.PositiveIntegerField(default=1)

@@ -34,7 +34,7 @@ from dolbom.cases.models import (
     NoteKind,
 )
 from dolbom.cases.selectors import case_rules, cases_visible_to
-from dolbom.cases.services.lifecycle import move
+from dolbom.cases.services.lifecycle import move, refresh_due
 from dolbom.core import audit
 from dolbom.core.dates import today_kst
 from dolbom.core.permissions import ensure_can
@@ -208,12 +208,12 @@ def record_monitoring(
     """A monitoring note with each goal's progress; a reassessment (needs and crisis level again) also moves the
     case to reassessment, from where a new plan is approved or the plan is kept."""
     ensure_can(user, "cases.work")
-    held_on = _not_future(held_on, "held_on")
-    note = visible_text(note)
-    if visible_length(note) < MIN_REASON:
-        raise ValidationError({"note": _("Write what was found, in at least four characters.")})
     with transaction.atomic():
         case = locked_case(user, case_id)
+        held_on = _not_future(held_on, "held_on")
+        note = visible_text(note)
+        if visible_length(note) < MIN_REASON:
+            raise ValidationError({"note": _("Write what was found, in at least four characters.")})
         if case.state not in SERVING_STATES:
             raise ValidationError({"held_on": _("Monitoring is recorded while the case is in service.")})
         if reassessment and case.state == CaseState.REASSESSMENT:
@@ -244,6 +244,7 @@ def record_monitoring(
         else:
             case.version += 1
             case.save(update_fields=["last_monitored_on", "version"])
+            refresh_due(case)
         audit.record(user, "cases.record_monitoring", case, detail={"note": row.pk, "kind": row.kind})
     return row
 
@@ -272,11 +273,11 @@ def close_case(
     """Close a case with its reason. Follow-up checks are scheduled at the district's interval unless nobody is
     left to check on (moved, deceased, transferred); the case is closed at once then."""
     ensure_can(user, "cases.work")
-    if reason not in ClosureReason.values or reason == ClosureReason.NOT_SELECTED:
-        raise ValidationError({"reason": _("Choose why the case is closed.")})
-    on = _not_future(on, "on")
     with transaction.atomic():
         case = locked_case(user, case_id)
+        if reason not in ClosureReason.values or reason == ClosureReason.NOT_SELECTED:
+            raise ValidationError({"reason": _("Choose why the case is closed.")})
+        on = _not_future(on, "on")
         return close_locked(case, user=user, reason=reason, on=on, note=visible_text(note), agenda_item=agenda_item)
 
 
@@ -301,22 +302,25 @@ def close_locked(case: Case, *, user: Any, reason: str, on: date, note: str, age
     for _i in range(checks):
         due, number = period.deadline(due), number + 1
         FollowUpCheck.objects.create(case=case, number=number, due_on=due)
+    refresh_due(case)
     return case
 
 
-def record_follow_up(*, user: Any, check_id: int, done_on: date | None, finding: str) -> FollowUpCheck:
+def record_follow_up(
+    *, user: Any, case_id: int, check_id: int | None, done_on: date | None, finding: str
+) -> FollowUpCheck:
     """A check after closure, done. When the last one is done the case is closed; a household found in trouble
     again is reopened, not noted away."""
     ensure_can(user, "cases.work")
-    done_on = _not_future(done_on, "done_on")
-    finding = visible_text(finding)
-    if visible_length(finding) < MIN_REASON:
-        raise ValidationError({"finding": _("Write what was found, in at least four characters.")})
     with transaction.atomic():
-        check = FollowUpCheck.objects.select_for_update().filter(pk=check_id).first()
+        case = locked_case(user, case_id)
+        check = case.follow_ups.select_for_update().filter(pk=check_id).first() if check_id else None
         if check is None:
-            raise ValidationError({"check": _("This check does not exist.")})
-        case = locked_case(user, check.case_id)
+            raise ValidationError({"check": _("Choose one of the case's follow-up checks.")})
+        done_on = _not_future(done_on, "done_on")
+        finding = visible_text(finding)
+        if visible_length(finding) < MIN_REASON:
+            raise ValidationError({"finding": _("Write what was found, in at least four characters.")})
         if case.state != CaseState.FOLLOW_UP:
             raise ValidationError({"check": _("This case has no follow-up running.")})
         if check.done_on is not None:
@@ -324,6 +328,7 @@ def record_follow_up(*, user: Any, check_id: int, done_on: date | None, finding:
         check.done_on, check.finding, check.done_by = done_on, finding, user
         check.save(update_fields=["done_on", "finding", "done_by"])
         audit.record(user, "cases.record_follow_up", case, detail={"check": check.number})
+        refresh_due(case)
         if not case.follow_ups.filter(done_on__isnull=True).exists():
             move(case, Move.FOLLOW_UP_DONE, user=user, on=done_on)
     return check
@@ -333,9 +338,9 @@ def reopen_case(*, user: Any, case_id: int, reason: str) -> Case:
     """A closed case opened again: a new transition, the closure stays in the history. Refused if the
     household has another open case in the district."""
     ensure_can(user, "cases.work")
-    reason = _reason(reason)
     with transaction.atomic():
         case = locked_case(user, case_id)
+        reason = _reason(reason)
         move(case, Move.REOPEN, user=user, on=today_kst(), reason=reason, detail={"was": case.closure_reason})
     return case
 
@@ -353,9 +358,9 @@ def transfer_case(
     """A case changes hands inside the district: another dong (the household moved), another lead agency or
     lead worker. A move to another district is a closure as "transferred" here and a new case there."""
     ensure_can(user, "cases.work")
-    reason = _reason(reason)
     with transaction.atomic():
         case = locked_case(user, case_id)
+        reason = _reason(reason)
         return transfer_locked(
             case,
             user=user,

@@ -28,7 +28,7 @@ from dolbom.cases.models import (
 )
 from dolbom.cases.selectors import case_rules, cases_visible_to, conferences_visible_to
 from dolbom.cases.services.cases import case_type_for, close_locked, locked_case, transfer_locked
-from dolbom.cases.services.lifecycle import ensure_move, move
+from dolbom.cases.services.lifecycle import ensure_move, move, refresh_due
 from dolbom.core import audit
 from dolbom.core.dates import today_kst
 from dolbom.core.permissions import ensure_can
@@ -156,6 +156,8 @@ def hold_conference(*, user: Any, conference_id: int, notes: str = "") -> Confer
         conference.notes = visible_text(notes) or conference.notes
         conference.version += 1
         conference.save(update_fields=["status", "notes", "version"])
+        for case in Case.objects.filter(agenda_items__conference=conference):
+            refresh_due(case)  # the selection clock of its candidates starts with the conference
         audit.record(user, "cases.hold_conference", conference)
     return conference
 

@@ -13,7 +13,9 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from dolbom.cases.models import MOVES, OPEN_STATES, Case, CaseState, Move, Transition
+from dolbom.cases.selectors import case_rules, next_due
 from dolbom.core import audit
+from dolbom.core.dates import today_kst
 
 
 def illegal_move_message(case: Case, move: str) -> str:
@@ -75,6 +77,7 @@ def move(
         detail=detail or {},
         by=user,
     )
+    refresh_due(case)
     audit.record(
         user,
         f"cases.{how}",
@@ -83,3 +86,12 @@ def move(
         detail={"from": from_state, "to": target, "transition": transition.pk, **(detail or {})},
     )
     return transition
+
+
+def refresh_due(case: Case) -> None:
+    """Keep the case's next due date after a change of anything it depends on (its state, plans, monitoring,
+    conferences, follow-up checks, the district's rules)."""
+    due_on, clock = next_due(case, case_rules(case.district_id), today_kst())
+    if (due_on, clock) != (case.next_due_on, case.next_due_clock):
+        case.next_due_on, case.next_due_clock = due_on, clock
+        Case.objects.filter(pk=case.pk).update(next_due_on=due_on, next_due_clock=clock)

@@ -31,7 +31,7 @@ from dolbom.core.needs import NeedDomain
 from dolbom.core.permissions import ensure_can
 from dolbom.core.scope import scope_for, visible_or_404
 from dolbom.core.text import visible_length, visible_text
-from dolbom.registry.models import Agency, Household, Sector
+from dolbom.registry.models import Agency, Consent, Household, Membership, Sector, consent_active_on, current_on
 from dolbom.registry.scoping import household_consented
 
 # Services are linked once the case is being planned (an urgent need does not wait for the conference's
@@ -75,6 +75,14 @@ def household_consented_to(household: Household, agency_id: int, on: date) -> bo
     return Household.objects.filter(household_consented("pk")(agency_id, on), pk=household.pk).exists()
 
 
+def consenting_agencies(household: Household, on: date) -> set[int]:
+    """The agencies a current member of the household consented to share with on `on`."""
+    members = Membership.objects.filter(current_on(on), household=household).values("person_id")
+    return set(
+        Consent.objects.filter(consent_active_on(on), person_id__in=members).values_list("recipient_id", flat=True)
+    )
+
+
 def _entry_errors(entry: LinkageEntry) -> dict[str, str]:
     if entry.domain not in NeedDomain.values:
         return {"domain": _("Choose the domain of need.")}
@@ -97,11 +105,11 @@ def request_linkage(*, user: Any, case_id: int, entry: LinkageEntry) -> Linkage:
     """A service requested for the household. A private partner only receives a household that consented to
     share with it; the same service already requested from the same provider and still open is refused."""
     ensure_can(user, "cases.work")
-    errors = _entry_errors(entry)
-    if errors:
-        raise ValidationError(errors)
     with transaction.atomic():
         case = locked_case(user, case_id)
+        errors = _entry_errors(entry)
+        if errors:
+            raise ValidationError(errors)
         if case.state not in LINKABLE:
             raise ValidationError(
                 {"service": _("Services are linked once the case is being planned; this case is %(state)s.")
@@ -170,13 +178,16 @@ def _date(on: date | None, after: date, field: str = "on") -> date:
     return on
 
 
-def answer_linkage(*, user: Any, linkage_id: int, accept: bool, on: date | None, note: str = "") -> Linkage:
+def answer_linkage(*, user: Any, linkage_id: int, accept: bool | None, on: date | None, note: str = "") -> Linkage:
+    """The provider's answer: accepted, or declined with the reason."""
     ensure_can(user, "cases.answer_linkage")
-    note = visible_text(note)
-    if not accept and visible_length(note) < 4:
-        raise ValidationError({"note": _("Say why the request is declined, in at least four characters.")})
     with transaction.atomic():
         linkage = _answerable(user, linkage_id)
+        if accept is None:
+            raise ValidationError({"answer": _("Choose to accept or decline.")})
+        note = visible_text(note)
+        if not accept and visible_length(note) < 4:
+            raise ValidationError({"note": _("Say why the request is declined, in at least four characters.")})
         on = _date(on, linkage.requested_on)
         _step(linkage, LinkageMove.ACCEPT if accept else LinkageMove.DECLINE, user=user, on=on, note=note)
         linkage.answered_on = on
@@ -187,10 +198,10 @@ def answer_linkage(*, user: Any, linkage_id: int, accept: bool, on: date | None,
 def record_delivery(*, user: Any, linkage_id: int, on: date | None, won: int, note: str = "") -> Linkage:
     """A delivery, with its won value. A one-off service ends with its delivery."""
     ensure_can(user, "cases.answer_linkage")
-    if not 0 <= won < MAX_WON:
-        raise ValidationError({"won": _("Enter the value in won, without a minus sign.")})
     with transaction.atomic():
         linkage = _answerable(user, linkage_id)
+        if not 0 <= won < MAX_WON:
+            raise ValidationError({"won": _("Enter the value in won, without a minus sign.")})
         if linkage.state not in (LinkageState.ACCEPTED, LinkageState.DELIVERING):
             raise ValidationError({"move": _("A service is delivered after it was accepted.")})
         on = _date(on, linkage.answered_on or linkage.requested_on)
@@ -219,11 +230,11 @@ def cancel_linkage(*, user: Any, linkage_id: int, reason: str) -> Linkage:
     """A request withdrawn by the case's worker before it was answered (sent to the wrong provider, a need
     gone)."""
     ensure_can(user, "cases.work")
-    reason = visible_text(reason)
-    if visible_length(reason) < 4:
-        raise ValidationError({"reason": _("Say why, in at least four characters.")})
     with transaction.atomic():
         linkage = visible_or_404(linkages_visible_to(user).select_for_update(of=("self",)), linkage_id)
         locked_case(user, linkage.case_id)  # the case's own worker, not the provider
+        reason = visible_text(reason)
+        if visible_length(reason) < 4:
+            raise ValidationError({"reason": _("Say why, in at least four characters.")})
         _step(linkage, LinkageMove.CANCEL, user=user, on=today_kst(), note=reason)
     return linkage

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from dolbom.cases.models import CasePlan, CaseState, Goal, Move
 from dolbom.cases.services.cases import locked_case
-from dolbom.cases.services.lifecycle import move
+from dolbom.cases.services.lifecycle import move, refresh_due
 from dolbom.core import audit
 from dolbom.core.dates import today_kst
 from dolbom.core.needs import NeedDomain
@@ -63,15 +63,15 @@ def draft_plan(
 ) -> CasePlan:
     """The next version of the case's plan. The first one moves a selected case into planning."""
     ensure_can(user, "cases.work")
-    if made_on is None or made_on > today_kst():
-        raise ValidationError({"made_on": _("Enter the plan's date; it cannot be in the future.")})
-    if monitoring_days is not None and not 1 <= monitoring_days <= MAX_MONITORING_DAYS:
-        raise ValidationError({"monitoring_days": _("Monitor at least once a year.")})
-    errors = _goal_errors(goals, made_on)
-    if errors:
-        raise ValidationError(errors)
     with transaction.atomic():
         case = locked_case(user, case_id)
+        if made_on is None or made_on > today_kst():
+            raise ValidationError({"made_on": _("Enter the plan's date; it cannot be in the future.")})
+        if monitoring_days is not None and not 1 <= monitoring_days <= MAX_MONITORING_DAYS:
+            raise ValidationError({"monitoring_days": _("Monitor at least once a year.")})
+        errors = _goal_errors(goals, made_on)
+        if errors:
+            raise ValidationError(errors)
         if case.state not in PLANNABLE:
             raise ValidationError(
                 {"made_on": _("A plan is drawn up after selection or a reassessment; this case is %(state)s.")
@@ -107,26 +107,28 @@ def draft_plan(
             )
         if case.state == CaseState.SELECTED:
             move(case, Move.PLAN, user=user, on=made_on, detail={"plan": plan.version})
+        else:
+            refresh_due(case)
         audit.record(user, "cases.draft_plan", case, detail={"plan": plan.pk, "version": plan.version})
     return plan
 
 
 def record_agreement(
-    *, user: Any, plan_id: int, agreed_on: date | None, method: str, witness_name: str = ""
+    *, user: Any, case_id: int, plan_id: int | None, agreed_on: date | None, method: str, witness_name: str = ""
 ) -> CasePlan:
     """The household agreed to the plan: the latest version only, on or after its date, by a signed form or
     spoken in front of a witness whose name is kept."""
     ensure_can(user, "cases.work")
-    if method not in ConsentMethod.values:
-        raise ValidationError({"method": _("Choose how the household agreed.")})
-    witness_name = visible_text(witness_name)
-    if method == ConsentMethod.VERBAL and not witness_name:
-        raise ValidationError({"witness_name": _("A spoken agreement needs the witness's name.")})
     with transaction.atomic():
-        plan = CasePlan.objects.select_for_update().filter(pk=plan_id).first()
+        case = locked_case(user, case_id)
+        plan = case.plans.select_for_update().filter(pk=plan_id).first() if plan_id else None
         if plan is None:
-            raise ValidationError({"plan": _("This plan does not exist.")})
-        case = locked_case(user, plan.case_id)
+            raise ValidationError({"plan": _("Choose the case's plan.")})
+        if method not in ConsentMethod.values:
+            raise ValidationError({"method": _("Choose how the household agreed.")})
+        witness_name = visible_text(witness_name)
+        if method == ConsentMethod.VERBAL and not witness_name:
+            raise ValidationError({"witness_name": _("A spoken agreement needs the witness's name.")})
         if agreed_on is None or agreed_on < plan.made_on or agreed_on > today_kst():
             raise ValidationError({"agreed_on": _("The agreement is dated between the plan's date and today.")})
         if case.plans.filter(version__gt=plan.version).exists():
@@ -136,4 +138,5 @@ def record_agreement(
         plan.agreed_on, plan.agreement, plan.witness_name = agreed_on, method, witness_name[:60]
         plan.save(update_fields=["agreed_on", "agreement", "witness_name"])
         audit.record(user, "cases.record_agreement", case, detail={"plan": plan.pk, "method": method})
+        refresh_due(case)
     return plan

@@ -20,10 +20,10 @@ from django.utils.translation import gettext as _
 from dolbom.core import audit
 from dolbom.core.dates import today_kst
 from dolbom.core.masking import mask_name
+from dolbom.core.money import parse_won
 from dolbom.core.permissions import ensure_can
 from dolbom.core.scope import district_of, scope_for
 from dolbom.core.text import visible_text
-from dolbom.intake.amounts import parse_won
 from dolbom.intake.models import (
     CampaignStatus,
     CampaignTarget,

@@ -13,27 +13,12 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST, require_safe
 
 from dolbom.core.dates import today_kst
-from dolbom.core.fields import IdField, KoreanDateField
+from dolbom.core.fields import IdField, KoreanDateField, WonField
 from dolbom.core.http import parse_query, requires, show_errors, valid_data
 from dolbom.core.permissions import can
-from dolbom.intake.amounts import parse_won
 from dolbom.intake.models import OPEN_STATES, EmergencyKind, EmergencyState, FollowUpResult, ReviewResult
 from dolbom.intake.services import emergency as services
 from dolbom.registry.forms import RevealForm
-
-
-class WonField(forms.Field):
-    """An amount in won as officers type it: 500000, 500,000, 500,000원 (see `amounts.parse_won`)."""
-
-    widget = forms.TextInput(attrs={"inputmode": "numeric", "maxlength": "20", "autocomplete": "off"})
-    default_error_messages = {"invalid": _("Enter the amount in won, such as 500000.")}
-
-    def to_python(self, value: Any) -> int | None:
-        try:
-            return parse_won(value)
-        except ValueError:
-            raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
-
 
 REASON = forms.Textarea(attrs={"rows": 3})
 
