@@ -78,6 +78,6 @@ def agreed_plan(city, case, user_key: str = "dong_officer"):
 
 def in_service(city, **kwargs) -> Case:
     case = selected(city, **kwargs)
-    agreed_plan(city, case)
+    agreed_plan(city, case, user_key=kwargs.get("user_key", "dong_officer"))
     decided(city, case, Proposal.PLAN, "approve_plan")
     return case

@@ -50,10 +50,10 @@ def test_actions_records_and_people_read_as_words(admin_client, city):
 
 
 def test_an_action_without_a_label_is_shown_by_its_code(admin_client, city):
-    audit.record(city.users["dong_officer"], "cases.unlabelled_action", object_type="cases.case", object_id="7")
+    audit.record(city.users["dong_officer"], "archive.unlabelled_action", object_type="archive.record", object_id="7")
     html = admin_client.get(reverse("audit_log")).content.decode()
-    [row] = [r for r in _rows(html) if "cases.unlabelled_action" in r]
-    assert "<code>cases.unlabelled_action</code>" in row and "cases.case 7" in row
+    [row] = [r for r in _rows(html) if "archive.unlabelled_action" in r]
+    assert "<code>archive.unlabelled_action</code>" in row and "archive.record 7" in row
 
 
 def _recorded_actions() -> set[str]:

@@ -9,7 +9,7 @@ that dong's officers) and by the agencies at its table; its agenda only as far a
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -124,6 +124,7 @@ class DeadlineState:
     LATE = "late"  # met, after its day
     DUE = "due"
     OVERDUE = "overdue"
+    MISSED = "missed"  # the case went past the step without it being recorded: shown, no longer due
 
 
 @dataclass(frozen=True)
@@ -152,7 +153,10 @@ def case_deadlines(case: Case, rules: CaseRules, on: date) -> list[Deadline]:
     plans = list(case.plans.order_by("version"))
     first_plan_on = plans[0].made_on if plans else None
     agreed_on = next((p.agreed_on for p in plans if p.agreed_on is not None), None)
-    deadlines = [_deadline(CaseClock.ASSESSMENT, clocks[CaseClock.ASSESSMENT], case.intake_on, case.assessed_on, on)]
+    assessment = _deadline(CaseClock.ASSESSMENT, clocks[CaseClock.ASSESSMENT], case.intake_on, case.assessed_on, on)
+    if assessment.done_on is None and case.state != CaseState.CANDIDATE:
+        assessment = replace(assessment, state=DeadlineState.MISSED)
+    deadlines = [assessment]
     conference_on = (
         case.agenda_items.filter(conference__status__in=[ConferenceStatus.HELD, ConferenceStatus.CLOSED])
         .order_by("conference__held_on")
@@ -171,6 +175,10 @@ def case_deadlines(case: Case, rules: CaseRules, on: date) -> list[Deadline]:
         # A closed case's open deadlines are moot: only those met (or met late) stay on its page.
         deadlines = [d for d in deadlines if d.done_on is not None]
     return deadlines
+
+
+def is_running(deadline: Deadline) -> bool:
+    return deadline.state in (DeadlineState.DUE, DeadlineState.OVERDUE)
 
 
 def monitoring_interval(case: Case, rules: CaseRules) -> Period:
@@ -196,7 +204,7 @@ def _service_start(case: Case) -> date | None:
 def next_due(case: Case, rules: CaseRules, on: date) -> tuple[date | None, str]:
     """The next thing due on a case and its clock: a deadline not met yet, the next monitoring, or the next
     follow-up check after closure. What `Case.next_due_on` keeps."""
-    dues = [(d.due_on, d.clock) for d in case_deadlines(case, rules, on) if d.done_on is None]
+    dues = [(d.due_on, d.clock) for d in case_deadlines(case, rules, on) if is_running(d)]
     monitoring = monitoring_due_on(case, rules)
     if monitoring is not None:
         dues.append((monitoring, CaseClock.MONITORING))

@@ -407,3 +407,14 @@ def transfer_locked(
         raise ValidationError({"to_dong": _("Name the new dong, lead agency or lead worker.")})
     move(case, Move.TRANSFER, user=user, on=today_kst(), reason=reason, agenda_item=agenda_item, detail=detail)
     return case
+
+
+def refresh_district_dues(*, district_code: str) -> int:
+    """After a district's rules change (an administrator's edit, audited there), every case still running there
+    gets its next due date again; returns how many."""
+    cases = Case.objects.filter(district_id=district_code).exclude(state=CaseState.CLOSED)
+    count = 0
+    for case in cases.iterator():
+        refresh_due(case)
+        count += 1
+    return count

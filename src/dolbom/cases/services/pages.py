@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import BooleanField, ExpressionWrapper, Prefetch, Q, QuerySet
 
 from dolbom.cases.models import (
     OPEN_STATES,
@@ -31,6 +31,7 @@ from dolbom.cases.selectors import (
     case_rules,
     case_today_rows,
     cases_visible_to,
+    is_running,
     linkage_answer_due,
     linkages_visible_to,
     monitoring_due_on,
@@ -70,7 +71,7 @@ class CaseList:
 
 def _next_due(case: Case, on: date, rules_of: dict[str, Any]) -> date | None:
     rules = rules_of.setdefault(case.district_id, case_rules(case.district_id))
-    dues = [d.due_on for d in case_deadlines(case, rules, on) if d.done_on is None]
+    dues = [d.due_on for d in case_deadlines(case, rules, on) if is_running(d)]
     monitoring = monitoring_due_on(case, rules)
     if monitoring is not None:
         dues.append(monitoring)
@@ -169,8 +170,9 @@ def open_case(*, user: Any, case_id: int) -> CasePage:
 
 
 def _unanswered_first(linkages: QuerySet[Linkage]) -> list[Linkage]:
-    rows = list(linkages.select_related("case__dong", "provider").order_by("requested_on", "pk"))
-    return sorted(rows, key=lambda link: (link.state != LinkageState.REQUESTED, link.requested_on, link.pk))
+    waiting = ExpressionWrapper(Q(state=LinkageState.REQUESTED), output_field=BooleanField())
+    ordered = linkages.alias(waiting=waiting).order_by("-waiting", "requested_on", "pk")
+    return list(ordered.select_related("case__dong", "provider")[:LIST_LIMIT])
 
 
 @dataclass
@@ -188,7 +190,7 @@ def open_linkage_inbox(*, user: Any, open_only: bool = True) -> LinkageInbox:
         linkages = linkages.filter(provider_id=scope_for(user).agency_id)
     if open_only:
         linkages = linkages.filter(state__in=[LinkageState.REQUESTED, LinkageState.ACCEPTED, LinkageState.DELIVERING])
-    rows = _unanswered_first(linkages[:LIST_LIMIT])
+    rows = _unanswered_first(linkages)
     heads = masked_head_names(user, [link.household_id for link in rows])
     rules_of: dict[str, Any] = {}
     out = []
