@@ -3,15 +3,11 @@ warns before it runs, and a round can be withdrawn, with a reason, until a visit
 
 from __future__ import annotations
 
-import os
 import re
 import threading
-from collections.abc import Callable
-from threading import Thread
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection, transaction
 from django.http import Http404
 from django.test import Client
 from django.urls import reverse
@@ -24,6 +20,7 @@ from dolbom.intake.models import WorkItem
 from tests.conftest import PASSWORD
 from tests.discovery.screening.support import PERIOD, import_telecom
 from tests.discovery.test_import_files import run_import, write_csv
+from tests.row_locks import ROW_LOCKS, in_transaction_elsewhere, release_once_waiting
 
 LATER = "2026-11"
 REASON = "기간을 잘못 골라 실행함"
@@ -223,54 +220,6 @@ def test_a_running_or_failed_round_is_not_withdrawn(ready):
 
 # ------------------------------------------------------------------------------------------------- at the same time
 
-# Decided before any fixture runs: on SQLite (one writing transaction at a time, the audit log not flushable by a
-# transactional test) there is no race to show.
-ROW_LOCKS = pytest.mark.skipif(
-    not os.environ.get("DOLBOM_DATABASE_URL", "").startswith(("postgres://", "postgresql://")),
-    reason="row locks between two transactions: PostgreSQL only",
-)
-
-
-def _waiting_on_a_lock() -> bool:
-    with connection.cursor() as cursor:
-        cursor.execute("select count(*) from pg_stat_activity where wait_event_type = 'Lock'")
-        return cursor.fetchone()[0] > 0
-
-
-def _in_transaction_elsewhere(work: Callable[[], object], held: threading.Event, release: threading.Event) -> Thread:
-    """Run `work` in a transaction of another connection, and keep it open (its row locks held) until `release`."""
-
-    def run() -> None:
-        try:
-            with transaction.atomic():
-                work()
-                held.set()
-                assert release.wait(30)
-        finally:
-            held.set()
-            connection.close()
-
-    thread = Thread(target=run)
-    thread.start()
-    assert held.wait(30)
-    return thread
-
-
-def _release_once_waiting(release: threading.Event) -> Thread:
-    """Let the other transaction commit once this one is waiting for its lock (asked of PostgreSQL, not timed)."""
-
-    def watch() -> None:
-        try:
-            while not release.is_set() and not _waiting_on_a_lock():
-                release.wait(0.02)
-        finally:
-            release.set()
-            connection.close()
-
-    thread = Thread(target=watch)
-    thread.start()
-    return thread
-
 
 @ROW_LOCKS
 @pytest.mark.django_db(transaction=True)
@@ -279,10 +228,10 @@ def test_an_assignment_during_a_withdrawal_waits_and_finds_the_item_gone(ready):
     screening_round = run_round(user=manager, district_code="9911000000", period=PERIOD)
     item = OutreachItem.objects.filter(round=screening_round, dong=ready.dongs[0]).first()
     held, release = threading.Event(), threading.Event()
-    withdrawing = _in_transaction_elsewhere(
+    withdrawing = in_transaction_elsewhere(
         lambda: withdraw_round(user=manager, round_id=screening_round.pk, reason=REASON), held, release
     )
-    watcher = _release_once_waiting(release)
+    watcher = release_once_waiting(release)
     try:
         with pytest.raises(Http404):
             assign_visit(user=officer, item_id=item.pk, visitor_id=officer.staff.pk)
@@ -301,10 +250,10 @@ def test_a_withdrawal_during_an_assignment_waits_and_is_refused(ready):
     screening_round = run_round(user=manager, district_code="9911000000", period=PERIOD)
     item = OutreachItem.objects.filter(round=screening_round, dong=ready.dongs[0]).first()
     held, release = threading.Event(), threading.Event()
-    assigning = _in_transaction_elsewhere(
+    assigning = in_transaction_elsewhere(
         lambda: assign_visit(user=officer, item_id=item.pk, visitor_id=officer.staff.pk), held, release
     )
-    watcher = _release_once_waiting(release)
+    watcher = release_once_waiting(release)
     try:
         with pytest.raises(ValidationError) as caught:
             withdraw_round(user=manager, round_id=screening_round.pk, reason=REASON)
