@@ -11,11 +11,12 @@ import pytest
 from django.urls import reverse
 
 from dolbom.cases.models import Case, CaseState, Linkage, LinkageState
-from dolbom.cases.selectors import linkage_figures, new_cases_count
+from dolbom.cases.selectors import LinkageFigures, linkage_figures, new_cases_count
 from dolbom.cases.services.cases import record_monitoring
 from dolbom.core.audit import AuditEvent
 from dolbom.core.dates import today_kst
 from dolbom.intake.models import Decision, DecisionStatus
+from dolbom.intake.selectors import initial_consultations
 from dolbom.registry.models import Consent
 from dolbom.registry.services import withdraw_consent
 from tests.cases.support import in_service
@@ -74,6 +75,9 @@ def test_a_candidate_from_intake_becomes_a_case_and_its_decision_is_taken_up(cli
     html = client.get(reverse("case_detail", args=[case.pk])).content.decode()
     assert "욕구조사(접수 후)" in html and "김*희" in html and "김영희" not in html
     assert AuditEvent.objects.filter(action="cases.view_case", object_id=str(case.pk)).exists()
+    # The consultation counts among the dong's initial consultations of the day.
+    on = today_kst()
+    assert initial_consultations(city.users["analyst"], on, on) == {city.dongs[0].code: 1}
 
 
 def test_a_private_partner_answers_and_delivers_on_its_own_pages(client, city):
@@ -203,4 +207,9 @@ def test_the_figures_of_the_articles_come_from_one_selector_each(city, today):
         70_000,
     )
     assert new_cases_count(manager, date(2026, 10, 1), date(2026, 10, 31)) == 0
-    assert linkage_figures(city.users["analyst"], *september).count == 0  # rows are not the analyst's
+    # Counts are an analyst's to read; a dong officer counts its own dong: the first case and its two linkages.
+    assert linkage_figures(city.users["analyst"], *september) == figures
+    officer = city.users["dong_officer"]
+    assert new_cases_count(officer, *september) == 1
+    assert linkage_figures(officer, *september) == LinkageFigures(2, 220_000, 1, 150_000, 1, 70_000)
+    assert initial_consultations(manager, *september) == {}  # proposed without a consultation

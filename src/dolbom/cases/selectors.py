@@ -33,6 +33,7 @@ from dolbom.cases.models import (
     ConferenceStatus,
     FollowUpCheck,
     Linkage,
+    LinkageMove,
     LinkageState,
     LinkageStep,
     MonitoringNote,
@@ -367,6 +368,47 @@ def already_received(user: Any, household: Household) -> AlreadyReceived:
 
 
 # -------------------------------------------------------------------------------------------------- the figures
+# The figures the articles quote, one selector each, counted per 읍면동 over the areas whose aggregates the user may
+# read (an analyst included: counts, not rows); a total is the sum of a selector's dongs.
+
+
+def _counted(user: Any, dong_path: str) -> Q:
+    return scope_for(user).aggregate_areas(dong_path)
+
+
+def new_cases(user: Any, start: date, end: date) -> dict[str, int]:
+    """New integrated cases (신규 사례) per dong: households selected for case management between `start` and
+    `end`, inclusive."""
+    cases = Case.objects.filter(_counted(user, "dong"), selected_on__gte=start, selected_on__lte=end)
+    return dict(cases.values("dong_id").annotate(n=Count("pk")).order_by().values_list("dong_id", "n"))
+
+
+def linkages_accepted(user: Any, start: date, end: date) -> dict[str, dict[str, int]]:
+    """Service linkages (서비스 연계) per dong and sector: a linkage counts once, when its provider took it on."""
+    linkages = Linkage.objects.filter(_counted(user, "case__dong"), answered_on__gte=start, answered_on__lte=end)
+    linkages = linkages.exclude(state__in=[LinkageState.DECLINED, LinkageState.CANCELLED])
+    rows = linkages.values("case__dong_id", "sector").annotate(n=Count("pk")).order_by()
+    return _by_dong_and_sector(rows, "n")
+
+
+def won_delivered(user: Any, start: date, end: date) -> dict[str, dict[str, int]]:
+    """The won value (환가액) of the services delivered between `start` and `end`, per dong and sector."""
+    steps = LinkageStep.objects.filter(
+        _counted(user, "linkage__case__dong"), move=LinkageMove.DELIVER, on__gte=start, on__lte=end
+    )
+    rows = steps.values("linkage__case__dong_id", "linkage__sector").annotate(w=Sum("won")).order_by()
+    return _by_dong_and_sector(rows, "w")
+
+
+def _by_dong_and_sector(rows: Any, value: str) -> dict[str, dict[str, int]]:
+    out: dict[str, dict[str, int]] = {}
+    for row in rows:
+        dong = row.get("case__dong_id") or row.get("linkage__case__dong_id")
+        sector = row.get("sector") or row.get("linkage__sector")
+        out.setdefault(dong, dict.fromkeys(Sector.values, 0))[sector] = row[value] or 0
+    return out
+
+
 @dataclass(frozen=True)
 class LinkageFigures:
     count: int
@@ -378,26 +420,19 @@ class LinkageFigures:
 
 
 def new_cases_count(user: Any, start: date, end: date) -> int:
-    """New integrated cases: households selected for case management between `start` and `end` (inclusive), in
-    the user's scope — the figure the articles call 신규 사례."""
-    return cases_visible_to(user).filter(selected_on__gte=start, selected_on__lte=end).count()
+    return sum(new_cases(user, start, end).values())
 
 
 def linkage_figures(user: Any, start: date, end: date) -> LinkageFigures:
-    """Service linkages accepted between `start` and `end` (the articles' 서비스 연계: a linkage counts once, when
-    a provider took it on), with the won value delivered in the period, public and private apart."""
-    linkages = (
-        linkages_visible_to(user)
-        .filter(answered_on__gte=start, answered_on__lte=end)
-        .exclude(state__in=[LinkageState.DECLINED, LinkageState.CANCELLED])
-    )
-    counts = dict(linkages.values_list("sector").annotate(n=Count("pk")).values_list("sector", "n"))
-    steps = LinkageStep.objects.filter(
-        linkage__in=linkages_visible_to(user).values("pk"), move="deliver", on__gte=start, on__lte=end
-    )
-    won = dict(steps.values_list("linkage__sector").annotate(w=Sum("won")).values_list("linkage__sector", "w"))
-    public_count, private_count = counts.get(Sector.PUBLIC, 0), counts.get(Sector.PRIVATE, 0)
-    public_won, private_won = won.get(Sector.PUBLIC) or 0, won.get(Sector.PRIVATE) or 0
+    """The linkages of a period in one line, as the articles write it ("325 services worth about 72 million won"),
+    public and private apart."""
+    counts, won = linkages_accepted(user, start, end), won_delivered(user, start, end)
+
+    def total(table: dict[str, dict[str, int]], sector: str) -> int:
+        return sum(per_sector[sector] for per_sector in table.values())
+
+    public_count, private_count = total(counts, Sector.PUBLIC), total(counts, Sector.PRIVATE)
+    public_won, private_won = total(won, Sector.PUBLIC), total(won, Sector.PRIVATE)
     return LinkageFigures(
         count=public_count + private_count,
         won=public_won + private_won,

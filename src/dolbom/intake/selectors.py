@@ -1036,6 +1036,19 @@ def pending_decisions(user: Any, kind: str) -> QuerySet[Decision]:
     return decisions_visible_to(user).filter(kind=kind, status=DecisionStatus.PENDING).order_by("decided_on", "pk")
 
 
+def initial_consultations(user: Any, start: date, end: date) -> dict[str, int]:
+    """Initial consultations (초기상담) per dong, held between `start` and `end` inclusive (the first version's
+    date), over the areas whose aggregates the user may read."""
+    held = Consultation.objects.filter(
+        scope_for(user).aggregate_areas("household__dong"),
+        records__version=1,
+        records__held_on__gte=start,
+        records__held_on__lte=end,
+    )
+    rows = held.values("household__dong_id").annotate(n=models.Count("pk")).order_by()
+    return dict(rows.values_list("household__dong_id", "n"))
+
+
 def pending_case_candidates(user: Any) -> QuerySet[Decision]:
     """Case-management candidates that case management has not opened yet."""
     return pending_decisions(user, DecisionKind.CASE_CANDIDATE)

@@ -3,15 +3,29 @@ other read of the system."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from dolbom.core import audit
+from dolbom.core.dates import today_kst
 from dolbom.core.permissions import ensure_can
-from dolbom.reports.selectors import DongFigures, dong_figures
+from dolbom.reports.selectors import CaseWorkFigures, DongFigures, case_work_figures, dong_figures
 
 
-def view_statistics(*, user: Any) -> list[DongFigures]:
+@dataclass(frozen=True)
+class Statistics:
+    dongs: list[DongFigures]
+    case_work: list[CaseWorkFigures]
+    start: date
+    end: date
+
+
+def view_statistics(*, user: Any) -> Statistics:
+    """The dongs' households and persons today, and their case work of the year so far."""
     ensure_can(user, "reports.view_aggregates")
-    rows = dong_figures(user)
+    end = today_kst()
+    start = end.replace(month=1, day=1)
+    rows = dong_figures(user, on=end)
     audit.record(user, "reports.view_statistics", detail={"dongs": len(rows)})
-    return rows
+    return Statistics(dongs=rows, case_work=case_work_figures(user, start, end), start=start, end=end)

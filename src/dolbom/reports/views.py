@@ -7,5 +7,6 @@ from dolbom.reports import services
 
 
 def statistics(request: HttpRequest) -> HttpResponse:
-    rows = services.view_statistics(user=request.user)
-    return render(request, "reports/statistics.html", {"rows": rows, "active_nav": "statistics"})
+    figures = services.view_statistics(user=request.user)
+    context = {"rows": figures.dongs, "figures": figures, "active_nav": "statistics"}
+    return render(request, "reports/statistics.html", context)
