@@ -24,7 +24,13 @@ from dolbom.cases.models import (
     Transition,
 )
 from dolbom.cases.services.cases import case_types, propose_case
-from dolbom.cases.services.conferences import add_attendee, hold_conference, plan_conference, put_on_agenda
+from dolbom.cases.services.conferences import (
+    add_attendee,
+    close_minutes,
+    hold_conference,
+    plan_conference,
+    put_on_agenda,
+)
 from dolbom.core.audit import AuditEvent
 from dolbom.core.dates import today_kst
 from dolbom.core.roles import Role
@@ -147,23 +153,72 @@ def test_a_conference_is_planned_held_decided_and_closed_through_its_pages(clien
     assert AuditEvent.objects.filter(action="cases.view_conference", object_id=str(conf.pk)).exists()
 
 
-def test_the_list_shows_conferences_to_come_first_then_those_past(client, city):
+def test_the_list_shows_open_conferences_first_then_those_with_closed_minutes(client, city):
     from datetime import timedelta
 
     manager = city.users["district_manager"]
-    for days in (-30, 14, 0, -2):
-        plan_conference(
+    made = {}
+    for days in (-30, 14, 0, -2, -9):
+        made[days] = plan_conference(
             user=manager,
             kind=ConferenceKind.DISTRICT,
             held_on=TODAY() + timedelta(days=days),
             district_code=city.districts[0].code,
         )
+    for days in (-30, -9):  # held and closed: history
+        add_attendee(user=manager, conference_id=made[days].pk, name="박팀장", agency_id=city.agencies["district"].pk)
+        hold_conference(user=manager, conference_id=made[days].pk)
+        close_minutes(user=manager, conference_id=made[days].pk)
     client.force_login(manager)
     html = client.get(reverse("conference_list")).content.decode()
-    dates = re.findall(r'id="conference-\d+">\s*<td[^>]*><a [^>]*>([\d-]+)<', html)
-    expected = [TODAY() + timedelta(days=d) for d in (0, 14, -2, -30)]
-    assert dates == [d.isoformat() for d in expected]
+    listed = [int(pk) for pk in re.findall(r'<tr id="conference-(\d+)">', html)]
+    # Open ones by date (one planned two days ago, never marked held, is work left), then closed ones, latest first.
+    assert listed == [made[d].pk for d in (-2, 0, 14, -9, -30)]
     assert AuditEvent.objects.filter(action="cases.view_conference_list").count() == 1
+
+
+def test_a_deferral_records_no_lead_even_if_one_was_chosen(client, city):
+    conf = conference(city, held=False)
+    case = candidate(city)
+    manager = city.users["district_manager"]
+    put_on_agenda(user=manager, conference_id=conf.pk, case_id=case.pk, proposal=Proposal.SELECTION)
+    hold_conference(user=manager, conference_id=conf.pk)
+    item = conf.agenda.get()
+    client.force_login(manager)
+    prefix = f"item{item.pk}"
+    response = client.post(
+        reverse("conference_decide", args=[conf.pk, item.pk]),
+        {
+            f"{prefix}-outcome": "defer",
+            f"{prefix}-note": "추가 조사 후 재상정",
+            f"{prefix}-lead_agency": city.agencies["welfare"].pk,
+            f"{prefix}-closure_reason": "moved",
+        },
+    )
+    assert response.status_code == 302, _errors(response)
+    item.refresh_from_db()
+    case.refresh_from_db()
+    assert item.outcome == "defer" and item.lead_agency_id is None and item.closure_reason == ""
+    assert case.state == CaseState.CANDIDATE and case.lead_agency_id != city.agencies["welfare"].pk
+
+
+def test_only_the_decisions_the_cases_state_allows_are_offered(client, city):
+    conf = conference(city, held=False)
+    case = candidate(city)
+    manager = city.users["district_manager"]
+    put_on_agenda(user=manager, conference_id=conf.pk, case_id=case.pk, proposal=Proposal.PLAN)
+    hold_conference(user=manager, conference_id=conf.pk)
+    item = conf.agenda.get()
+    client.force_login(manager)
+    page = client.get(reverse("conference_detail", args=[conf.pk])).content.decode()
+    offered = set(re.findall(rf'name="item{item.pk}-outcome" value="(\w+)"', page))
+    # A candidate is selected or not, transferred, closed, or waits: its plan is not approved, nor extended.
+    assert offered == {"select", "not_select", "transfer", "close", "continue", "defer"}
+    refused = client.post(
+        reverse("conference_decide", args=[conf.pk, item.pk]),
+        {f"item{item.pk}-outcome": "approve_plan", f"item{item.pk}-note": "계획 승인"},
+    )
+    assert refused.status_code == 422 and not AgendaItem.objects.exclude(outcome="").exists()
 
 
 def test_another_districts_officer_and_an_analyst_are_refused(client, city):

@@ -12,6 +12,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from dolbom.cases.models import (
+    MOVES,
     AgendaItem,
     Attendee,
     Case,
@@ -19,6 +20,7 @@ from dolbom.cases.models import (
     Conference,
     ConferenceKind,
     ConferenceStatus,
+    Outcome,
 )
 from dolbom.cases.selectors import (
     agenda_candidates,
@@ -30,8 +32,8 @@ from dolbom.cases.selectors import (
     lead_workers,
 )
 from dolbom.cases.services.cases import case_types
+from dolbom.cases.services.conferences import OUTCOME_MOVES
 from dolbom.core import audit
-from dolbom.core.dates import today_kst
 from dolbom.core.permissions import can, ensure_can
 from dolbom.core.scope import scope_for, visible_or_404
 from dolbom.registry.models import AdministrativeArea, Agency, AreaLevel, Staff
@@ -60,16 +62,19 @@ def _rows(conferences: Any) -> list[ConferenceRow]:
 
 
 def open_conference_list(*, user: Any) -> ConferenceList:
-    """The conferences the user may see: those to come (the nearest first), then those past (the latest first)."""
+    """The conferences the user may see: those to come or still open (the nearest first), then those whose
+    minutes are closed (the latest first)."""
     ensure_can(user, "cases.view")
-    today = today_kst()
     visible_case = Q(agenda__case__in=cases_visible_to(user).values("pk"))
     conferences = conferences_visible_to(user).annotate(
         visible_agenda=Count("agenda", filter=visible_case),
         visible_decided=Count("agenda", filter=visible_case & ~Q(agenda__outcome="")),
     )
-    upcoming = _rows(conferences.filter(held_on__gte=today).order_by("held_on", "pk"))
-    past = _rows(conferences.filter(held_on__lt=today).order_by("-held_on", "-pk")[: PAST_SHOWN + 1])
+    # To come: every conference whose minutes are still open, the nearest first (one planned for a past day and
+    # never marked held is work left, not history). Past: the closed ones, the latest first.
+    upcoming = _rows(conferences.exclude(status=ConferenceStatus.CLOSED).order_by("held_on", "pk"))
+    closed = conferences.filter(status=ConferenceStatus.CLOSED).order_by("-held_on", "-pk")
+    past = _rows(closed[: PAST_SHOWN + 1])
     listing = ConferenceList(upcoming=upcoming, past=past[:PAST_SHOWN], more_past=len(past) > PAST_SHOWN)
     audit.record(user, "cases.view_conference_list", detail={"upcoming": len(upcoming), "past": len(listing.past)})
     return listing
@@ -107,6 +112,20 @@ class AgendaRow:
     item: AgendaItem
     head: str  # the household head's masked name, as far as the user may see the person
     moved_to: str = ""  # the state the decision moved the case to, for the minutes
+
+    @property
+    def outcomes(self) -> list[tuple[str, str]]:
+        return outcomes_for(self.item.case)
+
+
+def outcomes_for(case: Case) -> list[tuple[str, str]]:
+    """The decisions a conference can take about a case in its state: those that move it as `MOVES` allows, and
+    those that leave it as it is (continue, defer). `decide` checks the move again."""
+    return [
+        (value, str(label))
+        for value, label in Outcome.choices
+        if OUTCOME_MOVES[value] is None or (case.state, OUTCOME_MOVES[value]) in MOVES
+    ]
 
 
 @dataclass(frozen=True)

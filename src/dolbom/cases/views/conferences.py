@@ -8,7 +8,7 @@ hand-made POST naming something not offered is the form's own error; the service
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -94,8 +94,15 @@ class DecisionForm(forms.Form):
     to_dong = forms.ChoiceField(label=_("To dong"), required=False)
     closure_reason = forms.ChoiceField(label=_("Closure reason"), required=False)
 
-    def __init__(self, *args: Any, page: pages.ConferencePage, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, page: pages.ConferencePage, row: pages.AgendaRow | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
+        if row is not None and page.can_act:
+            # While the minutes are open, the decisions the case's state allows; once closed, the service
+            # refuses any decision for that reason.
+            self.fields["outcome"].choices = row.outcomes
+            self.fields["outcome"].error_messages["invalid_choice"] = NOT_OFFERED
         self.fields["case_type"] = _choice(_("Case type"), [(t.pk, t.name) for t in page.case_types])
         self.fields["lead_agency"] = _choice(_("Lead agency"), [(a.pk, a.name) for a in page.agencies])
         # Grouped by agency, so that the worker chosen is plainly one of the lead agency's staff.
@@ -107,11 +114,23 @@ class DecisionForm(forms.Form):
         reasons = [c for c in ClosureReason.choices if c[0] != ClosureReason.NOT_SELECTED]
         self.fields["closure_reason"] = _choice(_("Closure reason"), reasons)
 
+    # The fields each outcome takes; the others are left out of the decision, so that a lead chosen and then
+    # abandoned for a deferral is not recorded in the minutes.
+    USES: ClassVar[dict[str, set[str]]] = {
+        Outcome.SELECT: {"case_type", "lead_agency", "lead_worker"},
+        Outcome.TRANSFER: {"lead_agency", "lead_worker", "to_dong"},
+        Outcome.CLOSE: {"closure_reason"},
+    }
+
     def entry(self) -> services.DecisionEntry:
         data = valid_data(self)
+        used = self.USES.get(data.get("outcome", ""), set())
+
+        def value(name: str) -> str:
+            return data.get(name, "") if name in used else ""
 
         def number(name: str) -> int | None:
-            return int(data[name]) if data.get(name) else None
+            return int(value(name)) if value(name) else None
 
         return services.DecisionEntry(
             outcome=data.get("outcome", ""),
@@ -120,8 +139,8 @@ class DecisionForm(forms.Form):
             case_type_id=number("case_type"),
             lead_agency_id=number("lead_agency"),
             lead_worker_id=number("lead_worker"),
-            to_dong_code=data.get("to_dong", ""),
-            closure_reason=data.get("closure_reason", ""),
+            to_dong_code=value("to_dong"),
+            closure_reason=value("closure_reason"),
         )
 
 
@@ -186,7 +205,7 @@ def _detail(
         "hold_form": HoldForm(initial={"notes": page.conference.notes}),
         "close_form": forms.Form(),
     }
-    decisions = {row.item.pk: DecisionForm(page=page, prefix=f"item{row.item.pk}") for row in page.agenda}
+    decisions = {row.item.pk: DecisionForm(page=page, row=row, prefix=f"item{row.item.pk}") for row in page.agenda}
     name, form = refused or ("", None)
     if name.startswith("item"):
         decisions[int(name[4:])] = form
@@ -291,10 +310,11 @@ def decide(request: HttpRequest, conference_id: int, item_id: int) -> HttpRespon
         assert isinstance(form, DecisionForm)
         services.decide(user=request.user, item_id=item_id, entry=form.entry(), conference_id=conference_id)
 
-    return _change(
-        request, conference_id, prefix, lambda page: DecisionForm(request.POST, page=page, prefix=prefix), act,
-        anchor=f"item-{item_id}",
-    )  # fmt: skip
+    def make_form(page: pages.ConferencePage) -> DecisionForm:
+        row = next((r for r in page.agenda if r.item.pk == item_id), None)
+        return DecisionForm(request.POST, page=page, row=row, prefix=prefix)
+
+    return _change(request, conference_id, prefix, make_form, act, anchor=f"item-{item_id}")
 
 
 @require_POST
