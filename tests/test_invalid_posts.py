@@ -60,6 +60,8 @@ NO_OBJECT = {
     "event_new": "dong_officer",
     "campaign_list": "district_manager",
     "campaign_new": "district_manager",
+    "conference_list": "district_manager",
+    "conference_new": "district_manager",
 }
 # An empty POST that is the action itself: launching a campaign is its button (a second launch adds nothing).
 ACTIONS = {"campaign_launch"}

@@ -363,5 +363,8 @@ LOGGING = {
         # traceback each, which anyone signed in could multiply. Server errors (5xx) are still logged in full.
         "django.request": {"level": "ERROR"},
         "django.security": {"level": "ERROR"},
+        # WeasyPrint logs each step of every PDF (the minutes) at INFO, and fontTools each font it subsets.
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
     },
 }

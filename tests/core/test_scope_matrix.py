@@ -14,7 +14,7 @@ import io
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from html import unescape as html_unescape
 from typing import Any
 
@@ -23,8 +23,21 @@ import pytest
 from django.apps import apps
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from dolbom.cases.models import Attendee, Case, CaseState, CaseType, Conference, Linkage, LinkageState
+from dolbom.cases.models import (
+    AgendaItem,
+    Attendee,
+    Case,
+    CaseState,
+    CaseType,
+    Conference,
+    ConferenceKind,
+    ConferenceStatus,
+    Linkage,
+    LinkageState,
+    Proposal,
+)
 from dolbom.core import audit
+from dolbom.core.dates import today_kst
 from dolbom.core.spreadsheet import XLSX_MIME
 from dolbom.discovery.models import ItemStatus, OutreachItem, RoundStatus, ScoringModel, ScreeningRound, SignalFile
 from dolbom.intake.models import (
@@ -253,43 +266,6 @@ def _consultations(city, rows: dict[str, Any]) -> None:
         )
 
 
-def _cases(city, rows: dict[str, Any]) -> None:
-    """A case in each place, led by the private welfare centre, with a linkage to it: the consenting household of
-    dong 0 (the centre sees both), the household of dong 1 whose consent was withdrawn (it sees neither), and one
-    of the other district. A conference of the district (the centre at its table), one of dong 1, and one of the
-    other district."""
-    officer = city.users["dong_officer"]
-    welfare = city.agencies["welfare"]
-    case_type = CaseType.objects.create(district=city.districts[0], name="일반사례", tier="general", duration_months=6)
-    other_type = CaseType.objects.create(district=city.districts[1], name="일반사례", tier="general", duration_months=6)
-    for key, household_key, kind in (
-        ("dong0", "h_dong0_consented", case_type),
-        ("dong1_withdrawn", "h_dong1_withdrawn", case_type),
-        ("district2", "h_district2", other_type),
-    ):
-        household = rows[household_key]
-        case = Case.objects.create(
-            household=household, district_id=household.dong.parent_id, dong=household.dong, case_type=kind,
-            state=CaseState.IN_SERVICE, lead_agency=welfare, intake_on=date(2026, 11, 2), opened_by=officer,
-        )  # fmt: skip
-        rows[f"case_{key}"] = case
-        rows[f"linkage_{key}"] = Linkage.objects.create(
-            case=case, household=household, domain="economy", provider=welfare, service="밑반찬 지원",
-            sector="private", frequency="periodic", state=LinkageState.REQUESTED, requested_on=date(2026, 11, 3),
-            requested_by=officer,
-        )  # fmt: skip
-    for key, district, dong in (
-        ("district1", city.districts[0], None),
-        ("dong1", city.districts[0], city.dongs[1]),
-        ("district2", city.districts[1], None),
-    ):
-        rows[f"conference_{key}"] = Conference.objects.create(
-            district=district, dong=dong, kind="dong" if dong else "district", held_on=date(2026, 11, 20),
-            status="planned", created_by=officer,
-        )  # fmt: skip
-    Attendee.objects.create(conference=rows["conference_district1"], name="최복지사", agency=welfare)
-
-
 def _outreach(city, rows: dict[str, Any]) -> None:
     """An outreach event, a household met there and a survey campaign's target in each place: dong 0, dong 1 and
     the other district. The campaign of dong 1 reached nobody in dong 0: its officer does not see it."""
@@ -315,6 +291,61 @@ def _outreach(city, rows: dict[str, Any]) -> None:
         rows[f"campaign_{key}"] = campaign
         rows[f"target_{key}"] = CampaignTarget.objects.create(
             campaign=campaign, household=rows[household_key], dong=dong, work_item=item
+        )
+
+
+def _cases(city, rows: dict[str, Any]) -> None:
+    """Integrated cases, their linkages, and conferences with cases on their agenda. The case of dong 0's
+    consenting household is led by the private welfare centre (which sees it); the withdrawn household's case is
+    led by it too (it no longer sees it). The district's conference has the welfare centre at its table; dong 1's
+    own conference is not seen by dong 0's officer. The conferences are planned a month ahead, so that holding one
+    or closing its minutes is refused (tests/test_invalid_posts.py posts to each page)."""
+    manager = city.users["district_manager"]
+    types = {
+        district.code: CaseType.objects.create(district=district, name="일반사례", tier="general", duration_months=6)
+        for district in city.districts
+    }
+    for key, household_key, agency_key in (
+        ("case_dong0", "h_dong0_consented", "welfare"),
+        ("case_dong1", "h_dong1", "district"),
+        ("case_dong1_withdrawn", "h_dong1_withdrawn", "welfare"),
+        ("case_district2", "h_district2", "other"),
+    ):
+        household = rows[household_key]
+        rows[key] = Case.objects.create(
+            household=household, district=household.dong.parent, dong=household.dong,
+            case_type=types[household.dong.parent_id], state=CaseState.CANDIDATE,
+            lead_agency=city.agencies[agency_key], intake_on=date(2026, 11, 2), opened_by=manager,
+        )  # fmt: skip
+    for key, case_key in (
+        ("linkage_dong0", "case_dong0"),
+        ("linkage_dong1", "case_dong1"),
+        ("linkage_district2", "case_district2"),
+    ):
+        case = rows[case_key]
+        rows[key] = Linkage.objects.create(
+            case=case, household=case.household, domain="economy", provider=city.agencies["welfare"],
+            service="밑반찬 지원", sector="private", frequency="periodic", state=LinkageState.REQUESTED,
+            requested_on=date(2026, 11, 3), requested_by=manager,
+        )  # fmt: skip
+    ahead = today_kst() + timedelta(days=30)
+    for key, district, dong in (
+        ("conference_district1", city.districts[0], None),
+        ("conference_dong1", city.districts[0], city.dongs[1]),
+        ("conference_district2", city.districts[1], None),
+    ):
+        rows[key] = Conference.objects.create(
+            district=district, dong=dong, kind=ConferenceKind.DONG if dong else ConferenceKind.DISTRICT,
+            held_on=ahead, status=ConferenceStatus.PLANNED, created_by=manager,
+        )  # fmt: skip
+    Attendee.objects.create(conference=rows["conference_district1"], name="최복지사", agency=city.agencies["welfare"])
+    for key, conference_key, case_key in (
+        ("agenda_dong0", "conference_district1", "case_dong0"),
+        ("agenda_dong1", "conference_district1", "case_dong1"),
+        ("agenda_district2", "conference_district2", "case_district2"),
+    ):
+        rows[key] = AgendaItem.objects.create(
+            conference=rows[conference_key], case=rows[case_key], proposal=Proposal.SELECTION
         )
 
 
@@ -494,26 +525,27 @@ SELECTORS: dict[str, tuple[set[str], Expect]] = {
             district_admin={"target_dong0", "target_dong1"},
         ),
     ),
-    # Cases and linkages: the area's public staff, and the private agency that leads the case (or provides the
-    # linkage) while the household's consent stands.
+    # Cases: the area's public staff, and the private agency that leads one while the household's consent stands.
     "dolbom.cases.selectors:cases_visible_to": (
-        {"case_dong0", "case_dong1_withdrawn", "case_district2"},
+        {"case_dong0", "case_dong1", "case_dong1_withdrawn", "case_district2"},
         _for(
             dong_officer={"case_dong0"},
-            district_manager={"case_dong0", "case_dong1_withdrawn"},
-            district_admin={"case_dong0", "case_dong1_withdrawn"},
+            district_manager={"case_dong0", "case_dong1", "case_dong1_withdrawn"},
+            district_admin={"case_dong0", "case_dong1", "case_dong1_withdrawn"},
             agency_worker={"case_dong0"},
         ),
     ),
+    # Linkages: the case's public staff, and the provider for a consenting household only.
     "dolbom.cases.selectors:linkages_visible_to": (
-        {"linkage_dong0", "linkage_dong1_withdrawn", "linkage_district2"},
+        {"linkage_dong0", "linkage_dong1", "linkage_district2"},
         _for(
             dong_officer={"linkage_dong0"},
-            district_manager={"linkage_dong0", "linkage_dong1_withdrawn"},
-            district_admin={"linkage_dong0", "linkage_dong1_withdrawn"},
+            district_manager={"linkage_dong0", "linkage_dong1"},
+            district_admin={"linkage_dong0", "linkage_dong1"},
             agency_worker={"linkage_dong0"},
         ),
     ),
+    # Conferences: the district's staff (a dong's own only for that dong's), an agency at its table.
     "dolbom.cases.selectors:conferences_visible_to": (
         {"conference_district1", "conference_dong1", "conference_district2"},
         _for(
@@ -523,10 +555,26 @@ SELECTORS: dict[str, tuple[set[str], Expect]] = {
             agency_worker={"conference_district1"},
         ),
     ),
+    # The district's conference agenda, as far as each case is visible (SELECTOR_ARGS gives the conference).
+    "dolbom.cases.selectors:agenda_visible_to": (
+        {"agenda_dong0", "agenda_dong1"},
+        _for(
+            dong_officer={"agenda_dong0"},
+            district_manager={"agenda_dong0", "agenda_dong1"},
+            district_admin={"agenda_dong0", "agenda_dong1"},
+            agency_worker={"agenda_dong0"},
+        ),
+    ),
     "dolbom.core.selectors:audit_events_visible_to": (
         EVENTS,
         _for(district_admin={"event_district1_officer", "event_system"}),
     ),
+}
+
+
+# Selectors that narrow something given besides the user: what they are given, from the world's rows.
+SELECTOR_ARGS: dict[str, Callable[[dict[str, Any]], list[Any]]] = {
+    "dolbom.cases.selectors:agenda_visible_to": lambda rows: [rows["conference_district1"]],
 }
 
 
@@ -558,7 +606,8 @@ def _selector(path: str) -> Callable[[Any], Any]:
 @pytest.mark.parametrize("path", sorted(SELECTORS))
 def test_each_role_sees_exactly_its_rows(city, world, path, role):
     asked, expected = SELECTORS[path]
-    visible = _selector(path)(city.users[role])
+    extra = SELECTOR_ARGS.get(path, lambda rows: [])(world.rows)
+    visible = _selector(path)(city.users[role], *extra)
     keys = {key for key in asked if visible.filter(pk=world.rows[key].pk).exists()}
     assert keys == expected[role], (path, role)
 
@@ -580,6 +629,7 @@ WORKLIST_READERS = frozenset({"dong_officer", *DISTRICT})
 REGISTRY_WRITERS = frozenset({"dong_officer", *DISTRICT})
 CASE_READERS = frozenset({"dong_officer", *DISTRICT, "agency_worker"})
 CASE_WORKERS = frozenset({"dong_officer", "district_manager", "agency_worker"})
+CONFERENCE_READERS = frozenset({"dong_officer", *DISTRICT, "agency_worker"})
 
 DETAIL_PAGES = [
     DetailPage("work_item", "get", "work_dong0", "work_district2", WORKLIST_READERS),
@@ -712,6 +762,24 @@ DETAIL_PAGES = [
         for name in ("linkage_answer", "linkage_deliver", "linkage_end")
     ),
     DetailPage("linkage_cancel", "post", "linkage_dong0", "linkage_district2", CASE_WORKERS),
+    # Case conferences: read by the district's staff and the agencies at the table, run by the public staff who
+    # work cases. The minutes are a page of the conference like any other.
+    *(
+        DetailPage(name, "get", "conference_district1", "conference_district2", CONFERENCE_READERS)
+        for name in ("conference_detail", "conference_minutes")
+    ),
+    *(
+        DetailPage(name, "post", "conference_district1", "conference_district2", WORKERS)
+        for name in ("conference_attendee", "conference_agenda", "conference_hold", "conference_close")
+    ),
+    DetailPage(
+        "conference_decide",
+        "post",
+        "agenda_dong0",
+        "agenda_district2",
+        WORKERS,
+        args=lambda row: [row.conference_id, row.pk],
+    ),
 ]
 
 

@@ -36,3 +36,16 @@ def test_pages_speak_korean(client, city):
     client.force_login(city.users["district_manager"])
     html = client.get("/households/", {"q": "김"}).content.decode()
     assert "가구 검색" in html and "가구 1곳을 찾았습니다" in html
+
+
+def test_every_block_of_the_stylesheets_is_closed():
+    """A block left open swallows every rule after it: an unclosed `@media (max-width: 48rem)` once made the
+    deadlines, badges and consultation controls apply on phones only."""
+    for path in SRC.rglob("static/dolbom/*.css"):
+        text = re.sub(r"/\*.*?\*/", "", path.read_text(), flags=re.S)
+        text = re.sub(r"\"[^\"]*\"|'[^']*'", "", text)
+        depth = 0
+        for line_number, line in enumerate(text.splitlines(), 1):
+            depth += line.count("{") - line.count("}")
+            assert depth >= 0, f"{path.name}:{line_number} closes a block that was never opened"
+        assert depth == 0, f"{path.name}: {depth} block(s) never closed"

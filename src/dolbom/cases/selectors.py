@@ -40,11 +40,11 @@ from dolbom.cases.models import (
     Transition,
 )
 from dolbom.core.money import format_won
-from dolbom.core.permissions import can
+from dolbom.core.permissions import POLICY, can
 from dolbom.core.scope import NOTHING, Reach, scope_for, scoped
 from dolbom.core.workdays import Period
 from dolbom.intake.selectors import TodayRow, emergency_support_received
-from dolbom.registry.models import AreaLevel, Household, Sector
+from dolbom.registry.models import AdministrativeArea, Agency, AreaLevel, Household, Sector, Staff
 from dolbom.registry.scoping import household_consented
 from dolbom.registry.selectors import TimelineEntry, areas_visible_to, masked_head_names
 
@@ -91,13 +91,45 @@ def cases_area_dongs(user: Any) -> QuerySet[Any]:
     return areas_visible_to(user).filter(level=AreaLevel.EUPMYEONDONG).values("pk")
 
 
-def visible_agenda(user: Any, conference: Conference) -> QuerySet[AgendaItem]:
+def agenda_visible_to(user: Any, conference: Conference) -> QuerySet[AgendaItem]:
     """A conference's agenda as far as the user may see each case."""
     return (
         conference.agenda.filter(case__in=cases_visible_to(user).values("pk"))
         .select_related("case", "case__dong", "case__case_type", "lead_agency", "lead_worker", "to_dong")
         .order_by("order", "pk")
     )
+
+
+def agenda_candidates(user: Any, conference: Conference) -> QuerySet[Case]:
+    """The open cases the user may put on a conference's agenda: of its district (of its dong for a dong's own
+    conference), visible to the user, not on it already. `put_on_agenda` checks each rule again."""
+    cases = cases_visible_to(user).filter(district_id=conference.district_id, state__in=sorted(OPEN_STATES))
+    if conference.dong_id:
+        cases = cases.filter(dong_id=conference.dong_id)
+    return cases.exclude(agenda_items__conference=conference).order_by("dong__code", "pk")
+
+
+def conference_agencies(district_code: str) -> QuerySet[Agency]:
+    """The active agencies that sit at a district's conferences and lead its cases: those of the district and its
+    dongs, and the city-wide ones of its 시도 (a 시도 code is the district's first two digits, zeros after)."""
+    province = district_code[:2] + "0" * 8
+    where = Q(area_id=district_code) | Q(area__parent_id=district_code) | Q(area_id=province)
+    return Agency.objects.filter(where, active=True).order_by("sector", "name")
+
+
+def lead_workers(agency_ids: list[int]) -> QuerySet[Staff]:
+    """Who may lead a case for these agencies: their active staff whose role works cases (never a safety-net
+    member or an analyst)."""
+    return (
+        Staff.objects.filter(agency_id__in=agency_ids, active=True, role__in=sorted(POLICY["cases.work"]))
+        .select_related("agency")
+        .order_by("agency__name", "display_name")
+    )
+
+
+def district_dongs(district_code: str) -> QuerySet[AdministrativeArea]:
+    """The 읍면동 of a district: where a case of it may be transferred."""
+    return AdministrativeArea.objects.filter(parent_id=district_code, level=AreaLevel.EUPMYEONDONG).order_by("code")
 
 
 # ------------------------------------------------------------------------------------------------- the rules

@@ -1,6 +1,8 @@
+"""The routes of case management, included by src/dolbom/urls.py."""
+
 from django.urls import path
 
-from dolbom.cases.views import cases, linkages
+from dolbom.cases.views import cases, conferences, linkages
 
 urlpatterns = [
     path("cases/", cases.case_list, name="case_list"),
@@ -22,4 +24,18 @@ urlpatterns = [
     path("linkages/<int:linkage_id>/deliver/", linkages.deliver, name="linkage_deliver"),
     path("linkages/<int:linkage_id>/end/", linkages.end, name="linkage_end"),
     path("linkages/<int:linkage_id>/cancel/", linkages.cancel, name="linkage_cancel"),
+    # Case conferences (views/conferences.py): planned, held, each case decided, the minutes closed and printed.
+    path("conferences/", conferences.conference_list, name="conference_list"),
+    path("conferences/new/", conferences.conference_new, name="conference_new"),
+    path("conferences/<int:conference_id>/", conferences.conference_detail, name="conference_detail"),
+    path("conferences/<int:conference_id>/attendees/", conferences.add_attendee, name="conference_attendee"),
+    path("conferences/<int:conference_id>/agenda/", conferences.put_on_agenda, name="conference_agenda"),
+    path("conferences/<int:conference_id>/held/", conferences.hold, name="conference_hold"),
+    path(
+        "conferences/<int:conference_id>/agenda/<int:item_id>/decision/",
+        conferences.decide,
+        name="conference_decide",
+    ),
+    path("conferences/<int:conference_id>/close/", conferences.close_minutes, name="conference_close"),
+    path("conferences/<int:conference_id>/minutes.pdf", conferences.minutes_pdf, name="conference_minutes"),
 ]

@@ -142,6 +142,9 @@ ACTION_LABELS: dict[str, str] = {
     "cases.view_linkage": _("Viewed a service linkage"),
     "cases.view_linkage_form": _("Opened a service request form"),
     "cases.view_today": _("Viewed today's case work"),
+    "cases.view_conference": _("Viewed a case conference"),
+    "cases.view_conference_list": _("Viewed the list of case conferences"),
+    "cases.print_minutes": _("Printed a conference's minutes"),
 }
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -171,16 +172,20 @@ class DecisionEntry:
     lead_worker_id: int | None = None
     to_dong_code: str = ""
     closure_reason: str = ""
+    discussion: str = ""  # what was said at the table, for the minutes
 
 
-def decide(*, user: Any, item_id: int, entry: DecisionEntry) -> AgendaItem:
+def decide(*, user: Any, item_id: int, entry: DecisionEntry, conference_id: int | None = None) -> AgendaItem:
     """What the conference decided about one case; the case moves with it. A decision already recorded is
-    changed by the next conference, not here."""
+    changed by the next conference, not here. With `conference_id` (a page's address), an item of another
+    conference is a 404, like any id that names nothing the page is about."""
     ensure_can(user, "cases.conference")
     if entry.outcome not in Outcome.values:
         raise ValidationError({"outcome": _("Choose the decision.")})
     with transaction.atomic():
         item = AgendaItem.objects.select_for_update().filter(pk=item_id).first()
+        if conference_id is not None and (item is None or item.conference_id != conference_id):
+            raise Http404("no such agenda item at this conference")
         if item is None:
             raise ValidationError({"outcome": _("This agenda item does not exist.")})
         conference = _locked_conference(user, item.conference_id)
@@ -196,6 +201,7 @@ def decide(*, user: Any, item_id: int, entry: DecisionEntry) -> AgendaItem:
             ensure_move(case, how)
         _apply(case, item, entry, user=user, on=conference.held_on)
         item.outcome, item.decision_note = entry.outcome, visible_text(entry.note)
+        item.discussion = visible_text(entry.discussion)
         item.decided_by, item.decided_at = user, timezone.now()
         item.save()
         audit.record(
