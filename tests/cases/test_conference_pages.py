@@ -273,7 +273,7 @@ def test_a_case_of_dong_1_cannot_go_on_dong_0s_conference(client, city):
         {"case": in_dong1.pk, "proposal": "selection", "presenter": "김주무관"},
     )
     assert refused.status_code == 422
-    assert "회의 지역" in _errors(refused)
+    assert "회의 관할 지역" in _errors(refused)
     assert 'value="김주무관"' in refused.content.decode()  # what was typed comes back
     assert not conf.agenda.exists()
 

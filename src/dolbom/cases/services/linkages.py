@@ -10,6 +10,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Max
 from django.utils.translation import gettext as _
 
 from dolbom.cases.models import (
@@ -120,8 +121,10 @@ def request_linkage(*, user: Any, case_id: int, entry: LinkageEntry) -> Linkage:
             provider = Agency.objects.filter(pk=entry.provider_id, active=True).first()
             if provider is None:
                 raise ValidationError({"provider": _("Choose an active agency.")})
-            if provider.sector == Sector.PRIVATE and not household_consented_to(
-                case.household, provider.pk, entry.requested_on
+            # In force on the request's date and today as well: a request dated back to before a withdrawal
+            # would otherwise reach the partner after the household took its consent back.
+            if provider.sector == Sector.PRIVATE and not all(
+                household_consented_to(case.household, provider.pk, on) for on in {entry.requested_on, today_kst()}
             ):
                 raise ValidationError(
                     {"provider": _("The household has not consented to share its data with %(agency)s: record the "
@@ -219,7 +222,9 @@ def end_linkage(*, user: Any, linkage_id: int, on: date | None, note: str = "") 
     ensure_can(user, "cases.answer_linkage")
     with transaction.atomic():
         linkage = _answerable(user, linkage_id)
-        on = _date(on, linkage.answered_on or linkage.requested_on)
+        # Not before its last delivery either: an end dated before it would leave won delivered after the end.
+        delivered = linkage.steps.filter(move=LinkageMove.DELIVER).aggregate(last=Max("on"))["last"]
+        on = _date(on, max(d for d in (linkage.answered_on or linkage.requested_on, delivered) if d is not None))
         _step(linkage, LinkageMove.END, user=user, on=on, note=visible_text(note))
         linkage.ended_on = on
         linkage.save(update_fields=["ended_on"])
