@@ -75,12 +75,13 @@ def _conference(page: Any, server: DemoServer, kind: str, attendees: list[tuple[
     form.locator("[name=place]").fill("구청 3층 회의실")
     _submit(page, form)
     assert re.search(r"/conferences/\d+/$", page.url), main_text(page)
+    address = page.url
     for name, agency in attendees:
         form = page.locator("#attendees form")
         form.locator("[name=name]").fill(name)
         form.locator("[name=agency]").select_option(label=agency)
         _submit(page, form)
-    return page.url
+    return address
 
 
 def _agenda_and_decide(page: Any, case: int, proposal: str, outcome: str, note: str) -> None:
@@ -90,9 +91,9 @@ def _agenda_and_decide(page: Any, case: int, proposal: str, outcome: str, note: 
     _submit(page, form)
     _submit(page, page.locator("#hold form"))
     item = page.locator("article.agenda-item", has_text=f"사례 {case}")
-    decision = item.locator("form.decision-form")
-    _choose(page, decision, "outcome", outcome)
-    decision.locator("[name=note]").fill(note)
+    decision = item.locator("form.decision-form")  # its fields are prefixed by the item: one form per case
+    decision.locator("fieldset[id$='-outcome'] label").filter(has_text=re.compile(rf"^\s*{outcome}\s*$")).click()
+    decision.locator("[name$='-note']").fill(note)
     _submit(page, decision)
     expect(item.locator(".decision")).to_have_text(outcome)
     _submit(page, page.locator("#close form"))
@@ -174,7 +175,8 @@ def test_a_candidate_is_selected_planned_served_by_two_partners_closed_and_follo
         form = officer.locator("main form.stacked")
         form.locator("[name=domain]").select_option(label="경제" if won else "건강")
         form.locator("[name=service]").fill(service)
-        form.locator("[name=provider]").select_option(label=re.compile(re.escape(provider)))
+        option = form.locator("[name=provider] option", has_text=provider).first
+        form.locator("[name=provider]").select_option(option.get_attribute("value"))
         form.locator("label", has_text="정기" if not won else "1회").click()
         form.locator("[name=planned_won]").fill(won or "240000")
         _submit(officer, form)
