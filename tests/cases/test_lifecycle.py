@@ -16,6 +16,7 @@ from dolbom.cases.services.cases import (
     record_follow_up,
     record_monitoring,
     reopen_case,
+    transfer_case,
 )
 from dolbom.core.audit import AuditEvent
 from dolbom.core.dates import today_kst
@@ -148,3 +149,60 @@ def test_extensions_are_bounded_by_the_district(city):
     assert case.extensions == 2 and case.ends_on > first_end
     with pytest.raises(ValidationError):
         decided(city, case, Proposal.EXTENSION, "extend")
+
+
+def test_a_private_agency_leads_only_a_household_that_consented_to_it(city):
+    case = in_service(city, dong_index=1, user_key="district_manager")  # household 1 consented to nobody
+    with pytest.raises(ValidationError) as refused:
+        transfer_case(
+            user=city.users["district_manager"],
+            case_id=case.pk,
+            reason="복지관 주관으로 변경",
+            lead_agency_id=city.agencies["welfare"].pk,
+        )
+    assert "lead_agency" in refused.value.message_dict
+    case.refresh_from_db()
+    assert case.lead_agency_id != city.agencies["welfare"].pk
+
+
+def test_a_reopened_case_leaves_its_old_follow_up_checks_behind(city):
+    officer = city.users["dong_officer"]
+    case = in_service(city)
+    close_case(user=officer, case_id=case.pk, reason="goals_met", on=today_kst())
+    old = list(FollowUpCheck.objects.filter(case=case).order_by("number"))
+    reopen_case(user=officer, case_id=case.pk, reason="위기 재발")
+    assert set(FollowUpCheck.objects.filter(case=case).values_list("superseded_on", flat=True)) == {today_kst()}
+    with pytest.raises(ValidationError):
+        record_follow_up(user=officer, case_id=case.pk, check_id=old[0].pk, done_on=today_kst(), finding="점검")
+    # Planned, approved and closed again: only the new closure's two checks are due, and they close the case.
+    decided(city, case, Proposal.PLAN, "approve_plan")
+    close_case(user=officer, case_id=case.pk, reason="goals_met", on=today_kst())
+    pending = FollowUpCheck.objects.filter(case=case, done_on=None, superseded_on=None).order_by("number")
+    assert [c.number for c in pending] == [3, 4]
+    for check in pending:
+        record_follow_up(user=officer, case_id=case.pk, check_id=check.pk, done_on=today_kst(), finding="생활 안정 확인")
+    case.refresh_from_db()
+    assert case.state == CaseState.CLOSED
+
+
+def test_closing_a_case_withdraws_the_requests_nobody_answered(city):
+    from dolbom.cases.models import Linkage, LinkageState
+    from dolbom.cases.services.linkages import LinkageEntry, answer_linkage, request_linkage
+
+    officer = city.users["dong_officer"]
+    case = in_service(city)
+
+    def request(service: str) -> Linkage:
+        entry = LinkageEntry(
+            domain="health", service=service, frequency="periodic", requested_on=today_kst(),
+            provider_id=city.agencies["welfare"].pk,
+        )  # fmt: skip
+        return request_linkage(user=officer, case_id=case.pk, entry=entry)
+
+    waiting, running = request("방문 간호"), request("밑반찬 배달")
+    answer_linkage(user=city.users["agency_worker"], linkage_id=running.pk, accept=True, on=today_kst())
+    close_case(user=officer, case_id=case.pk, reason="moved", on=today_kst())
+    waiting.refresh_from_db()
+    running.refresh_from_db()
+    assert waiting.state == LinkageState.CANCELLED and running.state == LinkageState.ACCEPTED
+    assert waiting.steps.order_by("pk").last().note == "사례가 종결되었습니다."

@@ -44,7 +44,18 @@ from dolbom.core.permissions import POLICY, can
 from dolbom.core.scope import NOTHING, Reach, scope_for, scoped
 from dolbom.core.workdays import Period
 from dolbom.intake.selectors import TodayRow, emergency_support_received
-from dolbom.registry.models import AdministrativeArea, Agency, AreaLevel, Household, Sector, Staff
+from dolbom.registry.models import (
+    AdministrativeArea,
+    Agency,
+    AreaLevel,
+    Consent,
+    Household,
+    Membership,
+    Sector,
+    Staff,
+    consent_active_on,
+    current_on,
+)
 from dolbom.registry.scoping import household_consented
 from dolbom.registry.selectors import TimelineEntry, areas_visible_to, masked_head_names
 
@@ -242,7 +253,7 @@ def next_due(case: Case, rules: CaseRules, on: date) -> tuple[date | None, str]:
     if monitoring is not None:
         dues.append((monitoring, CaseClock.MONITORING))
     if case.state == CaseState.FOLLOW_UP:
-        check = case.follow_ups.filter(done_on__isnull=True).order_by("due_on").first()
+        check = case.follow_ups.filter(done_on__isnull=True, superseded_on__isnull=True).order_by("due_on").first()
         if check is not None:
             dues.append((check.due_on, CaseClock.FOLLOW_UP))
     return min(dues) if dues else (None, "")
@@ -372,6 +383,19 @@ def case_overdue_count(user: Any, on: date) -> int:
     yesterday = on - timedelta(days=1)
     late_cases = _my_cases(user).filter(next_due_on__lt=on).count()
     return late_cases + _answer_late(_waiting_linkages(user), yesterday).count()
+
+
+# ------------------------------------------------------------------------------------------------ consent
+def household_consented_to(household: Household, agency_id: int, on: date) -> bool:
+    return Household.objects.filter(household_consented("pk")(agency_id, on), pk=household.pk).exists()
+
+
+def consenting_agencies(household: Household, on: date) -> set[int]:
+    """The agencies a current member of the household consented to share with on `on`."""
+    members = Membership.objects.filter(current_on(on), household=household).values("person_id")
+    return set(
+        Consent.objects.filter(consent_active_on(on), person_id__in=members).values_list("recipient_id", flat=True)
+    )
 
 
 # ------------------------------------------------------------------------- what a household already receives

@@ -66,6 +66,8 @@ class FollowUpCheck(models.Model):
     done_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    # The case was reopened before the check was done: it stays in the history, and no longer falls due.
+    superseded_on = models.DateField(_("no longer due since"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("follow-up check")

@@ -29,12 +29,14 @@ from dolbom.cases.models import (
     FollowUpCheck,
     GoalProgress,
     GoalStatus,
+    LinkageState,
     MonitoringNote,
     Move,
     NoteKind,
 )
-from dolbom.cases.selectors import case_rules, cases_visible_to
+from dolbom.cases.selectors import case_rules, cases_visible_to, household_consented_to
 from dolbom.cases.services.lifecycle import move, refresh_due
+from dolbom.cases.services.linkage_steps import withdraw_request
 from dolbom.core import audit
 from dolbom.core.dates import today_kst
 from dolbom.core.permissions import ensure_can
@@ -42,7 +44,7 @@ from dolbom.core.scope import district_of, scope_for, visible_or_404
 from dolbom.core.text import visible_length, visible_text
 from dolbom.intake.selectors import current_assessment, current_record, decisions_visible_to
 from dolbom.intake.services.consultations import take_decision
-from dolbom.registry.models import AdministrativeArea, Agency, AreaLevel, Staff
+from dolbom.registry.models import AdministrativeArea, Agency, AreaLevel, Sector, Staff
 from dolbom.registry.selectors import households_visible_to
 
 MIN_REASON = 4
@@ -297,6 +299,7 @@ def close_locked(case: Case, *, user: Any, reason: str, on: date, note: str, age
     )
     case.closure_reason = reason
     case.save(update_fields=["closure_reason"])
+    cancel_unanswered(case, user=user, on=on)
     period = rules.clocks[CaseClock.FOLLOW_UP]
     due, number = on, FollowUpCheck.objects.filter(case=case).count()
     for _i in range(checks):
@@ -314,7 +317,8 @@ def record_follow_up(
     ensure_can(user, "cases.work")
     with transaction.atomic():
         case = locked_case(user, case_id)
-        check = case.follow_ups.select_for_update().filter(pk=check_id).first() if check_id else None
+        pending = case.follow_ups.select_for_update().filter(superseded_on__isnull=True)
+        check = pending.filter(pk=check_id).first() if check_id else None
         if check is None:
             raise ValidationError({"check": _("Choose one of the case's follow-up checks.")})
         done_on = _not_future(done_on, "done_on")
@@ -329,7 +333,7 @@ def record_follow_up(
         check.save(update_fields=["done_on", "finding", "done_by"])
         audit.record(user, "cases.record_follow_up", case, detail={"check": check.number})
         refresh_due(case)
-        if not case.follow_ups.filter(done_on__isnull=True).exists():
+        if not case.follow_ups.filter(done_on__isnull=True, superseded_on__isnull=True).exists():
             move(case, Move.FOLLOW_UP_DONE, user=user, on=done_on)
     return check
 
@@ -341,6 +345,8 @@ def reopen_case(*, user: Any, case_id: int, reason: str) -> Case:
     with transaction.atomic():
         case = locked_case(user, case_id)
         reason = _reason(reason)
+        # The checks the closure scheduled are moot once the case runs again; a later closure schedules its own.
+        case.follow_ups.filter(done_on__isnull=True, superseded_on__isnull=True).update(superseded_on=today_kst())
         move(case, Move.REOPEN, user=user, on=today_kst(), reason=reason, detail={"was": case.closure_reason})
     return case
 
@@ -392,9 +398,7 @@ def transfer_locked(
         detail["dong"] = [case.dong_id, to_dong_code]
         case.dong_id = to_dong_code
     if lead_agency_id and lead_agency_id != case.lead_agency_id:
-        agency = Agency.objects.filter(pk=lead_agency_id, active=True).first()
-        if agency is None:
-            raise ValidationError({"lead_agency": _("Choose an active agency.")})
+        agency = lead_agency_for(case, lead_agency_id)
         detail["lead_agency"] = [case.lead_agency_id, agency.pk]
         case.lead_agency = agency
     if lead_worker_id and lead_worker_id != case.lead_worker_id:
@@ -407,6 +411,28 @@ def transfer_locked(
         raise ValidationError({"to_dong": _("Name the new dong, lead agency or lead worker.")})
     move(case, Move.TRANSFER, user=user, on=today_kst(), reason=reason, agenda_item=agenda_item, detail=detail)
     return case
+
+
+def cancel_unanswered(case: Case, *, user: Any, on: date) -> None:
+    """A closed case's requests that no provider answered are withdrawn, each with its step: a partner must not
+    take on a household whose case has ended. Services already accepted go on (a sponsorship may outlive the
+    case) and are ended by their provider."""
+    for linkage in case.linkages.select_for_update().filter(state=LinkageState.REQUESTED):
+        withdraw_request(linkage, user=user, on=max(on, linkage.requested_on), note=_("The case was closed."))
+
+
+def lead_agency_for(case: Case, agency_id: int) -> Agency:
+    """An agency that may lead the case: active, and for a private one, an agency the household consented to
+    share with (a partner leading a case it may not see would leave the case with nobody to work it)."""
+    agency = Agency.objects.filter(pk=agency_id, active=True).first()
+    if agency is None:
+        raise ValidationError({"lead_agency": _("Choose an active agency.")})
+    if agency.sector == Sector.PRIVATE and not household_consented_to(case.household, agency.pk, today_kst()):
+        raise ValidationError(
+            {"lead_agency": _("The household has not consented to share its data with %(agency)s: record the "
+                              "consent on the household's page first.") % {"agency": agency.name}}
+        )  # fmt: skip
+    return agency
 
 
 def refresh_district_dues(*, district_code: str) -> int:

@@ -28,7 +28,7 @@ from dolbom.cases.models import (
     Proposal,
 )
 from dolbom.cases.selectors import case_rules, cases_visible_to, conferences_visible_to
-from dolbom.cases.services.cases import case_type_for, close_locked, locked_case, transfer_locked
+from dolbom.cases.services.cases import case_type_for, close_locked, lead_agency_for, locked_case, transfer_locked
 from dolbom.cases.services.lifecycle import ensure_move, move, refresh_due
 from dolbom.core import audit
 from dolbom.core.dates import today_kst
@@ -267,9 +267,7 @@ def _apply(case: Case, item: AgendaItem, entry: DecisionEntry, *, user: Any, on:
 
 def _set_lead(case: Case, item: AgendaItem, entry: DecisionEntry) -> None:
     if entry.lead_agency_id:
-        agency = Agency.objects.filter(pk=entry.lead_agency_id, active=True).first()
-        if agency is None:
-            raise ValidationError({"lead_agency": _("Choose an active agency.")})
+        agency = lead_agency_for(case, entry.lead_agency_id)
         case.lead_agency = agency
         if case.lead_worker_id and case.lead_worker.agency_id != agency.pk:
             case.lead_worker = None

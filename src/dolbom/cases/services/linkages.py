@@ -14,7 +14,6 @@ from django.db.models import Max
 from django.utils.translation import gettext as _
 
 from dolbom.cases.models import (
-    LINKAGE_MOVES,
     OPEN_LINKAGE_STATES,
     SERVING_STATES,
     CaseState,
@@ -22,18 +21,16 @@ from dolbom.cases.models import (
     Linkage,
     LinkageMove,
     LinkageState,
-    LinkageStep,
 )
-from dolbom.cases.selectors import linkages_visible_to
+from dolbom.cases.selectors import household_consented_to, linkages_visible_to
 from dolbom.cases.services.cases import locked_case
-from dolbom.core import audit
+from dolbom.cases.services.linkage_steps import step, withdraw_request
 from dolbom.core.dates import today_kst
 from dolbom.core.needs import NeedDomain
 from dolbom.core.permissions import ensure_can
 from dolbom.core.scope import scope_for, visible_or_404
 from dolbom.core.text import visible_length, visible_text
-from dolbom.registry.models import Agency, Consent, Household, Membership, Sector, consent_active_on, current_on
-from dolbom.registry.scoping import household_consented
+from dolbom.registry.models import Agency, Sector
 
 # Services are linked once the case is being planned (an urgent need does not wait for the conference's
 # approval) and while it is served.
@@ -53,35 +50,6 @@ class LinkageEntry:
     planned_won: int = 0
     goal_id: int | None = None
     note: str = ""
-
-
-def _step(linkage: Linkage, how: str, *, user: Any, on: date, won: int = 0, note: str = "") -> LinkageStep:
-    target = LINKAGE_MOVES.get((linkage.state, how))
-    if target is None:
-        raise ValidationError(
-            {"move": _("A linkage that is %(state)s cannot be %(move)s.")
-             % {"state": linkage.get_state_display(), "move": str(LinkageMove(how).label).lower()}}
-        )  # fmt: skip
-    step = LinkageStep.objects.create(
-        linkage=linkage, move=how, from_state=linkage.state, to_state=target, on=on, won=won, note=note, by=user
-    )
-    linkage.state = target
-    linkage.version += 1
-    linkage.save()
-    audit.record(user, f"cases.linkage_{how}", linkage, detail={"step": step.pk, "won": won, "to": target})
-    return step
-
-
-def household_consented_to(household: Household, agency_id: int, on: date) -> bool:
-    return Household.objects.filter(household_consented("pk")(agency_id, on), pk=household.pk).exists()
-
-
-def consenting_agencies(household: Household, on: date) -> set[int]:
-    """The agencies a current member of the household consented to share with on `on`."""
-    members = Membership.objects.filter(current_on(on), household=household).values("person_id")
-    return set(
-        Consent.objects.filter(consent_active_on(on), person_id__in=members).values_list("recipient_id", flat=True)
-    )
 
 
 def _entry_errors(entry: LinkageEntry) -> dict[str, str]:
@@ -156,7 +124,7 @@ def request_linkage(*, user: Any, case_id: int, entry: LinkageEntry) -> Linkage:
             requested_by=user,
         )
         linkage.save()
-        _step(linkage, LinkageMove.REQUEST, user=user, on=entry.requested_on, note=linkage.note)
+        step(linkage, LinkageMove.REQUEST, user=user, on=entry.requested_on, note=linkage.note)
     return linkage
 
 
@@ -192,7 +160,7 @@ def answer_linkage(*, user: Any, linkage_id: int, accept: bool | None, on: date 
         if not accept and visible_length(note) < 4:
             raise ValidationError({"note": _("Say why the request is declined, in at least four characters.")})
         on = _date(on, linkage.requested_on)
-        _step(linkage, LinkageMove.ACCEPT if accept else LinkageMove.DECLINE, user=user, on=on, note=note)
+        step(linkage, LinkageMove.ACCEPT if accept else LinkageMove.DECLINE, user=user, on=on, note=note)
         linkage.answered_on = on
         linkage.save(update_fields=["answered_on"])
     return linkage
@@ -208,11 +176,11 @@ def record_delivery(*, user: Any, linkage_id: int, on: date | None, won: int, no
         if linkage.state not in (LinkageState.ACCEPTED, LinkageState.DELIVERING):
             raise ValidationError({"move": _("A service is delivered after it was accepted.")})
         on = _date(on, linkage.answered_on or linkage.requested_on)
-        _step(linkage, LinkageMove.DELIVER, user=user, on=on, won=won, note=visible_text(note))
+        step(linkage, LinkageMove.DELIVER, user=user, on=on, won=won, note=visible_text(note))
         linkage.delivered_won += won
         linkage.save(update_fields=["delivered_won"])
         if linkage.frequency == Frequency.ONCE:
-            _step(linkage, LinkageMove.END, user=user, on=on)
+            step(linkage, LinkageMove.END, user=user, on=on)
             linkage.ended_on = on
             linkage.save(update_fields=["ended_on"])
     return linkage
@@ -225,7 +193,7 @@ def end_linkage(*, user: Any, linkage_id: int, on: date | None, note: str = "") 
         # Not before its last delivery either: an end dated before it would leave won delivered after the end.
         delivered = linkage.steps.filter(move=LinkageMove.DELIVER).aggregate(last=Max("on"))["last"]
         on = _date(on, max(d for d in (linkage.answered_on or linkage.requested_on, delivered) if d is not None))
-        _step(linkage, LinkageMove.END, user=user, on=on, note=visible_text(note))
+        step(linkage, LinkageMove.END, user=user, on=on, note=visible_text(note))
         linkage.ended_on = on
         linkage.save(update_fields=["ended_on"])
     return linkage
@@ -241,5 +209,5 @@ def cancel_linkage(*, user: Any, linkage_id: int, reason: str) -> Linkage:
         reason = visible_text(reason)
         if visible_length(reason) < 4:
             raise ValidationError({"reason": _("Say why, in at least four characters.")})
-        _step(linkage, LinkageMove.CANCEL, user=user, on=today_kst(), note=reason)
+        withdraw_request(linkage, user=user, on=today_kst(), note=reason)
     return linkage

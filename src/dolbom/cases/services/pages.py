@@ -31,13 +31,12 @@ from dolbom.cases.selectors import (
     case_rules,
     case_today_rows,
     cases_visible_to,
-    is_running,
+    consenting_agencies,
     linkage_answer_due,
     linkages_visible_to,
     monitoring_due_on,
 )
 from dolbom.cases.services.cases import case_types
-from dolbom.cases.services.linkages import consenting_agencies
 from dolbom.core import audit
 from dolbom.core.dates import today_kst
 from dolbom.core.permissions import can, ensure_can
@@ -69,21 +68,11 @@ class CaseList:
     truncated: bool
 
 
-def _next_due(case: Case, on: date, rules_of: dict[str, Any]) -> date | None:
-    rules = rules_of.setdefault(case.district_id, case_rules(case.district_id))
-    dues = [d.due_on for d in case_deadlines(case, rules, on) if is_running(d)]
-    monitoring = monitoring_due_on(case, rules)
-    if monitoring is not None:
-        dues.append(monitoring)
-    dues += [c.due_on for c in case.follow_ups.all() if c.done_on is None and case.state == CaseState.FOLLOW_UP]
-    return min(dues) if dues else None
-
-
 def open_case_list(*, user: Any, open_only: bool = True) -> CaseList:
     """The cases the user may see, the next due first, and the candidates intake sent that wait to be opened."""
     ensure_can(user, "cases.view")
     on = today_kst()
-    cases = cases_visible_to(user).prefetch_related("follow_ups", "plans")
+    cases = cases_visible_to(user)
     if open_only:
         cases = cases.filter(state__in=sorted(OPEN_STATES | {CaseState.FOLLOW_UP}))
     cases = list(cases[: LIST_LIMIT + 1])
@@ -91,10 +80,9 @@ def open_case_list(*, user: Any, open_only: bool = True) -> CaseList:
     cases = cases[:LIST_LIMIT]
     decisions = list(pending_case_candidates(user).select_related("consultation__household__dong"))
     heads = masked_head_names(user, [c.household_id for c in cases] + [d.consultation.household_id for d in decisions])
-    rules_of: dict[str, Any] = {}
     rows = []
     for case in cases:
-        due = _next_due(case, on, rules_of)
+        due = case.next_due_on
         rows.append(CaseRow(case, heads.get(case.household_id, ""), due, due is not None and due < on))
     rows.sort(key=lambda r: (r.due is None, r.due or on, r.case.pk))
     audit.record(user, "cases.view_cases", detail={"cases": len(rows), "candidates": len(decisions)})

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_POST, require_safe
 
 from dolbom.cases.models import Frequency, Linkage
@@ -39,7 +40,7 @@ class LinkageForm(forms.Form):
         label=_("Frequency"), choices=Frequency.choices, required=False, widget=forms.RadioSelect
     )
     planned_won = WonField(label=_("Planned value (won)"), required=False)
-    requested_on = KoreanDateField(label=_("Requested on"), required=False)
+    requested_on = KoreanDateField(label=pgettext_lazy("linkage", "Requested on"), required=False)
     note = forms.CharField(label=_("Note to the provider"), required=False, max_length=4000, widget=TEXT)
 
     def __init__(self, *args: Any, page: pages.LinkageFormPage, **kwargs: Any) -> None:
@@ -75,7 +76,7 @@ class DeliveryForm(forms.Form):
 
 
 class EndForm(forms.Form):
-    on = KoreanDateField(label=_("Ended on"), required=False)
+    on = KoreanDateField(label=pgettext_lazy("linkage", "Ended on"), required=False)
     note = forms.CharField(label=_("Note"), required=False, max_length=4000, widget=TEXT)
 
 
