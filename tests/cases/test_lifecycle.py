@@ -180,7 +180,9 @@ def test_a_reopened_case_leaves_its_old_follow_up_checks_behind(city):
     pending = FollowUpCheck.objects.filter(case=case, done_on=None, superseded_on=None).order_by("number")
     assert [c.number for c in pending] == [3, 4]
     for check in pending:
-        record_follow_up(user=officer, case_id=case.pk, check_id=check.pk, done_on=today_kst(), finding="생활 안정 확인")
+        record_follow_up(
+            user=officer, case_id=case.pk, check_id=check.pk, done_on=today_kst(), finding="생활 안정 확인"
+        )
     case.refresh_from_db()
     assert case.state == CaseState.CLOSED
 
