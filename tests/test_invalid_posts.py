@@ -17,7 +17,7 @@ from tests.core.test_scope_matrix import DETAIL_PAGES
 
 world = test_scope_matrix.world  # the fixture: an object of every kind inside and outside each scope
 
-DOMAINS = ("dolbom.intake.", "dolbom.registry.")
+DOMAINS = ("dolbom.intake.", "dolbom.registry.", "dolbom.resources.")
 # Open without login and answered by their own rules (rate limits before the form, a challenge): tested in
 # tests/intake/test_public_form.py.
 PUBLIC = {"public_report", "public_status", "captcha-image", "public_challenge_audio"}
@@ -60,6 +60,11 @@ NO_OBJECT = {
     "event_new": "dong_officer",
     "campaign_list": "district_manager",
     "campaign_new": "district_manager",
+    "resources_directory": "dong_officer",
+    "resources_service_new": "district_manager",
+    "resources_organization_new": "district_manager",
+    "resources_agreements": "district_manager",
+    "resources_agreement_new": "district_manager",
 }
 # An empty POST that is the action itself: launching a campaign is its button (a second launch adds nothing).
 ACTIONS = {"campaign_launch"}

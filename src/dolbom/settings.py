@@ -162,6 +162,7 @@ INSTALLED_APPS = [
     "dolbom.intake",
     "dolbom.discovery",
     "dolbom.reports",
+    "dolbom.resources",
 ]
 
 MIDDLEWARE = [

@@ -47,6 +47,7 @@ from dolbom.intake.models import (
     WorkStatus,
 )
 from dolbom.registry.models import Address, Consent, Household, Membership, Staff
+from dolbom.resources.models import Agreement, Organization, Service
 from tests.conftest import make_person
 
 ROLES = ("dong_officer", "district_manager", "district_admin", "agency_worker", "safety_net", "analyst")
@@ -212,6 +213,7 @@ def world(city) -> World:
         )
 
     _outreach(city, rows)
+    _resources(city, rows)
 
     rows["event_district1_officer"] = audit.record(city.users["dong_officer"], "test.district1")
     other_district_officer = _other_district_officer(city)
@@ -277,6 +279,17 @@ def _outreach(city, rows: dict[str, Any]) -> None:
         rows[f"target_{key}"] = CampaignTarget.objects.create(
             campaign=campaign, household=rows[household_key], dong=dong, work_item=item
         )
+
+
+def _resources(city, rows: dict[str, Any]) -> None:
+    """The resources domain: a directory entry and an agreement kept by each district."""
+    provider = Organization.objects.create(name="사랑나눔복지재단", sector="private")
+    for key, district in (("district1", city.districts[0]), ("district2", city.districts[1])):
+        rows[f"service_{key}"] = Service.objects.create(district=district, organization=provider, name="밑반찬 배달")
+        rows[f"agreement_{key}"] = Agreement.objects.create(
+            district=district, organization=provider, signed_on=date(2026, 1, 2), scope="밑반찬 배달 협약",
+            created_by=city.users["district_admin"],
+        )  # fmt: skip
 
 
 def _other_district_officer(city):
@@ -455,6 +468,10 @@ SELECTORS: dict[str, tuple[set[str], Expect]] = {
             district_admin={"target_dong0", "target_dong1"},
         ),
     ),
+    "dolbom.resources.selectors:agreements_visible_to": (
+        {"agreement_district1", "agreement_district2"},
+        _for(district_manager={"agreement_district1"}, district_admin={"agreement_district1"}),
+    ),
     "dolbom.core.selectors:audit_events_visible_to": (
         EVENTS,
         _for(district_admin={"event_district1_officer", "event_system"}),
@@ -501,7 +518,7 @@ class DetailPage:
     name: str
     method: str
     inside: str  # an object that `allowed` roles may reach
-    outside: str  # one of the other district, refused to everyone
+    outside: str | None  # one of the other district, refused to everyone; None for reference data read by all
     allowed: frozenset[str]
     data: Callable[[Any], dict[str, str]] = lambda row: {}
     args: Callable[[Any], list[Any]] = lambda row: [row.pk]
@@ -510,6 +527,7 @@ class DetailPage:
 WORKERS = frozenset({"dong_officer", "district_manager"})
 WORKLIST_READERS = frozenset({"dong_officer", *DISTRICT})
 REGISTRY_WRITERS = frozenset({"dong_officer", *DISTRICT})
+DIRECTORY_READERS = frozenset({"dong_officer", *DISTRICT, "agency_worker"})
 
 DETAIL_PAGES = [
     DetailPage("work_item", "get", "work_dong0", "work_district2", WORKLIST_READERS),
@@ -614,6 +632,11 @@ DETAIL_PAGES = [
     DetailPage("event_figures", "post", "outreach_event_dong0", "outreach_event_district2", WORKLIST_READERS),
     DetailPage("campaign_detail", "get", "campaign_dong0", "campaign_district2", WORKLIST_READERS),
     DetailPage("campaign_launch", "post", "campaign_dong0", "campaign_district2", frozenset(DISTRICT)),
+    # The service directory: read by everyone who links households to services (one district's entry as much
+    # as another's); changed only by the staff of the district that keeps it.
+    DetailPage("resources_service", "get", "service_district2", None, DIRECTORY_READERS),
+    DetailPage("resources_service_edit", "get", "service_district1", "service_district2", frozenset(DISTRICT)),
+    DetailPage("resources_service_edit", "post", "service_district1", "service_district2", frozenset(DISTRICT)),
     DetailPage("round_detail", "get", "round_district1", "round_district2", frozenset(DISTRICT)),
     DetailPage("round_withdraw", "get", "round_district1", "round_district2", frozenset(DISTRICT)),
     DetailPage("signal_withdraw", "get", "file_district1", "file_district2", frozenset(DISTRICT)),
@@ -646,7 +669,8 @@ REFUSED = {403, 404}
 @pytest.mark.parametrize("page", DETAIL_PAGES, ids=lambda p: p.name)
 def test_each_role_reaches_exactly_its_objects(client, city, world, page, role):
     client.force_login(city.users[role])
-    for key, may in ((page.inside, role in page.allowed), (page.outside, False)):
+    asked = [(page.inside, role in page.allowed)] + ([(page.outside, False)] if page.outside else [])
+    for key, may in asked:
         row = world.rows[key]
         url = reverse(page.name, args=page.args(row))
         response = getattr(client, page.method)(url, page.data(row))

@@ -16,7 +16,8 @@ SEARCH = ("가구 검색", "/households/")  # consultations are not in this rele
 STATISTICS = ("통계", "/statistics/")
 WORKLIST = ("업무 목록", "/worklist/")
 REFERRALS = ("위기가구 신고", "/referrals/")
-CASES, RESOURCES = ("사례관리", None), ("자원", None)  # coming: shown only to the roles that will use them
+CASES = ("사례관리", None)  # coming: shown only to the roles that will use it
+RESOURCES = ("자원", "/resources/")
 
 MENUS = {
     "dong_officer": [TODAY, DISCOVERY, WORKLIST, SEARCH, CASES, RESOURCES, STATISTICS],
@@ -26,6 +27,7 @@ MENUS = {
         DISCOVERY,
         WORKLIST,
         SEARCH,
+        RESOURCES,
         STATISTICS,
         ("감사 로그", "/audit/"),
         ("기준정보 관리", "/admin/"),

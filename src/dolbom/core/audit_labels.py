@@ -104,6 +104,12 @@ ACTION_LABELS: dict[str, str] = {
     "discovery.assign_visit": _("Assigned a visit"),
     "discovery.record_outcome": _("Recorded a visit outcome"),
     "reports.view_statistics": _("Viewed the statistics"),
+    "resources.add_service": _("Added a service to the directory"),
+    "resources.change_service": _("Changed a service of the directory"),
+    "resources.add_organization": _("Added a provider to the directory"),
+    "resources.record_agreement": _("Recorded an agreement with a provider"),
+    "resources.export_directory": _("Exported the service directory (HSDS)"),
+    "resources.import_directory": _("Imported a service directory (HSDS)"),
 }
 
 

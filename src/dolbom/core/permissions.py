@@ -51,6 +51,13 @@ POLICY: dict[str, frozenset[Role]] = {
     "intake.record_events": frozenset({Role.DONG_OFFICER, Role.DISTRICT_MANAGER, Role.DISTRICT_ADMIN}),
     "intake.view_campaigns": frozenset({Role.DONG_OFFICER, Role.DISTRICT_MANAGER, Role.DISTRICT_ADMIN}),
     "intake.manage_campaigns": DISTRICT_STAFF,
+    # Resources (자원). The service directory is read by everyone who links households to services and kept by the
+    # district's staff, who also exchange it as HSDS files and record agreements (협약) with providers.
+    "resources.view_directory": PERSON_READERS,
+    "resources.manage_directory": DISTRICT_STAFF,
+    "resources.exchange_directory": DISTRICT_STAFF,
+    "resources.view_agreements": DISTRICT_STAFF,
+    "resources.manage_agreements": DISTRICT_STAFF,
     "reports.view_aggregates": frozenset({Role.ANALYST, Role.DISTRICT_MANAGER, Role.DISTRICT_ADMIN, Role.DONG_OFFICER}),
     "core.view_audit_log": frozenset({Role.DISTRICT_ADMIN}),
     "discovery.import_signals": DISTRICT_STAFF,

@@ -20,7 +20,6 @@ from dolbom.intake.selectors import overdue_count
 # roles see the section, marked as coming; a role that will never use it does not see it at all.
 COMING: dict[str, frozenset[Role]] = {
     "cases": frozenset({Role.DONG_OFFICER, Role.DISTRICT_MANAGER, Role.AGENCY_WORKER}),
-    "resources": frozenset({Role.DONG_OFFICER, Role.DISTRICT_MANAGER, Role.AGENCY_WORKER}),
 }
 
 
@@ -49,8 +48,9 @@ def nav_items(user: Any) -> list[NavItem]:
         items.append(NavItem("consultation", _("Household search"), reverse("household_search")))
     if role in COMING["cases"]:
         items.append(NavItem("cases", _("Case management"), None))
-    if role in COMING["resources"]:
-        items.append(NavItem("resources", _("Resources"), None))
+    if can(user, "resources.view_directory"):
+        # 자원: the service directory first, and from it donations, the food bank and volunteers.
+        items.append(NavItem("resources", _("Resources"), reverse("resources_directory")))
     if can(user, "reports.view_aggregates"):
         items.append(NavItem("statistics", _("Statistics"), reverse("statistics")))
     if can(user, "core.view_audit_log"):
