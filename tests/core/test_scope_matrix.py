@@ -47,7 +47,18 @@ from dolbom.intake.models import (
     WorkStatus,
 )
 from dolbom.registry.models import Address, Consent, Household, Membership, Staff
-from dolbom.resources.models import Agreement, Organization, Service
+from dolbom.resources.models import (
+    Agreement,
+    Allocation,
+    Distribution,
+    Donation,
+    Donor,
+    Fund,
+    Lot,
+    Organization,
+    Service,
+    Sponsorship,
+)
 from tests.conftest import make_person
 
 ROLES = ("dong_officer", "district_manager", "district_admin", "agency_worker", "safety_net", "analyst")
@@ -290,6 +301,44 @@ def _resources(city, rows: dict[str, Any]) -> None:
             district=district, organization=provider, signed_on=date(2026, 1, 2), scope="밑반찬 배달 협약",
             created_by=city.users["district_admin"],
         )  # fmt: skip
+    # The donations ledger and the food bank: a donor, a fund and a gift of each district; money, a sponsorship
+    # and goods that reached a household in dong 0, dong 1 and the other district.
+    admin = city.users["district_admin"]
+    for key, district, bank in (
+        ("district1", city.districts[0], city.agencies["welfare"]),
+        ("district2", city.districts[1], city.agencies["other"]),
+    ):
+        rows[f"donor_{key}"] = Donor.objects.create(
+            district=district, kind="company", name="한빛전자", created_by=admin
+        )
+        rows[f"fund_{key}"] = Fund.objects.create(district=district, designation="general", key="general")
+        rows[f"donation_{key}"] = Donation.objects.create(
+            district=district, fund=rows[f"fund_{key}"], donor=rows[f"donor_{key}"], kind="cash",
+            received_on=date(2026, 11, 2), amount_won=1_000_000, recorded_by=admin,
+        )  # fmt: skip
+        rows[f"lot_{key}"] = Lot.objects.create(
+            district=district, agency=bank, item="쌀 10kg", unit="포", received_on=date(2026, 11, 2), received=10,
+            remaining=10, unit_won=30_000, fund=rows[f"fund_{key}"], recorded_by=admin,
+        )  # fmt: skip
+    for key, household_key, district_key in (
+        ("dong0", "h_dong0_consented", "district1"),
+        ("dong1", "h_dong1", "district1"),
+        ("district2", "h_district2", "district2"),
+    ):
+        household, fund = rows[household_key], rows[f"fund_{district_key}"]
+        rows[f"allocation_{key}"] = Allocation.objects.create(
+            district=fund.district, fund=fund, household=household, dong=household.dong, amount_won=100_000,
+            on=date(2026, 11, 3), recorded_by=admin,
+        )  # fmt: skip
+        rows[f"sponsorship_{key}"] = Sponsorship.objects.create(
+            district=fund.district, donor=rows[f"donor_{district_key}"], household=household, fund=fund,
+            monthly_won=100_000, starts_on=date(2026, 11, 1), created_by=admin,
+        )  # fmt: skip
+        lot = rows[f"lot_{district_key}"]
+        rows[f"distribution_{key}"] = Distribution.objects.create(
+            lot=lot, district=fund.district, agency=lot.agency, household=household, dong=household.dong, units=1,
+            value_won=30_000, on=date(2026, 11, 3), recorded_by=admin,
+        )  # fmt: skip
 
 
 def _other_district_officer(city):
@@ -471,6 +520,39 @@ SELECTORS: dict[str, tuple[set[str], Expect]] = {
     "dolbom.resources.selectors:agreements_visible_to": (
         {"agreement_district1", "agreement_district2"},
         _for(district_manager={"agreement_district1"}, district_admin={"agreement_district1"}),
+    ),
+    **{
+        f"dolbom.resources.selectors:{name}_visible_to": (
+            {f"{key}_district1", f"{key}_district2"},
+            _for(district_manager={f"{key}_district1"}, district_admin={f"{key}_district1"}),
+        )
+        for name, key in (("donors", "donor"), ("funds", "fund"), ("donations", "donation"))
+    },
+    **{
+        f"dolbom.resources.selectors:{name}_visible_to": (
+            {f"{key}_dong0", f"{key}_dong1", f"{key}_district2"},
+            _for(
+                dong_officer={f"{key}_dong0"},
+                district_manager={f"{key}_dong0", f"{key}_dong1"},
+                district_admin={f"{key}_dong0", f"{key}_dong1"},
+                agency_worker={f"{key}_dong0"},
+            ),
+        )
+        for name, key in (("allocations", "allocation"), ("sponsorships", "sponsorship"))
+    },
+    # A food bank's stock and what it handed out are its own agency's record (and the district's staff's).
+    "dolbom.resources.selectors:lots_visible_to": (
+        {"lot_district1", "lot_district2"},
+        _for(district_manager={"lot_district1"}, district_admin={"lot_district1"}, agency_worker={"lot_district1"}),
+    ),
+    "dolbom.resources.selectors:distributions_visible_to": (
+        {"distribution_dong0", "distribution_dong1", "distribution_district2"},
+        _for(
+            dong_officer={"distribution_dong0"},
+            district_manager={"distribution_dong0", "distribution_dong1"},
+            district_admin={"distribution_dong0", "distribution_dong1"},
+            agency_worker={"distribution_dong0", "distribution_dong1"},
+        ),
     ),
     "dolbom.core.selectors:audit_events_visible_to": (
         EVENTS,

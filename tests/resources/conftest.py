@@ -14,9 +14,12 @@ from dolbom.resources.services import directory
 def directory_city(city) -> Any:
     admin = city.users["district_admin"]
     welfare = directory.add_organization(
-        user=admin, name="중앙종합사회복지관", sector="private", description="지역 종합사회복지관",
+        user=admin,
+        name="중앙종합사회복지관",
+        sector="private",
+        description="지역 종합사회복지관",
         website="https://welfare.example.kr",
-    )  # fmt: skip
+    )
     foundation = Organization.objects.create(name="사랑나눔복지재단", sector="private")
     services = {
         "meals": directory.save_service(
@@ -52,3 +55,24 @@ def directory_city(city) -> Any:
 
 def all_services() -> list[Service]:
     return list(Service.objects.order_by("hsds_id"))
+
+
+@pytest.fixture
+def ledger_city(city) -> Any:
+    """The tiny city with the heads of the first two households (dong 0 and dong 1 of district 1) consenting to
+    resource support, and a company and a person donor of district 1."""
+    from datetime import date
+
+    from dolbom.registry.models import Consent
+    from dolbom.resources.services import donations
+
+    for person in city.persons[:2]:
+        Consent.objects.create(
+            person=person, recipient=city.agencies["welfare"], purpose="resource_support", given_on=date(2025, 1, 1)
+        )
+    admin = city.users["district_admin"]
+    city.company = donations.add_donor(user=admin, kind="company", name="한빛전자")
+    city.person_donor = donations.add_donor(
+        user=admin, kind="person", name="홍길동", phone="010-1234-5678", consent_on=date(2026, 1, 5)
+    )
+    return city

@@ -25,8 +25,10 @@ def test_search_by_need_domain_and_area(client, city, directory_city):
     assert _listed(client.get(reverse("resources_directory"), {"domain": "health"})) == {"밑반찬 배달"}
     # 나래동: the meal service names it, the heating help serves the whole district, legal advice serves anywhere.
     assert _listed(client.get(reverse("resources_directory"), {"area": city.dongs[1].code})) == {
-        "밑반찬 배달", "난방비 지원", "법률 상담",
-    }  # fmt: skip
+        "밑반찬 배달",
+        "난방비 지원",
+        "법률 상담",
+    }
     # The other district's dong: only the service without an area.
     assert _listed(client.get(reverse("resources_directory"), {"area": city.dongs[2].code})) == {"법률 상담"}
     assert _listed(client.get(reverse("resources_directory"), {"q": "반찬"})) == {"밑반찬 배달"}
@@ -61,11 +63,16 @@ def test_district_staff_add_a_service_and_the_change_is_audited(client, city, di
     response = client.post(
         reverse("resources_service_new"),
         {
-            "organization": provider.pk, "name": "집수리 봉사", "domains": ["living_environment"],
-            "areas": [city.dongs[0].code], "sector": "private", "status": "active", "unit_won": "500,000원",
+            "organization": provider.pk,
+            "name": "집수리 봉사",
+            "domains": ["living_environment"],
+            "areas": [city.dongs[0].code],
+            "sector": "private",
+            "status": "active",
+            "unit_won": "500,000원",
             "unit_label": "1가구",
         },
-    )  # fmt: skip
+    )
     service = Service.objects.get(name="집수리 봉사")
     assert response.status_code == 302 and response["Location"] == reverse("resources_service", args=[service.pk])
     assert service.unit_won == 500_000 and service.district_id == city.districts[0].code
@@ -92,9 +99,14 @@ def test_an_area_of_another_district_is_refused(client, city, directory_city):
     provider = Organization.objects.first()
     response = client.post(
         reverse("resources_service_new"),
-        {"organization": provider.pk, "name": "x 서비스", "areas": [city.dongs[2].code], "sector": "private",
-         "status": "active"},
-    )  # fmt: skip
+        {
+            "organization": provider.pk,
+            "name": "x 서비스",
+            "areas": [city.dongs[2].code],
+            "sector": "private",
+            "status": "active",
+        },
+    )
     assert response.status_code == 422
     assert not Service.objects.filter(name="x 서비스").exists()
 
@@ -113,9 +125,14 @@ def test_an_agreement_is_recorded_for_the_district(client, city, directory_city)
     provider = Organization.objects.get(name="중앙종합사회복지관")
     response = client.post(
         reverse("resources_agreement_new"),
-        {"organization": provider.pk, "signed_on": "2026-03-02", "ends_on": "2027-03-01", "scope": "밑반찬 배달 협약",
-         "services": [directory_city["meals"].pk]},
-    )  # fmt: skip
+        {
+            "organization": provider.pk,
+            "signed_on": "2026-03-02",
+            "ends_on": "2027-03-01",
+            "scope": "밑반찬 배달 협약",
+            "services": [directory_city["meals"].pk],
+        },
+    )
     assert response.status_code == 302
     agreement = Agreement.objects.get()
     assert agreement.district_id == city.districts[0].code and agreement.signed_on == date(2026, 3, 2)
@@ -124,7 +141,11 @@ def test_an_agreement_is_recorded_for_the_district(client, city, directory_city)
     # A service of another provider is not one this agreement can cover.
     response = client.post(
         reverse("resources_agreement_new"),
-        {"organization": provider.pk, "signed_on": "2026-03-02", "scope": "x",
-         "services": [directory_city["legal"].pk]},
-    )  # fmt: skip
+        {
+            "organization": provider.pk,
+            "signed_on": "2026-03-02",
+            "scope": "x",
+            "services": [directory_city["legal"].pk],
+        },
+    )
     assert response.status_code == 422 and Agreement.objects.count() == 1

@@ -110,6 +110,20 @@ ACTION_LABELS: dict[str, str] = {
     "resources.record_agreement": _("Recorded an agreement with a provider"),
     "resources.export_directory": _("Exported the service directory (HSDS)"),
     "resources.import_directory": _("Imported a service directory (HSDS)"),
+    "resources.add_donor": _("Added a donor"),
+    "resources.receive_donation": _("Received a donation"),
+    "resources.reverse_donation": _("Corrected a donation"),
+    "resources.issue_receipt": _("Issued a donation receipt"),
+    "resources.allocate": _("Allocated donated money"),
+    "resources.reverse_allocation": _("Corrected an allocation"),
+    "resources.start_sponsorship": _("Started a sponsorship"),
+    "resources.end_sponsorship": _("Ended a sponsorship"),
+    "resources.pay_sponsorships": _("Recorded the month's sponsorship payments"),
+    "resources.view_ledger": _("Viewed the donations ledger"),
+    "resources.stock_lot": _("Stocked goods at the food bank"),
+    "resources.distribute": _("Gave out goods from the food bank"),
+    "resources.reverse_distribution": _("Corrected a food bank distribution"),
+    "resources.view_stock": _("Viewed the food bank's distributions"),
 }
 
 

@@ -58,6 +58,13 @@ POLICY: dict[str, frozenset[Role]] = {
     "resources.exchange_directory": DISTRICT_STAFF,
     "resources.view_agreements": DISTRICT_STAFF,
     "resources.manage_agreements": DISTRICT_STAFF,
+    # The donations ledger is the district's (희망복지지원단): its staff receive gifts and give them out.
+    "resources.view_donations": DISTRICT_STAFF,
+    "resources.record_donations": DISTRICT_STAFF,
+    "resources.allocate": DISTRICT_STAFF,
+    # A food bank's or welfare centre's own workers keep its stock and hand it out; the district's staff as well.
+    "resources.view_stock": DISTRICT_STAFF | {Role.AGENCY_WORKER},
+    "resources.keep_stock": DISTRICT_STAFF | {Role.AGENCY_WORKER},
     "reports.view_aggregates": frozenset({Role.ANALYST, Role.DISTRICT_MANAGER, Role.DISTRICT_ADMIN, Role.DONG_OFFICER}),
     "core.view_audit_log": frozenset({Role.DISTRICT_ADMIN}),
     "discovery.import_signals": DISTRICT_STAFF,

@@ -10,11 +10,29 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.utils.translation import gettext as _
 
 from dolbom.core.permissions import can
-from dolbom.core.scope import Reach, district_of, scoped, visible_or_404
+from dolbom.core.scope import Reach, district_of, scope_for, scoped, visible_or_404
 from dolbom.intake.selectors import NeedDomain
-from dolbom.resources.models import Agreement, Organization, Service, ServiceArea, ServiceDomain, ServiceStatus
+from dolbom.registry.models import Agency, AgencyKind, Sector
+from dolbom.registry.scoping import household_consented
+from dolbom.registry.selectors import TimelineEntry
+from dolbom.resources.models import (
+    Agreement,
+    Allocation,
+    Distribution,
+    Donation,
+    Donor,
+    Fund,
+    Lot,
+    Organization,
+    Service,
+    ServiceArea,
+    ServiceDomain,
+    ServiceStatus,
+    Sponsorship,
+)
 
 # ------------------------------------------------------------------------------------------------ directory
 
@@ -102,3 +120,110 @@ def with_domain_names(services: list[Service]) -> list[Service]:
     for service in services:
         service.domain_names = [str(labels.get(d.domain, d.domain)) for d in service.domains.all()]
     return services
+
+
+# ------------------------------------------------------------------------------------------------ donations
+
+# A district's ledger (its donors, funds and gifts) is its district staff's: another district never sees it.
+LEDGER = Reach(district="district")
+# What reached a household is seen like the household: by its dong's officer, the district's staff, and an agency
+# the household consented to share with.
+TO_HOUSEHOLD = Reach(district="district", dong="dong", consent=household_consented("household"))
+SPONSORSHIP = Reach(district="district", dong="household__dong", consent=household_consented("household"))
+
+
+def donors_visible_to(user: Any) -> QuerySet[Donor]:
+    return scoped(Donor.objects.all(), user, LEDGER)
+
+
+def funds_visible_to(user: Any) -> QuerySet[Fund]:
+    return scoped(Fund.objects.select_related("dong"), user, LEDGER)
+
+
+def donations_visible_to(user: Any) -> QuerySet[Donation]:
+    return scoped(Donation.objects.select_related("donor", "fund", "fund__dong"), user, LEDGER)
+
+
+def allocations_visible_to(user: Any) -> QuerySet[Allocation]:
+    return scoped(Allocation.objects.select_related("fund", "fund__dong", "dong"), user, TO_HOUSEHOLD)
+
+
+def sponsorships_visible_to(user: Any) -> QuerySet[Sponsorship]:
+    return scoped(Sponsorship.objects.select_related("donor", "household"), user, SPONSORSHIP)
+
+
+# ------------------------------------------------------------------------------------------------ food bank
+
+# A food bank's stock is its own agency's record, and the district's staff see every lot of the district.
+STOCK = Reach(district="district", agency="agency")
+OUT_TO = Reach(district="district", dong="dong", agency="agency", consent=household_consented("household"))
+FOOD_BANK_KINDS = (AgencyKind.FOOD_BANK, AgencyKind.WELFARE_CENTRE)
+
+
+def lots_visible_to(user: Any) -> QuerySet[Lot]:
+    return scoped(Lot.objects.select_related("fund", "fund__dong", "agency"), user, STOCK)
+
+
+def distributions_visible_to(user: Any) -> QuerySet[Distribution]:
+    return scoped(Distribution.objects.select_related("lot", "dong", "agency"), user, OUT_TO)
+
+
+def food_banks_for(user: Any) -> QuerySet[Agency]:
+    """The agencies whose stock the user keeps: a food bank's or welfare centre's own worker keeps their agency's;
+    the district's staff, every private food bank and welfare centre of the district."""
+    scope = scope_for(user)
+    banks = Agency.objects.filter(active=True, sector=Sector.PRIVATE, kind__in=FOOD_BANK_KINDS)
+    if scope.sees_by_consent and scope.agency_id is not None:
+        return banks.filter(pk=scope.agency_id)
+    if scope.sees_district:
+        return banks.filter(Q(area__in=scope.area_codes) | Q(area__parent__in=scope.area_codes))
+    return banks.none()
+
+
+# ------------------------------------------------------------------------------------------ household page
+
+
+def household_history(user: Any, household: Any) -> list[TimelineEntry]:
+    """What reached one household from resources, as far as the user may see it: donated money allocated to it
+    (corrections marked), its sponsorships (결연) with their start and end, and goods from a food bank, each with
+    its won value. Donors are shown as the ledger shows them (anonymous ones as anonymous, persons masked)."""
+    entries: list[TimelineEntry] = []
+    allocations = allocations_visible_to(user).filter(household=household).select_related("sponsorship__donor")
+    for a in allocations:
+        if a.sponsorship_id:
+            text = _("Sponsorship payment for %(month)s: %(amount)s won (%(donor)s)") % {
+                "month": a.month,
+                "amount": f"{a.amount_won:,}",
+                "donor": a.sponsorship.donor.public_name,
+            }
+        elif a.reverses_id:
+            text = _("Correction of donated money: %(amount)s won") % {"amount": f"{a.amount_won:,}"}
+        else:
+            text = _("Donated money given: %(amount)s won (%(fund)s)") % {
+                "amount": f"{a.amount_won:,}",
+                "fund": a.fund.label,
+            }
+        details = (a.reason,) if a.reason else ()
+        entries.append(TimelineEntry(a.on, "resources_allocation", text, details, a.recorded_at))
+    for s in sponsorships_visible_to(user).filter(household=household):
+        started = _("Sponsorship began: %(amount)s won a month (%(donor)s)") % {
+            "amount": f"{s.monthly_won:,}",
+            "donor": s.donor.public_name,
+        }
+        entries.append(TimelineEntry(s.starts_on, "resources_sponsorship", started))
+        if s.ends_on:
+            entries.append(TimelineEntry(s.ends_on, "resources_sponsorship", _("Sponsorship ended")))
+    for d in distributions_visible_to(user).filter(household=household):
+        values = {
+            "units": d.units,
+            "unit": d.lot.unit,
+            "item": d.lot.item,
+            "value": f"{d.value_won:,}",
+            "agency": d.agency.name,
+        }
+        if d.reverses_id:
+            text = _("Correction of goods given: %(item)s %(units)s %(unit)s (%(value)s won)") % values
+        else:
+            text = _("Goods given by %(agency)s: %(item)s %(units)s %(unit)s (%(value)s won)") % values
+        entries.append(TimelineEntry(d.on, "resources_goods", text, (d.reason,) if d.reason else (), d.recorded_at))
+    return entries

@@ -10,13 +10,34 @@ from dolbom.resources.models.directory import (
     ServiceDomain,
     ServiceStatus,
 )
+from dolbom.resources.models.donations import (
+    Allocation,
+    Designation,
+    Donation,
+    Donor,
+    DonorKind,
+    Fund,
+    GiftKind,
+    Sponsorship,
+)
+from dolbom.resources.models.foodbank import Distribution, Lot
 
 __all__ = [
     "Agreement",
+    "Allocation",
+    "Designation",
+    "Distribution",
+    "Donation",
+    "Donor",
+    "DonorKind",
+    "Fund",
+    "GiftKind",
+    "Lot",
     "Organization",
     "Sector",
     "Service",
     "ServiceArea",
     "ServiceDomain",
     "ServiceStatus",
+    "Sponsorship",
 ]

@@ -50,10 +50,20 @@ def the_district_of(user: Any) -> str:
 
 
 def service_values(
-    *, name: str, description: str = "", eligibility: str = "", status: str = ServiceStatus.ACTIVE,
-    sector: str = Sector.PRIVATE, capacity: int | None = None, unit_won: int = 0, unit_label: str = "",
-    phone: str = "", email: str = "", url: str = "", errors: dict[str, str],
-) -> dict[str, Any]:  # fmt: skip
+    *,
+    name: str,
+    description: str = "",
+    eligibility: str = "",
+    status: str = ServiceStatus.ACTIVE,
+    sector: str = Sector.PRIVATE,
+    capacity: int | None = None,
+    unit_won: int = 0,
+    unit_label: str = "",
+    phone: str = "",
+    email: str = "",
+    url: str = "",
+    errors: dict[str, str],
+) -> dict[str, Any]:
     """A service's own fields checked, each refusal under its field's name (the page and the HSDS import share
     these rules)."""
     if status not in ServiceStatus.values:
@@ -145,9 +155,11 @@ def save_service(
         replace_facets(service, domains=chosen_domains, areas=chosen_areas)
         changed = sorted(key for key in values if before.get(key) != values[key]) if before else sorted(values)
         audit.record(
-            user, "resources.add_service" if service_id is None else "resources.change_service", service,
+            user,
+            "resources.add_service" if service_id is None else "resources.change_service",
+            service,
             detail={"fields": changed, "domains": chosen_domains, "areas": chosen_areas},
-        )  # fmt: skip
+        )
     return service
 
 
@@ -209,9 +221,13 @@ def record_agreement(
         raise ValidationError(errors)
     with transaction.atomic():
         agreement = Agreement.objects.create(
-            district_id=district, organization=organization, signed_on=signed_on, ends_on=ends_on, scope=text,
+            district_id=district,
+            organization=organization,
+            signed_on=signed_on,
+            ends_on=ends_on,
+            scope=text,
             created_by=user,
-        )  # fmt: skip
+        )
         agreement.services.set(covered)
         audit.record(user, "resources.record_agreement", agreement, detail={"services": service_ids})
     return agreement

@@ -276,11 +276,19 @@ def _parse(file: str, doc: dict[str, Any], errors: list[str]) -> _Parsed | None:
         capacity = int(capacities[0])
     phones = doc.get("phones", [])
     values = service_values(
-        name=doc["name"], description=doc.get("description", ""), eligibility=doc.get("eligibility_description", ""),
-        status=doc["status"], sector=sectors[0] if sectors else Sector.PRIVATE, capacity=capacity, unit_won=won,
-        unit_label=unit, phone=phones[0]["number"] if phones else "", email=doc.get("email", ""),
-        url=doc.get("url", ""), errors=found,
-    )  # fmt: skip
+        name=doc["name"],
+        description=doc.get("description", ""),
+        eligibility=doc.get("eligibility_description", ""),
+        status=doc["status"],
+        sector=sectors[0] if sectors else Sector.PRIVATE,
+        capacity=capacity,
+        unit_won=won,
+        unit_label=unit,
+        phone=phones[0]["number"] if phones else "",
+        email=doc.get("email", ""),
+        url=doc.get("url", ""),
+        errors=found,
+    )
     domains = check_domains([code for code, _value in _attribute_codes(doc, DOMAIN_TAXONOMY)], found)
     areas = [
         (str(area["extent"]), str(area.get("name", ""))[:50] or str(area["extent"]))

@@ -78,17 +78,24 @@ class ServiceForm(forms.Form):
     name = forms.CharField(label=_("Name"), required=False, widget=forms.TextInput(attrs={"maxlength": "200"}))
     description = forms.CharField(label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
     eligibility = forms.CharField(label=_("Who may use it"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
-    domains = forms.MultipleChoiceField(label=_("Need domains"), choices=NEED_DOMAINS.choices, required=False,
-                                        widget=forms.CheckboxSelectMultiple)  # fmt: skip
-    areas = forms.MultipleChoiceField(label=_("Areas served (none: wherever the provider works)"), required=False,
-                                      widget=forms.CheckboxSelectMultiple)  # fmt: skip
+    domains = forms.MultipleChoiceField(
+        label=_("Need domains"), choices=NEED_DOMAINS.choices, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    areas = forms.MultipleChoiceField(
+        label=_("Areas served (none: wherever the provider works)"), required=False, widget=forms.CheckboxSelectMultiple
+    )
     sector = forms.ChoiceField(label=_("Public or private"), choices=Sector.choices, initial=Sector.PRIVATE)
     status = forms.ChoiceField(label=_("Status"), choices=ServiceStatus.choices, initial=ServiceStatus.ACTIVE)
-    capacity = forms.IntegerField(label=_("Capacity (households a month)"), required=False, min_value=0,
-                                  max_value=1_000_000)  # fmt: skip
+    capacity = forms.IntegerField(
+        label=_("Capacity (households a month)"), required=False, min_value=0, max_value=1_000_000
+    )
     unit_won = WonField(label=_("Won value per unit"), required=False, help_text=_("For example 30,000"))
-    unit_label = forms.CharField(label=_("Unit"), required=False, help_text=_("For example: a month, a visit"),
-                                 widget=forms.TextInput(attrs={"maxlength": "50"}))  # fmt: skip
+    unit_label = forms.CharField(
+        label=_("Unit"),
+        required=False,
+        help_text=_("For example: a month, a visit"),
+        widget=forms.TextInput(attrs={"maxlength": "50"}),
+    )
     phone = forms.CharField(label=_("Phone"), required=False, widget=forms.TextInput(attrs={"maxlength": "50"}))
     email = forms.EmailField(label=_("Email"), required=False)
     url = forms.URLField(label=_("Web address"), required=False, assume_scheme="https")
@@ -108,8 +115,18 @@ def _service_data(form: ServiceForm) -> dict[str, Any]:
 
 
 def _initial(service: Any) -> dict[str, Any]:
-    fields = ("name", "description", "eligibility", "sector", "status", "capacity", "unit_label", "phone", "email",
-              "url")  # fmt: skip
+    fields = (
+        "name",
+        "description",
+        "eligibility",
+        "sector",
+        "status",
+        "capacity",
+        "unit_label",
+        "phone",
+        "email",
+        "url",
+    )
     initial = {key: getattr(service, key) for key in fields}
     initial["organization"] = str(service.organization_id)
     initial["unit_won"] = f"{service.unit_won:,}"
@@ -183,8 +200,9 @@ class AgreementForm(forms.Form):
     signed_on = KoreanDateField(label=_("Signed on"), required=False)
     ends_on = KoreanDateField(label=_("Ends on (empty: no end date)"), required=False)
     scope = forms.CharField(label=_("What it covers"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
-    services = forms.MultipleChoiceField(label=_("Services it covers"), required=False,
-                                         widget=forms.CheckboxSelectMultiple)  # fmt: skip
+    services = forms.MultipleChoiceField(
+        label=_("Services it covers"), required=False, widget=forms.CheckboxSelectMultiple
+    )
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
