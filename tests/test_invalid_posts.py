@@ -65,6 +65,18 @@ NO_OBJECT = {
     "resources_organization_new": "district_manager",
     "resources_agreements": "district_manager",
     "resources_agreement_new": "district_manager",
+    "resources_ledger": "district_manager",
+    "resources_donation_new": "district_manager",
+    "resources_donor_new": "district_manager",
+    "resources_allocation_new": "district_manager",
+    "resources_sponsorship_new": "district_manager",
+    "resources_sponsorships_pay": "district_manager",
+    "resources_food_bank": "agency_worker",
+    "resources_stock_new": "agency_worker",
+    "resources_give": "agency_worker",
+    "resources_volunteers": "dong_officer",
+    "resources_volunteer_new": "dong_officer",
+    "resources_volunteer_export": "dong_officer",
 }
 # An empty POST that is the action itself: launching a campaign is its button (a second launch adds nothing).
 ACTIONS = {"campaign_launch"}

@@ -58,6 +58,8 @@ from dolbom.resources.models import (
     Organization,
     Service,
     Sponsorship,
+    Volunteer,
+    VolunteerHours,
 )
 from tests.conftest import make_person
 
@@ -339,6 +341,15 @@ def _resources(city, rows: dict[str, Any]) -> None:
             lot=lot, district=fund.district, agency=lot.agency, household=household, dong=household.dong, units=1,
             value_won=30_000, on=date(2026, 11, 3), recorded_by=admin,
         )  # fmt: skip
+        dong = household.dong
+        rows[f"volunteer_{key}"] = Volunteer.objects.create(
+            district=dong.parent, dong=dong, name="김봉사", skills=["repairs"], consent_on=date(2026, 1, 1),
+            created_by=admin,
+        )  # fmt: skip
+        rows[f"hours_{key}"] = VolunteerHours.objects.create(
+            volunteer=rows[f"volunteer_{key}"], district=dong.parent, dong=dong, on=date(2026, 11, 3), minutes=120,
+            activity="집수리", recorded_by=admin,
+        )  # fmt: skip
 
 
 def _other_district_officer(city):
@@ -540,6 +551,17 @@ SELECTORS: dict[str, tuple[set[str], Expect]] = {
         )
         for name, key in (("allocations", "allocation"), ("sponsorships", "sponsorship"))
     },
+    **{
+        f"dolbom.resources.selectors:{name}_visible_to": (
+            {f"{key}_dong0", f"{key}_dong1", f"{key}_district2"},
+            _for(
+                dong_officer={f"{key}_dong0"},
+                district_manager={f"{key}_dong0", f"{key}_dong1"},
+                district_admin={f"{key}_dong0", f"{key}_dong1"},
+            ),
+        )
+        for name, key in (("volunteers", "volunteer"), ("volunteer_hours", "hours"))
+    },
     # A food bank's stock and what it handed out are its own agency's record (and the district's staff's).
     "dolbom.resources.selectors:lots_visible_to": (
         {"lot_district1", "lot_district2"},
@@ -719,6 +741,21 @@ DETAIL_PAGES = [
     DetailPage("resources_service", "get", "service_district2", None, DIRECTORY_READERS),
     DetailPage("resources_service_edit", "get", "service_district1", "service_district2", frozenset(DISTRICT)),
     DetailPage("resources_service_edit", "post", "service_district1", "service_district2", frozenset(DISTRICT)),
+    # The donations ledger is the district staff's; a food bank's movements its own workers' as well.
+    *(
+        DetailPage(name, "get", key + "_district1", key + "_district2", frozenset(DISTRICT))
+        for name, key in (("resources_donation_reverse", "donation"), ("resources_donation_receipt", "donation"))
+    ),
+    DetailPage("resources_allocation_reverse", "get", "allocation_dong0", "allocation_district2", frozenset(DISTRICT)),
+    DetailPage(
+        "resources_distribution_reverse",
+        "get",
+        "distribution_dong0",
+        "distribution_district2",
+        frozenset({*DISTRICT, "agency_worker"}),
+    ),
+    DetailPage("resources_volunteer_hours", "get", "volunteer_dong0", "volunteer_district2", WORKLIST_READERS),
+    DetailPage("resources_volunteer_hours", "post", "volunteer_dong0", "volunteer_district2", WORKLIST_READERS),
     DetailPage("round_detail", "get", "round_district1", "round_district2", frozenset(DISTRICT)),
     DetailPage("round_withdraw", "get", "round_district1", "round_district2", frozenset(DISTRICT)),
     DetailPage("signal_withdraw", "get", "file_district1", "file_district2", frozenset(DISTRICT)),

@@ -124,6 +124,10 @@ ACTION_LABELS: dict[str, str] = {
     "resources.distribute": _("Gave out goods from the food bank"),
     "resources.reverse_distribution": _("Corrected a food bank distribution"),
     "resources.view_stock": _("Viewed the food bank's distributions"),
+    "resources.register_volunteer": _("Registered a volunteer"),
+    "resources.record_hours": _("Recorded volunteer hours"),
+    "resources.export_hours": _("Downloaded volunteer hours for 1365"),
+    "resources.view_volunteers": _("Viewed the volunteers"),
 }
 
 

@@ -65,6 +65,9 @@ POLICY: dict[str, frozenset[Role]] = {
     # A food bank's or welfare centre's own workers keep its stock and hand it out; the district's staff as well.
     "resources.view_stock": DISTRICT_STAFF | {Role.AGENCY_WORKER},
     "resources.keep_stock": DISTRICT_STAFF | {Role.AGENCY_WORKER},
+    # Volunteers: the dong's officer for their dong, the district's staff for the district (scope decides).
+    "resources.view_volunteers": frozenset({Role.DONG_OFFICER, Role.DISTRICT_MANAGER, Role.DISTRICT_ADMIN}),
+    "resources.manage_volunteers": frozenset({Role.DONG_OFFICER, Role.DISTRICT_MANAGER, Role.DISTRICT_ADMIN}),
     "reports.view_aggregates": frozenset({Role.ANALYST, Role.DISTRICT_MANAGER, Role.DISTRICT_ADMIN, Role.DONG_OFFICER}),
     "core.view_audit_log": frozenset({Role.DISTRICT_ADMIN}),
     "discovery.import_signals": DISTRICT_STAFF,

@@ -32,6 +32,8 @@ from dolbom.resources.models import (
     ServiceDomain,
     ServiceStatus,
     Sponsorship,
+    Volunteer,
+    VolunteerHours,
 )
 
 # ------------------------------------------------------------------------------------------------ directory
@@ -178,6 +180,20 @@ def food_banks_for(user: Any) -> QuerySet[Agency]:
     if scope.sees_district:
         return banks.filter(Q(area__in=scope.area_codes) | Q(area__parent__in=scope.area_codes))
     return banks.none()
+
+
+# ------------------------------------------------------------------------------------------------ volunteers
+
+# Volunteers are the dong's (its officer keeps them) and the district's.
+VOLUNTEER = Reach(district="district", dong="dong")
+
+
+def volunteers_visible_to(user: Any) -> QuerySet[Volunteer]:
+    return scoped(Volunteer.objects.select_related("dong"), user, VOLUNTEER)
+
+
+def volunteer_hours_visible_to(user: Any) -> QuerySet[VolunteerHours]:
+    return scoped(VolunteerHours.objects.select_related("volunteer", "dong"), user, VOLUNTEER)
 
 
 # ------------------------------------------------------------------------------------------ household page

@@ -21,6 +21,7 @@ from dolbom.resources.models.donations import (
     Sponsorship,
 )
 from dolbom.resources.models.foodbank import Distribution, Lot
+from dolbom.resources.models.volunteers import Skill, Volunteer, VolunteerHours
 
 __all__ = [
     "Agreement",
@@ -39,5 +40,8 @@ __all__ = [
     "ServiceArea",
     "ServiceDomain",
     "ServiceStatus",
+    "Skill",
     "Sponsorship",
+    "Volunteer",
+    "VolunteerHours",
 ]

@@ -475,6 +475,9 @@ def allocate(
         household = _household_for_support(user, household_id, on, errors)
     elif not programme:
         errors["household"] = _("Choose a household, or name the programme the money goes to.")
+    if fund_id is None:
+        errors["fund"] = _("Choose the fund the money comes from.")
+        raise ValidationError(errors)
     with transaction.atomic():
         fund = _lock_fund(user, fund_id)
         refusal = allowed_in(fund, household=household, programme=programme, purpose=purpose, group=group)

@@ -105,7 +105,9 @@ def distribute(
     on = on or today_kst()
     errors: dict[str, str] = {}
     holder = food_banks_for(user).filter(pk=agency_id or 0).first()
-    if holder is None:
+    if agency_id is None:
+        errors["agency"] = _("Choose the food bank or centre that keeps the goods.")
+    elif holder is None:
         raise PermissionDenied("resources.keep_stock: an agency whose stock the user does not keep")
     if not isinstance(units, int) or not (0 < units <= UNITS_MAX):
         errors["units"] = _("Enter how many units, a whole number above zero.")
