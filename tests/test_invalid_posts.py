@@ -66,6 +66,8 @@ NO_OBJECT = {
     "resources_agreements": "district_manager",
     "resources_agreement_new": "district_manager",
     "resources_ledger": "district_manager",
+    "resources_hsds": "district_admin",
+    "resources_hsds_export": "district_admin",
     "resources_donation_new": "district_manager",
     "resources_donor_new": "district_manager",
     "resources_allocation_new": "district_manager",
@@ -78,8 +80,9 @@ NO_OBJECT = {
     "resources_volunteer_new": "dong_officer",
     "resources_volunteer_export": "dong_officer",
 }
-# An empty POST that is the action itself: launching a campaign is its button (a second launch adds nothing).
-ACTIONS = {"campaign_launch"}
+# An empty POST that is the action itself: launching a campaign is its button (a second launch adds nothing), and
+# the directory's export takes nothing but the button.
+ACTIONS = {"campaign_launch", "resources_hsds_export"}
 MALFORMED = {"note": "가" * 5000, "reason": "가" * 5000, "version": "x", "on": "어제쯤"}
 
 

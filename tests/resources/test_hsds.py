@@ -121,3 +121,44 @@ def test_only_district_staff_exchange_the_directory(directory_city, tmp_path, ro
     username = city.users[role].username
     assert main(["directory", "export", "--out", str(tmp_path / "x"), "--as", username]) == 2
     assert not (tmp_path / "x").exists()
+
+
+def test_administrators_exchange_the_directory_through_the_pages(client, city, directory_city):
+    import io
+    import zipfile
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.urls import reverse
+
+    client.force_login(city.users["district_admin"])
+    response = client.post(reverse("resources_hsds_export"))
+    assert response.status_code == 200 and response["Content-Type"] == "application/zip"
+    with zipfile.ZipFile(io.BytesIO(response.content)) as archive:
+        documents = {name: archive.read(name) for name in archive.namelist()}
+    assert len(documents) == 3
+    validator = _schema_validator()
+    assert all(not list(validator.iter_errors(json.loads(data))) for data in documents.values())
+    _empty_directory()
+    uploads = [SimpleUploadedFile(name, data, "application/json") for name, data in documents.items()]
+    response = client.post(reverse("resources_hsds"), {"files": uploads})
+    assert response.status_code == 200 and "서비스 3개" in response.content.decode()
+    assert Service.objects.count() == 3
+    # A wrong file: the page names it and its field, and nothing is imported.
+    _empty_directory()
+    bad = json.loads(next(iter(documents.values())))
+    bad["status"] = "open"
+    uploads = [SimpleUploadedFile("bad.json", json.dumps(bad).encode(), "application/json")]
+    uploads += [SimpleUploadedFile(name, data, "application/json") for name, data in documents.items()]
+    response = client.post(reverse("resources_hsds"), {"files": uploads})
+    assert response.status_code == 422
+    assert "bad.json 파일, status 항목" in response.content.decode()
+    assert Service.objects.count() == 0
+
+
+@pytest.mark.parametrize("role", ["dong_officer", "agency_worker"])
+def test_readers_do_not_exchange_the_directory_through_the_pages(client, city, directory_city, role):
+    from django.urls import reverse
+
+    client.force_login(city.users[role])
+    assert client.get(reverse("resources_hsds")).status_code == 403
+    assert client.post(reverse("resources_hsds_export")).status_code == 403

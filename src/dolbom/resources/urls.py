@@ -10,6 +10,8 @@ urlpatterns = [
     path("providers/new/", directory.organization_new, name="resources_organization_new"),
     path("agreements/", directory.agreements, name="resources_agreements"),
     path("agreements/new/", directory.agreement_new, name="resources_agreement_new"),
+    path("hsds/", directory.hsds_exchange, name="resources_hsds"),
+    path("hsds/export/", directory.hsds_export, name="resources_hsds_export"),
 ]
 
 # The donations ledger (후원금품), per district.

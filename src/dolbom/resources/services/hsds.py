@@ -220,18 +220,18 @@ def _refusal(file: str, field: str, problem: str) -> str:
     return _("%(file)s, field %(field)s: %(problem)s") % {"file": file, "field": field, "problem": problem}
 
 
-def _read(path: Path, errors: list[str]) -> dict[str, Any] | None:
-    if path.stat().st_size > MAX_DOCUMENT_BYTES:
-        errors.append(_refusal(path.name, "(document)", _("the file is too large for one service")))
+def _read(name: str, data: bytes | None, errors: list[str]) -> dict[str, Any] | None:
+    if data is None or len(data) > MAX_DOCUMENT_BYTES:
+        errors.append(_refusal(name, "(document)", _("the file is too large for one service")))
         return None
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
+        doc = json.loads(data.decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        errors.append(_refusal(path.name, "(document)", _("not JSON in UTF-8 (%(detail)s)") % {"detail": exc}))
+        errors.append(_refusal(name, "(document)", _("not JSON in UTF-8 (%(detail)s)") % {"detail": exc}))
         return None
     found = sorted(service_validator().iter_errors(doc), key=lambda e: list(map(str, e.absolute_path)))
     for error in found:
-        errors.append(_refusal(path.name, _where(error), _problem(error)))
+        errors.append(_refusal(name, _where(error), _problem(error)))
     return None if found else doc
 
 
@@ -308,26 +308,36 @@ def _parse(file: str, doc: dict[str, Any], errors: list[str]) -> _Parsed | None:
 
 
 def import_directory(*, user: Any, folder: Path) -> Exchange:
-    """Read every `*.json` of a folder as an HSDS 3.0 service document into the directory: a service or provider
-    already there (the same HSDS id) is updated, others are added, kept by the importer's district. Nothing is
-    written unless every file is valid; the refusal names each file and field at fault."""
+    """Read every `*.json` of a folder as an HSDS 3.0 service document into the directory (`import_documents`)."""
     ensure_can(user, "resources.exchange_directory")
-    district = the_district_of(user)
     paths = sorted(folder.glob("*.json")) if folder.is_dir() else []
     if not paths:
         raise ValidationError({"folder": _("No HSDS file (*.json) in %(folder)s.") % {"folder": folder}})
+    # A file too large for one service is refused by name without being read (None).
+    documents = {p.name: p.read_bytes() if p.stat().st_size <= MAX_DOCUMENT_BYTES else None for p in paths}
+    return import_documents(user=user, documents=documents)
+
+
+def import_documents(*, user: Any, documents: dict[str, bytes | None]) -> Exchange:
+    """HSDS 3.0 service documents, by file name, into the directory: a service or provider already there (the same
+    HSDS id) is updated, others are added, kept by the importer's district. Nothing is written unless every file
+    is valid; the refusal names each file and field at fault."""
+    ensure_can(user, "resources.exchange_directory")
+    district = the_district_of(user)
+    if not documents:
+        raise ValidationError({"files": _("Choose the HSDS files (*.json) to import.")})
     errors: list[str] = []
     parsed = []
     seen: dict[str, str] = {}
-    for path in paths:
-        doc = _read(path, errors)
+    for name in sorted(documents):
+        doc = _read(name, documents[name], errors)
         if doc is None:
             continue
         if doc["id"] in seen:
-            errors.append(_refusal(path.name, "id", _("the same service as %(other)s") % {"other": seen[doc["id"]]}))
+            errors.append(_refusal(name, "id", _("the same service as %(other)s") % {"other": seen[doc["id"]]}))
             continue
-        seen[doc["id"]] = path.name
-        item = _parse(path.name, doc, errors)
+        seen[doc["id"]] = name
+        item = _parse(name, doc, errors)
         if item is not None:
             parsed.append(item)
     if errors:
@@ -343,7 +353,7 @@ def import_directory(*, user: Any, folder: Path) -> Exchange:
                 organizations[org["id"]] = _upsert_organization(org, sector=item.values["sector"])
         for item in parsed:
             _upsert_service(user, district, item, organizations[item.doc["organization"]["id"]])
-        result = Exchange(files=len(paths), organizations=len(organizations), services=len(parsed))
+        result = Exchange(files=len(documents), organizations=len(organizations), services=len(parsed))
         audit.record(
             user,
             "resources.import_directory",

@@ -3,6 +3,8 @@ changing a service or a provider (the district's staff); and the district's agre
 
 from __future__ import annotations
 
+import io
+import zipfile
 from typing import Any
 
 from django import forms
@@ -10,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_safe
+from django.views.decorators.http import require_POST, require_safe
 
 from dolbom.core.fields import KoreanDateField
 from dolbom.core.http import parse_query, requires, show_errors, valid_data
@@ -28,6 +30,7 @@ from dolbom.resources.selectors import (
     with_domain_names,
 )
 from dolbom.resources.services import directory as services
+from dolbom.resources.services import hsds
 from dolbom.resources.views.forms import WonField
 
 PAGE_ROWS = 200
@@ -55,6 +58,7 @@ def directory(request: HttpRequest) -> HttpResponse:
         "domains": NEED_DOMAINS.choices,
         "area_choices": _area_choices(request.user),
         "can_manage": can(request.user, "resources.manage_directory"),
+        "can_exchange": can(request.user, "resources.exchange_directory"),
         "active_nav": "resources",
     }
     return render(request, "resources/directory.html", context)
@@ -229,3 +233,59 @@ def agreement_new(request: HttpRequest) -> HttpResponse:
     status = 422 if request.method == "POST" else 200
     context = {"form": form, "title": _("Record an agreement"), "active_nav": "resources"}
     return render(request, "resources/simple_form.html", context, status=status)
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one field (Django's documented recipe: its own FileField takes one)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": ".json,application/json"}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> list[Any]:
+        single = super().clean
+        if isinstance(data, list | tuple):
+            return [single(d, initial) for d in data]
+        return [single(data, initial)] if data else []
+
+
+class ImportForm(forms.Form):
+    files = MultipleFileField(label=_("HSDS files (*.json), one per service"), required=False)
+
+
+@requires("resources.exchange_directory")
+def hsds_exchange(request: HttpRequest) -> HttpResponse:
+    """Import HSDS documents (POST) and the page that offers the export and the import."""
+    form = ImportForm(request.POST, request.FILES) if request.method == "POST" else ImportForm()
+    result = None
+    if request.method == "POST":
+        try:
+            uploads = valid_data(form)["files"]
+            documents = {upload.name: _read_upload(upload) for upload in uploads}
+            result = hsds.import_documents(user=request.user, documents=documents)
+        except ValidationError as refused:
+            show_errors(form, refused)
+    context = {"form": form, "result": result, "active_nav": "resources"}
+    status = 422 if request.method == "POST" and form.errors else 200
+    return render(request, "resources/hsds.html", context, status=status)
+
+
+def _read_upload(upload: Any) -> bytes | None:
+    return upload.read() if upload.size <= hsds.MAX_DOCUMENT_BYTES else None
+
+
+@require_POST
+@requires("resources.exchange_directory")
+def hsds_export(request: HttpRequest) -> HttpResponse:
+    """The whole directory as a ZIP of HSDS documents, one per service."""
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as out:
+        for name, text in hsds.export_documents(user=request.user).items():
+            out.writestr(name, text)
+    response = HttpResponse(archive.getvalue(), content_type="application/zip")
+    response["Content-Disposition"] = 'attachment; filename="hsds-directory.zip"'
+    return response
