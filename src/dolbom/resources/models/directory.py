@@ -72,7 +72,7 @@ class Service(models.Model):
     sector = models.CharField(_("public or private"), max_length=8, choices=Sector.choices, default=Sector.PRIVATE)
     capacity = models.PositiveIntegerField(_("capacity (households a month)"), null=True, blank=True)
     unit_won = models.PositiveBigIntegerField(_("won value per unit"), default=0)
-    unit_label = models.CharField(_("unit"), max_length=50, blank=True)
+    unit_label = models.CharField(pgettext_lazy("quantity", "unit"), max_length=50, blank=True)
     phone = models.CharField(_("phone"), max_length=50, blank=True)
     email = models.EmailField(_("email"), blank=True)
     url = models.URLField(_("web address"), blank=True)

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from dolbom.registry.models import AdministrativeArea, Agency, Household
 from dolbom.resources.models.donations import Donation, Fund
@@ -24,7 +25,7 @@ class Lot(models.Model):
     district = models.ForeignKey(AdministrativeArea, on_delete=models.PROTECT, related_name="+")
     agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+", verbose_name=_("held by"))
     item = models.CharField(_("item"), max_length=100)
-    unit = models.CharField(_("unit"), max_length=20)
+    unit = models.CharField(pgettext_lazy("quantity", "unit"), max_length=20)
     lot_code = models.CharField(_("lot"), max_length=40, blank=True)
     expires_on = models.DateField(_("expires on"), null=True, blank=True)
     received_on = models.DateField(_("received on"))

@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import Http404
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from dolbom.core import audit
 from dolbom.core.permissions import ensure_can
@@ -87,7 +88,12 @@ def service_values(
         "capacity": capacity,
         "unit_won": unit_won,
         "unit_label": _text(
-            unit_label, field="unit_label", label=_("Unit"), limit=UNIT_MAX, required=False, errors=errors
+            unit_label,
+            field="unit_label",
+            label=pgettext("quantity", "Unit"),
+            limit=UNIT_MAX,
+            required=False,
+            errors=errors,
         ),
         "phone": _text(phone, field="phone", label=_("Phone"), limit=PHONE_MAX, required=False, errors=errors),
         "email": _text(email, field="email", label=_("Email"), limit=254, required=False, errors=errors),

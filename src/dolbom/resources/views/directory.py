@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_POST, require_safe
 
 from dolbom.core.fields import KoreanDateField
@@ -95,7 +96,7 @@ class ServiceForm(forms.Form):
     )
     unit_won = WonField(label=_("Won value per unit"), required=False, help_text=_("For example 30,000"))
     unit_label = forms.CharField(
-        label=_("Unit"),
+        label=pgettext_lazy("quantity", "Unit"),
         required=False,
         help_text=_("For example: a month, a visit"),
         widget=forms.TextInput(attrs={"maxlength": "50"}),

@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_safe
 
 from dolbom.core.dates import today_kst
@@ -44,7 +44,7 @@ class LotForm(forms.Form):
         label=gettext_lazy("Item"), required=False, widget=forms.TextInput(attrs={"maxlength": "100"})
     )
     unit = forms.CharField(
-        label=gettext_lazy("Unit"), required=False, widget=forms.TextInput(attrs={"maxlength": "20"})
+        label=pgettext_lazy("quantity", "Unit"), required=False, widget=forms.TextInput(attrs={"maxlength": "20"})
     )
     units = forms.IntegerField(label=gettext_lazy("How many units"), required=False, min_value=1, max_value=1_000_000)
     unit_won = WonField(label=gettext_lazy("Won value per unit"), required=False)
