@@ -29,6 +29,10 @@ def test_search_by_need_domain_and_area(client, city, directory_city):
         "난방비 지원",
         "법률 상담",
     }
+    # The district: every service of it, its dongs' included.
+    assert _listed(client.get(reverse("resources_directory"), {"area": city.districts[0].code})) == {
+        "밑반찬 배달", "난방비 지원", "법률 상담",
+    }  # fmt: skip
     # The other district's dong: only the service without an area.
     assert _listed(client.get(reverse("resources_directory"), {"area": city.dongs[2].code})) == {"법률 상담"}
     assert _listed(client.get(reverse("resources_directory"), {"q": "반찬"})) == {"밑반찬 배달"}

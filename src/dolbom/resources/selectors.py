@@ -13,7 +13,7 @@ from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from dolbom.core.permissions import can
-from dolbom.core.scope import Reach, district_of, scope_for, scoped, visible_or_404
+from dolbom.core.scope import DISTRICT_PREFIX, Reach, district_of, scope_for, scoped, visible_or_404
 from dolbom.intake.selectors import NeedDomain
 from dolbom.registry.models import Agency, AgencyKind, Sector
 from dolbom.registry.scoping import household_consented
@@ -54,9 +54,13 @@ def _directory() -> QuerySet[Service]:
 
 
 def serves_area(code: str) -> Q:
-    """Services that serve a 읍면동 or a district: named for it, for its district, or for no area in particular."""
-    codes = {code, district_of(code)}
-    named = ServiceArea.objects.filter(service=OuterRef("pk"), code__in=codes)
+    """Services that serve a 읍면동 (named for it, for its district, or for no area in particular), or a district
+    (named for it or for any of its dongs, or for no area)."""
+    district = district_of(code)
+    if code == district:
+        named = ServiceArea.objects.filter(service=OuterRef("pk"), code__startswith=district[:DISTRICT_PREFIX])
+    else:
+        named = ServiceArea.objects.filter(service=OuterRef("pk"), code__in={code, district})
     anywhere = ServiceArea.objects.filter(service=OuterRef("pk"))
     return Q(Exists(named)) | ~Q(Exists(anywhere))
 
