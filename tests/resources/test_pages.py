@@ -106,3 +106,17 @@ def test_a_volunteer_needs_consent(client, ledger_city):
         "name": "박동의", "dong": ledger_city.dongs[0].code, "skills": ["tutoring"],
     })  # fmt: skip
     assert response.status_code == 422 and "동의" in response.content.decode()
+
+
+def test_the_household_page_leads_to_the_resources_forms(client, ledger_city):
+    city = ledger_city
+    household = city.households[0].pk
+    client.force_login(city.users["district_manager"])
+    page = client.get(reverse("household_detail", args=[household])).content.decode()
+    assert f'href="/resources/allocations/new/?household={household}"' in page
+    form = client.get(reverse("resources_allocation_new"), {"household": household}).content.decode()
+    assert f'value="{household}"' in form
+    client.force_login(city.users["dong_officer"])
+    assert (
+        "/resources/allocations/new/" not in client.get(reverse("household_detail", args=[household])).content.decode()
+    )

@@ -97,6 +97,12 @@ def _id(value: str) -> int | None:
     return int(value) if value else None
 
 
+def _household_asked(request: HttpRequest) -> str:
+    """The household a link from its page names (`?household=`), to start the form with; anything else, nothing."""
+    value = request.GET.get("household", "")
+    return value if value.isascii() and value.isdigit() and len(value) <= 18 else ""
+
+
 @require_safe
 @requires("resources.view_donations")
 def ledger(request: HttpRequest) -> HttpResponse:
@@ -180,7 +186,7 @@ def allocation_new(request: HttpRequest) -> HttpResponse:
     form = AllocationForm(
         request.POST if request.method == "POST" else None,
         user=request.user,
-        initial={"on": today_kst(), "household": request.GET.get("household", "")},
+        initial={"on": today_kst(), "household": _household_asked(request)},
     )
     if request.method == "POST":
         try:
@@ -212,7 +218,7 @@ def sponsorship_new(request: HttpRequest) -> HttpResponse:
     form = SponsorshipForm(
         request.POST if request.method == "POST" else None,
         user=request.user,
-        initial={"starts_on": today_kst().replace(day=1)},
+        initial={"starts_on": today_kst().replace(day=1), "household": _household_asked(request)},
     )
     if request.method == "POST":
         try:

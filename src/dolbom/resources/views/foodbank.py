@@ -21,7 +21,7 @@ from dolbom.core.permissions import can
 from dolbom.core.scope import visible_or_404
 from dolbom.resources.selectors import distributions_visible_to, food_banks_for
 from dolbom.resources.services import foodbank as services
-from dolbom.resources.views.donations import HOUSEHOLD_HELP, ReasonForm, _form_page, _id
+from dolbom.resources.views.donations import HOUSEHOLD_HELP, ReasonForm, _form_page, _household_asked, _id
 from dolbom.resources.views.forms import WonField
 
 
@@ -109,7 +109,7 @@ def give(request: HttpRequest) -> HttpResponse:
     form = GiveForm(
         request.POST if request.method == "POST" else None,
         user=request.user,
-        initial={"item": request.GET.get("item", "")[:100]},
+        initial={"item": request.GET.get("item", "")[:100], "household": _household_asked(request)},
     )
     if request.method == "POST":
         try:
