@@ -17,7 +17,7 @@ from tests.core.test_scope_matrix import DETAIL_PAGES
 
 world = test_scope_matrix.world  # the fixture: an object of every kind inside and outside each scope
 
-DOMAINS = ("dolbom.intake.", "dolbom.registry.")
+DOMAINS = ("dolbom.intake.", "dolbom.registry.", "dolbom.resources.")
 # Open without login and answered by their own rules (rate limits before the form, a challenge): tested in
 # tests/intake/test_public_form.py.
 PUBLIC = {"public_report", "public_status", "captcha-image", "public_challenge_audio"}
@@ -62,9 +62,29 @@ NO_OBJECT = {
     "campaign_new": "district_manager",
     "conference_list": "district_manager",
     "conference_new": "district_manager",
+    "resources_directory": "dong_officer",
+    "resources_service_new": "district_manager",
+    "resources_organization_new": "district_manager",
+    "resources_agreements": "district_manager",
+    "resources_agreement_new": "district_manager",
+    "resources_ledger": "district_manager",
+    "resources_hsds": "district_admin",
+    "resources_hsds_export": "district_admin",
+    "resources_donation_new": "district_manager",
+    "resources_donor_new": "district_manager",
+    "resources_allocation_new": "district_manager",
+    "resources_sponsorship_new": "district_manager",
+    "resources_sponsorships_pay": "district_manager",
+    "resources_food_bank": "agency_worker",
+    "resources_stock_new": "agency_worker",
+    "resources_give": "agency_worker",
+    "resources_volunteers": "dong_officer",
+    "resources_volunteer_new": "dong_officer",
+    "resources_volunteer_export": "dong_officer",
 }
-# An empty POST that is the action itself: launching a campaign is its button (a second launch adds nothing).
-ACTIONS = {"campaign_launch"}
+# An empty POST that is the action itself: launching a campaign is its button (a second launch adds nothing), and
+# the directory's export takes nothing but the button.
+ACTIONS = {"campaign_launch", "resources_hsds_export"}
 MALFORMED = {"note": "가" * 5000, "reason": "가" * 5000, "version": "x", "on": "어제쯤"}
 
 

@@ -55,6 +55,7 @@ DATA_LITERALS = {
     "core/numbers.py": {"[주민등록번호 삭제됨]", "[전화번호 삭제됨]", "[카드번호 삭제됨]"},
     # An amount as officers type it: 1,500,000원.
     "core/money.py": {r"[\s,원]"},
+    "resources/views/forms.py": {r"[\s,원]"},
     # A language's own name in the language list, as language pickers show it.
     "settings.py": {"한국어"},
 }

@@ -17,6 +17,7 @@ from django.utils.translation import gettext
 
 from dolbom.discovery.cli import register as register_discovery
 from dolbom.lab.cli import register as register_lab
+from dolbom.resources.cli import register as register_resources
 from dolbom.synth.cli import register as register_synth
 
 # Each command imports what it runs when it runs: most of it imports the models, which Django allows only after
@@ -325,6 +326,7 @@ def build_parser() -> argparse.ArgumentParser:
     searched.set_defaults(func=_with_django(cmd_audit_searched))
 
     register_discovery(sub, _with_django)
+    register_resources(sub, _with_django)
     register_synth(sub, _with_django)
     register_lab(sub, _with_settings)
 

@@ -163,6 +163,7 @@ INSTALLED_APPS = [
     "dolbom.discovery",
     "dolbom.reports",
     "dolbom.cases",
+    "dolbom.resources",
 ]
 
 MIDDLEWARE = [

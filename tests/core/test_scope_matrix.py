@@ -61,6 +61,20 @@ from dolbom.intake.models import (
     WorkStatus,
 )
 from dolbom.registry.models import Address, Consent, Household, Membership, Staff
+from dolbom.resources.models import (
+    Agreement,
+    Allocation,
+    Distribution,
+    Donation,
+    Donor,
+    Fund,
+    Lot,
+    Organization,
+    Service,
+    Sponsorship,
+    Volunteer,
+    VolunteerHours,
+)
 from tests.conftest import make_person
 
 ROLES = ("dong_officer", "district_manager", "district_admin", "agency_worker", "safety_net", "analyst")
@@ -227,6 +241,7 @@ def world(city) -> World:
 
     _outreach(city, rows)
     _cases(city, rows)
+    _resources(city, rows)
 
     rows["event_district1_officer"] = audit.record(city.users["dong_officer"], "test.district1")
     other_district_officer = _other_district_officer(city)
@@ -347,6 +362,64 @@ def _cases(city, rows: dict[str, Any]) -> None:
         rows[key] = AgendaItem.objects.create(
             conference=rows[conference_key], case=rows[case_key], proposal=Proposal.SELECTION
         )
+
+
+def _resources(city, rows: dict[str, Any]) -> None:
+    """The resources domain: a directory entry and an agreement kept by each district."""
+    provider = Organization.objects.create(name="사랑나눔복지재단", sector="private")
+    for key, district in (("district1", city.districts[0]), ("district2", city.districts[1])):
+        rows[f"service_{key}"] = Service.objects.create(district=district, organization=provider, name="밑반찬 배달")
+        rows[f"agreement_{key}"] = Agreement.objects.create(
+            district=district, organization=provider, signed_on=date(2026, 1, 2), scope="밑반찬 배달 협약",
+            created_by=city.users["district_admin"],
+        )  # fmt: skip
+    # The donations ledger and the food bank: a donor, a fund and a gift of each district; money, a sponsorship
+    # and goods that reached a household in dong 0, dong 1 and the other district.
+    admin = city.users["district_admin"]
+    for key, district, bank in (
+        ("district1", city.districts[0], city.agencies["welfare"]),
+        ("district2", city.districts[1], city.agencies["other"]),
+    ):
+        rows[f"donor_{key}"] = Donor.objects.create(
+            district=district, kind="company", name="한빛전자", created_by=admin
+        )
+        rows[f"fund_{key}"] = Fund.objects.create(district=district, designation="general", key="general")
+        rows[f"donation_{key}"] = Donation.objects.create(
+            district=district, fund=rows[f"fund_{key}"], donor=rows[f"donor_{key}"], kind="cash",
+            received_on=date(2026, 11, 2), amount_won=1_000_000, recorded_by=admin,
+        )  # fmt: skip
+        rows[f"lot_{key}"] = Lot.objects.create(
+            district=district, agency=bank, item="쌀 10kg", unit="포", received_on=date(2026, 11, 2), received=10,
+            remaining=10, unit_won=30_000, fund=rows[f"fund_{key}"], recorded_by=admin,
+        )  # fmt: skip
+    for key, household_key, district_key in (
+        ("dong0", "h_dong0_consented", "district1"),
+        ("dong1", "h_dong1", "district1"),
+        ("district2", "h_district2", "district2"),
+    ):
+        household, fund = rows[household_key], rows[f"fund_{district_key}"]
+        rows[f"allocation_{key}"] = Allocation.objects.create(
+            district=fund.district, fund=fund, household=household, dong=household.dong, amount_won=100_000,
+            on=date(2026, 11, 3), recorded_by=admin,
+        )  # fmt: skip
+        rows[f"sponsorship_{key}"] = Sponsorship.objects.create(
+            district=fund.district, donor=rows[f"donor_{district_key}"], household=household, fund=fund,
+            monthly_won=100_000, starts_on=date(2026, 11, 1), created_by=admin,
+        )  # fmt: skip
+        lot = rows[f"lot_{district_key}"]
+        rows[f"distribution_{key}"] = Distribution.objects.create(
+            lot=lot, district=fund.district, agency=lot.agency, household=household, dong=household.dong, units=1,
+            value_won=30_000, on=date(2026, 11, 3), recorded_by=admin,
+        )  # fmt: skip
+        dong = household.dong
+        rows[f"volunteer_{key}"] = Volunteer.objects.create(
+            district=dong.parent, dong=dong, name="김봉사", skills=["repairs"], consent_on=date(2026, 1, 1),
+            created_by=admin,
+        )  # fmt: skip
+        rows[f"hours_{key}"] = VolunteerHours.objects.create(
+            volunteer=rows[f"volunteer_{key}"], district=dong.parent, dong=dong, on=date(2026, 11, 3), minutes=120,
+            activity="집수리", recorded_by=admin,
+        )  # fmt: skip
 
 
 def _other_district_officer(city):
@@ -565,6 +638,54 @@ SELECTORS: dict[str, tuple[set[str], Expect]] = {
             agency_worker={"agenda_dong0"},
         ),
     ),
+    "dolbom.resources.selectors:agreements_visible_to": (
+        {"agreement_district1", "agreement_district2"},
+        _for(district_manager={"agreement_district1"}, district_admin={"agreement_district1"}),
+    ),
+    **{
+        f"dolbom.resources.selectors:{name}_visible_to": (
+            {f"{key}_district1", f"{key}_district2"},
+            _for(district_manager={f"{key}_district1"}, district_admin={f"{key}_district1"}),
+        )
+        for name, key in (("donors", "donor"), ("funds", "fund"), ("donations", "donation"))
+    },
+    **{
+        f"dolbom.resources.selectors:{name}_visible_to": (
+            {f"{key}_dong0", f"{key}_dong1", f"{key}_district2"},
+            _for(
+                dong_officer={f"{key}_dong0"},
+                district_manager={f"{key}_dong0", f"{key}_dong1"},
+                district_admin={f"{key}_dong0", f"{key}_dong1"},
+                agency_worker={f"{key}_dong0"},
+            ),
+        )
+        for name, key in (("allocations", "allocation"), ("sponsorships", "sponsorship"))
+    },
+    **{
+        f"dolbom.resources.selectors:{name}_visible_to": (
+            {f"{key}_dong0", f"{key}_dong1", f"{key}_district2"},
+            _for(
+                dong_officer={f"{key}_dong0"},
+                district_manager={f"{key}_dong0", f"{key}_dong1"},
+                district_admin={f"{key}_dong0", f"{key}_dong1"},
+            ),
+        )
+        for name, key in (("volunteers", "volunteer"), ("volunteer_hours", "hours"))
+    },
+    # A food bank's stock and what it handed out are its own agency's record (and the district's staff's).
+    "dolbom.resources.selectors:lots_visible_to": (
+        {"lot_district1", "lot_district2"},
+        _for(district_manager={"lot_district1"}, district_admin={"lot_district1"}, agency_worker={"lot_district1"}),
+    ),
+    "dolbom.resources.selectors:distributions_visible_to": (
+        {"distribution_dong0", "distribution_dong1", "distribution_district2"},
+        _for(
+            dong_officer={"distribution_dong0"},
+            district_manager={"distribution_dong0", "distribution_dong1"},
+            district_admin={"distribution_dong0", "distribution_dong1"},
+            agency_worker={"distribution_dong0", "distribution_dong1"},
+        ),
+    ),
     "dolbom.core.selectors:audit_events_visible_to": (
         EVENTS,
         _for(district_admin={"event_district1_officer", "event_system"}),
@@ -618,7 +739,7 @@ class DetailPage:
     name: str
     method: str
     inside: str  # an object that `allowed` roles may reach
-    outside: str  # one of the other district, refused to everyone
+    outside: str | None  # one of the other district, refused to everyone; None for reference data read by all
     allowed: frozenset[str]
     data: Callable[[Any], dict[str, str]] = lambda row: {}
     args: Callable[[Any], list[Any]] = lambda row: [row.pk]
@@ -630,6 +751,7 @@ REGISTRY_WRITERS = frozenset({"dong_officer", *DISTRICT})
 CASE_READERS = frozenset({"dong_officer", *DISTRICT, "agency_worker"})
 CASE_WORKERS = frozenset({"dong_officer", "district_manager", "agency_worker"})
 CONFERENCE_READERS = frozenset({"dong_officer", *DISTRICT, "agency_worker"})
+DIRECTORY_READERS = frozenset({"dong_officer", *DISTRICT, "agency_worker"})
 
 DETAIL_PAGES = [
     DetailPage("work_item", "get", "work_dong0", "work_district2", WORKLIST_READERS),
@@ -734,6 +856,26 @@ DETAIL_PAGES = [
     DetailPage("event_figures", "post", "outreach_event_dong0", "outreach_event_district2", WORKLIST_READERS),
     DetailPage("campaign_detail", "get", "campaign_dong0", "campaign_district2", WORKLIST_READERS),
     DetailPage("campaign_launch", "post", "campaign_dong0", "campaign_district2", frozenset(DISTRICT)),
+    # The service directory: read by everyone who links households to services (one district's entry as much
+    # as another's); changed only by the staff of the district that keeps it.
+    DetailPage("resources_service", "get", "service_district2", None, DIRECTORY_READERS),
+    DetailPage("resources_service_edit", "get", "service_district1", "service_district2", frozenset(DISTRICT)),
+    DetailPage("resources_service_edit", "post", "service_district1", "service_district2", frozenset(DISTRICT)),
+    # The donations ledger is the district staff's; a food bank's movements its own workers' as well.
+    *(
+        DetailPage(name, "get", key + "_district1", key + "_district2", frozenset(DISTRICT))
+        for name, key in (("resources_donation_reverse", "donation"), ("resources_donation_receipt", "donation"))
+    ),
+    DetailPage("resources_allocation_reverse", "get", "allocation_dong0", "allocation_district2", frozenset(DISTRICT)),
+    DetailPage(
+        "resources_distribution_reverse",
+        "get",
+        "distribution_dong0",
+        "distribution_district2",
+        frozenset({*DISTRICT, "agency_worker"}),
+    ),
+    DetailPage("resources_volunteer_hours", "get", "volunteer_dong0", "volunteer_district2", WORKLIST_READERS),
+    DetailPage("resources_volunteer_hours", "post", "volunteer_dong0", "volunteer_district2", WORKLIST_READERS),
     DetailPage("round_detail", "get", "round_district1", "round_district2", frozenset(DISTRICT)),
     DetailPage("round_withdraw", "get", "round_district1", "round_district2", frozenset(DISTRICT)),
     DetailPage("signal_withdraw", "get", "file_district1", "file_district2", frozenset(DISTRICT)),
@@ -809,7 +951,8 @@ REFUSED = {403, 404}
 @pytest.mark.parametrize("page", DETAIL_PAGES, ids=lambda p: p.name)
 def test_each_role_reaches_exactly_its_objects(client, city, world, page, role):
     client.force_login(city.users[role])
-    for key, may in ((page.inside, role in page.allowed), (page.outside, False)):
+    asked = [(page.inside, role in page.allowed)] + ([(page.outside, False)] if page.outside else [])
+    for key, may in asked:
         row = world.rows[key]
         url = reverse(page.name, args=page.args(row))
         response = getattr(client, page.method)(url, page.data(row))

@@ -17,7 +17,7 @@ STATISTICS = ("통계", "/statistics/")
 WORKLIST = ("업무 목록", "/worklist/")
 REFERRALS = ("위기가구 신고", "/referrals/")
 CASES = ("사례관리", "/cases/")
-RESOURCES = ("자원", None)  # coming: shown only to the roles that will use it
+RESOURCES = ("자원", "/resources/")
 
 MENUS = {
     "dong_officer": [TODAY, DISCOVERY, WORKLIST, SEARCH, CASES, RESOURCES, STATISTICS],
@@ -28,6 +28,7 @@ MENUS = {
         WORKLIST,
         SEARCH,
         CASES,
+        RESOURCES,
         STATISTICS,
         ("감사 로그", "/audit/"),
         ("기준정보 관리", "/admin/"),

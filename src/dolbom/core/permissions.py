@@ -59,6 +59,23 @@ POLICY: dict[str, frozenset[Role]] = {
     "intake.record_events": frozenset({Role.DONG_OFFICER, Role.DISTRICT_MANAGER, Role.DISTRICT_ADMIN}),
     "intake.view_campaigns": frozenset({Role.DONG_OFFICER, Role.DISTRICT_MANAGER, Role.DISTRICT_ADMIN}),
     "intake.manage_campaigns": DISTRICT_STAFF,
+    # Resources (자원). The service directory is read by everyone who links households to services and kept by the
+    # district's staff, who also exchange it as HSDS files and record agreements (협약) with providers.
+    "resources.view_directory": PERSON_READERS,
+    "resources.manage_directory": DISTRICT_STAFF,
+    "resources.exchange_directory": DISTRICT_STAFF,
+    "resources.view_agreements": DISTRICT_STAFF,
+    "resources.manage_agreements": DISTRICT_STAFF,
+    # The donations ledger is the district's (희망복지지원단): its staff receive gifts and give them out.
+    "resources.view_donations": DISTRICT_STAFF,
+    "resources.record_donations": DISTRICT_STAFF,
+    "resources.allocate": DISTRICT_STAFF,
+    # A food bank's or welfare centre's own workers keep its stock and hand it out; the district's staff as well.
+    "resources.view_stock": DISTRICT_STAFF | {Role.AGENCY_WORKER},
+    "resources.keep_stock": DISTRICT_STAFF | {Role.AGENCY_WORKER},
+    # Volunteers: the dong's officer for their dong, the district's staff for the district (scope decides).
+    "resources.view_volunteers": frozenset({Role.DONG_OFFICER, Role.DISTRICT_MANAGER, Role.DISTRICT_ADMIN}),
+    "resources.manage_volunteers": frozenset({Role.DONG_OFFICER, Role.DISTRICT_MANAGER, Role.DISTRICT_ADMIN}),
     "reports.view_aggregates": frozenset({Role.ANALYST, Role.DISTRICT_MANAGER, Role.DISTRICT_ADMIN, Role.DONG_OFFICER}),
     "core.view_audit_log": frozenset({Role.DISTRICT_ADMIN}),
     "discovery.import_signals": DISTRICT_STAFF,

@@ -11,6 +11,7 @@ roles or writes an area filter of its own, so the rules below are the whole of r
 | dong officer                 | its 읍면동 is one of the officer's                                        |
 | district manager and admin   | its 시군구 is one of theirs (directly, or as the parent of its 읍면동)    |
 | private agency worker        | its person or household consented to share with the agency, or they filed it |
+|                              | (or it is the agency's own record: a food bank's stock)                   |
 | safety-net member            | they filed it                                                             |
 | analyst                      | never (aggregates only, through `aggregate_areas`)                        |
 
@@ -66,6 +67,8 @@ class Reach:
     district    lookup to the 시군구 a row belongs to as a whole (a screening round); preferred over `dong` for
                 district roles because it needs no join
     author      lookup to the user who filed the row (referrals)
+    agency      lookup to the agency whose own record the row is (a food bank's stock): its private agency's workers
+                see it, as they see what they filed
     consent     the condition "the row's person or household shared their data with this agency on this date"
     current     a condition making the `dong` path valid on a date (a person reaches a dong only through a
                 membership in force), applied in the same filter so that it constrains the same joined row
@@ -75,6 +78,7 @@ class Reach:
     dong: str | None = None
     district: str | None = None
     author: str | None = None
+    agency: str | None = None
     consent: ConsentCondition | None = None
     current: Callable[[date], Q] | None = None
     many: bool = False
@@ -140,6 +144,8 @@ class Scope:
                 ways.append(reach.consent(self.agency_id, on))
             if reach.author is not None and self.user_id is not None:
                 ways.append(Q(**{reach.author: self.user_id}))
+            if reach.agency is not None and self.agency_id is not None:
+                ways.append(Q(**{reach.agency: self.agency_id}))
             return reduce(operator.or_, ways) if ways else NOTHING
         elif self.sees_own_filings_only and reach.author is not None and self.user_id is not None:
             return Q(**{reach.author: self.user_id})

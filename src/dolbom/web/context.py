@@ -12,16 +12,8 @@ from django.utils.translation import gettext_lazy as _
 from dolbom.cases.selectors import case_overdue_count
 from dolbom.core.dates import today_kst
 from dolbom.core.permissions import can
-from dolbom.core.roles import Role
 from dolbom.core.scope import scope_for
 from dolbom.intake.selectors import overdue_count
-
-# Sections of docs/process.md that have no page yet, and the roles that will work in them (its roles table: dong
-# officers and district case managers hold cases, private agencies hold their own and answer linkages). Only these
-# roles see the section, marked as coming; a role that will never use it does not see it at all.
-COMING: dict[str, frozenset[Role]] = {
-    "resources": frozenset({Role.DONG_OFFICER, Role.DISTRICT_MANAGER, Role.AGENCY_WORKER}),
-}
 
 
 @dataclass(frozen=True)
@@ -34,7 +26,6 @@ class NavItem:
 
 def nav_items(user: Any) -> list[NavItem]:
     """The menu for one user: each entry is named for what it opens for this user's role."""
-    role = scope_for(user).role
     today = today_kst()
     badge = overdue_count(user, today) + case_overdue_count(user, today)
     items = [NavItem("today", _("Today"), reverse("today"), badge=badge)]
@@ -52,8 +43,9 @@ def nav_items(user: Any) -> list[NavItem]:
     if can(user, "cases.view"):
         # A private agency's case management is answering the linkages sent to it and the cases it leads.
         items.append(NavItem("cases", _("Case management"), reverse("case_list")))
-    if role in COMING["resources"]:
-        items.append(NavItem("resources", _("Resources"), None))
+    if can(user, "resources.view_directory"):
+        # 자원: the service directory first, and from it donations, the food bank and volunteers.
+        items.append(NavItem("resources", _("Resources"), reverse("resources_directory")))
     if can(user, "reports.view_aggregates"):
         items.append(NavItem("statistics", _("Statistics"), reverse("statistics")))
     if can(user, "core.view_audit_log"):

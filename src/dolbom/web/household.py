@@ -1,7 +1,8 @@
 """The household page, composed above the domains: the registry's record of the household (address, members,
 moves, consents) and what each domain knows of it (discovery: signals and listings; intake: the worklist, visits,
-consultations, decisions and emergency support; cases: moves, plans, monitoring, linkages). The shell may read
-every domain's selectors; the registry, below the domains, may not, which is why the page lives here."""
+consultations, decisions and emergency support; cases: moves, plans, monitoring, linkages; resources: donated
+money, sponsorships and food bank goods). The shell may read every domain's selectors; the registry, below the
+domains, may not, which is why the page lives here."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from dolbom.registry.selectors import (
     visible_members,
 )
 from dolbom.registry.services import open_household
+from dolbom.resources.selectors import household_history as resources_history
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,7 @@ def household_page(user: Any, household_id: int) -> HouseholdPage:
         + discovery_history(user, household, members=members)
         + intake_history(user, household)
         + case_history(user, household)
+        + resources_history(user, household)
     )
     return HouseholdPage(
         household=household,

@@ -1,0 +1,249 @@
+"""Every read of the resources domain that is more than a get, already scoped to the user.
+
+The service directory is reference data: every staff member who links households to services reads all of it
+(`directory_services`, `services_for_linkage`, which case management calls). What belongs to a district — its
+agreements, its donations ledger, its volunteers — is seen through a `Reach`, like every other domain's rows.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.utils.translation import gettext as _
+
+from dolbom.core.needs import NeedDomain
+from dolbom.core.permissions import can
+from dolbom.core.scope import DISTRICT_PREFIX, Reach, district_of, scope_for, scoped, visible_or_404
+from dolbom.registry.models import Agency, AgencyKind, Sector
+from dolbom.registry.scoping import household_consented
+from dolbom.registry.selectors import TimelineEntry
+from dolbom.resources.models import (
+    Agreement,
+    Allocation,
+    Distribution,
+    Donation,
+    Donor,
+    Fund,
+    Lot,
+    Organization,
+    Service,
+    ServiceArea,
+    ServiceDomain,
+    ServiceStatus,
+    Sponsorship,
+    Volunteer,
+    VolunteerHours,
+)
+
+# ------------------------------------------------------------------------------------------------ directory
+
+# Agreements are the district's own records (its 협약 with providers).
+AGREEMENT = Reach(district="district")
+# Who may change a directory entry: the administrators of the district that keeps it.
+SERVICE_KEEPER = Reach(district="district")
+
+NEED_DOMAINS = NeedDomain
+
+
+def _directory() -> QuerySet[Service]:
+    return Service.objects.select_related("organization").prefetch_related(
+        Prefetch("domains", queryset=ServiceDomain.objects.order_by("domain")),
+        Prefetch("areas", queryset=ServiceArea.objects.order_by("code")),
+    )
+
+
+def serves_area(code: str) -> Q:
+    """Services that serve a 읍면동 (named for it, for its district, or for no area in particular), or a district
+    (named for it or for any of its dongs, or for no area)."""
+    district = district_of(code)
+    if code == district:
+        named = ServiceArea.objects.filter(service=OuterRef("pk"), code__startswith=district[:DISTRICT_PREFIX])
+    else:
+        named = ServiceArea.objects.filter(service=OuterRef("pk"), code__in={code, district})
+    anywhere = ServiceArea.objects.filter(service=OuterRef("pk"))
+    return Q(Exists(named)) | ~Q(Exists(anywhere))
+
+
+def directory_services(
+    user: Any, *, domain: str | None = None, area: str | None = None, text: str = "", active_only: bool = False
+) -> QuerySet[Service]:
+    """The directory, as every staff member who may read it sees it, searched by need domain, area and words."""
+    if not can(user, "resources.view_directory"):
+        return Service.objects.none()
+    services = _directory()
+    if domain:
+        services = services.filter(Exists(ServiceDomain.objects.filter(service=OuterRef("pk"), domain=domain)))
+    if area:
+        services = services.filter(serves_area(area))
+    if text:
+        words = text.split()[:5]
+        for word in words:
+            services = services.filter(
+                Q(name__icontains=word) | Q(description__icontains=word) | Q(organization__name__icontains=word)
+            )
+    if active_only:
+        services = services.filter(status=ServiceStatus.ACTIVE)
+    return services
+
+
+def services_for_linkage(user: Any, *, domain: str | None = None, area: str | None = None) -> QuerySet[Service]:
+    """The active services a linkage may pick from, for a need domain and the household's 읍면동: what case
+    management offers when it links a household to a service. Each carries its provider, need domains
+    (`domains`), won value per unit (`unit_won`, `unit_label`) and whether it is public or private (`sector`)."""
+    return directory_services(user, domain=domain, area=area, active_only=True)
+
+
+def directory_service(user: Any, service_id: int) -> Service:
+    """One entry of the directory (404 for a user who may not read the directory, or an unknown id)."""
+    return visible_or_404(directory_services(user), service_id)
+
+
+def services_kept_by(user: Any) -> QuerySet[Service]:
+    """The entries the user may change: those kept by their district."""
+    return scoped(Service.objects.all(), user, SERVICE_KEEPER)
+
+
+def kept_service(user: Any, service_id: int) -> Service:
+    """A service the user may change (404 for any other)."""
+    return visible_or_404(_directory().filter(pk__in=services_kept_by(user).values("pk")), service_id)
+
+
+def organizations_for(user: Any) -> QuerySet[Organization]:
+    """Providers to choose from when adding a service."""
+    if not can(user, "resources.view_directory"):
+        return Organization.objects.none()
+    return Organization.objects.all()
+
+
+def agreements_visible_to(user: Any) -> QuerySet[Agreement]:
+    return scoped(Agreement.objects.select_related("organization", "district"), user, AGREEMENT)
+
+
+def with_domain_names(services: list[Service]) -> list[Service]:
+    """The services, each with `domain_names`: its need domains as the user reads them."""
+    labels = dict(NEED_DOMAINS.choices)
+    for service in services:
+        service.domain_names = [str(labels.get(d.domain, d.domain)) for d in service.domains.all()]
+    return services
+
+
+# ------------------------------------------------------------------------------------------------ donations
+
+# A district's ledger (its donors, funds and gifts) is its district staff's: another district never sees it.
+LEDGER = Reach(district="district")
+# What reached a household is seen like the household: by its dong's officer, the district's staff, and an agency
+# the household consented to share with.
+TO_HOUSEHOLD = Reach(district="district", dong="dong", consent=household_consented("household"))
+SPONSORSHIP = Reach(district="district", dong="household__dong", consent=household_consented("household"))
+
+
+def donors_visible_to(user: Any) -> QuerySet[Donor]:
+    return scoped(Donor.objects.all(), user, LEDGER)
+
+
+def funds_visible_to(user: Any) -> QuerySet[Fund]:
+    return scoped(Fund.objects.select_related("dong"), user, LEDGER)
+
+
+def donations_visible_to(user: Any) -> QuerySet[Donation]:
+    return scoped(Donation.objects.select_related("donor", "fund", "fund__dong"), user, LEDGER)
+
+
+def allocations_visible_to(user: Any) -> QuerySet[Allocation]:
+    return scoped(Allocation.objects.select_related("fund", "fund__dong", "dong"), user, TO_HOUSEHOLD)
+
+
+def sponsorships_visible_to(user: Any) -> QuerySet[Sponsorship]:
+    return scoped(Sponsorship.objects.select_related("donor", "household"), user, SPONSORSHIP)
+
+
+# ------------------------------------------------------------------------------------------------ food bank
+
+# A food bank's stock is its own agency's record, and the district's staff see every lot of the district.
+STOCK = Reach(district="district", agency="agency")
+OUT_TO = Reach(district="district", dong="dong", agency="agency", consent=household_consented("household"))
+FOOD_BANK_KINDS = (AgencyKind.FOOD_BANK, AgencyKind.WELFARE_CENTRE)
+
+
+def lots_visible_to(user: Any) -> QuerySet[Lot]:
+    return scoped(Lot.objects.select_related("fund", "fund__dong", "agency"), user, STOCK)
+
+
+def distributions_visible_to(user: Any) -> QuerySet[Distribution]:
+    return scoped(Distribution.objects.select_related("lot", "dong", "agency"), user, OUT_TO)
+
+
+def food_banks_for(user: Any) -> QuerySet[Agency]:
+    """The agencies whose stock the user keeps: a food bank's or welfare centre's own worker keeps their agency's;
+    the district's staff, every private food bank and welfare centre of the district."""
+    scope = scope_for(user)
+    banks = Agency.objects.filter(active=True, sector=Sector.PRIVATE, kind__in=FOOD_BANK_KINDS)
+    if scope.sees_by_consent and scope.agency_id is not None:
+        return banks.filter(pk=scope.agency_id)
+    if scope.sees_district:
+        return banks.filter(Q(area__in=scope.area_codes) | Q(area__parent__in=scope.area_codes))
+    return banks.none()
+
+
+# ------------------------------------------------------------------------------------------------ volunteers
+
+# Volunteers are the dong's (its officer keeps them) and the district's.
+VOLUNTEER = Reach(district="district", dong="dong")
+
+
+def volunteers_visible_to(user: Any) -> QuerySet[Volunteer]:
+    return scoped(Volunteer.objects.select_related("dong"), user, VOLUNTEER)
+
+
+def volunteer_hours_visible_to(user: Any) -> QuerySet[VolunteerHours]:
+    return scoped(VolunteerHours.objects.select_related("volunteer", "dong"), user, VOLUNTEER)
+
+
+# ------------------------------------------------------------------------------------------ household page
+
+
+def household_history(user: Any, household: Any) -> list[TimelineEntry]:
+    """What reached one household from resources, as far as the user may see it: donated money allocated to it
+    (corrections marked), its sponsorships (결연) with their start and end, and goods from a food bank, each with
+    its won value. Donors are shown as the ledger shows them (anonymous ones as anonymous, persons masked)."""
+    entries: list[TimelineEntry] = []
+    allocations = allocations_visible_to(user).filter(household=household).select_related("sponsorship__donor")
+    for a in allocations:
+        if a.sponsorship_id:
+            text = _("Sponsorship payment for %(month)s: %(amount)s won (%(donor)s)") % {
+                "month": a.month,
+                "amount": f"{a.amount_won:,}",
+                "donor": a.sponsorship.donor.public_name,
+            }
+        elif a.reverses_id:
+            text = _("Correction of donated money: %(amount)s won") % {"amount": f"{a.amount_won:,}"}
+        else:
+            text = _("Donated money given: %(amount)s won (%(fund)s)") % {
+                "amount": f"{a.amount_won:,}",
+                "fund": a.fund.label,
+            }
+        details = (a.reason,) if a.reason else ()
+        entries.append(TimelineEntry(a.on, "resources_allocation", text, details, a.recorded_at))
+    for s in sponsorships_visible_to(user).filter(household=household):
+        started = _("Sponsorship began: %(amount)s won a month (%(donor)s)") % {
+            "amount": f"{s.monthly_won:,}",
+            "donor": s.donor.public_name,
+        }
+        entries.append(TimelineEntry(s.starts_on, "resources_sponsorship", started))
+        if s.ends_on:
+            entries.append(TimelineEntry(s.ends_on, "resources_sponsorship", _("Sponsorship ended")))
+    for d in distributions_visible_to(user).filter(household=household):
+        values = {
+            "units": d.units,
+            "unit": d.lot.unit,
+            "item": d.lot.item,
+            "value": f"{d.value_won:,}",
+            "agency": d.agency.name,
+        }
+        if d.reverses_id:
+            text = _("Correction of goods given: %(item)s %(units)s %(unit)s (%(value)s won)") % values
+        else:
+            text = _("Goods given by %(agency)s: %(item)s %(units)s %(unit)s (%(value)s won)") % values
+        entries.append(TimelineEntry(d.on, "resources_goods", text, (d.reason,) if d.reason else (), d.recorded_at))
+    return entries
