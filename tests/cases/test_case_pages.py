@@ -213,3 +213,26 @@ def test_the_figures_of_the_articles_come_from_one_selector_each(city, today):
     assert new_cases_count(officer, *september) == 1
     assert linkage_figures(officer, *september) == LinkageFigures(2, 220_000, 1, 150_000, 1, 70_000)
     assert initial_consultations(manager, *september) == {}  # proposed without a consultation
+
+
+def test_what_the_household_already_receives_includes_donated_money(client, city):
+    """Before a service is requested, the form shows the money donated to the household (resources' ledger)."""
+    from dolbom.resources.models import Fund
+    from dolbom.resources.services import donations
+
+    head = city.persons[0]
+    Consent.objects.create(
+        person=head, recipient=city.agencies["welfare"], purpose="resource_support", given_on=date(2025, 1, 1)
+    )
+    admin = city.users["district_admin"]
+    donor = donations.add_donor(user=admin, kind="company", name="한빛전자")
+    donations.receive_donation(user=admin, donor_id=donor.pk, kind="cash", received_on=today_kst(), amount_won=500_000)
+    fund = Fund.objects.get(district=city.districts[0])
+    donations.allocate(
+        user=admin, fund_id=fund.pk, amount_won=123_000, on=today_kst(), household_id=city.households[0].pk
+    )
+    case = in_service(city)
+    client.force_login(city.users["dong_officer"])
+    html = client.get(reverse("linkage_new", args=[case.pk])).content.decode()
+    already = re.search(r'<ul class="plain already">(.*?)</ul>', html, flags=re.S)
+    assert already and "123,000" in already.group(1)

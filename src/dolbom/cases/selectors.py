@@ -39,6 +39,7 @@ from dolbom.cases.models import (
     MonitoringNote,
     Transition,
 )
+from dolbom.core.dates import today_kst
 from dolbom.core.money import format_won
 from dolbom.core.permissions import POLICY, can
 from dolbom.core.scope import NOTHING, Reach, scope_for, scoped
@@ -58,6 +59,7 @@ from dolbom.registry.models import (
 )
 from dolbom.registry.scoping import household_consented
 from dolbom.registry.selectors import TimelineEntry, areas_visible_to, masked_head_names
+from dolbom.resources.selectors import household_history as resources_history
 
 
 def _consented_and(path: str, agency_field: str) -> Any:
@@ -416,11 +418,17 @@ class AlreadyReceived:
 def already_received(user: Any, household: Household) -> AlreadyReceived:
     cases = cases_visible_to(user).filter(household=household, state__in=sorted(OPEN_STATES))
     linkages = linkages_visible_to(user).filter(household=household, state__in=sorted(OPEN_LINKAGE_STATES))
+    # Donated money, sponsorships and food-bank goods of the last months (the resources domain's own record).
+    since = today_kst() - timedelta(days=RECENT_RESOURCES_DAYS)
+    resources = [e for e in resources_history(user, household) if e.on >= since]
     return AlreadyReceived(
         cases=list(cases),
         linkages=list(linkages.order_by("requested_on", "pk")),
-        other=emergency_support_received(user, household),
+        other=emergency_support_received(user, household) + sorted(resources, key=lambda e: e.sort_key),
     )
+
+
+RECENT_RESOURCES_DAYS = 180
 
 
 # -------------------------------------------------------------------------------------------------- the figures
