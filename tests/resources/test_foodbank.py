@@ -4,18 +4,17 @@ donor asked, expiry alerts, and the won value given per dong and month."""
 
 from __future__ import annotations
 
-import os
 import threading
-from collections.abc import Callable
 from datetime import date, timedelta
 from threading import Thread
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection, transaction
+from django.db import connection
 
 from dolbom.resources.models import Distribution, Lot
 from dolbom.resources.services import donations, foodbank
+from tests.row_locks import ROW_LOCKS, in_transaction_elsewhere, release_once_waiting
 
 ON = date(2026, 11, 2)
 
@@ -141,50 +140,6 @@ def test_an_agency_keeps_only_its_own_stock(ledger_city, today):
 
 # ------------------------------------------------------------------------------------------- at the same time
 
-ROW_LOCKS = pytest.mark.skipif(
-    not os.environ.get("DOLBOM_DATABASE_URL", "").startswith(("postgres://", "postgresql://")),
-    reason="row locks between two transactions: PostgreSQL only",
-)
-
-
-def _waiting_on_a_lock() -> bool:
-    with connection.cursor() as cursor:
-        cursor.execute("select count(*) from pg_stat_activity where wait_event_type = 'Lock'")
-        return cursor.fetchone()[0] > 0
-
-
-def _in_transaction_elsewhere(work: Callable[[], object], held: threading.Event, release: threading.Event) -> Thread:
-    """Run `work` in a transaction of another connection and keep it open, its row locks held, until `release`."""
-
-    def run() -> None:
-        try:
-            with transaction.atomic():
-                work()
-                held.set()
-                assert release.wait(30)
-        finally:
-            held.set()
-            connection.close()
-
-    thread = Thread(target=run)
-    thread.start()
-    assert held.wait(30)
-    return thread
-
-
-def _release_once_waiting(release: threading.Event) -> Thread:
-    def watch() -> None:
-        try:
-            while not release.is_set() and not _waiting_on_a_lock():
-                release.wait(0.02)
-        finally:
-            release.set()
-            connection.close()
-
-    thread = Thread(target=watch)
-    thread.start()
-    return thread
-
 
 @ROW_LOCKS
 @pytest.mark.django_db(transaction=True)
@@ -199,8 +154,8 @@ def test_two_workers_handing_out_the_last_units_cannot_drive_stock_below_zero(le
         )
 
     held, release = threading.Event(), threading.Event()
-    first = _in_transaction_elsewhere(lambda: give("agency_worker", 0), held, release)
-    watcher = _release_once_waiting(release)
+    first = in_transaction_elsewhere(lambda: give("agency_worker", 0), held, release)
+    watcher = release_once_waiting(release)
     try:
         with pytest.raises(ValidationError) as refused:
             give("district_manager", 1)  # waits for the first worker's lock, then reads what is left
