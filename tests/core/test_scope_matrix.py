@@ -910,8 +910,9 @@ DETAIL_PAGES = [
         DetailPage(name, "get", "conference_district1", "conference_district2", CONFERENCE_READERS)
         for name in ("conference_detail", "conference_minutes")
     ),
+    # The district's conference is run by its district staff: a dong officer sees it, and records nothing there.
     *(
-        DetailPage(name, "post", "conference_district1", "conference_district2", WORKERS)
+        DetailPage(name, "post", "conference_district1", "conference_district2", frozenset({"district_manager"}))
         for name in ("conference_attendee", "conference_agenda", "conference_hold", "conference_close")
     ),
     DetailPage(
@@ -919,7 +920,7 @@ DETAIL_PAGES = [
         "post",
         "agenda_dong0",
         "agenda_district2",
-        WORKERS,
+        frozenset({"district_manager"}),
         args=lambda row: [row.conference_id, row.pk],
     ),
 ]

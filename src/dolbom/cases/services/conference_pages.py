@@ -32,7 +32,7 @@ from dolbom.cases.selectors import (
     lead_workers,
 )
 from dolbom.cases.services.cases import case_types
-from dolbom.cases.services.conferences import OUTCOME_MOVES
+from dolbom.cases.services.conferences import OUTCOME_MOVES, runs
 from dolbom.core import audit
 from dolbom.core.permissions import can, ensure_can
 from dolbom.core.scope import scope_for, visible_or_404
@@ -165,7 +165,7 @@ def _agenda_rows(user: Any, conference: Conference) -> tuple[list[AgendaRow], in
 
 def _page(user: Any, conference: Conference) -> ConferencePage:
     agenda, hidden = _agenda_rows(user, conference)
-    can_act = can(user, "cases.conference") and conference.status != ConferenceStatus.CLOSED
+    can_act = can(user, "cases.conference") and runs(user, conference) and conference.status != ConferenceStatus.CLOSED
     page = ConferencePage(
         conference=conference,
         attendees=list(conference.attendees.select_related("agency")),

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Max
 from django.http import Http404
@@ -51,8 +51,21 @@ OUTCOME_MOVES: dict[str, str | None] = {
 }
 
 
+def runs(user: Any, conference: Conference) -> bool:
+    """Whether the user runs the conference: the district's by its district staff, a dong's own by the staff of
+    that dong. Seeing a conference (a dong officer at the district's, an agency at the table) is not running it."""
+    scope = scope_for(user)
+    if conference.dong_id is None:
+        return scope.sees_district and conference.district_id in scope.area_codes
+    return scope.covers_area(conference.dong_id)
+
+
 def _locked_conference(user: Any, conference_id: int) -> Conference:
-    return visible_or_404(conferences_visible_to(user).select_for_update(of=("self",)), conference_id)
+    """A conference the user runs, locked for a change."""
+    conference = visible_or_404(conferences_visible_to(user).select_for_update(of=("self",)), conference_id)
+    if not runs(user, conference):
+        raise PermissionDenied("cases.conference: not a conference the user runs")
+    return conference
 
 
 def _ensure_open(conference: Conference) -> None:
@@ -96,14 +109,14 @@ def add_attendee(
     *, user: Any, conference_id: int, name: str, agency_id: int | None = None, agency_name: str = ""
 ) -> Attendee:
     ensure_can(user, "cases.conference")
-    name = visible_text(name)
-    if not name:
-        raise ValidationError({"name": _("Enter the attendee's name.")})
-    if agency_id is None and not visible_text(agency_name):
-        raise ValidationError({"agency": _("Name the attendee's agency.")})
     with transaction.atomic():
         conference = _locked_conference(user, conference_id)
         _ensure_open(conference)
+        name = visible_text(name)
+        if not name:
+            raise ValidationError({"name": _("Enter the attendee's name.")})
+        if agency_id is None and not visible_text(agency_name):
+            raise ValidationError({"agency": _("Name the attendee's agency.")})
         agency = Agency.objects.filter(pk=agency_id, active=True).first() if agency_id else None
         if agency_id and agency is None:
             raise ValidationError({"agency": _("Choose an active agency.")})
@@ -119,15 +132,19 @@ def add_attendee(
     return attendee
 
 
-def put_on_agenda(*, user: Any, conference_id: int, case_id: int, proposal: str, presenter: str = "") -> AgendaItem:
+def put_on_agenda(
+    *, user: Any, conference_id: int, case_id: int | None, proposal: str, presenter: str = ""
+) -> AgendaItem:
     """A case brought to a conference, for what it is to decide. A case of another district, or of another dong
     at a dong's own conference, is refused."""
     ensure_can(user, "cases.conference")
-    if proposal not in Proposal.values:
-        raise ValidationError({"proposal": _("Choose what the conference is to decide.")})
     with transaction.atomic():
         conference = _locked_conference(user, conference_id)
         _ensure_open(conference)
+        if case_id is None:
+            raise ValidationError({"case": _("Choose the case to bring to the conference.")})
+        if proposal not in Proposal.values:
+            raise ValidationError({"proposal": _("Choose what the conference is to decide.")})
         case = visible_or_404(cases_visible_to(user), case_id)
         if case.district_id != conference.district_id or (conference.dong_id and case.dong_id != conference.dong_id):
             raise ValidationError({"case": _("This case is not of the conference's area.")})
@@ -180,8 +197,6 @@ def decide(*, user: Any, item_id: int, entry: DecisionEntry, conference_id: int 
     changed by the next conference, not here. With `conference_id` (a page's address), an item of another
     conference is a 404, like any id that names nothing the page is about."""
     ensure_can(user, "cases.conference")
-    if entry.outcome not in Outcome.values:
-        raise ValidationError({"outcome": _("Choose the decision.")})
     with transaction.atomic():
         item = AgendaItem.objects.select_for_update().filter(pk=item_id).first()
         if conference_id is not None and (item is None or item.conference_id != conference_id):
@@ -190,6 +205,8 @@ def decide(*, user: Any, item_id: int, entry: DecisionEntry, conference_id: int 
             raise ValidationError({"outcome": _("This agenda item does not exist.")})
         conference = _locked_conference(user, item.conference_id)
         _ensure_open(conference)
+        if entry.outcome not in Outcome.values:
+            raise ValidationError({"outcome": _("Choose the decision.")})
         if conference.status != ConferenceStatus.HELD:
             raise ValidationError({"outcome": _("Record the conference as held before its decisions.")})
         if item.outcome:

@@ -277,12 +277,10 @@ def add_attendee(request: HttpRequest, conference_id: int) -> HttpResponse:
 def put_on_agenda(request: HttpRequest, conference_id: int) -> HttpResponse:
     def act(form: forms.Form) -> None:
         data = valid_data(form)
-        if data.get("case") is None:
-            raise ValidationError({"case": _("Choose the case to bring to the conference.")})
         services.put_on_agenda(
             user=request.user,
             conference_id=conference_id,
-            case_id=data["case"],
+            case_id=data.get("case"),
             proposal=data.get("proposal", ""),
             presenter=data.get("presenter", ""),
         )
