@@ -400,7 +400,7 @@ def _resources(city, rows: dict[str, Any]) -> None:
         household, fund = rows[household_key], rows[f"fund_{district_key}"]
         rows[f"allocation_{key}"] = Allocation.objects.create(
             district=fund.district, fund=fund, household=household, dong=household.dong, amount_won=100_000,
-            on=date(2026, 11, 3), recorded_by=admin,
+            sector="private", on=date(2026, 11, 3), recorded_by=admin,
         )  # fmt: skip
         rows[f"sponsorship_{key}"] = Sponsorship.objects.create(
             district=fund.district, donor=rows[f"donor_{district_key}"], household=household, fund=fund,
@@ -409,7 +409,7 @@ def _resources(city, rows: dict[str, Any]) -> None:
         lot = rows[f"lot_{district_key}"]
         rows[f"distribution_{key}"] = Distribution.objects.create(
             lot=lot, district=fund.district, agency=lot.agency, household=household, dong=household.dong, units=1,
-            value_won=30_000, on=date(2026, 11, 3), recorded_by=admin,
+            value_won=30_000, sector="private", on=date(2026, 11, 3), recorded_by=admin,
         )  # fmt: skip
         dong = household.dong
         rows[f"volunteer_{key}"] = Volunteer.objects.create(

@@ -125,6 +125,34 @@ def test_receipts_are_numbered_per_district_and_year(ledger_city):
         donations.issue_receipt(user=admin, donation_id=first.pk)
 
 
+def test_public_money_keeps_its_own_funds_and_every_allocation_says_its_source(ledger_city):
+    city = ledger_city
+    admin = city.users["district_admin"]
+    budget = donations.add_donor(user=admin, kind="public", name="구청 희망복지 사업비")
+    public = donations.receive_donation(
+        user=admin, donor_id=budget.pk, kind="cash", received_on=ON, amount_won=500_000, designation="general"
+    )
+    private = _gift(city, 200_000, designation="general")
+    assert public.fund_id != private.fund_id
+    assert (public.fund.sector, private.fund.sector) == ("public", "private")
+    household = city.households[0].pk
+    given = [
+        donations.allocate(user=admin, fund_id=gift.fund_id, amount_won=50_000, household_id=household)
+        for gift in (public, private)
+    ]
+    assert [allocation.sector for allocation in given] == ["public", "private"]
+    back = donations.reverse_allocation(user=admin, allocation_id=given[0].pk, reason="중복 입력")
+    assert back.sector == "public"
+    with pytest.raises(ValidationError) as refused:
+        donations.issue_receipt(user=admin, donation_id=public.pk)
+    assert "receipt" in refused.value.message_dict
+    with pytest.raises(ValidationError) as refused:
+        donations.start_sponsorship(
+            user=admin, donor_id=budget.pk, household_id=household, monthly_won=10_000, starts_on=ON
+        )
+    assert "donor" in refused.value.message_dict
+
+
 def test_a_person_donor_needs_consent_and_the_audit_keeps_no_name(ledger_city):
     city = ledger_city
     with pytest.raises(ValidationError) as refused:

@@ -25,7 +25,7 @@ def today(settings):
     return ON
 
 
-def _lot(city, units, *, expires_in, unit_won=20_000, item="쌀 10kg", user="district_admin"):
+def _lot(city, units, *, expires_in, unit_won=20_000, item="쌀 10kg", user="district_admin", sector="private"):
     return foodbank.stock_lot(
         user=city.users[user],
         agency_id=city.agencies["welfare"].pk,
@@ -35,6 +35,7 @@ def _lot(city, units, *, expires_in, unit_won=20_000, item="쌀 10kg", user="dis
         unit_won=unit_won,
         received_on=ON - timedelta(days=10),
         expires_on=None if expires_in is None else ON + timedelta(days=expires_in),
+        sector=sector,
     )
 
 
@@ -58,6 +59,29 @@ def test_first_expiring_first_and_never_expired(ledger_city, today):
     expired.refresh_from_db()
     assert expired.remaining == 5
     assert [lot.pk for lot in foodbank.expiry_alerts(city.users["agency_worker"])] == [expired.pk]
+
+
+def test_goods_bought_with_public_money_go_out_counted_as_public(ledger_city, today):
+    city = ledger_city
+    bought = _lot(city, 2, expires_in=5, sector="public")
+    given = _lot(city, 2, expires_in=9)
+    taken = foodbank.distribute(
+        user=city.users["agency_worker"],
+        agency_id=city.agencies["welfare"].pk,
+        item="쌀 10kg",
+        units=3,
+        household_id=city.households[0].pk,
+    )
+    assert [(d.lot_id, d.sector, d.value_won) for d in taken] == [
+        (bought.pk, "public", 40_000),
+        (given.pk, "private", 20_000),
+    ]
+    assert bought.fund.sector == "public" and given.fund.sector == "private"
+    back = foodbank.reverse_distribution(user=city.users["agency_worker"], distribution_id=taken[0].pk, reason="오류")
+    assert back.sector == "public"
+    with pytest.raises(ValidationError) as refused:
+        _lot(city, 1, expires_in=5, sector="")
+    assert "sector" in refused.value.message_dict
 
 
 def test_stock_never_goes_below_zero(ledger_city, today):

@@ -57,7 +57,7 @@ def test_a_food_bank_worker_stocks_and_gives_out(client, ledger_city):
     client.force_login(city.users["agency_worker"])
     response = client.post(reverse("resources_stock_new"), {
         "agency": city.agencies["welfare"].pk, "item": "라면 1상자", "unit": "상자", "units": "10",
-        "unit_won": "15,000", "received_on": "2026-11-01", "expires_on": "2026-11-05",
+        "unit_won": "15,000", "received_on": "2026-11-01", "expires_on": "2026-11-05", "sector": "private",
     })  # fmt: skip
     assert response.status_code == 302
     response = client.post(reverse("resources_give"), {

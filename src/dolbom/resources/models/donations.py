@@ -17,13 +17,16 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from dolbom.core.masking import mask_name
-from dolbom.registry.models import AdministrativeArea, Household
+from dolbom.registry.models import AdministrativeArea, Household, Sector
 
 
 class DonorKind(models.TextChoices):
     COMPANY = "company", _("Company")
     GROUP = "group", _("Group")
     PERSON = "person", _("Person")
+    # The district's own budget or another public body's grant, kept in this ledger so that it is allocated and
+    # counted like the rest; its funds are public (`Fund.sector`) and it gets no donation receipt.
+    PUBLIC = "public", _("Public budget")
 
 
 class Donor(models.Model):
@@ -78,7 +81,10 @@ class Fund(models.Model):
     purpose = models.CharField(_("purpose"), max_length=100, blank=True)
     group = models.CharField(_("group of households"), max_length=100, blank=True)
     household = models.ForeignKey(Household, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    key = models.CharField(max_length=140)  # designation and its target, one fund per key in a district
+    # Public money (a donor of kind PUBLIC) and private gifts never share a fund, so that every allocation out of
+    # a fund has one source that the reports can count.
+    sector = models.CharField(_("public or private"), max_length=8, choices=Sector.choices, default=Sector.PRIVATE)
+    key = models.CharField(max_length=140)  # sector, designation and target: one fund per key in a district
 
     class Meta:
         verbose_name = _("fund")
@@ -90,6 +96,12 @@ class Fund(models.Model):
 
     @property
     def label(self) -> str:
+        if self.sector == Sector.PUBLIC:
+            return f"{self.get_sector_display()} · {self._designation_label}"
+        return self._designation_label
+
+    @property
+    def _designation_label(self) -> str:
         if self.designation == Designation.DONG and self.dong_id:
             return f"{self.get_designation_display()}: {self.dong.name}"
         if self.designation == Designation.PURPOSE:
@@ -187,6 +199,7 @@ class Allocation(models.Model):
     purpose = models.CharField(_("purpose"), max_length=100, blank=True)
     group = models.CharField(_("group of households"), max_length=100, blank=True)
     amount_won = models.BigIntegerField(_("amount (won)"))
+    sector = models.CharField(_("public or private"), max_length=8, choices=Sector.choices)  # its fund's, as written
     on = models.DateField(_("date"))
     sponsorship = models.ForeignKey(
         Sponsorship, on_delete=models.PROTECT, null=True, blank=True, related_name="payments"

@@ -15,7 +15,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from dolbom.registry.models import AdministrativeArea, Agency, Household
+from dolbom.registry.models import AdministrativeArea, Agency, Household, Sector
 from dolbom.resources.models.donations import Donation, Fund
 
 
@@ -32,6 +32,9 @@ class Lot(models.Model):
     received = models.PositiveIntegerField(_("units received"))
     remaining = models.PositiveIntegerField(_("units remaining"))
     unit_won = models.PositiveBigIntegerField(_("won value per unit"))
+    # Donated goods are private; goods bought with public money (a district's purchase for the food market) are
+    # public, so that what goes out of them is counted as such.
+    sector = models.CharField(_("public or private"), max_length=8, choices=Sector.choices, default=Sector.PRIVATE)
     fund = models.ForeignKey(Fund, on_delete=models.PROTECT, related_name="lots")
     donation = models.ForeignKey(Donation, on_delete=models.PROTECT, null=True, blank=True, related_name="lots")
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -68,6 +71,7 @@ class Distribution(models.Model):
     event = models.CharField(_("event"), max_length=200, blank=True)
     units = models.IntegerField(_("units"))
     value_won = models.BigIntegerField(_("won value"))
+    sector = models.CharField(_("public or private"), max_length=8, choices=Sector.choices)  # its lot's, as written
     on = models.DateField(_("date"))
     reverses = models.OneToOneField("self", on_delete=models.PROTECT, null=True, blank=True, related_name="reversed_by")
     reason = models.CharField(_("reason for the correction"), max_length=200, blank=True)

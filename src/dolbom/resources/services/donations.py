@@ -30,6 +30,7 @@ from dolbom.registry.models import (
     ConsentPurpose,
     Household,
     Membership,
+    Sector,
     consent_active_on,
     current_on,
 )
@@ -79,15 +80,26 @@ def _won(value: Any, *, field: str, errors: dict[str, str]) -> int:
 
 
 def fund_key(
-    designation: str, *, dong: str = "", purpose: str = "", group: str = "", household: int | None = None
+    designation: str,
+    *,
+    dong: str = "",
+    purpose: str = "",
+    group: str = "",
+    household: int | None = None,
+    sector: str = Sector.PRIVATE,
 ) -> str:
-    return {
-        Designation.GENERAL: "general",
-        Designation.DONG: f"dong:{dong}",
-        Designation.PURPOSE: f"purpose:{purpose}",
-        Designation.GROUP: f"group:{group}",
-        Designation.HOUSEHOLD: f"household:{household}",
-    }[Designation(designation)]
+    # Private funds keep their original keys; public money gets its own funds beside them.
+    prefix = "public:" if sector == Sector.PUBLIC else ""
+    return (
+        prefix
+        + {
+            Designation.GENERAL: "general",
+            Designation.DONG: f"dong:{dong}",
+            Designation.PURPOSE: f"purpose:{purpose}",
+            Designation.GROUP: f"group:{group}",
+            Designation.HOUSEHOLD: f"household:{household}",
+        }[Designation(designation)]
+    )
 
 
 def _fund(
@@ -98,12 +110,21 @@ def _fund(
     purpose: str = "",
     group: str = "",
     household: Household | None = None,
+    sector: str = Sector.PRIVATE,
 ) -> Fund:
-    key = fund_key(designation, dong=dong, purpose=purpose, group=group, household=household.pk if household else None)
+    key = fund_key(
+        designation,
+        dong=dong,
+        purpose=purpose,
+        group=group,
+        household=household.pk if household else None,
+        sector=sector,
+    )
     fund, _created = Fund.objects.get_or_create(
         district_id=district,
         key=key,
         defaults={
+            "sector": sector,
             "designation": designation,
             "dong_id": dong or None,
             "purpose": purpose,
@@ -321,7 +342,8 @@ def receive_donation(
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
-        fund = _fund(district, designation, dong=dong, purpose=purpose, group=group, household=household)
+        sector = Sector.PUBLIC if donor.kind == DonorKind.PUBLIC else Sector.PRIVATE
+        fund = _fund(district, designation, dong=dong, purpose=purpose, group=group, household=household, sector=sector)
         donation = Donation.objects.create(
             district_id=district,
             fund=fund,
@@ -341,6 +363,7 @@ def receive_donation(
                 received=units,
                 remaining=units,
                 unit_won=unit_won,
+                sector=sector,
                 recorded_by=user,
                 **lot_values,
             )
@@ -413,6 +436,8 @@ def issue_receipt(*, user: Any, donation_id: int) -> Donation:
             raise Http404
         if donation.reverses_id is not None or donation.receipt_number:
             raise ValidationError({"receipt": _("This gift has a receipt already, or is a correction.")})
+        if donation.fund.sector == Sector.PUBLIC:
+            raise ValidationError({"receipt": _("Public money gets no donation receipt.")})
         year = donation.received_on.year
         # Numbers of one district and year, locked in order: two receipts issued at once get different numbers.
         issued = Donation.objects.select_for_update().filter(
@@ -499,6 +524,7 @@ def allocate(
             purpose=purpose,
             group=group,
             amount_won=amount,
+            sector=fund.sector,
             on=on,
             recorded_by=user,
         )
@@ -536,6 +562,7 @@ def reverse_allocation(*, user: Any, allocation_id: int, reason: str) -> Allocat
             purpose=original.purpose,
             group=original.group,
             amount_won=-original.amount_won,
+            sector=original.sector,
             on=today_kst(),
             sponsorship=original.sponsorship,
             month=original.month,
@@ -565,6 +592,8 @@ def start_sponsorship(
     donor = donors_visible_to(user).filter(pk=donor_id or 0).first()
     if donor is None:
         errors["donor"] = _("Choose the donor from the list.")
+    elif donor.kind == DonorKind.PUBLIC:
+        errors["donor"] = _("A sponsorship is a private donor's: public money is allocated from its fund instead.")
     amount = _won(monthly_won, field="monthly_won", errors=errors)
     if starts_on is None:
         errors["starts_on"] = _("Enter the first month's date, such as 2026-12-01.")
@@ -657,6 +686,7 @@ def pay_sponsorships(*, user: Any, month: str) -> list[Allocation]:
                     household=sponsorship.household,
                     dong_id=sponsorship.household.dong_id,
                     amount_won=sponsorship.monthly_won,
+                    sector=fund.sector,
                     on=first,
                     sponsorship=sponsorship,
                     month=month,

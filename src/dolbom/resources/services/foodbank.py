@@ -26,7 +26,7 @@ from dolbom.core import audit
 from dolbom.core.dates import today_kst
 from dolbom.core.permissions import ensure_can
 from dolbom.core.scope import district_of
-from dolbom.registry.models import Household
+from dolbom.registry.models import Household, Sector
 from dolbom.registry.selectors import households_visible_to
 from dolbom.resources.models import Designation, Distribution, Lot
 from dolbom.resources.selectors import distributions_visible_to, food_banks_for, lots_visible_to
@@ -47,9 +47,10 @@ def stock_lot(
     received_on: date | None,
     expires_on: date | None = None,
     lot_code: str = "",
+    sector: str = Sector.PRIVATE,
 ) -> Lot:
-    """Goods that come in outside the donations ledger (bought, or given straight to the food bank): a lot of the
-    agency's stock, in the district's general fund."""
+    """Goods that come in outside the donations ledger (bought with public money, or given straight to the food
+    bank): a lot of the agency's stock, in the district's general fund of that sector."""
     ensure_can(user, "resources.keep_stock")
     errors: dict[str, str] = {}
     holder = food_banks_for(user).filter(pk=agency_id or 0).first()
@@ -65,11 +66,13 @@ def stock_lot(
     value = _won(unit_won, field="unit_won", errors=errors)
     if received_on is None:
         errors["received_on"] = _("Enter the date the goods came in, such as 2026-11-30.")
+    if sector not in Sector.values:
+        errors["sector"] = _("Choose whether the goods were bought with public money or given.")
     if errors:
         raise ValidationError(errors)
     district = district_of(holder.area_id)
     with transaction.atomic():
-        fund = _fund(district, Designation.GENERAL)
+        fund = _fund(district, Designation.GENERAL, sector=sector)
         lot = Lot.objects.create(
             district_id=district,
             agency=holder,
@@ -79,6 +82,7 @@ def stock_lot(
             received=units,
             remaining=units,
             unit_won=value,
+            sector=sector,
             recorded_by=user,
             **values,
         )
@@ -165,6 +169,7 @@ def distribute(
                     event=event,
                     units=part,
                     value_won=part * lot.unit_won,
+                    sector=lot.sector,
                     on=on,
                     recorded_by=user,
                 )
@@ -210,6 +215,7 @@ def reverse_distribution(*, user: Any, distribution_id: int, reason: str) -> Dis
             event=original.event,
             units=-original.units,
             value_won=-original.value_won,
+            sector=original.sector,
             on=today_kst(),
             reverses=original,
             reason=why,

@@ -53,6 +53,15 @@ class LotForm(forms.Form):
     lot_code = forms.CharField(
         label=gettext_lazy("Lot"), required=False, widget=forms.TextInput(attrs={"maxlength": "40"})
     )
+    sector = forms.ChoiceField(
+        label=gettext_lazy("Bought with public money, or given"),
+        choices=[
+            ("private", gettext_lazy("Given (private)")),
+            ("public", gettext_lazy("Bought with public money")),
+        ],
+        required=False,
+        initial="private",
+    )
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
