@@ -92,6 +92,24 @@ def show_errors(form: forms.Form, error: ValidationError) -> None:
         form.add_error(target, messages)
 
 
+def run_step(
+    form: forms.Form,
+    act: Callable[[dict[str, Any]], Any],
+    *,
+    refused: Callable[[forms.Form], HttpResponse],
+    done: Callable[[], HttpResponse],
+) -> HttpResponse:
+    """One step posted from an object's page (a case, a linkage, an emergency support): parse the form and run the
+    service with its data. A refusal answers with `refused(form)` — the object's page with the form, its errors
+    and what was typed; a success with `done()`, usually a redirect back to the page."""
+    try:
+        act(valid_data(form))
+    except ValidationError as error:
+        show_errors(form, error)
+        return refused(form)
+    return done()
+
+
 def error_text(error: ValidationError) -> str:
     """A refusal as one line, for a table row answered to htmx."""
     return " ".join(error.messages)

@@ -20,7 +20,7 @@ from dolbom.cases.services import pages
 from dolbom.cases.services import plans as plan_services
 from dolbom.core.dates import today_kst
 from dolbom.core.fields import IdField, KoreanDateField
-from dolbom.core.http import parse_query, requires, show_errors, valid_data
+from dolbom.core.http import parse_query, requires, run_step, show_errors, valid_data
 from dolbom.core.needs import NeedDomain
 
 TEXT = forms.Textarea(attrs={"rows": 3})
@@ -237,13 +237,12 @@ def _step(
     name: str,
     act: Callable[[dict[str, Any]], Any],
 ) -> HttpResponse:
-    """Parse a step's form and run its service; a refusal comes back on the case page (422) with what was typed."""
-    try:
-        act(valid_data(form))
-    except ValidationError as refused:
-        show_errors(form, refused)
-        return _detail(request, case_id, {name: form})
-    return redirect("case_detail", case_id=case_id)
+    return run_step(
+        form,
+        act,
+        refused=lambda refused_form: _detail(request, case_id, {name: refused_form}),
+        done=lambda: redirect("case_detail", case_id=case_id),
+    )
 
 
 @require_POST

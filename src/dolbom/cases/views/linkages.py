@@ -18,7 +18,7 @@ from dolbom.cases.services import linkages as services
 from dolbom.cases.services import pages
 from dolbom.core.dates import today_kst
 from dolbom.core.fields import IdField, KoreanDateField, WonField
-from dolbom.core.http import parse_query, requires, show_errors, valid_data
+from dolbom.core.http import parse_query, requires, run_step, show_errors, valid_data
 from dolbom.core.needs import NeedDomain
 
 TEXT = forms.Textarea(attrs={"rows": 3})
@@ -148,12 +148,12 @@ def linkage_detail(request: HttpRequest, linkage_id: int) -> HttpResponse:
 
 
 def _step(request: HttpRequest, linkage_id: int, form: forms.Form, name: str, act: Any) -> HttpResponse:
-    try:
-        act(valid_data(form))
-    except ValidationError as refused:
-        show_errors(form, refused)
-        return _detail(request, linkage_id, {name: form})
-    return redirect("linkage_detail", linkage_id=linkage_id)
+    return run_step(
+        form,
+        act,
+        refused=lambda refused_form: _detail(request, linkage_id, {name: refused_form}),
+        done=lambda: redirect("linkage_detail", linkage_id=linkage_id),
+    )
 
 
 @require_POST

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from dolbom.core.dates import today_kst
 from dolbom.core.fields import IdField, KoreanDateField, WonField
-from dolbom.core.http import parse_query, requires, show_errors, valid_data
+from dolbom.core.http import parse_query, requires, run_step, show_errors, valid_data
 from dolbom.core.permissions import can
 from dolbom.intake.models import OPEN_STATES, EmergencyKind, EmergencyState, FollowUpResult, ReviewResult
 from dolbom.intake.services import emergency as services
@@ -223,14 +223,12 @@ def support_detail(request: HttpRequest, support_id: int) -> HttpResponse:
 def _step_view(
     request: HttpRequest, support_id: int, form_class: type[forms.Form], name: str, act: Any
 ) -> HttpResponse:
-    """Parse the step's form, run its service; a refusal comes back on the form (422), a success to the page."""
-    form = form_class(request.POST)
-    try:
-        act(valid_data(form))
-    except ValidationError as refused:
-        show_errors(form, refused)
-        return _detail(request, support_id, {name: form})
-    return redirect("emergency_detail", support_id=support_id)
+    return run_step(
+        form_class(request.POST),
+        act,
+        refused=lambda refused_form: _detail(request, support_id, {name: refused_form}),
+        done=lambda: redirect("emergency_detail", support_id=support_id),
+    )
 
 
 @require_POST
