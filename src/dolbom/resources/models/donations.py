@@ -32,7 +32,7 @@ DONOR_RRN_PURPOSE = "donor-rrn"
 class DonorKind(models.TextChoices):
     COMPANY = "company", _("Company")
     GROUP = "group", _("Group")
-    PERSON = "person", _("Person")
+    PERSON = "person", pgettext_lazy("donor", "Person")  # 개인, not the registry's person helped (대상자)
     # The district's own budget or another public body's grant, kept in this ledger so that it is allocated and
     # counted like the rest; its funds are public (`Fund.sector`) and it gets no donation receipt.
     PUBLIC = "public", _("Public budget")
