@@ -864,7 +864,29 @@ DETAIL_PAGES = [
     # The donations ledger is the district staff's; a food bank's movements its own workers' as well.
     *(
         DetailPage(name, "get", key + "_district1", key + "_district2", frozenset(DISTRICT))
-        for name, key in (("resources_donation_reverse", "donation"), ("resources_donation_receipt", "donation"))
+        for name, key in (
+            ("resources_donation_reverse", "donation"),
+            ("resources_donation_receipt", "donation"),
+            ("resources_receipt_pdf", "donation"),
+            ("resources_donor", "donor"),
+        )
+    ),
+    # A donor's details for receipts: recorded and revealed by the district's staff only.
+    DetailPage(
+        "resources_donor_legal",
+        "post",
+        "donor_district1",
+        "donor_district2",
+        frozenset(DISTRICT),
+        lambda row: {"address": "공단로 5"},
+    ),
+    DetailPage(
+        "resources_donor_reveal",
+        "post",
+        "donor_district1",
+        "donor_district2",
+        frozenset(DISTRICT),
+        lambda row: {"reason": "영수증 번호 확인"},
     ),
     DetailPage("resources_allocation_reverse", "get", "allocation_dong0", "allocation_district2", frozenset(DISTRICT)),
     DetailPage(

@@ -6,6 +6,7 @@ households' histories change accordingly. No page scrolls sideways; axe-core is 
 from __future__ import annotations
 
 import json
+import random
 import re
 import subprocess
 from collections.abc import Callable
@@ -211,3 +212,97 @@ def test_the_directory_and_volunteer_pages_fit_and_read(
     officer.goto(demo_server.url("/resources/volunteers/?need=living_environment"))
     expect(officer.locator("#volunteers")).to_contain_text("김*사")
     check_page(officer, f"resources-volunteers-{viewport}", artifacts)
+
+
+# The district's details as the body receiving gifts: reference data its administrator keeps in the admin (tested
+# in tests/resources/test_receipts.py); set here as a precondition, not through the pages under test.
+ISSUER_SCRIPT = r"""
+from django.contrib.auth import get_user_model
+from dolbom.core.scope import scope_for
+from dolbom.resources.models import ReceiptIssuer
+
+user = get_user_model().objects.get(username="demo_district")
+for code in scope_for(user).district_codes:
+    ReceiptIssuer.objects.get_or_create(district_id=code, defaults={
+        "name": "구청", "registration_number": "1238300010", "address": "시청로 1"})
+print("E2E-ISSUER ok")
+"""
+
+
+@pytest.mark.parametrize("viewport", list(VIEWPORTS))
+def test_a_donation_receipt_is_issued_once_the_donor_is_known_and_printed(
+    open_page: Callable[..., Any], demo_server: DemoServer, artifacts: Path, viewport: str
+) -> None:
+    """A group gives cash; its receipt is refused until the group's registration number and address are entered
+    on the donor's page (typed in full-width digits); then it is issued and printed as a PDF. A person donor's
+    resident number is masked on their page and shown in full only for a reason."""
+    width, height = VIEWPORTS[viewport]
+    out = subprocess.run(
+        [*dolbom_command(), "manage", "shell", "-c", ISSUER_SCRIPT], env=demo_server.env, capture_output=True,
+        text=True, timeout=120, check=True,
+    ).stdout  # fmt: skip
+    assert "E2E-ISSUER ok" in out
+    group = f"새마을부녀회 ({viewport})"
+    manager = open_page("demo_district")
+    manager.set_viewport_size({"width": width, "height": height})
+    manager.goto(demo_server.url("/resources/donors/new/"))
+    manager.select_option("#id_kind", "group")
+    manager.fill("#id_name", group)
+    manager.get_by_role("button", name="저장").click()
+    arrive(manager, re.compile(r"/resources/donations/new/$"))
+    manager.select_option("#id_donor", label=group)
+    manager.fill("#id_amount_won", "300,000")
+    manager.get_by_role("button", name="저장").click()
+    arrive(manager, re.compile(r"/resources/donations/$"))
+
+    # The receipt says what is missing; the donor's page takes it.
+    row = manager.locator("#donations tbody tr", has_text=group).first
+    row.get_by_role("link", name="발급").click()
+    arrive(manager, re.compile(r"/resources/donations/\d+/receipt/$"))
+    expect(manager.locator("#receipt-gaps")).to_contain_text("사업자등록번호")
+    check_page(manager, f"resources-receipt-missing-{viewport}", artifacts)
+    receipt_url = manager.url
+    manager.get_by_role("link", name="후원자 화면으로").click()
+    arrive(manager, re.compile(r"/resources/donors/\d+/$"))
+    check_page(manager, f"resources-donor-{viewport}", artifacts)
+    manager.fill("#id_registration_number", "１２４－８１－００９９８")
+    manager.fill("#id_address", "한빛시 시장로 3")
+    manager.get_by_role("button", name="저장").click()
+    arrive(manager, re.compile(r"/resources/donors/\d+/$"))
+    expect(manager.locator("#donor-registration-number")).to_have_text("124-81-00998")
+    expect(manager.locator("#donor-complete")).to_be_visible()
+
+    manager.goto(receipt_url)
+    manager.check("#id_confirm")
+    manager.get_by_role("button", name="영수증 발급").click()
+    arrive(manager, re.compile(r"/resources/donations/\d+/receipt/$"))
+    expect(manager.locator("#receipt-number")).to_have_text(re.compile(r"^\d{4}-\d{5}$"))
+    check_page(manager, f"resources-receipt-issued-{viewport}", artifacts)
+    pdf = manager.request.get(demo_server.url(manager.locator("#receipt-pdf").get_attribute("href")))
+    assert pdf.status == 200 and pdf.headers["content-type"] == "application/pdf" and pdf.body().startswith(b"%PDF")
+
+    # A person donor: the number typed once, masked on the page, shown in full for a reason.
+    number = f"800101-1{random.randrange(100_000, 999_999)}"
+    manager.goto(demo_server.url("/resources/donors/new/"))
+    manager.select_option("#id_kind", "person")
+    manager.fill("#id_name", "기부자" if viewport == "office" else "나눔이")  # masked 기*자, 나*이
+    manager.fill("#id_consent_on", "2026-01-05")
+    manager.fill("#id_resident_number", number)
+    manager.fill("#id_address", "한빛시 은행로 7")
+    manager.get_by_role("button", name="저장").click()
+    arrive(manager, re.compile(r"/resources/donations/new/$"))
+    name = "기부자" if viewport == "office" else "나눔이"
+    manager.select_option("#id_donor", label=name[0] + "*" + name[-1])
+    manager.fill("#id_amount_won", "50,000")
+    manager.get_by_role("button", name="저장").click()
+    arrive(manager, re.compile(r"/resources/donations/$"))
+    manager.locator("#donations tbody tr").first.get_by_role("link", name=name[0] + "*" + name[-1]).click()
+    arrive(manager, re.compile(r"/resources/donors/\d+/$"))
+    expect(manager.locator("#donor-rrn")).to_have_text("800101-1******")
+    expect(manager.locator("main")).not_to_contain_text(number)
+    manager.locator("summary", has_text="번호 전체 보기").click()
+    manager.fill("#id_reason", "영수증 번호 확인 요청")
+    check_page(manager, f"resources-donor-person-{viewport}", artifacts)
+    manager.get_by_role("button", name="보기", exact=True).click()
+    expect(manager.locator("#donor-rrn")).to_have_text(number)
+    check_page(manager, f"resources-donor-revealed-{viewport}", artifacts)

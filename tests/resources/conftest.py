@@ -76,3 +76,33 @@ def ledger_city(city) -> Any:
         user=admin, kind="person", name="홍길동", phone="010-1234-5678", consent_on=date(2026, 1, 5)
     )
     return city
+
+
+# A business registration number and a resident number that pass their checks (the latter for 1980-01-01, male).
+COMPANY_NUMBER = "124-81-00998"
+PERSON_RRN = "800101-1234567"
+
+
+@pytest.fixture
+def receipt_city(ledger_city) -> Any:
+    """The ledger city where receipts can be issued: district 1's details as the receiving body, the company
+    donor's registration number and address, the person donor's resident number and address."""
+    from dolbom.resources.models import ReceiptIssuer
+    from dolbom.resources.services import receipts
+
+    city = ledger_city
+    admin = city.users["district_admin"]
+    city.issuer = ReceiptIssuer.objects.create(
+        district=city.districts[0], name="중앙구청", registration_number="1238300010", address="한빛시 중앙구 시청로 1",
+        legal_basis="소득세법 제34조제2항제1호",
+    )  # fmt: skip
+    receipts.set_donor_legal(
+        user=admin, donor_id=city.company.pk, registration_number=COMPANY_NUMBER, address="한빛시 중앙구 공단로 5"
+    )
+    receipts.set_donor_legal(
+        user=admin,
+        donor_id=city.person_donor.pk,
+        resident_number=PERSON_RRN,
+        address="한빛시 중앙구 은행로 7, 101동 203호",
+    )
+    return city

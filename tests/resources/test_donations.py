@@ -12,7 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from dolbom.core.models import AuditEvent
 from dolbom.resources.models import Allocation, Donation, Fund
 from dolbom.resources.selectors import donations_visible_to
-from dolbom.resources.services import donations
+from dolbom.resources.services import donations, receipts
 from dolbom.resources.services.donations import balance_of
 
 ON = date(2026, 11, 2)
@@ -115,18 +115,18 @@ def test_sponsorships_pay_each_month_once_until_ended(ledger_city):
         donations.allocate(user=admin, fund_id=sponsorship.fund_id, amount_won=1, household_id=city.households[0].pk)
 
 
-def test_receipts_are_numbered_per_district_and_year(ledger_city):
-    city = ledger_city
+def test_receipts_are_numbered_per_district_and_year(receipt_city):
+    city = receipt_city
     admin = city.users["district_admin"]
     first, second = _gift(city, 10_000, designation="general"), _gift(city, 20_000, designation="general")
-    assert donations.issue_receipt(user=admin, donation_id=first.pk).receipt_number == "2026-00001"
-    assert donations.issue_receipt(user=admin, donation_id=second.pk).receipt_number == "2026-00002"
+    assert receipts.issue_receipt(user=admin, donation_id=first.pk).receipt_number == "2026-00001"
+    assert receipts.issue_receipt(user=admin, donation_id=second.pk).receipt_number == "2026-00002"
     with pytest.raises(ValidationError):
-        donations.issue_receipt(user=admin, donation_id=first.pk)
+        receipts.issue_receipt(user=admin, donation_id=first.pk)
 
 
-def test_public_money_keeps_its_own_funds_and_every_allocation_says_its_source(ledger_city):
-    city = ledger_city
+def test_public_money_keeps_its_own_funds_and_every_allocation_says_its_source(receipt_city):
+    city = receipt_city
     admin = city.users["district_admin"]
     budget = donations.add_donor(user=admin, kind="public", name="구청 희망복지 사업비")
     public = donations.receive_donation(
@@ -144,7 +144,7 @@ def test_public_money_keeps_its_own_funds_and_every_allocation_says_its_source(l
     back = donations.reverse_allocation(user=admin, allocation_id=given[0].pk, reason="중복 입력")
     assert back.sector == "public"
     with pytest.raises(ValidationError) as refused:
-        donations.issue_receipt(user=admin, donation_id=public.pk)
+        receipts.issue_receipt(user=admin, donation_id=public.pk)
     assert "receipt" in refused.value.message_dict
     with pytest.raises(ValidationError) as refused:
         donations.start_sponsorship(

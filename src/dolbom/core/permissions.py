@@ -69,6 +69,10 @@ POLICY: dict[str, frozenset[Role]] = {
     # The donations ledger is the district's (희망복지지원단): its staff receive gifts and give them out.
     "resources.view_donations": DISTRICT_STAFF,
     "resources.record_donations": DISTRICT_STAFF,
+    # A donation receipt carries the donor's full resident or business number: printed by district staff only,
+    # and a person donor's masked data revealed by them for a reason.
+    "resources.print_receipts": DISTRICT_STAFF,
+    "resources.reveal_donor": DISTRICT_STAFF,
     "resources.allocate": DISTRICT_STAFF,
     # A food bank's or welfare centre's own workers keep its stock and hand it out; the district's staff as well.
     "resources.view_stock": DISTRICT_STAFF | {Role.AGENCY_WORKER},

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from dolbom.resources.views import directory, donations, foodbank, volunteers
+from dolbom.resources.views import directory, donations, foodbank, receipts, volunteers
 
 urlpatterns = [
     path("", directory.directory, name="resources_directory"),
@@ -19,8 +19,12 @@ urlpatterns += [
     path("donations/", donations.ledger, name="resources_ledger"),
     path("donations/new/", donations.donation_new, name="resources_donation_new"),
     path("donations/<int:donation_id>/correct/", donations.donation_reverse, name="resources_donation_reverse"),
-    path("donations/<int:donation_id>/receipt/", donations.donation_receipt, name="resources_donation_receipt"),
+    path("donations/<int:donation_id>/receipt/", receipts.donation_receipt, name="resources_donation_receipt"),
+    path("donations/<int:donation_id>/receipt.pdf", receipts.receipt_pdf, name="resources_receipt_pdf"),
     path("donors/new/", donations.donor_new, name="resources_donor_new"),
+    path("donors/<int:donor_id>/", receipts.donor_detail, name="resources_donor"),
+    path("donors/<int:donor_id>/legal/", receipts.donor_legal, name="resources_donor_legal"),
+    path("donors/<int:donor_id>/reveal/", receipts.donor_reveal, name="resources_donor_reveal"),
     path("allocations/new/", donations.allocation_new, name="resources_allocation_new"),
     path("allocations/<int:allocation_id>/correct/", donations.allocation_reverse, name="resources_allocation_reverse"),
     path("sponsorships/new/", donations.sponsorship_new, name="resources_sponsorship_new"),

@@ -34,6 +34,7 @@ from dolbom.cases.selectors import (
 from dolbom.cases.services.cases import case_types
 from dolbom.cases.services.conferences import OUTCOME_MOVES, runs
 from dolbom.core import audit
+from dolbom.core.pdf import render_pdf
 from dolbom.core.permissions import can, ensure_can
 from dolbom.core.scope import scope_for, visible_or_404
 from dolbom.registry.models import AdministrativeArea, Agency, AreaLevel, Staff
@@ -204,17 +205,6 @@ def conference_form_choices(*, user: Any, conference_id: int) -> ConferencePage:
 
 
 # ---------------------------------------------------------------------------------------------------- minutes
-def render_pdf(html: str) -> bytes:
-    """HTML to PDF with WeasyPrint. The minutes need nothing from outside (the fonts come from the system through
-    fontconfig), so WeasyPrint gets a fetcher that allows no protocol at all: nothing in a template or in a typed
-    text can make the server fetch a URL or read a local file."""
-    # Imported here, not at the top: loading WeasyPrint and Pango takes about 1.7 s, which every command, test
-    # run and server start would otherwise pay for a PDF that few of them print.
-    from weasyprint import HTML, URLFetcher
-
-    return HTML(string=html, url_fetcher=URLFetcher(allowed_protocols=())).write_pdf()
-
-
 def minutes_html(user: Any, conference: Conference) -> tuple[str, int]:
     """The minutes as HTML for WeasyPrint, and how many agenda items they hold."""
     agenda, hidden = _agenda_rows(user, conference)

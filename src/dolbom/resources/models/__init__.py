@@ -21,6 +21,7 @@ from dolbom.resources.models.donations import (
     Sponsorship,
 )
 from dolbom.resources.models.foodbank import Distribution, Lot
+from dolbom.resources.models.receipts import GiftCode, ReceiptIssuer
 from dolbom.resources.models.volunteers import Skill, Volunteer, VolunteerHours
 
 __all__ = [
@@ -32,9 +33,11 @@ __all__ = [
     "Donor",
     "DonorKind",
     "Fund",
+    "GiftCode",
     "GiftKind",
     "Lot",
     "Organization",
+    "ReceiptIssuer",
     "Sector",
     "Service",
     "ServiceArea",

@@ -16,14 +16,23 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from dolbom.core.business_number import format_business_number
+from dolbom.core.crypto import decrypt
 from dolbom.core.masking import mask_name
 from dolbom.registry.models import AdministrativeArea, Household, Sector
+from dolbom.resources.models.receipts import GiftCode
+
+# A donor's resident number is encrypted under its own context: its ciphertext cannot be moved into a registry
+# person's column (or the reverse) and decrypt there. Its lookup hash has its own purpose for the same reason: a
+# donor can be found by their number within the ledger, never joined with the persons a district helps.
+DONOR_RRN_CONTEXT = b"resources.donor.rrn"
+DONOR_RRN_PURPOSE = "donor-rrn"
 
 
 class DonorKind(models.TextChoices):
     COMPANY = "company", _("Company")
     GROUP = "group", _("Group")
-    PERSON = "person", _("Person")
+    PERSON = "person", pgettext_lazy("donor", "Person")  # 개인, not the registry's person helped (대상자)
     # The district's own budget or another public body's grant, kept in this ledger so that it is allocated and
     # counted like the rest; its funds are public (`Fund.sector`) and it gets no donation receipt.
     PUBLIC = "public", _("Public budget")
@@ -31,7 +40,12 @@ class DonorKind(models.TextChoices):
 
 class Donor(models.Model):
     """Who gives. A person's name and phone are personal data, kept with their consent (`consent_on`) and shown
-    masked; one who asked for anonymity is shown as anonymous everywhere but on their own receipt."""
+    masked; one who asked for anonymity is shown as anonymous everywhere but on their own receipt.
+
+    What a donation receipt needs of the donor (① 기부자): a company's or group's registration number (사업자등록번호,
+    or a group's 고유번호) and address; a person's resident number and address. The resident number is kept only
+    encrypted (`rrn_cipher`, AES-GCM under DOLBOM_RRN_KEY as the registry's are), with a keyed lookup hash and its
+    masked form beside it, and read in clear only to print the receipt or for an audited reveal."""
 
     district = models.ForeignKey(AdministrativeArea, on_delete=models.PROTECT, related_name="+")
     kind = models.CharField(_("kind of donor"), max_length=8, choices=DonorKind.choices)
@@ -39,6 +53,13 @@ class Donor(models.Model):
     phone = models.CharField(_("phone"), max_length=20, blank=True)
     anonymous = models.BooleanField(_("wishes to stay anonymous"), default=False)
     consent_on = models.DateField(_("consented to keeping their data on"), null=True, blank=True)
+    registration_number = models.CharField(
+        _("business registration or identification number"), max_length=10, blank=True
+    )  # ten digits, no dash
+    address = models.CharField(_("address"), max_length=200, blank=True)
+    rrn_cipher = models.BinaryField(_("resident registration number (encrypted)"), null=True, editable=False)
+    rrn_index = models.CharField(max_length=64, blank=True, editable=False)  # core.crypto.purpose_hash
+    rrn_masked = models.CharField(max_length=14, blank=True, editable=False)  # 800101-1******
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -49,7 +70,14 @@ class Donor(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=~Q(kind=DonorKind.PERSON) | Q(consent_on__isnull=False), name="person_donor_consented"
-            )
+            ),
+            # Only a person has a resident number, and only one donor of a district holds a given number.
+            models.CheckConstraint(
+                condition=Q(kind=DonorKind.PERSON) | Q(rrn_index=""), name="only_a_person_donor_has_an_rrn"
+            ),
+            models.UniqueConstraint(
+                fields=["district", "rrn_index"], condition=~Q(rrn_index=""), name="one_donor_per_rrn"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -61,6 +89,20 @@ class Donor(models.Model):
         if self.anonymous:
             return str(_("Anonymous donor"))
         return mask_name(self.name) if self.kind == DonorKind.PERSON else self.name
+
+    @property
+    def has_resident_number(self) -> bool:
+        return bool(self.rrn_index)
+
+    @property
+    def formatted_registration_number(self) -> str:
+        return format_business_number(self.registration_number)
+
+    def resident_number(self) -> str:
+        """The clear number, 800101-1234567. Only the receipt's printing and the audited reveal call this
+        (services/receipts.py)."""
+        digits = decrypt(self.rrn_cipher, context=DONOR_RRN_CONTEXT)
+        return f"{digits[:6]}-{digits[6:]}"
 
 
 class Designation(models.TextChoices):
@@ -131,6 +173,11 @@ class Donation(models.Model):
     description = models.CharField(_("what was given"), max_length=200, blank=True)
     receipt_number = models.CharField(_("receipt number"), max_length=20, blank=True)
     receipt_issued_on = models.DateField(_("receipt issued on"), null=True, blank=True)
+    receipt_code = models.CharField(
+        _("kind of gift on the receipt"), max_length=2, choices=GiftCode.choices, blank=True
+    )
+    # The issuer's details as they stood on the day of issue (ReceiptIssuer.snapshot), printed on every copy.
+    receipt_issuer = models.JSONField(default=dict, blank=True, editable=False)
     reverses = models.OneToOneField("self", on_delete=models.PROTECT, null=True, blank=True, related_name="reversed_by")
     reason = models.CharField(_("reason for the correction"), max_length=200, blank=True)
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")

@@ -1,5 +1,5 @@
 """The donations ledger's writes: donors, gifts received into the fund of their designation, allocations out of a
-fund, sponsorships and their monthly payments, receipts, and corrections as reversing rows.
+fund, sponsorships and their monthly payments, and corrections as reversing rows. Receipts are services/receipts.py.
 
 Every change that moves money locks its fund (`select_for_update`) and checks the fund's balance inside the same
 transaction, so that two officers allocating the last won of a fund at once cannot both succeed. What a fund may
@@ -53,6 +53,7 @@ from dolbom.resources.selectors import (
     sponsorships_visible_to,
 )
 from dolbom.resources.services.directory import the_district_of
+from dolbom.resources.services.receipts import donor_legal_values
 
 WON_MAX = 10**12
 TEXT_MAX = 200
@@ -201,9 +202,20 @@ def balance_of(fund: Fund) -> Balance:
 
 
 def add_donor(
-    *, user: Any, kind: str, name: str, phone: str = "", anonymous: bool = False, consent_on: date | None = None
+    *,
+    user: Any,
+    kind: str,
+    name: str,
+    phone: str = "",
+    anonymous: bool = False,
+    consent_on: date | None = None,
+    registration_number: str = "",
+    address: str = "",
+    resident_number: str = "",
 ) -> Donor:
-    """A company, group or person who gives to the district. A person's data is kept only with their consent."""
+    """A company, group or person who gives to the district. A person's data is kept only with their consent.
+    What a receipt needs (a business registration number or a resident number, an address) may be given now or
+    later on the donor's page (services/receipts.py)."""
     ensure_can(user, "resources.record_donations")
     district = the_district_of(user)
     errors: dict[str, str] = {}
@@ -215,6 +227,14 @@ def add_donor(
         errors["consent_on"] = _(
             "A person's data is kept only with their consent: enter the date they consented, such as 2026-11-30."
         )
+    legal = donor_legal_values(
+        district=district,
+        kind=kind,
+        registration_number=registration_number,
+        address=address,
+        resident_number=resident_number,
+        errors=errors,
+    )
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
@@ -226,8 +246,12 @@ def add_donor(
             anonymous=anonymous,
             consent_on=consent_on,
             created_by=user,
+            **legal,
         )
-        audit.record(user, "resources.add_donor", donor, detail={"kind": kind, "anonymous": anonymous})
+        fields = sorted({"resident_number" if key.startswith("rrn_") else key for key in legal})
+        audit.record(
+            user, "resources.add_donor", donor, detail={"kind": kind, "anonymous": anonymous, "fields": fields}
+        )
     return donor
 
 
@@ -425,29 +449,6 @@ def reverse_donation(*, user: Any, donation_id: int, reason: str) -> Donation:
             detail={"reverses": original.pk, "amount": original.amount_won},
         )
     return reversal
-
-
-def issue_receipt(*, user: Any, donation_id: int) -> Donation:
-    """Number the donation receipt (기부금 영수증) of a gift: the district's own sequence per year."""
-    ensure_can(user, "resources.record_donations")
-    with transaction.atomic():
-        donation = donations_visible_to(user).select_for_update(of=("self",)).filter(pk=donation_id).first()
-        if donation is None:
-            raise Http404
-        if donation.reverses_id is not None or donation.receipt_number:
-            raise ValidationError({"receipt": _("This gift has a receipt already, or is a correction.")})
-        if donation.fund.sector == Sector.PUBLIC:
-            raise ValidationError({"receipt": _("Public money gets no donation receipt.")})
-        year = donation.received_on.year
-        # Numbers of one district and year, locked in order: two receipts issued at once get different numbers.
-        issued = Donation.objects.select_for_update().filter(
-            district_id=donation.district_id, receipt_number__startswith=f"{year}-"
-        )
-        donation.receipt_number = f"{year}-{issued.count() + 1:05d}"
-        donation.receipt_issued_on = today_kst()
-        donation.save(update_fields=["receipt_number", "receipt_issued_on"])
-        audit.record(user, "resources.issue_receipt", donation, detail={"number": donation.receipt_number})
-    return donation
 
 
 # ---------------------------------------------------------------------------------------------- allocations

@@ -1,5 +1,6 @@
 """The donations ledger's pages: the ledger with each fund's balance, and the forms that add a donor, receive a
-gift, allocate money, start a sponsorship, pay the month's sponsorships, issue a receipt and correct an entry."""
+gift, allocate money, start a sponsorship, pay the month's sponsorships and correct an entry. Receipts and the
+donor's page are views/receipts.py."""
 
 from __future__ import annotations
 
@@ -29,12 +30,14 @@ from dolbom.resources.selectors import (
     funds_visible_to,
 )
 from dolbom.resources.services import donations as services
-from dolbom.resources.views.forms import WonField
+from dolbom.resources.views.forms import DonorLegalForm, WonField
 
 HOUSEHOLD_HELP = gettext_lazy("The number shown on the household's page.")
 
 
-class DonorForm(forms.Form):
+class DonorForm(DonorLegalForm):
+    field_order = ["kind", "name", "phone", "anonymous", "consent_on"]
+
     kind = forms.ChoiceField(label=gettext_lazy("Kind of donor"), choices=DonorKind.choices)
     name = forms.CharField(
         label=gettext_lazy("Name"), required=False, widget=forms.TextInput(attrs={"maxlength": "100"})
@@ -295,23 +298,3 @@ def allocation_reverse(request: HttpRequest, allocation_id: int) -> HttpResponse
         "amount": f"{allocation.amount_won:,}"
     }
     return _form_page(request, form, _("Correct an allocation"), back="/resources/donations/", intro=intro)
-
-
-class ReceiptForm(forms.Form):
-    confirm = forms.BooleanField(label=gettext_lazy("Issue the receipt"), required=True)
-
-
-@requires("resources.record_donations")
-def donation_receipt(request: HttpRequest, donation_id: int) -> HttpResponse:
-    donation = visible_or_404(donations_visible_to(request.user), donation_id)
-    form = ReceiptForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST":
-        try:
-            valid_data(form)
-            services.issue_receipt(user=request.user, donation_id=donation.pk)
-        except ValidationError as refused:
-            show_errors(form, refused)
-        else:
-            return redirect("resources_ledger")
-    context = {"donation": donation, "form": form, "active_nav": "resources"}
-    return render(request, "resources/receipt.html", context, status=422 if request.method == "POST" else 200)
