@@ -24,7 +24,7 @@ def test_lines_prints_the_published_table(capsys):
     assert rows["1"][1:3] == ["2,564,238", "820,556"]
     # 7 persons: from secondary sources only, and marked so.
     assert rows["7"][1] == "9,515,150*"
-    assert "2차 출처" in out or "secondary" in out
+    assert "* 2차 자료만 있음" in out
     assert "8" not in rows
 
 

@@ -460,9 +460,7 @@ def _income(book: _Book, facts: HouseholdFacts) -> str:
     other = book.input(
         "other_income", _("Other income (property, transfers and the like, in full)"), facts.other_income, section
     )
-    return book.sum(
-        "income_evaluation", _("Income evaluation (소득평가액)"), [(1, key) for key in counted] + [(1, other)], section
-    )
+    return book.sum("income_evaluation", _("Income evaluation"), [(1, key) for key in counted] + [(1, other)], section)
 
 
 # ----------------------------------------------------------------------------------------------- the property
@@ -605,7 +603,7 @@ def _property_steps(book: _Book, facts: HouseholdFacts, section: str, general_pr
     )
     return book.sum(
         p + "property_income",
-        _("Income-converted property (재산의 소득환산액)"),
+        _("Income-converted property"),
         [(1, key) for key in converted],
         section,
     )
@@ -830,7 +828,7 @@ def calculate(rules: RuleSet, facts: HouseholdFacts) -> Calculation:
     income = _income(book, facts)
     property_income = _property(book, facts, "property", facts.general_property)
     recognised = book.sum(
-        "recognised_income", _("Recognised income (소득인정액)"), [(1, income), (1, property_income)], "recognised"
+        "recognised_income", _("Recognised income"), [(1, income), (1, property_income)], "recognised"
     )
     without = None
     if facts.unsellable_property:
@@ -874,3 +872,56 @@ def check_lines(rules: RuleSet, size: int, recognised_income: int) -> list[Benef
         verified = line.basis.certainty == Certainty.VERIFIED and line.median.basis.certainty == Certainty.VERIFIED
         results.append(BenefitResult(benefit, outcome, line.won, recognised_income, "", verified))
     return results
+
+
+# ------------------------------------------------------------------------------------------------ as stored
+def facts_as_dict(facts: HouseholdFacts) -> dict[str, object]:
+    """The inputs as a calculation stores them (JSON): amounts, ages and situations, nothing that names a person."""
+    return {
+        "members": [
+            {"age": m.age, "earned_income": m.earned_income, "disabled": m.disabled, "student": m.student}
+            for m in facts.members
+        ],
+        **{name: getattr(facts, name) for name in FACT_FIELDS},
+    }
+
+
+def facts_from_dict(data: dict[str, object]) -> HouseholdFacts:
+    members = tuple(Member(**member) for member in data["members"])  # type: ignore[union-attr, arg-type]
+    return HouseholdFacts(members=members, **{name: data[name] for name in FACT_FIELDS})  # type: ignore[arg-type]
+
+
+FACT_FIELDS = (
+    "region",
+    "emergency_region",
+    "other_income",
+    "housing_property",
+    "general_property",
+    "financial_assets",
+    "vehicles",
+    "vehicles_as_general",
+    "debts",
+    "unsellable_property",
+)
+
+
+def calculation_as_dict(calculation: Calculation) -> dict[str, object]:
+    """What was shown, as a calculation stores it: the steps, each benefit's answer, the flags."""
+    return {
+        "steps": [step.as_dict() for step in calculation.steps],
+        "benefits": [
+            {
+                "benefit": r.benefit,
+                "outcome": r.outcome,
+                "line": r.line,
+                "compared": r.compared,
+                "text": r.text,
+                "verified": r.verified,
+            }
+            for r in calculation.benefits
+        ],
+        "flags": [
+            {"what": f.what, "certainty": f.certainty, "source": f.source, "text": f.text} for f in calculation.flags
+        ],
+        "recognised_without_unsellable": calculation.recognised_without_unsellable,
+    }

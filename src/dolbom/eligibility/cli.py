@@ -112,8 +112,9 @@ def cmd_check(args: argparse.Namespace) -> int:
         }
     )
     for result in results:
-        mark = "" if result.verified else f" ({_('not verified')})"
-        print(f"  {result.label}: {_('line')} {result.line:,}{mark} → {result.outcome_label}")
+        line = _("%(benefit)s: line %(won)s won") % {"benefit": result.label, "won": f"{result.line:,}"}
+        mark = "" if result.verified else " ({})".format(_("not verified"))
+        print(f"  {line}{mark} → {result.outcome_label}")
     return 0
 
 
