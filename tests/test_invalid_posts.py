@@ -1,6 +1,6 @@
-"""No form is dropped without a word: every address of intake and the registry that takes a POST answers an empty
-or malformed one with a 4xx (the form and its errors, or 405 for a page that is only read), never with a success
-that silently ignored what was sent.
+"""No form is dropped without a word: every address of intake, the registry, resources and eligibility that takes a
+POST answers an empty or malformed one with a 4xx (the form and its errors, or 405 for a page that is only read),
+never with a success that silently ignored what was sent.
 
 The addresses are found by walking the URLconf, so a new view is checked without being listed here; each is posted
 to as a role that may use it, about an object inside that role's scope (the scope matrix's world and pages)."""
@@ -17,7 +17,7 @@ from tests.core.test_scope_matrix import DETAIL_PAGES
 
 world = test_scope_matrix.world  # the fixture: an object of every kind inside and outside each scope
 
-DOMAINS = ("dolbom.intake.", "dolbom.registry.", "dolbom.resources.")
+DOMAINS = ("dolbom.intake.", "dolbom.registry.", "dolbom.resources.", "dolbom.eligibility.")
 # Open without login and answered by their own rules (rate limits before the form, a challenge): tested in
 # tests/intake/test_public_form.py.
 PUBLIC = {"public_report", "public_status", "captcha-image", "public_challenge_audio"}

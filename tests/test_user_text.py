@@ -56,6 +56,8 @@ DATA_LITERALS = {
     # An amount as officers type it: 1,500,000원.
     "core/money.py": {r"[\s,원]"},
     "resources/views/forms.py": {r"[\s,원]"},
+    # A district's name as the registry keeps it: a 군 is a rural area for the emergency-support property limit.
+    "eligibility/selectors.py": {"군"},
     # A language's own name in the language list, as language pickers show it.
     "settings.py": {"한국어"},
 }

@@ -16,6 +16,7 @@ from django.core.management import call_command, execute_from_command_line
 from django.utils.translation import gettext
 
 from dolbom.discovery.cli import register as register_discovery
+from dolbom.eligibility.cli import register as register_eligibility
 from dolbom.lab.cli import register as register_lab
 from dolbom.resources.cli import register as register_resources
 from dolbom.synth.cli import register as register_synth
@@ -327,6 +328,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     register_discovery(sub, _with_django)
     register_resources(sub, _with_django)
+    register_eligibility(sub, _with_settings)
     register_synth(sub, _with_django)
     register_lab(sub, _with_settings)
 

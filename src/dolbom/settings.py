@@ -164,6 +164,7 @@ INSTALLED_APPS = [
     "dolbom.reports",
     "dolbom.cases",
     "dolbom.resources",
+    "dolbom.eligibility",
 ]
 
 MIDDLEWARE = [

@@ -22,6 +22,7 @@ urlpatterns = [
     path("", include("dolbom.reports.urls")),
     path("", include("dolbom.cases.urls")),
     path("resources/", include("dolbom.resources.urls")),
+    path("", include("dolbom.eligibility.urls")),
     path("", include("dolbom.core.urls")),
     # One login for the whole application, so that the lockout and the login audit also guard the admin.
     path("admin/login/", RedirectView.as_view(pattern_name="login", query_string=True)),

@@ -12,6 +12,7 @@ import importlib
 import inspect
 import io
 import re
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -40,6 +41,7 @@ from dolbom.core import audit
 from dolbom.core.dates import today_kst
 from dolbom.core.spreadsheet import XLSX_MIME
 from dolbom.discovery.models import ItemStatus, OutreachItem, RoundStatus, ScoringModel, ScreeningRound, SignalFile
+from dolbom.eligibility.models import EligibilityCheck
 from dolbom.intake.models import (
     CampaignTarget,
     Consultation,
@@ -242,6 +244,7 @@ def world(city) -> World:
     _outreach(city, rows)
     _cases(city, rows)
     _resources(city, rows)
+    _eligibility(city, rows)
 
     rows["event_district1_officer"] = audit.record(city.users["dong_officer"], "test.district1")
     other_district_officer = _other_district_officer(city)
@@ -362,6 +365,18 @@ def _cases(city, rows: dict[str, Any]) -> None:
         rows[key] = AgendaItem.objects.create(
             conference=rows[conference_key], case=rows[case_key], proposal=Proposal.SELECTION
         )
+
+
+def _eligibility(city, rows: dict[str, Any]) -> None:
+    """A calculation kept on the consenting household of dong 0 (which a private agency still does not see: a
+    household's means are not shared by consent), on dong 1's and on the other district's."""
+    officer = Staff.objects.get(user=city.users["dong_officer"])
+    for key, household_key in (("dong0", "h_dong0_consented"), ("dong1", "h_dong1"), ("district2", "h_district2")):
+        rows[f"eligibility_{key}"] = EligibilityCheck.objects.create(
+            household=rows[household_key], checked_on=date(2026, 11, 2), year=2026, rule_version="2026.1",
+            household_size=1, income_evaluation=0, property_income=0, recognised_income=0, officer=officer,
+            recorded_by=city.users["dong_officer"],
+        )  # fmt: skip
 
 
 def _resources(city, rows: dict[str, Any]) -> None:
@@ -686,6 +701,14 @@ SELECTORS: dict[str, tuple[set[str], Expect]] = {
             agency_worker={"distribution_dong0", "distribution_dong1"},
         ),
     ),
+    "dolbom.eligibility.selectors:eligibility_checks_visible_to": (
+        {"eligibility_dong0", "eligibility_dong1", "eligibility_district2"},
+        _for(
+            dong_officer={"eligibility_dong0"},
+            district_manager={"eligibility_dong0", "eligibility_dong1"},
+            district_admin={"eligibility_dong0", "eligibility_dong1"},
+        ),
+    ),
     "dolbom.core.selectors:audit_events_visible_to": (
         EVENTS,
         _for(district_admin={"event_district1_officer", "event_system"}),
@@ -752,6 +775,11 @@ CASE_READERS = frozenset({"dong_officer", *DISTRICT, "agency_worker"})
 CASE_WORKERS = frozenset({"dong_officer", "district_manager", "agency_worker"})
 CONFERENCE_READERS = frozenset({"dong_officer", *DISTRICT, "agency_worker"})
 DIRECTORY_READERS = frozenset({"dong_officer", *DISTRICT, "agency_worker"})
+# A calculation's form as an officer sends it: one member of 40 with no income, no property.
+ELIGIBILITY_FORM = {
+    "year": "2026", "region": "other", "emergency_region": "small_city", "members-TOTAL_FORMS": "1",
+    "members-INITIAL_FORMS": "1", "members-MIN_NUM_FORMS": "0", "members-MAX_NUM_FORMS": "20", "members-0-age": "40",
+}  # fmt: skip
 
 DETAIL_PAGES = [
     DetailPage("work_item", "get", "work_dong0", "work_district2", WORKLIST_READERS),
@@ -898,6 +926,18 @@ DETAIL_PAGES = [
     ),
     DetailPage("resources_volunteer_hours", "get", "volunteer_dong0", "volunteer_district2", WORKLIST_READERS),
     DetailPage("resources_volunteer_hours", "post", "volunteer_dong0", "volunteer_district2", WORKLIST_READERS),
+    # Eligibility: a household's means, read by the area's public staff and calculated by those who work with
+    # households; never by a private agency, whatever the household consented to.
+    DetailPage("eligibility_new", "get", "h_dong0_consented", "h_district2", WORKERS),
+    DetailPage(
+        "eligibility_new",
+        "post",
+        "h_dong0_consented",
+        "h_district2",
+        WORKERS,
+        lambda row: {**ELIGIBILITY_FORM, "submission": str(uuid.uuid4())},
+    ),
+    DetailPage("eligibility_check", "get", "eligibility_dong0", "eligibility_district2", WORKLIST_READERS),
     DetailPage("round_detail", "get", "round_district1", "round_district2", frozenset(DISTRICT)),
     DetailPage("round_withdraw", "get", "round_district1", "round_district2", frozenset(DISTRICT)),
     DetailPage("signal_withdraw", "get", "file_district1", "file_district2", frozenset(DISTRICT)),

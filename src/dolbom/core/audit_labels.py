@@ -173,6 +173,9 @@ ACTION_LABELS: dict[str, str] = {
     "resources.record_hours": _("Recorded volunteer hours"),
     "resources.export_hours": _("Downloaded volunteer hours for 1365"),
     "resources.view_volunteers": _("Viewed the volunteers"),
+    "eligibility.view_check_form": _("Opened an eligibility calculation form"),
+    "eligibility.record_check": _("Calculated a household's eligibility"),
+    "eligibility.view_check": _("Viewed an eligibility calculation"),
 }
 
 

@@ -80,6 +80,10 @@ POLICY: dict[str, frozenset[Role]] = {
     # Volunteers: the dong's officer for their dong, the district's staff for the district (scope decides).
     "resources.view_volunteers": frozenset({Role.DONG_OFFICER, Role.DISTRICT_MANAGER, Role.DISTRICT_ADMIN}),
     "resources.manage_volunteers": frozenset({Role.DONG_OFFICER, Role.DISTRICT_MANAGER, Role.DISTRICT_ADMIN}),
+    # Eligibility: a household's means are read and calculated by the public staff of its area, like its
+    # consultation; a private agency gets nothing of them through a consent to share its case.
+    "eligibility.view_checks": frozenset({Role.DONG_OFFICER, Role.DISTRICT_MANAGER, Role.DISTRICT_ADMIN}),
+    "eligibility.check": frozenset({Role.DONG_OFFICER, Role.DISTRICT_MANAGER}),
     "reports.view_aggregates": frozenset({Role.ANALYST, Role.DISTRICT_MANAGER, Role.DISTRICT_ADMIN, Role.DONG_OFFICER}),
     "core.view_audit_log": frozenset({Role.DISTRICT_ADMIN}),
     "discovery.import_signals": DISTRICT_STAFF,

@@ -1,8 +1,8 @@
 """The household page, composed above the domains: the registry's record of the household (address, members,
 moves, consents) and what each domain knows of it (discovery: signals and listings; intake: the worklist, visits,
 consultations, decisions and emergency support; cases: moves, plans, monitoring, linkages; resources: donated
-money, sponsorships and food bank goods). The shell may read every domain's selectors; the registry, below the
-domains, may not, which is why the page lives here."""
+money, sponsorships and food bank goods; eligibility: the calculations kept on it). The shell may read every
+domain's selectors; the registry, below the domains, may not, which is why the page lives here."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from typing import Any
 from dolbom.cases.selectors import household_history as case_history
 from dolbom.core.permissions import can
 from dolbom.discovery.selectors import household_history as discovery_history
+from dolbom.eligibility.selectors import household_checks
+from dolbom.eligibility.selectors import household_history as eligibility_history
 from dolbom.intake.selectors import household_history as intake_history
 from dolbom.registry.models import Consent, Household, Membership
 from dolbom.registry.selectors import (
@@ -34,6 +36,7 @@ class HouseholdPage:
     history: list[TimelineEntry]  # newest first
     consents: list[Consent]  # of the members the user may see, withdrawn ones included
     may: dict[str, bool]  # the registry's writes this user may start from the page
+    eligibility_checks: list[Any]  # the calculations kept on the household, newest first
 
 
 def household_page(user: Any, household_id: int) -> HouseholdPage:
@@ -47,6 +50,7 @@ def household_page(user: Any, household_id: int) -> HouseholdPage:
         + intake_history(user, household)
         + case_history(user, household)
         + resources_history(user, household)
+        + eligibility_history(user, household)
     )
     return HouseholdPage(
         household=household,
@@ -61,4 +65,5 @@ def household_page(user: Any, household_id: int) -> HouseholdPage:
             "consent": can(user, "registry.record_consent"),
             "withdraw": can(user, "registry.withdraw_consent"),
         },
+        eligibility_checks=household_checks(user, household)[:5],
     )

@@ -1,0 +1,191 @@
+"""Reads of eligibility, narrowed through `dolbom.core.scope`: the calculations kept on households, and what a new
+calculation starts from (the household's members, the regions its address suggests, the years with rules)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from django.db.models import QuerySet
+from django.utils.translation import gettext as _
+
+from dolbom.core.dates import age_on
+from dolbom.core.scope import Reach, scoped
+from dolbom.eligibility.calculator import Outcome
+from dolbom.eligibility.models import EligibilityCheck
+from dolbom.eligibility.ruleset import Benefit, EmergencyRegion, Region, available_years
+from dolbom.registry.models import AdministrativeArea, Household
+from dolbom.registry.selectors import TimelineEntry, household_title, visible_members
+
+# The public staff of the household's area, like consultations: a private agency gets nothing of a household's
+# means through a consent to share its case (no consent path).
+CHECK = Reach(dong="household__dong")
+
+
+def eligibility_checks_visible_to(user: Any) -> QuerySet[EligibilityCheck]:
+    return scoped(EligibilityCheck.objects.select_related("household", "officer"), user, CHECK)
+
+
+def household_checks(user: Any, household: Household) -> list[EligibilityCheck]:
+    return list(eligibility_checks_visible_to(user).filter(household=household))
+
+
+def household_history(user: Any, household: Household) -> list[TimelineEntry]:
+    """The household's calculations, as lines of its history: the recognised income and what it likely gets."""
+    entries = []
+    for check in household_checks(user, household):
+        outcomes = check.outcomes.items()
+        likely = [str(Benefit(b).label) for b, o in outcomes if b in Benefit.values and o == Outcome.LIKELY]
+        text = _("Eligibility calculated (%(year)s rules): recognised income %(income)s won") % {
+            "year": check.year,
+            "income": f"{check.recognised_income:,}",
+        }
+        details = (_("Likely eligible: %(benefits)s") % {"benefits": ", ".join(likely) if likely else "—"},)
+        entries.append(TimelineEntry(check.checked_on, "eligibility", text, details, check.recorded_at))
+    return entries
+
+
+# ------------------------------------------------------------------------------------------- a new calculation
+# 시도 codes (the first two digits of an administrative code) and the regions of the rules they fall in. A
+# suggestion from the address, which the officer confirms on the form: the rules name regions, not codes.
+SEOUL, GYEONGGI = "11", "41"
+METROPOLITAN = {"26", "27", "28", "29", "30", "31", "36"}  # 부산 대구 인천 광주 대전 울산, 세종
+CHANGWON = ("48121", "48123", "48125", "48127", "48129")  # 창원시의 구
+
+
+def suggested_regions(dong: AdministrativeArea) -> tuple[str, str]:
+    """(the basic-property region, the emergency-support region) the household's 읍면동 suggests."""
+    code = dong.code
+    if code.startswith(SEOUL):
+        region = Region.SEOUL
+    elif code.startswith(GYEONGGI):
+        region = Region.GYEONGGI
+    elif code[:2] in METROPOLITAN or code.startswith(CHANGWON):
+        region = Region.METRO
+    else:
+        region = Region.OTHER
+    district = dong.parent
+    if code.startswith(SEOUL) or (code[:2] in METROPOLITAN and code[:2] != "36"):
+        emergency = EmergencyRegion.BIG_CITY
+    elif district is not None and district.name.endswith("군"):
+        emergency = EmergencyRegion.RURAL
+    else:
+        emergency = EmergencyRegion.SMALL_CITY
+    return str(region), str(emergency)
+
+
+@dataclass(frozen=True)
+class MemberRow:
+    """A current member as the form starts from: an age and a situation, no name on the calculation."""
+
+    relationship: str
+    age: int
+    disabled: bool
+
+
+@dataclass(frozen=True)
+class NewCheckPage:
+    household: Household
+    title: str
+    members: list[MemberRow]
+    region: str
+    emergency_region: str
+    years: list[int]
+    year: int
+    checks: list[EligibilityCheck]
+
+
+def new_check_page(user: Any, household: Household, today: date) -> NewCheckPage:
+    """What the form of a new calculation starts from, for a household the caller has already opened."""
+    memberships = visible_members(user, household, on=today)
+    members = [
+        MemberRow(m.get_relationship_display(), age_on(m.person.birth_date, today), bool(m.person.disability))
+        for m in memberships
+    ]
+    region, emergency = suggested_regions(household.dong)
+    years = available_years()
+    year = today.year if today.year in years else max(years)
+    return NewCheckPage(
+        household=household,
+        title=household_title(memberships, household),
+        members=members,
+        region=region,
+        emergency_region=emergency,
+        years=years,
+        year=year,
+        checks=household_checks(user, household)[:5],
+    )
+
+
+# --------------------------------------------------------------------------------------------- one calculation
+@dataclass(frozen=True)
+class ShownStep:
+    text: str
+    won: int
+
+
+@dataclass(frozen=True)
+class ShownBenefit:
+    label: str
+    outcome: str
+    outcome_label: str
+    line: int
+    text: str
+    verified: bool
+
+
+@dataclass(frozen=True)
+class CheckView:
+    """A kept calculation as its page shows it: each benefit's answer, the figures to check, the steps by part."""
+
+    check: EligibilityCheck
+    benefits: list[ShownBenefit]
+    flags: list[str]
+    sections: list[tuple[str, list[ShownStep]]]
+    members: list[dict[str, Any]]
+
+
+def _section_titles() -> dict[str, str]:
+    titles = {
+        "income": _("Income evaluation"),
+        "property": _("Income-converted property"),
+        "recognised": _("Recognised income"),
+        "property_without": _("Without the property that cannot be sold"),
+    }
+    titles.update({benefit: str(label) for benefit, label in Benefit.choices})
+    titles["emergency"] = _("Emergency support")
+    return titles
+
+
+def check_view(check: EligibilityCheck) -> CheckView:
+    """What a kept calculation shows. A step whose amount and every amount it is made of are 0 is left out (a
+    deduction with nothing to deduct from): every line shown still adds up, and the page is shorter."""
+    result = check.result
+    steps = result.get("steps", [])
+    values = {step["key"]: step["won"] for step in steps}
+    sections: dict[str, list[ShownStep]] = {}
+    for step in steps:
+        operands = [key for _c, key in step.get("terms", [])] + [k for k in (step.get("of"), step.get("other")) if k]
+        if step["won"] == 0 and all(values.get(key, 0) == 0 for key in operands):
+            continue
+        sections.setdefault(step["section"], []).append(ShownStep(step["text"], step["won"]))
+    titles = _section_titles()
+    benefits = [
+        ShownBenefit(
+            label=titles.get(b["benefit"], b["benefit"]),
+            outcome=b["outcome"],
+            outcome_label=str(Outcome(b["outcome"]).label),
+            line=b["line"],
+            text=b["text"],
+            verified=b["verified"],
+        )
+        for b in result.get("benefits", [])
+    ]
+    return CheckView(
+        check=check,
+        benefits=benefits,
+        flags=[flag["text"] for flag in result.get("flags", [])],
+        sections=[(titles.get(name, name), shown) for name, shown in sections.items()],
+        members=list(check.inputs.get("members", [])),
+    )
