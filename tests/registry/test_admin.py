@@ -20,7 +20,7 @@ def admin_client(client, city):
 def other_staff(city):
     """A dong officer of the other district."""
     user = get_user_model().objects.create_user(username="officer2", password="x" * 12)
-    staff = Staff.objects.create(user=user, agency=city.agencies["other"], role=Role.DONG_OFFICER, display_name="o2")
+    staff = Staff.objects.create(user=user, agency=city.agencies["other"], role=Role.DONG_OFFICER, display_name="강변동 담당자")
     staff.areas.set([city.dongs[2]])
     return staff
 
@@ -64,7 +64,8 @@ def test_administrator_cannot_widen_a_colleagues_scope_either(admin_client, city
 
 def test_other_districts_reference_data_is_neither_listed_nor_editable(admin_client, city, other_staff):
     staff_list = admin_client.get(reverse("admin:registry_staff_changelist")).content.decode()
-    assert "o2" not in staff_list and "officer" in staff_list
+    # Names no random token can hold by chance (a CSRF token once held "o2").
+    assert "officer2" not in staff_list and "강변동 담당자" not in staff_list and "officer" in staff_list
     areas = admin_client.get(reverse("admin:registry_administrativearea_changelist")).content.decode()
     assert city.dongs[2].code not in areas and city.dongs[0].code in areas
     agencies = admin_client.get(reverse("admin:registry_agency_changelist")).content.decode()
