@@ -237,7 +237,9 @@ def add_donor(
     )
     if errors:
         raise ValidationError(errors)
-    with transaction.atomic():
+    from dolbom.resources.services.receipts import one_donor_per_person  # receipts builds on this module
+
+    with one_donor_per_person():
         donor = Donor.objects.create(
             district_id=district,
             kind=kind,

@@ -15,11 +15,13 @@ The audit log keeps ids, numbers of receipts and the names of fields, never a na
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -58,6 +60,23 @@ def _address(value: str, errors: dict[str, str]) -> str:
         message = _("%(field)s is too long: at most %(limit)s characters (now %(length)s). Shorten it.")
         errors["address"] = message % {"field": _("The address"), "limit": ADDRESS_MAX, "length": len(text)}
     return text
+
+
+def already_a_donor() -> str:
+    return _("This person is already one of the district's donors: choose them from the list instead.")
+
+
+@contextmanager
+def one_donor_per_person() -> Iterator[None]:
+    """Two officers adding the same person at the same moment both pass the check above; the database's
+    `one_donor_per_rrn` refuses the second, and that refusal is answered like the check's, not as an error page."""
+    try:
+        with transaction.atomic():
+            yield
+    except IntegrityError as refused:
+        if "one_donor_per_rrn" in str(refused) or "rrn_index" in str(refused):
+            raise ValidationError({"resident_number": already_a_donor()}) from None
+        raise
 
 
 def donor_legal_values(
@@ -101,9 +120,7 @@ def donor_legal_values(
             return values
         index = purpose_hash(DONOR_RRN_PURPOSE, digits)
         if Donor.objects.filter(district_id=district, rrn_index=index).exclude(pk=donor_id or 0).exists():
-            errors["resident_number"] = _(
-                "This person is already one of the district's donors: choose them from the list instead."
-            )
+            errors["resident_number"] = already_a_donor()
         values.update(
             rrn_cipher=encrypt(digits, context=DONOR_RRN_CONTEXT),
             rrn_index=index,
@@ -117,7 +134,7 @@ def set_donor_legal(
 ) -> Donor:
     """Record or correct what the receipt needs to know of a donor. An empty field keeps what is on record."""
     ensure_can(user, "resources.record_donations")
-    with transaction.atomic():
+    with one_donor_per_person():
         donor = visible_or_404(donors_visible_to(user).select_for_update(), donor_id)
         errors: dict[str, str] = {}
         values = donor_legal_values(
