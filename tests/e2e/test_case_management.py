@@ -32,7 +32,7 @@ TABLET = {"width": 390, "height": 844}
 
 # A household of the demo officer's first dong that no other test works with, made a case-management candidate by
 # an initial consultation (intake's own pages are walked by test_front_door.py), its head consenting to share with
-# the demo agency's welfare centre.
+# the demo agency's welfare centre, whose meal delivery is in the service directory for the dong.
 CANDIDATE = """
 from dolbom.core.dates import today_kst
 from dolbom.intake.models import Consultation, ConsultationRecord, Decision, WorkItem
@@ -52,6 +52,12 @@ d = Decision.objects.create(consultation=c, kind='case_candidate', status='pendi
 head = h.memberships.filter(moved_out__isnull=True, relationship='head').first().person
 Consent.objects.create(person=head, recipient=agency, purpose='service_linkage', given_on=today_kst(),
     recorded_by=officer, method='signed_form')
+from dolbom.resources.models import Organization, Service, ServiceArea, ServiceDomain
+org = Organization.objects.create(name=agency.name, sector='private', agency=agency)
+meals = Service.objects.create(district_id=dong.parent_id, organization=org, name='밑반찬 배달', sector='private',
+    eligibility='혼자 사는 어르신', capacity=30, unit_won=240000, unit_label='월 8회')
+ServiceDomain.objects.create(service=meals, domain='health')
+ServiceArea.objects.create(service=meals, code=dong.code, name=dong.name)
 print(f"{h.pk}|{d.pk}|{agency.name}|{dong.name}")
 """
 
@@ -174,11 +180,19 @@ def test_a_candidate_is_selected_planned_served_by_two_partners_closed_and_follo
         officer.goto(case_url + "linkages/new/")
         form = officer.locator("main form.stacked")
         form.locator("[name=domain]").select_option(label="경제" if won else "건강")
-        form.locator("[name=service]").fill(service)
-        option = form.locator("[name=provider] option", has_text=provider).first
-        form.locator("[name=provider]").select_option(option.get_attribute("value"))
+        if won:  # a public office named by hand
+            expect(form.locator("#directory-choices")).to_contain_text("자원 목록의 서비스가 없습니다")
+            form.locator("[name=service]").fill(service)
+            option = form.locator("[name=provider] option", has_text=provider).first
+            form.locator("[name=provider]").select_option(option.get_attribute("value"))
+            form.locator("[name=planned_won]").fill(won)
+        else:  # the centre's meals, picked from the directory: the form fills itself in
+            form.locator("#directory-choices label", has_text=service).click()
+            expect(form.locator("[name=service]")).to_have_value(service)
+            expect(form.locator("[name=provider] option:checked")).to_contain_text(provider)
+            expect(form.locator("[name=planned_won]")).to_have_value("240,000")
+            assert_accessible(officer, "a service picked from the directory")
         form.locator("label", has_text="정기" if not won else "1회").click()
-        form.locator("[name=planned_won]").fill(won or "240000")
         _submit(officer, form)
         assert re.search(r"/linkages/(\d+)/$", officer.url), main_text(officer)
         links[service] = int(re.search(r"/linkages/(\d+)/$", officer.url).group(1))

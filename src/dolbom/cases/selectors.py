@@ -464,6 +464,24 @@ def won_delivered(user: Any, start: date, end: date) -> dict[str, dict[str, int]
     return _by_dong_and_sector(rows, "w")
 
 
+def linkages_delivered(user: Any, start: date, end: date) -> dict[str, dict[str, tuple[int, int]]]:
+    """The linkages that delivered between `start` and `end`, per dong and sector: how many (a linkage delivering
+    every month counts once) and the won value of those deliveries. One aggregate query."""
+    steps = LinkageStep.objects.filter(
+        _counted(user, "linkage__case__dong"), move=LinkageMove.DELIVER, on__gte=start, on__lte=end
+    )
+    rows = (
+        steps.values("linkage__case__dong_id", "linkage__sector")
+        .annotate(n=Count("linkage", distinct=True), w=Sum("won"))
+        .order_by()
+    )
+    out: dict[str, dict[str, tuple[int, int]]] = {}
+    for row in rows:
+        per_sector = out.setdefault(row["linkage__case__dong_id"], dict.fromkeys(Sector.values, (0, 0)))
+        per_sector[row["linkage__sector"]] = (row["n"], row["w"] or 0)
+    return out
+
+
 def _by_dong_and_sector(rows: Any, value: str) -> dict[str, dict[str, int]]:
     out: dict[str, dict[str, int]] = {}
     for row in rows:

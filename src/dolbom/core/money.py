@@ -32,3 +32,26 @@ def won_from_rate(amount: Won, percent: Decimal | str) -> Won:
 
 def format_won(amount: Won) -> str:
     return _("%(amount)s won") % {"amount": f"{amount:,}"}
+
+
+MAN, EOK = 10_000, 100_000_000  # 만 and 억: Korean counts money in steps of ten thousand
+
+
+def approx_won(amount: Won) -> str:
+    """An amount as the articles write a total — "about 72 million won" is 약 7,200만 원: in 만 and 억, rounded
+    half up to a million won from ten million on (to ten thousand below that), "about" only when rounding changed
+    it, and exact under ten thousand won."""
+    if amount < 0:
+        return "-" + approx_won(-amount)
+    if amount < MAN:
+        return format_won(amount)
+    step = 100 * MAN if amount >= 1_000 * MAN else MAN
+    rounded = (amount + step // 2) // step * step
+    eok, man = divmod(rounded // MAN, EOK // MAN)
+    if eok and man:
+        text = _("%(eok)s eok %(man)s man won") % {"eok": f"{eok:,}", "man": f"{man:,}"}
+    elif eok:
+        text = _("%(eok)s eok won") % {"eok": f"{eok:,}"}
+    else:
+        text = _("%(man)s man won") % {"man": f"{man:,}"}
+    return text if rounded == amount else _("about %(amount)s") % {"amount": text}

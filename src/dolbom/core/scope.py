@@ -178,6 +178,14 @@ class Scope:
             return Q(**{_at(dong_path, "parent__in"): self.area_codes})
         return NOTHING
 
+    def aggregate_districts(self, district_path: str) -> Q:
+        """The 시군구 whose district-wide aggregates the user may read — what belongs to no 읍면동 (money given to a
+        programme, goods handed out at an event): district roles' and analysts' own. A dong officer reads their
+        dongs' figures only (`aggregate_areas`), never the rest of the district's."""
+        if (self.sees_district or self.sees_aggregates_only) and self.area_codes:
+            return Q(**{_at(district_path, "pk__in"): self.area_codes})
+        return NOTHING
+
     # ----------------------------------------------------------------------------------- refusing what is outside
     def covers_area(self, area_code: str) -> bool:
         """Whether a 읍면동 (or a district, for district roles) lies in the user's area."""

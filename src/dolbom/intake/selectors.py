@@ -10,6 +10,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db import models
 from django.db.models import Q, QuerySet
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
@@ -1047,6 +1048,20 @@ def initial_consultations(user: Any, start: date, end: date) -> dict[str, int]:
     )
     rows = held.values("household__dong_id").annotate(n=models.Count("pk")).order_by()
     return dict(rows.values_list("household__dong_id", "n"))
+
+
+def emergency_support_paid(user: Any, start: date, end: date) -> dict[str, tuple[int, int]]:
+    """Emergency support (긴급복지지원, public money) given per dong: the applications with support starting between
+    `start` and `end` inclusive, and its won (a monthly amount times its months), over the areas whose aggregates
+    the user may read. One aggregate query."""
+    given = SupportGiven.objects.filter(
+        scope_for(user).aggregate_areas("support__dong"), starts_on__gte=start, starts_on__lte=end
+    )
+    paid = models.ExpressionWrapper(
+        models.F("amount") * Coalesce("months", models.Value(1)), output_field=models.BigIntegerField()
+    )
+    rows = given.values("support__dong_id").annotate(n=models.Count("support", distinct=True), w=models.Sum(paid))
+    return {row["support__dong_id"]: (row["n"], row["w"] or 0) for row in rows.order_by()}
 
 
 def pending_case_candidates(user: Any) -> QuerySet[Decision]:

@@ -9,13 +9,16 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import Count, Q
+from django.utils.translation import gettext as _
 
-from dolbom.cases.selectors import linkages_accepted, new_cases, won_delivered
+from dolbom.cases.selectors import linkages_accepted, linkages_delivered, new_cases, won_delivered
 from dolbom.core.dates import today_kst
+from dolbom.core.money import approx_won
 from dolbom.core.scope import scope_for
-from dolbom.intake.selectors import initial_consultations
+from dolbom.intake.selectors import emergency_support_paid, initial_consultations
 from dolbom.registry.models import AreaLevel, Membership, Sector, current_on
 from dolbom.registry.selectors import areas_visible_to
+from dolbom.resources.selectors import goods_given, money_allocated
 
 
 @dataclass(frozen=True)
@@ -119,3 +122,125 @@ def _hide_won_of_hidden(row: CaseWorkFigures) -> CaseWorkFigures:
     public_won = None if row.public_linkages is None else row.public_won
     private_won = None if row.private_linkages is None else row.private_won
     return CaseWorkFigures(**{**row.__dict__, "public_won": public_won, "private_won": private_won})
+
+
+# ------------------------------------------------------------------------------------------ resources reached
+@dataclass(frozen=True)
+class Tally:
+    """How many (linkages, households, applications) and how many won. For an analyst, a small count is None,
+    and so is the won beside it: it would tell what one household received."""
+
+    count: int | None
+    won: int | None
+
+
+NONE = Tally(0, 0)
+HIDDEN = Tally(None, None)
+RESOURCE_FIGURES = (
+    "public_linkages",
+    "private_linkages",
+    "public_money",
+    "private_money",
+    "public_goods",
+    "private_goods",
+    "emergency",
+)
+
+
+@dataclass(frozen=True)
+class ResourceRow:
+    """What reached a dong (or, in the total, the user's dongs and district) over a period: linkages delivered,
+    money allocated from the donations ledger, food-bank goods and emergency support, public and private apart."""
+
+    code: str
+    name: str
+    public_linkages: Tally
+    private_linkages: Tally
+    public_money: Tally
+    private_money: Tally
+    public_goods: Tally
+    private_goods: Tally
+    emergency: Tally  # public money by law
+
+
+@dataclass(frozen=True)
+class ResourceFigures:
+    rows: list[ResourceRow]
+    total: ResourceRow
+    district_wide: bool  # the total also holds what reached no dong (a programme, an event)
+
+    @property
+    def summary(self) -> str:
+        """The total in one line, as the articles write it ("325건, 약 7,200만 원 연계"); a figure hidden from the
+        reader is left out."""
+        t = self.total
+        parts = []
+        linkages = _joined(t.public_linkages, t.private_linkages)
+        if linkages.count:
+            parts.append(
+                _("%(count)s services linked, %(won)s")
+                % {"count": f"{linkages.count:,}", "won": approx_won(linkages.won)}
+            )
+        for value, text in (
+            (_joined(t.public_money, t.private_money), _("donated and public money allocated: %(won)s")),
+            (_joined(t.public_goods, t.private_goods), _("food-bank goods given: %(won)s")),
+        ):
+            if value.won:
+                parts.append(text % {"won": approx_won(value.won)})
+        if t.emergency.count:
+            parts.append(
+                _("emergency support: %(count)s applications, %(won)s")
+                % {"count": f"{t.emergency.count:,}", "won": approx_won(t.emergency.won or 0)}
+            )
+        return " · ".join(parts)
+
+
+def _joined(public: Tally, private: Tally) -> Tally:
+    """Public and private together; hidden if either is."""
+    if public.count is None or private.count is None or public.won is None or private.won is None:
+        return HIDDEN
+    return Tally(public.count + private.count, public.won + private.won)
+
+
+def _tally(raw: tuple[int, int], suppress: bool) -> Tally:
+    count = _cell(raw[0], suppress)
+    return Tally(count, None if count is None else raw[1])
+
+
+def resource_figures(user: Any, start: date, end: date) -> ResourceFigures:
+    """Per dong and in total over `start`–`end`, each figure from its own domain's aggregate selector (a few
+    queries, whatever the number of rows), over the areas whose aggregates the user may read, small cells
+    suppressed for analysts as in the case work. A total whose column hides a dong's cell is hidden as well: the
+    hidden cell would be the total minus the others."""
+    delivered = linkages_delivered(user, start, end)
+    money, goods = money_allocated(user, start, end), goods_given(user, start, end)
+    emergency = emergency_support_paid(user, start, end)
+    suppress = scope_for(user).sees_aggregates_only
+    nothing = dict.fromkeys(Sector.values, (0, 0))
+
+    def raw(code: str | None) -> dict[str, tuple[int, int]]:
+        return {
+            "public_linkages": delivered.get(code, nothing)[Sector.PUBLIC] if code else (0, 0),
+            "private_linkages": delivered.get(code, nothing)[Sector.PRIVATE] if code else (0, 0),
+            "public_money": money.get(code, nothing)[Sector.PUBLIC],
+            "private_money": money.get(code, nothing)[Sector.PRIVATE],
+            "public_goods": goods.get(code, nothing)[Sector.PUBLIC],
+            "private_goods": goods.get(code, nothing)[Sector.PRIVATE],
+            "emergency": emergency.get(code, (0, 0)) if code else (0, 0),
+        }
+
+    dongs = list(areas_visible_to(user).filter(level=AreaLevel.EUPMYEONDONG).order_by("code"))
+    raws = {dong.code: raw(dong.code) for dong in dongs}
+    rows = [
+        ResourceRow(dong.code, dong.name, **{f: _tally(raws[dong.code][f], suppress) for f in RESOURCE_FIGURES})
+        for dong in dongs
+    ]
+    elsewhere = raw(None)  # what reached no dong: empty unless the user reads district-wide figures
+    totals = {}
+    for f in RESOURCE_FIGURES:
+        cells = [*(raws[d.code][f] for d in dongs), elsewhere[f]]
+        total = (sum(c[0] for c in cells), sum(c[1] for c in cells))
+        hides_a_cell = any(getattr(row, f).count is None for row in rows)
+        totals[f] = HIDDEN if hides_a_cell else _tally(total, suppress)
+    district_wide = scope_for(user).sees_district or suppress
+    return ResourceFigures(rows=rows, total=ResourceRow("", _("Total"), **totals), district_wide=district_wide)

@@ -7,9 +7,10 @@ agreements, its donations ledger, its volunteers — is seen through a `Reach`, 
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Sum
 from django.utils.translation import gettext as _
 
 from dolbom.core.needs import NeedDomain
@@ -198,6 +199,42 @@ def volunteers_visible_to(user: Any) -> QuerySet[Volunteer]:
 
 def volunteer_hours_visible_to(user: Any) -> QuerySet[VolunteerHours]:
     return scoped(VolunteerHours.objects.select_related("volunteer", "dong"), user, VOLUNTEER)
+
+
+# ------------------------------------------------------------------------------------------------ figures
+# What the resources gave over a period, per 읍면동 and sector, over the areas whose aggregates the user may read
+# (an analyst's district included: sums, not rows). Each is (households reached, won); the key None holds what
+# reached no dong (a programme, an event), counted for district roles and analysts only. Corrections are rows
+# of their own with a negative amount on the day they were made, so summing every row nets them out.
+
+Figures = dict[str | None, dict[str, tuple[int, int]]]
+
+
+def _given(model: Any, user: Any, start: date, end: date, won: str) -> Figures:
+    scope = scope_for(user)
+    reached = scope.aggregate_areas("dong") | (Q(dong__isnull=True) & scope.aggregate_districts("district"))
+    rows = (
+        model.objects.filter(reached, on__gte=start, on__lte=end)
+        .values("dong_id", "sector")
+        .annotate(n=Count("household", distinct=True), w=Sum(won))
+        .order_by()
+    )
+    out: Figures = {}
+    for row in rows:
+        out.setdefault(row["dong_id"], dict.fromkeys(Sector.values, (0, 0)))[row["sector"]] = (row["n"], row["w"] or 0)
+    return out
+
+
+def money_allocated(user: Any, start: date, end: date) -> Figures:
+    """Donated (and public) money given out of the ledger between `start` and `end`: households and won, per dong
+    and by the source of the money, corrections netted out."""
+    return _given(Allocation, user, start, end, "amount_won")
+
+
+def goods_given(user: Any, start: date, end: date) -> Figures:
+    """The won value of food-bank goods given out between `start` and `end`, per dong and by whether they were
+    given or bought with public money, corrections netted out."""
+    return _given(Distribution, user, start, end, "value_won")
 
 
 # ------------------------------------------------------------------------------------------ household page

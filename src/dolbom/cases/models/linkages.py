@@ -67,6 +67,13 @@ class Linkage(models.Model):
         verbose_name=_("provider"),
     )  # fmt: skip
     provider_name = models.CharField(_("provider (not in the list)"), max_length=100, blank=True)
+    # The service of the resource directory it was picked from, when it was (provider, name, sector and planned
+    # value are then copied from it, and stay as they were on the request if the directory changes later). A
+    # string reference: case management reads the directory only through resources' selectors.
+    directory_service = models.ForeignKey(
+        "resources.Service", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name=_("service in the directory"),
+    )  # fmt: skip
     service = models.CharField(_("service"), max_length=200)
     sector = models.CharField(_("public or private"), max_length=8, choices=Sector.choices)
     frequency = models.CharField(_("frequency"), max_length=8, choices=Frequency.choices)

@@ -4,7 +4,7 @@ each delivery, ended. Each move is a `LinkageStep`, checked against `LINKAGE_MOV
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -31,6 +31,7 @@ from dolbom.core.permissions import ensure_can
 from dolbom.core.scope import scope_for, visible_or_404
 from dolbom.core.text import visible_length, visible_text
 from dolbom.registry.models import Agency, Sector
+from dolbom.resources.selectors import services_for_linkage
 
 # Services are linked once the case is being planned (an urgent need does not wait for the conference's
 # approval) and while it is served.
@@ -50,6 +51,67 @@ class LinkageEntry:
     planned_won: int = 0
     goal_id: int | None = None
     note: str = ""
+    # A service picked from the resource directory: provider, service, sector and (unless typed) the planned value
+    # are then the directory's.
+    directory_service_id: int | None = None
+
+
+@dataclass(frozen=True)
+class DirectoryFill:
+    """What a service of the directory puts on a linkage: its provider (the provider's agency in Dolbom when it
+    has an active one, so that a partner answers on its own pages; its name otherwise), name, sector and the won
+    value of one unit."""
+
+    provider_id: int | None
+    provider_name: str
+    service: str
+    sector: str
+    planned_won: int
+
+
+def directory_fill(service: Any) -> DirectoryFill:
+    """What picking `service` (a directory service, with its organization) puts on the form and the linkage."""
+    organization = service.organization
+    agency = organization.agency if organization.agency_id and organization.agency.active else None
+    return DirectoryFill(
+        provider_id=agency.pk if agency else None,
+        provider_name="" if agency else organization.name[:100],
+        service=service.name[:200],
+        sector=service.sector,
+        planned_won=service.unit_won,
+    )
+
+
+def picked_service(user: Any, *, service_id: int, domain: str, dong_code: str) -> Any:
+    """The directory service a linkage picks, if it is one the form offers: active, answering the need domain and
+    serving the household's dong. A hand-edited id of another district's service (or of an inactive one) is
+    refused, so that a linkage never names a service the household cannot get."""
+    service = services_for_linkage(user, domain=domain, area=dong_code).filter(pk=service_id).first()
+    if service is None:
+        raise ValidationError(
+            {"directory_service": _("Choose one of the directory's services listed for this need and the "
+                                    "household's dong, or name the provider by hand.")}
+        )  # fmt: skip
+    return service
+
+
+def _with_directory(user: Any, entry: LinkageEntry, dong_code: str) -> tuple[LinkageEntry, Any]:
+    """The entry with the picked service's values in place of what was typed; the service itself."""
+    if entry.directory_service_id is None:
+        return entry, None
+    if entry.domain not in NeedDomain.values:
+        raise ValidationError({"domain": _("Choose the domain of need.")})
+    service = picked_service(user, service_id=entry.directory_service_id, domain=entry.domain, dong_code=dong_code)
+    fill = directory_fill(service)
+    entry = replace(
+        entry,
+        provider_id=fill.provider_id,
+        provider_name=fill.provider_name,
+        service=fill.service,
+        sector=fill.sector,
+        planned_won=entry.planned_won or fill.planned_won,
+    )
+    return entry, service
 
 
 def _entry_errors(entry: LinkageEntry) -> dict[str, str]:
@@ -71,11 +133,14 @@ def _entry_errors(entry: LinkageEntry) -> dict[str, str]:
 
 
 def request_linkage(*, user: Any, case_id: int, entry: LinkageEntry) -> Linkage:
-    """A service requested for the household. A private partner only receives a household that consented to
-    share with it; the same service already requested from the same provider and still open is refused."""
+    """A service requested for the household, named by hand or picked from the resource directory (among the
+    services the form offers for the need and the household's dong; see `picked_service`). A private partner only
+    receives a household that consented to share with it; the same service already requested from the same
+    provider (or the same directory service) and still open is refused."""
     ensure_can(user, "cases.work")
     with transaction.atomic():
         case = locked_case(user, case_id)
+        entry, directory_service = _with_directory(user, entry, case.household.dong_id)
         errors = _entry_errors(entry)
         if errors:
             raise ValidationError(errors)
@@ -101,6 +166,8 @@ def request_linkage(*, user: Any, case_id: int, entry: LinkageEntry) -> Linkage:
         service = visible_text(entry.service)[:200]
         same = case.linkages.filter(service=service, state__in=OPEN_LINKAGE_STATES)
         same = same.filter(provider=provider) if provider else same.filter(provider_name=entry.provider_name.strip())
+        if directory_service is not None:
+            same = same | case.linkages.filter(directory_service=directory_service, state__in=OPEN_LINKAGE_STATES)
         if same.exists():
             raise ValidationError({"service": _("This service is already requested from this provider and open.")})
         goal = case.plans.order_by("-version").first()
@@ -114,8 +181,11 @@ def request_linkage(*, user: Any, case_id: int, entry: LinkageEntry) -> Linkage:
             domain=entry.domain,
             provider=provider,
             provider_name="" if provider else visible_text(entry.provider_name)[:100],
+            directory_service=directory_service,
             service=service,
-            sector=provider.sector if provider else entry.sector,
+            # A directory service says itself whether the help is public or private (a public voucher delivered by
+            # a private centre counts as public); otherwise the agency's sector, or what was chosen by hand.
+            sector=entry.sector if directory_service or not provider else provider.sector,
             frequency=entry.frequency,
             planned_won=entry.planned_won,
             state="",

@@ -39,6 +39,7 @@ from dolbom.cases.selectors import (
 from dolbom.cases.services.cases import case_types
 from dolbom.core import audit
 from dolbom.core.dates import today_kst
+from dolbom.core.needs import NeedDomain
 from dolbom.core.permissions import can, ensure_can
 from dolbom.core.roles import Role
 from dolbom.core.scope import scope_for, visible_or_404
@@ -46,6 +47,8 @@ from dolbom.intake.selectors import TodayRow, pending_case_candidates
 from dolbom.intake.services.consultations import crisis_scale
 from dolbom.registry.models import Agency, AreaLevel, Sector, Staff
 from dolbom.registry.selectors import areas_visible_to, masked_head_names
+from dolbom.resources.selectors import services_for_linkage
+from dolbom.resources.services.volunteers import match_volunteers
 
 LIST_LIMIT = 300
 # Accounts that never lead a case: a safety-net member reports, an analyst counts.
@@ -228,25 +231,55 @@ class LinkageFormPage:
     already: AlreadyReceived
     providers: list[tuple[Agency, bool]]  # each active agency, and whether the household consented to it
     goals: list[Goal]
+    domain: str = ""
+    # The directory's active services for the domain in the household's dong, with their providers.
+    services: list[Any] = field(default_factory=list)
+    volunteers: list[Any] = field(default_factory=list)  # matching the domain, the household's dong first
+    more_volunteers: bool = False
+
+    def offered(self, service_id: int | None) -> Any | None:
+        """One of the services the form lists, or None."""
+        return next((s for s in self.services if s.pk == service_id), None)
 
 
-def open_linkage_form(*, user: Any, case_id: int) -> LinkageFormPage:
+# A form lists a few volunteers and a directory's worth of services, not a whole district's registry.
+FORM_VOLUNTEERS = 10
+FORM_SERVICES = 100
+
+
+def open_linkage_form(*, user: Any, case_id: int, domain: str = "") -> LinkageFormPage:
     """The form to request a service, with what the household already receives inside Dolbom, so that nobody is
-    served twice, and which private partners it consented to."""
+    served twice, and which private partners it consented to; for a need domain, the directory's services serving
+    the household's dong and the volunteers whose skills answer it (names masked, as the volunteers' page shows
+    them). Reading the volunteers is part of the audited reading of the form."""
     ensure_can(user, "cases.work")
-    case = visible_or_404(cases_visible_to(user), case_id)
+    case = visible_or_404(cases_visible_to(user).select_related("household"), case_id)
     already = already_received(user, case.household)
     agencies = list(Agency.objects.filter(active=True).order_by("sector", "name"))
     consented = consenting_agencies(case.household, today_kst())
     plan = case.plans.order_by("-version").first()
-    audit.record(user, "cases.view_linkage_form", case)
-    return LinkageFormPage(
+    page = LinkageFormPage(
         case=case,
         head=masked_head_names(user, [case.household_id]).get(case.household_id, ""),
         already=already,
         providers=[(a, a.sector == Sector.PUBLIC or a.pk in consented) for a in agencies],
         goals=list(plan.goals.all()) if plan else [],
+        domain=domain if domain in NeedDomain.values else "",
     )
+    if page.domain:
+        dong = case.household.dong_id
+        services = services_for_linkage(user, domain=page.domain, area=dong).order_by("name", "pk")
+        page.services = list(services[:FORM_SERVICES])
+        if can(user, "resources.view_volunteers"):
+            volunteers = match_volunteers(user, need=page.domain, dong=dong)
+            page.volunteers, page.more_volunteers = volunteers[:FORM_VOLUNTEERS], len(volunteers) > FORM_VOLUNTEERS
+    audit.record(
+        user,
+        "cases.view_linkage_form",
+        case,
+        detail={"domain": page.domain, "services": len(page.services), "volunteers": len(page.volunteers)},
+    )
+    return page
 
 
 # ------------------------------------------------------------------------------------------ choices of forms

@@ -9,6 +9,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_POST, require_safe
@@ -27,6 +28,9 @@ SECTORS = [c for c in Linkage._meta.get_field("sector").choices if c[0]]
 
 class LinkageForm(forms.Form):
     domain = forms.ChoiceField(label=_("Domain of need"), choices=[("", "—"), *NeedDomain.choices], required=False)
+    # Rendered by the template with each service's provider, eligibility, capacity and value; the service checks
+    # that the id is one the form offers.
+    directory_service = IdField(label=_("Service in the directory"), required=False, widget=forms.HiddenInput)
     goal = IdField(label=_("Goal of the plan"), required=False, widget=forms.Select)
     provider = IdField(label=_("Provider"), required=False, widget=forms.Select)
     provider_name = forms.CharField(label=_("Provider not in the list"), required=False, max_length=100)
@@ -45,6 +49,16 @@ class LinkageForm(forms.Form):
 
     def __init__(self, *args: Any, page: pages.LinkageFormPage, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # Choosing the domain brings the directory's services and the matching volunteers (htmx swaps that part
+        # of the page only, so that nothing typed elsewhere in the form is lost).
+        self.fields["domain"].widget.attrs.update(
+            {
+                "hx-get": reverse("linkage_new", args=[page.case.pk]),
+                "hx-target": "#directory-choices",
+                "hx-select": "#directory-choices",
+                "hx-swap": "outerHTML",
+            }
+        )
         providers = [("", "—")]
         for agency, consented in page.providers:
             label = f"{agency.name} ({agency.get_sector_display()})"
@@ -84,11 +98,45 @@ class CancelForm(forms.Form):
     reason = forms.CharField(label=_("Why the request is withdrawn"), required=False, max_length=1000)
 
 
+class DomainQuery(forms.Form):
+    domain = forms.ChoiceField(choices=[("", ""), *NeedDomain.choices], required=False)
+
+
+class PickForm(forms.Form):
+    directory_service = IdField(required=False)
+
+
+def _refreshed(request: HttpRequest, page: pages.LinkageFormPage) -> HttpResponse:
+    """The form again, for the domain chosen, with the picked directory service's provider, name, sector and unit
+    value in place of what was typed: nothing is written. A pick the domain no longer offers is dropped."""
+    data = request.POST.copy()
+    pick = PickForm(data)
+    chosen = page.offered(pick.cleaned_data["directory_service"]) if pick.is_valid() else None
+    data["directory_service"] = str(chosen.pk) if chosen else ""
+    if chosen is not None:
+        fill = services.directory_fill(chosen)
+        data["provider"] = str(fill.provider_id or "")
+        data["provider_name"] = fill.provider_name
+        data["service"] = fill.service
+        data["sector"] = fill.sector
+        data["planned_won"] = f"{fill.planned_won:,}"
+    return _form_page(request, page, LinkageForm(data, page=page))
+
+
+def _form_page(request: HttpRequest, page: pages.LinkageFormPage, form: LinkageForm, status: int = 200) -> HttpResponse:
+    context = {"page": page, "case": page.case, "form": form, "active_nav": "cases"}
+    return render(request, "cases/linkage_form.html", context, status=status)
+
+
 @requires("cases.work")
 def linkage_new(request: HttpRequest, case_id: int) -> HttpResponse:
-    page = pages.open_linkage_form(user=request.user, case_id=case_id)
     posted = request.POST if request.method == "POST" else None
-    form = LinkageForm(posted, page=page, initial={"requested_on": today_kst(), "frequency": Frequency.ONCE})
+    domain = posted.get("domain", "") if posted is not None else parse_query(request, DomainQuery)["domain"]
+    page = pages.open_linkage_form(user=request.user, case_id=case_id, domain=domain)
+    if posted is not None and "refresh" in posted:
+        return _refreshed(request, page)
+    initial = {"requested_on": today_kst(), "frequency": Frequency.ONCE, "domain": page.domain}
+    form = LinkageForm(posted, page=page, initial=initial)
     status = 200
     if request.method == "POST":
         try:
@@ -107,6 +155,7 @@ def linkage_new(request: HttpRequest, case_id: int) -> HttpResponse:
                     planned_won=data.get("planned_won") or 0,
                     goal_id=data.get("goal"),
                     note=data.get("note", ""),
+                    directory_service_id=data.get("directory_service"),
                 ),
             )
         except ValidationError as refused:
@@ -114,8 +163,7 @@ def linkage_new(request: HttpRequest, case_id: int) -> HttpResponse:
             status = 422
         else:
             return redirect("linkage_detail", linkage_id=linkage.pk)
-    context = {"page": page, "case": page.case, "form": form, "active_nav": "cases"}
-    return render(request, "cases/linkage_form.html", context, status=status)
+    return _form_page(request, page, form, status)
 
 
 @require_safe

@@ -37,6 +37,12 @@ def cell(value: int | None) -> str:
 
 
 @register.filter
+def won_cell(amount: int | None) -> str:
+    """A won figure of a statistics table; None is hidden beside a suppressed small count."""
+    return cell(None) if amount is None else format_won(amount)
+
+
+@register.filter
 def thousands(value: Any) -> str:
     """A count with thousands separators (10,127), as Korean forms and reports write them. Written here rather
     than taken from django.contrib.humanize's intcomma, whose grouping follows the active locale's number format:
