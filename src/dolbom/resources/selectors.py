@@ -130,28 +130,43 @@ def with_domain_names(services: list[Service]) -> list[Service]:
 
 # ------------------------------------------------------------------------------------------------ donations
 
-# A district's ledger (its donors, funds and gifts) is its district staff's: another district never sees it.
-LEDGER = Reach(district="district")
+# A district's donors are its district staff's alone: their names and phones never leave those who keep the ledger.
+DONOR = Reach(district="district")
+# A fund, and the gifts into it and the money out of it, are its district staff's. A fund designated to a dong
+# (지정기탁) is also that dong officer's, who gives it to the dong's households: only such a fund names a dong (a
+# check constraint on Fund), so an officer's scope yields no general, purpose, group or sponsorship fund, and no
+# other dong's or district's.
+FUND = Reach(district="district", dong="dong")
+DONATION = Reach(district="district", dong="fund__dong")
 # What reached a household is seen like the household: by its dong's officer, the district's staff, and an agency
 # the household consented to share with.
 TO_HOUSEHOLD = Reach(district="district", dong="dong", consent=household_consented("household"))
 SPONSORSHIP = Reach(district="district", dong="household__dong", consent=household_consented("household"))
+# The ledger's side of an allocation: the fund it came out of. A dong officer sees money given to a household of
+# the dong out of the general fund on the household's page (TO_HOUSEHOLD), never in the ledger nor to correct.
+OUT_OF_FUND = Reach(district="district", dong="fund__dong")
 
 
 def donors_visible_to(user: Any) -> QuerySet[Donor]:
-    return scoped(Donor.objects.all(), user, LEDGER)
+    return scoped(Donor.objects.all(), user, DONOR)
 
 
 def funds_visible_to(user: Any) -> QuerySet[Fund]:
-    return scoped(Fund.objects.select_related("dong"), user, LEDGER)
+    return scoped(Fund.objects.select_related("dong"), user, FUND)
 
 
 def donations_visible_to(user: Any) -> QuerySet[Donation]:
-    return scoped(Donation.objects.select_related("donor", "fund", "fund__dong"), user, LEDGER)
+    return scoped(Donation.objects.select_related("donor", "fund", "fund__dong"), user, DONATION)
 
 
 def allocations_visible_to(user: Any) -> QuerySet[Allocation]:
+    """Money that reached households (and programmes) as far as the user sees them: for a household's history."""
     return scoped(Allocation.objects.select_related("fund", "fund__dong", "dong"), user, TO_HOUSEHOLD)
+
+
+def ledger_allocations_visible_to(user: Any) -> QuerySet[Allocation]:
+    """Allocations out of the funds the user sees: the ledger's rows, and the ones the user may correct."""
+    return scoped(Allocation.objects.select_related("fund", "fund__dong", "dong"), user, OUT_OF_FUND)
 
 
 def sponsorships_visible_to(user: Any) -> QuerySet[Sponsorship]:

@@ -89,7 +89,17 @@ class Fund(models.Model):
     class Meta:
         verbose_name = _("fund")
         verbose_name_plural = _("funds")
-        constraints = [models.UniqueConstraint(fields=["district", "key"], name="one_fund_per_designation")]
+        constraints = [
+            models.UniqueConstraint(fields=["district", "key"], name="one_fund_per_designation"),
+            # Only a fund designated to a dong names one: a dong officer's scope reaches funds through `dong`
+            # (resources.selectors.FUND), so this is what keeps the general, purpose, group and sponsorship funds
+            # out of any dong's reach.
+            models.CheckConstraint(
+                condition=Q(designation=Designation.DONG, dong__isnull=False)
+                | (~Q(designation=Designation.DONG) & Q(dong__isnull=True)),
+                name="fund_names_a_dong_only_when_designated_to_it",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.label

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Sum
 from django.http import Http404
@@ -50,6 +50,7 @@ from dolbom.resources.selectors import (
     donations_visible_to,
     donors_visible_to,
     funds_visible_to,
+    ledger_allocations_visible_to,
     sponsorships_visible_to,
 )
 from dolbom.resources.services.directory import the_district_of
@@ -453,17 +454,24 @@ def issue_receipt(*, user: Any, donation_id: int) -> Donation:
 # ---------------------------------------------------------------------------------------------- allocations
 
 
-def _lock_fund(user: Any, fund_id: int | None) -> Fund:
-    fund = funds_visible_to(user).select_for_update(of=("self",)).filter(pk=fund_id or 0).first()
+def _lock_fund(user: Any, fund_id: int) -> Fund:
+    """The fund, locked for the rest of the transaction; 404 for a fund outside the user's scope (another dong's,
+    the general fund for a dong officer, another district's), so that its existence is not told."""
+    fund = funds_visible_to(user).select_for_update(of=("self",)).filter(pk=fund_id).first()
     if fund is None:
         raise Http404
     return fund
 
 
-def _household_for_support(user: Any, household_id: int | None, on: date, errors: dict[str, str]) -> Household | None:
+def _household_in_scope(user: Any, household_id: int) -> Household:
     household = households_visible_to(user).filter(pk=household_id).first()
     if household is None:
-        raise PermissionDenied("resources: a household outside the user's scope")
+        raise Http404  # outside the user's scope, or no such household: the same answer
+    return household
+
+
+def _household_for_support(user: Any, household_id: int, on: date, errors: dict[str, str]) -> Household:
+    household = _household_in_scope(user, household_id)
     if not consented_to_support(household, on):
         errors["household"] = _(
             "No member of this household has consented to resource support: record the consent first."
@@ -483,36 +491,39 @@ def allocate(
     group: str = "",
 ) -> Allocation:
     """Give money out of one fund, to a household that consented to resource support or to a programme, within
-    what the fund holds and what its designation allows."""
+    what the fund holds and what its designation allows. The district's staff give from any fund of the district;
+    a dong officer from the funds designated to their dong, to its households."""
     ensure_can(user, "resources.allocate")
     on = on or today_kst()
-    errors: dict[str, str] = {}
-    amount = _won(amount_won, field="amount_won", errors=errors)
-    programme = _text(
-        programme, field="programme", label=_("the programme"), limit=TEXT_MAX, required=False, errors=errors
-    )
-    purpose = _text(purpose, field="purpose", label=_("the purpose"), limit=LABEL_MAX, required=False, errors=errors)
-    group = _text(
-        group, field="group", label=_("the group of households"), limit=LABEL_MAX, required=False, errors=errors
-    )
-    household = None
-    if household_id is not None:
-        household = _household_for_support(user, household_id, on, errors)
-    elif not programme:
-        errors["household"] = _("Choose a household, or name the programme the money goes to.")
-    if fund_id is None:
-        errors["fund"] = _("Choose the fund the money comes from.")
-        raise ValidationError(errors)
     with transaction.atomic():
-        fund = _lock_fund(user, fund_id)
-        refusal = allowed_in(fund, household=household, programme=programme, purpose=purpose, group=group)
-        if refusal:
-            errors["fund"] = refusal
-        remaining = balance_of(fund).remaining
-        if amount and amount > remaining:
-            errors["amount_won"] = _("The fund holds %(remaining)s won: allocate at most that.") % {
-                "remaining": f"{remaining:,}"
-            }
+        # Scope before anything else: a fund or a household outside the user's reach answers 404 whatever else
+        # the form holds, so that a refusal never describes what lies outside.
+        fund = _lock_fund(user, fund_id) if fund_id is not None else None
+        errors: dict[str, str] = {}
+        household = _household_for_support(user, household_id, on, errors) if household_id is not None else None
+        amount = _won(amount_won, field="amount_won", errors=errors)
+        programme = _text(
+            programme, field="programme", label=_("the programme"), limit=TEXT_MAX, required=False, errors=errors
+        )
+        purpose = _text(
+            purpose, field="purpose", label=_("the purpose"), limit=LABEL_MAX, required=False, errors=errors
+        )
+        group = _text(
+            group, field="group", label=_("the group of households"), limit=LABEL_MAX, required=False, errors=errors
+        )
+        if household is None and not programme:
+            errors["household"] = _("Choose a household, or name the programme the money goes to.")
+        if fund is None:
+            errors["fund"] = _("Choose the fund the money comes from.")
+        else:
+            refusal = allowed_in(fund, household=household, programme=programme, purpose=purpose, group=group)
+            if refusal:
+                errors["fund"] = refusal
+            remaining = balance_of(fund).remaining
+            if amount and amount > remaining:
+                errors["amount_won"] = _("The fund holds %(remaining)s won: allocate at most that.") % {
+                    "remaining": f"{remaining:,}"
+                }
         if errors:
             raise ValidationError(errors)
         allocation = Allocation.objects.create(
@@ -538,16 +549,15 @@ def allocate(
 
 
 def reverse_allocation(*, user: Any, allocation_id: int, reason: str) -> Allocation:
-    """Correct an allocation recorded by mistake: a reversing row gives the money back to its fund."""
+    """Correct an allocation recorded by mistake: a reversing row gives the money back to its fund. Only an
+    allocation out of a fund the user sees: a dong officer corrects what was given from their dong's funds."""
     ensure_can(user, "resources.allocate")
-    errors: dict[str, str] = {}
-    why = _text(reason, field="reason", label=_("the reason"), limit=TEXT_MAX, required=True, errors=errors)
-    from dolbom.resources.selectors import allocations_visible_to
-
     with transaction.atomic():
-        original = allocations_visible_to(user).select_for_update(of=("self",)).filter(pk=allocation_id).first()
+        original = ledger_allocations_visible_to(user).select_for_update(of=("self",)).filter(pk=allocation_id).first()
         if original is None:
             raise Http404
+        errors: dict[str, str] = {}
+        why = _text(reason, field="reason", label=_("the reason"), limit=TEXT_MAX, required=True, errors=errors)
         Fund.objects.select_for_update().get(pk=original.fund_id)
         if original.reverses_id is not None or Allocation.objects.filter(reverses=original).exists():
             errors["reason"] = _("This entry is a correction or has been corrected already.")
@@ -727,16 +737,16 @@ LEDGER_ROWS = 100
 
 
 def open_ledger(*, user: Any) -> LedgerPage:
-    """The district's ledger: each fund's balance, the latest gifts, allocations and sponsorships. The reading is
+    """The ledger as far as the user keeps it: each fund's balance, the latest gifts into those funds, allocations
+    out of them and their sponsorships (a dong officer: the funds designated to their dong). The reading is
     audited: it names donors and the households money went to."""
     ensure_can(user, "resources.view_donations")
-    from dolbom.resources.selectors import allocations_visible_to
-
+    funds = funds_visible_to(user)
     page = LedgerPage(
-        balances=[balance_of(fund) for fund in funds_visible_to(user).order_by("designation", "key")],
+        balances=[balance_of(fund) for fund in funds.order_by("designation", "key")],
         donations=list(donations_visible_to(user)[:LEDGER_ROWS]),
-        allocations=list(allocations_visible_to(user).select_related("household__address")[:LEDGER_ROWS]),
-        sponsorships=list(sponsorships_visible_to(user)[:LEDGER_ROWS]),
+        allocations=list(ledger_allocations_visible_to(user).select_related("household__address")[:LEDGER_ROWS]),
+        sponsorships=list(sponsorships_visible_to(user).filter(fund__in=funds.values("pk"))[:LEDGER_ROWS]),
     )
     audit.record(
         user, "resources.view_ledger",
