@@ -15,7 +15,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import Exists, OuterRef, Sum
 from django.http import Http404
 from django.utils.translation import gettext as _
 
@@ -412,6 +412,8 @@ def reverse_donation(*, user: Any, donation_id: int, reason: str) -> Donation:
             received_on=today_kst(),
             amount_won=-original.amount_won,
             description=original.description,
+            sponsorship_id=original.sponsorship_id,
+            month=original.month,
             reverses=original,
             reason=why,
             recorded_by=user,
@@ -659,9 +661,17 @@ def _month_bounds(month: str) -> tuple[date, date]:
     return first, date.fromordinal(following.toordinal() - 1)
 
 
+def _standing(rows: Any) -> Any:
+    """Rows neither a correction nor corrected: what stands in the ledger."""
+    return rows.filter(reverses__isnull=True, reversed_by__isnull=True)
+
+
 def pay_sponsorships(*, user: Any, month: str) -> list[Allocation]:
-    """Record the month's payment of every sponsorship in force that month and not yet paid for it: the donor's
-    gift into the household's fund and, at once, its allocation to the household. Running it twice pays once."""
+    """Record the month's payment of every sponsorship in force that month with no payment standing for it: the
+    donor's gift into the household's fund and, at once, its allocation to the household. Running it twice pays
+    once; a month whose payment was corrected is paid again, once (the new payment `repays` the correction). When
+    only the payment was corrected, the donor's gift of the month still stands in the fund and pays it; when the
+    gift was corrected too, the gift is recorded again."""
     ensure_can(user, "resources.record_donations")
     try:
         first, last = _month_bounds(month)
@@ -669,26 +679,42 @@ def pay_sponsorships(*, user: Any, month: str) -> list[Allocation]:
         raise ValidationError({"month": _("Enter the month as 2026-12.")}) from None
     paid = []
     with transaction.atomic():
+        standing = _standing(Allocation.objects.filter(sponsorship=OuterRef("pk"), month=month))
         due = (
             sponsorships_visible_to(user)
             .select_for_update(of=("self",))
             .filter(starts_on__lte=last)
             .exclude(ends_on__lt=first)
-            .exclude(payments__month=month, payments__reverses__isnull=True)
+            .exclude(Exists(standing))
             .select_related("fund", "household", "donor")
         )
         for sponsorship in due:
             fund = Fund.objects.select_for_update().get(pk=sponsorship.fund_id)
-            Donation.objects.create(
-                district_id=sponsorship.district_id,
-                fund=fund,
-                donor=sponsorship.donor,
-                kind=GiftKind.CASH,
-                received_on=first,
-                amount_won=sponsorship.monthly_won,
-                description=month,
-                recorded_by=user,
-            )
+            payments = Allocation.objects.filter(sponsorship=sponsorship, month=month)
+            # Read again under the sponsorship's lock: on PostgreSQL a run that paid the month while this one
+            # waited for the lock is seen now, and this run pays nothing more. (The constraints on Allocation
+            # refuse a second standing payment even so.)
+            if _standing(payments).exists():
+                continue
+            correction = payments.filter(reverses__isnull=False, repaid_by__isnull=True).order_by("-pk").first()
+            gift_stands = _standing(Donation.objects.filter(sponsorship=sponsorship, month=month)).exists()
+            if gift_stands and balance_of(fund).remaining < sponsorship.monthly_won:
+                # The month's gift came back into the fund with the correction and has been given to the
+                # household since by hand: paying it again would spend what the fund no longer holds.
+                continue
+            if not gift_stands:
+                Donation.objects.create(
+                    district_id=sponsorship.district_id,
+                    fund=fund,
+                    donor=sponsorship.donor,
+                    kind=GiftKind.CASH,
+                    received_on=first,
+                    amount_won=sponsorship.monthly_won,
+                    description=month,
+                    sponsorship=sponsorship,
+                    month=month,
+                    recorded_by=user,
+                )
             paid.append(
                 Allocation.objects.create(
                     district_id=sponsorship.district_id,
@@ -700,13 +726,19 @@ def pay_sponsorships(*, user: Any, month: str) -> list[Allocation]:
                     on=first,
                     sponsorship=sponsorship,
                     month=month,
+                    repays=correction,
                     recorded_by=user,
                 )
             )
         audit.record(
             user,
             "resources.pay_sponsorships",
-            detail={"month": month, "payments": len(paid), "total": sum(a.amount_won for a in paid)},
+            detail={
+                "month": month,
+                "payments": len(paid),
+                "total": sum(a.amount_won for a in paid),
+                "repaid": sum(1 for a in paid if a.repays_id),
+            },
         )
     return paid
 
