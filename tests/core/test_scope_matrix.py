@@ -74,6 +74,7 @@ from dolbom.resources.models import (
     Sponsorship,
     Volunteer,
     VolunteerHours,
+    VolunteerSkill,
 )
 from tests.conftest import make_person
 
@@ -413,9 +414,9 @@ def _resources(city, rows: dict[str, Any]) -> None:
         )  # fmt: skip
         dong = household.dong
         rows[f"volunteer_{key}"] = Volunteer.objects.create(
-            district=dong.parent, dong=dong, name="김봉사", skills=["repairs"], consent_on=date(2026, 1, 1),
-            created_by=admin,
-        )  # fmt: skip
+            district=dong.parent, dong=dong, name="김봉사", consent_on=date(2026, 1, 1), created_by=admin
+        )
+        VolunteerSkill.objects.create(volunteer=rows[f"volunteer_{key}"], skill="repairs")
         rows[f"hours_{key}"] = VolunteerHours.objects.create(
             volunteer=rows[f"volunteer_{key}"], district=dong.parent, dong=dong, on=date(2026, 11, 3), minutes=120,
             activity="집수리", recorded_by=admin,

@@ -1,5 +1,6 @@
-"""The resources migrations that move data: each sponsorship's monthly gifts linked to their sponsorship and month;
-data written before a migration comes out of it whole."""
+"""The resources migrations that move data: each sponsorship's monthly gifts linked to their sponsorship and month,
+and volunteers' skills moved into their own table; data written before a migration comes out of it whole, and
+going back restores it."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
-LATEST = [("resources", "0006_sponsorship_months_paid_again")]
+LATEST = [("resources", "0008_drop_volunteer_skills_json")]
 
 
 def _migrate(target: str) -> Any:
@@ -91,3 +92,21 @@ def test_each_sponsorship_gift_is_linked_to_its_month(city, at_latest):
         returned.pk: (sponsorship.pk, "2026-11"),
         other_gift.pk: (None, ""),
     }
+
+
+@pytest.mark.django_db(transaction=True)
+def test_volunteers_keep_their_skills_through_the_move(city, at_latest):
+    old = _migrate("0006_sponsorship_months_paid_again")
+    kept = old.get_model("resources", "Volunteer").objects.create(
+        district_id=city.districts[0].pk,
+        dong_id=city.dongs[0].pk,
+        name="김봉사",
+        consent_on=date(2026, 1, 1),
+        skills=["repairs", "cleaning", "repairs", "unknown"],
+        created_by_id=city.users["district_admin"].pk,
+    )
+    new = _migrate("0008_drop_volunteer_skills_json")
+    skills = new.get_model("resources", "VolunteerSkill").objects.filter(volunteer_id=kept.pk)
+    assert sorted(skills.values_list("skill", flat=True)) == ["cleaning", "repairs"]
+    back = _migrate("0006_sponsorship_months_paid_again")
+    assert back.get_model("resources", "Volunteer").objects.get(pk=kept.pk).skills == ["cleaning", "repairs"]

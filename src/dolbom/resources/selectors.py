@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Case, Exists, OuterRef, Prefetch, Q, QuerySet, Value, When
 from django.utils.translation import gettext as _
 
 from dolbom.core.needs import NeedDomain
@@ -31,9 +31,11 @@ from dolbom.resources.models import (
     ServiceArea,
     ServiceDomain,
     ServiceStatus,
+    Skill,
     Sponsorship,
     Volunteer,
     VolunteerHours,
+    VolunteerSkill,
 )
 
 # ------------------------------------------------------------------------------------------------ directory
@@ -206,6 +208,17 @@ def food_banks_for(user: Any) -> QuerySet[Agency]:
 # Volunteers are the dong's (its officer keeps them) and the district's.
 VOLUNTEER = Reach(district="district", dong="dong")
 
+# A need domain of case management and the skills that answer it, for matching a linkage's need to volunteers.
+SKILLS_FOR_NEED = {
+    "living_environment": {Skill.REPAIRS, Skill.CLEANING},
+    "education": {Skill.TUTORING},
+    "health": {Skill.MEDICAL, Skill.COMPANIONSHIP},
+    "rights": {Skill.LEGAL},
+    "daily_living": {Skill.COOKING, Skill.CLEANING, Skill.DRIVING},
+    "social": {Skill.COMPANIONSHIP},
+    "family": {Skill.COMPANIONSHIP, Skill.TUTORING},
+}
+
 
 def volunteers_visible_to(user: Any) -> QuerySet[Volunteer]:
     return scoped(Volunteer.objects.select_related("dong"), user, VOLUNTEER)
@@ -213,6 +226,22 @@ def volunteers_visible_to(user: Any) -> QuerySet[Volunteer]:
 
 def volunteer_hours_visible_to(user: Any) -> QuerySet[VolunteerHours]:
     return scoped(VolunteerHours.objects.select_related("volunteer", "dong"), user, VOLUNTEER)
+
+
+def volunteers_matching(user: Any, *, need: str = "", skill: str = "", dong: str = "") -> QuerySet[Volunteer]:
+    """Active volunteers the user sees whose skills answer a need domain (or who have one skill; a need no skill
+    answers, or none asked, matches every one), nearest first: those of `dong`, then the others, by name. The
+    database filters and orders (through the index on VolunteerSkill.skill), so a caller slices or pages it."""
+    wanted = sorted({skill} if skill else SKILLS_FOR_NEED.get(need, set()))
+    found = volunteers_visible_to(user).filter(active=True)
+    if wanted:
+        found = found.filter(Exists(VolunteerSkill.objects.filter(volunteer=OuterRef("pk"), skill__in=wanted)))
+    away = Case(When(dong_id=dong, then=Value(0)), default=Value(1)) if dong else Value(1)
+    return (
+        found.annotate(away=away)
+        .order_by("away", "name", "pk")
+        .prefetch_related(Prefetch("skills", queryset=VolunteerSkill.objects.order_by("skill")))
+    )
 
 
 # ------------------------------------------------------------------------------------------ household page

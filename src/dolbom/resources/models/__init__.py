@@ -21,7 +21,7 @@ from dolbom.resources.models.donations import (
     Sponsorship,
 )
 from dolbom.resources.models.foodbank import Distribution, Lot
-from dolbom.resources.models.volunteers import Skill, Volunteer, VolunteerHours
+from dolbom.resources.models.volunteers import Skill, Volunteer, VolunteerHours, VolunteerSkill
 
 __all__ = [
     "Agreement",
@@ -44,4 +44,5 @@ __all__ = [
     "Sponsorship",
     "Volunteer",
     "VolunteerHours",
+    "VolunteerSkill",
 ]
