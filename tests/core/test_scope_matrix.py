@@ -76,6 +76,7 @@ from dolbom.resources.models import (
     Sponsorship,
     Volunteer,
     VolunteerHours,
+    VolunteerSkill,
 )
 from tests.conftest import make_person
 
@@ -428,12 +429,46 @@ def _resources(city, rows: dict[str, Any]) -> None:
         )  # fmt: skip
         dong = household.dong
         rows[f"volunteer_{key}"] = Volunteer.objects.create(
-            district=dong.parent, dong=dong, name="김봉사", skills=["repairs"], consent_on=date(2026, 1, 1),
-            created_by=admin,
-        )  # fmt: skip
+            district=dong.parent, dong=dong, name="김봉사", consent_on=date(2026, 1, 1), created_by=admin
+        )
+        VolunteerSkill.objects.create(volunteer=rows[f"volunteer_{key}"], skill="repairs")
         rows[f"hours_{key}"] = VolunteerHours.objects.create(
             volunteer=rows[f"volunteer_{key}"], district=dong.parent, dong=dong, on=date(2026, 11, 3), minutes=120,
             activity="집수리", recorded_by=admin,
+        )  # fmt: skip
+    # Funds designated to a dong (지정기탁): dong 0's and dong 1's of district 1, and a dong's of the other district,
+    # each with a gift and an allocation to a household of its dong. Its dong officer keeps each; the general fund
+    # (above), and a purpose's and a sponsorship's fund of district 1 stay the district staff's.
+    for key, household_key, district_key in (
+        ("dong0", "h_dong0_consented", "district1"),
+        ("dong1", "h_dong1", "district1"),
+        ("district2", "h_district2", "district2"),
+    ):
+        household = rows[household_key]
+        fund = Fund.objects.create(
+            district=household.dong.parent, designation="dong", dong=household.dong, key=f"dong:{household.dong_id}"
+        )
+        rows[f"dong_fund_{key}"] = fund
+        rows[f"dong_donation_{key}"] = Donation.objects.create(
+            district=fund.district, fund=fund, donor=rows[f"donor_{district_key}"], kind="cash",
+            received_on=date(2026, 11, 2), amount_won=500_000, recorded_by=admin,
+        )  # fmt: skip
+        rows[f"dong_allocation_{key}"] = Allocation.objects.create(
+            district=fund.district, fund=fund, household=household, dong=household.dong, amount_won=50_000,
+            sector="private", on=date(2026, 11, 3), recorded_by=admin,
+        )  # fmt: skip
+    district1 = city.districts[0]
+    rows["purpose_fund_district1"] = Fund.objects.create(
+        district=district1, designation="purpose", purpose="난방비", key="purpose:난방비"
+    )
+    rows["sponsorship_fund_dong0"] = Fund.objects.create(
+        district=district1, designation="household", household=rows["h_dong0_consented"],
+        key=f"household:{rows['h_dong0_consented'].pk}",
+    )  # fmt: skip
+    for key in ("purpose_fund_district1", "sponsorship_fund_dong0"):
+        rows[key.replace("fund", "donation")] = Donation.objects.create(
+            district=district1, fund=rows[key], donor=rows["donor_district1"], kind="cash",
+            received_on=date(2026, 11, 2), amount_won=300_000, recorded_by=admin,
         )  # fmt: skip
 
 
@@ -464,6 +499,7 @@ ROUNDS = {"round_district1", "round_district2", "round_district1_dong1_only"}
 REFERRALS = {"referral_dong0_by_safety_net", "referral_dong1_by_agency", "referral_district2"}
 EVENTS = {"event_district1_officer", "event_district2_officer", "event_system"}
 CONSENTS = {"consent_dong0", "consent_dong1_withdrawn", "consent_district2"}
+PLACES = ("dong0", "dong1", "district2")
 
 SELECTORS: dict[str, tuple[set[str], Expect]] = {
     "dolbom.registry.selectors:households_visible_to": (
@@ -657,25 +693,67 @@ SELECTORS: dict[str, tuple[set[str], Expect]] = {
         {"agreement_district1", "agreement_district2"},
         _for(district_manager={"agreement_district1"}, district_admin={"agreement_district1"}),
     ),
+    "dolbom.resources.selectors:donors_visible_to": (
+        {"donor_district1", "donor_district2"},
+        _for(district_manager={"donor_district1"}, district_admin={"donor_district1"}),
+    ),
+    # The ledger: the district's staff keep every fund of the district; a dong officer the funds designated to
+    # their dong alone (not the general fund, a purpose's, a sponsorship's of a household of the dong, another
+    # dong's or another district's dong's), with the gifts into them and the allocations out of them.
     **{
         f"dolbom.resources.selectors:{name}_visible_to": (
-            {f"{key}_district1", f"{key}_district2"},
-            _for(district_manager={f"{key}_district1"}, district_admin={f"{key}_district1"}),
-        )
-        for name, key in (("donors", "donor"), ("funds", "fund"), ("donations", "donation"))
-    },
-    **{
-        f"dolbom.resources.selectors:{name}_visible_to": (
-            {f"{key}_dong0", f"{key}_dong1", f"{key}_district2"},
+            {
+                f"{key}_district1",
+                f"{key}_district2",
+                f"dong_{key}_dong0",
+                f"dong_{key}_dong1",
+                f"dong_{key}_district2",
+                f"purpose_{key}_district1",
+                f"sponsorship_{key}_dong0",
+            },
             _for(
-                dong_officer={f"{key}_dong0"},
-                district_manager={f"{key}_dong0", f"{key}_dong1"},
-                district_admin={f"{key}_dong0", f"{key}_dong1"},
-                agency_worker={f"{key}_dong0"},
+                dong_officer={f"dong_{key}_dong0"},
+                **{
+                    role: {
+                        f"{key}_district1",
+                        f"dong_{key}_dong0",
+                        f"dong_{key}_dong1",
+                        f"purpose_{key}_district1",
+                        f"sponsorship_{key}_dong0",
+                    }
+                    for role in DISTRICT
+                },
             ),
         )
-        for name, key in (("allocations", "allocation"), ("sponsorships", "sponsorship"))
+        for name, key in (("funds", "fund"), ("donations", "donation"))
     },
+    "dolbom.resources.selectors:ledger_allocations_visible_to": (
+        {"allocation_dong0", "allocation_dong1", "allocation_district2", *(f"dong_allocation_{k}" for k in PLACES)},
+        _for(
+            dong_officer={"dong_allocation_dong0"},
+            district_manager={"allocation_dong0", "allocation_dong1", "dong_allocation_dong0", "dong_allocation_dong1"},
+            district_admin={"allocation_dong0", "allocation_dong1", "dong_allocation_dong0", "dong_allocation_dong1"},
+        ),
+    ),
+    # What reached a household (its page): seen like the household, whatever fund it came from.
+    "dolbom.resources.selectors:allocations_visible_to": (
+        {"allocation_dong0", "allocation_dong1", "allocation_district2", *(f"dong_allocation_{k}" for k in PLACES)},
+        _for(
+            dong_officer={"allocation_dong0", "dong_allocation_dong0"},
+            district_manager={"allocation_dong0", "allocation_dong1", "dong_allocation_dong0", "dong_allocation_dong1"},
+            district_admin={"allocation_dong0", "allocation_dong1", "dong_allocation_dong0", "dong_allocation_dong1"},
+            agency_worker={"allocation_dong0", "dong_allocation_dong0"},
+        ),
+    ),
+    "dolbom.resources.selectors:sponsorships_visible_to": (
+        {"sponsorship_dong0", "sponsorship_dong1", "sponsorship_district2"},
+        _for(
+            dong_officer={"sponsorship_dong0"},
+            district_manager={"sponsorship_dong0", "sponsorship_dong1"},
+            district_admin={"sponsorship_dong0", "sponsorship_dong1"},
+            agency_worker={"sponsorship_dong0"},
+        ),
+    ),
     **{
         f"dolbom.resources.selectors:{name}_visible_to": (
             {f"{key}_dong0", f"{key}_dong1", f"{key}_district2"},
@@ -889,16 +967,22 @@ DETAIL_PAGES = [
     DetailPage("resources_service", "get", "service_district2", None, DIRECTORY_READERS),
     DetailPage("resources_service_edit", "get", "service_district1", "service_district2", frozenset(DISTRICT)),
     DetailPage("resources_service_edit", "post", "service_district1", "service_district2", frozenset(DISTRICT)),
-    # The donations ledger is the district staff's; a food bank's movements its own workers' as well.
+    # The donations ledger is the district staff's; a food bank's movements its own workers' as well. A dong
+    # officer corrects an allocation out of their dong's fund, never one out of the general fund (to a household
+    # of their dong though it went), and records no gift.
     *(
-        DetailPage(name, "get", key + "_district1", key + "_district2", frozenset(DISTRICT))
-        for name, key in (
-            ("resources_donation_reverse", "donation"),
-            ("resources_donation_receipt", "donation"),
-            ("resources_receipt_pdf", "donation"),
-            ("resources_donor", "donor"),
+        DetailPage(name, "get", inside, outside, frozenset(DISTRICT))
+        for name in (
+            "resources_donation_reverse",
+            "resources_donation_receipt",
+            "resources_receipt_pdf",
+        )
+        for inside, outside in (
+            ("donation_district1", "donation_district2"),
+            ("dong_donation_dong0", "dong_donation_district2"),
         )
     ),
+    DetailPage("resources_donor", "get", "donor_district1", "donor_district2", frozenset(DISTRICT)),
     # A donor's details for receipts: recorded and revealed by the district's staff only.
     DetailPage(
         "resources_donor_legal",
@@ -917,6 +1001,17 @@ DETAIL_PAGES = [
         lambda row: {"reason": "영수증 번호 확인"},
     ),
     DetailPage("resources_allocation_reverse", "get", "allocation_dong0", "allocation_district2", frozenset(DISTRICT)),
+    *(
+        DetailPage(
+            "resources_allocation_reverse",
+            method,
+            "dong_allocation_dong0",
+            "dong_allocation_district2",
+            frozenset({*DISTRICT, "dong_officer"}),
+            lambda row: {"reason": "중복 입력"},
+        )
+        for method in ("get", "post")
+    ),
     DetailPage(
         "resources_distribution_reverse",
         "get",

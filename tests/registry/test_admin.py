@@ -20,7 +20,9 @@ def admin_client(client, city):
 def other_staff(city):
     """A dong officer of the other district."""
     user = get_user_model().objects.create_user(username="officer2", password="x" * 12)
-    staff = Staff.objects.create(user=user, agency=city.agencies["other"], role=Role.DONG_OFFICER, display_name="강변동 담당자")
+    staff = Staff.objects.create(
+        user=user, agency=city.agencies["other"], role=Role.DONG_OFFICER, display_name="강변동 담당자"
+    )
     staff.areas.set([city.dongs[2]])
     return staff
 

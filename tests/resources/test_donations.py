@@ -4,6 +4,7 @@ per district and year."""
 
 from __future__ import annotations
 
+import threading
 from datetime import date
 
 import pytest
@@ -14,6 +15,7 @@ from dolbom.resources.models import Allocation, Donation, Fund
 from dolbom.resources.selectors import donations_visible_to
 from dolbom.resources.services import donations, receipts
 from dolbom.resources.services.donations import balance_of
+from tests.row_locks import ROW_LOCKS, in_transaction_elsewhere, release_once_waiting
 
 ON = date(2026, 11, 2)
 
@@ -163,8 +165,9 @@ def test_a_person_donor_needs_consent_and_the_audit_keeps_no_name(ledger_city):
         assert "홍길동" not in str(event.detail) and "한빛전자" not in str(event.detail)
 
 
-@pytest.mark.parametrize("role", ["dong_officer", "agency_worker", "safety_net", "analyst"])
-def test_only_district_staff_keep_the_ledger(ledger_city, role):
+@pytest.mark.parametrize("role", ["agency_worker", "safety_net", "analyst"])
+def test_only_public_staff_keep_the_ledger(ledger_city, role):
+    # A dong officer keeps the funds designated to their dong: tests/resources/test_dong_ledger.py.
     city = ledger_city
     gift = _gift(city, 10_000, designation="general")
     with pytest.raises(PermissionDenied):
@@ -199,3 +202,102 @@ def test_what_reached_a_household_is_on_its_page(client, ledger_city, settings):
     assert "결연 시작: 월 100,000원 (홍*동)" in page
     assert "2026-11 결연 후원금: 100,000원 (홍*동)" in page
     assert "홍길동" not in page
+
+
+def _sponsor(city, household: int = 1, monthly: int = 100_000):
+    return donations.start_sponsorship(
+        user=city.users["district_admin"], donor_id=city.person_donor.pk, household_id=city.households[household].pk,
+        monthly_won=monthly, starts_on=date(2026, 10, 1),
+    )  # fmt: skip
+
+
+def test_a_month_whose_payment_was_corrected_is_paid_again_once(ledger_city):
+    city = ledger_city
+    admin = city.users["district_admin"]
+    sponsorship = _sponsor(city)
+    [first] = donations.pay_sponsorships(user=admin, month="2026-10")
+    correction = donations.reverse_allocation(user=admin, allocation_id=first.pk, reason="계좌 번호 오류")
+    # The donor's gift of the month stands in the fund: the month is paid again out of it, once.
+    [again] = donations.pay_sponsorships(user=admin, month="2026-10")
+    assert (again.sponsorship_id, again.month, again.amount_won, again.repays) == (
+        sponsorship.pk, "2026-10", 100_000, correction,
+    )  # fmt: skip
+    assert donations.pay_sponsorships(user=admin, month="2026-10") == []
+    assert Donation.objects.filter(sponsorship=sponsorship).count() == 1
+    balance = balance_of(sponsorship.fund)
+    assert (balance.received, balance.allocated, balance.remaining) == (100_000, 100_000, 0)
+    # Corrected with the donor's gift this time (the donor had not paid): the month is paid with a new gift.
+    second = donations.reverse_allocation(user=admin, allocation_id=again.pk, reason="후원자 미납")
+    gift = Donation.objects.get(sponsorship=sponsorship, reverses__isnull=True)
+    donations.reverse_donation(user=admin, donation_id=gift.pk, reason="후원자 미납")
+    [third] = donations.pay_sponsorships(user=admin, month="2026-10")
+    assert third.repays == second
+    assert donations.pay_sponsorships(user=admin, month="2026-10") == []
+    standing = Donation.objects.filter(sponsorship=sponsorship, month="2026-10", reverses__isnull=True)
+    assert standing.exclude(reversed_by__isnull=False).count() == 1
+    balance = balance_of(sponsorship.fund)
+    assert (balance.received, balance.allocated, balance.remaining) == (100_000, 100_000, 0)
+    # Other months are untouched by it.
+    assert [p.month for p in donations.pay_sponsorships(user=admin, month="2026-11")] == ["2026-11"]
+
+
+def test_a_corrected_month_given_out_by_hand_since_is_not_paid_twice(ledger_city):
+    city = ledger_city
+    admin = city.users["district_admin"]
+    sponsorship = _sponsor(city)
+    [first] = donations.pay_sponsorships(user=admin, month="2026-10")
+    donations.reverse_allocation(user=admin, allocation_id=first.pk, reason="계좌 번호 오류")
+    donations.allocate(user=admin, fund_id=sponsorship.fund_id, amount_won=100_000,
+                       household_id=city.households[1].pk)  # fmt: skip
+    assert donations.pay_sponsorships(user=admin, month="2026-10") == []
+    assert balance_of(sponsorship.fund).remaining == 0
+
+
+def test_the_database_keeps_one_payment_standing_per_sponsorship_month(ledger_city):
+    from django.db import IntegrityError, transaction
+
+    city = ledger_city
+    admin = city.users["district_admin"]
+    _sponsor(city)
+    [first] = donations.pay_sponsorships(user=admin, month="2026-10")
+
+    def copy(**changes):
+        values = {f.attname: getattr(first, f.attname) for f in Allocation._meta.concrete_fields if not f.primary_key}
+        return Allocation(**{**values, "recorded_at": None, **changes})
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        copy().save()  # a second first payment of the month
+    correction = donations.reverse_allocation(user=admin, allocation_id=first.pk, reason="오류")
+    copy(repays_id=correction.pk).save()  # the month paid again after its correction
+    with pytest.raises(IntegrityError), transaction.atomic():
+        copy(repays_id=correction.pk).save()  # and paid again after the same correction
+    with pytest.raises(IntegrityError), transaction.atomic():
+        copy(sponsorship_id=None, month="", repays_id=first.pk).save()  # only a payment repays
+
+
+@ROW_LOCKS
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("corrected", [False, True], ids=["first payment", "paid again"])
+def test_two_runs_paying_a_month_at_once_pay_it_once(ledger_city, corrected):
+    city = ledger_city
+    admin, manager = city.users["district_admin"], city.users["district_manager"]
+    sponsorship = _sponsor(city)
+    if corrected:
+        [first] = donations.pay_sponsorships(user=admin, month="2026-10")
+        donations.reverse_allocation(user=admin, allocation_id=first.pk, reason="계좌 번호 오류")
+    elsewhere: list[list[Allocation]] = []
+    held, release = threading.Event(), threading.Event()
+    other = in_transaction_elsewhere(
+        lambda: elsewhere.append(donations.pay_sponsorships(user=admin, month="2026-10")), held, release
+    )
+    watcher = release_once_waiting(release)
+    try:
+        here = donations.pay_sponsorships(user=manager, month="2026-10")  # waits for the sponsorship's lock
+    finally:
+        release.set()
+    other.join()
+    watcher.join()
+    assert [len(paid) for paid in elsewhere] == [1] and here == []
+    payments = Allocation.objects.filter(sponsorship=sponsorship, month="2026-10")
+    assert payments.filter(reverses__isnull=True, reversed_by__isnull=True).count() == 1
+    assert Donation.objects.filter(sponsorship=sponsorship, reverses__isnull=True).count() == 1

@@ -4,7 +4,10 @@ services and database, checked after every step against a model of the rules kep
 - per fund, received = allocated + remaining for money, and goods received = given out + still in stock (won);
 - no fund ever holds less than nothing, no lot fewer than no units;
 - nothing designated is ever given where its designation does not allow;
-- goods go out first-expiring first among the lots a recipient may receive, and never once expired.
+- goods go out first-expiring first among the lots a recipient may receive, and never once expired;
+- a sponsorship month has at most one payment standing, and a month whose payment was corrected is paid again
+  exactly once: out of the donor's gift of the month while it stands in the fund, with a new gift when it was
+  corrected too.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Sum
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
 
@@ -63,6 +66,10 @@ class Ledger(RuleBasedStateMachine):
         self.gifts: list[int] = []
         self.allocations: list[int] = []
         self.distributions: list[int] = []
+        self.sponsorships: dict[int, tuple[int, int]] = {}  # sponsorship id → (its fund, its monthly amount)
+        self.paid: set[tuple[int, str]] = set()  # (sponsorship, month) with a payment standing
+        self.gift_in: set[tuple[int, str]] = set()  # (sponsorship, month) whose donor's gift stands
+        self.ever_paid: set[tuple[int, str]] = set()
 
     def teardown(self) -> None:
         transaction.savepoint_rollback(self.savepoint)
@@ -147,6 +154,35 @@ class Ledger(RuleBasedStateMachine):
         self.cash[fund_id] -= amount
         self.allocations.append(given.pk)
 
+    def _pay(self, month: str) -> None:
+        """Pay the month and check the payments against the rule: every sponsorship (all in force) without a
+        payment standing for the month is paid once, in the order of the ledger (newest first); out of the fund
+        when the month's gift stands there (and the fund still holds it), with a new gift otherwise."""
+        expected, repaid = [], set()
+        for sponsorship in sorted(self.sponsorships, reverse=True):
+            fund, monthly = self.sponsorships[sponsorship]
+            if (sponsorship, month) in self.paid:
+                continue
+            if (sponsorship, month) in self.gift_in:
+                if self.cash[fund] < monthly:
+                    event("sponsorship month not paid again: its returned gift was given out since")
+                    continue  # the returned gift was given to the household by hand since
+                event("sponsorship month paid again out of its standing gift")
+                self.cash[fund] -= monthly
+            elif (sponsorship, month) in self.ever_paid:
+                event("sponsorship month paid again with a new gift")
+            self.ever_paid.add((sponsorship, month))
+            self.gift_in.add((sponsorship, month))
+            self.paid.add((sponsorship, month))
+            expected.append(sponsorship)
+            if Allocation.objects.filter(sponsorship_id=sponsorship, month=month).exists():
+                repaid.add(sponsorship)
+        paid = donations.pay_sponsorships(user=self.admin, month=month)
+        assert [payment.sponsorship_id for payment in paid] == expected
+        assert {payment.sponsorship_id for payment in paid if payment.repays_id} == repaid
+        assert donations.pay_sponsorships(user=self.admin, month=month) == []
+        self.allocations += [payment.pk for payment in paid]
+
     @rule(household=st.sampled_from([0, 1]), monthly=st.integers(1, 200_000), month=st.integers(1, 3))
     def sponsor_and_pay(self, household: int, monthly: int, month: int) -> None:
         """A sponsorship of one household from January, and a month paid (again: paid once)."""
@@ -156,10 +192,31 @@ class Ledger(RuleBasedStateMachine):
         )  # fmt: skip
         self.fund_rule[sponsorship.fund_id] = ("household", {"household": household})
         self.cash.setdefault(sponsorship.fund_id, 0)
-        # What the donor pays in goes straight out to the household: the model's balance of the fund is unchanged.
-        paid = donations.pay_sponsorships(user=self.admin, month=f"2026-{month:02d}")
-        assert donations.pay_sponsorships(user=self.admin, month=f"2026-{month:02d}") == []
-        self.allocations += [payment.pk for payment in paid]
+        self.sponsorships[sponsorship.pk] = (sponsorship.fund_id, monthly)
+        self._pay(f"2026-{month:02d}")
+
+    @rule(pick=st.integers(0, 50), gift_too=st.booleans())
+    def correct_a_month_and_pay_it_again(self, pick: int, gift_too: bool) -> None:
+        """A sponsorship month's payment corrected (and the donor's gift of the month, if asked and the fund still
+        holds it), then the month paid again."""
+        if not self.paid:
+            return
+        sponsorship, month = sorted(self.paid)[pick % len(self.paid)]
+        fund, monthly = self.sponsorships[sponsorship]
+        payment = Allocation.objects.get(
+            sponsorship_id=sponsorship, month=month, reverses__isnull=True, reversed_by__isnull=True
+        )
+        donations.reverse_allocation(user=self.admin, allocation_id=payment.pk, reason="계좌 오류")
+        self.paid.discard((sponsorship, month))
+        self.cash[fund] += monthly
+        if gift_too and (sponsorship, month) in self.gift_in:
+            gift = Donation.objects.get(
+                sponsorship_id=sponsorship, month=month, reverses__isnull=True, reversed_by__isnull=True
+            )
+            donations.reverse_donation(user=self.admin, donation_id=gift.pk, reason="후원자 미납")
+            self.gift_in.discard((sponsorship, month))
+            self.cash[fund] -= monthly
+        self._pay(month)
 
     @rule(pick=st.integers(0, 50))
     def correct_allocation(self, pick: int) -> None:
@@ -169,6 +226,7 @@ class Ledger(RuleBasedStateMachine):
         original = Allocation.objects.get(pk=open_ones[pick % len(open_ones)])
         donations.reverse_allocation(user=self.admin, allocation_id=original.pk, reason="잘못 입력")
         self.cash[original.fund_id] += original.amount_won
+        self.paid.discard((original.sponsorship_id, original.month))
 
     @rule(pick=st.integers(0, 50))
     def correct_gift(self, pick: int) -> None:
@@ -258,6 +316,17 @@ class Ledger(RuleBasedStateMachine):
         for d in Distribution.objects.filter(reverses__isnull=True).select_related("lot"):
             assert d.lot.expires_on is None or d.lot.expires_on >= d.on
             assert d.household_id is None or d.household_id in households
+
+    @invariant()
+    def a_sponsorship_month_has_at_most_one_payment_standing(self) -> None:
+        standing = Allocation.objects.filter(
+            sponsorship__isnull=False, reverses__isnull=True, reversed_by__isnull=True
+        ).values_list("sponsorship_id", "month")
+        assert sorted(standing) == sorted(self.paid)
+        gifts = Donation.objects.filter(
+            sponsorship__isnull=False, reverses__isnull=True, reversed_by__isnull=True
+        ).values_list("sponsorship_id", "month")
+        assert sorted(gifts) == sorted(self.gift_in)
 
     @invariant()
     def stock_is_never_negative_and_adds_up(self) -> None:

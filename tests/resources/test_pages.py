@@ -45,11 +45,20 @@ def test_a_designated_gift_received_and_allocated_through_the_pages(client, ledg
     assert Allocation.objects.get().household_id == city.households[0].pk
 
 
-@pytest.mark.parametrize("role", ["dong_officer", "agency_worker", "analyst"])
-def test_the_ledger_is_the_district_staff_s(client, ledger_city, role):
+@pytest.mark.parametrize("role", ["agency_worker", "analyst"])
+def test_the_ledger_is_the_public_staff_s(client, ledger_city, role):
     client.force_login(ledger_city.users[role])
     assert client.get(reverse("resources_ledger")).status_code == 403
     assert client.get(reverse("resources_donation_new")).status_code == 403
+
+
+def test_a_dong_officer_reads_the_ledger_and_records_no_gift(client, ledger_city):
+    # What the officer sees and gives: tests/resources/test_dong_ledger.py.
+    client.force_login(ledger_city.users["dong_officer"])
+    assert client.get(reverse("resources_ledger")).status_code == 200
+    for name in ("resources_donation_new", "resources_donor_new", "resources_sponsorship_new"):
+        assert client.get(reverse(name)).status_code == 403, name
+    assert client.post(reverse("resources_sponsorships_pay"), {"month": "2026-11"}).status_code == 403
 
 
 def test_a_food_bank_worker_stocks_and_gives_out(client, ledger_city):
@@ -116,7 +125,8 @@ def test_the_household_page_leads_to_the_resources_forms(client, ledger_city):
     assert f'href="/resources/allocations/new/?household={household}"' in page
     form = client.get(reverse("resources_allocation_new"), {"household": household}).content.decode()
     assert f'value="{household}"' in form
+    # A dong officer gives from their dong's funds, and starts no sponsorship (the district's staff do).
     client.force_login(city.users["dong_officer"])
-    assert (
-        "/resources/allocations/new/" not in client.get(reverse("household_detail", args=[household])).content.decode()
-    )
+    page = client.get(reverse("household_detail", args=[household])).content.decode()
+    assert f'href="/resources/allocations/new/?household={household}"' in page
+    assert "/resources/sponsorships/new/" not in page

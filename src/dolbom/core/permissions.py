@@ -66,16 +66,19 @@ POLICY: dict[str, frozenset[Role]] = {
     "resources.exchange_directory": DISTRICT_STAFF,
     "resources.view_agreements": DISTRICT_STAFF,
     "resources.manage_agreements": DISTRICT_STAFF,
-    # The donations ledger is the district's (희망복지지원단): its staff receive gifts and give them out.
-    "resources.view_donations": DISTRICT_STAFF,
+    # The donations ledger is the district's (희망복지지원단): its staff receive gifts and give them out. A dong
+    # officer reads and gives out the funds designated to their dong (지정기탁), which is all their scope reaches
+    # (resources.selectors.FUND); the general fund, purposes, groups and sponsorships stay the district staff's.
+    "resources.view_donations": DISTRICT_STAFF | {Role.DONG_OFFICER},
     "resources.record_donations": DISTRICT_STAFF,
     # A donation receipt carries the donor's full resident or business number: printed by district staff only,
     # and a person donor's masked data revealed by them for a reason.
     "resources.print_receipts": DISTRICT_STAFF,
     "resources.reveal_donor": DISTRICT_STAFF,
-    "resources.allocate": DISTRICT_STAFF,
+    "resources.allocate": DISTRICT_STAFF | {Role.DONG_OFFICER},
     # A food bank's or welfare centre's own workers keep its stock and hand it out; the district's staff as well.
-    "resources.view_stock": DISTRICT_STAFF | {Role.AGENCY_WORKER},
+    # A dong officer reads what went to households of their dong (their scope reaches no lot).
+    "resources.view_stock": DISTRICT_STAFF | {Role.AGENCY_WORKER, Role.DONG_OFFICER},
     "resources.keep_stock": DISTRICT_STAFF | {Role.AGENCY_WORKER},
     # Volunteers: the dong's officer for their dong, the district's staff for the district (scope decides).
     "resources.view_volunteers": frozenset({Role.DONG_OFFICER, Role.DISTRICT_MANAGER, Role.DISTRICT_ADMIN}),

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Sum
+from django.db.models import Case, Count, Exists, OuterRef, Prefetch, Q, QuerySet, Sum, Value, When
 from django.utils.translation import gettext as _
 
 from dolbom.core.needs import NeedDomain
@@ -32,9 +32,11 @@ from dolbom.resources.models import (
     ServiceArea,
     ServiceDomain,
     ServiceStatus,
+    Skill,
     Sponsorship,
     Volunteer,
     VolunteerHours,
+    VolunteerSkill,
 )
 
 # ------------------------------------------------------------------------------------------------ directory
@@ -131,28 +133,43 @@ def with_domain_names(services: list[Service]) -> list[Service]:
 
 # ------------------------------------------------------------------------------------------------ donations
 
-# A district's ledger (its donors, funds and gifts) is its district staff's: another district never sees it.
-LEDGER = Reach(district="district")
+# A district's donors are its district staff's alone: their names and phones never leave those who keep the ledger.
+DONOR = Reach(district="district")
+# A fund, and the gifts into it and the money out of it, are its district staff's. A fund designated to a dong
+# (지정기탁) is also that dong officer's, who gives it to the dong's households: only such a fund names a dong (a
+# check constraint on Fund), so an officer's scope yields no general, purpose, group or sponsorship fund, and no
+# other dong's or district's.
+FUND = Reach(district="district", dong="dong")
+DONATION = Reach(district="district", dong="fund__dong")
 # What reached a household is seen like the household: by its dong's officer, the district's staff, and an agency
 # the household consented to share with.
 TO_HOUSEHOLD = Reach(district="district", dong="dong", consent=household_consented("household"))
 SPONSORSHIP = Reach(district="district", dong="household__dong", consent=household_consented("household"))
+# The ledger's side of an allocation: the fund it came out of. A dong officer sees money given to a household of
+# the dong out of the general fund on the household's page (TO_HOUSEHOLD), never in the ledger nor to correct.
+OUT_OF_FUND = Reach(district="district", dong="fund__dong")
 
 
 def donors_visible_to(user: Any) -> QuerySet[Donor]:
-    return scoped(Donor.objects.all(), user, LEDGER)
+    return scoped(Donor.objects.all(), user, DONOR)
 
 
 def funds_visible_to(user: Any) -> QuerySet[Fund]:
-    return scoped(Fund.objects.select_related("dong"), user, LEDGER)
+    return scoped(Fund.objects.select_related("dong"), user, FUND)
 
 
 def donations_visible_to(user: Any) -> QuerySet[Donation]:
-    return scoped(Donation.objects.select_related("donor", "fund", "fund__dong"), user, LEDGER)
+    return scoped(Donation.objects.select_related("donor", "fund", "fund__dong"), user, DONATION)
 
 
 def allocations_visible_to(user: Any) -> QuerySet[Allocation]:
+    """Money that reached households (and programmes) as far as the user sees them: for a household's history."""
     return scoped(Allocation.objects.select_related("fund", "fund__dong", "dong"), user, TO_HOUSEHOLD)
+
+
+def ledger_allocations_visible_to(user: Any) -> QuerySet[Allocation]:
+    """Allocations out of the funds the user sees: the ledger's rows, and the ones the user may correct."""
+    return scoped(Allocation.objects.select_related("fund", "fund__dong", "dong"), user, OUT_OF_FUND)
 
 
 def sponsorships_visible_to(user: Any) -> QuerySet[Sponsorship]:
@@ -191,6 +208,17 @@ def food_banks_for(user: Any) -> QuerySet[Agency]:
 
 # Volunteers are the dong's (its officer keeps them) and the district's.
 VOLUNTEER = Reach(district="district", dong="dong")
+
+# A need domain of case management and the skills that answer it, for matching a linkage's need to volunteers.
+SKILLS_FOR_NEED = {
+    "living_environment": {Skill.REPAIRS, Skill.CLEANING},
+    "education": {Skill.TUTORING},
+    "health": {Skill.MEDICAL, Skill.COMPANIONSHIP},
+    "rights": {Skill.LEGAL},
+    "daily_living": {Skill.COOKING, Skill.CLEANING, Skill.DRIVING},
+    "social": {Skill.COMPANIONSHIP},
+    "family": {Skill.COMPANIONSHIP, Skill.TUTORING},
+}
 
 
 def volunteers_visible_to(user: Any) -> QuerySet[Volunteer]:
@@ -235,6 +263,22 @@ def goods_given(user: Any, start: date, end: date) -> Figures:
     """The won value of food-bank goods given out between `start` and `end`, per dong and by whether they were
     given or bought with public money, corrections netted out."""
     return _given(Distribution, user, start, end, "value_won")
+
+
+def volunteers_matching(user: Any, *, need: str = "", skill: str = "", dong: str = "") -> QuerySet[Volunteer]:
+    """Active volunteers the user sees whose skills answer a need domain (or who have one skill; a need no skill
+    answers, or none asked, matches every one), nearest first: those of `dong`, then the others, by name. The
+    database filters and orders (through the index on VolunteerSkill.skill), so a caller slices or pages it."""
+    wanted = sorted({skill} if skill else SKILLS_FOR_NEED.get(need, set()))
+    found = volunteers_visible_to(user).filter(active=True)
+    if wanted:
+        found = found.filter(Exists(VolunteerSkill.objects.filter(volunteer=OuterRef("pk"), skill__in=wanted)))
+    away = Case(When(dong_id=dong, then=Value(0)), default=Value(1)) if dong else Value(1)
+    return (
+        found.annotate(away=away)
+        .order_by("away", "name", "pk")
+        .prefetch_related(Prefetch("skills", queryset=VolunteerSkill.objects.order_by("skill")))
+    )
 
 
 # ------------------------------------------------------------------------------------------ household page

@@ -22,7 +22,7 @@ from dolbom.resources.models.donations import (
 )
 from dolbom.resources.models.foodbank import Distribution, Lot
 from dolbom.resources.models.receipts import GiftCode, ReceiptIssuer
-from dolbom.resources.models.volunteers import Skill, Volunteer, VolunteerHours
+from dolbom.resources.models.volunteers import Skill, Volunteer, VolunteerHours, VolunteerSkill
 
 __all__ = [
     "Agreement",
@@ -47,4 +47,5 @@ __all__ = [
     "Sponsorship",
     "Volunteer",
     "VolunteerHours",
+    "VolunteerSkill",
 ]

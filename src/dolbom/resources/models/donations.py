@@ -131,7 +131,17 @@ class Fund(models.Model):
     class Meta:
         verbose_name = _("fund")
         verbose_name_plural = _("funds")
-        constraints = [models.UniqueConstraint(fields=["district", "key"], name="one_fund_per_designation")]
+        constraints = [
+            models.UniqueConstraint(fields=["district", "key"], name="one_fund_per_designation"),
+            # Only a fund designated to a dong names one: a dong officer's scope reaches funds through `dong`
+            # (resources.selectors.FUND), so this is what keeps the general, purpose, group and sponsorship funds
+            # out of any dong's reach.
+            models.CheckConstraint(
+                condition=Q(designation=Designation.DONG, dong__isnull=False)
+                | (~Q(designation=Designation.DONG) & Q(dong__isnull=True)),
+                name="fund_names_a_dong_only_when_designated_to_it",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.label
@@ -178,6 +188,12 @@ class Donation(models.Model):
     )
     # The issuer's details as they stood on the day of issue (ReceiptIssuer.snapshot), printed on every copy.
     receipt_issuer = models.JSONField(default=dict, blank=True, editable=False)
+    # A sponsorship's monthly gift says which sponsorship and month it is, so that a month paid again after a
+    # correction knows whether the donor's gift of that month still stands (services/donations.pay_sponsorships).
+    sponsorship = models.ForeignKey(
+        "Sponsorship", on_delete=models.PROTECT, null=True, blank=True, related_name="gifts"
+    )
+    month = models.CharField(_("month given for"), max_length=7, blank=True)
     reverses = models.OneToOneField("self", on_delete=models.PROTECT, null=True, blank=True, related_name="reversed_by")
     reason = models.CharField(_("reason for the correction"), max_length=200, blank=True)
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -253,6 +269,8 @@ class Allocation(models.Model):
     )
     month = models.CharField(_("month paid for"), max_length=7, blank=True)
     reverses = models.OneToOneField("self", on_delete=models.PROTECT, null=True, blank=True, related_name="reversed_by")
+    # A month paid again after its payment was corrected names that correction (the reversing row).
+    repays = models.OneToOneField("self", on_delete=models.PROTECT, null=True, blank=True, related_name="repaid_by")
     reason = models.CharField(_("reason for the correction"), max_length=200, blank=True)
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField(auto_now_add=True)
@@ -270,10 +288,22 @@ class Allocation(models.Model):
                 condition=Q(household__isnull=False) | ~Q(programme="") | Q(reverses__isnull=False),
                 name="allocation_goes_somewhere",
             ),
+            # A sponsorship month is never paid twice, and a month whose payment was corrected can be paid again.
+            # The payments of one month form a chain: the first payment (`repays` empty) is unique per month, and
+            # every later one `repays` the correction of the one before, which `repays` being one-to-one lets it
+            # do once. Since a payment is only corrected once (`reverses` is one-to-one too), each month has one
+            # chain and only its last payment can stand uncorrected: two payments standing at once would need two
+            # first payments or two payments after one correction, and the database refuses both, whatever two
+            # transactions see. (A counter of attempts in the key would allow an uncorrected attempt 1 beside an
+            # attempt 2; a flag set on the corrected payment would edit a ledger row.)
             models.UniqueConstraint(
                 fields=["sponsorship", "month"],
-                condition=Q(sponsorship__isnull=False, reverses__isnull=True),
-                name="one_payment_per_sponsorship_month",
+                condition=Q(sponsorship__isnull=False, reverses__isnull=True, repays__isnull=True),
+                name="one_first_payment_per_sponsorship_month",
+            ),
+            models.CheckConstraint(
+                condition=Q(repays__isnull=True) | Q(sponsorship__isnull=False, reverses__isnull=True),
+                name="only_a_sponsorship_payment_repays",
             ),
         ]
 

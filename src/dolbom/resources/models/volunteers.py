@@ -34,7 +34,6 @@ class Volunteer(models.Model):
     name = models.CharField(_("name"), max_length=60)
     phone = models.CharField(_("phone"), max_length=20, blank=True)
     portal_id = models.CharField(_("1365 member ID"), max_length=30, blank=True)
-    skills = models.JSONField(_("skills"), default=list)
     availability = models.CharField(_("when they can help"), max_length=200, blank=True)
     consent_on = models.DateField(_("consented to keeping their data on"))
     active = models.BooleanField(_("active"), default=True)
@@ -56,6 +55,36 @@ class Volunteer(models.Model):
     @property
     def masked_phone(self) -> str:
         return mask_phone(self.phone)
+
+    @property
+    def skill_codes(self) -> list[str]:
+        """The volunteer's skills as codes (`Skill` values), in code order; prefetch `skills` when listing."""
+        return sorted(row.skill for row in self.skills.all())
+
+    @property
+    def skill_names(self) -> list[str]:
+        """The volunteer's skills as the user reads them, in code order."""
+        return [str(row.get_skill_display()) for row in sorted(self.skills.all(), key=lambda row: row.skill)]
+
+
+class VolunteerSkill(models.Model):
+    """One skill of one volunteer. A row per skill (rather than a list in a JSON column, which SQLite cannot
+    search) lets the database pick the volunteers who answer a need through the index on `skill`."""
+
+    volunteer = models.ForeignKey(Volunteer, on_delete=models.CASCADE, related_name="skills")
+    skill = models.CharField(_("skill"), max_length=16, choices=Skill.choices)
+
+    class Meta:
+        verbose_name = _("skill")
+        verbose_name_plural = _("skills")
+        constraints = [
+            # Leading with `skill`, its index answers "who has one of these skills"; the foreign key's own index
+            # answers "what skills has this volunteer".
+            models.UniqueConstraint(fields=["skill", "volunteer"], name="one_row_per_volunteer_skill"),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.get_skill_display())
 
 
 class VolunteerHours(models.Model):

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import Exists, OuterRef, Sum
 from django.http import Http404
 from django.utils.translation import gettext as _
 
@@ -50,6 +50,7 @@ from dolbom.resources.selectors import (
     donations_visible_to,
     donors_visible_to,
     funds_visible_to,
+    ledger_allocations_visible_to,
     sponsorships_visible_to,
 )
 from dolbom.resources.services.directory import the_district_of
@@ -437,6 +438,8 @@ def reverse_donation(*, user: Any, donation_id: int, reason: str) -> Donation:
             received_on=today_kst(),
             amount_won=-original.amount_won,
             description=original.description,
+            sponsorship_id=original.sponsorship_id,
+            month=original.month,
             reverses=original,
             reason=why,
             recorded_by=user,
@@ -456,17 +459,24 @@ def reverse_donation(*, user: Any, donation_id: int, reason: str) -> Donation:
 # ---------------------------------------------------------------------------------------------- allocations
 
 
-def _lock_fund(user: Any, fund_id: int | None) -> Fund:
-    fund = funds_visible_to(user).select_for_update(of=("self",)).filter(pk=fund_id or 0).first()
+def _lock_fund(user: Any, fund_id: int) -> Fund:
+    """The fund, locked for the rest of the transaction; 404 for a fund outside the user's scope (another dong's,
+    the general fund for a dong officer, another district's), so that its existence is not told."""
+    fund = funds_visible_to(user).select_for_update(of=("self",)).filter(pk=fund_id).first()
     if fund is None:
         raise Http404
     return fund
 
 
-def _household_for_support(user: Any, household_id: int | None, on: date, errors: dict[str, str]) -> Household | None:
+def _household_in_scope(user: Any, household_id: int) -> Household:
     household = households_visible_to(user).filter(pk=household_id).first()
     if household is None:
-        raise PermissionDenied("resources: a household outside the user's scope")
+        raise Http404  # outside the user's scope, or no such household: the same answer
+    return household
+
+
+def _household_for_support(user: Any, household_id: int, on: date, errors: dict[str, str]) -> Household:
+    household = _household_in_scope(user, household_id)
     if not consented_to_support(household, on):
         errors["household"] = _(
             "No member of this household has consented to resource support: record the consent first."
@@ -486,36 +496,39 @@ def allocate(
     group: str = "",
 ) -> Allocation:
     """Give money out of one fund, to a household that consented to resource support or to a programme, within
-    what the fund holds and what its designation allows."""
+    what the fund holds and what its designation allows. The district's staff give from any fund of the district;
+    a dong officer from the funds designated to their dong, to its households."""
     ensure_can(user, "resources.allocate")
     on = on or today_kst()
-    errors: dict[str, str] = {}
-    amount = _won(amount_won, field="amount_won", errors=errors)
-    programme = _text(
-        programme, field="programme", label=_("the programme"), limit=TEXT_MAX, required=False, errors=errors
-    )
-    purpose = _text(purpose, field="purpose", label=_("the purpose"), limit=LABEL_MAX, required=False, errors=errors)
-    group = _text(
-        group, field="group", label=_("the group of households"), limit=LABEL_MAX, required=False, errors=errors
-    )
-    household = None
-    if household_id is not None:
-        household = _household_for_support(user, household_id, on, errors)
-    elif not programme:
-        errors["household"] = _("Choose a household, or name the programme the money goes to.")
-    if fund_id is None:
-        errors["fund"] = _("Choose the fund the money comes from.")
-        raise ValidationError(errors)
     with transaction.atomic():
-        fund = _lock_fund(user, fund_id)
-        refusal = allowed_in(fund, household=household, programme=programme, purpose=purpose, group=group)
-        if refusal:
-            errors["fund"] = refusal
-        remaining = balance_of(fund).remaining
-        if amount and amount > remaining:
-            errors["amount_won"] = _("The fund holds %(remaining)s won: allocate at most that.") % {
-                "remaining": f"{remaining:,}"
-            }
+        # Scope before anything else: a fund or a household outside the user's reach answers 404 whatever else
+        # the form holds, so that a refusal never describes what lies outside.
+        fund = _lock_fund(user, fund_id) if fund_id is not None else None
+        errors: dict[str, str] = {}
+        household = _household_for_support(user, household_id, on, errors) if household_id is not None else None
+        amount = _won(amount_won, field="amount_won", errors=errors)
+        programme = _text(
+            programme, field="programme", label=_("the programme"), limit=TEXT_MAX, required=False, errors=errors
+        )
+        purpose = _text(
+            purpose, field="purpose", label=_("the purpose"), limit=LABEL_MAX, required=False, errors=errors
+        )
+        group = _text(
+            group, field="group", label=_("the group of households"), limit=LABEL_MAX, required=False, errors=errors
+        )
+        if household is None and not programme:
+            errors["household"] = _("Choose a household, or name the programme the money goes to.")
+        if fund is None:
+            errors["fund"] = _("Choose the fund the money comes from.")
+        else:
+            refusal = allowed_in(fund, household=household, programme=programme, purpose=purpose, group=group)
+            if refusal:
+                errors["fund"] = refusal
+            remaining = balance_of(fund).remaining
+            if amount and amount > remaining:
+                errors["amount_won"] = _("The fund holds %(remaining)s won: allocate at most that.") % {
+                    "remaining": f"{remaining:,}"
+                }
         if errors:
             raise ValidationError(errors)
         allocation = Allocation.objects.create(
@@ -541,16 +554,15 @@ def allocate(
 
 
 def reverse_allocation(*, user: Any, allocation_id: int, reason: str) -> Allocation:
-    """Correct an allocation recorded by mistake: a reversing row gives the money back to its fund."""
+    """Correct an allocation recorded by mistake: a reversing row gives the money back to its fund. Only an
+    allocation out of a fund the user sees: a dong officer corrects what was given from their dong's funds."""
     ensure_can(user, "resources.allocate")
-    errors: dict[str, str] = {}
-    why = _text(reason, field="reason", label=_("the reason"), limit=TEXT_MAX, required=True, errors=errors)
-    from dolbom.resources.selectors import allocations_visible_to
-
     with transaction.atomic():
-        original = allocations_visible_to(user).select_for_update(of=("self",)).filter(pk=allocation_id).first()
+        original = ledger_allocations_visible_to(user).select_for_update(of=("self",)).filter(pk=allocation_id).first()
         if original is None:
             raise Http404
+        errors: dict[str, str] = {}
+        why = _text(reason, field="reason", label=_("the reason"), limit=TEXT_MAX, required=True, errors=errors)
         Fund.objects.select_for_update().get(pk=original.fund_id)
         if original.reverses_id is not None or Allocation.objects.filter(reverses=original).exists():
             errors["reason"] = _("This entry is a correction or has been corrected already.")
@@ -652,9 +664,17 @@ def _month_bounds(month: str) -> tuple[date, date]:
     return first, date.fromordinal(following.toordinal() - 1)
 
 
+def _standing(rows: Any) -> Any:
+    """Rows neither a correction nor corrected: what stands in the ledger."""
+    return rows.filter(reverses__isnull=True, reversed_by__isnull=True)
+
+
 def pay_sponsorships(*, user: Any, month: str) -> list[Allocation]:
-    """Record the month's payment of every sponsorship in force that month and not yet paid for it: the donor's
-    gift into the household's fund and, at once, its allocation to the household. Running it twice pays once."""
+    """Record the month's payment of every sponsorship in force that month with no payment standing for it: the
+    donor's gift into the household's fund and, at once, its allocation to the household. Running it twice pays
+    once; a month whose payment was corrected is paid again, once (the new payment `repays` the correction). When
+    only the payment was corrected, the donor's gift of the month still stands in the fund and pays it; when the
+    gift was corrected too, the gift is recorded again."""
     ensure_can(user, "resources.record_donations")
     try:
         first, last = _month_bounds(month)
@@ -662,26 +682,42 @@ def pay_sponsorships(*, user: Any, month: str) -> list[Allocation]:
         raise ValidationError({"month": _("Enter the month as 2026-12.")}) from None
     paid = []
     with transaction.atomic():
+        standing = _standing(Allocation.objects.filter(sponsorship=OuterRef("pk"), month=month))
         due = (
             sponsorships_visible_to(user)
             .select_for_update(of=("self",))
             .filter(starts_on__lte=last)
             .exclude(ends_on__lt=first)
-            .exclude(payments__month=month, payments__reverses__isnull=True)
+            .exclude(Exists(standing))
             .select_related("fund", "household", "donor")
         )
         for sponsorship in due:
             fund = Fund.objects.select_for_update().get(pk=sponsorship.fund_id)
-            Donation.objects.create(
-                district_id=sponsorship.district_id,
-                fund=fund,
-                donor=sponsorship.donor,
-                kind=GiftKind.CASH,
-                received_on=first,
-                amount_won=sponsorship.monthly_won,
-                description=month,
-                recorded_by=user,
-            )
+            payments = Allocation.objects.filter(sponsorship=sponsorship, month=month)
+            # Read again under the sponsorship's lock: on PostgreSQL a run that paid the month while this one
+            # waited for the lock is seen now, and this run pays nothing more. (The constraints on Allocation
+            # refuse a second standing payment even so.)
+            if _standing(payments).exists():
+                continue
+            correction = payments.filter(reverses__isnull=False, repaid_by__isnull=True).order_by("-pk").first()
+            gift_stands = _standing(Donation.objects.filter(sponsorship=sponsorship, month=month)).exists()
+            if gift_stands and balance_of(fund).remaining < sponsorship.monthly_won:
+                # The month's gift came back into the fund with the correction and has been given to the
+                # household since by hand: paying it again would spend what the fund no longer holds.
+                continue
+            if not gift_stands:
+                Donation.objects.create(
+                    district_id=sponsorship.district_id,
+                    fund=fund,
+                    donor=sponsorship.donor,
+                    kind=GiftKind.CASH,
+                    received_on=first,
+                    amount_won=sponsorship.monthly_won,
+                    description=month,
+                    sponsorship=sponsorship,
+                    month=month,
+                    recorded_by=user,
+                )
             paid.append(
                 Allocation.objects.create(
                     district_id=sponsorship.district_id,
@@ -693,13 +729,19 @@ def pay_sponsorships(*, user: Any, month: str) -> list[Allocation]:
                     on=first,
                     sponsorship=sponsorship,
                     month=month,
+                    repays=correction,
                     recorded_by=user,
                 )
             )
         audit.record(
             user,
             "resources.pay_sponsorships",
-            detail={"month": month, "payments": len(paid), "total": sum(a.amount_won for a in paid)},
+            detail={
+                "month": month,
+                "payments": len(paid),
+                "total": sum(a.amount_won for a in paid),
+                "repaid": sum(1 for a in paid if a.repays_id),
+            },
         )
     return paid
 
@@ -730,16 +772,16 @@ LEDGER_ROWS = 100
 
 
 def open_ledger(*, user: Any) -> LedgerPage:
-    """The district's ledger: each fund's balance, the latest gifts, allocations and sponsorships. The reading is
+    """The ledger as far as the user keeps it: each fund's balance, the latest gifts into those funds, allocations
+    out of them and their sponsorships (a dong officer: the funds designated to their dong). The reading is
     audited: it names donors and the households money went to."""
     ensure_can(user, "resources.view_donations")
-    from dolbom.resources.selectors import allocations_visible_to
-
+    funds = funds_visible_to(user)
     page = LedgerPage(
-        balances=[balance_of(fund) for fund in funds_visible_to(user).order_by("designation", "key")],
+        balances=[balance_of(fund) for fund in funds.order_by("designation", "key")],
         donations=list(donations_visible_to(user)[:LEDGER_ROWS]),
-        allocations=list(allocations_visible_to(user).select_related("household__address")[:LEDGER_ROWS]),
-        sponsorships=list(sponsorships_visible_to(user)[:LEDGER_ROWS]),
+        allocations=list(ledger_allocations_visible_to(user).select_related("household__address")[:LEDGER_ROWS]),
+        sponsorships=list(sponsorships_visible_to(user).filter(fund__in=funds.values("pk"))[:LEDGER_ROWS]),
     )
     audit.record(
         user, "resources.view_ledger",

@@ -10,6 +10,7 @@ from datetime import date
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Page, Paginator
 from django.db import transaction
 from django.http import Http404
 from django.utils.translation import gettext as _
@@ -17,20 +18,13 @@ from django.utils.translation import gettext as _
 from dolbom.core import audit
 from dolbom.core.permissions import ensure_can
 from dolbom.core.scope import district_of, scope_for
-from dolbom.resources.models import Skill, Volunteer, VolunteerHours
-from dolbom.resources.selectors import volunteer_hours_visible_to, volunteers_visible_to
+from dolbom.resources.models import Skill, Volunteer, VolunteerHours, VolunteerSkill
+from dolbom.resources.selectors import volunteer_hours_visible_to, volunteers_matching, volunteers_visible_to
 from dolbom.resources.services.donations import _text
 
-# A need domain of case management and the skills that answer it, for matching a linkage's need to volunteers.
-SKILLS_FOR_NEED = {
-    "living_environment": {Skill.REPAIRS, Skill.CLEANING},
-    "education": {Skill.TUTORING},
-    "health": {Skill.MEDICAL, Skill.COMPANIONSHIP},
-    "rights": {Skill.LEGAL},
-    "daily_living": {Skill.COOKING, Skill.CLEANING, Skill.DRIVING},
-    "social": {Skill.COMPANIONSHIP},
-    "family": {Skill.COMPANIONSHIP, Skill.TUTORING},
-}
+MATCH_LIMIT = 20  # the nearest matches a linkage form offers; more would not be read
+PAGE_SIZE = 50  # volunteers per page of the registry
+
 PORTAL_COLUMNS = ["1365 ID", "name", "date", "hours", "minutes", "activity", "dong"]
 
 
@@ -75,11 +69,11 @@ def register_volunteer(
         volunteer = Volunteer.objects.create(
             district_id=district_of(dong_code),
             dong_id=dong_code,
-            skills=chosen,
             consent_on=consent_on,
             created_by=user,
             **values,
         )
+        VolunteerSkill.objects.bulk_create(VolunteerSkill(volunteer=volunteer, skill=code) for code in chosen)
         audit.record(user, "resources.register_volunteer", volunteer, detail={"dong": dong_code, "skills": chosen})
     return volunteer
 
@@ -113,14 +107,12 @@ def record_hours(
     return hours
 
 
-def match_volunteers(user: Any, *, need: str = "", skill: str = "", dong: str = "") -> list[Volunteer]:
-    """Active volunteers whose skills answer a need domain (or a skill), nearest first: those of the dong, then
-    the rest of the district. Skills are a short list per volunteer, filtered here rather than in SQL because
-    SQLite cannot search inside a JSON list."""
-    wanted = {skill} if skill else SKILLS_FOR_NEED.get(need, set())
-    volunteers = volunteers_visible_to(user).filter(active=True).select_related("dong")
-    found = [v for v in volunteers if not wanted or wanted & set(v.skills)]
-    return sorted(found, key=lambda v: (v.dong_id != dong, v.name))
+def match_volunteers(
+    user: Any, *, need: str = "", skill: str = "", dong: str = "", limit: int = MATCH_LIMIT
+) -> list[Volunteer]:
+    """The `limit` nearest active volunteers whose skills answer a need domain (or who have a skill): those of the
+    dong first, then the rest of what the user sees, by name; each with its `skills` fetched (`skill_names`)."""
+    return list(volunteers_matching(user, need=need, skill=skill, dong=dong)[: max(0, limit)])
 
 
 def hours_for_portal(*, user: Any, start: date, end: date) -> tuple[str, int]:
@@ -153,10 +145,14 @@ def hours_for_portal(*, user: Any, start: date, end: date) -> tuple[str, int]:
     return "\ufeff" + out.getvalue(), count
 
 
-def open_volunteers(*, user: Any, need: str = "", skill: str = "", dong: str = "") -> list[Volunteer]:
-    """The volunteers matching a need or a skill, nearest to a dong first; the reading is audited (it lists
-    volunteers' names and phones, masked)."""
+def open_volunteers(*, user: Any, need: str = "", skill: str = "", dong: str = "", page: int | None = None) -> Page:
+    """One page of the volunteers matching a need or a skill, nearest to a dong first; the reading is audited (it
+    lists volunteers' names and phones, masked)."""
     ensure_can(user, "resources.view_volunteers")
-    found = match_volunteers(user, need=need, skill=skill, dong=dong)
-    audit.record(user, "resources.view_volunteers", detail={"need": need, "skill": skill, "shown": len(found)})
+    found = Paginator(volunteers_matching(user, need=need, skill=skill, dong=dong), PAGE_SIZE).get_page(page)
+    audit.record(
+        user,
+        "resources.view_volunteers",
+        detail={"need": need, "skill": skill, "page": found.number, "shown": len(found.object_list)},
+    )
     return found

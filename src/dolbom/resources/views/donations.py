@@ -16,18 +16,18 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST, require_safe
 
 from dolbom.core.dates import today_kst
-from dolbom.core.fields import IdField, KoreanDateField
+from dolbom.core.fields import LARGEST_ID, IdField, KoreanDateField
 from dolbom.core.http import requires, show_errors, valid_data
 from dolbom.core.permissions import can
 from dolbom.core.scope import visible_or_404
 from dolbom.registry.selectors import areas_visible_to
 from dolbom.resources.models import Designation, DonorKind, GiftKind
 from dolbom.resources.selectors import (
-    allocations_visible_to,
     donations_visible_to,
     donors_visible_to,
     food_banks_for,
     funds_visible_to,
+    ledger_allocations_visible_to,
 )
 from dolbom.resources.services import donations as services
 from dolbom.resources.views.forms import DonorLegalForm, WonField
@@ -164,8 +164,18 @@ def donation_new(request: HttpRequest) -> HttpResponse:
     return _form_page(request, form, _("Receive a gift"), back="/resources/donations/", intro=intro)
 
 
+class FundField(forms.ChoiceField):
+    """The fund money comes out of, offered among the funds the user sees. Any other id is left to the service,
+    which answers 404 for a fund outside the user's scope as for every row outside it, so that a hand-made id meets
+    the same refusal however it is sent (a choice field would answer it with the form's error instead)."""
+
+    def valid_value(self, value: Any) -> bool:
+        text = str(value)
+        return text.isascii() and text.isdigit() and 0 < int(text) <= LARGEST_ID
+
+
 class AllocationForm(forms.Form):
-    fund = forms.ChoiceField(label=gettext_lazy("From the fund"), required=False)
+    fund = FundField(label=gettext_lazy("From the fund"), required=False)
     amount_won = WonField(label=gettext_lazy("Amount (won)"), required=False)
     on = KoreanDateField(label=gettext_lazy("Date"), required=False)
     household = IdField(label=gettext_lazy("Household number"), required=False, help_text=HOUSEHOLD_HELP)
@@ -202,7 +212,10 @@ def allocation_new(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("The allocation is recorded."))
             return redirect("resources_ledger")
-    return _form_page(request, form, _("Allocate donated money"), back="/resources/donations/")
+    intro = ""
+    if len(form.fields["fund"].choices) == 1:  # only the empty choice
+        intro = _("There is no fund you may give from yet: a fund appears here once a gift is received for it.")
+    return _form_page(request, form, _("Allocate donated money"), back="/resources/donations/", intro=intro)
 
 
 class SponsorshipForm(forms.Form):
@@ -285,7 +298,7 @@ def donation_reverse(request: HttpRequest, donation_id: int) -> HttpResponse:
 
 @requires("resources.allocate")
 def allocation_reverse(request: HttpRequest, allocation_id: int) -> HttpResponse:
-    allocation = visible_or_404(allocations_visible_to(request.user), allocation_id)
+    allocation = visible_or_404(ledger_allocations_visible_to(request.user), allocation_id)
     form = ReasonForm(request.POST if request.method == "POST" else None)
     if request.method == "POST":
         try:

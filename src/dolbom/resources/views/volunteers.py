@@ -31,6 +31,7 @@ class MatchQuery(forms.Form):
     need = forms.ChoiceField(choices=[("", ""), *NEED_DOMAINS.choices], required=False)
     skill = forms.ChoiceField(choices=[("", ""), *Skill.choices], required=False)
     dong = forms.RegexField(regex=r"^\d{10}$", required=False)
+    page = forms.IntegerField(required=False, min_value=1)
 
 
 @require_safe
@@ -38,9 +39,6 @@ class MatchQuery(forms.Form):
 def volunteer_list(request: HttpRequest) -> HttpResponse:
     query = parse_query(request, MatchQuery)
     found = services.open_volunteers(user=request.user, **query)
-    labels = dict(Skill.choices)
-    for volunteer in found:
-        volunteer.skill_names = [str(labels.get(s, s)) for s in volunteer.skills]
     context = {
         "volunteers": found,
         "query": query,
