@@ -92,3 +92,59 @@ def test_the_1365_export_never_hands_a_spreadsheet_a_formula(client, ledger_city
         assert not cell.lstrip(" ").startswith(("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")), rows[1]
     # The text is still there to read, behind the apostrophe spreadsheets hide.
     assert rows[1][1].startswith("'") and formula.strip() in rows[1][1]
+
+
+def _hsds_document(client) -> dict:
+    import json
+    import zipfile
+
+    response = client.post(reverse("resources_hsds_export"))
+    with zipfile.ZipFile(io.BytesIO(response.content)) as archive:
+        documents = [json.loads(archive.read(name)) for name in archive.namelist()]
+    return next(doc for doc in documents if '"40"' in json.dumps(doc))  # the service with a capacity
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    [
+        pytest.param(lambda doc: b"[" * 100_000 + b"]" * 100_000, id="deeply-nested"),
+        pytest.param(lambda doc: b'{"a":' * 50_000 + b"1" + b"}" * 50_000, id="deeply-nested-object"),
+        pytest.param(lambda doc: "서비스".encode("euc-kr"), id="not-utf8"),
+        pytest.param(lambda doc: b"\xff\xfe\x00\x00", id="garbage"),
+        pytest.param(lambda doc: _with_cost(doc, "1e300"), id="huge-amount"),
+        pytest.param(lambda doc: _with_capacity(doc, "²"), id="superscript-capacity"),
+        pytest.param(lambda doc: _with_capacity(doc, "9" * 5000), id="endless-capacity"),
+        pytest.param(lambda doc: _with_capacity(doc, "٣"), id="arabic-capacity"),
+    ],
+)
+def test_a_hostile_hsds_file_is_refused_with_a_message(client, directory_city, city, hostile):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from dolbom.resources.models import Service
+
+    client.force_login(city.users["district_admin"])
+    doc = _hsds_document(client)
+    before = sorted(Service.objects.values_list("hsds_id", "capacity", "unit_won"))
+    upload = SimpleUploadedFile("../../etc/evil.json", hostile(doc), "application/json")
+    response = client.post(reverse("resources_hsds"), {"files": [upload]})
+    assert response.status_code == 422
+    assert "evil.json" in response.content.decode()
+    assert sorted(Service.objects.values_list("hsds_id", "capacity", "unit_won")) == before
+
+
+def _with_cost(doc: dict, amount: str) -> bytes:
+    import json
+
+    doc["cost_options"] = [{"id": doc["id"], "service_id": doc["id"], "currency": "KRW", "amount": 0}]
+    return json.dumps(doc).replace('"amount": 0', f'"amount": {amount}').encode()
+
+
+def _with_capacity(doc: dict, value: str) -> bytes:
+    import json
+
+    attributes = doc.get("attributes", [])
+    found = [a for a in attributes if a.get("value") == "40"]
+    assert found, attributes
+    for attribute in found:
+        attribute["value"] = value
+    return json.dumps(doc).encode()

@@ -229,7 +229,15 @@ def _read(name: str, data: bytes | None, errors: list[str]) -> dict[str, Any] | 
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         errors.append(_refusal(name, "(document)", _("not JSON in UTF-8 (%(detail)s)") % {"detail": exc}))
         return None
-    found = sorted(service_validator().iter_errors(doc), key=lambda e: list(map(str, e.absolute_path)))
+    except RecursionError:
+        # Two megabytes of "[" nest deeper than Python's parser (and the schema check after it) can follow.
+        errors.append(_refusal(name, "(document)", _("nested too deeply to be a service")))
+        return None
+    try:
+        found = sorted(service_validator().iter_errors(doc), key=lambda e: list(map(str, e.absolute_path)))
+    except RecursionError:
+        errors.append(_refusal(name, "(document)", _("nested too deeply to be a service")))
+        return None
     for error in found:
         errors.append(_refusal(name, _where(error), _problem(error)))
     return None if found else doc
@@ -270,7 +278,8 @@ def _parse(file: str, doc: dict[str, Any], errors: list[str]) -> _Parsed | None:
     capacities = [value for _code, value in _attribute_codes(doc, CAPACITY_TAXONOMY)]
     capacity = None
     if capacities:
-        if not capacities[0].isdigit():
+        # ASCII digits only, and few: int() refuses "²" (which isdigit() accepts) and numbers of thousands of digits.
+        if not (capacities[0].isascii() and capacities[0].isdigit() and len(capacities[0]) <= 9):
             errors.append(_refusal(file, "attributes (dolbom:capacity)/value", _("a capacity is a whole number")))
             return None
         capacity = int(capacities[0])
