@@ -148,3 +148,31 @@ def _with_capacity(doc: dict, value: str) -> bytes:
     for attribute in found:
         attribute["value"] = value
     return json.dumps(doc).encode()
+
+
+def test_numbers_typed_into_the_ledger_are_masked_on_its_pages(client, ledger_city):
+    city = ledger_city
+    rrn, phone = "800101-1234567", "010-9876-5432"
+    client.force_login(city.users["district_manager"])
+    response = client.post(reverse("resources_donation_new"), {
+        "donor": city.company.pk, "kind": "cash", "received_on": "2026-11-02", "designation": "purpose",
+        "purpose": f"{rrn} 학비", "amount_won": "500,000", "description": f"연락처 {phone}",
+    })  # fmt: skip
+    assert response.status_code == 302, response.content.decode()
+    gift = Donation.objects.get()
+    response = client.post(reverse("resources_allocation_new"), {
+        "fund": gift.fund_id, "amount_won": "10000", "on": "2026-11-02", "programme": f"{rrn} 어르신 잔치",
+        "purpose": f"{rrn} 학비",
+    })  # fmt: skip
+    assert response.status_code == 302, response.content.decode()
+    allocation = Allocation.objects.get()
+    reason = f"{rrn}에게 잘못 지급"
+    assert client.post(reverse("resources_allocation_reverse", args=[allocation.pk]), {"reason": reason}).status_code == 302
+    pages = [
+        client.get(reverse("resources_ledger")).content.decode(),
+        client.get(reverse("resources_donor", args=[city.company.pk])).content.decode(),
+        client.get(reverse("resources_donation_receipt", args=[gift.pk])).content.decode(),
+    ]
+    for page in pages:
+        assert "1234567" not in page and "9876-5432" not in page
+    assert "800101-1******" in pages[0]
