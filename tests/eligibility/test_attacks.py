@@ -42,7 +42,8 @@ def test_roles_without_the_calculator_are_refused(client, city, role):
 
 
 @pytest.mark.parametrize(
-    "amount", ["-1", "－1", "1e9", "９" * 20, "1.5", "٥٠٠", "99999999999999999999999999", "0x10", "1 000 000 000 000 000"]
+    "amount",
+    ["-1", "－1", "1e9", "９" * 20, "1.5", "٥٠٠", "99999999999999999999999999", "0x10", "1 000 000 000 000 000"],
 )
 def test_hostile_amounts_are_refused_with_a_message(client, city, amount):
     client.force_login(city.users["dong_officer"])

@@ -167,7 +167,10 @@ def test_numbers_typed_into_the_ledger_are_masked_on_its_pages(client, ledger_ci
     assert response.status_code == 302, response.content.decode()
     allocation = Allocation.objects.get()
     reason = f"{rrn}에게 잘못 지급"
-    assert client.post(reverse("resources_allocation_reverse", args=[allocation.pk]), {"reason": reason}).status_code == 302
+    assert (
+        client.post(reverse("resources_allocation_reverse", args=[allocation.pk]), {"reason": reason}).status_code
+        == 302
+    )
     pages = [
         client.get(reverse("resources_ledger")).content.decode(),
         client.get(reverse("resources_donor", args=[city.company.pk])).content.decode(),
