@@ -179,3 +179,38 @@ def test_numbers_typed_into_the_ledger_are_masked_on_its_pages(client, ledger_ci
     for page in pages:
         assert "1234567" not in page and "9876-5432" not in page
     assert "800101-1******" in pages[0]
+
+
+def test_an_hsds_file_cannot_rename_a_provider_another_district_lists(client, directory_city, city):
+    import json
+    import uuid as uuids
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from dolbom.registry.models import Agency
+    from dolbom.resources.models import Organization, Service
+    from tests.conftest import _user
+
+    # District 1 lists 중앙종합사회복지관's meals; an administrator of district 2 imports a new service of that
+    # provider under the provider's HSDS id, with another name and address.
+    client.force_login(city.users["district_admin"])
+    doc = _hsds_document(client)
+    provider = Organization.objects.get(hsds_id=doc["organization"]["id"])
+    before = (provider.name, provider.email, provider.website, provider.agency_id)
+    from dolbom.core.roles import Role
+
+    office = Agency.objects.create(name="강변구청", sector="public", kind="district_unit", area=city.districts[1])
+    admin2 = _user("admin2", Role.DISTRICT_ADMIN, office, [city.districts[1]])
+    doc["id"] = str(uuids.uuid4())
+    for key in ("attributes", "service_areas", "phones", "cost_options", "schedules", "languages", "contacts"):
+        doc.pop(key, None)
+    doc["organization"]["name"] = "강변구청"
+    doc["organization"]["website"] = "https://evil.example"
+    doc["organization"]["email"] = "evil@evil.example"
+    client.force_login(admin2)
+    upload = SimpleUploadedFile("new.json", json.dumps(doc).encode(), "application/json")
+    response = client.post(reverse("resources_hsds"), {"files": [upload]})
+    assert response.status_code == 200, response.content.decode()[-3000:]
+    assert Service.objects.get(hsds_id=doc["id"]).organization == provider  # linked to the provider …
+    provider.refresh_from_db()
+    assert (provider.name, provider.email, provider.website, provider.agency_id) == before  # … never renamed

@@ -359,7 +359,7 @@ def import_documents(*, user: Any, documents: dict[str, bytes | None]) -> Exchan
         for item in parsed:
             org = item.doc["organization"]
             if org["id"] not in organizations:
-                organizations[org["id"]] = _upsert_organization(org, sector=item.values["sector"])
+                organizations[org["id"]] = _upsert_organization(org, sector=item.values["sector"], district=district)
         for item in parsed:
             _upsert_service(user, district, item, organizations[item.doc["organization"]["id"]])
         result = Exchange(files=len(documents), organizations=len(organizations), services=len(parsed))
@@ -371,10 +371,17 @@ def import_documents(*, user: Any, documents: dict[str, bytes | None]) -> Exchan
     return result
 
 
-def _upsert_organization(doc: dict[str, Any], *, sector: str) -> Organization:
+def _upsert_organization(doc: dict[str, Any], *, sector: str, district: str) -> Organization:
     organization = Organization.objects.filter(hsds_id=doc["id"]).first() or Organization(
         hsds_id=doc["id"], sector=sector
     )
+    if organization.pk and (
+        organization.services.exclude(district_id=district).exists()
+        or organization.agreements.exclude(district_id=district).exists()
+    ):
+        # A provider another district lists services of or has an agreement with is theirs as well: a file may link
+        # services to it, but not rename it (nor, through its new name, tie it to another agency's logins).
+        return organization
     organization.name = doc["name"][:200]
     organization.description = doc.get("description", "")
     organization.email = doc.get("email", "")
