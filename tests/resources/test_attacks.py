@@ -214,3 +214,18 @@ def test_an_hsds_file_cannot_rename_a_provider_another_district_lists(client, di
     assert Service.objects.get(hsds_id=doc["id"]).organization == provider  # linked to the provider …
     provider.refresh_from_db()
     assert (provider.name, provider.email, provider.website, provider.agency_id) == before  # … never renamed
+
+
+def test_an_hsds_import_too_large_together_is_refused_before_it_is_read(client, directory_city, city):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from dolbom.resources.models import Service
+    from dolbom.resources.services.hsds import MAX_DOCUMENT_BYTES
+
+    client.force_login(city.users["district_admin"])
+    body = b"{" + b" " * (MAX_DOCUMENT_BYTES - 10) + b"}"  # each just under the limit of one file
+    uploads = [SimpleUploadedFile(f"s{n}.json", body, "application/json") for n in range(11)]
+    response = client.post(reverse("resources_hsds"), {"files": uploads})
+    assert response.status_code == 422
+    assert "20MB 이하씩 나누어" in response.content.decode()
+    assert Service.objects.count() == 3

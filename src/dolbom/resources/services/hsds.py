@@ -59,6 +59,9 @@ DOMAIN_TAXONOMY, SECTOR_TAXONOMY, CAPACITY_TAXONOMY = "dolbom:need_domain", "dol
 AREA_CODE = re.compile(r"^\d{10}$")
 KRW = "KRW"
 MAX_DOCUMENT_BYTES = 2_000_000  # far above any one service's document; a larger file is not one
+# All the files of one import together: some thousands of services. Each file is read and parsed in memory, so
+# without it a hundred files just under the limit above would hold gigabytes.
+MAX_IMPORT_BYTES = 20_000_000
 MAX_ERRORS_SHOWN = 20
 
 
