@@ -19,6 +19,7 @@ process, elsewhere a private, locked one that `dolbom cleanup` removes.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from io import BytesIO
@@ -43,6 +44,18 @@ XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 def is_formula_like(text: str) -> bool:
     return text.startswith(FORMULA_STARTS)
+
+
+def csv_text(value: Any) -> Any:
+    """A value for a CSV cell: a text a spreadsheet would read as a formula gets OWASP's leading apostrophe, which
+    Excel and LibreOffice hide and which makes the cell text. A CSV has no quote-prefix style as a sheet has, so the
+    apostrophe is the only way to keep it text. Full-width signs (＝1+1) are caught too: some spreadsheets fold
+    them to ASCII when they read the file."""
+    if not isinstance(value, str):
+        return value
+    if is_formula_like(value.lstrip(" ")) or is_formula_like(unicodedata.normalize("NFKC", value).lstrip(" ")):
+        return "'" + value
+    return value
 
 
 def clean_text(text: str) -> str:

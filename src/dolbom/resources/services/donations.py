@@ -9,6 +9,7 @@ log keeps amounts, funds and household ids, never a donor's or a resident's name
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -657,7 +658,14 @@ def end_sponsorship(*, user: Any, sponsorship_id: int, ends_on: date | None) -> 
     return sponsorship
 
 
+MONTH = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")
+
+
 def _month_bounds(month: str) -> tuple[date, date]:
+    # Payments are found again by their month as text: a month written with other digits (２０２６-11, which int()
+    # reads) or with a trailing newline would not match the one already paid, and pay it a second time.
+    if not isinstance(month, str) or not MONTH.fullmatch(month):
+        raise ValueError(month)
     year, number = (int(part) for part in month.split("-"))
     first = date(year, number, 1)
     following = date(year + number // 12, number % 12 + 1, 1)

@@ -59,6 +59,9 @@ DOMAIN_TAXONOMY, SECTOR_TAXONOMY, CAPACITY_TAXONOMY = "dolbom:need_domain", "dol
 AREA_CODE = re.compile(r"^\d{10}$")
 KRW = "KRW"
 MAX_DOCUMENT_BYTES = 2_000_000  # far above any one service's document; a larger file is not one
+# All the files of one import together: some thousands of services. Each file is read and parsed in memory, so
+# without it a hundred files just under the limit above would hold gigabytes.
+MAX_IMPORT_BYTES = 20_000_000
 MAX_ERRORS_SHOWN = 20
 
 
@@ -229,7 +232,15 @@ def _read(name: str, data: bytes | None, errors: list[str]) -> dict[str, Any] | 
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         errors.append(_refusal(name, "(document)", _("not JSON in UTF-8 (%(detail)s)") % {"detail": exc}))
         return None
-    found = sorted(service_validator().iter_errors(doc), key=lambda e: list(map(str, e.absolute_path)))
+    except RecursionError:
+        # Two megabytes of "[" nest deeper than Python's parser (and the schema check after it) can follow.
+        errors.append(_refusal(name, "(document)", _("nested too deeply to be a service")))
+        return None
+    try:
+        found = sorted(service_validator().iter_errors(doc), key=lambda e: list(map(str, e.absolute_path)))
+    except RecursionError:
+        errors.append(_refusal(name, "(document)", _("nested too deeply to be a service")))
+        return None
     for error in found:
         errors.append(_refusal(name, _where(error), _problem(error)))
     return None if found else doc
@@ -270,7 +281,8 @@ def _parse(file: str, doc: dict[str, Any], errors: list[str]) -> _Parsed | None:
     capacities = [value for _code, value in _attribute_codes(doc, CAPACITY_TAXONOMY)]
     capacity = None
     if capacities:
-        if not capacities[0].isdigit():
+        # ASCII digits only, and few: int() refuses "²" (which isdigit() accepts) and numbers of thousands of digits.
+        if not (capacities[0].isascii() and capacities[0].isdigit() and len(capacities[0]) <= 9):
             errors.append(_refusal(file, "attributes (dolbom:capacity)/value", _("a capacity is a whole number")))
             return None
         capacity = int(capacities[0])
@@ -350,7 +362,7 @@ def import_documents(*, user: Any, documents: dict[str, bytes | None]) -> Exchan
         for item in parsed:
             org = item.doc["organization"]
             if org["id"] not in organizations:
-                organizations[org["id"]] = _upsert_organization(org, sector=item.values["sector"])
+                organizations[org["id"]] = _upsert_organization(org, sector=item.values["sector"], district=district)
         for item in parsed:
             _upsert_service(user, district, item, organizations[item.doc["organization"]["id"]])
         result = Exchange(files=len(documents), organizations=len(organizations), services=len(parsed))
@@ -362,10 +374,17 @@ def import_documents(*, user: Any, documents: dict[str, bytes | None]) -> Exchan
     return result
 
 
-def _upsert_organization(doc: dict[str, Any], *, sector: str) -> Organization:
+def _upsert_organization(doc: dict[str, Any], *, sector: str, district: str) -> Organization:
     organization = Organization.objects.filter(hsds_id=doc["id"]).first() or Organization(
         hsds_id=doc["id"], sector=sector
     )
+    if organization.pk and (
+        organization.services.exclude(district_id=district).exists()
+        or organization.agreements.exclude(district_id=district).exists()
+    ):
+        # A provider another district lists services of or has an agreement with is theirs as well: a file may link
+        # services to it, but not rename it (nor, through its new name, tie it to another agency's logins).
+        return organization
     organization.name = doc["name"][:200]
     organization.description = doc.get("description", "")
     organization.email = doc.get("email", "")

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from dolbom.core import audit
 from dolbom.core.permissions import ensure_can
 from dolbom.core.scope import district_of, scope_for
+from dolbom.core.spreadsheet import csv_text
 from dolbom.resources.models import Skill, Volunteer, VolunteerHours, VolunteerSkill
 from dolbom.resources.selectors import volunteer_hours_visible_to, volunteers_matching, volunteers_visible_to
 from dolbom.resources.services.donations import _text
@@ -128,7 +129,8 @@ def hours_for_portal(*, user: Any, start: date, end: date) -> tuple[str, int]:
     count = 0
     for h in rows.order_by("volunteer__name", "on", "pk"):
         writer.writerow(
-            [
+            csv_text(cell)  # names and activities are typed by users: never a formula in the file
+            for cell in [
                 h.volunteer.portal_id,
                 h.volunteer.name,
                 h.on.isoformat(),

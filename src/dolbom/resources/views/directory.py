@@ -266,6 +266,10 @@ def hsds_exchange(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         try:
             uploads = valid_data(form)["files"]
+            if sum(upload.size for upload in uploads) > hsds.MAX_IMPORT_BYTES:  # before any of them is read
+                raise ValidationError(
+                    {"files": _("These files are too large together: import them in parts of at most 20 MB.")}
+                )
             documents = {upload.name: _read_upload(upload) for upload in uploads}
             result = hsds.import_documents(user=request.user, documents=documents)
         except ValidationError as refused:

@@ -253,7 +253,7 @@ def sponsorship_new(request: HttpRequest) -> HttpResponse:
 class MonthForm(forms.Form):
     month = forms.RegexField(
         label=gettext_lazy("Month"),
-        regex=r"^\d{4}-(0[1-9]|1[0-2])$",
+        regex=r"^[0-9]{4}-(0[1-9]|1[0-2])$",  # ASCII digits only: the month is compared as text
         error_messages={"invalid": gettext_lazy("Enter the month as 2026-12.")},
     )
 
