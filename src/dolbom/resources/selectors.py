@@ -241,10 +241,13 @@ Figures = dict[str | None, dict[str, tuple[int, int]]]
 def _given(model: Any, user: Any, start: date, end: date, won: str) -> Figures:
     scope = scope_for(user)
     reached = scope.aggregate_areas("dong") | (Q(dong__isnull=True) & scope.aggregate_districts("district"))
+    standing = Q(reverses__isnull=True, reversed_by__isnull=True)
     rows = (
         model.objects.filter(reached, on__gte=start, on__lte=end)
         .values("dong_id", "sector")
-        .annotate(n=Count("household", distinct=True), w=Sum(won))
+        # Households counted are those whose entries still stand: one reached only by an entry later reversed got
+        # nothing, and counting it would let a small cell pass the threshold while its won is one household's.
+        .annotate(n=Count("household", distinct=True, filter=standing), w=Sum(won))
         .order_by()
     )
     out: Figures = {}
