@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Q
 from django.db.models.functions import TruncMonth
@@ -27,10 +27,16 @@ from dolbom.core.dates import today_kst
 from dolbom.core.permissions import ensure_can
 from dolbom.core.scope import district_of
 from dolbom.registry.models import Household, Sector
-from dolbom.registry.selectors import households_visible_to
 from dolbom.resources.models import Designation, Distribution, Lot
 from dolbom.resources.selectors import distributions_visible_to, food_banks_for, lots_visible_to
-from dolbom.resources.services.donations import _fund, _text, _won, allowed_in, consented_to_support
+from dolbom.resources.services.donations import (
+    _fund,
+    _household_in_scope,
+    _text,
+    _won,
+    allowed_in,
+    consented_to_support,
+)
 
 EXPIRY_ALERT_DAYS = 7  # lots expiring within a week are shown first, to give them out before they spoil
 UNITS_MAX = 1_000_000
@@ -108,19 +114,19 @@ def distribute(
     ensure_can(user, "resources.keep_stock")
     on = on or today_kst()
     errors: dict[str, str] = {}
+    # Rows outside the user's scope are refused before anything typed is judged: the same 404 as for no such row.
     holder = food_banks_for(user).filter(pk=agency_id or 0).first()
+    if agency_id is not None and holder is None:
+        raise Http404  # an agency whose stock the user does not keep
+    household: Household | None = None
+    if household_id is not None:
+        household = _household_in_scope(user, household_id)
     if agency_id is None:
         errors["agency"] = _("Choose the food bank or centre that keeps the goods.")
-    elif holder is None:
-        raise PermissionDenied("resources.keep_stock: an agency whose stock the user does not keep")
     if not isinstance(units, int) or not (0 < units <= UNITS_MAX):
         errors["units"] = _("Enter how many units, a whole number above zero.")
     event = _text(event, field="event", label=_("the event"), limit=200, required=False, errors=errors)
-    household: Household | None = None
-    if household_id is not None:
-        household = households_visible_to(user).filter(pk=household_id).first()
-        if household is None:
-            raise PermissionDenied("resources.keep_stock: a household outside the user's scope")
+    if household is not None:
         if not consented_to_support(household, on):
             errors["household"] = _(
                 "No member of this household has consented to resource support: record the consent first."
