@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from threading import Thread
 
 import pytest
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.http import Http404
 
