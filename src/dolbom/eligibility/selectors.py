@@ -94,14 +94,25 @@ class NewCheckPage:
     years: list[int]
     year: int
     checks: list[EligibilityCheck]
+    consultation_id: int | None = None  # opened from this consultation, which the page leads back to
 
 
-def new_check_page(user: Any, household: Household, today: date) -> NewCheckPage:
-    """What the form of a new calculation starts from, for a household the caller has already opened."""
+def new_check_page(
+    user: Any,
+    household: Household,
+    today: date,
+    *,
+    living_here: set[int] | None = None,
+    consultation_id: int | None = None,
+) -> NewCheckPage:
+    """What the form of a new calculation starts from, for a household the caller has already opened: its
+    current members, or, from a consultation, the registered members the officer recorded as living here."""
     memberships = visible_members(user, household, on=today)
+    # A consultation that recorded nobody as living here (a first call) starts from the registry, as the page does.
+    shown = [m for m in memberships if m.person_id in living_here] if living_here else memberships
     members = [
         MemberRow(m.get_relationship_display(), age_on(m.person.birth_date, today), bool(m.person.disability))
-        for m in memberships
+        for m in shown
     ]
     region, emergency = suggested_regions(household.dong)
     years = available_years()
@@ -115,6 +126,7 @@ def new_check_page(user: Any, household: Household, today: date) -> NewCheckPage
         years=years,
         year=year,
         checks=household_checks(user, household)[:5],
+        consultation_id=consultation_id,
     )
 
 
@@ -189,3 +201,41 @@ def check_view(check: EligibilityCheck) -> CheckView:
         sections=[(titles.get(name, name), shown) for name, shown in sections.items()],
         members=list(check.inputs.get("members", [])),
     )
+
+
+# ------------------------------------------------------------------------------------ beside the consultation
+@dataclass(frozen=True)
+class SummaryRow:
+    benefit: str
+    label: str
+    outcome: str
+    outcome_label: str
+
+
+@dataclass(frozen=True)
+class CheckSummary:
+    """The latest calculation as the consultation page shows it: each benefit's answer, the date, the rules and
+    whether figures not yet verified were used (then the family is told so)."""
+
+    check: EligibilityCheck | None
+    rows: list[SummaryRow]
+    flags: list[str]
+
+
+def latest_check(user: Any, household_id: int) -> EligibilityCheck | None:
+    return eligibility_checks_visible_to(user).filter(household_id=household_id).first()
+
+
+def check_summary(check: EligibilityCheck | None) -> CheckSummary:
+    if check is None:
+        return CheckSummary(check=None, rows=[], flags=[])
+    titles = _section_titles()
+    order = [*Benefit.values, "emergency"]
+    rows = [
+        SummaryRow(benefit, titles.get(benefit, benefit), check.outcomes[benefit],
+                   str(Outcome(check.outcomes[benefit]).label))
+        for benefit in order
+        if check.outcomes.get(benefit) in Outcome.values
+    ]  # fmt: skip
+    flags = [flag["text"] for flag in check.result.get("flags", [])]
+    return CheckSummary(check=check, rows=rows, flags=flags)

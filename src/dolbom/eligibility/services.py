@@ -15,12 +15,21 @@ from django.utils.translation import gettext as _
 
 from dolbom.core import audit
 from dolbom.core.dates import today_kst
-from dolbom.core.permissions import ensure_can
+from dolbom.core.permissions import can, ensure_can
 from dolbom.core.scope import visible_or_404
 from dolbom.eligibility.calculator import HouseholdFacts, calculate, calculation_as_dict, facts_as_dict
 from dolbom.eligibility.models import EligibilityCheck
 from dolbom.eligibility.ruleset import RulesError, load_rules
-from dolbom.eligibility.selectors import NewCheckPage, eligibility_checks_visible_to, new_check_page
+from dolbom.eligibility.selectors import (
+    CheckSummary,
+    NewCheckPage,
+    check_summary,
+    eligibility_checks_visible_to,
+    latest_check,
+    new_check_page,
+)
+from dolbom.intake.selectors import consultations_visible_to, current_record
+from dolbom.intake.signals import Panel
 from dolbom.registry.models import Household
 from dolbom.registry.selectors import households_visible_to
 
@@ -30,12 +39,18 @@ def _household(user: Any, household_id: int) -> Household:
     return visible_or_404(rows, household_id)
 
 
-def open_check_form(*, user: Any, household_id: int) -> NewCheckPage:
-    """The form of a new calculation for a household, started from its members (the reading audited)."""
+def open_check_form(*, user: Any, household_id: int, consultation_id: int | None = None) -> NewCheckPage:
+    """The form of a new calculation for a household, started from its members (the reading audited). Opened from
+    a consultation, it starts from the registered members the officer found living there, and leads back to it;
+    a consultation of another household or outside the user's scope is a 404."""
     ensure_can(user, "eligibility.check")
     household = _household(user, household_id)
-    page = new_check_page(user, household, today_kst())
-    audit.record(user, "eligibility.view_check_form", household)
+    living_here = None
+    if consultation_id is not None:
+        consultation = visible_or_404(consultations_visible_to(user).filter(household=household), consultation_id)
+        living_here = set(current_record(consultation).members.values_list("pk", flat=True))
+    page = new_check_page(user, household, today_kst(), living_here=living_here, consultation_id=consultation_id)
+    audit.record(user, "eligibility.view_check_form", household, detail={"consultation": consultation_id})
     return page
 
 
@@ -103,3 +118,21 @@ def rules_note(year: int) -> str:
         "version": rules.version,
         "checked": rules.checked.isoformat(),
     }
+
+
+def consultation_summary(*, user: Any, consultation: Any) -> Panel | None:
+    """The household's latest calculation beside its consultation (intake.signals.consultation_shown), for those
+    who may read calculations; the calculation shown is in the audit log. The consultation was opened in the
+    user's scope already; the calculation is narrowed again through eligibility's own scope."""
+    if not can(user, "eligibility.view_checks"):
+        return None
+    check = latest_check(user, consultation.household_id)
+    if check is not None:
+        audit.record(user, "eligibility.view_summary", check, detail={"consultation": consultation.pk})
+    summary: CheckSummary = check_summary(check)
+    context = {
+        "summary": summary,
+        "household_id": consultation.household_id,
+        "may_check": can(user, "eligibility.check"),
+    }
+    return Panel(template="eligibility/_consultation_summary.html", context=context)

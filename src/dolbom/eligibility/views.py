@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from itertools import zip_longest
 
+from django import forms
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
-from dolbom.core.http import requires, show_errors, valid_data
+from dolbom.core.fields import IdField
+from dolbom.core.http import parse_query, requires, show_errors, valid_data
 from dolbom.eligibility import services
 from dolbom.eligibility.forms import CheckForm, MemberFormSet
 from dolbom.eligibility.selectors import check_view
@@ -18,8 +20,13 @@ from dolbom.eligibility.selectors import check_view
 PREFIX = "members"
 
 
+class FromQuery(forms.Form):
+    consultation = IdField(required=False)  # opened from this consultation's page
+
+
 @requires("eligibility.check")
 def check_new(request: HttpRequest, household_id: int) -> HttpResponse:
+    consultation_id = parse_query(request, FromQuery)["consultation"]
     if request.method == "POST":
         form = CheckForm(request.POST)
         members = MemberFormSet(request.POST, prefix=PREFIX)
@@ -39,10 +46,10 @@ def check_new(request: HttpRequest, household_id: int) -> HttpResponse:
             show_errors(form, refused)
         else:
             return redirect("eligibility_check", check_id=check.pk)
-        page = services.open_check_form(user=request.user, household_id=household_id)
+        page = services.open_check_form(user=request.user, household_id=household_id, consultation_id=consultation_id)
         status = 422
     else:
-        page = services.open_check_form(user=request.user, household_id=household_id)
+        page = services.open_check_form(user=request.user, household_id=household_id, consultation_id=consultation_id)
         initial = {"year": page.year, "region": page.region, "emergency_region": page.emergency_region}
         form = CheckForm(initial=initial)
         rows = [{"age": m.age, "disabled": m.disabled} for m in page.members]

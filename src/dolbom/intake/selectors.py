@@ -1121,6 +1121,8 @@ class ConsultationPage:
     earlier_assessments: list[Assessment]
     decisions: list[Decision]
     head_name: str
+    # Blocks of the domains downstream about the same household (intake.signals.consultation_shown).
+    panels: list[Any] = field(default_factory=list)
 
 
 def consultation_page(user: Any, consultation_id: int) -> ConsultationPage:
