@@ -1690,3 +1690,13 @@ def campaign_page(user: Any, campaign_id: int, *, confirm_above: int, today: dat
     may_launch = can(user, "intake.manage_campaigns")
     to_add = campaign_new_households(campaign, today).count() if may_launch else 0
     return CampaignPage(campaign=campaign, dongs=dongs, total=total, to_add=to_add, confirm_above=confirm_above)
+
+
+def open_items_in_district(district_code: str) -> dict[int, WorkItem]:
+    """Each household of a district with a worklist item still being worked on, its oldest such item; unscoped:
+    for a campaign of the district that must not put a household on the worklist twice, never for a page."""
+    items = WorkItem.objects.filter(dong__parent_id=district_code, household__isnull=False)
+    found: dict[int, WorkItem] = {}
+    for item in items.exclude(status=WorkStatus.CLOSED).order_by("-opened_at", "-pk"):
+        found[item.household_id] = item  # the oldest last, so it stays
+    return found

@@ -1,0 +1,153 @@
+"""Re-guidance campaigns (맞춤형 급여 안내, 위기·틈새가정 재안내): who is chosen and why, on real rows — the margin
+above a line exact to the won, households turned down before, changes since the last calculation or refusal (a
+member leaving, a signal of unpaid bills) — put on each dong's one worklist once, those already worked on marked;
+then, from the outside, who may see and launch what, and the applications the dong records."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+import pytest
+from django.urls import reverse
+
+from dolbom.cases.models import Case
+from dolbom.core.models import AuditEvent
+from dolbom.eligibility.calculator import HouseholdFacts, Member
+from dolbom.eligibility.models import ApplicationOutcome, BenefitApplication, ReguidanceCampaign, ReguidanceTarget
+from dolbom.eligibility.reguidance import candidates, percent_above, reason_text, within_margin
+from dolbom.eligibility.services import create_reguidance, launch_reguidance, record_check
+from dolbom.intake.models import WorkItem, WorkSource, WorkStatus
+from dolbom.registry.models import Membership
+from tests.discovery.screening.support import import_telecom
+
+CHECKED, TODAY = date(2026, 9, 1), date(2026, 11, 2)
+NEAR_POOR_1 = 1_282_119  # 2026, one person: the near-poor (and education) line, 50 % of 2,564,238
+AT_MARGIN_1 = 1_410_330  # 1,282,119 × 110 / 100 = 1,410,330.9: the last won within 10 %
+
+
+@pytest.mark.parametrize(
+    ("income", "line", "margin", "inside"),
+    [
+        (1_000_000, 1_000_000, 10, False),  # at the line: eligible, not "above"
+        (1_000_001, 1_000_000, 10, True),
+        (1_100_000, 1_000_000, 10, True),  # exactly 10 % above
+        (1_100_001, 1_000_000, 10, False),  # one won over
+        (NEAR_POOR_1 + 1, NEAR_POOR_1, 10, True),
+        (AT_MARGIN_1, NEAR_POOR_1, 10, True),
+        (AT_MARGIN_1 + 1, NEAR_POOR_1, 10, False),
+        (1_050_000, 1_000_000, 0, False),  # no margin: nobody above counts
+        (999_999, 1_000_000, 10, False),
+        (1_200_000, 1_000_000, 20, True),
+        (1_200_001, 1_000_000, 20, False),
+    ],
+)
+def test_the_margin_above_a_line_is_exact_to_the_won(income, line, margin, inside):
+    assert within_margin(income, line, margin) is inside
+
+
+def test_how_far_above_is_shown_to_one_decimal():
+    assert percent_above(1_100_000, 1_000_000) == "10.0"
+    assert percent_above(AT_MARGIN_1, NEAR_POOR_1) == "10.0"
+    assert percent_above(1_073_000, 1_000_000) == "7.3"
+
+
+@pytest.fixture
+def on_day(settings):
+    def set_day(day: date) -> None:
+        settings.TODAY_OVERRIDE = day
+
+    set_day(CHECKED)
+    return set_day
+
+
+def _calculate(city, household, income: int, *, size: int = 1):
+    facts = HouseholdFacts(members=tuple(Member(age=40) for _ in range(size)), other_income=income)
+    return record_check(user=city.users["district_manager"], household_id=household.pk, facts=facts, year=2026,
+                        submission=uuid.uuid4())  # fmt: skip
+
+
+def _codes(found, household):
+    return [r["code"] for c in found if c.household_id == household.pk for r in c.reasons]
+
+
+@pytest.mark.parametrize(
+    ("income", "codes"),
+    [
+        (NEAR_POOR_1, ["near_poor"]),  # at the near-poor line
+        (NEAR_POOR_1 + 1, ["near_line"]),  # one won above it
+        (AT_MARGIN_1, ["near_line"]),  # at the margin
+        (AT_MARGIN_1 + 1, []),  # one won over the margin
+    ],
+)
+def test_a_calculation_near_a_line_is_chosen_within_the_margin_only(city, on_day, income, codes):
+    household = city.household_in(1)  # one member
+    _calculate(city, household, income)
+    on_day(TODAY)
+    assert _codes(candidates(city.districts[0].code, 10, TODAY), household) == codes
+
+
+def test_the_reason_reads_in_korean(city, on_day):
+    household = city.household_in(1)
+    _calculate(city, household, AT_MARGIN_1)
+    on_day(TODAY)
+    (found,) = [c for c in candidates(city.districts[0].code, 10, TODAY) if c.household_id == household.pk]
+    text = reason_text(found.reasons[0])
+    assert "1,410,330원" in text and "10.0%" in text and "1,282,119원" in text and "2026-09-01" in text
+
+
+def test_turned_down_before_and_changed_since(city, on_day, settings, tmp_path):
+    """Household 0 (two members) was rejected; household 1 calculated well above every line: then a member of
+    household 0 left and household 1's head fell behind on the phone bill. Household 1 is chosen for the change
+    only because it came after its calculation."""
+    settings.HOME = tmp_path / "home"
+    rejected, calculated = city.household_in(0), city.household_in(1)
+    BenefitApplication.objects.create(household=rejected, benefit="livelihood", applied_on=date(2026, 6, 1),
+                                      outcome=ApplicationOutcome.REJECTED, outcome_on=date(2026, 7, 1),
+                                      recorded_by=city.users["dong_officer"])  # fmt: skip
+    _calculate(city, calculated, 3_000_000)
+    on_day(TODAY)
+    spouse = Membership.objects.get(household=rejected, relationship="spouse")
+    Membership.objects.filter(pk=spouse.pk).update(moved_out=date(2026, 10, 1), ended_by="moved_away")
+    head = Membership.objects.get(household=calculated, relationship="head").person
+    import_telecom(city.users["district_manager"], tmp_path / "files", [(head, 4)])  # observed 2026-09-15
+    found = candidates(city.districts[0].code, 10, TODAY)
+    assert _codes(found, rejected) == ["turned_down", "member_left"]
+    assert _codes(found, calculated) == ["signal"]
+    texts = [reason_text(r) for c in found for r in c.reasons]
+    assert "생계급여 신청 탈락 (2026-07-01)" in texts[0] or "탈락" in texts[0]
+    assert any("통신비 체납" in t and "2026-09-15" in t for t in texts)
+
+
+def test_a_change_before_the_calculation_is_no_reason(city, on_day, settings, tmp_path):
+    settings.HOME = tmp_path / "home"
+    household = city.household_in(1)
+    head = Membership.objects.get(household=household, relationship="head").person
+    import_telecom(city.users["district_manager"], tmp_path / "files", [(head, 4)])  # 2026-09-15
+    on_day(date(2026, 10, 1))
+    _calculate(city, household, 3_000_000)  # calculated after the signal
+    on_day(TODAY)
+    assert _codes(candidates(city.districts[0].code, 10, TODAY), household) == []
+
+
+def test_launched_twice_each_household_once_and_those_already_worked_on_marked(city, on_day):
+    manager = city.users["district_manager"]
+    on_worklist, in_case, fresh = city.household_in(0), city.household_in(1), city.household_in(0)
+    for household in (on_worklist, in_case):
+        _calculate(city, household, NEAR_POOR_1)
+    on_day(TODAY)
+    open_item = WorkItem.objects.create(dong=on_worklist.dong, household=on_worklist, source=WorkSource.WALK_IN)
+    case_rows = Case.objects.filter(household=in_case)
+    assert not case_rows.exists()
+    campaign = create_reguidance(user=manager, name="하반기 재안내", margin_percent=10,
+                                 district_code=city.districts[0].code)  # fmt: skip
+    assert launch_reguidance(user=manager, campaign_id=campaign.pk) == 2
+    assert launch_reguidance(user=manager, campaign_id=campaign.pk) == 0
+    targets = {t.household_id: t for t in ReguidanceTarget.objects.filter(campaign=campaign)}
+    assert targets[on_worklist.pk].already == "open_item" and targets[on_worklist.pk].work_item == open_item
+    new_item = targets[in_case.pk].work_item
+    assert (new_item.source, new_item.dong, new_item.status) == (WorkSource.REGUIDANCE, in_case.dong, WorkStatus.OPEN)
+    assert WorkItem.objects.filter(household=on_worklist).count() == 1  # not a second item
+    assert fresh == on_worklist
+    event = AuditEvent.objects.get(action="eligibility.launch_reguidance", object_id=str(campaign.pk), detail__added=2)
+    assert event.detail["marked"] == 1 and event.detail["per_reason"] == {"near_poor": 2}
