@@ -11,8 +11,9 @@ from datetime import date
 import pytest
 from django.urls import reverse
 
-from dolbom.cases.models import Case
+from dolbom.cases.models import Case, CaseState, CaseType
 from dolbom.core.models import AuditEvent
+from dolbom.core.roles import Role
 from dolbom.eligibility.calculator import HouseholdFacts, Member
 from dolbom.eligibility.models import ApplicationOutcome, BenefitApplication, ReguidanceCampaign, ReguidanceTarget
 from dolbom.eligibility.reguidance import candidates, percent_above, reason_text, within_margin
@@ -20,6 +21,7 @@ from dolbom.eligibility.services import create_reguidance, launch_reguidance, re
 from dolbom.intake.models import WorkItem, WorkSource, WorkStatus
 from dolbom.registry.models import Membership
 from tests.discovery.screening.support import import_telecom
+from tests.intake.test_consultations import _outsider
 
 CHECKED, TODAY = date(2026, 9, 1), date(2026, 11, 2)
 NEAR_POOR_1 = 1_282_119  # 2026, one person: the near-poor (and education) line, 50 % of 2,564,238
@@ -132,22 +134,113 @@ def test_a_change_before_the_calculation_is_no_reason(city, on_day, settings, tm
 
 def test_launched_twice_each_household_once_and_those_already_worked_on_marked(city, on_day):
     manager = city.users["district_manager"]
-    on_worklist, in_case, fresh = city.household_in(0), city.household_in(1), city.household_in(0)
+    on_worklist, in_case = city.household_in(0), city.household_in(1)
     for household in (on_worklist, in_case):
         _calculate(city, household, NEAR_POOR_1)
     on_day(TODAY)
     open_item = WorkItem.objects.create(dong=on_worklist.dong, household=on_worklist, source=WorkSource.WALK_IN)
-    case_rows = Case.objects.filter(household=in_case)
-    assert not case_rows.exists()
-    campaign = create_reguidance(user=manager, name="하반기 재안내", margin_percent=10,
-                                 district_code=city.districts[0].code)  # fmt: skip
+    case_type = CaseType.objects.create(district=city.districts[0], name="일반사례", tier="general", duration_months=6)
+    Case.objects.create(
+        household=in_case, district=city.districts[0], dong=in_case.dong, case_type=case_type,
+        state=CaseState.IN_SERVICE, lead_agency=city.agencies["district"], intake_on=date(2026, 10, 1),
+        opened_by=manager,
+    )  # fmt: skip
+    items_before = WorkItem.objects.count()
+    campaign = create_reguidance(
+        user=manager, name="하반기 재안내", margin_percent=10, district_code=city.districts[0].code
+    )
     assert launch_reguidance(user=manager, campaign_id=campaign.pk) == 2
-    assert launch_reguidance(user=manager, campaign_id=campaign.pk) == 0
+    assert launch_reguidance(user=manager, campaign_id=campaign.pk) == 0  # again: nobody twice
     targets = {t.household_id: t for t in ReguidanceTarget.objects.filter(campaign=campaign)}
-    assert targets[on_worklist.pk].already == "open_item" and targets[on_worklist.pk].work_item == open_item
-    new_item = targets[in_case.pk].work_item
-    assert (new_item.source, new_item.dong, new_item.status) == (WorkSource.REGUIDANCE, in_case.dong, WorkStatus.OPEN)
-    assert WorkItem.objects.filter(household=on_worklist).count() == 1  # not a second item
-    assert fresh == on_worklist
+    assert len(targets) == 2
+    assert (targets[on_worklist.pk].already, targets[on_worklist.pk].work_item) == ("open_item", open_item)
+    assert (targets[in_case.pk].already, targets[in_case.pk].work_item) == ("open_case", None)
+    assert WorkItem.objects.count() == items_before  # marked, not put on the worklist a second time
     event = AuditEvent.objects.get(action="eligibility.launch_reguidance", object_id=str(campaign.pk), detail__added=2)
-    assert event.detail["marked"] == 1 and event.detail["per_reason"] == {"near_poor": 2}
+    assert event.detail["marked"] == 2 and event.detail["per_reason"] == {"near_poor": 2}
+
+
+def test_a_new_household_goes_on_its_dongs_worklist(city, on_day):
+    manager = city.users["district_manager"]
+    household = city.household_in(1)
+    _calculate(city, household, NEAR_POOR_1)
+    on_day(TODAY)
+    campaign = create_reguidance(user=manager, name="재안내", margin_percent=10, district_code=city.districts[0].code)
+    assert launch_reguidance(user=manager, campaign_id=campaign.pk) == 1
+    item = ReguidanceTarget.objects.get(campaign=campaign).work_item
+    assert (item.household, item.dong, item.source, item.status) == (
+        household, household.dong, WorkSource.REGUIDANCE, WorkStatus.OPEN,
+    )  # fmt: skip
+
+
+# ------------------------------------------------------------------------------------------------ from the outside
+def _launched_by_the_district(client, city, on_day):
+    """Households of dong 0 and dong 1 near-poor by a calculation; the district manager creates and launches."""
+    for dong_index in (0, 1):
+        _calculate(city, city.household_in(dong_index), NEAR_POOR_1)
+    on_day(TODAY)
+    client.force_login(city.users["district_manager"])
+    response = client.post(reverse("reguidance_list"), {"name": "위기·틈새가정 재안내", "margin_percent": "10"})
+    assert response.status_code == 302, response.content.decode()[:1500]
+    campaign = ReguidanceCampaign.objects.get()
+    assert client.post(reverse("reguidance_launch", args=[campaign.pk])).status_code == 302
+    return campaign
+
+
+def test_the_district_launches_and_each_dong_sees_its_own_list(client, city, on_day):
+    campaign = _launched_by_the_district(client, city, on_day)
+    page = client.get(reverse("reguidance_detail", args=[campaign.pk])).content.decode()
+    assert "차상위 해당" in page and page.count('class="target"') == 2
+    client.force_login(city.users["dong_officer"])  # dong 0 only
+    page = client.get(reverse("reguidance_detail", args=[campaign.pk])).content.decode()
+    assert page.count('class="target"') == 1 and city.dongs[0].name in page and city.dongs[1].name not in page
+    assert reverse("reguidance_launch", args=[campaign.pk]) not in page
+    item = ReguidanceTarget.objects.get(campaign=campaign, dong=city.dongs[0]).work_item
+    worklist = client.get(reverse("worklist")).content.decode()
+    assert reverse("work_item", args=[item.pk]) in worklist  # on the dong's one worklist
+
+
+def test_a_dong_officer_neither_creates_nor_launches(client, city, on_day):
+    campaign = _launched_by_the_district(client, city, on_day)
+    client.force_login(city.users["dong_officer"])
+    before = (ReguidanceCampaign.objects.count(), ReguidanceTarget.objects.count(), WorkItem.objects.count())
+    assert client.post(reverse("reguidance_list"), {"name": "몰래", "margin_percent": "10"}).status_code == 403
+    assert client.post(reverse("reguidance_launch", args=[campaign.pk])).status_code == 403
+    assert (ReguidanceCampaign.objects.count(), ReguidanceTarget.objects.count(), WorkItem.objects.count()) == before
+
+
+def test_another_district_finds_nothing(client, city, on_day):
+    campaign = _launched_by_the_district(client, city, on_day)
+    target = ReguidanceTarget.objects.filter(campaign=campaign).first()
+    other = _outsider(city, 2, Role.DISTRICT_MANAGER, "other")
+    client.force_login(other)
+    assert client.get(reverse("reguidance_detail", args=[campaign.pk])).status_code == 404
+    assert client.post(reverse("reguidance_launch", args=[campaign.pk])).status_code == 404
+    url = reverse("reguidance_application", args=[campaign.pk, target.pk])
+    assert client.post(url, {"benefit": "medical", "applied_on": "2026-11-02"}).status_code == 404
+    assert not BenefitApplication.objects.exists()
+    assert campaign.name not in client.get(reverse("reguidance_list")).content.decode()
+
+
+def test_the_dong_records_the_application_and_its_outcome(client, city, on_day):
+    campaign = _launched_by_the_district(client, city, on_day)
+    target = ReguidanceTarget.objects.get(campaign=campaign, dong=city.dongs[0])
+    client.force_login(city.users["dong_officer"])
+    url = reverse("reguidance_application", args=[campaign.pk, target.pk])
+    refused = client.post(url, {"benefit": "", "applied_on": "2026-12-31", "outcome": "pending"})
+    assert refused.status_code == 422
+    html = refused.content.decode()
+    assert "신청한 급여를 고르세요" in html and "신청일은 오늘보다 늦을 수 없습니다" in html
+    assert client.post(url, {"benefit": "medical", "applied_on": "2026-11-02", "outcome": "pending"}).status_code == 302
+    application = BenefitApplication.objects.get()
+    assert (application.household_id, application.target, application.outcome) == (target.household_id, target,
+                                                                                     "pending")  # fmt: skip
+    outcome = reverse("reguidance_outcome", args=[campaign.pk, application.pk])
+    assert client.post(outcome, {"outcome": "granted"}).status_code == 422  # the decision's day is asked
+    assert client.post(outcome, {"outcome": "granted", "outcome_on": "2026-11-02"}).status_code == 302
+    application.refresh_from_db()
+    assert (application.outcome, application.outcome_on) == ("granted", TODAY.replace(day=2))
+    page = client.get(reverse("reguidance_detail", args=[campaign.pk])).content.decode()
+    assert "의료급여 2026-11-02 신청: 선정" in page and "신청 1 · 선정 1" in page
+    change = AuditEvent.objects.get(action="eligibility.change_application")
+    assert change.detail == {"before": "pending", "after": "granted"}
