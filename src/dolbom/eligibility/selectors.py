@@ -3,7 +3,7 @@ calculation starts from (the household's members, the regions its address sugges
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -276,6 +276,9 @@ class TargetRow:
     reasons: list[str]
     contacted: bool
     applications: list[BenefitApplication]
+    # The page's forms for this target (set by the view): a new application, and each application's outcome.
+    form: Any = None
+    application_forms: list[Any] = field(default_factory=list)
 
 
 @dataclass

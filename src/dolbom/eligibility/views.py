@@ -115,15 +115,20 @@ def _reguidance_page(
 ) -> HttpResponse:
     """The campaign's page; after a refused form, that form with its errors under its target, or the refusal."""
     page = services.open_reguidance(user=request.user, campaign_id=campaign_id)
+    today = today_kst()
+    # One form per target and per application on one page: ids of their own, so each label names its field.
+    for group in page.dongs:
+        for row in group.rows:
+            pk = row.target.pk
+            row.form = failed[1] if failed and failed[0] == pk else None
+            row.form = row.form or ApplicationForm(initial={"applied_on": today}, auto_id=f"t{pk}-%s")
+            row.application_forms = [(a, OutcomeForm(auto_id=f"a{a.pk}-%s")) for a in row.applications]
     context = {
         "page": page,
         "campaign": page.campaign,
         "can_manage": can(request.user, "eligibility.manage_reguidance"),
         "can_record": can(request.user, "eligibility.record_application"),
-        "application_form": ApplicationForm(initial={"applied_on": today_kst()}),
-        "outcome_form": OutcomeForm(),
         "failed_target": failed[0] if failed else None,
-        "failed_form": failed[1] if failed else None,
         "error": error,
         "active_nav": "consultation",
     }
@@ -146,7 +151,7 @@ def reguidance_launch(request: HttpRequest, campaign_id: int) -> HttpResponse:
 @require_POST
 @requires("eligibility.record_application")
 def application_new(request: HttpRequest, campaign_id: int, target_id: int) -> HttpResponse:
-    form = ApplicationForm(request.POST)
+    form = ApplicationForm(request.POST, auto_id=f"t{target_id}-%s")
     try:
         data = valid_data(form)
         services.record_application(user=request.user, target_id=target_id, **data)
