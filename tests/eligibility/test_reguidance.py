@@ -244,3 +244,13 @@ def test_the_dong_records_the_application_and_its_outcome(client, city, on_day):
     assert "의료급여 2026-11-02 신청: 선정" in page and "신청 1 · 선정 1" in page
     change = AuditEvent.objects.get(action="eligibility.change_application")
     assert change.detail == {"before": "pending", "after": "granted"}
+
+
+def test_a_margin_out_of_range_is_refused_in_korean(client, city):
+    client.force_login(city.users["district_manager"])
+    response = client.post(reverse("reguidance_list"), {"name": "재안내", "margin_percent": "60"})
+    assert response.status_code == 422
+    response = client.post(reverse("reguidance_list"), {"name": "", "margin_percent": ""})
+    html = response.content.decode()
+    assert response.status_code == 422 and "캠페인 이름을 입력하세요" in html and "정수(퍼센트)로 입력하세요" in html
+    assert not ReguidanceCampaign.objects.exists()
