@@ -198,6 +198,8 @@ def test_the_district_launches_and_each_dong_sees_its_own_list(client, city, on_
     item = ReguidanceTarget.objects.get(campaign=campaign, dong=city.dongs[0]).work_item
     worklist = client.get(reverse("worklist")).content.decode()
     assert reverse("work_item", args=[item.pk]) in worklist  # on the dong's one worklist
+    shown = client.get(reverse("work_item", args=[item.pk])).content.decode()
+    assert "위기·틈새가정 재안내" in shown and "차상위 해당" in shown  # the item says why it is there
 
 
 def test_a_dong_officer_neither_creates_nor_launches(client, city, on_day):

@@ -30,7 +30,7 @@ from dolbom.eligibility.models import (
     ReguidanceCampaign,
     ReguidanceTarget,
 )
-from dolbom.eligibility.reguidance import candidates
+from dolbom.eligibility.reguidance import candidates, reason_text
 from dolbom.eligibility.ruleset import Benefit, RulesError, load_rules
 from dolbom.eligibility.selectors import (
     CheckSummary,
@@ -295,3 +295,15 @@ def change_application_outcome(
         application.save(update_fields=["outcome", "outcome_on"])
         audit.record(user, "eligibility.change_application", application, detail={"before": before, "after": outcome})
     return application
+
+
+def work_item_reasons(*, user: Any, item: Any) -> Panel | None:
+    """Beside a worklist item (intake.signals.work_item_shown): the re-guidance campaigns that chose its household
+    through it, with their reasons, as far as the user sees them. Nothing for an item no campaign points at."""
+    if not can(user, "eligibility.view_reguidance"):
+        return None
+    targets = list(reguidance_targets_visible_to(user).filter(work_item_id=item.pk).order_by("pk"))
+    if not targets:
+        return None
+    shown = [(target, [reason_text(r) for r in target.reasons]) for target in targets]
+    return Panel(template="eligibility/_work_item_reasons.html", context={"targets": shown})

@@ -448,6 +448,8 @@ class WorkItemPage:
     officers: list[Staff]
     head_name: str
     candidates: list[Any] = field(default_factory=list)  # registry.selectors.HouseholdHit
+    # Lines of the domains downstream about why the item is here (intake.signals.work_item_shown).
+    panels: list[Any] = field(default_factory=list)
 
 
 def work_item_page(user: Any, work_item_id: int) -> WorkItemPage:

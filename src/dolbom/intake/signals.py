@@ -14,6 +14,10 @@ from django.dispatch import Signal
 
 consultation_shown = Signal()
 
+# A worklist item's page is being read (`user`, `item`): a downstream campaign that put the household there (a
+# re-guidance) answers with a `Panel` of `<dt>`/`<dd>` lines saying why, or None.
+work_item_shown = Signal()
+
 
 @dataclass(frozen=True)
 class Panel:
