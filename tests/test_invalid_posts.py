@@ -81,10 +81,11 @@ NO_OBJECT = {
     "resources_volunteers": "dong_officer",
     "resources_volunteer_new": "dong_officer",
     "resources_volunteer_export": "dong_officer",
+    "reguidance_list": "district_manager",
 }
-# An empty POST that is the action itself: launching a campaign is its button (a second launch adds nothing), and
-# the directory's export takes nothing but the button.
-ACTIONS = {"campaign_launch", "resources_hsds_export"}
+# An empty POST that is the action itself: launching a campaign (survey or re-guidance) is its button (a second
+# launch adds nothing), and the directory's export takes nothing but the button.
+ACTIONS = {"campaign_launch", "reguidance_launch", "resources_hsds_export"}
 MALFORMED = {"note": "가" * 5000, "reason": "가" * 5000, "version": "x", "on": "어제쯤"}
 
 

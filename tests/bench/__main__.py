@@ -25,13 +25,14 @@ def main(argv: list[str] | None = None) -> int:
     import django
 
     django.setup()
-    from tests.bench import generator, imports, report, screening, search
+    from tests.bench import generator, imports, reguidance, report, screening, search
 
     sections = [
         generator.run(home, quick=args.quick),
         search.run(home, quick=args.quick),
         screening.run(home, quick=args.quick),
         imports.run(home, quick=args.quick),
+        reguidance.run(home, quick=args.quick),
     ]
     text = report.render(sections)
     print(text)

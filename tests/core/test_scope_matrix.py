@@ -41,7 +41,7 @@ from dolbom.core import audit
 from dolbom.core.dates import today_kst
 from dolbom.core.spreadsheet import XLSX_MIME
 from dolbom.discovery.models import ItemStatus, OutreachItem, RoundStatus, ScoringModel, ScreeningRound, SignalFile
-from dolbom.eligibility.models import EligibilityCheck
+from dolbom.eligibility.models import BenefitApplication, EligibilityCheck, ReguidanceCampaign, ReguidanceTarget
 from dolbom.intake.models import (
     CampaignTarget,
     Consultation,
@@ -376,6 +376,26 @@ def _eligibility(city, rows: dict[str, Any]) -> None:
         rows[f"eligibility_{key}"] = EligibilityCheck.objects.create(
             household=rows[household_key], checked_on=date(2026, 11, 2), year=2026, rule_version="2026.1",
             household_size=1, income_evaluation=0, property_income=0, recognised_income=0, officer=officer,
+            recorded_by=city.users["dong_officer"],
+        )  # fmt: skip
+    # A re-guidance campaign of each district, with a target and an application in each place; district 1's
+    # campaign reached dong 0 and dong 1, so dong 0's officer sees the campaign and only dong 0's target.
+    campaigns = {
+        district.code: ReguidanceCampaign.objects.create(district=district, name="재안내", created_by=city.users[
+            "district_manager"])
+        for district in city.districts
+    }  # fmt: skip
+    rows["reguidance_district1"] = campaigns[city.districts[0].code]
+    rows["reguidance_district2"] = campaigns[city.districts[1].code]
+    for key, household_key in (("dong0", "h_dong0_consented"), ("dong1", "h_dong1"), ("district2", "h_district2")):
+        household = rows[household_key]
+        target = ReguidanceTarget.objects.create(
+            campaign=campaigns[household.dong.parent_id], household=household, dong=household.dong,
+            reasons=[{"code": "near_poor", "on": "2026-11-02"}],
+        )  # fmt: skip
+        rows[f"reguidance_target_{key}"] = target
+        rows[f"application_{key}"] = BenefitApplication.objects.create(
+            household=household, benefit="livelihood", applied_on=date(2026, 11, 2), target=target,
             recorded_by=city.users["dong_officer"],
         )  # fmt: skip
 
@@ -787,6 +807,30 @@ SELECTORS: dict[str, tuple[set[str], Expect]] = {
             district_admin={"eligibility_dong0", "eligibility_dong1"},
         ),
     ),
+    "dolbom.eligibility.selectors:reguidance_campaigns_visible_to": (
+        {"reguidance_district1", "reguidance_district2"},
+        _for(
+            dong_officer={"reguidance_district1"},
+            district_manager={"reguidance_district1"},
+            district_admin={"reguidance_district1"},
+        ),
+    ),
+    "dolbom.eligibility.selectors:reguidance_targets_visible_to": (
+        {"reguidance_target_dong0", "reguidance_target_dong1", "reguidance_target_district2"},
+        _for(
+            dong_officer={"reguidance_target_dong0"},
+            district_manager={"reguidance_target_dong0", "reguidance_target_dong1"},
+            district_admin={"reguidance_target_dong0", "reguidance_target_dong1"},
+        ),
+    ),
+    "dolbom.eligibility.selectors:benefit_applications_visible_to": (
+        {"application_dong0", "application_dong1", "application_district2"},
+        _for(
+            dong_officer={"application_dong0"},
+            district_manager={"application_dong0", "application_dong1"},
+            district_admin={"application_dong0", "application_dong1"},
+        ),
+    ),
     "dolbom.core.selectors:audit_events_visible_to": (
         EVENTS,
         _for(district_admin={"event_district1_officer", "event_system"}),
@@ -1033,6 +1077,28 @@ DETAIL_PAGES = [
         lambda row: {**ELIGIBILITY_FORM, "submission": str(uuid.uuid4())},
     ),
     DetailPage("eligibility_check", "get", "eligibility_dong0", "eligibility_district2", WORKLIST_READERS),
+    # Re-guidance: read by the area's public staff, launched by the district's staff, applications recorded by
+    # those who work with households.
+    DetailPage("reguidance_detail", "get", "reguidance_district1", "reguidance_district2", WORKLIST_READERS),
+    DetailPage("reguidance_launch", "post", "reguidance_district1", "reguidance_district2", frozenset(DISTRICT)),
+    DetailPage(
+        "reguidance_application",
+        "post",
+        "reguidance_target_dong0",
+        "reguidance_target_district2",
+        WORKERS,
+        lambda row: {"benefit": "medical", "applied_on": "2026-11-02", "outcome": "pending"},
+        lambda row: [row.campaign_id, row.pk],
+    ),
+    DetailPage(
+        "reguidance_outcome",
+        "post",
+        "application_dong0",
+        "application_district2",
+        WORKERS,
+        lambda row: {"outcome": "pending"},
+        lambda row: [row.target.campaign_id, row.pk],
+    ),
     DetailPage("round_detail", "get", "round_district1", "round_district2", frozenset(DISTRICT)),
     DetailPage("round_withdraw", "get", "round_district1", "round_district2", frozenset(DISTRICT)),
     DetailPage("signal_withdraw", "get", "file_district1", "file_district2", frozenset(DISTRICT)),

@@ -563,3 +563,10 @@ def household_history(user: Any, household: Household) -> list[TimelineEntry]:
         details = (format_won(step.won),) if step.won else ()
         entries.append(TimelineEntry(step.on, "linkage", text, details, step.at))
     return entries
+
+
+def households_with_open_case(district_code: str) -> set[int]:
+    """The households of a district with a case not yet closed, unscoped: for the system's own work over the
+    district (re-guidance marks them instead of listing them again), never for a page."""
+    cases = Case.objects.filter(district_id=district_code, state__in=sorted(OPEN_STATES))
+    return set(cases.values_list("household_id", flat=True))

@@ -176,6 +176,13 @@ ACTION_LABELS: dict[str, str] = {
     "eligibility.view_check_form": _("Opened an eligibility calculation form"),
     "eligibility.record_check": _("Calculated a household's eligibility"),
     "eligibility.view_check": _("Viewed an eligibility calculation"),
+    "eligibility.view_summary": _("Viewed a household's latest eligibility calculation on a consultation"),
+    "eligibility.create_reguidance": _("Created a re-guidance campaign"),
+    "eligibility.launch_reguidance": _("Launched a re-guidance campaign"),
+    "eligibility.view_reguidance": _("Viewed a re-guidance campaign"),
+    "eligibility.record_application": _("Recorded a benefit application"),
+    "eligibility.change_application": _("Recorded a benefit application's outcome"),
+    "intake.open_reguidance_items": _("Put a re-guidance campaign's households on the worklists"),
 }
 
 

@@ -87,6 +87,11 @@ POLICY: dict[str, frozenset[Role]] = {
     # consultation; a private agency gets nothing of them through a consent to share its case.
     "eligibility.view_checks": frozenset({Role.DONG_OFFICER, Role.DISTRICT_MANAGER, Role.DISTRICT_ADMIN}),
     "eligibility.check": frozenset({Role.DONG_OFFICER, Role.DISTRICT_MANAGER}),
+    # Re-guidance: the district's staff launch a campaign; the dong's officers see theirs and record what each
+    # household applied for and what the office decided.
+    "eligibility.view_reguidance": frozenset({Role.DONG_OFFICER, Role.DISTRICT_MANAGER, Role.DISTRICT_ADMIN}),
+    "eligibility.manage_reguidance": DISTRICT_STAFF,
+    "eligibility.record_application": frozenset({Role.DONG_OFFICER, Role.DISTRICT_MANAGER}),
     "reports.view_aggregates": frozenset({Role.ANALYST, Role.DISTRICT_MANAGER, Role.DISTRICT_ADMIN, Role.DONG_OFFICER}),
     "core.view_audit_log": frozenset({Role.DISTRICT_ADMIN}),
     "discovery.import_signals": DISTRICT_STAFF,

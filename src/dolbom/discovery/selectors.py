@@ -28,7 +28,7 @@ from dolbom.discovery.models import (
     ScreeningRound,
     SignalFile,
 )
-from dolbom.registry.models import Household, Membership, Staff
+from dolbom.registry.models import Household, Membership, Person, Staff
 from dolbom.registry.selectors import TimelineEntry, area_names, masked_head_names, officers_of_dong, visible_members
 
 # Lists are the work of the public officers of an area: private agencies and the safety net do not see them.
@@ -319,3 +319,36 @@ def _district_signals(files: tuple[tuple[int, str], ...]) -> pa.Table:
             " from read_parquet($paths, union_by_name = true)",
             params={"paths": [path for _, path in files]},
         ).to_arrow_table()
+
+
+def district_signals_of(district_code: str, kinds: Iterable[str]) -> list[tuple[int, str, Any]]:
+    """(person id, kind, date observed) of every signal of these kinds in the district's files, unscoped: for the
+    system's own work over a district (re-guidance), never for a page. A signal matched to no person at import is
+    matched by the keyed hash of the resident number to a person registered since; one matching nobody is left
+    out. A withdrawn import is no part of the data."""
+    files = [
+        (f.pk, str(parquet_path(f)))
+        for f in SignalFile.objects.filter(district_id=district_code, withdrawn_at__isnull=True)
+        if parquet_path(f).is_file()
+    ]
+    if not files:
+        return []
+    signals = _district_signals(tuple(sorted(files)))
+    found = signals.filter(pc.is_in(signals["kind"], value_set=pa.array(sorted(set(kinds)), pa.string())))
+    rows = list(zip(*(found[c].to_pylist() for c in ("person_id", "rrn_hash", "kind", "observed_on")), strict=True))
+    hashes = {hashed for person_id, hashed, _k, _o in rows if person_id is None and hashed}
+    by_hash = dict(Person.objects.filter(rrn_hash__in=hashes).values_list("rrn_hash", "pk")) if hashes else {}
+    out = []
+    for person_id, hashed, kind, observed_on in rows:
+        person = person_id if person_id is not None else by_hash.get(hashed)
+        if person is not None:
+            out.append((int(person), kind, observed_on))
+    return out
+
+
+def signal_kind_label(code: str) -> str:
+    """The catalogue's (Korean) name of a signal kind, or its code for a kind no longer in the catalogue."""
+    try:
+        return load_catalogue().kind(code).label
+    except KeyError:
+        return code

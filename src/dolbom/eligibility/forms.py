@@ -9,9 +9,10 @@ from django import forms
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from dolbom.core.fields import WonField
+from dolbom.core.fields import KoreanDateField, WonField
 from dolbom.eligibility.calculator import HouseholdFacts, Member
-from dolbom.eligibility.ruleset import EmergencyRegion, Region, available_years
+from dolbom.eligibility.models import ApplicationOutcome
+from dolbom.eligibility.ruleset import Benefit, EmergencyRegion, Region, available_years
 
 MEMBER_ROWS_EXTRA = 2
 MEMBER_ROWS_MAX = 20
@@ -121,3 +122,28 @@ class CheckForm(forms.Form):
         return HouseholdFacts(
             members=members, region=data["region"], emergency_region=data["emergency_region"], **amounts
         )
+
+
+# ------------------------------------------------------------------------------------------------ re-guidance
+class ReguidanceForm(forms.Form):
+    name = forms.CharField(label=_("Name"), required=False, widget=forms.TextInput(attrs={"maxlength": "100"}))
+    margin_percent = forms.IntegerField(
+        label=_("Margin above a line (%)"),
+        required=False,
+        min_value=0,
+        max_value=50,
+        initial=10,
+        help_text=_("A household whose recognised income is above a benefit's line by at most this share of it."),
+    )
+
+
+class ApplicationForm(forms.Form):
+    benefit = forms.ChoiceField(label=_("Benefit applied for"), choices=[("", "—"), *Benefit.choices], required=False)
+    applied_on = KoreanDateField(label=_("Applied on"), required=False)
+    outcome = forms.ChoiceField(label=_("Outcome"), choices=ApplicationOutcome.choices, required=False)
+    outcome_on = KoreanDateField(label=_("Decided on"), required=False)
+
+
+class OutcomeForm(forms.Form):
+    outcome = forms.ChoiceField(label=_("Outcome"), choices=ApplicationOutcome.choices, required=False)
+    outcome_on = KoreanDateField(label=_("Decided on"), required=False)

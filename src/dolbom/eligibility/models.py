@@ -10,7 +10,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from dolbom.registry.models import Household, Staff
+from dolbom.eligibility.ruleset import Benefit
+from dolbom.registry.models import AdministrativeArea, Household, Staff
 
 
 class EligibilityCheck(models.Model):
@@ -43,3 +44,109 @@ class EligibilityCheck(models.Model):
 
     def __str__(self) -> str:
         return f"{_('Eligibility check')} {self.pk}"
+
+
+# ----------------------------------------------------------------------------------- applications and re-guidance
+class ApplicationOutcome(models.TextChoices):
+    PENDING = "pending", _("Waiting for the decision")
+    GRANTED = "granted", _("Granted")
+    REJECTED = "rejected", _("Rejected")
+    # Granted once, stopped since (중지): a household re-guidance looks for, like a rejected one.
+    SUSPENDED = "suspended", _("Suspended")
+
+
+# What re-guidance looks for: a no from the benefit's office, now or earlier.
+TURNED_DOWN = (ApplicationOutcome.REJECTED, ApplicationOutcome.SUSPENDED)
+
+
+class BenefitApplication(models.Model):
+    """A household's application for a public benefit (the customised benefits or the near-poor level) and what
+    the office decided: the record of rejections and suspensions that re-guidance starts from, and what a
+    re-guidance target led to. The registry keeps no benefit status, so the dong records it here.
+
+    A changed outcome is written on the row (pending → granted, granted → suspended) with its date, the change
+    in the audit log with the outcome before."""
+
+    household = models.ForeignKey(Household, on_delete=models.PROTECT, related_name="benefit_applications")
+    benefit = models.CharField(_("benefit"), max_length=12, choices=Benefit.choices)
+    applied_on = models.DateField(_("applied on"))
+    outcome = models.CharField(
+        _("outcome"), max_length=10, choices=ApplicationOutcome.choices, default=ApplicationOutcome.PENDING
+    )
+    outcome_on = models.DateField(_("outcome date"), null=True, blank=True)
+    # The re-guidance that led to the application, if any.
+    target = models.ForeignKey(
+        "eligibility.ReguidanceTarget", on_delete=models.PROTECT, null=True, blank=True, related_name="applications"
+    )
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("benefit application")
+        verbose_name_plural = _("benefit applications")
+        ordering = ["-applied_on", "-pk"]
+        indexes = [models.Index(fields=["household", "outcome"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_benefit_display()} {self.applied_on:%Y-%m-%d}"
+
+
+class ReguidanceCampaign(models.Model):
+    """A district's re-guidance (맞춤형 급여 안내, 위기·틈새가정 재안내): households turned down before, near the
+    near-poor level or just above a line, and those whose situation changed since, each put on its dong's
+    worklist with the reasons it was chosen. The margin is the district's: how far above a line still counts."""
+
+    district = models.ForeignKey(
+        AdministrativeArea, on_delete=models.PROTECT, related_name="+", verbose_name=_("district")
+    )
+    name = models.CharField(_("name"), max_length=100)
+    margin_percent = models.PositiveSmallIntegerField(_("margin above a line (%)"), default=10)
+    launched_at = models.DateTimeField(_("launched at"), null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("re-guidance campaign")
+        verbose_name_plural = _("re-guidance campaigns")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AlreadyOn(models.TextChoices):
+    """A target already being worked on is marked, not put on the worklist a second time."""
+
+    NO = "", _("Put on the worklist")
+    OPEN_ITEM = "open_item", _("Already on the worklist")
+    OPEN_CASE = "open_case", _("Already in case management")
+
+
+class ReguidanceTarget(models.Model):
+    """One household of a re-guidance campaign, with why it was chosen.
+
+    A sibling of intake's survey-campaign target rather than a kind of it: the reasons, the margin and the
+    applications are eligibility's, while the dong's work stays on intake's one worklist — `work_item` is the
+    item this campaign opened (source re-guidance) or the household's item already open, so the visits are
+    recorded where every other visit is."""
+
+    campaign = models.ForeignKey(ReguidanceCampaign, on_delete=models.PROTECT, related_name="targets")
+    household = models.ForeignKey(Household, on_delete=models.PROTECT, related_name="+")
+    dong = models.ForeignKey(AdministrativeArea, on_delete=models.PROTECT, related_name="+")
+    # [{"code": ..., values}], shown in Korean by `reason_texts` (see selectors.reason_text).
+    reasons = models.JSONField(_("reasons"), default=list)
+    already = models.CharField(_("already"), max_length=10, choices=AlreadyOn.choices, blank=True, default="")
+    work_item = models.ForeignKey(
+        "intake.WorkItem", on_delete=models.PROTECT, null=True, blank=True, related_name="reguidance_targets"
+    )
+
+    class Meta:
+        verbose_name = _("re-guidance target")
+        verbose_name_plural = _("re-guidance targets")
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "household"], name="one_reguidance_target_per_household")
+        ]
+        indexes = [models.Index(fields=["campaign", "dong"])]
+
+    def __str__(self) -> str:
+        return f"{self.campaign} #{self.pk}"

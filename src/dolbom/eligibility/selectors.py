@@ -3,7 +3,7 @@ calculation starts from (the household's members, the regions its address sugges
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -11,12 +11,19 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from dolbom.core.dates import age_on
-from dolbom.core.scope import Reach, scoped
+from dolbom.core.scope import Reach, scoped, visible_or_404
 from dolbom.eligibility.calculator import Outcome
-from dolbom.eligibility.models import EligibilityCheck
+from dolbom.eligibility.models import (
+    ApplicationOutcome,
+    BenefitApplication,
+    EligibilityCheck,
+    ReguidanceCampaign,
+    ReguidanceTarget,
+)
+from dolbom.eligibility.reguidance import reason_text
 from dolbom.eligibility.ruleset import Benefit, EmergencyRegion, Region, available_years
 from dolbom.registry.models import AdministrativeArea, Household
-from dolbom.registry.selectors import TimelineEntry, household_title, visible_members
+from dolbom.registry.selectors import TimelineEntry, household_title, masked_head_names, visible_members
 
 # The public staff of the household's area, like consultations: a private agency gets nothing of a household's
 # means through a consent to share its case (no consent path).
@@ -94,14 +101,25 @@ class NewCheckPage:
     years: list[int]
     year: int
     checks: list[EligibilityCheck]
+    consultation_id: int | None = None  # opened from this consultation, which the page leads back to
 
 
-def new_check_page(user: Any, household: Household, today: date) -> NewCheckPage:
-    """What the form of a new calculation starts from, for a household the caller has already opened."""
+def new_check_page(
+    user: Any,
+    household: Household,
+    today: date,
+    *,
+    living_here: set[int] | None = None,
+    consultation_id: int | None = None,
+) -> NewCheckPage:
+    """What the form of a new calculation starts from, for a household the caller has already opened: its
+    current members, or, from a consultation, the registered members the officer recorded as living here."""
     memberships = visible_members(user, household, on=today)
+    # A consultation that recorded nobody as living here (a first call) starts from the registry, as the page does.
+    shown = [m for m in memberships if m.person_id in living_here] if living_here else memberships
     members = [
         MemberRow(m.get_relationship_display(), age_on(m.person.birth_date, today), bool(m.person.disability))
-        for m in memberships
+        for m in shown
     ]
     region, emergency = suggested_regions(household.dong)
     years = available_years()
@@ -115,6 +133,7 @@ def new_check_page(user: Any, household: Household, today: date) -> NewCheckPage
         years=years,
         year=year,
         checks=household_checks(user, household)[:5],
+        consultation_id=consultation_id,
     )
 
 
@@ -189,3 +208,116 @@ def check_view(check: EligibilityCheck) -> CheckView:
         sections=[(titles.get(name, name), shown) for name, shown in sections.items()],
         members=list(check.inputs.get("members", [])),
     )
+
+
+# ------------------------------------------------------------------------------------ beside the consultation
+@dataclass(frozen=True)
+class SummaryRow:
+    benefit: str
+    label: str
+    outcome: str
+    outcome_label: str
+
+
+@dataclass(frozen=True)
+class CheckSummary:
+    """The latest calculation as the consultation page shows it: each benefit's answer, the date, the rules and
+    whether figures not yet verified were used (then the family is told so)."""
+
+    check: EligibilityCheck | None
+    rows: list[SummaryRow]
+    flags: list[str]
+
+
+def latest_check(user: Any, household_id: int) -> EligibilityCheck | None:
+    return eligibility_checks_visible_to(user).filter(household_id=household_id).first()
+
+
+def check_summary(check: EligibilityCheck | None) -> CheckSummary:
+    if check is None:
+        return CheckSummary(check=None, rows=[], flags=[])
+    titles = _section_titles()
+    order = [*Benefit.values, "emergency"]
+    rows = [
+        SummaryRow(benefit, titles.get(benefit, benefit), check.outcomes[benefit],
+                   str(Outcome(check.outcomes[benefit]).label))
+        for benefit in order
+        if check.outcomes.get(benefit) in Outcome.values
+    ]  # fmt: skip
+    flags = [flag["text"] for flag in check.result.get("flags", [])]
+    return CheckSummary(check=check, rows=rows, flags=flags)
+
+
+# ------------------------------------------------------------------------------------------------ re-guidance
+# District staff see their district's campaigns; a dong officer those that chose households of their dong, and of
+# them only their dong's targets. Applications are the public staff's record of the household's area.
+REGUIDANCE = Reach(district="district", dong="targets__dong", many=True)
+REGUIDANCE_TARGET = Reach(dong="dong")
+APPLICATION = Reach(dong="household__dong")
+
+
+def reguidance_campaigns_visible_to(user: Any) -> QuerySet[ReguidanceCampaign]:
+    return scoped(ReguidanceCampaign.objects.select_related("district"), user, REGUIDANCE)
+
+
+def reguidance_targets_visible_to(user: Any) -> QuerySet[ReguidanceTarget]:
+    targets = ReguidanceTarget.objects.select_related("campaign", "dong", "household__address", "work_item")
+    return scoped(targets, user, REGUIDANCE_TARGET)
+
+
+def benefit_applications_visible_to(user: Any) -> QuerySet[BenefitApplication]:
+    return scoped(BenefitApplication.objects.select_related("household"), user, APPLICATION)
+
+
+@dataclass
+class TargetRow:
+    target: ReguidanceTarget
+    head_name: str
+    reasons: list[str]
+    contacted: bool
+    applications: list[BenefitApplication]
+    # The page's forms for this target (set by the view): a new application, and each application's outcome.
+    form: Any = None
+    application_forms: list[Any] = field(default_factory=list)
+
+
+@dataclass
+class DongTargets:
+    dong: AdministrativeArea
+    rows: list[TargetRow]
+    contacted: int = 0
+    applied: int = 0
+    granted: int = 0
+
+
+@dataclass
+class ReguidancePage:
+    campaign: ReguidanceCampaign
+    dongs: list[DongTargets]
+    total: int
+
+
+def reguidance_page(user: Any, campaign_id: int) -> ReguidancePage:
+    """A campaign with the targets the user sees, by dong: who, why, whether reached (a visit recorded on its
+    worklist item) and what was applied for."""
+    campaign = visible_or_404(reguidance_campaigns_visible_to(user), campaign_id)
+    targets = list(reguidance_targets_visible_to(user).filter(campaign=campaign).order_by("dong_id", "pk"))
+    visited = set(
+        ReguidanceTarget.objects.filter(pk__in=[t.pk for t in targets], work_item__visits__isnull=False)
+        .values_list("pk", flat=True)
+    )  # fmt: skip
+    applications: dict[int, list[BenefitApplication]] = {}
+    for application in benefit_applications_visible_to(user).filter(target__in=[t.pk for t in targets]):
+        applications.setdefault(application.target_id, []).append(application)
+    heads = masked_head_names(user, [t.household_id for t in targets])
+    by_dong: dict[str, DongTargets] = {}
+    for target in targets:
+        group = by_dong.setdefault(target.dong_id, DongTargets(dong=target.dong, rows=[]))
+        applied = applications.get(target.pk, [])
+        row = TargetRow(target, heads.get(target.household_id, ""), [reason_text(r) for r in target.reasons],
+                        target.pk in visited, applied)  # fmt: skip
+        group.rows.append(row)
+        group.contacted += row.contacted
+        group.applied += bool(applied)
+        group.granted += any(a.outcome == ApplicationOutcome.GRANTED for a in applied)
+    return ReguidancePage(campaign=campaign, dongs=[by_dong[k] for k in sorted(by_dong)], total=len(targets))

@@ -7,20 +7,47 @@ opened are in the audit log, as is each calculation made (with its year, rules a
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.http import Http404
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dolbom.core import audit
 from dolbom.core.dates import today_kst
-from dolbom.core.permissions import ensure_can
-from dolbom.core.scope import visible_or_404
+from dolbom.core.permissions import can, ensure_can
+from dolbom.core.scope import scope_for, visible_or_404
+from dolbom.core.text import visible_text
 from dolbom.eligibility.calculator import HouseholdFacts, calculate, calculation_as_dict, facts_as_dict
-from dolbom.eligibility.models import EligibilityCheck
-from dolbom.eligibility.ruleset import RulesError, load_rules
-from dolbom.eligibility.selectors import NewCheckPage, eligibility_checks_visible_to, new_check_page
+from dolbom.eligibility.models import (
+    AlreadyOn,
+    ApplicationOutcome,
+    BenefitApplication,
+    EligibilityCheck,
+    ReguidanceCampaign,
+    ReguidanceTarget,
+)
+from dolbom.eligibility.reguidance import candidates, reason_text
+from dolbom.eligibility.ruleset import Benefit, RulesError, load_rules
+from dolbom.eligibility.selectors import (
+    CheckSummary,
+    NewCheckPage,
+    ReguidancePage,
+    benefit_applications_visible_to,
+    check_summary,
+    eligibility_checks_visible_to,
+    latest_check,
+    new_check_page,
+    reguidance_campaigns_visible_to,
+    reguidance_page,
+    reguidance_targets_visible_to,
+)
+from dolbom.intake.selectors import consultations_visible_to, current_record
+from dolbom.intake.services.campaign_items import open_reguidance_items
+from dolbom.intake.signals import Panel
 from dolbom.registry.models import Household
 from dolbom.registry.selectors import households_visible_to
 
@@ -30,12 +57,18 @@ def _household(user: Any, household_id: int) -> Household:
     return visible_or_404(rows, household_id)
 
 
-def open_check_form(*, user: Any, household_id: int) -> NewCheckPage:
-    """The form of a new calculation for a household, started from its members (the reading audited)."""
+def open_check_form(*, user: Any, household_id: int, consultation_id: int | None = None) -> NewCheckPage:
+    """The form of a new calculation for a household, started from its members (the reading audited). Opened from
+    a consultation, it starts from the registered members the officer found living there, and leads back to it;
+    a consultation of another household or outside the user's scope is a 404."""
     ensure_can(user, "eligibility.check")
     household = _household(user, household_id)
-    page = new_check_page(user, household, today_kst())
-    audit.record(user, "eligibility.view_check_form", household)
+    living_here = None
+    if consultation_id is not None:
+        consultation = visible_or_404(consultations_visible_to(user).filter(household=household), consultation_id)
+        living_here = set(current_record(consultation).members.values_list("pk", flat=True))
+    page = new_check_page(user, household, today_kst(), living_here=living_here, consultation_id=consultation_id)
+    audit.record(user, "eligibility.view_check_form", household, detail={"consultation": consultation_id})
     return page
 
 
@@ -103,3 +136,174 @@ def rules_note(year: int) -> str:
         "version": rules.version,
         "checked": rules.checked.isoformat(),
     }
+
+
+def consultation_summary(*, user: Any, consultation: Any) -> Panel | None:
+    """The household's latest calculation beside its consultation (intake.signals.consultation_shown), for those
+    who may read calculations; the calculation shown is in the audit log. The consultation was opened in the
+    user's scope already; the calculation is narrowed again through eligibility's own scope."""
+    if not can(user, "eligibility.view_checks"):
+        return None
+    check = latest_check(user, consultation.household_id)
+    if check is not None:
+        audit.record(user, "eligibility.view_summary", check, detail={"consultation": consultation.pk})
+    summary: CheckSummary = check_summary(check)
+    context = {
+        "summary": summary,
+        "household_id": consultation.household_id,
+        "may_check": can(user, "eligibility.check"),
+    }
+    return Panel(template="eligibility/_consultation_summary.html", context=context)
+
+
+# ------------------------------------------------------------------------------------------------ re-guidance
+NAME_MAX, MARGIN_MAX = 100, 50
+
+
+def create_reguidance(*, user: Any, name: str, margin_percent: int | None, district_code: str) -> ReguidanceCampaign:
+    """A re-guidance campaign of the user's district, with the margin above a line that still counts."""
+    ensure_can(user, "eligibility.manage_reguidance")
+    scope_for(user).ensure_district(district_code)
+    errors: dict[str, str] = {}
+    text = visible_text(name or "")
+    if not text:
+        errors["name"] = _("Enter a name for the campaign.")
+    elif len(text) > NAME_MAX:
+        errors["name"] = _("The name is too long: at most %(limit)s characters.") % {"limit": NAME_MAX}
+    if margin_percent is None or not 0 <= margin_percent <= MARGIN_MAX:
+        errors["margin_percent"] = _("Enter the margin as a whole percentage from 0 to %(max)s.") % {"max": MARGIN_MAX}
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        campaign = ReguidanceCampaign.objects.create(
+            district_id=district_code, name=text, margin_percent=margin_percent, created_by=user
+        )
+        audit.record(user, "eligibility.create_reguidance", campaign, detail={"margin_percent": margin_percent})
+    return campaign
+
+
+def launch_reguidance(*, user: Any, campaign_id: int) -> int:
+    """Choose the district's households (eligibility.reguidance) and put each on its dong's worklist with its
+    reasons; one already on the worklist or in case management is marked, not listed again. Launching again adds
+    only households not yet targets. Returns how many were added."""
+    ensure_can(user, "eligibility.manage_reguidance")
+    with transaction.atomic():
+        campaign = reguidance_campaigns_visible_to(user).select_for_update(of=("self",)).filter(pk=campaign_id).first()
+        if campaign is None:
+            raise Http404
+        scope_for(user).ensure_district(campaign.district_id)
+        done = set(campaign.targets.values_list("household_id", flat=True))
+        chosen = [c for c in candidates(campaign.district_id, campaign.margin_percent, today_kst())
+                  if c.household_id not in done]  # fmt: skip
+        fresh = [c for c in chosen if c.already == AlreadyOn.NO]
+        items = open_reguidance_items(
+            user=user, district_code=campaign.district_id, households=[(c.household_id, c.dong_id) for c in fresh]
+        )
+        for candidate, item in zip(fresh, items, strict=True):
+            candidate.work_item = item
+        ReguidanceTarget.objects.bulk_create(
+            [
+                ReguidanceTarget(campaign=campaign, household_id=c.household_id, dong_id=c.dong_id, reasons=c.reasons,
+                                 already=c.already, work_item=c.work_item)
+                for c in chosen
+            ],
+            batch_size=1000,
+        )  # fmt: skip
+        if campaign.launched_at is None:
+            campaign.launched_at = timezone.now()
+            campaign.save(update_fields=["launched_at"])
+        per_reason: dict[str, int] = {}
+        for candidate in chosen:
+            for code in {reason["code"] for reason in candidate.reasons}:
+                per_reason[code] = per_reason.get(code, 0) + 1
+        detail = {"added": len(chosen), "on_worklist": len(fresh), "marked": len(chosen) - len(fresh),
+                  "per_reason": per_reason}  # fmt: skip
+        audit.record(user, "eligibility.launch_reguidance", campaign, detail=detail)
+    return len(chosen)
+
+
+def open_reguidance(*, user: Any, campaign_id: int) -> ReguidancePage:
+    """A campaign with its targets by dong, the reading audited (it names households and why)."""
+    ensure_can(user, "eligibility.view_reguidance")
+    page = reguidance_page(user, campaign_id)
+    audit.record(user, "eligibility.view_reguidance", page.campaign, detail={"targets": page.total})
+    return page
+
+
+def _check_dates(applied_on: date | None, outcome: str, outcome_on: date | None, errors: dict[str, str]) -> None:
+    today = today_kst()
+    if applied_on is None:
+        errors["applied_on"] = _("Enter the day of the application, such as 2026-11-30.")
+    elif applied_on > today:
+        errors["applied_on"] = _("The application cannot be dated after today.")
+    if outcome not in ApplicationOutcome.values:
+        errors["outcome"] = _("Choose the outcome.")
+    elif outcome != ApplicationOutcome.PENDING and outcome_on is None:
+        errors["outcome_on"] = _("Enter the day of the decision.")
+    elif outcome_on is not None and (outcome_on > today or (applied_on is not None and outcome_on < applied_on)):
+        errors["outcome_on"] = _("The decision is dated between the application and today.")
+
+
+def record_application(
+    *,
+    user: Any,
+    target_id: int,
+    benefit: str,
+    applied_on: date | None,
+    outcome: str = ApplicationOutcome.PENDING,
+    outcome_on: date | None = None,
+) -> BenefitApplication:
+    """What a re-guided household applied for, and, when known, what the office decided."""
+    ensure_can(user, "eligibility.record_application")
+    errors: dict[str, str] = {}
+    if benefit not in Benefit.values:
+        errors["benefit"] = _("Choose the benefit applied for.")
+    _check_dates(applied_on, outcome, outcome_on, errors)
+    with transaction.atomic():
+        target = visible_or_404(reguidance_targets_visible_to(user), target_id)
+        scope_for(user).ensure_area(target.dong_id)
+        if errors:
+            raise ValidationError(errors)
+        application = BenefitApplication.objects.create(
+            household_id=target.household_id, benefit=benefit, applied_on=applied_on, outcome=outcome,
+            outcome_on=outcome_on if outcome != ApplicationOutcome.PENDING else None, target=target,
+            recorded_by=user,
+        )  # fmt: skip
+        audit.record(
+            user, "eligibility.record_application", application,
+            detail={"campaign": target.campaign_id, "benefit": benefit, "outcome": outcome},
+        )  # fmt: skip
+    return application
+
+
+def change_application_outcome(
+    *, user: Any, application_id: int, outcome: str, outcome_on: date | None
+) -> BenefitApplication:
+    """The office's decision on an application recorded earlier (or a benefit granted and suspended since)."""
+    ensure_can(user, "eligibility.record_application")
+    with transaction.atomic():
+        rows = benefit_applications_visible_to(user).select_for_update(of=("self",))
+        application = visible_or_404(rows, application_id)
+        scope_for(user).ensure_area(application.household.dong_id)
+        errors: dict[str, str] = {}
+        _check_dates(application.applied_on, outcome, outcome_on, errors)
+        if errors:
+            raise ValidationError(errors)
+        before = application.outcome
+        application.outcome = outcome
+        application.outcome_on = outcome_on if outcome != ApplicationOutcome.PENDING else None
+        application.save(update_fields=["outcome", "outcome_on"])
+        audit.record(user, "eligibility.change_application", application, detail={"before": before, "after": outcome})
+    return application
+
+
+def work_item_reasons(*, user: Any, item: Any) -> Panel | None:
+    """Beside a worklist item (intake.signals.work_item_shown): the re-guidance campaigns that chose its household
+    through it, with their reasons, as far as the user sees them. Nothing for an item no campaign points at."""
+    if not can(user, "eligibility.view_reguidance"):
+        return None
+    targets = list(reguidance_targets_visible_to(user).filter(work_item_id=item.pk).order_by("pk"))
+    if not targets:
+        return None
+    shown = [(target, [reason_text(r) for r in target.reasons]) for target in targets]
+    return Panel(template="eligibility/_work_item_reasons.html", context={"targets": shown})

@@ -448,6 +448,8 @@ class WorkItemPage:
     officers: list[Staff]
     head_name: str
     candidates: list[Any] = field(default_factory=list)  # registry.selectors.HouseholdHit
+    # Lines of the domains downstream about why the item is here (intake.signals.work_item_shown).
+    panels: list[Any] = field(default_factory=list)
 
 
 def work_item_page(user: Any, work_item_id: int) -> WorkItemPage:
@@ -1121,6 +1123,8 @@ class ConsultationPage:
     earlier_assessments: list[Assessment]
     decisions: list[Decision]
     head_name: str
+    # Blocks of the domains downstream about the same household (intake.signals.consultation_shown).
+    panels: list[Any] = field(default_factory=list)
 
 
 def consultation_page(user: Any, consultation_id: int) -> ConsultationPage:
@@ -1688,3 +1692,13 @@ def campaign_page(user: Any, campaign_id: int, *, confirm_above: int, today: dat
     may_launch = can(user, "intake.manage_campaigns")
     to_add = campaign_new_households(campaign, today).count() if may_launch else 0
     return CampaignPage(campaign=campaign, dongs=dongs, total=total, to_add=to_add, confirm_above=confirm_above)
+
+
+def open_items_in_district(district_code: str) -> dict[int, WorkItem]:
+    """Each household of a district with a worklist item still being worked on, its oldest such item; unscoped:
+    for a campaign of the district that must not put a household on the worklist twice, never for a page."""
+    items = WorkItem.objects.filter(dong__parent_id=district_code, household__isnull=False)
+    found: dict[int, WorkItem] = {}
+    for item in items.exclude(status=WorkStatus.CLOSED).order_by("-opened_at", "-pk"):
+        found[item.household_id] = item  # the oldest last, so it stays
+    return found

@@ -24,6 +24,7 @@ class WorkSource(models.TextChoices):
     CAMPAIGN = "campaign", _("Survey campaign")
     EVENT = "event", _("Outreach event")
     WALK_IN = "walk_in", _("Walk-in")
+    REGUIDANCE = "reguidance", _("Re-guidance campaign")
 
 
 class WorkStatus(models.TextChoices):

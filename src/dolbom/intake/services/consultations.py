@@ -79,6 +79,7 @@ from dolbom.intake.selectors import (
     work_items_visible_to,
 )
 from dolbom.intake.services import work
+from dolbom.intake.signals import Panel, consultation_shown
 from dolbom.registry.models import ConsentPurpose, Household
 from dolbom.registry.selectors import households_visible_to, officers_of_dong, visible_members
 from dolbom.registry.services import checked_reveal_reason
@@ -668,6 +669,10 @@ def _open(user: Any, consultation_id: int, action: str) -> ConsultationPage:
     ensure_can(user, action)
     page = consultation_page(user, consultation_id)
     audit.record(user, "intake.view_consultation", page.consultation)
+    # What the domains downstream keep about the household (eligibility's latest calculation), each scoped and
+    # audited by its own domain: intake does not know them.
+    answers = consultation_shown.send(sender=Consultation, user=user, consultation=page.consultation)
+    page.panels = [panel for _receiver, panel in answers if isinstance(panel, Panel)]
     return page
 
 

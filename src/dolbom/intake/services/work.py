@@ -48,6 +48,7 @@ from dolbom.intake.selectors import (
     work_items_visible_to,
     worklist,
 )
+from dolbom.intake.signals import Panel, work_item_shown
 from dolbom.registry.selectors import officers_of_dong
 from dolbom.registry.services import checked_reveal_reason
 
@@ -394,7 +395,7 @@ def open_item(*, user: Any, work_item_id: int) -> WorkItemPage:
     ensure_can(user, "intake.view_worklist")
     page = work_item_page(user, work_item_id)
     audit.record(user, "intake.view_work_item", page.item)
-    return page
+    return _with_panels(user, page)
 
 
 def open_item_with_numbers(*, user: Any, work_item_id: int, reason: str, preset: str = "") -> WorkItemPage:
@@ -406,4 +407,12 @@ def open_item_with_numbers(*, user: Any, work_item_id: int, reason: str, preset:
     reason = checked_reveal_reason(reason)
     detail = {"fields": ["reporter_contact", "notes"], **({"preset": preset} if preset else {})}
     audit.record(user, "intake.reveal_work_item_numbers", page.item, reason=reason, detail=detail)
+    return _with_panels(user, page)
+
+
+def _with_panels(user: Any, page: WorkItemPage) -> WorkItemPage:
+    """What the domains downstream say about why the item is here (a re-guidance's reasons), each scoped and
+    audited by its own domain."""
+    answers = work_item_shown.send(sender=WorkItem, user=user, item=page.item)
+    page.panels = [panel for _receiver, panel in answers if isinstance(panel, Panel)]
     return page
