@@ -17,6 +17,7 @@ from django.db.models import F, Q
 
 from dolbom.core.models import AuditEvent
 from dolbom.core.needs import NeedDomain
+from dolbom.intake.amounts import load_amounts
 from dolbom.registry.models import Agency, Household, Sector
 from dolbom.resources.models import (
     Agreement,
@@ -148,6 +149,8 @@ def test_every_district_has_a_directory_ledger_food_bank_and_volunteers(loaded):
             services.filter(name__contains="긴급복지지원").exists()
             and services.filter(name__contains="주거급여").exists()
         )
+        livelihood = load_amounts().suggest("livelihood", TODAY.year, 1)
+        assert services.get(name="긴급복지지원 생계지원").unit_won == livelihood.won  # the law's figure, from its file
         assert Agreement.objects.filter(district=code).exists()
         kinds = set(Donor.objects.filter(district=code).values_list("kind", flat=True))
         assert kinds == set(DonorKind.values)

@@ -1,9 +1,9 @@
 """What the demo city's resources are made of: the directory's providers and services, the donors' names, the goods
 of the food market, the designations and programmes, the volunteers' availability and activities.
 
-Plain data in Korean, as the district's records would hold it. Won values of public services are the 2026 figures
-of docs/facts.md (긴급복지지원); the rest are plausible amounts, not statistics. The other modules of the package
-draw from these lists.
+Plain data in Korean, as the district's records would hold it. Won values of 긴급복지지원 services are the year's
+figures of intake/emergency_amounts.toml (docs/facts.md); the rest are plausible amounts, not statistics. The other
+modules of the package draw from these lists.
 """
 
 from __future__ import annotations
@@ -70,21 +70,26 @@ class ServiceSpec:
     description: str
     area: str = "district"  # "district": the district; "dong": the provider's dong; "none": anywhere
     status: str = "active"
+    # A 긴급복지지원 kind (intake.models.EmergencyKind): its won value per unit is the year's figure for one person in
+    # intake/emergency_amounts.toml, where the amounts the law fixes are kept (`unit_won` is not used then).
+    emergency: str = ""
 
 
 SERVICES: tuple[ServiceSpec, ...] = (
     # 희망복지지원단: the public emergency support (긴급복지지원, 2026 amounts) and case management.
-    ServiceSpec(DISTRICT_UNIT, "긴급복지지원 생계지원", ("economy", "daily_living"), "public", 783_000, "1인 가구 월",
+    ServiceSpec(DISTRICT_UNIT, "긴급복지지원 생계지원", ("economy", "daily_living"), "public", 0, "1인 가구 월",
                 60, "갑작스러운 위기로 생계가 어려운 가구, 기준중위소득 75% 이하",
-                "주 소득자의 사망·실직·질병 등 위기 사유가 있을 때 선지원 후조사로 생계비를 지원 (3개월, 최대 6개월)"),
-    ServiceSpec(DISTRICT_UNIT, "긴급복지지원 주거지원", ("living_environment", "economy"), "public", 398_900,
+                "주 소득자의 사망·실직·질병 등 위기 사유가 있을 때 선지원 후조사로 생계비를 지원 (3개월, 최대 6개월)",
+                emergency="livelihood"),
+    ServiceSpec(DISTRICT_UNIT, "긴급복지지원 주거지원", ("living_environment", "economy"), "public", 0,
                 "대도시 1~2인 월", 20, "거주지를 잃었거나 잃을 위기의 가구, 기준중위소득 75% 이하",
-                "임시 거소의 임차료를 지원 (최대 12개월)"),
-    ServiceSpec(DISTRICT_UNIT, "긴급복지지원 의료지원", ("health",), "public", 3_000_000, "1회 최대", 10,
+                "임시 거소의 임차료를 지원 (최대 12개월)", emergency="housing"),
+    ServiceSpec(DISTRICT_UNIT, "긴급복지지원 의료지원", ("health",), "public", 0, "1회 최대", 10,
                 "중한 질병·부상으로 의료비를 감당하기 어려운 가구",
-                "본인부담금과 비급여 진료비를 1회 300만원까지 지원"),
-    ServiceSpec(DISTRICT_UNIT, "동절기 연료비 지원 (긴급복지)", ("economy", "living_environment"), "public", 150_000,
-                "월 (10월~3월)", 40, "난방비를 내지 못해 위기에 처한 가구", "10월부터 3월까지 월 15만원의 연료비"),
+                "본인부담금과 비급여 진료비를 1회 300만원까지 지원", emergency="medical"),
+    ServiceSpec(DISTRICT_UNIT, "동절기 연료비 지원 (긴급복지)", ("economy", "living_environment"), "public", 0,
+                "월 (10월~3월)", 40, "난방비를 내지 못해 위기에 처한 가구", "10월부터 3월까지 월 15만원의 연료비",
+                emergency="fuel"),
     ServiceSpec(DISTRICT_UNIT, "통합사례관리", ("family", "social", "safety", "economy"), "public", 0, "",
                 40, "복합적인 욕구가 있어 여러 기관의 지원이 필요한 가구",
                 "희망복지지원단 통합사례관리사가 계획을 세우고 민관 자원을 연계"),

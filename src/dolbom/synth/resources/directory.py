@@ -10,6 +10,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+from dolbom.intake.amounts import load_amounts
 from dolbom.registry.models import AdministrativeArea, Agency, AgencyKind, Sector
 from dolbom.resources.models import Agreement, Organization, Service, ServiceArea, ServiceDomain
 from dolbom.synth.resources import catalogue as data
@@ -21,6 +22,9 @@ class Directory(DistrictPart):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.per_dong_providers: set[str] = set()
+        self.emergency = load_amounts()
+        # This year's figures, or the latest year the file has before it.
+        self.emergency_year = max((y for y in self.emergency.years if y <= self.today.year), default=self.today.year)
 
     def run(self) -> None:
         self.directory(self.draw(DIRECTORY))
@@ -110,6 +114,10 @@ class Directory(DistrictPart):
         self, spec: data.ServiceSpec, organization: Organization, phone: str, dong: AdministrativeArea | None
     ) -> Service:
         name = self.fill(spec.name, dong)
+        unit_won = spec.unit_won
+        if spec.emergency:
+            figure = self.emergency.suggest(spec.emergency, self.emergency_year, 1)
+            unit_won = (figure.won or 0) if figure else 0
         capacity = None
         if spec.capacity is not None:
             capacity = max(1, round(spec.capacity * min(max(self.scale, 0.3), 30)))
@@ -123,7 +131,7 @@ class Directory(DistrictPart):
             status=spec.status,
             sector=spec.sector,
             capacity=capacity,
-            unit_won=spec.unit_won,
+            unit_won=unit_won,
             unit_label=spec.unit_label,
             phone=phone,
         )
