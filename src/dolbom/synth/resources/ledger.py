@@ -78,6 +78,8 @@ class Ledger(DistrictPart):
         self.home_dong: dict[int, AdministrativeArea] = {}  # id(donor) → the dong a dong's own group gives to
         self.lot_numbers = itertools.count(1)
         self.first_donation = len(self.rows.donations)
+        # Donors designate to the groups the district's households belong to, more often to the larger ones.
+        self.group_weights = [1 + sum(group in h.groups for h in self.d.homes) for group in data.GROUPS]
 
     def run(self) -> list[tuple[Lot, bool]]:
         """The year's gifts and allocations, then the sponsorships; the lots of goods received and bought (each with
@@ -181,8 +183,7 @@ class Ledger(DistrictPart):
             gift.designation = Designation.PURPOSE
             gift.purpose = draw.pick(list(data.PURPOSE_ITEMS if goods else data.PURPOSES))
         elif choice == "group":
-            weights_by_group = [1 + sum(group in h.groups for h in self.d.homes) for group in data.GROUPS]
-            gift.designation, gift.group = Designation.GROUP, draw.pick(data.GROUPS, weights_by_group)
+            gift.designation, gift.group = Designation.GROUP, draw.pick(data.GROUPS, self.group_weights)
         return gift
 
     def _item_for(self, draw: Draw, gift: Gift) -> data.Item:
