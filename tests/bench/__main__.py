@@ -25,6 +25,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
 
+    load_at_start = os.getloadavg()[0]
     home = Path(tempfile.mkdtemp(prefix="dolbom-bench-"))
     os.environ["DOLBOM_HOME"] = str(home)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dolbom.settings")
@@ -39,7 +40,9 @@ def main(argv: list[str] | None = None) -> int:
         name: module.run(home, quick=args.quick) for name, module in modules.items() if args.only in (None, name)
     }
     # In the order docs/benchmarks.md shows them.
-    text = report.render([sections[name] for name in BENCHMARKS if name in sections])
+    text = report.render(
+        [sections[name] for name in BENCHMARKS if name in sections], load=(load_at_start, os.getloadavg()[0])
+    )
     print(text)
     if not args.no_write and args.only is None:
         report.write(text)
