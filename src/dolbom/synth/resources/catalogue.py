@@ -239,12 +239,13 @@ class Item:
     unit_won: int
     shelf_days: int | None  # None: keeps (household goods)
     lot_units: tuple[int, int]  # units in one gift, low and high
+    weight: float = 1.0  # how often it is given, relative to the others (rice and ramen most of all)
 
 
 ITEMS: tuple[Item, ...] = (
-    Item("쌀 10kg", "포", 32_000, 365, (10, 60)),
-    Item("라면 1상자", "상자", 20_000, 180, (10, 50)),
-    Item("김치 5kg", "통", 35_000, 45, (10, 40)),
+    Item("쌀 10kg", "포", 32_000, 365, (10, 60), weight=5),
+    Item("라면 1상자", "상자", 20_000, 180, (10, 50), weight=4),
+    Item("김치 5kg", "통", 35_000, 45, (10, 40), weight=2),
     Item("참치 통조림 세트", "세트", 25_000, 730, (10, 40)),
     Item("식용유 1.8L", "병", 7_000, 540, (20, 60)),
     Item("두유 1상자", "상자", 15_000, 120, (10, 40)),

@@ -7,6 +7,7 @@ from __future__ import annotations
 import functools
 import heapq
 import itertools
+import math
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -46,6 +47,9 @@ from dolbom.synth.resources.common import (
 )
 from dolbom.synth.resources.draw import DAY, WON_STEP, Draw
 
+# The share of its shelf life a donated food still has when it comes in: lowest, highest.
+SHELF_LEFT = (0.3, 1.0)
+
 
 @dataclass
 class Gift:
@@ -61,6 +65,7 @@ class Gift:
     item: data.Item | None = None
     units: int = 0
     agency: Agency | None = None
+    expires_on: date | None = None
     fresh: bool = False  # fresh food given days ago: kept out of clearance and of what households ask for
     duplicate: bool = False  # recorded twice by mistake; the second entry is reversed at once
 
@@ -191,16 +196,23 @@ class Ledger(DistrictPart):
         if gift.designation == Designation.PURPOSE:
             return items[data.PURPOSE_ITEMS[gift.purpose]]
         if gift.designation == Designation.GENERAL:
-            return draw.pick(data.ITEMS)
+            return draw.pick(data.ITEMS, [i.weight for i in data.ITEMS])
         # Goods designated to a dong or a group go only to its households, never to a clearance event: they are
         # goods that keep past the coming week.
-        keeping = [i for i in data.ITEMS if i.shelf_days is None or gift.on + i.shelf_days * DAY > self.today + 7 * DAY]
-        return draw.pick(keeping)
+        keeping = [
+            i for i in data.ITEMS
+            if i.shelf_days is None or gift.on + math.ceil(SHELF_LEFT[0] * i.shelf_days) * DAY > self.today + 7 * DAY
+        ]  # fmt: skip
+        return draw.pick(keeping, [i.weight for i in keeping])
 
     def _stock(self, draw: Draw, gift: Gift, item: data.Item, agency: Agency | None = None) -> None:
         gift.item, gift.units = item, draw.between(*item.lot_units)
         gift.amount, gift.description = gift.units * item.unit_won, item.name
         gift.agency = agency or (self.market if draw.chance(0.7) else self.second_bank)
+        if item.shelf_days is not None:
+            # Donated food often comes with part of its shelf life gone (fresh food of the last days keeps its own).
+            left = 1.0 if gift.fresh else SHELF_LEFT[0] + (SHELF_LEFT[1] - SHELF_LEFT[0]) * draw.rng.random()
+            gift.expires_on = gift.on + math.ceil(left * item.shelf_days) * DAY
 
     def _fund(
         self, designation: str, *, dong: AdministrativeArea | None = None, purpose: str = "", group: str = "",
@@ -260,7 +272,8 @@ class Ledger(DistrictPart):
             self.cash[fund.key] += gift.amount
         else:
             assert gift.item is not None and gift.agency is not None
-            lots.append((self._lot(gift.item, gift.units, gift.agency, gift.on, fund, donation), gift.fresh))
+            lot = self._lot(gift.item, gift.units, gift.agency, gift.on, gift.expires_on, fund, donation)
+            lots.append((lot, gift.fresh))
         if gift.duplicate:
             twice = self._donation(gift, fund)
             self.rows.donations.append(twice)
@@ -359,12 +372,13 @@ class Ledger(DistrictPart):
         return allocation
 
     def _lot(
-        self, item: data.Item, units: int, agency: Agency, day: date, fund: Fund, donation: Donation | None
-    ) -> Lot:
+        self, item: data.Item, units: int, agency: Agency, day: date, expires_on: date | None, fund: Fund,
+        donation: Donation | None,
+    ) -> Lot:  # fmt: skip
         return Lot(
             district=self.d.area, agency=agency, item=item.name, unit=item.unit,
             lot_code=f"{day:%Y%m}-{next(self.lot_numbers):03d}",
-            expires_on=day + item.shelf_days * DAY if item.shelf_days else None, received_on=day, received=units,
+            expires_on=expires_on, received_on=day, received=units,
             remaining=units, unit_won=item.unit_won, sector=fund.sector, fund=fund, donation=donation,
             recorded_by=self.recorder,
         )  # fmt: skip
@@ -376,17 +390,13 @@ class Ledger(DistrictPart):
             return []
         items = {item.name: item for item in data.ITEMS}
         fund = self._fund(Designation.GENERAL, sector=Sector.PUBLIC)
-        return [
-            self._lot(
-                items[draw.pick(data.PUBLIC_ITEMS)],
-                draw.between(20, 80),
-                self.market,
-                draw.day(self.start, self.today - 3 * DAY),
-                fund,
-                None,
-            )
-            for _ in range(self.count(6, 3))
-        ]
+        bought = []
+        for _ in range(self.count(6, 3)):
+            item = items[draw.pick(data.PUBLIC_ITEMS)]
+            day = draw.day(self.start, self.today - 3 * DAY)
+            expires = day + item.shelf_days * DAY if item.shelf_days else None  # bought new: its whole shelf life
+            bought.append(self._lot(item, draw.between(20, 80), self.market, day, expires, fund, None))
+        return bought
 
     def sponsorships(self, draw: Draw, donors: dict[str, list[Donor]]) -> None:
         """결연: a private donor pays a household that consented, every month from the first of a month; the months
