@@ -132,7 +132,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from dolbom.registry.models import Household  # these four after setup: they import the models
     from dolbom.synth.accounts import DEMO_PASSWORD, ensure_demo_accounts
     from dolbom.synth.generate import generate_city
-    from dolbom.synth.load import load_city
+    from dolbom.synth.load import load_city, load_resources
 
     home = Path(settings.HOME)
     print(f"Data folder: {home}")
@@ -149,6 +149,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
         started = time.perf_counter()
         print("Loading the city into the database …", flush=True)
         print(f"  {load_city(city)} in {time.perf_counter() - started:.1f} s")
+    else:
+        started = time.perf_counter()
+        added = load_resources(city)
+        if added is not None:
+            print(f"Added the districts' resources: {added} in {time.perf_counter() - started:.1f} s")
     accounts = ensure_demo_accounts()
     print(f"\nDemo accounts (password for all: {DEMO_PASSWORD}):")
     for account in accounts:

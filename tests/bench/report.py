@@ -45,8 +45,11 @@ def _machine() -> str:
     return f"{os.cpu_count()} cores ({cpu}), {memory:.0f} GiB, Python {python}, commit {commit or '-'}"
 
 
-def render(sections: list[Section]) -> str:
-    lines = [f"Measured {datetime.now():%Y-%m-%d %H:%M} on {_machine()}.", ""]
+def render(sections: list[Section], *, load: tuple[float, float] | None = None) -> str:
+    """The sections as Markdown; `load` is the one-minute load average at the start and the end of the run, which
+    says whether other programs shared the cores."""
+    shared = f" Load average {load[0]:.1f} at the start, {load[1]:.1f} at the end." if load else ""
+    lines = [f"Measured {datetime.now():%Y-%m-%d %H:%M} on {_machine()}.{shared}", ""]
     for section in sections:
         lines += [f"### {section.title}", "", f"Command: `{section.command}`", ""]
         lines.append("| " + " | ".join(section.header) + " |")

@@ -90,7 +90,8 @@ def run(home: Path, *, quick: bool) -> Section:
         ["whole page (full name, through Django)", f"{_p(pages, 50):.1f}", f"{_p(pages, 95):.1f}", f"{max(pages):.1f}"]
     )
     section.notes += [
-        f"Loading the {households:,}-household city into the database took {load_seconds:.1f} s.",
+        f"Loading the {households:,}-household city (with its districts' resources) into the database took "
+        f"{load_seconds:.1f} s.",
         f"Name lookup, indexed range vs `LIKE '%name%'` on the same names: p50 {_p(ranged, 50):.2f} ms vs "
         f"{_p(naive, 50):.2f} ms ({_p(naive, 50) / max(_p(ranged, 50), 1e-6):.0f}× faster).",
         "Searches run as a district case manager (the widest person-level scope) and include the scope filter, "

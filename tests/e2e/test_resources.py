@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from dolbom.synth.areas import DONGS
 from tests.e2e.support import DemoServer, dolbom_command
 from tests.e2e.test_registry_writes import arrive, check_page
 
@@ -56,6 +57,16 @@ def _two_households(demo_server: DemoServer) -> list[int]:
     ).stdout  # fmt: skip
     line = next(line for line in out.splitlines() if line.startswith("E2E-HOUSEHOLDS "))
     return json.loads(line.removeprefix("E2E-HOUSEHOLDS "))
+
+
+def _dong_name(demo_server: DemoServer) -> str:
+    return next(d.name for d in DONGS if d.code == demo_server.facts["household"]["dong"])
+
+
+def _fund_row(page: Any, label: str) -> Any:
+    """The ledger's row of one fund, by its whole label (the demo city's ledger holds many funds)."""
+    header = page.locator("th", has_text=re.compile(rf"^\s*{re.escape(label)}\s*$"))
+    return page.locator("#balances tbody tr", has=header)
 
 
 def _won(text: str) -> int:
@@ -101,7 +112,8 @@ def test_a_designated_gift_reaches_two_households_and_a_sponsorship_is_paid(
     check_page(manager, f"resources-donation-new-{viewport}", artifacts)
     manager.get_by_role("button", name="저장").click()
     arrive(manager, re.compile(r"/resources/donations/$"))
-    fund_row = manager.locator("#balances tbody tr", has_text="동 지정")
+    # The demo city's ledger has gifts of its own: the dong's fund is found by its name.
+    fund_row = _fund_row(manager, f"동 지정: {_dong_name(demo_server)}")
     expect(fund_row).to_have_count(1)
     received, given, stock = (_won(fund_row.locator("td").nth(i).inner_text()) for i in (3, 4, 5))
     assert received - given == stock >= 320_000
@@ -139,10 +151,10 @@ def test_a_designated_gift_reaches_two_households_and_a_sponsorship_is_paid(
     expect(manager.locator("[role=status]")).to_contain_text("1건")
 
     # The balances: the designated gift's goods went out, the sponsorship's fund received and paid the same.
-    fund_row = manager.locator("#balances tbody tr", has_text="동 지정")
+    fund_row = _fund_row(manager, f"동 지정: {_dong_name(demo_server)}")
     after = [_won(fund_row.locator("td").nth(i).inner_text()) for i in (3, 4, 5)]
     assert after == [received, given + 160_000, stock - 160_000]
-    sponsored = manager.locator("#balances tbody tr", has_text="결연")
+    sponsored = _fund_row(manager, f"결연 (한 가구) #{first}")
     expect(sponsored).to_have_count(1)
     cash = [_won(sponsored.locator("td").nth(i).inner_text()) for i in (0, 1, 2)]
     assert cash[0] == cash[1] >= 100_000 and cash[2] == 0

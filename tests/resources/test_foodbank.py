@@ -85,6 +85,19 @@ def test_goods_bought_with_public_money_go_out_counted_as_public(ledger_city, to
     assert "sector" in refused.value.message_dict
 
 
+def test_goods_stocked_outside_the_ledger_count_as_received_in_their_fund(ledger_city, today):
+    """A lot bought with public money has no gift behind it: its fund's balance still adds up, goods received =
+    given out + still in stock."""
+    city = ledger_city
+    bought = _lot(city, 4, expires_in=30, sector="public", unit_won=30_000)
+    foodbank.distribute(
+        user=city.users["district_admin"], agency_id=city.agencies["welfare"].pk, item="쌀 10kg", units=3,
+        household_id=city.households[0].pk,
+    )  # fmt: skip
+    balance = donations.balance_of(bought.fund)
+    assert (balance.goods_received, balance.goods_given, balance.goods_remaining) == (120_000, 90_000, 30_000)
+
+
 def test_stock_never_goes_below_zero(ledger_city, today):
     city = ledger_city
     lot = _lot(city, 4, expires_in=10)

@@ -15,6 +15,7 @@ from dolbom.synth.generate import CitySummary, generate_city
 SMALL = 300
 SMALL_SEED = 11
 DISTRIBUTION_SIZE = 20_000
+RESOURCE_SIZE = 2_000  # enough consenting households for every kind of resource row
 TARGETS = tomllib.loads((Path(__file__).parents[2] / "src/dolbom/synth/targets.toml").read_text(encoding="utf-8"))
 
 
@@ -36,6 +37,11 @@ def other_seed_city(tmp_path_factory) -> CitySummary:
 @pytest.fixture(scope="session")
 def big_city(tmp_path_factory) -> CitySummary:
     return generate_city(tmp_path_factory.mktemp("big") / "city", households=DISTRIBUTION_SIZE, seed=2026)
+
+
+@pytest.fixture(scope="session")
+def resource_city(tmp_path_factory) -> CitySummary:
+    return generate_city(tmp_path_factory.mktemp("resources") / "city", households=RESOURCE_SIZE, seed=SMALL_SEED)
 
 
 def read(city: CitySummary, name: str) -> pa.Table:

@@ -33,6 +33,7 @@ ACTION_LABELS: dict[str, str] = {
     "registry.add_reference_data": _("Added reference data"),
     "registry.change_reference_data": _("Changed reference data"),
     "registry.bulk_load": _("Loaded the registry in bulk"),
+    "resources.bulk_load": _("Loaded the districts' resources in bulk"),
     "registry.add_member": _("Added a household member"),
     "registry.move_member": _("Recorded a move between households"),
     "registry.record_death": _("Recorded a death"),

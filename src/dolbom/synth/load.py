@@ -7,6 +7,9 @@ faster than saving model instances; the small ones (areas, agencies, users, staf
 keep the generator's ids, shifted past any rows already in the tables, so that references need no lookup;
 PostgreSQL's sequences are moved past them at the end. Administrative areas are natural keys: codes that already
 exist are kept as they are.
+
+The districts' resources (directory, ledger, food bank, volunteers) are drawn from the loaded registry and written
+in the same transaction (synth/resources.py).
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ from dolbom.registry.models import (
     Person,
     Staff,
 )
+from dolbom.synth.resources import ResourceSummary, populate_resources, resources_present
 
 BATCH_ROWS = 20_000
 LOADED_FILES = (
@@ -70,12 +74,13 @@ class LoadSummary:
     staff: int
     consents: int
     manifest_sha256: str
+    resources: ResourceSummary
 
     def __str__(self) -> str:
         return (
             f"loaded city (seed {self.seed}): {self.households:,} households, {self.persons:,} persons, "
             f"{self.memberships:,} memberships, {self.agencies} agencies, {self.staff:,} staff, "
-            f"{self.consents:,} consents"
+            f"{self.consents:,} consents; resources: {self.resources}"
         )
 
 
@@ -108,11 +113,21 @@ def load_city(path: Path) -> LoadSummary:
                 "manifest_sha256": manifest_sha,
             },
         )
+        resources = populate_resources(seed=manifest["seed"], districts=manifest["districts"])
     expected = manifest["counts"]
     for key in ("households", "persons", "memberships", "consents", "staff", "agencies"):
         if counts[key] != expected[key]:  # pragma: no cover - the hashes above make this unreachable
             raise LoadError(f"loaded {counts[key]} {key}, the manifest says {expected[key]}")
-    return LoadSummary(seed=manifest["seed"], manifest_sha256=manifest_sha, **counts)
+    return LoadSummary(seed=manifest["seed"], manifest_sha256=manifest_sha, resources=resources, **counts)
+
+
+def load_resources(path: Path) -> ResourceSummary | None:
+    """Add the resources to a city loaded before they were generated (a demo database kept from an earlier
+    version); None when its districts have them already."""
+    manifest = json.loads((Path(path) / "manifest.json").read_text(encoding="utf-8"))
+    if resources_present(manifest["districts"]):
+        return None
+    return populate_resources(seed=manifest["seed"], districts=manifest["districts"])
 
 
 def _verify(path: Path, manifest: dict[str, Any]) -> None:

@@ -175,7 +175,7 @@ class Balance:
     fund: Fund
     received: int  # cash received, corrections included
     allocated: int  # cash given out, corrections included
-    goods_received: int  # won value of goods received
+    goods_received: int  # won value of goods received: gifts in kind, and lots stocked outside the ledger
     goods_given: int  # won value of goods given out
     goods_remaining: int  # won value of the goods still in stock
 
@@ -194,7 +194,10 @@ def balance_of(fund: Fund) -> Balance:
         fund=fund,
         received=total(fund.donations.filter(kind=GiftKind.CASH), "amount_won"),
         allocated=total(fund.allocations.all(), "amount_won"),
-        goods_received=total(fund.donations.filter(kind=GiftKind.IN_KIND), "amount_won"),
+        # Goods bought with public money or given straight to the food bank come in as lots with no gift behind
+        # them: they count as received too, so that goods received = given out + still in stock for every fund.
+        goods_received=total(fund.donations.filter(kind=GiftKind.IN_KIND), "amount_won")
+        + sum(lot.received * lot.unit_won for lot in fund.lots.filter(donation__isnull=True)),
         goods_given=total(Distribution.objects.filter(lot__fund=fund), "value_won"),
         goods_remaining=sum(lot.remaining * lot.unit_won for lot in fund.lots.all()),
     )
