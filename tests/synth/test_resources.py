@@ -36,6 +36,7 @@ from dolbom.resources.models import (
     Sponsorship,
     Volunteer,
     VolunteerHours,
+    VolunteerSkill,
 )
 from dolbom.resources.services.donations import allowed_in, balance_of, consented_to_support
 from dolbom.resources.services.hsds import export_documents, service_validator
@@ -65,8 +66,8 @@ def _clear_resources() -> None:
     Distribution.objects.all().delete()
     Lot.objects.all().delete()
     Allocation.objects.all().delete()
-    Sponsorship.objects.all().delete()
     Donation.objects.all().delete()
+    Sponsorship.objects.all().delete()
     Fund.objects.all().delete()
     Donor.objects.all().delete()
     Agreement.objects.all().delete()
@@ -107,7 +108,8 @@ def _fingerprint() -> dict[str, list[tuple[Any, ...]]]:
         "distributions": _sorted(
             Distribution.objects.values_list("lot__lot_code", "household", "event", "units", "on").order_by()
         ),
-        "volunteers": _sorted(Volunteer.objects.values_list("dong", "name", "skills", "availability", "consent_on")),
+        "volunteers": _sorted(Volunteer.objects.values_list("dong", "name", "availability", "consent_on")),
+        "skills": _sorted(VolunteerSkill.objects.values_list("volunteer__portal_id", "skill")),
         "hours": _sorted(VolunteerHours.objects.values_list("volunteer__portal_id", "on", "minutes", "activity")),
     }
 

@@ -25,6 +25,7 @@ from dolbom.resources.models import (
     Sponsorship,
     Volunteer,
     VolunteerHours,
+    VolunteerSkill,
 )
 from dolbom.synth.resources.city import District
 from dolbom.synth.resources.draw import DAY, Draw
@@ -79,6 +80,7 @@ class Rows:
     distributions: list[Distribution] = field(default_factory=list)
     distribution_reversals: list[Distribution] = field(default_factory=list)
     volunteers: list[Volunteer] = field(default_factory=list)
+    skills: list[VolunteerSkill] = field(default_factory=list)
     hours: list[VolunteerHours] = field(default_factory=list)
 
     def write(self) -> ResourceSummary:
@@ -95,15 +97,16 @@ class Rows:
         )
         Donor.objects.bulk_create(self.donors)
         Fund.objects.bulk_create(self.funds)
+        Sponsorship.objects.bulk_create(self.sponsorships)  # before the monthly gifts that name it
         Donation.objects.bulk_create(self.donations)
         Donation.objects.bulk_create(self.donation_reversals)
-        Sponsorship.objects.bulk_create(self.sponsorships)
         Allocation.objects.bulk_create(self.allocations)
         Allocation.objects.bulk_create(self.allocation_reversals)
         Lot.objects.bulk_create(self.lots)
         Distribution.objects.bulk_create(self.distributions)
         Distribution.objects.bulk_create(self.distribution_reversals)
         Volunteer.objects.bulk_create(self.volunteers)
+        VolunteerSkill.objects.bulk_create(self.skills)
         VolunteerHours.objects.bulk_create(self.hours)
         return ResourceSummary(
             organizations=len(self.organizations),

@@ -424,7 +424,8 @@ class Ledger(DistrictPart):
                 self.rows.donations.append(
                     Donation(
                         district=self.d.area, fund=fund, donor=donor, kind=GiftKind.CASH, received_on=month,
-                        amount_won=monthly, description=label, recorded_by=self.recorder,
+                        amount_won=monthly, description=label, sponsorship=sponsorship, month=label,
+                        recorded_by=self.recorder,
                     )
                 )  # fmt: skip
                 self.rows.allocations.append(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from dolbom.resources.models import Skill, Volunteer, VolunteerHours
+from dolbom.resources.models import Skill, Volunteer, VolunteerHours, VolunteerSkill
 from dolbom.synth import names
 from dolbom.synth.resources import catalogue as data
 from dolbom.synth.resources.common import VOLUNTEERS, DistrictPart
@@ -33,10 +33,11 @@ class Volunteers(DistrictPart):
             volunteer = Volunteer(
                 district=self.d.area, dong=dong, name=name,
                 phone=f"010-0{draw.between(100, 999)}-{draw.between(0, 9999):04d}",
-                portal_id=f"hb{self.index + 1}{number:05d}", skills=chosen, availability=draw.pick(data.AVAILABILITY),
+                portal_id=f"hb{self.index + 1}{number:05d}", availability=draw.pick(data.AVAILABILITY),
                 consent_on=consent, active=draw.chance(0.9), created_by=recorder,
             )  # fmt: skip
             self.rows.volunteers.append(volunteer)
+            self.rows.skills.extend(VolunteerSkill(volunteer=volunteer, skill=skill) for skill in chosen)
             if not volunteer.active:
                 continue
             first = max(consent, self.start)
