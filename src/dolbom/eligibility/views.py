@@ -105,7 +105,7 @@ def reguidance_list(request: HttpRequest) -> HttpResponse:
         "campaigns": list(reguidance_campaigns_visible_to(request.user)[:200]),
         "form": form,
         "can_manage": manage,
-        "active_nav": "consultation",
+        "active_nav": "discovery",  # re-guidance is outreach, reached from the discovery page
     }
     return render(request, "eligibility/reguidance_list.html", context, status=status)
 
@@ -130,7 +130,7 @@ def _reguidance_page(
         "can_record": can(request.user, "eligibility.record_application"),
         "failed_target": failed[0] if failed else None,
         "error": error,
-        "active_nav": "consultation",
+        "active_nav": "discovery",
     }
     status = 422 if failed or error else 200
     return render(request, "eligibility/reguidance_detail.html", context, status=status)
