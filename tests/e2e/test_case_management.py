@@ -181,18 +181,20 @@ def test_a_candidate_is_selected_planned_served_by_two_partners_closed_and_follo
         form = officer.locator("main form.stacked")
         form.locator("[name=domain]").select_option(label="경제" if won else "건강")
         if won:  # a public office named by hand
-            expect(form.locator("#directory-choices")).to_contain_text("자원 목록의 서비스가 없습니다")
+            # The demo's directory has services for this need; none is picked until the officer picks one.
+            expect(form.locator("#service-choice-none")).to_be_checked()
             form.locator("[name=service]").fill(service)
             option = form.locator("[name=provider] option", has_text=provider).first
             form.locator("[name=provider]").select_option(option.get_attribute("value"))
             form.locator("[name=planned_won]").fill(won)
         else:  # the centre's meals, picked from the directory: the form fills itself in
-            form.locator("#directory-choices label", has_text=service).click()
+            # The demo's directory has its own 밑반찬 배달 too: this test's one is worth 240,000원.
+            form.locator("#directory-choices label", has_text=service).filter(has_text="240,000원").click()
             expect(form.locator("[name=service]")).to_have_value(service)
             expect(form.locator("[name=provider] option:checked")).to_contain_text(provider)
             expect(form.locator("[name=planned_won]")).to_have_value("240,000")
             assert_accessible(officer, "a service picked from the directory")
-        form.locator("label", has_text="정기" if not won else "1회").click()
+        form.locator("label.inline", has_text="정기" if not won else "1회").click()
         _submit(officer, form)
         assert re.search(r"/linkages/(\d+)/$", officer.url), main_text(officer)
         links[service] = int(re.search(r"/linkages/(\d+)/$", officer.url).group(1))
