@@ -82,10 +82,12 @@ NO_OBJECT = {
     "resources_volunteer_new": "dong_officer",
     "resources_volunteer_export": "dong_officer",
     "reguidance_list": "district_manager",
+    "aftercare": "dong_officer",
+    "aftercare_look": "dong_officer",
 }
 # An empty POST that is the action itself: launching a campaign (survey or re-guidance) is its button (a second
-# launch adds nothing), and the directory's export takes nothing but the button.
-ACTIONS = {"campaign_launch", "reguidance_launch", "resources_hsds_export"}
+# launch adds nothing), the directory's export and after-care's look for changes take nothing but the button.
+ACTIONS = {"campaign_launch", "reguidance_launch", "resources_hsds_export", "aftercare_look"}
 MALFORMED = {"note": "가" * 5000, "reason": "가" * 5000, "version": "x", "on": "어제쯤"}
 
 

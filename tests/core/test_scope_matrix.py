@@ -41,7 +41,14 @@ from dolbom.core import audit
 from dolbom.core.dates import today_kst
 from dolbom.core.spreadsheet import XLSX_MIME
 from dolbom.discovery.models import ItemStatus, OutreachItem, RoundStatus, ScoringModel, ScreeningRound, SignalFile
-from dolbom.eligibility.models import BenefitApplication, EligibilityCheck, ReguidanceCampaign, ReguidanceTarget
+from dolbom.eligibility.models import (
+    AftercareReview,
+    BenefitApplication,
+    EligibilityCheck,
+    ReguidanceCampaign,
+    ReguidanceTarget,
+    Reverification,
+)
 from dolbom.intake.models import (
     CampaignTarget,
     Consultation,
@@ -397,6 +404,20 @@ def _eligibility(city, rows: dict[str, Any]) -> None:
         rows[f"application_{key}"] = BenefitApplication.objects.create(
             household=household, benefit="livelihood", applied_on=date(2026, 11, 2), target=target,
             recorded_by=city.users["dong_officer"],
+        )  # fmt: skip
+        # After-care: a benefit the household receives, re-verified once, and a change waiting for a decision.
+        grant = BenefitApplication.objects.create(
+            household=household, benefit="housing", applied_on=date(2025, 10, 1), outcome="granted",
+            outcome_on=date(2025, 11, 1), recorded_by=city.users["dong_officer"],
+        )  # fmt: skip
+        rows[f"grant_{key}"] = grant
+        rows[f"reverification_{key}"] = Reverification.objects.create(
+            application=grant, done_on=date(2025, 12, 1), result="unchanged", rule_version="2025.1",
+            recorded_by=city.users["dong_officer"],
+        )  # fmt: skip
+        rows[f"review_{key}"] = AftercareReview.objects.create(
+            application=grant, household=household, dong=household.dong, change="member_joined:1",
+            observed_on=date(2026, 5, 1), reason={"code": "member_joined", "on": "2026-05-01"},
         )  # fmt: skip
 
 
@@ -831,6 +852,30 @@ SELECTORS: dict[str, tuple[set[str], Expect]] = {
             district_admin={"application_dong0", "application_dong1"},
         ),
     ),
+    "dolbom.eligibility.selectors:current_grants_visible_to": (
+        {"grant_dong0", "grant_dong1", "grant_district2", "application_dong0"},
+        _for(
+            dong_officer={"grant_dong0"},
+            district_manager={"grant_dong0", "grant_dong1"},
+            district_admin={"grant_dong0", "grant_dong1"},
+        ),
+    ),
+    "dolbom.eligibility.selectors:reverifications_visible_to": (
+        {"reverification_dong0", "reverification_dong1", "reverification_district2"},
+        _for(
+            dong_officer={"reverification_dong0"},
+            district_manager={"reverification_dong0", "reverification_dong1"},
+            district_admin={"reverification_dong0", "reverification_dong1"},
+        ),
+    ),
+    "dolbom.eligibility.selectors:aftercare_reviews_visible_to": (
+        {"review_dong0", "review_dong1", "review_district2"},
+        _for(
+            dong_officer={"review_dong0"},
+            district_manager={"review_dong0", "review_dong1"},
+            district_admin={"review_dong0", "review_dong1"},
+        ),
+    ),
     "dolbom.core.selectors:audit_events_visible_to": (
         EVENTS,
         _for(district_admin={"event_district1_officer", "event_system"}),
@@ -1098,6 +1143,42 @@ DETAIL_PAGES = [
         WORKERS,
         lambda row: {"outcome": "pending"},
         lambda row: [row.target.campaign_id, row.pk],
+    ),
+    # A household's applications: read by the area's public staff, recorded by those who work with households;
+    # after-care: worked by the same, on their own area's recipients only.
+    DetailPage("household_applications", "get", "h_dong0_consented", "h_district2", WORKLIST_READERS),
+    DetailPage(
+        "household_applications",
+        "post",
+        "h_dong0_consented",
+        "h_district2",
+        WORKERS,
+        lambda row: {
+            "benefit": "education",
+            "applied_on": "2026-01-05",
+            "outcome": "rejected",
+            "outcome_on": "2026-02-01",
+        },
+    ),
+    DetailPage(
+        "household_application_outcome",
+        "post",
+        "application_dong0",
+        "application_district2",
+        WORKERS,
+        lambda row: {"outcome": "pending"},
+        lambda row: [row.household_id, row.pk],
+    ),
+    DetailPage(
+        "aftercare_reverify",
+        "post",
+        "grant_dong0",
+        "grant_district2",
+        WORKERS,
+        lambda row: {"done_on": "2026-11-02", "result": "unchanged", "submission": str(uuid.uuid4())},
+    ),
+    DetailPage(
+        "aftercare_decide", "post", "review_dong0", "review_district2", WORKERS, lambda row: {"decision": "no_issue"}
     ),
     DetailPage("round_detail", "get", "round_district1", "round_district2", frozenset(DISTRICT)),
     DetailPage("round_withdraw", "get", "round_district1", "round_district2", frozenset(DISTRICT)),

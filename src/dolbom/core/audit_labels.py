@@ -183,6 +183,11 @@ ACTION_LABELS: dict[str, str] = {
     "eligibility.view_reguidance": _("Viewed a re-guidance campaign"),
     "eligibility.record_application": _("Recorded a benefit application"),
     "eligibility.change_application": _("Recorded a benefit application's outcome"),
+    "eligibility.view_applications": _("Viewed a household's benefit applications"),
+    "eligibility.view_aftercare": _("Viewed the after-care queue"),
+    "eligibility.reverify": _("Recorded a recipient's re-verification"),
+    "eligibility.look_for_changes": _("Looked for changes in recipients' households"),
+    "eligibility.decide_review": _("Decided on a change in a recipient's household"),
     "intake.open_reguidance_items": _("Put a re-guidance campaign's households on the worklists"),
 }
 

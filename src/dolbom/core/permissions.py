@@ -92,6 +92,10 @@ POLICY: dict[str, frozenset[Role]] = {
     "eligibility.view_reguidance": frozenset({Role.DONG_OFFICER, Role.DISTRICT_MANAGER, Role.DISTRICT_ADMIN}),
     "eligibility.manage_reguidance": DISTRICT_STAFF,
     "eligibility.record_application": frozenset({Role.DONG_OFFICER, Role.DISTRICT_MANAGER}),
+    # After-care: the same public staff follow their recipients — re-verifications and changes to decide; the
+    # district's administrator reads the queue.
+    "eligibility.view_aftercare": frozenset({Role.DONG_OFFICER, Role.DISTRICT_MANAGER, Role.DISTRICT_ADMIN}),
+    "eligibility.aftercare": frozenset({Role.DONG_OFFICER, Role.DISTRICT_MANAGER}),
     "reports.view_aggregates": frozenset({Role.ANALYST, Role.DISTRICT_MANAGER, Role.DISTRICT_ADMIN, Role.DONG_OFFICER}),
     "core.view_audit_log": frozenset({Role.DISTRICT_ADMIN}),
     "discovery.import_signals": DISTRICT_STAFF,

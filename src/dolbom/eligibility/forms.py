@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from dolbom.core.fields import KoreanDateField, WonField
 from dolbom.eligibility.calculator import HouseholdFacts, Member
-from dolbom.eligibility.models import ApplicationOutcome
+from dolbom.eligibility.models import ApplicationOutcome, ReverificationResult, ReviewDecision
 from dolbom.eligibility.ruleset import Benefit, EmergencyRegion, Region, available_years
 
 MEMBER_ROWS_EXTRA = 2
@@ -147,3 +147,24 @@ class ApplicationForm(forms.Form):
 class OutcomeForm(forms.Form):
     outcome = forms.ChoiceField(label=_("Outcome"), choices=ApplicationOutcome.choices, required=False)
     outcome_on = KoreanDateField(label=_("Decided on"), required=False)
+
+
+# ------------------------------------------------------------------------------------------------ after-care
+class ReverificationForm(forms.Form):
+    done_on = KoreanDateField(label=_("Re-verified on"), required=False)
+    result = forms.ChoiceField(label=_("Result"), choices=[("", "—"), *ReverificationResult.choices], required=False)
+    note = forms.CharField(label=_("What changed"), required=False, widget=forms.TextInput(attrs={"maxlength": "500"}))
+    submission = forms.UUIDField(required=False, widget=forms.HiddenInput)
+
+
+class ReviewForm(forms.Form):
+    decision = forms.ChoiceField(
+        label=_("Decision"),
+        choices=[("", "—"), *[(v, label) for v, label in ReviewDecision.choices if v]],
+        required=False,
+    )
+    note = forms.CharField(label=_("Note"), required=False, widget=forms.TextInput(attrs={"maxlength": "500"}))
+
+
+class AftercareQuery(forms.Form):
+    dong = forms.CharField(required=False, max_length=10)

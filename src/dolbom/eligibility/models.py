@@ -150,3 +150,84 @@ class ReguidanceTarget(models.Model):
 
     def __str__(self) -> str:
         return f"{self.campaign} #{self.pk}"
+
+
+# ------------------------------------------------------------------------------------------------- after-care
+class ReverificationResult(models.TextChoices):
+    """What a periodic re-verification (정기 확인조사) found. The decision to change or stop a benefit is the benefit
+    office's: the dong records what it found and what it passed on, never a decision it cannot take."""
+
+    UNCHANGED = "unchanged", _("No change: the benefit continues")
+    CHANGED = "changed", _("Changed: passed to the benefit office to adjust")
+    ENDED = "ended", _("No longer eligible: passed to the benefit office to stop")
+
+
+class Reverification(models.Model):
+    """One re-verification of a recipient household for a granted benefit. The next one is due `reverify_months`
+    (the year's rules) after the latest `done_on`, or after the grant when there is none yet: the schedule is
+    computed, never stored, so a grant recorded late or a re-verification corrected moves it at once."""
+
+    application = models.ForeignKey(BenefitApplication, on_delete=models.PROTECT, related_name="reverifications")
+    done_on = models.DateField(_("re-verified on"))
+    result = models.CharField(_("result"), max_length=10, choices=ReverificationResult.choices)
+    note = models.CharField(_("note"), max_length=500, blank=True)
+    rule_version = models.CharField(_("rules version"), max_length=20)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+    # The same form sent twice is the same re-verification.
+    submission = models.UUIDField(unique=True, default=uuid.uuid4, editable=False)
+
+    class Meta:
+        verbose_name = _("re-verification")
+        verbose_name_plural = _("re-verifications")
+        ordering = ["-done_on", "-pk"]
+        indexes = [models.Index(fields=["application", "-done_on"])]
+
+    def __str__(self) -> str:
+        return f"{self.application} {self.done_on:%Y-%m-%d}"
+
+
+class ReviewDecision(models.TextChoices):
+    """A person's decision on a change that may mean a benefit is no longer due (부정수급 의심 검토)."""
+
+    OPEN = "", _("Waiting for a decision")
+    NO_ISSUE = "no_issue", _("Checked: the benefit is still due")
+    REVERIFY = "reverify", _("Re-verify the household now")
+    REFER = "refer", _("Passed to the benefit office to adjust, stop or recover")
+
+
+class AftercareReview(models.Model):
+    """A change after a grant that may mean the benefit is no longer due — a member joined or left, died, the
+    household moved away, or a later calculation found its income over the line — waiting for a person to decide.
+    Nothing is decided automatically: the benefit stays as recorded until someone decides and is named here; a
+    decision changed later is changed on the row, with the one before in the audit log."""
+
+    application = models.ForeignKey(BenefitApplication, on_delete=models.PROTECT, related_name="reviews")
+    household = models.ForeignKey(Household, on_delete=models.PROTECT, related_name="+")
+    dong = models.ForeignKey(AdministrativeArea, on_delete=models.PROTECT, related_name="+")
+    # {"code": ..., "on": ISO date, values}: shown in Korean by aftercare.reason_text
+    reason = models.JSONField(_("reason"), default=dict)
+    # The change itself, so that looking again finds it once: "<code>:<row id or date>".
+    change = models.CharField(_("change"), max_length=60)
+    observed_on = models.DateField(_("changed on"))
+    found_at = models.DateTimeField(auto_now_add=True)
+    decision = models.CharField(
+        _("decision"), max_length=10, choices=ReviewDecision.choices, blank=True, default=ReviewDecision.OPEN
+    )
+    note = models.CharField(_("note"), max_length=500, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("after-care review")
+        verbose_name_plural = _("after-care reviews")
+        ordering = ["observed_on", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["application", "change"], name="one_review_per_change"),
+        ]
+        indexes = [models.Index(fields=["dong", "decision"])]
+
+    def __str__(self) -> str:
+        return f"{self.application} {self.change}"

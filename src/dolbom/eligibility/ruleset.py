@@ -160,6 +160,14 @@ class Rate:
 
 
 @dataclass(frozen=True)
+class Months:
+    """A period in whole months, with its basis."""
+
+    months: int
+    basis: Basis
+
+
+@dataclass(frozen=True)
 class Deduction:
     group: DeductionGroup
     fixed_won: int
@@ -222,6 +230,7 @@ class RuleSet:
     emergency_financial_extra: Amount
     emergency_housing_extra: Amount
     committee: tuple[Committee, ...]
+    reverify: Months  # after-care: a recipient's re-verification, months after the grant or the last one
 
     @property
     def table_sizes(self) -> int:
@@ -460,6 +469,7 @@ class _Reader:
             emergency_financial_extra=Amount(financial["extra_won"], financial_basis),
             emergency_housing_extra=Amount(financial["housing_extra_won"], financial_basis),
             committee=committee,
+            reverify=Months(raw["aftercare"]["reverify_months"], self.basis(raw["aftercare"], "aftercare")),
         )
 
     @staticmethod

@@ -12,18 +12,28 @@ from django.utils.translation import gettext as _
 
 from dolbom.core.dates import age_on
 from dolbom.core.scope import Reach, scoped, visible_or_404
+from dolbom.eligibility import aftercare
 from dolbom.eligibility.calculator import Outcome
 from dolbom.eligibility.models import (
+    AftercareReview,
     ApplicationOutcome,
     BenefitApplication,
     EligibilityCheck,
     ReguidanceCampaign,
     ReguidanceTarget,
+    Reverification,
+    ReviewDecision,
 )
 from dolbom.eligibility.reguidance import reason_text
-from dolbom.eligibility.ruleset import Benefit, EmergencyRegion, Region, available_years
+from dolbom.eligibility.ruleset import Benefit, EmergencyRegion, Region, RuleSet, available_years, load_rules
 from dolbom.registry.models import AdministrativeArea, Household
-from dolbom.registry.selectors import TimelineEntry, household_title, masked_head_names, visible_members
+from dolbom.registry.selectors import (
+    TimelineEntry,
+    household_title,
+    masked_head_names,
+    registration_dongs_for,
+    visible_members,
+)
 
 # The public staff of the household's area, like consultations: a private agency gets nothing of a household's
 # means through a consent to share its case (no consent path).
@@ -321,3 +331,90 @@ def reguidance_page(user: Any, campaign_id: int) -> ReguidancePage:
         group.applied += bool(applied)
         group.granted += any(a.outcome == ApplicationOutcome.GRANTED for a in applied)
     return ReguidancePage(campaign=campaign, dongs=[by_dong[k] for k in sorted(by_dong)], total=len(targets))
+
+
+# -------------------------------------------------------------------------------------------- applications
+def household_applications(user: Any, household: Household) -> list[BenefitApplication]:
+    """The household's applications and their outcomes, newest first (the user sees the household already)."""
+    return list(benefit_applications_visible_to(user).filter(household=household))
+
+
+# ------------------------------------------------------------------------------------------------ after-care
+REVIEW = Reach(dong="dong")
+REVERIFICATION = Reach(dong="application__household__dong")
+
+
+def aftercare_reviews_visible_to(user: Any) -> QuerySet[AftercareReview]:
+    reviews = AftercareReview.objects.select_related("application", "household__address", "dong", "decided_by")
+    return scoped(reviews, user, REVIEW)
+
+
+def reverifications_visible_to(user: Any) -> QuerySet[Reverification]:
+    return scoped(Reverification.objects.select_related("application"), user, REVERIFICATION)
+
+
+def current_grants_visible_to(user: Any) -> QuerySet[BenefitApplication]:
+    """The benefits the user's households receive now: each household's latest application for a benefit, when
+    granted."""
+    return aftercare.current_grants(benefit_applications_visible_to(user))
+
+
+def aftercare_dongs(user: Any) -> list[AdministrativeArea]:
+    """The dongs the after-care page can be narrowed to: those of the user's areas."""
+    return list(registration_dongs_for(user))
+
+
+def rules_in_force(today: date) -> RuleSet:
+    """This year's rules, or the latest year's while this year's file is not there yet (early January)."""
+    years = [year for year in available_years() if year <= today.year] or available_years()
+    return load_rules(max(years))
+
+
+@dataclass
+class ReviewRow:
+    review: AftercareReview
+    head_name: str
+    reason: str
+    form: Any = None  # set by the view
+
+
+@dataclass
+class AftercarePage:
+    rules: RuleSet
+    due: list[aftercare.ScheduleRow]  # overdue, and due within DUE_SOON_DAYS
+    recipients: int  # current grants with a schedule
+    open_reviews: list[ReviewRow]
+    decided_reviews: list[ReviewRow]  # the latest decided, to see and change a decision
+
+
+# Enough rows for a dong's month; a district looks at each dong's page through the filter.
+PAGE_ROWS = 300
+
+
+def aftercare_page(user: Any, today: date, *, dong: str = "") -> AftercarePage:
+    """Who is due a re-verification, and the changes waiting for a decision, in the user's areas (or one dong)."""
+    rules = rules_in_force(today)
+    grants = current_grants_visible_to(user)
+    reviews = aftercare_reviews_visible_to(user)
+    if dong:
+        grants, reviews = grants.filter(household__dong_id=dong), reviews.filter(dong_id=dong)
+    rows = aftercare.schedule(grants, rules.reverify.months, today)
+    due = aftercare.due_within(rows, today)[:PAGE_ROWS]
+    open_reviews = list(reviews.filter(decision=ReviewDecision.OPEN).order_by("observed_on", "pk")[:PAGE_ROWS])
+    decided = list(reviews.exclude(decision=ReviewDecision.OPEN).order_by("-decided_at", "-pk")[:20])
+    heads = masked_head_names(
+        user, [r.application.household_id for r in due] + [r.household_id for r in open_reviews + decided]
+    )
+    for row in due:
+        row.head_name = heads.get(row.application.household_id, "")
+
+    def review_row(review: AftercareReview) -> ReviewRow:
+        return ReviewRow(review, heads.get(review.household_id, ""), aftercare.reason_text(review.reason))
+
+    return AftercarePage(
+        rules=rules,
+        due=due,
+        recipients=sum(1 for row in rows if row.due_on is not None),
+        open_reviews=[review_row(r) for r in open_reviews],
+        decided_reviews=[review_row(r) for r in decided],
+    )

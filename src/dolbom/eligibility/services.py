@@ -21,29 +21,41 @@ from dolbom.core.dates import today_kst
 from dolbom.core.permissions import can, ensure_can
 from dolbom.core.scope import scope_for, visible_or_404
 from dolbom.core.text import visible_text
+from dolbom.eligibility.aftercare import changes_since_grant
 from dolbom.eligibility.calculator import HouseholdFacts, calculate, calculation_as_dict, facts_as_dict
 from dolbom.eligibility.models import (
+    AftercareReview,
     AlreadyOn,
     ApplicationOutcome,
     BenefitApplication,
     EligibilityCheck,
     ReguidanceCampaign,
     ReguidanceTarget,
+    Reverification,
+    ReverificationResult,
+    ReviewDecision,
 )
 from dolbom.eligibility.reguidance import candidates, reason_text
 from dolbom.eligibility.ruleset import Benefit, RulesError, load_rules
 from dolbom.eligibility.selectors import (
+    AftercarePage,
     CheckSummary,
     NewCheckPage,
     ReguidancePage,
+    aftercare_page,
+    aftercare_reviews_visible_to,
     benefit_applications_visible_to,
     check_summary,
+    current_grants_visible_to,
     eligibility_checks_visible_to,
+    household_applications,
     latest_check,
     new_check_page,
     reguidance_campaigns_visible_to,
     reguidance_page,
     reguidance_targets_visible_to,
+    reverifications_visible_to,
+    rules_in_force,
 )
 from dolbom.intake.selectors import consultations_visible_to, current_record
 from dolbom.intake.services.campaign_items import open_reguidance_items
@@ -244,6 +256,14 @@ def _check_dates(applied_on: date | None, outcome: str, outcome_on: date | None,
         errors["outcome_on"] = _("The decision is dated between the application and today.")
 
 
+def _application_errors(benefit: str, applied_on: date | None, outcome: str, outcome_on: date | None) -> dict:
+    errors: dict[str, str] = {}
+    if benefit not in Benefit.values:
+        errors["benefit"] = _("Choose the benefit applied for.")
+    _check_dates(applied_on, outcome, outcome_on, errors)
+    return errors
+
+
 def record_application(
     *,
     user: Any,
@@ -255,10 +275,7 @@ def record_application(
 ) -> BenefitApplication:
     """What a re-guided household applied for, and, when known, what the office decided."""
     ensure_can(user, "eligibility.record_application")
-    errors: dict[str, str] = {}
-    if benefit not in Benefit.values:
-        errors["benefit"] = _("Choose the benefit applied for.")
-    _check_dates(applied_on, outcome, outcome_on, errors)
+    errors = _application_errors(benefit, applied_on, outcome, outcome_on)
     with transaction.atomic():
         target = visible_or_404(reguidance_targets_visible_to(user), target_id)
         scope_for(user).ensure_area(target.dong_id)
@@ -274,6 +291,44 @@ def record_application(
             detail={"campaign": target.campaign_id, "benefit": benefit, "outcome": outcome},
         )  # fmt: skip
     return application
+
+
+def record_household_application(
+    *,
+    user: Any,
+    household_id: int,
+    benefit: str,
+    applied_on: date | None,
+    outcome: str = ApplicationOutcome.PENDING,
+    outcome_on: date | None = None,
+) -> BenefitApplication:
+    """An application recorded from the household's own page: one made before Dolbom or outside a campaign — a
+    rejection that re-guidance should find again, or a grant that after-care follows."""
+    ensure_can(user, "eligibility.record_application")
+    errors = _application_errors(benefit, applied_on, outcome, outcome_on)
+    with transaction.atomic():
+        household = _household(user, household_id)
+        scope_for(user).ensure_area(household.dong_id)
+        if errors:
+            raise ValidationError(errors)
+        application = BenefitApplication.objects.create(
+            household=household, benefit=benefit, applied_on=applied_on, outcome=outcome,
+            outcome_on=outcome_on if outcome != ApplicationOutcome.PENDING else None, recorded_by=user,
+        )  # fmt: skip
+        audit.record(
+            user, "eligibility.record_application", application, detail={"benefit": benefit, "outcome": outcome}
+        )
+    return application
+
+
+def open_household_applications(*, user: Any, household_id: int) -> tuple[Household, list[BenefitApplication]]:
+    """The household's applications and outcomes, the reading audited (whether a family receives a benefit is
+    personal data)."""
+    ensure_can(user, "eligibility.view_checks")
+    household = _household(user, household_id)
+    applications = household_applications(user, household)
+    audit.record(user, "eligibility.view_applications", household, detail={"applications": len(applications)})
+    return household, applications
 
 
 def change_application_outcome(
@@ -307,3 +362,118 @@ def work_item_reasons(*, user: Any, item: Any) -> Panel | None:
         return None
     shown = [(target, [reason_text(r) for r in target.reasons]) for target in targets]
     return Panel(template="eligibility/_work_item_reasons.html", context={"targets": shown})
+
+
+# ------------------------------------------------------------------------------------------------ after-care
+def open_aftercare(*, user: Any, dong: str = "") -> AftercarePage:
+    """The after-care queue (re-verifications due, changes to decide), the reading audited: it names recipients."""
+    ensure_can(user, "eligibility.view_aftercare")
+    if dong:
+        scope_for(user).ensure_area(dong)
+    page = aftercare_page(user, today_kst(), dong=dong)
+    detail = {"due": len(page.due), "open_reviews": len(page.open_reviews), "dong": dong}
+    audit.record(user, "eligibility.view_aftercare", detail=detail)
+    return page
+
+
+def _grant_for_update(user: Any, application_id: int) -> BenefitApplication:
+    rows = current_grants_visible_to(user).select_for_update(of=("self",)).select_related("household")
+    application = visible_or_404(rows, application_id)
+    scope_for(user).ensure_area(application.household.dong_id)
+    return application
+
+
+def record_reverification(
+    *,
+    user: Any,
+    application_id: int,
+    done_on: date | None,
+    result: str,
+    note: str = "",
+    submission: uuid.UUID | None = None,
+) -> Reverification:
+    """A periodic re-verification of a recipient: the date, what it found and, unless nothing changed, what."""
+    ensure_can(user, "eligibility.aftercare")
+    if submission is not None:
+        sent = reverifications_visible_to(user).filter(submission=submission).first()
+        if sent is not None:
+            return sent
+    note = visible_text(note or "").strip()
+    with transaction.atomic():
+        application = _grant_for_update(user, application_id)
+        errors: dict[str, str] = {}
+        granted_on = application.outcome_on or application.applied_on
+        if done_on is None:
+            errors["done_on"] = _("Enter the day of the re-verification, such as 2026-11-30.")
+        elif done_on > today_kst():
+            errors["done_on"] = _("The re-verification cannot be dated after today.")
+        elif done_on < granted_on:
+            errors["done_on"] = _("The re-verification is dated on or after the grant (%(on)s).") % {
+                "on": granted_on.isoformat()
+            }
+        if result not in ReverificationResult.values:
+            errors["result"] = _("Choose what the re-verification found.")
+        elif result != ReverificationResult.UNCHANGED and not note:
+            errors["note"] = _("Write what changed, for the benefit office.")
+        if len(note) > 500:
+            errors["note"] = _("Keep the note under 500 characters.")
+        if errors:
+            raise ValidationError(errors)
+        done = Reverification.objects.create(
+            application=application, done_on=done_on, result=result, note=note,
+            rule_version=rules_in_force(today_kst()).version, recorded_by=user, submission=submission or uuid.uuid4(),
+        )  # fmt: skip
+        audit.record(user, "eligibility.reverify", done, detail={"benefit": application.benefit, "result": result})
+    return done
+
+
+def look_for_changes(*, user: Any) -> int:
+    """Look at the user's recipients for changes since their grant (or last re-verification) and put each new
+    one on the review queue. Looking again finds nothing twice. Returns how many were new."""
+    ensure_can(user, "eligibility.aftercare")
+    today = today_kst()
+    found = changes_since_grant(current_grants_visible_to(user), today)
+    with transaction.atomic():
+        before = aftercare_reviews_visible_to(user).count()
+        reviews = [
+            AftercareReview(
+                application_id=f.application_id,
+                household_id=f.household_id,
+                dong_id=f.dong_id,
+                reason=f.reason,
+                change=f.change,
+                observed_on=f.observed_on,
+            )
+            for f in found
+        ]
+        # The unique (application, change) makes a change found again, or by two officers at once, one review.
+        AftercareReview.objects.bulk_create(reviews, ignore_conflicts=True, batch_size=500)
+        new = aftercare_reviews_visible_to(user).count() - before
+        audit.record(user, "eligibility.look_for_changes", detail={"found": len(found), "new": new})
+    return new
+
+
+def decide_review(*, user: Any, review_id: int, decision: str, note: str = "") -> AftercareReview:
+    """A person's decision on a change: still due, re-verify now, or passed to the benefit office. The benefit
+    itself is not changed here; a decision can be changed, the one before kept in the audit log."""
+    ensure_can(user, "eligibility.aftercare")
+    note = visible_text(note or "").strip()
+    with transaction.atomic():
+        rows = aftercare_reviews_visible_to(user).select_for_update(of=("self",))
+        review = visible_or_404(rows, review_id)
+        scope_for(user).ensure_area(review.dong_id)
+        errors: dict[str, str] = {}
+        if decision not in ReviewDecision.values or decision == ReviewDecision.OPEN:
+            errors["decision"] = _("Choose a decision.")
+        elif decision == ReviewDecision.REFER and not note:
+            errors["note"] = _("Write what the benefit office should look at.")
+        if len(note) > 500:
+            errors["note"] = _("Keep the note under 500 characters.")
+        if errors:
+            raise ValidationError(errors)
+        before = review.decision
+        review.decision, review.note = decision, note
+        review.decided_by, review.decided_at = user, timezone.now()
+        review.save(update_fields=["decision", "note", "decided_by", "decided_at"])
+        audit.record(user, "eligibility.decide_review", review, detail={"before": before, "after": decision})
+    return review

@@ -21,4 +21,15 @@ urlpatterns = [
         views.application_outcome,
         name="reguidance_outcome",
     ),
+    # A household's applications (a rejection before, a benefit received) and the after-care of recipients.
+    path("households/<int:household_id>/applications/", views.household_applications, name="household_applications"),
+    path(
+        "households/<int:household_id>/applications/<int:application_id>/outcome/",
+        views.household_application_outcome,
+        name="household_application_outcome",
+    ),
+    path("aftercare/", views.aftercare_list, name="aftercare"),
+    path("aftercare/look/", views.aftercare_look, name="aftercare_look"),
+    path("aftercare/grants/<int:application_id>/reverify/", views.aftercare_reverify, name="aftercare_reverify"),
+    path("aftercare/reviews/<int:review_id>/decide/", views.aftercare_decide, name="aftercare_decide"),
 ]

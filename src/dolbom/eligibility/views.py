@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import uuid
 from itertools import zip_longest
+from typing import Any
 
 from django import forms
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -18,8 +20,17 @@ from dolbom.core.http import error_text, parse_query, requires, show_errors, val
 from dolbom.core.permissions import can
 from dolbom.core.scope import scope_for
 from dolbom.eligibility import services
-from dolbom.eligibility.forms import ApplicationForm, CheckForm, MemberFormSet, OutcomeForm, ReguidanceForm
-from dolbom.eligibility.selectors import check_view, reguidance_campaigns_visible_to
+from dolbom.eligibility.forms import (
+    AftercareQuery,
+    ApplicationForm,
+    CheckForm,
+    MemberFormSet,
+    OutcomeForm,
+    ReguidanceForm,
+    ReverificationForm,
+    ReviewForm,
+)
+from dolbom.eligibility.selectors import aftercare_dongs, check_view, reguidance_campaigns_visible_to
 
 PREFIX = "members"
 
@@ -171,3 +182,128 @@ def application_outcome(request: HttpRequest, campaign_id: int, application_id: 
     except ValidationError as refused:
         return _reguidance_page(request, campaign_id, error=error_text(refused))
     return redirect(f"{reverse('reguidance_detail', args=[campaign_id])}#target-{application.target_id}")
+
+
+# -------------------------------------------------------------------------------------- household applications
+def _applications_page(
+    request: HttpRequest, household_id: int, *, form: ApplicationForm | None = None, error: str = ""
+) -> HttpResponse:
+    household, applications = services.open_household_applications(user=request.user, household_id=household_id)
+    form = form or ApplicationForm(initial={"applied_on": today_kst()})
+    context = {
+        "household": household,
+        "rows": [(a, OutcomeForm(auto_id=f"a{a.pk}-%s")) for a in applications],
+        "form": form,
+        "error": error,
+        "can_record": can(request.user, "eligibility.record_application"),
+        "active_nav": "households",
+    }
+    status = 422 if form.errors or error else 200
+    return render(request, "eligibility/applications.html", context, status=status)
+
+
+@requires("eligibility.view_checks")
+def household_applications(request: HttpRequest, household_id: int) -> HttpResponse:
+    """A household's applications for public benefits and their outcomes; a new one recorded from here (a
+    rejection before Dolbom, a benefit the household receives)."""
+    if request.method != "POST":
+        return _applications_page(request, household_id)
+    if not can(request.user, "eligibility.record_application"):
+        raise PermissionDenied("eligibility.record_application")
+    form = ApplicationForm(request.POST)
+    try:
+        services.record_household_application(user=request.user, household_id=household_id, **valid_data(form))
+    except ValidationError as refused:
+        show_errors(form, refused)
+        return _applications_page(request, household_id, form=form)
+    return redirect("household_applications", household_id)
+
+
+@require_POST
+@requires("eligibility.record_application")
+def household_application_outcome(request: HttpRequest, household_id: int, application_id: int) -> HttpResponse:
+    form = OutcomeForm(request.POST)
+    try:
+        services.change_application_outcome(user=request.user, application_id=application_id, **valid_data(form))
+    except ValidationError as refused:
+        return _applications_page(request, household_id, error=error_text(refused))
+    return redirect("household_applications", household_id)
+
+
+# ------------------------------------------------------------------------------------------------ after-care
+def _aftercare_page(request: HttpRequest, *, dong: str = "", error: str = "", failed: Any = None) -> HttpResponse:
+    """The queue; after a refused form, that form with its errors in its row (`failed`: (kind, id, form))."""
+    page = services.open_aftercare(user=request.user, dong=dong)
+    today = today_kst()
+    reverify_forms = {}
+    for row in page.due:
+        pk = row.application.pk
+        reverify_forms[pk] = ReverificationForm(
+            initial={"done_on": today, "submission": uuid.uuid4()}, auto_id=f"r{pk}-%s"
+        )
+    review_forms = {r.review.pk: ReviewForm(auto_id=f"v{r.review.pk}-%s") for r in page.open_reviews}
+    review_forms.update({r.review.pk: ReviewForm(auto_id=f"v{r.review.pk}-%s") for r in page.decided_reviews})
+    if failed is not None:
+        kind, pk, form = failed
+        (reverify_forms if kind == "reverify" else review_forms)[pk] = form
+    for row in page.due:
+        row.form = reverify_forms[row.application.pk]
+    for review_row in page.open_reviews + page.decided_reviews:
+        review_row.form = review_forms[review_row.review.pk]
+    context = {
+        "page": page,
+        "dong": dong,
+        "dongs": aftercare_dongs(request.user),
+        "can_act": can(request.user, "eligibility.aftercare"),
+        "error": error,
+        "failed": failed[:2] if failed else None,
+        "active_nav": "discovery",
+    }
+    status = 422 if failed or error else 200
+    return render(request, "eligibility/aftercare.html", context, status=status)
+
+
+@require_safe
+@requires("eligibility.view_aftercare")
+def aftercare_list(request: HttpRequest) -> HttpResponse:
+    query = parse_query(request, AftercareQuery)
+    return _aftercare_page(request, dong=query.get("dong") or "")
+
+
+def _back_to_aftercare(request: HttpRequest, anchor: str = "") -> HttpResponse:
+    dong = request.POST.get("dong", "")
+    url = reverse("aftercare")
+    if dong and dong.isalnum():
+        url += f"?dong={dong}"
+    return redirect(url + anchor)
+
+
+@require_POST
+@requires("eligibility.aftercare")
+def aftercare_reverify(request: HttpRequest, application_id: int) -> HttpResponse:
+    form = ReverificationForm(request.POST, auto_id=f"r{application_id}-%s")
+    try:
+        services.record_reverification(user=request.user, application_id=application_id, **valid_data(form))
+    except ValidationError as refused:
+        show_errors(form, refused)
+        return _aftercare_page(request, failed=("reverify", application_id, form))
+    return _back_to_aftercare(request)
+
+
+@require_POST
+@requires("eligibility.aftercare")
+def aftercare_look(request: HttpRequest) -> HttpResponse:
+    services.look_for_changes(user=request.user)
+    return _back_to_aftercare(request, "#reviews")
+
+
+@require_POST
+@requires("eligibility.aftercare")
+def aftercare_decide(request: HttpRequest, review_id: int) -> HttpResponse:
+    form = ReviewForm(request.POST, auto_id=f"v{review_id}-%s")
+    try:
+        services.decide_review(user=request.user, review_id=review_id, **valid_data(form))
+    except ValidationError as refused:
+        show_errors(form, refused)
+        return _aftercare_page(request, failed=("review", review_id, form))
+    return _back_to_aftercare(request, "#reviews")
