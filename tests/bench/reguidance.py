@@ -1,12 +1,12 @@
 """A re-guidance campaign over a 100 k-household city: choosing the households (calculations, applications turned
 down, members who left, signals) and launching the campaign (targets and worklist items), for the district with
-the demo's district manager."""
+the demo's district manager; then after-care over the same district (the queue, and looking for changes)."""
 
 from __future__ import annotations
 
 import random
 import time
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
@@ -19,18 +19,20 @@ from dolbom.eligibility.calculator import Outcome
 from dolbom.eligibility.models import BenefitApplication, EligibilityCheck, ReguidanceTarget
 from dolbom.eligibility.reguidance import candidates
 from dolbom.eligibility.ruleset import Benefit, load_rules
-from dolbom.eligibility.services import create_reguidance, launch_reguidance
+from dolbom.eligibility.selectors import aftercare_page
+from dolbom.eligibility.services import create_reguidance, launch_reguidance, look_for_changes
 from dolbom.registry.models import Household, Staff
 from dolbom.synth.generate import generate_city
 from dolbom.synth.load import load_city
 from tests.bench.report import Section
 
-CHECKED_SHARE, REJECTED_SHARE = 0.3, 0.03
+CHECKED_SHARE, REJECTED_SHARE, GRANTED_SHARE = 0.3, 0.03, 0.05
 
 
 def _fill(district: str, seed: int) -> tuple[int, int]:
-    """Calculations on 30 % of the district's households (incomes from 0 to twice the near-poor line) and a
-    rejected application on 3 %, written in bulk as if officers had made them over the year."""
+    """Calculations on 30 % of the district's households (incomes from 0 to twice the near-poor line), a rejected
+    application on 3 % and a granted housing benefit on 5 %, written in bulk as if officers had made them over the
+    year."""
     rng = random.Random(seed)
     rules = load_rules(2026)
     officer = Staff.objects.filter(role="dong_officer").select_related("user").first()
@@ -54,6 +56,12 @@ def _fill(district: str, seed: int) -> tuple[int, int]:
             applications.append(BenefitApplication(
                 household_id=pk, benefit=Benefit.LIVELIHOOD, applied_on=date(2026, 3, 1), outcome="rejected",
                 outcome_on=date(2026, 4, 1), recorded_by=officer.user,
+            ))  # fmt: skip
+        if rng.random() < GRANTED_SHARE:
+            granted_on = date(2025, 11, 1) + timedelta(days=rng.randrange(0, 395))  # over the last thirteen months
+            applications.append(BenefitApplication(
+                household_id=pk, benefit=Benefit.HOUSING, applied_on=granted_on, outcome="granted",
+                outcome_on=granted_on, recorded_by=officer.user,
             ))  # fmt: skip
     EligibilityCheck.objects.bulk_create(checks, batch_size=2000)
     BenefitApplication.objects.bulk_create(applications, batch_size=2000)
@@ -88,4 +96,15 @@ def run(home: Path, *, quick: bool) -> Section:
     assert ReguidanceTarget.objects.filter(campaign=campaign).count() == added
     section.rows.append(["launch (choose, worklist items, targets)", f"{in_district:,}", f"{checked:,}",
                          f"{added:,}", f"{launch_seconds:.2f}"])  # fmt: skip
+    # After-care over the same district: the queue's schedule, then looking for changes since each grant.
+    started = time.perf_counter()
+    page = aftercare_page(user, today)
+    queue_seconds = time.perf_counter() - started
+    section.rows.append(["after-care queue (recipients, due in 30 days)", f"{in_district:,}", f"{checked:,}",
+                         f"{page.recipients:,} / {len(page.due):,}", f"{queue_seconds:.2f}"])  # fmt: skip
+    started = time.perf_counter()
+    new = look_for_changes(user=user)
+    look_seconds = time.perf_counter() - started
+    section.rows.append(["after-care: look for changes since each grant", f"{in_district:,}", f"{checked:,}",
+                         f"{new:,}", f"{look_seconds:.2f}"])  # fmt: skip
     return section

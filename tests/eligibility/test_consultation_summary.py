@@ -9,9 +9,10 @@ import uuid
 from django.urls import reverse
 
 from dolbom.core.models import AuditEvent
-from dolbom.eligibility.models import EligibilityCheck
+from dolbom.eligibility.models import BenefitApplication, EligibilityCheck
+from dolbom.intake.models import Decision
 from tests.eligibility.test_pages import FORM
-from tests.intake.test_consultations import _consult, _outsider, met_item  # noqa: F401  (fixture)
+from tests.intake.test_consultations import _assess, _consult, _decide, _outsider, met_item  # noqa: F401  (fixture)
 
 
 def test_the_consultation_shows_the_latest_calculation_and_leads_to_a_new_one(client, city, met_item):  # noqa: F811
@@ -73,3 +74,35 @@ def test_the_administrator_reads_the_summary_without_the_link_to_calculate(clien
     html = client.get(reverse("consultation_detail", args=[consultation.pk])).content.decode()
     assert "eligibility-summary" in html
     assert reverse("eligibility_new", args=[consultation.household_id]) not in html
+
+
+def test_a_consultations_decision_to_apply_is_taken_up_by_the_application(client, city, met_item):  # noqa: F811
+    consultation = _consult(client, city, met_item)
+    _assess(client, consultation)
+    assert _decide(client, consultation, "benefit").status_code == 302
+    decision = Decision.objects.get(kind="benefit")
+    household = consultation.household_id
+    url = reverse("household_applications", args=[household])
+    html = client.get(reverse("consultation_detail", args=[consultation.pk])).content.decode()
+    assert f"{url}?decision={decision.pk}" in html  # the consultation leads to the application
+    assert f'name="decision_id" value="{decision.pk}"' in client.get(f"{url}?decision={decision.pk}").content.decode()
+    sent = {"benefit": "livelihood", "applied_on": "2026-11-02", "outcome": "pending", "decision_id": decision.pk}
+    # Another household's page with this decision: not found, nothing written, the decision still waiting.
+    other = city.household_in(1)
+    client.force_login(city.users["district_manager"])
+    elsewhere = client.post(reverse("household_applications", args=[other.pk]), sent)
+    assert elsewhere.status_code == 404 and not BenefitApplication.objects.exists()
+    assert client.post(url, sent).status_code == 302
+    assert client.post(url, sent).status_code == 302  # sent twice: one application
+    application = BenefitApplication.objects.get()
+    decision.refresh_from_db()
+    assert (decision.status, decision.taken_reference) == ("taken", f"eligibility.BenefitApplication:{application.pk}")
+    html = client.get(reverse("consultation_detail", args=[consultation.pk])).content.decode()
+    assert f"?decision={decision.pk}" not in html
+    # An officer of another dong cannot take it up.
+    decision.status = "pending"
+    decision.save(update_fields=["status"])
+    application.delete()
+    client.force_login(_outsider(city, 1))
+    assert client.post(url, sent).status_code == 404
+    assert not BenefitApplication.objects.exists()

@@ -9,7 +9,7 @@ from django import forms
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from dolbom.core.fields import KoreanDateField, WonField
+from dolbom.core.fields import IdField, KoreanDateField, WonField
 from dolbom.eligibility.calculator import HouseholdFacts, Member
 from dolbom.eligibility.models import ApplicationOutcome, ReverificationResult, ReviewDecision
 from dolbom.eligibility.ruleset import Benefit, EmergencyRegion, Region, available_years
@@ -142,6 +142,11 @@ class ApplicationForm(forms.Form):
     applied_on = KoreanDateField(label=_("Applied on"), required=False)
     outcome = forms.ChoiceField(label=_("Outcome"), choices=ApplicationOutcome.choices, required=False)
     outcome_on = KoreanDateField(label=_("Decided on"), required=False)
+
+
+class HouseholdApplicationForm(ApplicationForm):
+    # The consultation's decision to apply, when the page was opened from it.
+    decision_id = IdField(required=False, widget=forms.HiddenInput)
 
 
 class OutcomeForm(forms.Form):

@@ -78,6 +78,10 @@ class BenefitApplication(models.Model):
     target = models.ForeignKey(
         "eligibility.ReguidanceTarget", on_delete=models.PROTECT, null=True, blank=True, related_name="applications"
     )
+    # The consultation's decision to apply (intake's "benefit application") that this application took up: once.
+    decision = models.OneToOneField(
+        "intake.Decision", on_delete=models.PROTECT, null=True, blank=True, related_name="benefit_application"
+    )
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField(auto_now_add=True)
 

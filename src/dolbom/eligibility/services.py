@@ -57,8 +57,9 @@ from dolbom.eligibility.selectors import (
     reverifications_visible_to,
     rules_in_force,
 )
-from dolbom.intake.selectors import consultations_visible_to, current_record
+from dolbom.intake.selectors import consultations_visible_to, current_record, pending_benefit_decisions
 from dolbom.intake.services.campaign_items import open_reguidance_items
+from dolbom.intake.services.consultations import take_decision
 from dolbom.intake.signals import Panel
 from dolbom.registry.models import Household
 from dolbom.registry.selectors import households_visible_to
@@ -160,10 +161,14 @@ def consultation_summary(*, user: Any, consultation: Any) -> Panel | None:
     if check is not None:
         audit.record(user, "eligibility.view_summary", check, detail={"consultation": consultation.pk})
     summary: CheckSummary = check_summary(check)
+    pending = []
+    if can(user, "eligibility.record_application"):
+        pending = list(pending_benefit_decisions(user).filter(consultation_id=consultation.pk))
     context = {
         "summary": summary,
         "household_id": consultation.household_id,
         "may_check": can(user, "eligibility.check"),
+        "pending_applications": pending,
     }
     return Panel(template="eligibility/_consultation_summary.html", context=context)
 
@@ -301,23 +306,39 @@ def record_household_application(
     applied_on: date | None,
     outcome: str = ApplicationOutcome.PENDING,
     outcome_on: date | None = None,
+    decision_id: int | None = None,
 ) -> BenefitApplication:
     """An application recorded from the household's own page: one made before Dolbom or outside a campaign — a
-    rejection that re-guidance should find again, or a grant that after-care follows."""
+    rejection that re-guidance should find again, or a grant that after-care follows — or the one a consultation
+    decided on (`decision_id`), which it takes up on intake's side in the same transaction. Sent twice for the
+    same decision, the application recorded the first time is returned."""
     ensure_can(user, "eligibility.record_application")
     errors = _application_errors(benefit, applied_on, outcome, outcome_on)
     with transaction.atomic():
         household = _household(user, household_id)
         scope_for(user).ensure_area(household.dong_id)
+        if decision_id is not None:
+            done = BenefitApplication.objects.filter(decision_id=decision_id, household=household).first()
+            if done is not None:
+                return done
+            decision = visible_or_404(pending_benefit_decisions(user), decision_id)
+            if decision.consultation.household_id != household.pk:
+                raise Http404
         if errors:
             raise ValidationError(errors)
         application = BenefitApplication.objects.create(
             household=household, benefit=benefit, applied_on=applied_on, outcome=outcome,
             outcome_on=outcome_on if outcome != ApplicationOutcome.PENDING else None, recorded_by=user,
+            decision_id=decision_id,
         )  # fmt: skip
+        if decision_id is not None:
+            take_decision(
+                user=user, decision_id=decision_id, reference=f"eligibility.BenefitApplication:{application.pk}"
+            )
         audit.record(
-            user, "eligibility.record_application", application, detail={"benefit": benefit, "outcome": outcome}
-        )
+            user, "eligibility.record_application", application,
+            detail={"benefit": benefit, "outcome": outcome, "decision": decision_id},
+        )  # fmt: skip
     return application
 
 

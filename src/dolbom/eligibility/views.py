@@ -24,6 +24,7 @@ from dolbom.eligibility.forms import (
     AftercareQuery,
     ApplicationForm,
     CheckForm,
+    HouseholdApplicationForm,
     MemberFormSet,
     OutcomeForm,
     ReguidanceForm,
@@ -185,11 +186,17 @@ def application_outcome(request: HttpRequest, campaign_id: int, application_id: 
 
 
 # -------------------------------------------------------------------------------------- household applications
+class FromDecision(forms.Form):
+    decision = IdField(required=False)  # opened from a consultation's decision to apply
+
+
 def _applications_page(
-    request: HttpRequest, household_id: int, *, form: ApplicationForm | None = None, error: str = ""
+    request: HttpRequest, household_id: int, *, form: HouseholdApplicationForm | None = None, error: str = ""
 ) -> HttpResponse:
     household, applications = services.open_household_applications(user=request.user, household_id=household_id)
-    form = form or ApplicationForm(initial={"applied_on": today_kst()})
+    if form is None:
+        decision = parse_query(request, FromDecision).get("decision")
+        form = HouseholdApplicationForm(initial={"applied_on": today_kst(), "decision_id": decision})
     context = {
         "household": household,
         "rows": [(a, OutcomeForm(auto_id=f"a{a.pk}-%s")) for a in applications],
@@ -210,7 +217,7 @@ def household_applications(request: HttpRequest, household_id: int) -> HttpRespo
         return _applications_page(request, household_id)
     if not can(request.user, "eligibility.record_application"):
         raise PermissionDenied("eligibility.record_application")
-    form = ApplicationForm(request.POST)
+    form = HouseholdApplicationForm(request.POST)
     try:
         services.record_household_application(user=request.user, household_id=household_id, **valid_data(form))
     except ValidationError as refused:

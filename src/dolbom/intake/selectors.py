@@ -1071,6 +1071,11 @@ def pending_case_candidates(user: Any) -> QuerySet[Decision]:
     return pending_decisions(user, DecisionKind.CASE_CANDIDATE)
 
 
+def pending_benefit_decisions(user: Any) -> QuerySet[Decision]:
+    """Decisions to apply for a public benefit that no application has taken up yet (eligibility records it)."""
+    return pending_decisions(user, DecisionKind.BENEFIT)
+
+
 def current_record(consultation: Consultation) -> ConsultationRecord:
     """The version of the consultation that stands: the highest."""
     return consultation.records.select_related("officer").order_by("-version").first()
