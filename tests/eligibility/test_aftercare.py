@@ -186,3 +186,20 @@ def test_other_areas_and_other_roles_cannot_reach_a_recipient(client, city, on_d
     assert review.decision == ReviewDecision.OPEN
     client.force_login(city.users["district_admin"])  # reads the district's queue
     assert f"review-{review.pk}" in client.get(reverse("aftercare")).content.decode()
+
+
+@pytest.mark.parametrize(
+    ("dong", "status"),
+    [("9912051000", 403), ("9911052000", 403), ("x' OR 1=1", 400), ("99110510001234", 400), ("9911051000", 200)],
+)
+def test_a_hand_edited_dong_shows_nothing_beyond_the_users_areas(client, city, on_day, dong, status):  # noqa: F811
+    """The dong officer of dong 0 asks for another district's dong, a neighbour dong, garbage or their own: refused,
+    or their own rows — never another dong's recipient."""
+    grants = [_grant(city, city.household_in(index), outcome_on=date(2025, 12, 1)) for index in (0, 1, 2)]
+    on_day(TODAY)
+    client.force_login(city.users["dong_officer"])
+    response = client.get(reverse("aftercare"), {"dong": dong})
+    assert response.status_code == status
+    page = response.content.decode()
+    assert all(f"grant-{g.pk}" not in page for g in grants[1:])
+    assert (f"grant-{grants[0].pk}" in page) is (status == 200)

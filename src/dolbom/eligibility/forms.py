@@ -172,4 +172,4 @@ class ReviewForm(forms.Form):
 
 
 class AftercareQuery(forms.Form):
-    dong = forms.CharField(required=False, max_length=10)
+    dong = forms.RegexField(regex=r"^\d{10}$", required=False)
