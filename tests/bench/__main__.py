@@ -13,7 +13,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-BENCHMARKS = ("generator", "search", "screening", "imports", "hsds", "reguidance")
+BENCHMARKS = ("generator", "search", "screening", "imports", "hsds", "reguidance", "pages")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -32,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     import django
 
     django.setup()
-    from tests.bench import generator, hsds, imports, reguidance, report, screening, search
+    from tests.bench import generator, hsds, imports, pages, reguidance, report, screening, search
 
     # In the order they run: the HSDS exchange before any city is loaded, for an empty database.
     modules = {
@@ -42,6 +42,7 @@ def main(argv: list[str] | None = None) -> int:
         "screening": screening,
         "imports": imports,
         "reguidance": reguidance,
+        "pages": pages,
     }
     sections = {
         name: module.run(home, quick=args.quick) for name, module in modules.items() if args.only in (None, name)

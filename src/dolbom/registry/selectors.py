@@ -568,8 +568,13 @@ def household_timeline(user: Any, household: Household) -> list[TimelineEntry]:
     return sorted(entries, key=lambda e: e.sort_key, reverse=True)
 
 
-def active_consents(person: Person, on: date | None = None) -> QuerySet[Consent]:
-    return person.consents.filter(consent_active_on(on or today_kst())).select_related("recipient")
+def active_consents_of(person_ids: list[int], on: date | None = None) -> dict[int, list[Consent]]:
+    """Each person's consents in force on `on` (today), in one query for all of them."""
+    by_person: dict[int, list[Consent]] = {pk: [] for pk in person_ids}
+    rows = Consent.objects.filter(consent_active_on(on or today_kst()), person_id__in=person_ids)
+    for consent in rows.select_related("recipient").order_by("given_on", "pk"):
+        by_person[consent.person_id].append(consent)
+    return by_person
 
 
 def officers_of_dong(dong_code: str) -> QuerySet[Staff]:

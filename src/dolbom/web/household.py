@@ -18,7 +18,7 @@ from dolbom.intake.selectors import household_history as intake_history
 from dolbom.registry.models import Consent, Household, Membership
 from dolbom.registry.selectors import (
     TimelineEntry,
-    active_consents,
+    active_consents_of,
     household_consents,
     household_timeline,
     household_title,
@@ -52,10 +52,11 @@ def household_page(user: Any, household_id: int) -> HouseholdPage:
         + resources_history(user, household)
         + eligibility_history(user, household)
     )
+    consents = active_consents_of([m.person_id for m in members])
     return HouseholdPage(
         household=household,
         title=household_title(members, household),
-        members=[(m, list(active_consents(m.person))) for m in members],
+        members=[(m, consents[m.person_id]) for m in members],
         history=sorted(history, key=lambda e: e.sort_key, reverse=True),
         consents=household_consents(user, household),
         may={
