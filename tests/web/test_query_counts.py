@@ -69,9 +69,10 @@ def _worklist_rows(city, count: int) -> str:
 def _aftercare_rows(city, count: int) -> str:
     for i in range(count):
         household = _new_household(city, i)
-        grant = BenefitApplication.objects.create(household=household, benefit="livelihood", applied_on=date(2025, 11, 1),
-                                                  outcome="granted", outcome_on=date(2025, 11, 25 + i % 3),
-                                                  recorded_by=city.users["dong_officer"])  # fmt: skip
+        grant = BenefitApplication.objects.create(
+            household=household, benefit="livelihood", applied_on=date(2025, 11, 1), outcome="granted",
+            outcome_on=date(2025, 11, 25 + i % 3), recorded_by=city.users["dong_officer"],
+        )  # fmt: skip
         Reverification.objects.create(application=grant, done_on=date(2025, 12, 1), result="unchanged",
                                       rule_version="2025.1", recorded_by=city.users["dong_officer"])  # fmt: skip
         AftercareReview.objects.create(application=grant, household=household, dong=household.dong,
