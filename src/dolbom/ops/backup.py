@@ -199,7 +199,9 @@ def _vendor() -> str:
 
 def _pg_program(name: str) -> str:
     """A PostgreSQL client program: in DOLBOM_PG_BIN when it is set, else on the PATH."""
-    folder = os.environ.get("DOLBOM_PG_BIN", "").strip()
+    from django.conf import settings
+
+    folder = settings.PG_BIN
     found = str(Path(folder) / name) if folder else shutil.which(name)
     if not found or not os.access(found, os.X_OK):
         message = _(
