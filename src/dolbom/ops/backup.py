@@ -533,8 +533,11 @@ def restore(source: Path) -> RestoreSummary:
     one pg_restore transaction); if that fails, the files placed are taken back."""
     source = Path(source).absolute()
     manifest = _read_manifest(source)
-    audit_key = _check_keys(manifest)
-    entries = _check_manifest(source, manifest, audit_key)
+    try:
+        audit_key = _check_keys(manifest)
+        entries = _check_manifest(source, manifest, audit_key)
+    except (KeyError, TypeError, AttributeError):  # a manifest with a field missing or of the wrong kind
+        raise BackupError(_damaged(MANIFEST)) from None
     _check_schema(manifest)
     _check_empty(entries)
     home = _home()
@@ -600,11 +603,19 @@ def _operator() -> dict[str, str]:
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
+    from django.db import DatabaseError
+
     try:
         summary = restore(Path(args.source))
     except BackupError as refused:
         print(refused, file=sys.stderr)
         return 1
+    except DatabaseError as exc:  # the empty database asked for its tables is not reachable
+        db = _database()
+        where = f"{db['HOST']}:{db['PORT']}/{db['NAME']}" if db.get("HOST") else str(db["NAME"])
+        message = _("Cannot reach the database (%(where)s); check DOLBOM_DATABASE_URL and the server: %(error)s")
+        print(message % {"where": where, "error": " ".join(str(exc).split())}, file=sys.stderr)
+        return 2
     print(summary.render())
     return 0
 
