@@ -18,6 +18,8 @@ from django.utils.translation import gettext
 from dolbom.discovery.cli import register as register_discovery
 from dolbom.eligibility.cli import register as register_eligibility
 from dolbom.lab.cli import register as register_lab
+from dolbom.ops.backup import register as register_backup
+from dolbom.ops.retention import register as register_retention
 from dolbom.resources.cli import register as register_resources
 from dolbom.synth.cli import register as register_synth
 
@@ -336,6 +338,8 @@ def build_parser() -> argparse.ArgumentParser:
     register_eligibility(sub, _with_settings)
     register_synth(sub, _with_django)
     register_lab(sub, _with_settings)
+    register_backup(sub, _with_django, _with_settings)
+    register_retention(sub, _with_django)
 
     manage = sub.add_parser("manage", help="run a Django management command", add_help=False)
     manage.add_argument("rest", nargs=argparse.REMAINDER)

@@ -26,6 +26,8 @@ DOLBOM_DENIED_AUDIT_PER_MINUTE  refused requests recorded per user and minute; t
 DOLBOM_MAX_FIELD_LENGTH  longest GET parameter or form field accepted, in characters; longer is a 400 (default 10000)
 DOLBOM_CAMPAIGN_CONFIRM_ABOVE  a survey campaign reaching more households than this is launched only once its
                       author confirms the number (default 500)
+DOLBOM_PG_BIN         folder of the PostgreSQL client programs `dolbom backup` and `dolbom restore` run (pg_dump,
+                      pg_restore; default: found on the PATH)
 DOLBOM_TODAY          tests and demonstrations only: the date every "today" of the application is (YYYY-MM-DD), to
                       show deadlines as they will be; production refuses to start with it set
 
@@ -144,6 +146,7 @@ def _today_override() -> date | None:
 
 
 TODAY_OVERRIDE = _today_override()
+PG_BIN = os.environ.get("DOLBOM_PG_BIN", "").strip()
 ALLOWED_HOSTS = [h for h in os.environ.get("DOLBOM_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
 
 INSTALLED_APPS = [

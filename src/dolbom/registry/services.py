@@ -809,3 +809,39 @@ def audit_reference_change(*, user: Any, obj: Model, before: dict[str, Any] | No
         changes = {k: [before.get(k), v] for k, v in after.items() if before.get(k) != v}
     action = "registry.add_reference_data" if before is None else "registry.change_reference_data"
     audit.record(user, action, obj, detail={"changes": changes})
+
+
+# Retention (docs/operations.md, "Retention"). A consent opens a person's data to one agency; its withdrawal closes
+# it at once through the scope (core.scope), and nothing in the registry is held on the basis of a consent alone
+# (persons and households come from the national registry under the Social Security Benefits Act). What is left is
+# the consent's own record — who agreed to what, when, and when they withdrew — kept as the proof of what was
+# allowed while it stood, and deleted when that proof is no longer needed.
+CONSENT_PURGE_ACTION = "registry.retention_purge"
+
+
+def withdrawn_consents_before(withdrawn_before: date) -> int:
+    return Consent.objects.filter(withdrawn_on__lt=withdrawn_before).count()
+
+
+def purge_withdrawn_consents(*, withdrawn_before: date, operator: str, rule_version: str) -> int:
+    """Delete the records of consents withdrawn before `withdrawn_before`, with the audit event (counts only)."""
+    from dolbom.core import purge as rows
+
+    with transaction.atomic():
+        found = rows.collect(Consent.objects.filter(withdrawn_on__lt=withdrawn_before).select_for_update())
+        foreign = sorted(label for label in found.labels() if label != "registry.consent")
+        if foreign:
+            message = _("Rows of %(tables)s refer to the consents to purge: nothing was purged.")
+            raise ValidationError(message % {"tables": ", ".join(foreign)})
+        count = found.total
+        if not count:
+            return 0
+        rows.delete(found)
+        detail = {
+            "withdrawn_before": withdrawn_before.isoformat(),
+            "consents": count,
+            "rules": rule_version,
+            "operator": operator,
+        }
+        audit.record(None, CONSENT_PURGE_ACTION, detail=detail)
+    return count

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -70,9 +71,9 @@ def test_a_district_manager_trains_and_everything_is_recorded(city, labelled_rou
     assert scorer.scoring_model == row and scorer.version == f"model #{row.pk}"
 
 
-def test_a_tampered_model_file_is_refused_when_scoring(city, labelled_round):
+def test_a_tampered_model_file_is_refused_when_scoring(city, labelled_round, settings):
     row = train_model(user=city.users["district_admin"], district_code=city.districts[0].code)
-    path = ScoringModel.objects.get(pk=row.pk).path
+    path = Path(settings.HOME) / ScoringModel.objects.get(pk=row.pk).path
     with open(path, "a", encoding="utf-8") as handle:
         handle.write("\n")
     with pytest.raises(ModelFileError, match="altered"):
@@ -96,3 +97,16 @@ def test_refuses_without_labels_and_says_how_many(city, settings, tmp_path):
     with pytest.raises(TrainingRefused, match=r"긍정 0건.*부정 0건"):
         train_model(user=city.users["district_manager"], district_code=city.districts[0].code)
     assert not ScoringModel.objects.exists() and not AuditEvent.objects.filter(action="discovery.train_model")
+
+
+def test_a_model_is_found_in_a_restored_home(city, labelled_round, settings, tmp_path):
+    """A backup restored into another DOLBOM_HOME (`dolbom restore`): the row names its file relative to the home."""
+    import shutil
+
+    row = train_model(user=city.users["district_admin"], district_code=city.districts[0].code)
+    old = Path(settings.HOME)
+    restored = tmp_path / "restored-home"
+    shutil.copytree(old / "models", restored / "models")
+    shutil.rmtree(old / "models")
+    settings.HOME = restored
+    assert ModelScorer(district_code=city.districts[0].code).scoring_model == row

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+from django.conf import settings
 from django.utils.translation import gettext as _
 
 from dolbom.discovery.learning.features import describe_features, to_matrix
@@ -173,4 +174,17 @@ def load_trained(scoring_model: Any) -> TrainedModel:
     sha = (scoring_model.metrics or {}).get("model_sha256")
     if not sha:
         raise ModelFileError(f"model #{scoring_model.pk} has no recorded sha256: it cannot be verified")
-    return TrainedModel.load(Path(scoring_model.path), sha)
+    return TrainedModel.load(model_path(scoring_model.path), sha)
+
+
+def model_path(recorded: str) -> Path:
+    """A model's file from its row: relative to DOLBOM_HOME (models trained since backups restore into another
+    home), or the absolute path older rows hold; one of those no longer there is looked for under this home's
+    models/ by name, which the recorded sha256 then checks."""
+    path = Path(recorded)
+    home = Path(settings.HOME)
+    if not path.is_absolute():
+        return home / path
+    if not path.exists() and (home / "models" / path.name).exists():
+        return home / "models" / path.name
+    return path

@@ -115,8 +115,10 @@ def train_model(*, user: Any, district_code: str) -> ScoringModel:
             labels=len(y),
             metrics=metrics,
         )
-        path, sha = model.save(private_dir(Path(settings.HOME) / "models"), str(row.pk))
-        row.path = str(path)
+        home = Path(settings.HOME)
+        path, sha = model.save(private_dir(home / "models"), str(row.pk))
+        # Relative to DOLBOM_HOME, like a signal file's storage_path: a restored or moved home keeps working.
+        row.path = str(path.relative_to(home))
         row.metrics = {**metrics, "model_sha256": sha}
         row.save(update_fields=["path", "metrics"])
         audit.record(

@@ -1,0 +1,1 @@
+"""Operating an installation: backup and restore, retention. Commands of the shell, run on the server."""
