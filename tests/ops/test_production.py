@@ -334,3 +334,16 @@ def test_a_database_outage_gives_503_pages_and_no_failed_request_after(server, c
     assert len(after) >= 20
     assert [a.status for a in after] == [200] * len(after)
     assert all("김관리" in a.body for a in after)
+
+    # A restart while nobody is asking: every worker's kept connection is now stale, and is checked and replaced
+    # before its first query (CONN_HEALTH_CHECKS) instead of failing the first request each worker takes.
+    cluster.stop()
+    cluster.start()
+    quiet: list[Answer] = []
+    threads = [threading.Thread(target=hammer, args=(b, time.monotonic() + 3, quiet)) for b in browsers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(quiet) >= 10
+    assert [a.status for a in quiet] == [200] * len(quiet)
