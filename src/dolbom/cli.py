@@ -19,6 +19,7 @@ from dolbom.discovery.cli import register as register_discovery
 from dolbom.eligibility.cli import register as register_eligibility
 from dolbom.lab.cli import register as register_lab
 from dolbom.ops.backup import register as register_backup
+from dolbom.ops.install import register as register_install
 from dolbom.ops.retention import register as register_retention
 from dolbom.resources.cli import register as register_resources
 from dolbom.synth.cli import register as register_synth
@@ -86,8 +87,14 @@ def cmd_cleanup(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    from dolbom.ops.serving import serve_prod, static_problem
+
+    problem = static_problem()
+    if problem:
+        print(problem, file=sys.stderr)
+        return 2
     _remove_leftovers()
-    return _serve(args)
+    return serve_prod(args) if args.prod else _serve(args)
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -108,7 +115,7 @@ def _serve(args: argparse.Namespace) -> int:
         application,
         host=args.host,
         port=args.port,
-        threads=args.threads,
+        threads=args.threads or 8,
         ident="dolbom",
         max_request_body_size=ceiling,
         **forwarded,
@@ -291,7 +298,7 @@ def build_parser() -> argparse.ArgumentParser:
     def add_server_options(p: argparse.ArgumentParser) -> None:
         p.add_argument("--host", default="127.0.0.1")
         p.add_argument("--port", type=int, default=8000)
-        p.add_argument("--threads", type=int, default=8)
+        p.add_argument("--threads", type=int, help="threads per process (default: 8, or 1 with --prod)")
 
     demo = sub.add_parser("demo", help="generate and load the demo city if needed, then serve it")
     demo.add_argument("--households", type=int, default=DEMO_HOUSEHOLDS)
@@ -302,6 +309,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = sub.add_parser("serve", help="serve the web application (removes what killed imports left, first)")
     add_server_options(serve)
+    serve.add_argument("--prod", action="store_true", help="the production server: gunicorn, several processes")
+    serve.add_argument("--workers", type=int, help="worker processes with --prod (default: 2 × CPUs + 1, at most 12)")
+    serve.add_argument("--timeout", type=int, default=600, help="seconds before a stuck worker is restarted (--prod)")
     serve.set_defaults(func=_with_django(cmd_serve))
 
     cleanup = sub.add_parser(
@@ -340,6 +350,7 @@ def build_parser() -> argparse.ArgumentParser:
     register_lab(sub, _with_settings)
     register_backup(sub, _with_django, _with_settings)
     register_retention(sub, _with_django)
+    register_install(sub, _with_django)
 
     manage = sub.add_parser("manage", help="run a Django management command", add_help=False)
     manage.add_argument("rest", nargs=argparse.REMAINDER)

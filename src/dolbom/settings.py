@@ -12,6 +12,12 @@ DOLBOM_AUDIT_OLD_KEYS comma-separated base64 keys still accepted when verifying 
 DOLBOM_AUDIT_ANCHOR_FILE  where `dolbom audit anchor` appends the signed chain head
                       (default DOLBOM_HOME/audit-anchors.jsonl; ship copies of it off the server)
 DOLBOM_ALLOWED_HOSTS  comma-separated host names (production)
+DOLBOM_SSL_REDIRECT   production: 1 (default) redirects plain HTTP to HTTPS
+DOLBOM_HSTS_SECONDS   production: Strict-Transport-Security max-age (default 31536000)
+DOLBOM_CSRF_TRUSTED_ORIGINS  production: comma-separated extra origins for forms (only if a proxy rewrites Host)
+DOLBOM_ACCESS_LOG     1: one JSON line per request on standard output (default 1 in production, else 0)
+DOLBOM_LOG_LEVEL      level of the application's log (default INFO)
+DOLBOM_DEBUG          1: Django's debug pages, outside production only
 DOLBOM_SESSION_MINUTES idle minutes before a session expires (default 30)
 DOLBOM_LOCKOUT_FAILURES  failed logins of one user name from one address that lock this pair (default 5)
 DOLBOM_LOCKOUT_MINUTES   minutes a failure counts, and a lock lasts, after the last failure (default 15)
@@ -20,7 +26,8 @@ DOLBOM_LOCKOUT_ACCOUNT_FAILURES  failed logins of one user name from all address
                       it has not logged in from recently (default 10); see docs/operations.md, "Login lockout"
 DOLBOM_LOCKOUT_KNOWN_DAYS  days an address stays known to a user name after a login from it (default 90)
 DOLBOM_TRUSTED_PROXIES  comma-separated addresses or networks of the reverse proxies whose X-Forwarded-For gives
-                      the client's address (default: none, the client's address is the connection's)
+                      the client's address and whose X-Forwarded-Proto says HTTPS (default: none, the client's
+                      address is the connection's and the header is dropped)
 DOLBOM_SMALL_CELL     aggregates below this count are suppressed for analysts (default 5)
 DOLBOM_DENIED_AUDIT_PER_MINUTE  refused requests recorded per user and minute; the rest are counted (default 20)
 DOLBOM_MAX_FIELD_LENGTH  longest GET parameter or form field accepted, in characters; longer is a 400 (default 10000)
@@ -171,6 +178,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: the access log sees the final status and the whole time; forwarded headers are believed only from
+    # DOLBOM_TRUSTED_PROXIES before SecurityMiddleware reads X-Forwarded-Proto (dolbom/ops/middleware.py).
+    "dolbom.ops.middleware.AccessLogMiddleware",
+    "dolbom.ops.middleware.TrustedProxyHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -211,6 +222,9 @@ DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DOLBOM_DATABASE_URL", f"sqlite:///{HOME / 'dolbom.sqlite3'}"),
         conn_max_age=0 if not PRODUCTION else 60,
+        # A kept connection is checked before its first query of each request, so that after a database restart
+        # the first requests reconnect instead of failing on a closed connection.
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
@@ -343,8 +357,11 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Monitoring asks the server itself over plain HTTP (docs/operations.md, "Serving in production").
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 if PRODUCTION:
     SECURE_SSL_REDIRECT = os.environ.get("DOLBOM_SSL_REDIRECT", "1") == "1"
+    # Believed only from DOLBOM_TRUSTED_PROXIES: ops.middleware.TrustedProxyHeadersMiddleware drops it otherwise.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_HSTS_SECONDS = int(os.environ.get("DOLBOM_HSTS_SECONDS", "31536000"))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
@@ -353,16 +370,30 @@ if PRODUCTION:
     CSRF_COOKIE_SECURE = True
     CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("DOLBOM_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 
+# The JSON access log: on by default in production only (tests and the demo would print a line per request).
+ACCESS_LOG = os.environ.get("DOLBOM_ACCESS_LOG", "1" if PRODUCTION else "0") == "1"
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"redact_rrn": {"()": "dolbom.core.logging.RedactResidentNumbers"}},
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "message": {"format": "%(message)s"},
+    },
     "handlers": {
         "console": {"class": "logging.StreamHandler", "filters": ["redact_rrn"], "formatter": "plain"},
+        "access": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stdout",
+            "filters": ["redact_rrn"],
+            "formatter": "message",
+        },
     },
     "root": {"handlers": ["console"], "level": os.environ.get("DOLBOM_LOG_LEVEL", "INFO")},
     "loggers": {
+        # One JSON object per request, on standard output (dolbom.ops.middleware.AccessLogMiddleware).
+        "dolbom.access": {"handlers": ["access"], "level": "INFO" if ACCESS_LOG else "WARNING", "propagate": False},
         "django.db.backends": {"level": "WARNING"},
         # Refused requests (403, 404 …) are in the audit log, rate-limited; in the server log they were a
         # traceback each, which anyone signed in could multiply. Server errors (5xx) are still logged in full.

@@ -4,6 +4,7 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import RedirectView
 
+from dolbom.ops.health import healthz
 from dolbom.web import views as web_views
 
 admin.site.site_header = _("Dolbom administration")
@@ -27,6 +28,8 @@ urlpatterns = [
     # One login for the whole application, so that the lockout and the login audit also guard the admin.
     path("admin/login/", RedirectView.as_view(pattern_name="login", query_string=True)),
     path("admin/", admin.site.urls),
+    # For monitoring: no login, names only which checks pass (dolbom/ops/health.py).
+    path("healthz", healthz, name="healthz"),
 ]
 
 # The application's own Korean error pages (web/views.py).

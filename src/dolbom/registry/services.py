@@ -19,6 +19,7 @@ from dolbom.core.dates import today_kst
 from dolbom.core.numbers import normalise as normalise_text
 from dolbom.core.numbers import redact as redact_numbers
 from dolbom.core.permissions import ensure_can
+from dolbom.core.roles import Role
 from dolbom.core.rrn import InvalidResidentNumber, parse_rrn
 from dolbom.core.scope import ensure_visible, scope_for, visible_or_404
 from dolbom.core.text import visible_length, visible_text
@@ -26,6 +27,7 @@ from dolbom.registry.models import (
     Address,
     AdministrativeArea,
     Agency,
+    AgencyKind,
     AreaLevel,
     Consent,
     ConsentMethod,
@@ -36,6 +38,7 @@ from dolbom.registry.models import (
     MembershipEnd,
     Person,
     Relationship,
+    Sector,
     Staff,
     consent_active_on,
 )
@@ -845,3 +848,149 @@ def purge_withdrawn_consents(*, withdrawn_before: date, operator: str, rule_vers
         }
         audit.record(None, CONSENT_PURGE_ACTION, detail=detail)
     return count
+
+
+# --- Reference data from the command line (`dolbom area add`, `agency add`, `staff add`) ---------------------------
+# The same rules as the admin pages (registry/admin.py): a superuser sets up any district (a fresh installation has
+# none), a district administrator only their own; every addition is audited with its values, like the admin's.
+
+
+def _administered_districts(user: Any) -> frozenset[str] | None:
+    """The 시군구 codes whose reference data the user administers; None: all (a superuser, for the initial setup)."""
+    if getattr(user, "is_superuser", False) and user.is_active:
+        return None
+    ensure_can(user, "registry.manage_reference_data")
+    return scope_for(user).area_codes
+
+
+def _ensure_in_district(user: Any, area: AdministrativeArea) -> None:
+    districts = _administered_districts(user)
+    if districts is None:
+        return
+    district = area if area.level == AreaLevel.SIGUNGU else area.parent
+    if district is None or district.code not in districts:
+        raise PermissionDenied("registry.manage_reference_data")
+
+
+def _audit_added(user: Any, obj: Model) -> None:
+    audit_reference_change(user=user, obj=obj, before=None)
+
+
+# How many leading digits of a code are its parent's: a 시도's two, a 시군구's five.
+_PREFIX = {AreaLevel.SIDO: 2, AreaLevel.SIGUNGU: 5}
+
+
+@transaction.atomic
+def add_area(*, user: Any, code: str, name: str, level: str, parent_code: str = "") -> AdministrativeArea:
+    """A 시도, 시군구 or 읍면동 with its 10-digit administrative code. Only a superuser adds a 시도 or 시군구;
+    a district administrator adds dongs to their own district (the admin page's rule)."""
+    errors: dict[str, str] = {}
+    parent = AdministrativeArea.objects.filter(code=parent_code).first() if parent_code else None
+    if parent_code and parent is None:
+        errors["parent"] = _("No area has the code %(code)s.") % {"code": parent_code}
+    expected_parent = {
+        AreaLevel.SIDO: None,
+        AreaLevel.SIGUNGU: AreaLevel.SIDO,
+        AreaLevel.EUPMYEONDONG: AreaLevel.SIGUNGU,
+    }
+    if level not in expected_parent:
+        errors["level"] = _("Choose a level: sido, sigungu or eupmyeondong.")
+    elif not parent_code and expected_parent[level] is not None:
+        errors["parent"] = _("Give the area this one is part of.")
+    elif parent is not None and parent.level != expected_parent[level]:
+        errors["parent"] = _("This area cannot be part of the area given.")
+    if not re.fullmatch(r"\d{10}", code or ""):
+        errors["code"] = _("An area code is ten digits.")
+    elif AdministrativeArea.objects.filter(code=code).exists():
+        errors["code"] = _("An area with this code exists already.")
+    elif parent is not None and code[: _PREFIX[parent.level]] != parent.code[: _PREFIX[parent.level]]:
+        errors["code"] = _("An area's code begins with the digits of the area it is part of.")
+    name = visible_text(name or "")
+    if visible_length(name) == 0:
+        errors["name"] = _("Enter a name.")
+    if errors:
+        raise ValidationError(errors)
+    if level != AreaLevel.EUPMYEONDONG:
+        if _administered_districts(user) is not None:
+            raise PermissionDenied("registry.manage_reference_data")
+    else:
+        _ensure_in_district(user, parent)
+    area = AdministrativeArea.objects.create(code=code, name=name, level=level, parent=parent)
+    _audit_added(user, area)
+    return area
+
+
+@transaction.atomic
+def add_agency(*, user: Any, name: str, sector: str, kind: str, area_code: str) -> Agency:
+    """An agency (a community service centre, the district's unit, a private welfare centre …) located in an area
+    of the district."""
+    errors: dict[str, str] = {}
+    area = AdministrativeArea.objects.filter(code=area_code).first()
+    if area is None:
+        errors["area"] = _("No area has the code %(code)s.") % {"code": area_code}
+    if sector not in Sector.values:
+        errors["sector"] = _("Choose a sector: %(choices)s.") % {"choices": ", ".join(Sector.values)}
+    if kind not in AgencyKind.values:
+        errors["kind"] = _("Choose a kind: %(choices)s.") % {"choices": ", ".join(AgencyKind.values)}
+    name = visible_text(name or "")
+    if visible_length(name) == 0:
+        errors["name"] = _("Enter a name.")
+    elif Agency.objects.filter(name=name).exists():
+        errors["name"] = _("An agency with this name exists already.")
+    if errors:
+        raise ValidationError(errors)
+    _ensure_in_district(user, area)
+    agency = Agency.objects.create(name=name, sector=sector, kind=kind, area=area)
+    _audit_added(user, agency)
+    return agency
+
+
+@transaction.atomic
+def add_staff_account(
+    *,
+    user: Any,
+    username: str,
+    display_name: str,
+    role: str,
+    agency_name: str,
+    area_codes: Sequence[str],
+    password: str,
+) -> Staff:
+    """A login account and its staff record (agency, role, areas) in one step: the admin page needs two (the
+    account, then the staff record). The password is checked by the same validators as a password change."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.password_validation import validate_password
+
+    errors: dict[str, Any] = {}
+    user_model = get_user_model()
+    username = (username or "").strip()
+    if not username:
+        errors["username"] = _("Enter a user name.")
+    elif user_model.objects.filter(username__iexact=username).exists():
+        errors["username"] = _("An account with this user name exists already.")
+    if role not in Role.values:
+        errors["role"] = _("Choose a role: %(choices)s.") % {"choices": ", ".join(Role.values)}
+    agency = Agency.objects.select_related("area__parent").filter(name=agency_name).first()
+    if agency is None:
+        errors["agency"] = _("No agency is named %(name)s.") % {"name": agency_name}
+    areas = list(AdministrativeArea.objects.select_related("parent").filter(code__in=set(area_codes)))
+    missing = sorted(set(area_codes) - {a.code for a in areas})
+    if missing:
+        errors["areas"] = _("No area has the code %(code)s.") % {"code": ", ".join(missing)}
+    display_name = visible_text(display_name or "")
+    if visible_length(display_name) == 0:
+        errors["display_name"] = _("Enter a name.")
+    try:
+        validate_password(password, user_model(username=username))
+    except ValidationError as invalid:
+        errors["password"] = " ".join(invalid.messages)
+    if errors:
+        raise ValidationError(errors)
+    _ensure_in_district(user, agency.area)
+    for area in areas:
+        _ensure_in_district(user, area)
+    account = user_model.objects.create_user(username=username, password=password)
+    staff = Staff.objects.create(user=account, agency=agency, role=role, display_name=display_name)
+    staff.areas.set(areas)
+    _audit_added(user, staff)
+    return staff

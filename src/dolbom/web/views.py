@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+import sys
+
 from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, HttpResponseServerError
 from django.shortcuts import render
 from django.template import loader
@@ -122,7 +125,16 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
 
 def server_error(request: HttpRequest) -> HttpResponse:
     """Renders without the request, so without context processors: no session, no user, no query. It has to work
-    when the database is what failed. The menu is reduced to the way back to the start page."""
+    when the database is what failed. The menu is reduced to the way back to the start page.
+
+    Called by Django inside its handler of the uncaught exception, so the exception is still at hand: a database
+    that cannot be reached (a restart, a network cut) is not an error of the application but a short outage, and
+    gets 503 with a page that says to wait. The kept connections are checked before they are used again
+    (CONN_HEALTH_CHECKS), so the first requests after the database returns succeed."""
+    if isinstance(sys.exc_info()[1], OperationalError | InterfaceError):
+        response = HttpResponse(loader.get_template("503.html").render(), status=503)
+        response["Retry-After"] = "30"
+        return response
     return HttpResponseServerError(loader.get_template("500.html").render())
 
 
