@@ -23,6 +23,8 @@ ACTION_LABELS: dict[str, str] = {
     "core.view_audit_log": _("Viewed the audit log"),
     "core.audit_inquiry": _("Looked up who searched for a person (command line)"),
     "core.audit_keyed": _("Audit log sealed with the key"),
+    "core.keys_rotate_started": _("Started re-encrypting resident numbers under the new keys"),
+    "core.keys_rotated": _("Re-encrypted resident numbers under the new keys"),
     "registry.search": _("Searched households"),
     "registry.view_household": _("Viewed a household"),
     "registry.reveal_person": _("Revealed personal data"),
