@@ -20,6 +20,7 @@ from dolbom.eligibility.cli import register as register_eligibility
 from dolbom.lab.cli import register as register_lab
 from dolbom.ops.backup import register as register_backup
 from dolbom.ops.install import register as register_install
+from dolbom.ops.keys import register as register_keys
 from dolbom.ops.retention import register as register_retention
 from dolbom.resources.cli import register as register_resources
 from dolbom.synth.cli import register as register_synth
@@ -219,14 +220,19 @@ def cmd_audit_searched(args: argparse.Namespace) -> int:
     from django.utils.translation import gettext as _
 
     from dolbom.core import audit
+    from dolbom.core.crypto import purpose_hashes
     from dolbom.core.models import AuditEvent
     from dolbom.registry.selectors import parse_search
 
-    detail = parse_search(args.text).audit_detail
+    query = parse_search(args.text)
+    detail = query.audit_detail
     if "hash" not in detail:
         print(_("Give a full resident, phone or card number, or a name: other searches are kept as typed."))
         return 2
-    events = AuditEvent.objects.filter(action="registry.search", detail__hash=detail["hash"]).select_related("actor")
+    # Under every configured lookup key: searches logged before a rotation keep the old key's hash (an inquiry
+    # into them puts the retired key back in DOLBOM_RRN_HMAC_OLD_KEYS for the time of the command).
+    hashes = purpose_hashes("audit.search", f"{query.kind}={query.value}")
+    events = AuditEvent.objects.filter(action="registry.search", detail__hash__in=hashes).select_related("actor")
     count = 0
     for event in events.order_by("seq").iterator():
         count += 1
@@ -351,6 +357,7 @@ def build_parser() -> argparse.ArgumentParser:
     register_backup(sub, _with_django, _with_settings)
     register_retention(sub, _with_django)
     register_install(sub, _with_django)
+    register_keys(sub, _with_django)
 
     manage = sub.add_parser("manage", help="run a Django management command", add_help=False)
     manage.add_argument("rest", nargs=argparse.REMAINDER)

@@ -7,6 +7,8 @@ DOLBOM_SECRET_KEY     Django secret key
 DOLBOM_RRN_KEY        base64 of 32 bytes: AES-GCM key for resident registration numbers
 DOLBOM_RRN_OLD_KEYS   comma-separated base64 keys still accepted for decryption (key rotation)
 DOLBOM_RRN_HMAC_KEY   base64 of 32 bytes: keyed hash for exact lookup of resident registration numbers
+DOLBOM_RRN_HMAC_OLD_KEYS  comma-separated base64 lookup keys still tried by searches while `dolbom keys rotate`
+                      rewrites the stored hashes (key rotation; docs/operations.md, "Key rotation")
 DOLBOM_AUDIT_KEY      base64 of 32 bytes: key of the audit log's chained MACs and of its anchors (core.audit)
 DOLBOM_AUDIT_OLD_KEYS comma-separated base64 keys still accepted when verifying the audit log (key rotation)
 DOLBOM_AUDIT_ANCHOR_FILE  where `dolbom audit anchor` appends the signed chain head
@@ -129,6 +131,7 @@ SECRET_KEY = _secret("DOLBOM_SECRET_KEY")
 RRN_KEY = _secret("DOLBOM_RRN_KEY")
 RRN_OLD_KEYS = [k for k in os.environ.get("DOLBOM_RRN_OLD_KEYS", "").split(",") if k]
 RRN_HMAC_KEY = _secret("DOLBOM_RRN_HMAC_KEY")
+RRN_HMAC_OLD_KEYS = [k for k in os.environ.get("DOLBOM_RRN_HMAC_OLD_KEYS", "").split(",") if k]
 # The audit key never enters the database, so whoever can rewrite the audit table cannot recompute its links.
 AUDIT_KEY = _secret("DOLBOM_AUDIT_KEY")
 AUDIT_OLD_KEYS = [k for k in os.environ.get("DOLBOM_AUDIT_OLD_KEYS", "").split(",") if k]

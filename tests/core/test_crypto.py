@@ -39,7 +39,7 @@ def test_rotated_keys_still_decrypt_old_ciphertexts(fresh_keys):
     old_key = fresh_keys.RRN_KEY
     fresh_keys.RRN_KEY = base64.b64encode(os.urandom(32)).decode()
     crypto.reset_key_cache()
-    with pytest.raises(crypto.DecryptionError, match="not configured"):
+    with pytest.raises(crypto.UnknownKeyError, match="DOLBOM_RRN_OLD_KEYS"):
         crypto.decrypt_rrn(old_blob)
     fresh_keys.RRN_OLD_KEYS = [old_key]
     crypto.reset_key_cache()

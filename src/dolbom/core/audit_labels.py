@@ -27,6 +27,8 @@ ACTION_LABELS: dict[str, str] = {
     "cases.retention_purge": _("Purged closed cases past their retention (command line)"),
     "discovery.retention_purge": _("Purged signal files past their retention (command line)"),
     "registry.retention_purge": _("Purged withdrawn consents past their retention (command line)"),
+    "core.keys_rotate_started": _("Started re-encrypting resident numbers under the new keys"),
+    "core.keys_rotated": _("Re-encrypted resident numbers under the new keys"),
     "registry.search": _("Searched households"),
     "registry.view_household": _("Viewed a household"),
     "registry.reveal_person": _("Revealed personal data"),

@@ -16,7 +16,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from dolbom.ops.keys import key_problems
+from dolbom.ops.key_checks import key_problems
 
 
 def _database() -> bool:

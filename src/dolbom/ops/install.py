@@ -71,7 +71,7 @@ def cmd_install(args: argparse.Namespace) -> int:
     from django.core.management.base import SystemCheckError
     from django.db import DatabaseError, connection
 
-    from dolbom.ops.keys import key_problems
+    from dolbom.ops.key_checks import key_problems
     from dolbom.ops.serving import static_problem
 
     print(_("Data folder: %(home)s") % {"home": settings.HOME}, flush=True)

@@ -15,7 +15,8 @@ from django.db.models.functions import StrIndex, Substr
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from dolbom.core.crypto import decrypt_rrn, encrypt_rrn, rrn_hash
+from dolbom.core.crypto import RRN_CONTEXT, RRN_HASH_PREFIX, decrypt_rrn, encrypt_rrn, rrn_hash
+from dolbom.core.encrypted import EncryptedField, LookupHashField
 from dolbom.core.masking import mask_address_detail, mask_name, mask_phone, mask_rrn_from_parts
 from dolbom.core.numbers import PHONE, find_numbers
 from dolbom.core.numbers import normalise as normalise_text
@@ -152,8 +153,8 @@ class Person(models.Model):
     name = models.CharField(_("name"), max_length=60, db_index=True)
     birth_date = models.DateField(_("birth date"), db_index=True)
     sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices)
-    rrn_cipher = models.BinaryField(_("resident registration number (encrypted)"), editable=False)
-    rrn_hash = models.CharField(max_length=64, unique=True, editable=False)
+    rrn_cipher = EncryptedField(_("resident registration number (encrypted)"), editable=False, context=RRN_CONTEXT)
+    rrn_hash = LookupHashField(max_length=64, unique=True, editable=False, of="rrn_cipher", prefix=RRN_HASH_PREFIX)
     rrn_seventh = models.CharField(max_length=1, editable=False)
     phone = models.CharField(_("phone"), max_length=20, blank=True, db_index=True)
     phone_last4 = models.CharField(max_length=4, blank=True, db_index=True, editable=False)

@@ -14,7 +14,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from dolbom.core.crypto import purpose_hash, rrn_hash
+from dolbom.core.crypto import purpose_hash, rrn_hashes
 from dolbom.core.dates import KST, today_kst
 from dolbom.core.masking import mask_name, mask_phone
 from dolbom.core.numbers import find_numbers
@@ -258,7 +258,8 @@ def _parse_birth(yymmdd: str, seventh: str | None) -> tuple[date, str | None] | 
 def _matching_persons(query: SearchQuery) -> QuerySet[Person]:
     persons = Person.objects.all()
     if query.kind == "rrn":
-        return persons.filter(rrn_hash=rrn_hash(query.value))
+        # Every configured lookup key: a rotation of the key rewrites the stored hashes while the service runs.
+        return persons.filter(rrn_hash__in=rrn_hashes(query.value))
     if query.kind == "birth":
         birth, seventh = query.value
         matched = persons.filter(birth_date=birth)

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from dolbom.core import audit
+from dolbom.core.crypto import rrn_hashes
 from dolbom.core.dates import today_kst
 from dolbom.core.numbers import normalise as normalise_text
 from dolbom.core.numbers import redact as redact_numbers
@@ -707,7 +708,14 @@ def _people_for(
         if person.rrn_hash in hashes:
             errors[f"{key}resident_number"] = _("The same resident registration number is typed twice.")
         hashes[person.rrn_hash] = position
-    registered = {p.rrn_hash: p for p in Person.objects.filter(rrn_hash__in=list(hashes))}
+    # During a rotation of the lookup key a registered person's hash may still be under an old key: look for the
+    # number's hash under every configured key (core.crypto, "Rotating the lookup key"), keyed by the current one.
+    current_of = {
+        alias: digest
+        for digest, position in hashes.items()
+        for alias in rrn_hashes(people[position].resident_number().replace("-", ""))
+    }
+    registered = {current_of[p.rrn_hash]: p for p in Person.objects.filter(rrn_hash__in=list(current_of))}
     visible = households_visible_to(user)
     for digest, position in hashes.items():
         found = registered.get(digest)

@@ -45,6 +45,10 @@ class Matcher:
         self.district_code = district_code
         self.on = on or today_kst()
         self._hash = crypto.rrn_hasher()
+        # While the lookup key rotates, residents not yet rewritten still have their hash under an old key: a number
+        # nobody has under the current key is looked up again under each old one (core.crypto). The hash kept in
+        # the signal file stays the current key's.
+        self._old_hashes = [hash_one for _, hash_one in crypto.lookup_hashers(crypto.RRN_HASH_PREFIX)[1:]]
         self._registry: RegistryIndex | None = None
         self._registry_too_large = False
 
@@ -52,8 +56,13 @@ class Matcher:
         """For 13-digit numbers (null where invalid): their lookup hashes, and the matched person ids (int64, null
         where nobody in the registry has the number)."""
         distinct = pc.unique(digits).drop_null()
-        hashes = [self._hash(d) for d in distinct.to_pylist()]
+        numbers = distinct.to_pylist()
+        hashes = [self._hash(d) for d in numbers]
         ids = self.person_ids(hashes)
+        for old_hash in self._old_hashes:
+            missing = np.flatnonzero(ids < 0)
+            if len(missing):
+                ids[missing] = self.person_ids([old_hash(numbers[i]) for i in missing])
         index = pc.index_in(digits, value_set=distinct)
         person_id = pa.array(ids, pa.int64(), mask=ids < 0)
         return pa.array(hashes, pa.string()).take(index), person_id.take(index)

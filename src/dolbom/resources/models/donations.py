@@ -17,7 +17,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from dolbom.core.business_number import format_business_number
-from dolbom.core.crypto import decrypt
+from dolbom.core.crypto import decrypt, purpose_prefix
+from dolbom.core.encrypted import EncryptedField, LookupHashField
 from dolbom.core.masking import mask_name
 from dolbom.registry.models import AdministrativeArea, Household, Sector
 from dolbom.resources.models.receipts import GiftCode
@@ -57,8 +58,12 @@ class Donor(models.Model):
         _("business registration or identification number"), max_length=10, blank=True
     )  # ten digits, no dash
     address = models.CharField(_("address"), max_length=200, blank=True)
-    rrn_cipher = models.BinaryField(_("resident registration number (encrypted)"), null=True, editable=False)
-    rrn_index = models.CharField(max_length=64, blank=True, editable=False)  # core.crypto.purpose_hash
+    rrn_cipher = EncryptedField(
+        _("resident registration number (encrypted)"), null=True, editable=False, context=DONOR_RRN_CONTEXT
+    )
+    rrn_index = LookupHashField(  # core.crypto.purpose_hash
+        max_length=64, blank=True, editable=False, of="rrn_cipher", prefix=purpose_prefix(DONOR_RRN_PURPOSE)
+    )
     rrn_masked = models.CharField(max_length=14, blank=True, editable=False)  # 800101-1******
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)

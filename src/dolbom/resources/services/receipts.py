@@ -30,7 +30,7 @@ from django.utils.translation import gettext_lazy
 
 from dolbom.core import audit
 from dolbom.core.business_number import InvalidBusinessNumber, format_business_number, parse_business_number
-from dolbom.core.crypto import encrypt, purpose_hash
+from dolbom.core.crypto import encrypt, purpose_hash, purpose_hashes
 from dolbom.core.dates import today_kst
 from dolbom.core.masking import mask_address_detail
 from dolbom.core.numbers import normalise
@@ -119,7 +119,8 @@ def donor_legal_values(
             errors["resident_number"] = str(refused)
             return values
         index = purpose_hash(DONOR_RRN_PURPOSE, digits)
-        if Donor.objects.filter(district_id=district, rrn_index=index).exclude(pk=donor_id or 0).exists():
+        indexes = purpose_hashes(DONOR_RRN_PURPOSE, digits)  # every configured lookup key (a rotation)
+        if Donor.objects.filter(district_id=district, rrn_index__in=indexes).exclude(pk=donor_id or 0).exists():
             errors["resident_number"] = already_a_donor()
         values.update(
             rrn_cipher=encrypt(digits, context=DONOR_RRN_CONTEXT),
