@@ -24,6 +24,28 @@ from dolbom.registry.models import (
 PASSWORD = "correct-horse-battery"
 
 
+def work_off_queue() -> None:
+    """Run every queued background job here and now with the database worker's own code (core.jobs), then return.
+
+    Its claim and its run of each task, not its loop: the loop closes the database connection between tasks (as a
+    long-lived process should), which would end the test's transaction on PostgreSQL."""
+    from django_tasks_db.management.commands.db_worker import Worker
+    from django_tasks_db.models import DBTaskResult
+    from django_tasks_db.utils import exclusive_transaction
+
+    worker = Worker(
+        queue_names=["default"], interval=0, batch=True, backend_name="default", startup_delay=False,
+        max_tasks=None, worker_id="test", excluded_queue_names=[],
+    )  # fmt: skip
+    while True:
+        with exclusive_transaction():
+            task = DBTaskResult.objects.ready().filter(backend_name="default").get_locked()
+            if task is None:
+                return
+            task.claim(worker.worker_id)
+        worker.run_task(task)
+
+
 @pytest.fixture(autouse=True)
 def _fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -8,6 +8,7 @@ import os
 import sys
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from pathlib import Path
 
 import django
@@ -22,6 +23,8 @@ from dolbom.ops.backup import register as register_backup
 from dolbom.ops.install import register as register_install
 from dolbom.ops.keys import register as register_keys
 from dolbom.ops.retention import register as register_retention
+from dolbom.ops.worker import register as register_worker
+from dolbom.ops.worker import remove_leftovers_and_interrupted, worker_beside
 from dolbom.resources.cli import register as register_resources
 from dolbom.synth.cli import register as register_synth
 
@@ -63,27 +66,8 @@ def cmd_load(args: argparse.Namespace) -> int:
     return 0
 
 
-def _remove_leftovers() -> None:
-    """What a killed import or round left on disk (resident numbers in clear among it) goes at every start, and a
-    round its killed process left "running" is ended, so that it does not block its district."""
-    from django.db import DatabaseError
-    from django.utils.translation import gettext as _
-
-    from dolbom.discovery.services.leftovers import remove_leftovers
-    from dolbom.discovery.services.rounds import end_interrupted_rounds
-
-    print(remove_leftovers().render(), flush=True)
-    try:
-        ended = end_interrupted_rounds()
-    except DatabaseError:  # not migrated yet: there is no round to end
-        return
-    for screening_round in ended:
-        line = _("Round #%(id)s (%(period)s) was left running by a process that stopped: marked failed.")
-        print(line % {"id": screening_round.pk, "period": screening_round.period}, flush=True)
-
-
 def cmd_cleanup(args: argparse.Namespace) -> int:
-    _remove_leftovers()
+    remove_leftovers_and_interrupted()
     return 0
 
 
@@ -94,7 +78,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if problem:
         print(problem, file=sys.stderr)
         return 2
-    _remove_leftovers()
+    remove_leftovers_and_interrupted()
     return serve_prod(args) if args.prod else _serve(args)
 
 
@@ -112,15 +96,16 @@ def _serve(args: argparse.Namespace) -> int:
     # Waitress drops X-Forwarded-For by default; with DOLBOM_TRUSTED_PROXIES set it passes the header on, and the
     # application believes it only from those proxies (dolbom.core.login_throttle.client_address).
     forwarded = {"clear_untrusted_proxy_headers": False} if settings.TRUSTED_PROXIES else {}
-    serve(
-        application,
-        host=args.host,
-        port=args.port,
-        threads=args.threads or 8,
-        ident="dolbom",
-        max_request_body_size=ceiling,
-        **forwarded,
-    )
+    with worker_beside() if not args.no_worker else nullcontext():
+        serve(
+            application,
+            host=args.host,
+            port=args.port,
+            threads=args.threads or 8,
+            ident="dolbom",
+            max_request_body_size=ceiling,
+            **forwarded,
+        )
     return 0
 
 
@@ -148,7 +133,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(f"Data folder: {home}")
     print(f"Development keys: {settings.KEYS_FILE} (generated on first run; production reads the environment)")
     _manage("migrate", "--no-input", verbosity=0)
-    _remove_leftovers()
+    remove_leftovers_and_interrupted()
     city = home / f"city-{args.households}-{args.seed}"
     if not _current_city(city):
         started = time.perf_counter()
@@ -305,6 +290,11 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--host", default="127.0.0.1")
         p.add_argument("--port", type=int, default=8000)
         p.add_argument("--threads", type=int, help="threads per process (default: 8, or 1 with --prod)")
+        p.add_argument(
+            "--no-worker",
+            action="store_true",
+            help="do not start a background-job worker beside the server (--prod never does: run `dolbom worker`)",
+        )
 
     demo = sub.add_parser("demo", help="generate and load the demo city if needed, then serve it")
     demo.add_argument("--households", type=int, default=DEMO_HOUSEHOLDS)
@@ -358,6 +348,7 @@ def build_parser() -> argparse.ArgumentParser:
     register_retention(sub, _with_django)
     register_install(sub, _with_django)
     register_keys(sub, _with_django)
+    register_worker(sub, _with_django)
 
     manage = sub.add_parser("manage", help="run a Django management command", add_help=False)
     manage.add_argument("rest", nargs=argparse.REMAINDER)

@@ -170,6 +170,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "axes",
     "captcha",
+    "django_tasks",
+    "django_tasks_db",
     "dolbom.core",
     "dolbom.registry",
     "dolbom.intake",
@@ -179,6 +181,10 @@ INSTALLED_APPS = [
     "dolbom.resources",
     "dolbom.eligibility",
 ]
+
+# Long work runs in `dolbom worker` processes (dolbom.core.jobs): the queue is a table of the application's database,
+# so the embedded default needs no broker and PostgreSQL serves several workers.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 
 MIDDLEWARE = [
     # First: the access log sees the final status and the whole time; forwarded headers are believed only from

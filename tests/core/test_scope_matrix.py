@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import io
+import pkgutil
 import re
 import uuid
 from collections.abc import Callable
@@ -39,6 +40,7 @@ from dolbom.cases.models import (
 )
 from dolbom.core import audit
 from dolbom.core.dates import today_kst
+from dolbom.core.models import Job
 from dolbom.core.spreadsheet import XLSX_MIME
 from dolbom.discovery.models import ItemStatus, OutreachItem, RoundStatus, ScoringModel, ScreeningRound, SignalFile
 from dolbom.eligibility.models import (
@@ -258,6 +260,14 @@ def world(city) -> World:
     other_district_officer = _other_district_officer(city)
     rows["event_district2_officer"] = audit.record(other_district_officer, "test.district2")
     rows["event_system"] = audit.record(None, "auth.login_failed", detail={"username": "nobody"})
+    # Background jobs: a round queued in each district by its own manager.
+    for key, district in (("job_district1", city.districts[0]), ("job_district2", city.districts[1])):
+        rows[key] = Job.objects.create(
+            kind="screening_round",
+            target=f"round:{district.code}",
+            district_code=district.code,
+            started_by=city.users["district_manager"],
+        )
     return World(rows)
 
 
@@ -868,6 +878,10 @@ SELECTORS: dict[str, tuple[set[str], Expect]] = {
             district_admin={"reverification_dong0", "reverification_dong1"},
         ),
     ),
+    "dolbom.core.jobs.selectors:jobs_visible_to": (
+        {"job_district1", "job_district2"},
+        _for(district_manager={"job_district1"}, district_admin={"job_district1"}),
+    ),
     "dolbom.eligibility.selectors:aftercare_reviews_visible_to": (
         {"review_dong0", "review_dong1", "review_district2"},
         _for(
@@ -890,17 +904,19 @@ SELECTOR_ARGS: dict[str, Callable[[dict[str, Any]], list[Any]]] = {
 
 
 def _all_visible_to_selectors() -> set[str]:
+    """Every `*_visible_to` of every `selectors` module of the project's apps, at any depth (core.jobs.selectors)."""
     found = set()
     for config in apps.get_app_configs():
         if not config.name.startswith("dolbom."):
             continue
-        try:
-            module = importlib.import_module(f"{config.name}.selectors")
-        except ModuleNotFoundError:
-            continue
-        for name, function in inspect.getmembers(module, inspect.isfunction):
-            if name.endswith("_visible_to") and function.__module__ == module.__name__:
-                found.add(f"{module.__name__}:{name}")
+        package = importlib.import_module(config.name)
+        for info in pkgutil.walk_packages(package.__path__, f"{config.name}."):
+            if not info.name.endswith(".selectors"):
+                continue
+            module = importlib.import_module(info.name)
+            for name, function in inspect.getmembers(module, inspect.isfunction):
+                if name.endswith("_visible_to") and function.__module__ == module.__name__:
+                    found.add(f"{module.__name__}:{name}")
     return found
 
 
@@ -1181,6 +1197,9 @@ DETAIL_PAGES = [
         "aftercare_decide", "post", "review_dong0", "review_district2", WORKERS, lambda row: {"decision": "no_issue"}
     ),
     DetailPage("round_detail", "get", "round_district1", "round_district2", frozenset(DISTRICT)),
+    DetailPage("job_detail", "get", "job_district1", "job_district2", frozenset(DISTRICT)),
+    DetailPage("job_cancel", "post", "job_district1", "job_district2", frozenset(DISTRICT)),
+    DetailPage("job_retry", "post", "job_district1", "job_district2", frozenset(DISTRICT)),
     DetailPage("round_withdraw", "get", "round_district1", "round_district2", frozenset(DISTRICT)),
     DetailPage("signal_withdraw", "get", "file_district1", "file_district2", frozenset(DISTRICT)),
     # Case management: read by the area's public staff and the private agency that leads the case while the

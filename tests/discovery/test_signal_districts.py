@@ -14,7 +14,7 @@ from django.urls import reverse
 from dolbom.core.roles import Role
 from dolbom.discovery.models import OutreachItem, ScreeningRound, SignalFile
 from dolbom.registry.models import Staff
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, work_off_queue
 from tests.discovery.screening.support import PERIOD, TELECOM_COLUMNS
 
 STRANGER = "900101-1234567"
@@ -81,6 +81,7 @@ def test_a_districts_round_reads_only_its_own_files(city, home, client, district
         {"district": city.districts[0].code, "period": PERIOD, "scorer": "scorecard", "cooldown_days": 180},
     )
     assert response.status_code == 302
+    work_off_queue()
     screening_round = ScreeningRound.objects.get(district=city.districts[0])
     listed = set(OutreachItem.objects.filter(round=screening_round).values_list("household_id", flat=True))
     assert city.household_in(0).pk in listed

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -89,3 +90,26 @@ def assert_accessible(page: Any, name: str) -> None:
     )
     if grave:
         pytest.fail(f"axe-core found serious or critical violations on {name} ({page.url}):\n{report}", pytrace=False)
+
+
+def follow_job(page: Any, *, timeout_ms: int = 180_000) -> list[int]:
+    """On a background job's page (/jobs/<id>/): wait until the worker beside the server has ended it, checking that
+    it ended done, then open what it made. Returns the percentages the bar showed while the page refreshed itself."""
+    assert re.search(r"/jobs/\d+/$", page.url), f"not on a job's page: {page.url}\n{main_text(page)[:600]}"
+    seen: list[int] = []
+    deadline = timeout_ms / 1000
+    started = time.monotonic()
+    while time.monotonic() - started < deadline:
+        status = page.locator("[data-job-status]").get_attribute("data-job-status")
+        value = int(page.locator("#job-progress").get_attribute("value") or 0)
+        if not seen or seen[-1] != value:
+            seen.append(value)
+        if status not in ("queued", "running"):
+            assert status == "done", f"the job ended {status}:\n{main_text(page)[:800]}"
+            break
+        page.wait_for_timeout(200)
+    else:
+        raise AssertionError(f"the job did not end within {deadline:.0f} s:\n{main_text(page)[:800]}")
+    with page.expect_navigation():
+        page.locator("#job-status a.button").click()
+    return seen

@@ -26,7 +26,7 @@ import pytest
 from playwright.sync_api import expect
 
 from dolbom.synth.areas import DISTRICTS
-from tests.e2e.support import DemoServer, assert_accessible, dolbom_command
+from tests.e2e.support import DemoServer, assert_accessible, dolbom_command, follow_job
 
 pytestmark = pytest.mark.e2e
 
@@ -119,6 +119,7 @@ def _upload(page: Any, server: DemoServer, path: Path, period: str) -> None:
 
 
 def _round_id(page: Any) -> int:
+    follow_job(page)
     match = re.search(r"/discovery/rounds/(\d+)/$", page.url)
     assert match, f"the round did not finish on its page: {page.url}\n{page.inner_text('main')[:600]}"
     return int(match.group(1))

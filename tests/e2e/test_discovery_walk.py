@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import expect
 
 from dolbom.synth.areas import DISTRICTS
-from tests.e2e.support import DemoServer, assert_accessible, dolbom_command
+from tests.e2e.support import DemoServer, assert_accessible, dolbom_command, follow_job
 
 pytestmark = pytest.mark.e2e
 
@@ -45,6 +45,8 @@ def _run_round(page: Any, server: DemoServer, period: str, scorer: str) -> int:
         page.check("#id_confirm_few_files")
         with page.expect_navigation():
             page.click("main form button[type=submit]")
+    assert_accessible(page, "a round's job page")
+    follow_job(page)
     match = re.search(r"/discovery/rounds/(\d+)/$", page.url)
     assert match, f"the round did not finish on its page: {page.url}\n{page.inner_text('main')[:600]}"
     return int(match.group(1))

@@ -98,6 +98,8 @@ POLICY: dict[str, frozenset[Role]] = {
     "eligibility.aftercare": frozenset({Role.DONG_OFFICER, Role.DISTRICT_MANAGER}),
     "reports.view_aggregates": frozenset({Role.ANALYST, Role.DISTRICT_MANAGER, Role.DISTRICT_ADMIN, Role.DONG_OFFICER}),
     "core.view_audit_log": frozenset({Role.DISTRICT_ADMIN}),
+    # The pages of background jobs; each job is further limited to the roles of its own kind (core.jobs).
+    "core.follow_jobs": DISTRICT_STAFF,
     "discovery.import_signals": DISTRICT_STAFF,
     # An import made by mistake is withdrawn by whoever imported it, or by an administrator of the district.
     "discovery.withdraw_own_import": DISTRICT_STAFF,

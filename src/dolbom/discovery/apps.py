@@ -6,3 +6,6 @@ class DiscoveryConfig(AppConfig):
     name = "dolbom.discovery"
     label = "discovery"
     verbose_name = _("Discovery")
+
+    def ready(self) -> None:
+        from dolbom.discovery import jobs  # noqa: F401  (registers the discovery's kinds of job)

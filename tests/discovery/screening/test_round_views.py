@@ -8,9 +8,10 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from dolbom.core.models import Job
 from dolbom.discovery.models import OutreachItem, ScreeningRound
 from dolbom.discovery.services import rounds as service
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, work_off_queue
 from tests.discovery.screening.support import PERIOD, import_telecom
 
 
@@ -65,12 +66,22 @@ def test_running_a_round_from_the_form_lands_on_its_page(ready, client):
     c = login(client, "manager")
     data = {"district": "9911000000", "period": PERIOD, "scorer": "scorecard", "cooldown_days": "90"}
     response = c.post(reverse("round_new"), data)
+    job = Job.objects.get()
+    assert response.status_code == 302 and response.url == reverse("job_detail", args=[job.pk])
+    assert job.status == "queued" and not ScreeningRound.objects.exists()  # the worker runs it, not the request
+    waiting = c.get(response.url).content.decode()
+    assert 'data-job-status="queued"' in waiting and 'hx-trigger="every 1s"' in waiting
+
+    work_off_queue()
     screening_round = ScreeningRound.objects.get()
-    assert response.status_code == 302 and response.url == reverse("round_detail", args=[screening_round.pk])
+    job.refresh_from_db()
+    assert job.status == "done" and job.result["round_id"] == screening_round.pk and job.percent == 100
     assert screening_round.status == "done" and screening_round.params["cooldown_days"] == 90
     assert OutreachItem.objects.filter(round=screening_round).count() == 2
+    done = c.get(reverse("job_detail", args=[job.pk])).content.decode()
+    assert reverse("round_detail", args=[screening_round.pk]) in done and "every 1s" not in done
 
-    page = c.get(response.url)
+    page = c.get(reverse("round_detail", args=[screening_round.pk]))
     html = page.content.decode()
     assert page.status_code == 200
     for dong in ready.dongs[:2]:
@@ -114,7 +125,10 @@ def test_a_failed_round_shows_its_error(ready, client, monkeypatch):
     response = c.post(
         reverse("round_new"), {"district": "9911000000", "period": PERIOD, "scorer": "scorecard", "cooldown_days": "0"}
     )
-    page = c.get(response.url).content.decode()
+    work_off_queue()
+    job_page = c.get(response.url).content.decode()
+    assert 'data-job-status="failed"' in job_page and "the engine stopped" in job_page
+    page = c.get(reverse("round_detail", args=[ScreeningRound.objects.get().pk])).content.decode()
     assert "the engine stopped" in page and 'role="alert"' in page
 
 

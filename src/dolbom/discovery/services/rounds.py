@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -34,6 +35,7 @@ from django.utils.translation import gettext as _
 from dolbom.core import audit
 from dolbom.core.dates import today_kst
 from dolbom.core.files import private_workdir
+from dolbom.core.jobs.runtime import JobCancelled, Progress
 from dolbom.core.permissions import ensure_can
 from dolbom.core.processes import Runner, is_gone, this_process
 from dolbom.core.scope import scope_for
@@ -119,13 +121,19 @@ def run_round(
     cooldown_days: int | None = None,
     as_of: date | None = None,
     confirm_few_files: bool = False,
+    progress: Progress | None = None,
 ) -> ScreeningRound:
     """Screen the district's households on the period's signals and list, per dong, the households to visit.
 
     Raises PermissionDenied (role or district outside the user's area) and ValidationError (bad period, engine or
     cool-down, no signal files, a malformed scorecard, no usable model) before anything is written. A failure while
     running returns the round with status `failed`. A period with files from fewer agencies than the district's
-    last round raises ValidationError on `confirm_few_files` (the warning) unless `confirm_few_files` is True."""
+    last round raises ValidationError on `confirm_few_files` (the warning) unless `confirm_few_files` is True.
+
+    Run as a job (discovery.jobs), `progress` hears of each phase (ROUND_PHASES) and may stop the round between
+    two of them (JobCancelled): the round is then marked failed, with no items, and the cancel raised again."""
+    step = progress.phase if progress is not None else (lambda key, **result: None)
+    step("planning")
     plan = plan_round(
         user=user,
         district_code=district_code,
@@ -140,10 +148,15 @@ def run_round(
     seconds: dict[str, float] = {}
     started = time.perf_counter()
     try:
-        listed = execute_round(screening_round, plan, seconds=seconds)
+        step("snapshot", round_id=screening_round.pk)
+        listed = execute_round(screening_round, plan, seconds=seconds, on_scoring=lambda: step("scoring"))
+        step("writing")
         finish_round(
             user=user, screening_round=screening_round, plan=plan, listed=listed, seconds=seconds, started=started
         )
+    except JobCancelled as exc:
+        _fail(screening_round, user, exc, seconds={**seconds, "total": time.perf_counter() - started})
+        raise
     except Exception as exc:
         logger.exception("screening round %s failed", screening_round.pk)
         _fail(screening_round, user, exc, seconds={**seconds, "total": time.perf_counter() - started})
@@ -182,6 +195,10 @@ def plan_round(
         cooldown_days = scorecard.cooldown_days
     if cooldown_days < 0:
         raise ValidationError({"cooldown_days": _("The cool-down must be 0 days or more.")})
+    # Said here, on the form, rather than by the worker that would refuse it later.
+    end_interrupted_rounds(district=district)
+    if ScreeningRound.objects.filter(district=district, status=RoundStatus.RUNNING).exists():
+        raise ValidationError({NON_FIELD_ERRORS: _already_running(district)})
     signals = signal_sources(district_code, period)
     if not signals:
         raise ValidationError({"period": _("No crisis-signal file has been imported for this period.")})
@@ -335,8 +352,15 @@ def start_round(*, user: Any, plan: RoundPlan) -> ScreeningRound:
         raise ValidationError({NON_FIELD_ERRORS: _already_running(plan.district)}) from exc
 
 
-def execute_round(screening_round: ScreeningRound, plan: RoundPlan, *, seconds: dict[str, float]) -> Any:
-    """The registry snapshot and the scoring on the batch engine: the ranked lists with their statistics."""
+def execute_round(
+    screening_round: ScreeningRound,
+    plan: RoundPlan,
+    *,
+    seconds: dict[str, float],
+    on_scoring: Callable[[], None] = lambda: None,
+) -> Any:
+    """The registry snapshot and the scoring on the batch engine: the ranked lists with their statistics.
+    `on_scoring` is called between the two."""
     with private_workdir(work_root(), prefix=f"round-{screening_round.pk}-") as tmp:
         mark = time.perf_counter()
         inputs = inputs_for(
@@ -348,6 +372,7 @@ def execute_round(screening_round: ScreeningRound, plan: RoundPlan, *, seconds: 
             scorecard=plan.scorecard,
         )
         seconds["snapshot"] = time.perf_counter() - mark
+        on_scoring()
         return run_screening(inputs, engine=plan.engine, scorer=plan.learned)
 
 
@@ -479,7 +504,7 @@ def _summary(screening_round: ScreeningRound, district: AdministrativeArea, stat
 
 def _fail(screening_round: ScreeningRound, user: Any, exc: Exception, *, seconds: dict[str, float]) -> None:
     screening_round.status = RoundStatus.FAILED
-    screening_round.error = f"{type(exc).__name__}: {exc}"[:4000]
+    screening_round.error = str(exc) if isinstance(exc, JobCancelled) else f"{type(exc).__name__}: {exc}"[:4000]
     screening_round.finished_at = timezone.now()
     screening_round.stats = {
         "seconds": {k: round(v, 3) for k, v in seconds.items()},

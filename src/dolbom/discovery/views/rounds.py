@@ -15,12 +15,18 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from dolbom.core.http import requires, show_errors
-from dolbom.discovery.models import RoundStatus, Scorer
+from dolbom.core.jobs.selectors import jobs_visible_to
+from dolbom.core.jobs.services import start_job
+from dolbom.discovery.jobs import SCREENING_ROUND, round_target
+from dolbom.discovery.models import Scorer
 from dolbom.discovery.screening.rounds_inputs import scorecard_for
 from dolbom.discovery.screening.scorecard import ScorecardError
 from dolbom.discovery.selectors import round_page, rounds_visible_to, signal_periods_for
-from dolbom.discovery.services.rounds import WITHDRAW_REASON_MIN, run_round, visits_assigned, withdraw_round
+from dolbom.discovery.services.rounds import WITHDRAW_REASON_MIN, plan_round, visits_assigned, withdraw_round
 from dolbom.registry.selectors import districts_visible_to
+
+# The latest round jobs shown above the rounds: enough to find the one whose page was closed, or why one failed.
+RECENT_JOBS = 10
 
 PHASES = {
     "snapshot": _("Registry snapshot"),
@@ -71,7 +77,8 @@ class WithdrawRoundForm(forms.Form):
 @requires("discovery.run_round")
 def round_list(request: HttpRequest) -> HttpResponse:
     rounds = list(rounds_visible_to(request.user).select_related("started_by")[:100])
-    return render(request, "discovery/round_list.html", {"rounds": rounds, "active_nav": "discovery"})
+    jobs = list(jobs_visible_to(request.user).filter(kind=SCREENING_ROUND.key)[:RECENT_JOBS])
+    return render(request, "discovery/round_list.html", {"rounds": rounds, "jobs": jobs, "active_nav": "discovery"})
 
 
 @requires("discovery.run_round")
@@ -97,13 +104,29 @@ def new_round(request: HttpRequest) -> HttpResponse:
         # The warning is confirmed for the period it was shown for: choosing another period asks again.
         confirmed = confirmation.is_valid() and confirmation.cleaned_data["confirm_few_files"] == data["period"]
         try:
-            screening_round = run_round(
+            # Checked here, so that a mistake is shown on this form at once; the worker checks again when it runs.
+            plan_round(
                 user=user,
                 district_code=data["district"],
                 period=data["period"],
                 scorer=data["scorer"],
+                engine="duckdb",
                 cooldown_days=data["cooldown_days"],
+                as_of=None,
                 confirm_few_files=confirmed,
+            )
+            job = start_job(
+                user=user,
+                kind=SCREENING_ROUND.key,
+                target=round_target(data["district"]),
+                district_code=data["district"],
+                params={
+                    "district": data["district"],
+                    "period": data["period"],
+                    "scorer": data["scorer"],
+                    "cooldown_days": data["cooldown_days"],
+                    "confirm_few_files": confirmed,
+                },
             )
         except ValidationError as refused:
             few_files = getattr(refused, "error_dict", {}).get("confirm_few_files")
@@ -112,14 +135,7 @@ def new_round(request: HttpRequest) -> HttpResponse:
             else:
                 show_errors(form, refused)
         else:
-            if screening_round.status == RoundStatus.DONE:
-                listed = screening_round.stats.get("listed", 0)
-                messages.success(
-                    request, gettext("The round is done: %(count)s households listed.") % {"count": f"{listed:,}"}
-                )
-            else:
-                messages.error(request, gettext("The round failed; no list was written."))
-            return redirect("round_detail", round_id=screening_round.pk)
+            return redirect("job_detail", job_id=job.pk)
     context = {
         "form": form,
         "periods": periods,

@@ -1,0 +1,57 @@
+"""The discovery's long work, run as jobs (core.jobs): a screening round."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from dolbom.core.jobs.runtime import JobFailed, JobKind, Progress, register
+from dolbom.core.models import Job
+from dolbom.discovery.services.rounds import run_round
+
+ROUND_PHASES = {
+    "planning": _("Checking the signal files and the scorecard"),
+    "snapshot": _("Reading the district's households"),
+    "scoring": _("Scoring and ranking"),
+    "writing": _("Writing each dong's list"),
+}
+
+
+def round_target(district_code: str) -> str:
+    return f"round:{district_code}"
+
+
+def _run_round(job: Job, progress: Progress) -> dict[str, Any]:
+    params = job.params
+    screening_round = run_round(
+        user=job.started_by,
+        district_code=params["district"],
+        period=params["period"],
+        scorer=params["scorer"],
+        cooldown_days=params["cooldown_days"],
+        # The warning was shown and confirmed on the page before the job was queued.
+        confirm_few_files=params.get("confirm_few_files", False),
+        progress=progress,
+    )
+    if screening_round.status != "done":
+        raise JobFailed(screening_round.error or f"round {screening_round.pk} failed")
+    return {"round_id": screening_round.pk, "listed": screening_round.stats.get("listed", 0)}
+
+
+def _round_url(result: dict[str, Any]) -> str | None:
+    return reverse("round_detail", args=[result["round_id"]]) if "round_id" in result else None
+
+
+SCREENING_ROUND = register(
+    JobKind(
+        key="screening_round",
+        label=_("Running a screening round"),
+        permission="discovery.run_round",
+        phases=ROUND_PHASES,
+        run=_run_round,
+        result_url=_round_url,
+        nav="discovery",
+    )
+)
