@@ -66,13 +66,13 @@ def open_fds(pid: int) -> list[str]:
 class Server:
     """`dolbom serve` on `home`; `start` returns once it answers."""
 
-    def __init__(self, home: Path, **extra: str) -> None:
+    def __init__(self, home: Path, *, worker: bool = True, **extra: str) -> None:
         self.home = home
         self.port = free_port()
         self.log = home.parent / f"serve-{self.port}.log"  # a file, not a pipe nobody reads while it runs
         with self.log.open("wb") as log:
             self.process = subprocess.Popen(
-                [*dolbom_command(), "serve", "--port", str(self.port)],
+                [*dolbom_command(), "serve", "--port", str(self.port), *([] if worker else ["--no-worker"])],
                 env=home_env(home, **extra),
                 stdout=log,
                 stderr=subprocess.STDOUT,

@@ -6,6 +6,8 @@ through the database and never take the same task twice."""
 from __future__ import annotations
 
 import argparse
+import ctypes
+import ctypes.util
 import os
 import signal
 import subprocess
@@ -18,6 +20,7 @@ from django.utils.translation import gettext as _
 # A job stopped by SIGTERM ends its current step first; after this long the worker is killed, and its job is
 # marked failed by the next worker or server to start (its writes are all or nothing).
 STOP_GRACE_SECONDS = 10
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 def remove_leftovers_and_interrupted() -> None:
@@ -59,15 +62,28 @@ def run_worker(*, interval: float = 1.0) -> int:
     return 0
 
 
+def _die_with_parent() -> None:
+    """In the child, before it runs: Linux sends it SIGTERM when the server that started it dies, even by SIGKILL,
+    so that no worker is left behind a server that is gone. Elsewhere the server's own stop has to do."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):
+        pass
+
+
 @contextmanager
 def worker_beside() -> Iterator[subprocess.Popen[bytes]]:
-    """A `dolbom worker` child for as long as the block runs (the server's), stopped when it ends."""
+    """A `dolbom worker` child for as long as the block runs (the server's), stopped when it ends. SIGTERM to the
+    server ends the block too (as Ctrl+C does), rather than killing the server before it can stop its worker."""
     command = [sys.executable, "-c", "import sys; from dolbom.cli import main; sys.exit(main(['worker']))"]
-    child = subprocess.Popen(command)  # noqa: S603 - our own interpreter and module, no user input
+    child = subprocess.Popen(command, preexec_fn=_die_with_parent)  # noqa: S603 - our own module, no input
     print(_("Background jobs: worker process %(pid)s") % {"pid": child.pid}, flush=True)
+    previous = signal.signal(signal.SIGTERM, _exit_on_sigterm)
     try:
         yield child
     finally:
+        signal.signal(signal.SIGTERM, previous)
         if child.poll() is None:
             child.send_signal(signal.SIGTERM)
             try:
@@ -75,6 +91,10 @@ def worker_beside() -> Iterator[subprocess.Popen[bytes]]:
             except subprocess.TimeoutExpired:
                 child.kill()
                 child.wait()
+
+
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
 
 
 def register(sub: argparse._SubParsersAction, with_django: Callable) -> None:
