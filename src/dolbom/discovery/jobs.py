@@ -1,4 +1,4 @@
-"""The discovery's long work, run as jobs (core.jobs): a screening round."""
+"""The discovery's long work, run as jobs (core.jobs): a screening round, and training the learned model."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from django.utils.translation import gettext_lazy as _
 
 from dolbom.core.jobs.runtime import JobFailed, JobKind, Progress, register
 from dolbom.core.models import Job
+from dolbom.discovery.learning.train import TrainingRefused
+from dolbom.discovery.services.learning import train_model
 from dolbom.discovery.services.rounds import run_round
 
 ROUND_PHASES = {
@@ -16,6 +18,13 @@ ROUND_PHASES = {
     "snapshot": _("Reading the district's households"),
     "scoring": _("Scoring and ranking"),
     "writing": _("Writing each dong's list"),
+}
+
+
+TRAINING_PHASES = {
+    "labels": _("Gathering the recorded outcomes of the district's rounds"),
+    "fitting": _("Training the model"),
+    "saving": _("Saving the model"),
 }
 
 
@@ -52,6 +61,31 @@ SCREENING_ROUND = register(
         phases=ROUND_PHASES,
         run=_run_round,
         result_url=_round_url,
+        nav="discovery",
+    )
+)
+
+
+def training_target(district_code: str) -> str:
+    return f"model:{district_code}"
+
+
+def _train(job: Job, progress: Progress) -> dict[str, Any]:
+    try:
+        model = train_model(user=job.started_by, district_code=job.params["district"], progress=progress)
+    except TrainingRefused as refused:  # too few outcomes: said in its own words, with the counts
+        raise JobFailed(str(refused)) from refused
+    return {"model_id": model.pk, "labels": model.labels}
+
+
+MODEL_TRAINING = register(
+    JobKind(
+        key="model_training",
+        label=_("Training the learned model"),
+        permission="discovery.train_model",
+        phases=TRAINING_PHASES,
+        run=_train,
+        result_url=lambda result: reverse("model_list") if "model_id" in result else None,
         nav="discovery",
     )
 )

@@ -16,7 +16,7 @@ from dolbom.core.jobs.selectors import active_job_for, jobs_visible_to
 from dolbom.core.models import ACTIVE_JOB_STATUSES, Job, JobStatus
 from dolbom.core.permissions import ensure_can
 from dolbom.core.processes import Runner, is_gone
-from dolbom.core.scope import visible_or_404
+from dolbom.core.scope import scope_for, visible_or_404
 
 # Work beats the heartbeat between its steps; the longest step (a round's scoring at ten million households) takes
 # a few minutes. A job on another host silent for this long has lost its worker.
@@ -37,6 +37,8 @@ def start_job(
     """Queue a job. The caller has checked the request (a job refused later fails on its page, but what can be
     told at once is told at once). Raises JobBusy while another job on `target` is waiting or running."""
     ensure_can(user, KINDS[kind].permission)
+    if district_code:
+        scope_for(user).ensure_district(district_code)
     end_abandoned_jobs(target=target)
     try:
         with transaction.atomic():

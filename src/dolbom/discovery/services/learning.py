@@ -23,6 +23,7 @@ from django.db import transaction
 
 from dolbom.core import audit
 from dolbom.core.files import private_dir, private_workdir
+from dolbom.core.jobs.runtime import Progress
 from dolbom.core.permissions import ensure_can
 from dolbom.core.scope import scope_for
 from dolbom.discovery.learning.features import feature_columns, to_matrix
@@ -89,13 +90,17 @@ def collect_labels(district_code: str, *, workdir: Path) -> LabelledRounds:
     return LabelledRounds(features=combined, rounds=used, dropped=dropped)
 
 
-def train_model(*, user: Any, district_code: str) -> ScoringModel:
+def train_model(*, user: Any, district_code: str, progress: Progress | None = None) -> ScoringModel:
     """Train a model on the district's recorded outcomes, save it under DOLBOM_HOME/models and record it.
 
     Raises PermissionDenied for roles that may not train (or another district), TrainingRefused when there are
-    too few labels or only one class (the message gives the counts)."""
+    too few labels or only one class (the message gives the counts). Run as a job (discovery.jobs), `progress`
+    hears of each phase (TRAINING_PHASES) and may stop the training between two of them (JobCancelled), before
+    anything is saved."""
     ensure_can(user, "discovery.train_model")
     scope_for(user).ensure_district(district_code)
+    step = progress.phase if progress is not None else (lambda key, **result: None)
+    step("labels")
     with private_workdir(work_root(), prefix="train-") as tmp:
         labelled = collect_labels(district_code, workdir=Path(tmp))
     table = labelled.features
@@ -103,7 +108,9 @@ def train_model(*, user: Any, district_code: str) -> ScoringModel:
     names = feature_columns(table)  # round_id and label are not features: feature_columns leaves them out
     if table.num_rows == 0:
         check_labels(y)  # refuses, saying there are 0 of each
+    step("fitting")
     model = fit(to_matrix(table, names), y, names)
+    step("saving")
     metrics = {**model.metrics, "dropped": labelled.dropped, "district": district_code}
     with transaction.atomic():
         row = ScoringModel.objects.create(

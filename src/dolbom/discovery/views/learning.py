@@ -11,10 +11,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from dolbom.core.http import requires
-from dolbom.discovery.learning.train import TrainingRefused
+from dolbom.core.jobs.selectors import jobs_visible_to
+from dolbom.core.jobs.services import start_job
+from dolbom.discovery.jobs import MODEL_TRAINING, training_target
 from dolbom.discovery.selectors import scoring_models_visible_to
-from dolbom.discovery.services import learning
 from dolbom.registry.selectors import districts_visible_to
+
+# The latest trainings shown above the models: enough to find why one was refused (too few outcomes, say).
+RECENT_JOBS = 10
 
 
 class TrainForm(forms.Form):
@@ -26,23 +30,30 @@ def model_list(request: HttpRequest) -> HttpResponse:
     context = {
         "models": scoring_models_visible_to(request.user)[:20],
         "districts": list(districts_visible_to(request.user)),
+        "jobs": list(jobs_visible_to(request.user).filter(kind=MODEL_TRAINING.key)[:RECENT_JOBS]),
         "active_nav": "discovery",
     }
     return render(request, "discovery/model_list.html", context)
 
 
 @require_POST
+@requires("discovery.train_model")
 def train(request: HttpRequest) -> HttpResponse:
+    """Training reads every recorded outcome of the district's rounds and fits the model: minutes on a large
+    district, so it runs as a job and this answers with the job's page."""
     form = TrainForm(request.POST)
     if not form.is_valid():
         raise BadRequest(_("Choose the district."))
+    district = form.cleaned_data["district"]
     try:
-        model = learning.train_model(user=request.user, district_code=form.cleaned_data["district"])
-    except (TrainingRefused, ValidationError) as refused:
-        messages.error(request, _("The model was not trained: %(reason)s") % {"reason": refused})
-    else:
-        messages.success(
-            request,
-            _("Model #%(id)s trained on %(labels)s recorded outcomes.") % {"id": model.pk, "labels": model.labels},
+        job = start_job(
+            user=request.user,
+            kind=MODEL_TRAINING.key,
+            target=training_target(district),
+            district_code=district,
+            params={"district": district},
         )
-    return redirect("model_list")
+    except ValidationError as refused:
+        messages.error(request, _("The model was not trained: %(reason)s") % {"reason": " ".join(refused.messages)})
+        return redirect("model_list")
+    return redirect("job_detail", job_id=job.pk)
