@@ -18,7 +18,7 @@ from dolbom.core.roles import Role
 from dolbom.discovery.models import OutreachItem, ScreeningRound
 from dolbom.discovery.services import rounds as round_service
 from tests.conftest import PASSWORD, _user, work_off_queue
-from tests.discovery.screening.support import PERIOD, import_telecom
+from tests.discovery.screening.support import PERIOD, ready_for_a_round
 
 ROUND = {"district": "9911000000", "period": PERIOD, "scorer": "scorecard", "cooldown_days": "0"}
 
@@ -26,11 +26,7 @@ ROUND = {"district": "9911000000", "period": PERIOD, "scorer": "scorecard", "coo
 @pytest.fixture
 def ready(city, settings, tmp_path):
     settings.HOME = tmp_path / "home"
-    for dong in city.dongs:
-        dong.visit_capacity = 5
-        dong.save(update_fields=["visit_capacity"])
-    import_telecom(city.users["district_manager"], tmp_path / "files", [(city.persons[0], 12), (city.persons[1], 9)])
-    return city
+    return ready_for_a_round(city, tmp_path / "files")
 
 
 def login(client: Client, username: str) -> Client:

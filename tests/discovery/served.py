@@ -8,6 +8,7 @@ import http.client
 import http.cookiejar
 import os
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -40,6 +41,24 @@ def prepare_home(home: Path, households: int = 200) -> Path:
     result = dolbom(home, "demo", "--no-serve", "--households", str(households))
     assert result.returncode == 0, result.stdout + result.stderr
     return home
+
+
+def home_with_signals(home: Path, *, period: str, households: int = 200, rows: int = 50) -> Path:
+    """A prepared home whose demo district has one telecom association file imported for `period` (as
+    `demo_district`, through the command line), so that a round can run on it."""
+    from tests.discovery.hostile_files import valid_ktoa_csv
+
+    prepare_home(home, households)
+    csv = valid_ktoa_csv(home.parent / "ktoa.csv", rows=rows)
+    imported = dolbom(home, "import", "signals", str(csv), "--period", period, "--as", "demo_district")
+    assert imported.returncode == 0, imported.stdout + imported.stderr
+    return home
+
+
+def sql(home: Path, query: str, *args: object) -> list[tuple]:
+    """A query on the home's SQLite database, from outside the processes that use it."""
+    with sqlite3.connect(home / "dolbom.sqlite3") as db:
+        return db.execute(query, args).fetchall()
 
 
 def free_port() -> int:

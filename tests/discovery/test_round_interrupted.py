@@ -5,13 +5,11 @@ log. A round run by another host is still judged by the clock (an hour)."""
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 import pytest
 
-from tests.discovery.hostile_files import valid_ktoa_csv
-from tests.discovery.served import dolbom, prepare_home
+from tests.discovery.served import dolbom, home_with_signals, sql
 
 # A demo city and a command per step: about 50 s, so outside the quick loop (CI runs it with the whole suite).
 pytestmark = pytest.mark.slow
@@ -36,20 +34,11 @@ os.kill(os.getpid(), signal.SIGKILL)
 
 @pytest.fixture(scope="module")
 def home(tmp_path_factory) -> Path:
-    home = prepare_home(tmp_path_factory.mktemp("rounds") / "home")
-    csv = valid_ktoa_csv(home.parent / "ktoa.csv", rows=50)
-    imported = dolbom(home, "import", "signals", str(csv), "--period", PERIOD, "--as", "demo_district")
-    assert imported.returncode == 0, imported.stdout + imported.stderr
-    return home
-
-
-def _sql(home: Path, query: str, *args: object) -> list[tuple]:
-    with sqlite3.connect(home / "dolbom.sqlite3") as db:
-        return db.execute(query, args).fetchall()
+    return home_with_signals(tmp_path_factory.mktemp("rounds") / "home", period=PERIOD)
 
 
 def _status(home: Path, round_id: int) -> str:
-    return _sql(home, "SELECT status FROM discovery_screeninground WHERE id = ?", round_id)[0][0]
+    return sql(home, "SELECT status FROM discovery_screeninground WHERE id = ?", round_id)[0][0]
 
 
 def _killed_round(home: Path) -> int:
@@ -61,7 +50,7 @@ def _killed_round(home: Path) -> int:
 
 
 def _interrupted_events(home: Path, round_id: int) -> list[tuple]:
-    return _sql(
+    return sql(
         home,
         "SELECT actor_id, detail FROM core_auditevent WHERE action = 'discovery.round_interrupted' AND object_id = ?",
         str(round_id),
@@ -89,12 +78,12 @@ def test_the_servers_start_ends_it_and_says_so(home):
 
 def test_a_round_of_another_host_waits_for_the_hour(home):
     killed = _killed_round(home)
-    _sql(home, "UPDATE discovery_screeninground SET runner_host = 'other-host' WHERE id = ?", killed)
+    sql(home, "UPDATE discovery_screeninground SET runner_host = 'other-host' WHERE id = ?", killed)
     dolbom(home, "cleanup")
     assert _status(home, killed) == "running"
     refused = dolbom(home, *SCREEN)
     assert refused.returncode != 0 and _status(home, killed) == "running"
-    _sql(
+    sql(
         home,
         "UPDATE discovery_screeninground SET started_at = datetime(started_at, '-61 minutes') WHERE id = ?",
         killed,

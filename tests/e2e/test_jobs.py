@@ -14,8 +14,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.discovery.hostile_files import valid_ktoa_csv
-from tests.discovery.served import PASSWORD, Server, dolbom, dolbom_command, home_env, prepare_home
+from tests.discovery.served import PASSWORD, Server, dolbom_command, home_env, home_with_signals
 from tests.e2e.layout import LAPTOP, PHONE, measure
 from tests.e2e.support import assert_accessible
 
@@ -25,10 +24,7 @@ PERIOD = "2026-09"
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory) -> Iterator[Server]:
-    home = prepare_home(tmp_path_factory.mktemp("jobs") / "home", households=300)
-    csv = valid_ktoa_csv(home.parent / "ktoa.csv", rows=40)
-    imported = dolbom(home, "import", "signals", str(csv), "--period", PERIOD, "--as", "demo_district")
-    assert imported.returncode == 0, imported.stdout + imported.stderr
+    home = home_with_signals(tmp_path_factory.mktemp("jobs") / "home", period=PERIOD, households=300, rows=40)
     served = Server(home, worker=False)  # returns once it answers
     yield served
     served.stop()

@@ -6,15 +6,13 @@ from __future__ import annotations
 
 import json
 import signal
-import sqlite3
 import subprocess
 import time
 from pathlib import Path
 
 import pytest
 
-from tests.discovery.hostile_files import valid_ktoa_csv
-from tests.discovery.served import dolbom, dolbom_command, home_env, prepare_home
+from tests.discovery.served import dolbom, dolbom_command, home_env, home_with_signals, sql
 
 # A demo city and a worker per step: about a minute, outside the quick loop (CI runs it with the whole suite).
 pytestmark = pytest.mark.slow
@@ -38,16 +36,7 @@ print(retry_job(user=get_user_model().objects.get(username="demo_district"), job
 
 @pytest.fixture(scope="module")
 def home(tmp_path_factory) -> Path:
-    home = prepare_home(tmp_path_factory.mktemp("worker") / "home", households=3000)
-    csv = valid_ktoa_csv(home.parent / "ktoa.csv", rows=50)
-    imported = dolbom(home, "import", "signals", str(csv), "--period", PERIOD, "--as", "demo_district")
-    assert imported.returncode == 0, imported.stdout + imported.stderr
-    return home
-
-
-def _sql(home: Path, query: str, *args: object) -> list[tuple]:
-    with sqlite3.connect(home / "dolbom.sqlite3") as db:
-        return db.execute(query, args).fetchall()
+    return home_with_signals(tmp_path_factory.mktemp("worker") / "home", period=PERIOD, households=3000)
 
 
 def _shell(home: Path, code: str) -> int:
@@ -76,7 +65,7 @@ def test_a_worker_killed_half_way_through_a_round_leaves_nothing_and_the_retry_c
     try:
 
         def past_the_registry_read() -> bool:
-            [(status, phase)] = _sql(home, "SELECT status, phase FROM core_job WHERE id = ?", job)
+            [(status, phase)] = sql(home, "SELECT status, phase FROM core_job WHERE id = ?", job)
             assert status in ("queued", "running"), f"the round ended ({status}) before the worker could be killed"
             return phase in ("snapshot", "scoring")
 
@@ -86,36 +75,36 @@ def test_a_worker_killed_half_way_through_a_round_leaves_nothing_and_the_retry_c
     finally:
         if worker.poll() is None:
             worker.kill()
-    [(round_id,)] = _sql(home, "SELECT id FROM discovery_screeninground WHERE status = 'running'")
-    assert _sql(home, "SELECT status FROM core_job WHERE id = ?", job) == [("running",)]
+    [(round_id,)] = sql(home, "SELECT id FROM discovery_screeninground WHERE status = 'running'")
+    assert sql(home, "SELECT status FROM core_job WHERE id = ?", job) == [("running",)]
 
     # The next worker to start ends what the killed one left, before it takes any work.
     restarted = _worker(home)
     try:
         _wait(
             "the killed job to be marked failed",
-            lambda: _sql(home, "SELECT status FROM core_job WHERE id = ?", job) == [("failed",)],
+            lambda: sql(home, "SELECT status FROM core_job WHERE id = ?", job) == [("failed",)],
             seconds=60,
             every=0.2,
         )
-        assert _sql(home, "SELECT status FROM discovery_screeninground WHERE id = ?", round_id) == [("failed",)]
-        assert _sql(home, "SELECT count(*) FROM discovery_outreachitem WHERE round_id = ?", round_id) == [(0,)]
-        [(error,)] = _sql(home, "SELECT error FROM core_job WHERE id = ?", job)
+        assert sql(home, "SELECT status FROM discovery_screeninground WHERE id = ?", round_id) == [("failed",)]
+        assert sql(home, "SELECT count(*) FROM discovery_outreachitem WHERE round_id = ?", round_id) == [(0,)]
+        [(error,)] = sql(home, "SELECT error FROM core_job WHERE id = ?", job)
         assert "pid" in error
-        assert _sql(home, "SELECT count(*) FROM core_auditevent WHERE action = 'core.job_interrupted'") == [(1,)]
+        assert sql(home, "SELECT count(*) FROM core_auditevent WHERE action = 'core.job_interrupted'") == [(1,)]
         # The registry snapshot the killed round wrote (resident data) went with the restart.
         assert not list(home.rglob(f"round-{round_id}-*"))
 
         again = _shell(home, RETRY.format(job=job))
         _wait(
             "the job run again to end",
-            lambda: _sql(home, "SELECT status FROM core_job WHERE id = ?", again)[0][0] not in ("queued", "running"),
+            lambda: sql(home, "SELECT status FROM core_job WHERE id = ?", again)[0][0] not in ("queued", "running"),
             seconds=180,
             every=0.2,
         )
-        [(status, result)] = _sql(home, "SELECT status, result FROM core_job WHERE id = ?", again)
-        assert status == "done", _sql(home, "SELECT error FROM core_job WHERE id = ?", again)
-        rounds = _sql(home, "SELECT id, status FROM discovery_screeninground ORDER BY id")
+        [(status, result)] = sql(home, "SELECT status, result FROM core_job WHERE id = ?", again)
+        assert status == "done", sql(home, "SELECT error FROM core_job WHERE id = ?", again)
+        rounds = sql(home, "SELECT id, status FROM discovery_screeninground ORDER BY id")
         assert rounds == [(round_id, "failed"), (json.loads(result)["round_id"], "done")]
     finally:
         restarted.send_signal(signal.SIGTERM)

@@ -12,7 +12,7 @@ from dolbom.core.models import Job
 from dolbom.discovery.models import OutreachItem, ScreeningRound
 from dolbom.discovery.services import rounds as service
 from tests.conftest import PASSWORD, work_off_queue
-from tests.discovery.screening.support import PERIOD, import_telecom
+from tests.discovery.screening.support import PERIOD, ready_for_a_round
 
 
 @pytest.fixture
@@ -23,12 +23,7 @@ def home(settings, tmp_path):
 
 @pytest.fixture
 def ready(city, home, tmp_path):
-    """Room for visits and one imported telecom file for the period."""
-    for dong in city.dongs:
-        dong.visit_capacity = 5
-        dong.save(update_fields=["visit_capacity"])
-    import_telecom(city.users["district_manager"], tmp_path / "files", [(city.persons[0], 12), (city.persons[1], 9)])
-    return city
+    return ready_for_a_round(city, tmp_path / "files")
 
 
 def login(client: Client, username: str) -> Client:

@@ -24,7 +24,7 @@ def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
     # A worker killed half way is found here too, not only when the next worker or server starts: the page being
     # watched would otherwise say "running" until then.
     if job.active and end_abandoned_jobs(target=job.target):
-        job.refresh_from_db()
+        job = visible_or_404(jobs_visible_to(request.user), job_id)
     kind = kind_of(job)
     order = list(kind.phases)
     current = order.index(job.phase) if job.phase in order else -1

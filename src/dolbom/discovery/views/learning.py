@@ -11,14 +11,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from dolbom.core.http import requires
-from dolbom.core.jobs.selectors import jobs_visible_to
+from dolbom.core.jobs.selectors import recent_jobs
 from dolbom.core.jobs.services import start_job
 from dolbom.discovery.jobs import MODEL_TRAINING, training_target
 from dolbom.discovery.selectors import scoring_models_visible_to
 from dolbom.registry.selectors import districts_visible_to
-
-# The latest trainings shown above the models: enough to find why one was refused (too few outcomes, say).
-RECENT_JOBS = 10
 
 
 class TrainForm(forms.Form):
@@ -30,7 +27,7 @@ def model_list(request: HttpRequest) -> HttpResponse:
     context = {
         "models": scoring_models_visible_to(request.user)[:20],
         "districts": list(districts_visible_to(request.user)),
-        "jobs": list(jobs_visible_to(request.user).filter(kind=MODEL_TRAINING.key)[:RECENT_JOBS]),
+        "jobs": recent_jobs(request.user, MODEL_TRAINING.key),
         "active_nav": "discovery",
     }
     return render(request, "discovery/model_list.html", context)

@@ -15,7 +15,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from dolbom.core.http import requires, show_errors
-from dolbom.core.jobs.selectors import jobs_visible_to
+from dolbom.core.jobs.selectors import recent_jobs
 from dolbom.core.jobs.services import start_job
 from dolbom.discovery.jobs import SCREENING_ROUND, round_target
 from dolbom.discovery.models import Scorer
@@ -24,9 +24,6 @@ from dolbom.discovery.screening.scorecard import ScorecardError
 from dolbom.discovery.selectors import round_page, rounds_visible_to, signal_periods_for
 from dolbom.discovery.services.rounds import WITHDRAW_REASON_MIN, plan_round, visits_assigned, withdraw_round
 from dolbom.registry.selectors import districts_visible_to
-
-# The latest round jobs shown above the rounds: enough to find the one whose page was closed, or why one failed.
-RECENT_JOBS = 10
 
 PHASES = {
     "snapshot": _("Registry snapshot"),
@@ -77,7 +74,7 @@ class WithdrawRoundForm(forms.Form):
 @requires("discovery.run_round")
 def round_list(request: HttpRequest) -> HttpResponse:
     rounds = list(rounds_visible_to(request.user).select_related("started_by")[:100])
-    jobs = list(jobs_visible_to(request.user).filter(kind=SCREENING_ROUND.key)[:RECENT_JOBS])
+    jobs = recent_jobs(request.user, SCREENING_ROUND.key)
     return render(request, "discovery/round_list.html", {"rounds": rounds, "jobs": jobs, "active_nav": "discovery"})
 
 
