@@ -268,6 +268,15 @@ def world(city) -> World:
             district_code=district.code,
             started_by=city.users["district_manager"],
         )
+    for key, district in (("import_district1", city.districts[0]), ("import_district2", city.districts[1])):
+        rows[key] = Job.objects.create(
+            kind="signal_import",
+            target=f"import:{district.code}:0123456789abcdef",
+            district_code=district.code,
+            params={"upload": "0" * 32, "name": "ktoa.csv", "period": "2026-09"},
+            status="failed",
+            started_by=city.users["district_manager"],
+        )
     return World(rows)
 
 
@@ -879,8 +888,11 @@ SELECTORS: dict[str, tuple[set[str], Expect]] = {
         ),
     ),
     "dolbom.core.jobs.selectors:jobs_visible_to": (
-        {"job_district1", "job_district2"},
-        _for(district_manager={"job_district1"}, district_admin={"job_district1"}),
+        {"job_district1", "job_district2", "import_district1", "import_district2"},
+        _for(
+            district_manager={"job_district1", "import_district1"},
+            district_admin={"job_district1", "import_district1"},
+        ),
     ),
     "dolbom.eligibility.selectors:aftercare_reviews_visible_to": (
         {"review_dong0", "review_dong1", "review_district2"},
@@ -1202,6 +1214,7 @@ DETAIL_PAGES = [
     DetailPage("job_retry", "post", "job_district1", "job_district2", frozenset(DISTRICT)),
     DetailPage("round_withdraw", "get", "round_district1", "round_district2", frozenset(DISTRICT)),
     DetailPage("signal_withdraw", "get", "file_district1", "file_district2", frozenset(DISTRICT)),
+    DetailPage("signal_import_confirm", "post", "import_district1", "import_district2", frozenset(DISTRICT)),
     # Case management: read by the area's public staff and the private agency that leads the case while the
     # household consents; worked by the case's workers; a private provider's linkage answered by that provider.
     DetailPage("case_detail", "get", "case_dong0", "case_district2", CASE_READERS),

@@ -1,7 +1,7 @@
-"""A crash leaves no plaintext behind: imports killed with SIGKILL (from the command line and inside the web
-server) leave nothing in `uploads/` or the staging folder; a killed commit's `.part` and orphan Parquet are
-removed by `dolbom cleanup` and at the server's start, which say what they removed; files another process is
-working on right now are left alone."""
+"""A crash leaves no plaintext behind: imports killed with SIGKILL (from the command line and in a job worker)
+leave nothing in `uploads/` or the staging folder, and a killed job's sealed upload lets it run again; a killed
+commit's `.part` and orphan Parquet are removed by `dolbom cleanup` and at the server's start, which say what
+they removed; files another process is working on right now are left alone."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -20,7 +19,7 @@ from dolbom.cli import main
 from dolbom.discovery.importing import store
 from dolbom.discovery.models import SignalFile
 from tests.discovery.hostile_files import valid_ktoa_csv
-from tests.discovery.served import Server, dolbom, dolbom_command, home_env, open_fds, prepare_home
+from tests.discovery.served import Server, dolbom, dolbom_command, home_env, open_fds, prepare_home, sql
 from tests.discovery.test_import_files import PERIOD, ktoa_rows, run_import, write_csv
 
 ROWS = 600_000  # about 60 MB: an import long enough to be caught in each of its steps
@@ -102,26 +101,64 @@ def test_an_import_killed_while_writing_its_parquet_is_cleaned_up(served_home, b
     assert "KTOB" not in cleanup.stdout and "홍길동" not in cleanup.stdout  # paths and sizes, never contents
 
 
+RETRY = """
+from django.contrib.auth import get_user_model
+from dolbom.core.jobs.services import retry_job
+print(retry_job(user=get_user_model().objects.get(username="demo_district"), job_id={job}).pk)
+"""
+
+
+def worker(home: Path) -> subprocess.Popen:
+    log = (home.parent / "worker.log").open("ab")
+    return subprocess.Popen([*dolbom_command(), "worker"], env=home_env(home), stdout=log, stderr=subprocess.STDOUT)
+
+
+def job_status(home: Path, job: int) -> str:
+    return sql(home, "SELECT status FROM core_job WHERE id = ?", job)[0][0]
+
+
 @pytest.mark.slow
-def test_an_upload_killed_with_the_server_leaves_nothing(served_home, big_csv):
-    server = Server(served_home)
-    jar = server.login()
-    answer: list[tuple[int, str]] = []
-    sender = threading.Thread(
-        target=lambda: answer.append(server.upload(jar, big_csv, name="ktoa.csv", period="2026-07")), daemon=True
-    )
-    sender.start()
+def test_a_worker_killed_in_the_middle_of_an_import_leaves_nothing_and_the_retry_completes(served_home, big_csv):
+    server = Server(served_home, worker=False)
     try:
-        assert wait_for(lambda: staging_open(server.process.pid)), server.output()
-        server.process.send_signal(signal.SIGKILL)
-        server.process.wait()
-        sender.join(timeout=60)
+        status, _ = server.upload(server.login(), big_csv, name="ktoa.csv", period="2026-09")
     finally:
         server.stop()
+    assert status == 302
+    [(job,)] = sql(served_home, "SELECT id FROM core_job WHERE kind = 'signal_import'")
+    # Until a worker takes it, the file waits sealed: no resident number in clear on disk.
+    [held] = files_under(served_home / "jobs" / "uploads")
+    assert held.stat().st_size > big_csv.stat().st_size and big_csv.read_bytes()[-200:] not in held.read_bytes()
 
-    # The uploaded file (resident numbers in clear) and the staged rows had no name on disk: nothing remains.
+    first = worker(served_home)
+    try:
+        assert wait_for(lambda: staging_open(first.pid)), "the import never staged its rows"
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=10)
+    finally:
+        if first.poll() is None:
+            first.kill()
+    assert job_status(served_home, job) == "running"
+    assert files_under(served_home / "uploads") == [] and files_under(served_home / "signals") == []
+    assert files_under(served_home / "jobs" / "uploads") == [held]  # kept, sealed, for the retry
+
+    restarted = worker(served_home)  # ends what the killed one left before it takes any work
+    try:
+        assert wait_for(lambda: job_status(served_home, job) == "failed", timeout=60, every=0.2)
+        assert sql(served_home, "SELECT count(*) FROM discovery_signalfile WHERE period = '2026-09'") == [(0,)]
+        retry = dolbom(served_home, "manage", "shell", "-c", RETRY.format(job=job))
+        assert retry.returncode == 0, retry.stdout + retry.stderr
+        again = int(retry.stdout.split()[-1])
+        assert wait_for(lambda: job_status(served_home, again) not in ("queued", "running"), timeout=240, every=0.2)
+        assert job_status(served_home, again) == "done", sql(
+            served_home, "SELECT error FROM core_job WHERE id = ?", again
+        )
+    finally:
+        restarted.send_signal(signal.SIGTERM)
+        restarted.wait(timeout=30)
+    assert sql(served_home, "SELECT rows FROM discovery_signalfile WHERE period = '2026-09'") == [(ROWS,)]
+    assert files_under(served_home / "jobs" / "uploads") == []  # imported: the sealed copy went with it
     assert files_under(served_home / "uploads") == []
-    assert files_under(served_home / "signals") == []
 
 
 @pytest.mark.slow
@@ -234,3 +271,35 @@ def test_no_file_of_an_import_is_named_while_it_runs(city, home, tmp_path, monke
     monkeypatch.setattr(store_module.StagingWriter, "write", spy)
     run_import(city.users["district_manager"], write_csv(tmp_path / "ktoa.csv", ktoa_rows(city)))
     assert seen and all(files == [] and target.endswith("(deleted)") for files, target in seen)
+
+
+def test_cleanup_keeps_a_sealed_upload_while_its_job_may_still_need_it(city, home, capsys):
+    """A sealed upload stays while its job waits or runs, and for a day after the job failed or was stopped (it may
+    run again); one no job names, or whose job ended long ago, is removed."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from dolbom.core.models import Job
+    from dolbom.discovery.services.signal_jobs import held_upload_path
+
+    def held(token: str, **job: object) -> Path:
+        path = held_upload_path(token)
+        path.write_bytes(b"DOLBOMS1sealed")
+        if job:
+            Job.objects.create(kind="signal_import", target=f"import:x:{token[:16]}", params={"upload": token}, **job)
+        return path
+
+    now = timezone.now()
+    waiting = held("a" * 32, status="queued")
+    failed_today = held("b" * 32, status="failed", finished_at=now - timedelta(hours=2))
+    failed_long_ago = held("c" * 32, status="failed", finished_at=now - timedelta(days=2))
+    imported = held("d" * 32, status="done", finished_at=now)
+    nobodys = held("e" * 32)
+
+    assert main(["cleanup"]) == 0
+    report = capsys.readouterr().out
+
+    assert waiting.exists() and failed_today.exists()
+    for gone in (failed_long_ago, imported, nobodys):
+        assert not gone.exists() and str(gone.relative_to(home)) in report

@@ -24,8 +24,7 @@ from tests.discovery.test_import_files import (
     run_import,
     write_csv,
 )
-
-CONFIRM = "이 기간으로 가져오기를 확인합니다"
+from tests.discovery.uploads import follow_job, upload
 
 
 @pytest.fixture
@@ -53,8 +52,7 @@ def login(client: Client, username: str = "manager") -> Client:
 
 
 def post_file(client: Client, path, period: str, **data):
-    with path.open("rb") as handle:
-        return client.post(reverse("signal_upload"), {"file": handle, "period": period, "agency": "ktoa", **data})
+    return upload(client, path, period=period, agency="ktoa", **data)
 
 
 # ------------------------------------------------------------------------------------------------- the rule
@@ -120,33 +118,58 @@ def test_the_upload_form_has_no_default_period(city, home, client):
     assert "절반" in html  # the rule is written on the page
 
 
-def test_the_page_asks_then_imports_with_the_box_ticked(city, home, client, tmp_path):
-    path = write_csv(tmp_path / "ktoa.csv", dated(city, "2026-08-20"))
+def held_uploads(home) -> list:
+    folder = home / "jobs" / "uploads"
+    return sorted(folder.iterdir()) if folder.is_dir() else []
+
+
+def test_the_job_asks_then_imports_once_the_period_is_confirmed(city, home, client, tmp_path):
+    rows = dated(city, "2026-08-20")
+    path = write_csv(tmp_path / "ktoa.csv", rows)
     response = post_file(login(client), path, PERIOD)
-    assert response.status_code == 422
+    assert response.job.status == "failed"
     html = response.content.decode()
-    assert CONFIRM in html and "행 5개 중 1개" in html
-    token = re.search(r'name="confirm_period" value="([^"]+)"', html).group(1)
-    assert re.search(r'<input[^>]*name="period"[^>]*value="2026-09"', html)  # the period typed stays
+    assert "2026-09 기간으로 가져오기" in html and "행 5개 중 1개" in html
+    assert "작업이 실패했습니다" not in html and reverse("job_retry", args=[response.job.pk]) not in html
+    confirm = reverse("signal_import_confirm", args=[response.job.pk])
+    assert f'action="{confirm}"' in html
+    assert not SignalFile.objects.exists()
+    # The file waits for the answer sealed: no resident number in clear on disk.
+    [held] = held_uploads(home)
+    assert rows[0]["resident_number"].encode() not in held.read_bytes() and oct(held.stat().st_mode & 0o777) == "0o600"
+
+    # Someone else's answer: a dong officer may not, another district's manager does not find the job.
+    assert login(Client(), "officer").post(confirm).status_code == 403
     assert not SignalFile.objects.exists()
 
-    # Sent again without the box, or with a value made up, it asks again.
-    assert post_file(client, path, PERIOD).status_code == 422
-    assert post_file(client, path, PERIOD, confirm_period="2026-09/" + "0" * 64).status_code == 422
-    assert not SignalFile.objects.exists()
-
-    response = post_file(client, path, PERIOD, confirm_period=token)
-    assert response.status_code == 200 and 'id="result-title"' in response.content.decode()
+    again = follow_job(client, client.post(confirm))
+    assert again.job.status == "done" and again.job.retry_of_id == response.job.pk
+    assert 'id="result-title"' in again.content.decode()
     assert SignalFile.objects.get().period == PERIOD
+    assert held_uploads(home) == []  # imported: the sealed copy is gone
+
+    # A second click on the old page's button imports nothing twice.
+    twice = client.post(confirm, follow=True)
+    assert "다시 실행할 수 없습니다" in twice.content.decode()
+    assert SignalFile.objects.count() == 1
 
 
-def test_the_page_refuses_another_periods_file_without_a_box(city, home, client, tmp_path):
+def test_a_plain_run_again_asks_again(city, home, client, tmp_path):
+    path = write_csv(tmp_path / "ktoa.csv", dated(city, "2026-08-20"))
+    first = post_file(login(client), path, PERIOD)
+    again = follow_job(client, client.post(reverse("job_retry", args=[first.job.pk])))
+    assert again.job.status == "failed" and again.job.result["report"]["kind"] == "period_unconfirmed"
+    assert not SignalFile.objects.exists()
+
+
+def test_the_page_refuses_another_periods_file_without_a_question(city, home, client, tmp_path):
     path = write_csv(tmp_path / "ktoa.csv", ktoa_rows(city))
     response = post_file(login(client), path, "2026-11")
-    assert response.status_code == 422
+    assert response.job.status == "failed"
     html = response.content.decode()
-    assert "다른 차수의 파일로 보입니다" in html and 'name="confirm_period"' not in html
+    assert "다른 차수의 파일로 보입니다" in html and "signals/jobs/" not in html
     assert_nothing_kept(home)
+    assert held_uploads(home) == []  # the file's own fault: nothing kept to run again
 
 
 # ------------------------------------------------------------------------------------------------- the command

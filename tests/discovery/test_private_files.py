@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 from django.test import Client
-from django.urls import reverse
 
 from dolbom.discovery.services import rounds as round_service
 from dolbom.discovery.services.learning import train_model
@@ -18,6 +17,7 @@ from tests.conftest import PASSWORD
 from tests.discovery.learning.test_service import labelled_round  # noqa: F401 - a fixture used below
 from tests.discovery.screening.support import AS_OF, PERIOD, import_telecom
 from tests.discovery.test_import_files import ktoa_rows, write_csv
+from tests.discovery.uploads import upload
 
 
 @pytest.fixture(params=[0o022, 0o000], ids=["umask-022", "umask-000"])
@@ -47,9 +47,7 @@ def test_an_uploaded_file_is_stored_privately(city, settings, tmp_path, umask):
     client = Client()
     assert client.login(username="manager", password=PASSWORD)
     path = write_csv(tmp_path / "ktoa.csv", ktoa_rows(city))
-    with path.open("rb") as handle:
-        response = client.post(reverse("signal_upload"), {"file": handle, "period": "2026-09", "agency": ""})
-    assert response.status_code == 200
+    assert upload(client, path, period="2026-09").job.status == "done"
 
     signals = settings.HOME / "signals"
     assert {name for name in modes(signals)} >= {
@@ -60,6 +58,7 @@ def test_an_uploaded_file_is_stored_privately(city, settings, tmp_path, umask):
     }
     assert_private(signals)
     assert_private(settings.HOME / "uploads")
+    assert_private(settings.HOME / "jobs")  # where an upload waits, sealed, for its import job
     assert oct(stat.S_IMODE(settings.HOME.stat().st_mode)) == "0o700"  # created by Dolbom: private too
 
 

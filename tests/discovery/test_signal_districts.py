@@ -16,6 +16,7 @@ from dolbom.discovery.models import OutreachItem, ScreeningRound, SignalFile
 from dolbom.registry.models import Staff
 from tests.conftest import PASSWORD, work_off_queue
 from tests.discovery.screening.support import PERIOD, TELECOM_COLUMNS
+from tests.discovery.uploads import upload
 
 STRANGER = "900101-1234567"
 
@@ -49,8 +50,7 @@ def _upload(client, username: str, content: bytes, tmp_path, name: str = "ktoa.c
     assert client.login(username=username, password=PASSWORD)
     path = tmp_path / name
     path.write_bytes(content)
-    with path.open("rb") as handle:
-        return client.post(reverse("signal_upload"), {"file": handle, "period": PERIOD, "agency": "ktoa"})
+    return upload(client, path, period=PERIOD, agency="ktoa")
 
 
 def test_another_district_cannot_test_whether_a_number_is_registered(city, home, client, district2_manager, tmp_path):
@@ -58,7 +58,7 @@ def test_another_district_cannot_test_whether_a_number_is_registered(city, home,
     the report cannot tell which of the two is registered somewhere."""
     resident_of_district1 = city.persons[0].resident_number()
     response = _upload(client, "manager2", _telecom_csv([(resident_of_district1, 12), (STRANGER, 12)]), tmp_path)
-    assert response.status_code == 200
+    assert response.job.status == "done"
     signal_file = SignalFile.objects.get()
     assert signal_file.district == city.districts[1]
     assert (signal_file.matched_rows, signal_file.unmatched_rows) == (0, 2)
@@ -93,10 +93,10 @@ def test_the_same_bytes_in_two_districts_neither_fail_nor_reveal_each_other(
     city, home, client, district2_manager, tmp_path
 ):
     content = _telecom_csv([(city.persons[0].resident_number(), 12)])
-    assert _upload(client, "manager", content, tmp_path).status_code == 200
+    assert _upload(client, "manager", content, tmp_path).job.status == "done"
     client.logout()
     response = _upload(client, "manager2", content, tmp_path)
-    assert response.status_code == 200  # imported, not "already imported by manager"
+    assert response.job.status == "done"  # imported, not "already imported by manager"
     assert "manager" not in response.content.decode().replace("manager2", "")
     assert SignalFile.objects.count() == 2
     # the file list shows each district its own import only

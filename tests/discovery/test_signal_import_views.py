@@ -18,6 +18,7 @@ from tests.discovery.test_import_files import (
     stored_files,
     write_csv,
 )
+from tests.discovery.uploads import upload
 
 
 @pytest.fixture
@@ -32,8 +33,7 @@ def login(client: Client, username: str) -> Client:
 
 
 def post_file(client: Client, path, **data):
-    with path.open("rb") as handle:
-        return client.post(reverse("signal_upload"), {"file": handle, "period": PERIOD, "agency": "", **data})
+    return upload(client, path, period=PERIOD, **data)
 
 
 def assert_no_inline_code(html: str) -> None:
@@ -55,9 +55,10 @@ def test_manager_sees_the_upload_form(city, home, client):
 def test_good_upload_shows_the_summary(city, home, client, tmp_path):
     path = write_csv(tmp_path / "ktoa.csv", ktoa_rows(city), encoding="cp949")
     response = post_file(login(client, "manager"), path)
-    assert response.status_code == 200
+    assert response.status_code == 200 and response.job.status == "done"
     html = response.content.decode()
     assert 'role="status"' in html and "KTOA-9000" in html and "cp949" in html
+    assert f'href="{reverse("signal_files")}?period={PERIOD}"' in html
     signal_file = SignalFile.objects.get()
     assert (signal_file.rows, signal_file.matched_rows, signal_file.unmatched_rows) == (5, 3, 2)
     assert signal_file.original_name == "ktoa.csv" and signal_file.imported_by == city.users["district_manager"]
@@ -70,9 +71,9 @@ def test_bad_upload_shows_the_report_as_a_table(city, home, client, tmp_path):
     rows[1]["amount_overdue"] = "-500"
     rows[2]["kind"] = "nonsense"
     response = post_file(login(client, "manager"), write_csv(tmp_path / "ktoa.csv", rows))
-    assert response.status_code == 422
-    html = response.content.decode()
-    assert 'role="alert"' in html
+    assert response.job.status == "failed"
+    html = re.sub(r"<td [^>]*>", "<td>", response.content.decode())
+    assert 'role="alert"' in html and "작업이 실패했습니다" not in html
     assert "<td>3</td><td>체납액 (amount_overdue)</td><td>0 이상이어야 합니다 (값: -500).</td>" in html
     assert "<td>4</td><td>위기정보 종류 (kind)</td>" in html
     assert_nothing_kept(home)
@@ -90,7 +91,7 @@ def test_upload_without_a_file_lists_the_problem(city, home, client):
 def test_upload_chooses_the_agency(city, home, client, tmp_path):
     path = write_csv(tmp_path / "export.csv", ktoa_rows(city))
     response = post_file(login(client, "manager"), path, agency="ktoa")
-    assert response.status_code == 200
+    assert response.job.status == "done"
     assert SignalFile.objects.get().agency_code == "ktoa"
 
 
@@ -157,8 +158,8 @@ def test_a_wrong_agency_file_is_one_line_with_its_count(city, home, client, tmp_
         for i in range(100)
     ]
     response = post_file(login(client, "manager"), write_csv(tmp_path / "export.csv", rows), agency="ktoa")
-    assert response.status_code == 422
-    html = re.sub(r">\s+<", "><", response.content.decode())
+    assert response.job.status == "failed" and response.job.result["report"]["error_count"] == 100
+    html = re.sub(r"<td [^>]*>", "<td>", re.sub(r">\s+<", "><", response.content.decode()))
     body = html.split("<tbody>")[1].split("</tbody>")[0]
     assert body.count("<tr>") == 1
     assert "<td>2, 3, 4 … 외 97행</td><td>위기정보 종류 (kind)</td>" in body and "한국전력공사" in body

@@ -21,6 +21,7 @@ from dolbom.discovery.services.rounds import run_round, withdraw_round
 from dolbom.registry.models import Staff
 from tests.conftest import PASSWORD
 from tests.discovery.test_import_files import PERIOD, ktoa_rows, stored_files, write_csv
+from tests.discovery.uploads import upload as upload_file
 
 REASON = "차수를 잘못 입력함"
 
@@ -54,14 +55,13 @@ def login(client: Client, username: str) -> Client:
 
 
 @pytest.fixture
-def upload(django_capture_on_commit_callbacks):
-    """Upload through the page, running what waits for the commit (the import lets go of its file then)."""
+def upload():
+    """Upload through the page and run its import job."""
 
-    def upload(client: Client, path, period: str = PERIOD):
-        with path.open("rb") as handle, django_capture_on_commit_callbacks(execute=True):
-            return client.post(reverse("signal_upload"), {"file": handle, "period": period, "agency": "ktoa"})
+    def upload_one(client: Client, path, period: str = PERIOD):
+        return upload_file(client, path, period=period, agency="ktoa")
 
-    return upload
+    return upload_one
 
 
 @pytest.fixture
@@ -86,7 +86,7 @@ def test_the_importer_withdraws_a_mistaken_import_and_imports_it_again(city, hom
     for row in rows:
         row["observed_on"] = "2026-09-15"
     csv_file = write_csv(tmp_path / "ktoa.csv", rows)
-    assert upload(login(client, "manager"), csv_file, period="2026-08").status_code == 200
+    assert upload(login(client, "manager"), csv_file, period="2026-08").job.status == "done"
     mistaken = SignalFile.objects.get()
     stored = store.parquet_path(mistaken)
     assert stored.exists()
@@ -108,7 +108,7 @@ def test_the_importer_withdraws_a_mistaken_import_and_imports_it_again(city, hom
     # The list keeps the row, marked; the same bytes go in again, under the right period.
     listing = client.get(reverse("signal_files")).content.decode()
     assert 'class="withdrawn"' in listing and REASON in listing
-    assert upload(client, csv_file).status_code == 200
+    assert upload(client, csv_file).job.status == "done"
     again = SignalFile.objects.get(withdrawn_at__isnull=True)
     assert again.period == PERIOD and again.sha256 == mistaken.sha256 and store.parquet_path(again).exists()
 

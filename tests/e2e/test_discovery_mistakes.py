@@ -140,25 +140,23 @@ def test_wrong_period_refused_then_confirmed_a_mistaken_import_withdrawn_and_ope
     telecom = _moved(source / "ktoa.csv", tmp_path / "p1", months=4, tag=tag)
     district.goto(url("/discovery/signals/upload/"))
     expect(district.locator("#id_period")).to_have_value("")
-    _upload(district, demo_server, telecom, P2)
-    expect(district.locator("#report-title")).to_have_text("파일을 가져오지 않았습니다")
+    _upload(district, demo_server, telecom, P2)  # checked by a job: its page shows the report once it ends
+    expect(district.locator("#report-title")).to_have_text("파일을 가져오지 않았습니다", timeout=60_000)
     expect(district.locator("main")).to_contain_text("다른 차수의 파일로 보입니다")
-    expect(district.locator("#id_confirm_period")).to_have_count(0)
+    expect(district.locator("form[action*='confirm-period']")).to_have_count(0)
     _fits(district, "an upload refused for its period")
 
-    # 2. A file with a few rows dated before its period: the counts, a box to tick, the file chosen again.
+    # 2. A file with a few rows dated before its period: the counts, and the period confirmed on the job's page,
+    #    without choosing the file again.
     early = _moved(source / "ktoa.csv", tmp_path / "early", months=4, tag=tag + "E", older=5, name="ktoa-early.csv")
     _upload(district, demo_server, early, P1)
-    expect(district.locator("#confirm-title")).to_be_visible()
-    expect(district.locator("#confirm-counts")).to_contain_text("5개의 기준일")
-    expect(district.locator("label[for=id_confirm_period]")).to_have_text("이 기간으로 가져오기를 확인합니다")
-    expect(district.locator("#id_period")).to_have_value(P1)
+    expect(district.locator("#confirm-title")).to_be_visible(timeout=60_000)
+    expect(district.locator("#job-status")).to_contain_text("중 5개")
     _fits(district, "an upload asking to confirm its period")
     district.screenshot(path=artifacts / "upload-confirm-period.png", full_page=True)
-    district.set_input_files("#id_file", str(early))
-    district.check("#id_confirm_period")
-    _submit(district)
-    expect(district.locator("#result-title")).to_have_text("파일을 가져왔습니다")
+    with district.expect_navigation():
+        district.get_by_role("button", name=f"{P1} 기간으로 가져오기").click()
+    expect(district.locator("#result-title")).to_have_text("파일을 가져왔습니다", timeout=60_000)
 
     # 3. That import was a mistake after all: withdrawn from the list of files, on a phone.
     stored = (

@@ -1,6 +1,7 @@
-"""A screening round as a background job, in the browser, on a server started without its worker so that each state
-can be seen: the district manager asks for a round and sees it wait at 0 %, stops it, runs it again, and, once a
-worker starts, watches the page move to 100 % by itself (htmx) and opens the round it made. Office PC and phone."""
+"""A screening round and a signal file's import as background jobs, in the browser, on a server started without its
+worker so that each state can be seen: the district manager asks for a round (or uploads a file) and sees it wait
+at 0 %, stops it, runs it again, and, once a worker starts, watches the page move to 100 % by itself (htmx) and
+opens what it made. Office PC and phone."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.discovery.served import PASSWORD, Server, dolbom_command, home_env, home_with_signals
+from tests.discovery.hostile_files import valid_ktoa_csv
+from tests.discovery.served import PASSWORD, Server, dolbom_command, home_env, home_with_signals, sql
 from tests.e2e.layout import LAPTOP, PHONE, measure
 from tests.e2e.support import assert_accessible
 
@@ -104,3 +106,44 @@ def test_a_round_waits_is_stopped_run_again_and_followed_to_its_end(browser, ser
     phone.goto(server.base + "/discovery/rounds/")
     expect(phone.locator("main table").first).to_contain_text("완료")
     _fits(phone, "rounds-with-jobs", artifacts)
+
+
+def test_an_import_waits_is_stopped_run_again_and_followed_to_its_end(browser, server, artifacts, tmp_path):
+    """The same for a signal file: the upload page sends the importer to the import's job page; stopped while it
+    waits, it keeps nothing; run again, a worker imports the file and the page says what came in."""
+    csv = valid_ktoa_csv(tmp_path / "ktoa.csv", rows=5000)
+    page = _page(browser, server, PHONE)  # an upload from the tablet on a home visit's day
+    page.goto(server.base + "/discovery/signals/upload/")
+    page.set_input_files("#id_file", str(csv))
+    page.fill("#id_period", PERIOD)
+    with page.expect_navigation():
+        page.click("main form button[type=submit]")
+    assert re.search(r"/jobs/\d+/$", page.url), page.inner_text("main")[:600]
+    assert _status(page) == "queued"
+    expect(page.locator("#job-status")).to_contain_text("ktoa.csv")
+    _fits(page, "import-waiting", artifacts)
+
+    with page.expect_navigation():
+        page.get_by_role("button", name="작업 중지").click()
+    assert _status(page) == "cancelled"
+    assert sql(server.home, "SELECT count(*) FROM discovery_signalfile WHERE rows = 5000") == [(0,)]
+    with page.expect_navigation():
+        page.get_by_role("button", name="다시 실행").click()
+    assert _status(page) == "queued"
+
+    worker = subprocess.Popen([*dolbom_command(), "worker"], env=home_env(server.home), stdout=subprocess.DEVNULL)
+    try:
+        expect(page.locator("[data-job-status]")).to_have_attribute("data-job-status", "done", timeout=120_000)
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(timeout=30)
+    expect(page.locator("#job-progress")).to_have_attribute("value", "100")
+    expect(page.locator("#result-title")).to_have_text("파일을 가져왔습니다")
+    expect(page.locator("#job-status")).to_contain_text("5,000")
+    _fits(page, "import-done", artifacts)
+    assert sql(server.home, "SELECT count(*) FROM discovery_signalfile WHERE rows = 5000") == [(1,)]
+    with page.expect_navigation():
+        page.locator("#job-status a.button").click()
+    assert f"/discovery/signals/?period={PERIOD}" in page.url
+    expect(page.locator("main")).to_contain_text("ktoa.csv")
+    _fits(page, "import-list", artifacts)

@@ -176,6 +176,20 @@ def decrypt(blob: bytes, *, context: bytes) -> str:
         raise DecryptionError("ciphertext does not authenticate") from exc
 
 
+def sealing_key() -> tuple[bytes, AESGCM]:
+    """The current key's fingerprint and cipher, for files sealed at rest (core.sealed)."""
+    current, by_print = _keys()
+    return current, by_print[current]
+
+
+def unsealing_key(fingerprint: bytes) -> AESGCM:
+    """The cipher of the key with `fingerprint`, current or old; UnknownKeyError if it is not configured."""
+    cipher = _keys()[1].get(bytes(fingerprint))
+    if cipher is None:
+        raise UnknownKeyError
+    return cipher
+
+
 def keyed_hash(value: str) -> str:
     """HMAC-SHA256 hex of a normalised identifier: the same number always gives the same hash."""
     return hmac.new(_hmac_key(), value.encode(), hashlib.sha256).hexdigest()

@@ -1,4 +1,5 @@
-"""The discovery's long work, run as jobs (core.jobs): a screening round, and training the learned model."""
+"""The discovery's long work, run as jobs (core.jobs): importing a signal file, a screening round, and training the
+learned model."""
 
 from __future__ import annotations
 
@@ -9,9 +10,11 @@ from django.utils.translation import gettext_lazy as _
 
 from dolbom.core.jobs.runtime import JobFailed, JobKind, Progress, register
 from dolbom.core.models import Job
+from dolbom.discovery.importing.report import report_from_dict
 from dolbom.discovery.learning.train import TrainingRefused
 from dolbom.discovery.services.learning import train_model
 from dolbom.discovery.services.rounds import run_round
+from dolbom.discovery.services.signal_jobs import IMPORT_KIND, run_import, upload_kept
 
 ROUND_PHASES = {
     "planning": _("Checking the signal files and the scorecard"),
@@ -87,5 +90,44 @@ MODEL_TRAINING = register(
         run=_train,
         result_url=lambda result: reverse("model_list") if "model_id" in result else None,
         nav="discovery",
+    )
+)
+
+
+IMPORT_PHASES = {
+    "opening": _("Opening the uploaded file"),
+    "waiting": _("Waiting for another import to end"),
+    "checking": _("Checking every row and matching it to the registry"),
+    "storing": _("Storing the file"),
+}
+
+
+def _import_detail(job: Job) -> dict[str, Any]:
+    report = job.result.get("report")
+    # A refused file's report says what went wrong and what to do, in place of the page's general failure box.
+    return {
+        "report": report_from_dict(report) if report else None,
+        "imported": job.result.get("imported"),
+        "failure_explained": bool(report),
+    }
+
+
+def _imported_url(result: dict[str, Any]) -> str | None:
+    imported = result.get("imported")
+    return f"{reverse('signal_files')}?period={imported['period']}" if imported else None
+
+
+SIGNAL_IMPORT = register(
+    JobKind(
+        key=IMPORT_KIND,
+        label=_("Importing a signal file"),
+        permission="discovery.import_signals",
+        phases=IMPORT_PHASES,
+        run=run_import,
+        result_url=_imported_url,
+        nav="discovery",
+        detail_template="discovery/_import_job.html",
+        detail_context=_import_detail,
+        retryable=upload_kept,
     )
 )

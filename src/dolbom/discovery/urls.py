@@ -7,6 +7,7 @@ urlpatterns = [
     path("outreach/", outreach.outreach_list, name="outreach_list"),
     path("signals/", imports.signal_files, name="signal_files"),
     path("signals/upload/", imports.upload, name="signal_upload"),
+    path("signals/jobs/<int:job_id>/confirm-period/", imports.confirm_period, name="signal_import_confirm"),
     path("signals/<int:file_id>/withdraw/", imports.withdraw, name="signal_withdraw"),
     path("rounds/", rounds.round_list, name="round_list"),
     path("rounds/new/", rounds.new_round, name="round_new"),

@@ -41,7 +41,12 @@ class JobCancelled(Exception):
 
 
 class JobFailed(Exception):
-    """The work ended without its result and says why in words of its own (a round's recorded error, say)."""
+    """The work ended without its result and says why in words of its own (a round's recorded error, say);
+    `result` is kept on the job for its page (a refused file's report, say)."""
+
+    def __init__(self, message: str, *, result: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.result = result or {}
 
 
 @dataclass(frozen=True)
@@ -53,6 +58,13 @@ class JobKind:
     run: Callable[[Job, Progress], dict[str, Any]]  # returns what the job page links to (e.g. {"round_id": 3})
     result_url: Callable[[dict[str, Any]], str | None] = field(default=lambda result: None)
     nav: str = ""  # the menu entry highlighted on the job's page
+    # What the job's page shows of this kind below its status, if anything: a template, rendered with `job` and
+    # what `detail_context(job)` adds (a refused file's report, say; with `failure_explained` it stands in for the
+    # page's general failure box and its "run again" button).
+    detail_template: str = ""
+    detail_context: Callable[[Job], dict[str, Any]] = field(default=lambda job: {})
+    # Whether an ended job can still run again (its input may be gone); asked before the button is shown.
+    retryable: Callable[[Job], bool] = field(default=lambda job: True)
 
 
 KINDS: dict[str, JobKind] = {}
@@ -124,6 +136,8 @@ def run_job(job_id: int) -> None:
         result = kind.run(job, Progress(job, kind))
     except JobCancelled:
         _end(job, JobStatus.CANCELLED)
+    except JobFailed as exc:
+        _end(job, JobStatus.FAILED, error=failure_text(exc), result={**job.result, **exc.result})
     except Exception as exc:
         logger.exception("job %s (%s) failed", job.pk, job.kind)
         _end(job, JobStatus.FAILED, error=failure_text(exc))

@@ -81,18 +81,21 @@ def cancel_job(*, user: Any, job_id: int) -> Job:
     return job
 
 
-def retry_job(*, user: Any, job_id: int) -> Job:
-    """Run a failed or cancelled job again with the same parameters, as a new job that names the one before."""
+def retry_job(*, user: Any, job_id: int, params: dict[str, Any] | None = None) -> Job:
+    """Run a failed or cancelled job again, as a new job that names the one before: with the same parameters, or
+    with `params` changed by its domain's service (an import's period confirmed, say)."""
     job = visible_or_404(jobs_visible_to(user), job_id)
     if job.status not in (JobStatus.FAILED, JobStatus.CANCELLED):
         raise ValidationError({NON_FIELD_ERRORS: _("Only a failed or cancelled job can be run again.")})
+    if not KINDS[job.kind].retryable(job):
+        raise ValidationError({NON_FIELD_ERRORS: _("This job cannot run again: what it worked on is no longer kept.")})
     with transaction.atomic():
         again = start_job(
             user=user,
             kind=job.kind,
             target=job.target,
             district_code=job.district_code,
-            params=job.params,
+            params={**job.params, **(params or {})},
             retry_of=job,
         )
         audit.record(user, "core.retry_job", again, detail={"kind": job.kind, "retry_of": job.pk})

@@ -37,7 +37,9 @@ def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
         ],
         "phase_label": kind.phases.get(job.phase, ""),
         "result_url": kind.result_url(job.result),
+        "retryable": job.status in ("failed", "cancelled") and kind.retryable(job),
         "active_nav": kind.nav,
+        **kind.detail_context(job),
     }
     template = "core/_job_status.html" if request.headers.get("HX-Request") else "core/job.html"
     return render(request, template, context)

@@ -11,6 +11,7 @@ Identical problems (the same field, the same reason) are shown as one line with 
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -308,3 +309,27 @@ class SignalFileRejected(Exception):
     def __init__(self, report: ImportReport) -> None:
         super().__init__(report.headline())
         self.report = report
+
+
+_CHECK_DATES = ("first", "last", "earliest", "latest")
+
+
+def report_as_dict(report: ImportReport) -> dict[str, object]:
+    """The report as JSON-ready data, kept on an import job for its page (`report_from_dict` reads it back)."""
+    data = dataclasses.asdict(report)
+    if report.period_check is not None:
+        check = data["period_check"]
+        for name in _CHECK_DATES:
+            value = getattr(report.period_check, name)
+            check[name] = value.isoformat() if value else None
+    return data
+
+
+def report_from_dict(data: dict[str, object]) -> ImportReport:
+    values = dict(data)
+    values["errors"] = [Issue(**issue) for issue in values.get("errors") or []]  # type: ignore[union-attr]
+    check = values.get("period_check")
+    if isinstance(check, dict):
+        dates = {k: date.fromisoformat(v) if v else None for k, v in check.items() if k in _CHECK_DATES}
+        values["period_check"] = PeriodCheck(**{**check, **dates})
+    return ImportReport(**values)  # type: ignore[arg-type]

@@ -13,7 +13,9 @@ unlocked, is an orphan — so is the file of a withdrawn import that its withdra
 looked up again after its lock is taken, since the owner releases the lock only after the commit.
 
 Uploads and staging files have no name at all while in use (they are unlinked from the start), so normally there
-is nothing there to remove; what may be there comes from an older version or a system without /proc.
+is nothing there to remove; what may be there comes from an older version or a system without /proc. An upload
+waiting for its import job is sealed (encrypted) under jobs/uploads/ and removed once no job needs it any more
+(services.signal_jobs).
 
 The report names what was removed (kind, path relative to DOLBOM_HOME, size), never what was in it.
 """
@@ -32,6 +34,7 @@ from dolbom.core.files import remove_if_abandoned
 from dolbom.discovery.importing import store
 from dolbom.discovery.models import SignalFile
 from dolbom.discovery.screening.rounds_inputs import work_root
+from dolbom.discovery.services import signal_jobs
 
 KINDS = {
     "upload": gettext_lazy("uploaded file"),
@@ -39,6 +42,7 @@ KINDS = {
     "part": gettext_lazy("half-written Parquet (.part)"),
     "orphan": gettext_lazy("Parquet without a database row"),
     "workdir": gettext_lazy("work folder"),
+    "held": gettext_lazy("sealed upload no import job needs any more"),
 }
 
 
@@ -139,6 +143,15 @@ def remove_leftovers() -> Leftovers:
         result.notes.append(
             _("The database is not ready, so Parquet files without a database row were not looked for.")
         )
+
+    held = signal_jobs.held_uploads()
+    for path in sorted(held.iterdir()):
+        if committed is not None:  # without a database, whether a job still needs it cannot be told: kept
+
+            def needed(path: Path = path) -> bool:
+                return signal_jobs.held_upload_wanted(path)
+
+            remove(path, "held", keep=needed)
 
     work = work_root()
     for path in sorted(work.iterdir()):

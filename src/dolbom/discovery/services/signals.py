@@ -39,6 +39,7 @@ from django.utils.translation import gettext as _
 
 from dolbom.core import audit
 from dolbom.core.files import LockedFile, remove_if_abandoned
+from dolbom.core.jobs.runtime import Progress
 from dolbom.core.permissions import can, ensure_can
 from dolbom.core.scope import scope_for
 from dolbom.core.text import visible_length, visible_text
@@ -136,7 +137,7 @@ def _audit_refusals(function: Callable[..., ImportResult]) -> Callable[..., Impo
         try:
             return function(**kwargs)
         except SignalFileRejected as rejected:
-            _record_refusal(kwargs["user"], rejected.report, size=_size(kwargs.get("path")))
+            record_refusal(kwargs["user"], rejected.report, size=_size(kwargs.get("path")))
             raise
 
     return wrapper
@@ -152,6 +153,8 @@ def import_signal_file(
     district_code: str | None = None,
     original_name: str | None = None,
     confirm_period: bool | str = False,
+    progress: Progress | None = None,
+    wait_for_turn: Callable[[], None] | None = None,
 ) -> ImportResult:
     """Validate, match and store one agency file delivered to a district for a screening period.
 
@@ -162,16 +165,23 @@ def import_signal_file(
 
     `confirm_period` accepts rows dated before the period (see `PeriodCheck`): True for any file (the command
     line's --confirm-period), or the `report.confirmation` of the PeriodNotConfirmed the importer was shown, which
-    holds only for the same bytes and the same period. Without it, such a file raises PeriodNotConfirmed."""
+    holds only for the same bytes and the same period. Without it, such a file raises PeriodNotConfirmed.
+
+    Run as a job (discovery.signal_jobs), `progress` hears of each phase (IMPORT_PHASES) and is asked between
+    batches of rows whether to stop; a stop before the commit leaves nothing. While every import turn of the
+    machine is taken, `wait_for_turn` is called until one is free (a job waits); without it, ImportBusy at once."""
     ensure_can(user, "discovery.import_signals")
-    with import_turn() as ours:
-        if not ours:
+    while True:
+        with import_turn() as ours:
+            if ours:
+                return _import(
+                    user=user, path=Path(path), period=period, agency_code=agency_code, district_code=district_code,
+                    original_name=original_name, confirm_period=confirm_period, progress=progress,
+                )  # fmt: skip
+        if wait_for_turn is None:
             name = original_name or Path(path).name
             raise ImportBusy(ImportReport.single(name, busy_reason(), period=period, kind="busy"))
-        return _import(
-            user=user, path=Path(path), period=period, agency_code=agency_code, district_code=district_code,
-            original_name=original_name, confirm_period=confirm_period,
-        )  # fmt: skip
+        wait_for_turn()
 
 
 def _import(
@@ -183,6 +193,7 @@ def _import(
     district_code: str | None,
     original_name: str | None,
     confirm_period: bool | str,
+    progress: Progress | None,
 ) -> ImportResult:
     started = time.perf_counter()
     request = check_request(
@@ -193,8 +204,12 @@ def _import(
     source = _open(request, collector)
     staged: Staged | None = None
     try:
-        staged = validate_and_stage(request, source, collector)
+        if progress is not None:
+            progress.phase("checking")
+        staged = validate_and_stage(request, source, collector, on_batch=progress.check if progress else None)
         _ensure_period_confirmed(request, source, staged.period_check, confirm_period)
+        if progress is not None:
+            progress.phase("storing")
         signal_file = _commit(user=user, request=request, source=source, staged=staged)
     finally:
         source.close()
@@ -321,9 +336,16 @@ class Staged:
     period_check: PeriodCheck
 
 
-def validate_and_stage(request: ImportRequest, source: readers.Source, collector: IssueCollector) -> Staged:
+def validate_and_stage(
+    request: ImportRequest,
+    source: readers.Source,
+    collector: IssueCollector,
+    *,
+    on_batch: Callable[[], None] | None = None,
+) -> Staged:
     """Check every row against the catalogue, match the valid ones to the district's residents and stage them;
-    refuse the whole file, with the report of every problem, if any row is wrong or none is there."""
+    refuse the whole file, with the report of every problem, if any row is wrong or none is there. `on_batch` is
+    called after each batch (a job's heartbeat, which may stop the work there)."""
     validator = Validator(
         catalogue=request.catalogue,
         agency=request.agency,
@@ -343,6 +365,8 @@ def validate_and_stage(request: ImportRequest, source: readers.Source, collector
                     rows = validator.validate(batch)
                     if not collector:  # once the file is refused, only count the remaining problems
                         _stage(rows, matcher, writer, counts)
+                    if on_batch is not None:
+                        on_batch()
             except ReadError as exc:
                 collector.add(Issue(row=exc.row, column="", label="", reason=exc.reason))
                 kind = exc.kind
@@ -647,11 +671,11 @@ def refuse_oversized_upload(*, user: Any, file_name: str, file_format: str, limi
     ensure_can(user, "discovery.import_signals")
     report = ImportReport.single(file_name, too_large_reason(file_format, limit), kind="too_large")
     report.file_format = file_format
-    _record_refusal(user, report, size=received, limit=limit)
+    record_refusal(user, report, size=received, limit=limit)
     return report
 
 
-def _record_refusal(user: Any, report: ImportReport, *, size: int | None, limit: int | None = None) -> None:
+def record_refusal(user: Any, report: ImportReport, *, size: int | None, limit: int | None = None) -> None:
     detail: dict[str, Any] = {
         "file_name": _safe_name(report.file_name),
         "format": report.file_format or _format_of(report.file_name),

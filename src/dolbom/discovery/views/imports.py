@@ -16,20 +16,22 @@ from django.urls import reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.views.decorators.http import require_POST
 
 from dolbom.core.http import parse_query, requires, show_errors
+from dolbom.core.jobs.selectors import recent_jobs
+from dolbom.core.jobs.services import JobBusy
 from dolbom.core.scope import visible_or_404
 from dolbom.discovery.catalogue import load_catalogue
 from dolbom.discovery.importing.limits import Limits, megabytes
 from dolbom.discovery.importing.upload import SignalUploadHandler, too_large_request
 from dolbom.discovery.importing.validate import PERIOD_PATTERN
 from dolbom.discovery.selectors import rounds_that_read, signal_files_visible_to, signal_periods_for
+from dolbom.discovery.services.signal_jobs import IMPORT_KIND, confirm_import_period, queue_signal_import
 from dolbom.discovery.services.signals import (
     WITHDRAW_REASON_MIN,
-    ImportBusy,
     ImportReport,
     SignalFileRejected,
-    import_signal_file,
     may_withdraw,
     refuse_oversized_upload,
     used_by_rounds,
@@ -38,9 +40,6 @@ from dolbom.discovery.services.signals import (
 from dolbom.registry.selectors import districts_visible_to
 
 PAGE_SIZE = 50
-SERVICE_UNAVAILABLE = 503
-# An import takes seconds to a few minutes: the browser (or a script) is told to try again after this.
-RETRY_AFTER_SECONDS = 30
 
 
 def _agency_choices() -> list[tuple[str, str]]:
@@ -76,10 +75,10 @@ class SignalUploadForm(forms.Form):
             self.fields["district"].widget = forms.HiddenInput()
 
 
-class PeriodConfirmation(forms.Form):
-    """The box ticked under a period question: its value names the file and period it was shown for."""
+class UploadQuery(forms.Form):
+    """`?period=`: the period of the file just imported, kept for the next file of the same delivery."""
 
-    confirm_period = forms.CharField(required=False, max_length=200)
+    period = forms.RegexField(regex=PERIOD_PATTERN, required=False)
 
 
 class WithdrawForm(forms.Form):
@@ -121,6 +120,11 @@ def signal_files(request: HttpRequest) -> HttpResponse:
         "rows": rows,
         "period": query["period"],
         "periods": signal_periods_for(request.user),
+        "jobs": [
+            j
+            for j in recent_jobs(request.user, IMPORT_KIND)
+            if j.params.get("period") in (query["period"], None) or not query["period"]
+        ],
         "active_nav": "discovery",
     }
     return render(request, "discovery/signal_files.html", context)
@@ -168,6 +172,8 @@ def _limit_context(limits: Limits) -> dict[str, str]:
 
 @csrf_protect
 def _upload(request: HttpRequest, *, handler: SignalUploadHandler, limits: Limits) -> HttpResponse:
+    """What can be refused at once is shown here (the form, the size, the district, the agency, an earlier import
+    of the same bytes); the rows are checked by the import job, whose page the importer is sent to."""
     context: dict[str, object] = {"active_nav": "discovery", **_limit_context(limits)}
     status = 200
     if request.method == "POST":
@@ -185,43 +191,47 @@ def _upload(request: HttpRequest, *, handler: SignalUploadHandler, limits: Limit
             form = SignalUploadForm(initial={"period": request.POST.get("period", "")}, user=request.user)
         elif form.is_valid():
             uploaded = form.cleaned_data["file"]
-            period = form.cleaned_data["period"]
-            confirmation = PeriodConfirmation(request.POST)
-            confirmed = confirmation.cleaned_data["confirm_period"] if confirmation.is_valid() else ""
             try:
-                context["result"] = import_signal_file(
+                job = queue_signal_import(
                     user=request.user,
                     path=Path(uploaded.temporary_file_path()),
-                    period=period,
+                    name=uploaded.name,
+                    period=form.cleaned_data["period"],
                     agency_code=form.cleaned_data["agency"] or None,
                     district_code=form.cleaned_data["district"] or None,
-                    original_name=uploaded.name,
-                    # Only the value shown with the question confirms, for that file and period: never True here.
-                    confirm_period=confirmed or False,
                 )
-                # The next file of the same delivery usually has the same period: keep the one just typed.
-                form = SignalUploadForm(initial={"period": period}, user=request.user)
-            except ImportBusy as busy:
-                # Not the file's fault: the server is busy for a moment (503, with when to try again).
-                context["report"] = busy.report
-                status = SERVICE_UNAVAILABLE
+            except JobBusy as busy:  # the same file is being imported (a double click): follow that import
+                messages.info(request, " ".join(busy.messages))
+                return redirect("job_detail", job_id=busy.job.pk)
             except SignalFileRejected as rejected:
                 context["report"] = rejected.report
                 status = 422
             except ValidationError as refused:
                 show_errors(form, refused)
                 status = 422
+            else:
+                return redirect("job_detail", job_id=job.pk)
             finally:
                 uploaded.close()  # the copy had no name; closing it frees its space
         else:
             status = 422
     else:
-        form = SignalUploadForm(user=request.user)
+        query = parse_query(request, UploadQuery)
+        form = SignalUploadForm(initial={"period": query["period"] or ""}, user=request.user)
     context["form"] = form
-    response = render(request, "discovery/signal_upload.html", context, status=status)
-    if status == SERVICE_UNAVAILABLE:
-        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
-    return response
+    return render(request, "discovery/signal_upload.html", context, status=status)
+
+
+@require_POST
+@requires("discovery.import_signals")
+def confirm_period(request: HttpRequest, job_id: int) -> HttpResponse:
+    """The period question of an import job answered "it is right": the same file is imported again, confirmed."""
+    try:
+        again = confirm_import_period(user=request.user, job_id=job_id)
+    except ValidationError as refused:
+        messages.error(request, " ".join(refused.messages))
+        return redirect("job_detail", job_id=job_id)
+    return redirect("job_detail", job_id=again.pk)
 
 
 @requires("discovery.withdraw_own_import")
