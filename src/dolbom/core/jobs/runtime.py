@@ -68,6 +68,9 @@ class JobKind:
 
 
 KINDS: dict[str, JobKind] = {}
+# Each phase is this many steps of `Job.done`/`Job.total`, so that work that knows how far it is within a phase can
+# move the bar there (`Progress.check(share)`).
+STEPS = 100
 
 
 def register(kind: JobKind) -> JobKind:
@@ -85,19 +88,25 @@ class Progress:
     def __init__(self, job: Job, kind: JobKind) -> None:
         self.job = job
         self.order = list(kind.phases)
+        self._index: int | None = None
 
     def phase(self, key: str, **result: Any) -> None:
         """The work enters phase `key` (a key of its kind's phases); `result` is merged into what the page shows
         (the round's number as soon as it exists, say). Raises JobCancelled when a stop was asked for."""
-        fields: dict[str, Any] = {"phase": key, "done": self.order.index(key), "total": len(self.order)}
+        self._index = self.order.index(key)
+        fields: dict[str, Any] = {"phase": key, "done": self._index * STEPS, "total": len(self.order) * STEPS}
         if result:
             self.job.result = {**self.job.result, **result}
             fields["result"] = self.job.result
         self._write(fields)
 
-    def check(self) -> None:
-        """Beat the heartbeat and stop here if asked to; for work that loops within one phase."""
-        self._write({})
+    def check(self, share: float | None = None) -> None:
+        """Beat the heartbeat and stop here if asked to; for work that loops within one phase. `share` (0..1), when
+        the work knows it, moves the bar within the phase."""
+        fields: dict[str, Any] = {}
+        if share is not None and self._index is not None:
+            fields["done"] = self._index * STEPS + int(max(0.0, min(1.0, share)) * (STEPS - 1))
+        self._write(fields)
 
     def _write(self, fields: dict[str, Any]) -> None:
         Job.objects.filter(pk=self.job.pk).update(heartbeat_at=timezone.now(), **fields)

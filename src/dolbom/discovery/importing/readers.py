@@ -87,6 +87,10 @@ class Source:
     def batches(self) -> Iterator[Batch]:
         raise NotImplementedError
 
+    def share_read(self) -> float | None:
+        """How much of the file the batches so far covered (0..1), for a job's progress bar; None if unknown."""
+        return None
+
     def close(self) -> None:
         """Release the file."""
 
@@ -240,6 +244,8 @@ class CsvSource(Source):
     def __init__(self, path: Path, *, on_bad_row: BadRowHandler, max_rows: int) -> None:
         self.encoding = detect_encoding(path)
         self._path = path
+        self._size = path.stat().st_size
+        self._blocks = 0
         self._on_bad_row = on_bad_row
         self._max_rows = max_rows
         self._skipped: list[int] = []
@@ -279,6 +285,7 @@ class CsvSource(Source):
                 if parsed > self._max_rows:  # stop reading: the rest of the file is not worth the time
                     raise ReadError(too_many_rows_reason(self._max_rows), kind="too_many_rows")
                 table = pa.Table.from_batches([record_batch]).rename_columns(self.header)
+                self._blocks += 1
                 yield Batch(table, rows)
         except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
             # Arrow's message quotes the offending line, which may hold a resident number: never pass it on.
@@ -290,6 +297,11 @@ class CsvSource(Source):
                 raise ReadError(message % {"limit": megabytes(CSV_BLOCK_BYTES)}) from exc
             message = _("The CSV file is malformed (a quotation mark is not closed, or the format is broken).")
             raise ReadError(message) from exc
+
+    def share_read(self) -> float | None:
+        # Each batch is one block of the file (Arrow's own read position runs far ahead of the batches it hands
+        # over, so it says nothing of the rows checked).
+        return min(1.0, self._blocks * CSV_BLOCK_BYTES / self._size) if self._size else None
 
 
 def _csv_header(path: Path, encoding: str) -> list[str]:
@@ -395,6 +407,8 @@ class ParquetSource(Source):
                 )
                 raise ReadError(message % {"column": f.name, "type": f.type}, row=1)
 
+    _parsed = 0
+
     def batches(self) -> Iterator[Batch]:
         parsed = 0
         try:
@@ -414,6 +428,7 @@ class ParquetSource(Source):
                     }
                     raise ReadError(message % values, kind="unpacked_too_large")
                 arrays = [_as_text(column) for column in record_batch.columns]
+                self._parsed = parsed + n
                 yield Batch(
                     pa.Table.from_arrays(arrays, names=self.header),
                     np.arange(parsed + 2, parsed + 2 + n, dtype=np.int64),
@@ -421,6 +436,10 @@ class ParquetSource(Source):
                 parsed += n
         except (pa.ArrowException, OSError) as exc:
             raise ReadError(_("The Parquet file cannot be read to the end (it is damaged).")) from exc
+
+    def share_read(self) -> float | None:
+        total = self._file.metadata.num_rows
+        return min(1.0, self._parsed / total) if total else None
 
     def close(self) -> None:
         self._file.close()

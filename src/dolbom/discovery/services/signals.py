@@ -206,7 +206,8 @@ def _import(
     try:
         if progress is not None:
             progress.phase("checking")
-        staged = validate_and_stage(request, source, collector, on_batch=progress.check if progress else None)
+        on_batch = (lambda: progress.check(source.share_read())) if progress is not None else None
+        staged = validate_and_stage(request, source, collector, on_batch=on_batch)
         _ensure_period_confirmed(request, source, staged.period_check, confirm_period)
         if progress is not None:
             progress.phase("storing")

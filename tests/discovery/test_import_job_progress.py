@@ -1,0 +1,73 @@
+"""An import job's bar moves within the step that checks every row, as far through the file as the rows read, and
+a stop asked for in the middle of the rows ends the job there with nothing kept."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from dolbom.core.jobs.runtime import Progress
+from dolbom.core.models import Job
+from dolbom.discovery.importing import readers
+from dolbom.discovery.models import SignalFile
+from tests.conftest import PASSWORD
+from tests.discovery.hostile_files import valid_ktoa_csv
+from tests.discovery.test_import_files import PERIOD, assert_nothing_kept
+from tests.discovery.uploads import upload
+
+
+@pytest.fixture
+def home(settings, tmp_path):
+    settings.HOME = tmp_path / "home"
+    return settings.HOME
+
+
+@pytest.fixture
+def small_blocks(monkeypatch):
+    """Blocks of 8 KB instead of 8 MB: a file of a thousand rows is read in a dozen batches."""
+    monkeypatch.setattr(readers, "CSV_BLOCK_BYTES", 8 << 10)
+
+
+@pytest.fixture
+def bar(monkeypatch):
+    """The job's percentage as its page would show it, read back from the database after each step of the rows."""
+    seen: list[int] = []
+    check = Progress.check
+
+    def watched(self: Progress, share: float | None = None) -> None:
+        check(self, share)
+        seen.append(Job.objects.get(pk=self.job.pk).percent)
+
+    monkeypatch.setattr(Progress, "check", watched)
+    return seen
+
+
+def _manager(client: Client) -> Client:
+    assert client.login(username="manager", password=PASSWORD)
+    return client
+
+
+def test_the_bar_moves_while_the_rows_are_checked(city, home, client, tmp_path, small_blocks, bar):
+    path = valid_ktoa_csv(tmp_path / "ktoa.csv", rows=1000)
+    response = upload(_manager(client), path, period=PERIOD)
+    assert response.job.status == "done" and response.job.percent == 100
+    # Checking the rows is the third of four steps: the bar climbs through its quarter batch by batch.
+    assert len(bar) >= 5 and bar == sorted(bar) and len(set(bar)) >= 4, bar
+    assert 50 <= bar[0] < bar[-1] < 75, bar
+
+
+def test_a_stop_in_the_middle_of_the_rows_keeps_nothing(city, home, client, tmp_path, small_blocks, monkeypatch):
+    check = Progress.check
+
+    def stop_after_three(self: Progress, share: float | None = None) -> None:
+        calls.append(share)
+        if len(calls) == 3:
+            Job.objects.filter(pk=self.job.pk).update(cancel_requested=True)
+        check(self, share)
+
+    calls: list[float | None] = []
+    monkeypatch.setattr(Progress, "check", stop_after_three)
+    response = upload(_manager(client), valid_ktoa_csv(tmp_path / "ktoa.csv", rows=1000), period=PERIOD)
+    assert response.job.status == "cancelled" and len(calls) == 3
+    assert not SignalFile.objects.exists()
+    assert_nothing_kept(home)
