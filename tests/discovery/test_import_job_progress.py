@@ -1,5 +1,6 @@
-"""An import job's bar moves within the step that checks every row, as far through the file as the rows read, and
-a stop asked for in the middle of the rows ends the job there with nothing kept."""
+"""An import job's bar moves within the step that checks every row, as far through the file as the rows read; a stop
+asked for in the middle of the rows ends the job there with nothing kept; a stored upload changed on disk is not
+imported."""
 
 from __future__ import annotations
 
@@ -71,3 +72,19 @@ def test_a_stop_in_the_middle_of_the_rows_keeps_nothing(city, home, client, tmp_
     assert response.job.status == "cancelled" and len(calls) == 3
     assert not SignalFile.objects.exists()
     assert_nothing_kept(home)
+
+
+def test_a_stored_upload_changed_on_disk_is_refused_in_korean_and_not_imported(city, home, client, tmp_path):
+    from django.urls import reverse
+
+    from tests.discovery.uploads import follow_job
+
+    with valid_ktoa_csv(tmp_path / "ktoa.csv", rows=100).open("rb") as handle:
+        response = _manager(client).post(reverse("signal_upload"), {"file": handle, "period": PERIOD, "agency": ""})
+    [held] = (home / "jobs" / "uploads").iterdir()
+    tampered = bytearray(held.read_bytes())
+    tampered[100] ^= 1
+    held.write_bytes(bytes(tampered))
+    page = follow_job(client, response)
+    assert page.job.status == "failed" and "다시 올려" in page.job.error
+    assert not SignalFile.objects.exists() and not held.exists()

@@ -54,6 +54,17 @@ def _fits(page: Any, what: str, artifacts: Path) -> None:
     assert_accessible(page, what)
 
 
+def _worker_ends_it(page: Any, server: Server) -> None:
+    """Start a worker and watch the page, left open, follow the job to its end by itself."""
+    worker = subprocess.Popen([*dolbom_command(), "worker"], env=home_env(server.home), stdout=subprocess.DEVNULL)
+    try:
+        expect(page.locator("[data-job-status]")).to_have_attribute("data-job-status", "done", timeout=120_000)
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(timeout=30)
+    expect(page.locator("#job-progress")).to_have_attribute("value", "100")
+
+
 def _status(page: Any) -> str:
     return page.locator("[data-job-status]").get_attribute("data-job-status")
 
@@ -88,13 +99,7 @@ def test_a_round_waits_is_stopped_run_again_and_followed_to_its_end(browser, ser
     _fits(phone, "busy-form", artifacts)
 
     # A worker starts: the page, left open, follows the job to its end by itself.
-    worker = subprocess.Popen([*dolbom_command(), "worker"], env=home_env(server.home), stdout=subprocess.DEVNULL)
-    try:
-        expect(page.locator("[data-job-status]")).to_have_attribute("data-job-status", "done", timeout=120_000)
-    finally:
-        worker.send_signal(signal.SIGTERM)
-        worker.wait(timeout=30)
-    expect(page.locator("#job-progress")).to_have_attribute("value", "100")
+    _worker_ends_it(page, server)
     expect(page.locator("#job-status .steps li")).to_have_count(4)
     for step in page.locator("#job-status .steps li").all():
         expect(step).to_contain_text("✔")
@@ -131,13 +136,7 @@ def test_an_import_waits_is_stopped_run_again_and_followed_to_its_end(browser, s
         page.get_by_role("button", name="다시 실행").click()
     assert _status(page) == "queued"
 
-    worker = subprocess.Popen([*dolbom_command(), "worker"], env=home_env(server.home), stdout=subprocess.DEVNULL)
-    try:
-        expect(page.locator("[data-job-status]")).to_have_attribute("data-job-status", "done", timeout=120_000)
-    finally:
-        worker.send_signal(signal.SIGTERM)
-        worker.wait(timeout=30)
-    expect(page.locator("#job-progress")).to_have_attribute("value", "100")
+    _worker_ends_it(page, server)
     expect(page.locator("#result-title")).to_have_text("파일을 가져왔습니다")
     expect(page.locator("#job-status")).to_contain_text("5,000")
     _fits(page, "import-done", artifacts)

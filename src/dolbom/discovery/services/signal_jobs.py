@@ -176,8 +176,12 @@ def run_import(job: Job, progress: Progress) -> dict[str, Any]:
         raise JobFailed(_("The uploaded file is no longer kept (kept a day after its job ended). Upload it again."))
     scratch = ScratchFile(store.staging_dir())
     try:
-        if sealed.unseal(path, scratch.file, context=_context(token)) != params["sha256"]:
-            raise sealed.SealBroken("the bytes differ from those uploaded")
+        try:
+            if sealed.unseal(path, scratch.file, context=_context(token)) != params["sha256"]:
+                raise sealed.SealBroken("the bytes differ from those uploaded")
+        except sealed.SealBroken:
+            path.unlink(missing_ok=True)  # it will never open: nothing to keep for a retry
+            raise JobFailed(_("The stored upload does not open (it was changed or damaged). Upload the file again."))
         result = import_signal_file(
             user=job.started_by,
             path=scratch.path,
