@@ -181,7 +181,8 @@ def run_import(job: Job, progress: Progress) -> dict[str, Any]:
                 raise sealed.SealBroken("the bytes differ from those uploaded")
         except sealed.SealBroken:
             path.unlink(missing_ok=True)  # it will never open: nothing to keep for a retry
-            raise JobFailed(_("The stored upload does not open (it was changed or damaged). Upload the file again."))
+            broken = _("The stored upload does not open (it was changed or damaged). Upload the file again.")
+            raise JobFailed(broken) from None
         result = import_signal_file(
             user=job.started_by,
             path=scratch.path,
