@@ -1,6 +1,6 @@
 """Re-guidance on a phone (390×844): the dong officer calculates a household at the door (near-poor), the district
-creates and launches a re-guidance campaign, and the dong officer finds the household on the campaign's list with
-its reason and records its application. Every page fits the phone and passes axe-core."""
+creates and launches a re-guidance campaign (followed on its job's page), and the dong officer finds the household
+on the campaign's list with its reason and records its application. Every page fits the phone and passes axe-core."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.layout import PHONE, measure
-from tests.e2e.support import DemoServer, assert_accessible
+from tests.e2e.support import DemoServer, assert_accessible, follow_job
 
 pytestmark = pytest.mark.e2e
 
@@ -48,8 +48,11 @@ def test_a_reguidance_campaign_on_a_phone(
     district.fill("#id_name", "위기·틈새가정 재안내")
     with district.expect_navigation():
         district.locator("main form button[type=submit]").click()
+    campaign_url = district.url
     with district.expect_navigation():
         district.locator("main form button[type=submit]", has_text="업무 목록에 올리기").click()
+    follow_job(district)  # the launch runs as a job; its page leads back to the campaign
+    assert district.url == campaign_url
     expect(district.locator("li.target").first).to_be_visible()
 
     officer.goto(district.url)

@@ -12,7 +12,7 @@ import pytest
 from django.urls import reverse
 
 from dolbom.cases.models import Case, CaseState, CaseType
-from dolbom.core.models import AuditEvent
+from dolbom.core.models import AuditEvent, Job
 from dolbom.core.roles import Role
 from dolbom.eligibility.calculator import HouseholdFacts, Member
 from dolbom.eligibility.models import ApplicationOutcome, BenefitApplication, ReguidanceCampaign, ReguidanceTarget
@@ -20,6 +20,7 @@ from dolbom.eligibility.reguidance import candidates, percent_above, reason_text
 from dolbom.eligibility.services import create_reguidance, launch_reguidance, record_check
 from dolbom.intake.models import WorkItem, WorkSource, WorkStatus
 from dolbom.registry.models import Membership
+from tests.conftest import work_off_queue
 from tests.discovery.screening.support import import_telecom
 from tests.intake.test_consultations import _outsider
 
@@ -183,7 +184,12 @@ def _launched_by_the_district(client, city, on_day):
     response = client.post(reverse("reguidance_list"), {"name": "위기·틈새가정 재안내", "margin_percent": "10"})
     assert response.status_code == 302, response.content.decode()[:1500]
     campaign = ReguidanceCampaign.objects.get()
-    assert client.post(reverse("reguidance_launch", args=[campaign.pk])).status_code == 302
+    response = client.post(reverse("reguidance_launch", args=[campaign.pk]))
+    assert response.status_code == 302 and "/jobs/" in response["Location"]  # a job, followed on its page
+    work_off_queue()
+    job = Job.objects.get(kind="reguidance_launch")
+    assert job.status == "done" and job.result["added"] == 2, job.error
+    assert reverse("reguidance_detail", args=[campaign.pk]) in client.get(response["Location"]).content.decode()
     return campaign
 
 
@@ -256,3 +262,28 @@ def test_a_margin_out_of_range_is_refused_in_korean(client, city):
     html = response.content.decode()
     assert response.status_code == 422 and "캠페인 이름을 입력하세요" in html and "정수(퍼센트)로 입력하세요" in html
     assert not ReguidanceCampaign.objects.exists()
+
+
+def test_a_double_click_queues_one_launch_and_a_stopped_launch_writes_nothing(client, city, on_day):
+    for dong_index in (0, 1):
+        _calculate(city, city.household_in(dong_index), NEAR_POOR_1)
+    on_day(TODAY)
+    client.force_login(city.users["district_manager"])
+    client.post(reverse("reguidance_list"), {"name": "재안내", "margin_percent": "10"})
+    campaign = ReguidanceCampaign.objects.get()
+    launch = reverse("reguidance_launch", args=[campaign.pk])
+    first, second = client.post(launch), client.post(launch)
+    assert first["Location"] == second["Location"] and Job.objects.count() == 1
+    job = Job.objects.get()
+
+    assert client.post(reverse("job_cancel", args=[job.pk])).status_code == 302
+    work_off_queue()
+    job.refresh_from_db()
+    campaign.refresh_from_db()
+    assert job.status == "cancelled" and campaign.launched_at is None
+    assert not ReguidanceTarget.objects.exists() and not WorkItem.objects.exists()
+
+    again = client.post(reverse("job_retry", args=[job.pk]))
+    work_off_queue()
+    assert Job.objects.get(retry_of=job).status == "done" and ReguidanceTarget.objects.count() == 2
+    assert again["Location"] == reverse("job_detail", args=[Job.objects.get(retry_of=job).pk])

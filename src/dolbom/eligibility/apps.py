@@ -8,6 +8,8 @@ class EligibilityConfig(AppConfig):
     verbose_name = _("Eligibility")
 
     def ready(self) -> None:
+        from dolbom.eligibility import jobs  # noqa: F401  (registers eligibility's kinds of job)
+
         # The latest calculation beside a consultation: intake sends, never imports eligibility.
         from dolbom.eligibility.services import consultation_summary, work_item_reasons
         from dolbom.intake.signals import consultation_shown, work_item_shown

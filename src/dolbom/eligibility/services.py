@@ -18,6 +18,9 @@ from django.utils.translation import gettext as _
 
 from dolbom.core import audit
 from dolbom.core.dates import today_kst
+from dolbom.core.jobs.runtime import Progress
+from dolbom.core.jobs.services import start_job
+from dolbom.core.models import Job
 from dolbom.core.permissions import can, ensure_can
 from dolbom.core.scope import scope_for, visible_or_404
 from dolbom.core.text import visible_text
@@ -63,6 +66,9 @@ from dolbom.intake.services.consultations import take_decision
 from dolbom.intake.signals import Panel
 from dolbom.registry.models import Household
 from dolbom.registry.selectors import households_visible_to
+
+# The kind of job that launches a campaign (eligibility.jobs).
+LAUNCH_KIND = "reguidance_launch"
 
 
 def _household(user: Any, household_id: int) -> Household:
@@ -199,19 +205,28 @@ def create_reguidance(*, user: Any, name: str, margin_percent: int | None, distr
     return campaign
 
 
-def launch_reguidance(*, user: Any, campaign_id: int) -> int:
+def launch_reguidance(*, user: Any, campaign_id: int, progress: Progress | None = None) -> int:
     """Choose the district's households (eligibility.reguidance) and put each on its dong's worklist with its
     reasons; one already on the worklist or in case management is marked, not listed again. Launching again adds
-    only households not yet targets. Returns how many were added."""
+    only households not yet targets. Returns how many were added.
+
+    Run as a job (eligibility.jobs), `progress` hears of each phase (LAUNCH_PHASES) and may stop the launch
+    before anything is written. The choice is read before the transaction, so that the job's page sees the
+    progress while the writes wait; inside it, households that became targets meanwhile are left out."""
     ensure_can(user, "eligibility.manage_reguidance")
+    campaign = visible_or_404(reguidance_campaigns_visible_to(user), campaign_id)
+    scope_for(user).ensure_district(campaign.district_id)
+    if progress is not None:
+        progress.phase("choosing")
+    candidates_now = candidates(campaign.district_id, campaign.margin_percent, today_kst())
+    if progress is not None:
+        progress.phase("listing")
     with transaction.atomic():
         campaign = reguidance_campaigns_visible_to(user).select_for_update(of=("self",)).filter(pk=campaign_id).first()
         if campaign is None:
             raise Http404
-        scope_for(user).ensure_district(campaign.district_id)
         done = set(campaign.targets.values_list("household_id", flat=True))
-        chosen = [c for c in candidates(campaign.district_id, campaign.margin_percent, today_kst())
-                  if c.household_id not in done]  # fmt: skip
+        chosen = [c for c in candidates_now if c.household_id not in done]
         fresh = [c for c in chosen if c.already == AlreadyOn.NO]
         items = open_reguidance_items(
             user=user, district_code=campaign.district_id, households=[(c.household_id, c.dong_id) for c in fresh]
@@ -237,6 +252,19 @@ def launch_reguidance(*, user: Any, campaign_id: int) -> int:
                   "per_reason": per_reason}  # fmt: skip
         audit.record(user, "eligibility.launch_reguidance", campaign, detail=detail)
     return len(chosen)
+
+
+def queue_reguidance_launch(*, user: Any, campaign_id: int) -> Job:
+    """Queue the launch of a campaign as a job (its page follows it); JobBusy while one is waiting or running."""
+    ensure_can(user, "eligibility.manage_reguidance")
+    campaign = visible_or_404(reguidance_campaigns_visible_to(user), campaign_id)
+    return start_job(
+        user=user,
+        kind=LAUNCH_KIND,
+        target=f"reguidance:{campaign.pk}",
+        district_code=campaign.district_id,
+        params={"campaign": campaign.pk},
+    )
 
 
 def open_reguidance(*, user: Any, campaign_id: int) -> ReguidancePage:

@@ -7,6 +7,7 @@ from itertools import zip_longest
 from typing import Any
 
 from django import forms
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -17,6 +18,8 @@ from django.views.decorators.http import require_POST, require_safe
 from dolbom.core.dates import today_kst
 from dolbom.core.fields import IdField
 from dolbom.core.http import error_text, parse_query, requires, show_errors, valid_data
+from dolbom.core.jobs.selectors import recent_jobs
+from dolbom.core.jobs.services import JobBusy
 from dolbom.core.permissions import can
 from dolbom.core.scope import scope_for
 from dolbom.eligibility import services
@@ -141,6 +144,7 @@ def _reguidance_page(
         "can_manage": can(request.user, "eligibility.manage_reguidance"),
         "can_record": can(request.user, "eligibility.record_application"),
         "failed_target": failed[0] if failed else None,
+        "jobs": [j for j in recent_jobs(request.user, services.LAUNCH_KIND) if j.params.get("campaign") == campaign_id],
         "error": error,
         "active_nav": "discovery",
     }
@@ -156,8 +160,13 @@ def reguidance_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
 @require_POST
 @requires("eligibility.manage_reguidance")
 def reguidance_launch(request: HttpRequest, campaign_id: int) -> HttpResponse:
-    services.launch_reguidance(user=request.user, campaign_id=campaign_id)
-    return redirect("reguidance_detail", campaign_id)
+    """Queue the launch and follow it on its job's page; a second click follows the launch already queued."""
+    try:
+        job = services.queue_reguidance_launch(user=request.user, campaign_id=campaign_id)
+    except JobBusy as busy:
+        messages.info(request, " ".join(busy.messages))
+        job = busy.job
+    return redirect("job_detail", job_id=job.pk)
 
 
 @require_POST
