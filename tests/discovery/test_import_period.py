@@ -129,7 +129,7 @@ def test_the_job_asks_then_imports_once_the_period_is_confirmed(city, home, clie
     response = post_file(login(client), path, PERIOD)
     assert response.job.status == "failed"
     html = response.content.decode()
-    assert "2026-09 기간으로 가져오기" in html and "행 5개 중 1개" in html
+    assert "2026-09 기간으로 가져오기" in html and "행 5개 중 1개" in html and "차수 확인 대기" in html
     assert "작업이 실패했습니다" not in html and reverse("job_retry", args=[response.job.pk]) not in html
     confirm = reverse("signal_import_confirm", args=[response.job.pk])
     assert f'action="{confirm}"' in html

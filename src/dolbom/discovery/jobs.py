@@ -96,7 +96,7 @@ MODEL_TRAINING = register(
 
 IMPORT_PHASES = {
     "opening": _("Opening the uploaded file"),
-    "waiting": _("Waiting for another import to end"),
+    "waiting": _("Taking its turn among the imports"),
     "checking": _("Checking every row and matching it to the registry"),
     "storing": _("Storing the file"),
 }
@@ -104,12 +104,17 @@ IMPORT_PHASES = {
 
 def _import_detail(job: Job) -> dict[str, Any]:
     report = job.result.get("report")
-    # A refused file's report says what went wrong and what to do, in place of the page's general failure box.
-    return {
-        "report": report_from_dict(report) if report else None,
+    # A refused file's report says what went wrong and what to do, in place of the page's general failure box; a
+    # period question is not a failure to the importer, who has a question to answer.
+    refused = report_from_dict(report) if report else None
+    context: dict[str, Any] = {
+        "report": refused,
         "imported": job.result.get("imported"),
         "failure_explained": bool(report),
     }
+    if refused is not None and refused.needs_confirmation:
+        context["status_text"] = _("Waiting for the period to be confirmed")
+    return context
 
 
 def _imported_url(result: dict[str, Any]) -> str | None:

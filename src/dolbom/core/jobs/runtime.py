@@ -60,7 +60,7 @@ class JobKind:
     nav: str = ""  # the menu entry highlighted on the job's page
     # What the job's page shows of this kind below its status, if anything: a template, rendered with `job` and
     # what `detail_context(job)` adds (a refused file's report, say; with `failure_explained` it stands in for the
-    # page's general failure box and its "run again" button).
+    # page's general failure box and its "run again" button; `status_text` words the status in the kind's terms).
     detail_template: str = ""
     detail_context: Callable[[Job], dict[str, Any]] = field(default=lambda job: {})
     # Whether an ended job can still run again (its input may be gone); asked before the button is shown.
