@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import socket
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 _BOOT_ID = Path("/proc/sys/kernel/random/boot_id")
@@ -66,3 +67,14 @@ def is_gone(runner: Runner) -> bool | None:
     except PermissionError:
         return False  # exists, owned by another user
     return False
+
+
+def abandoned(runner: Runner, *, last_heard: datetime, stale_after: timedelta) -> str | None:
+    """Why work recorded as running has lost its process: "gone" when it ran on this host and no longer exists,
+    "silent" when it ran elsewhere and nothing was heard of it for `stale_after`; None while it may be at work."""
+    gone = is_gone(runner)
+    if gone:
+        return "gone"
+    if gone is None and last_heard < datetime.now(tz=UTC) - stale_after:
+        return "silent"
+    return None

@@ -15,7 +15,7 @@ from dolbom.core.jobs.runtime import KINDS, run_job
 from dolbom.core.jobs.selectors import active_job_for, jobs_visible_to
 from dolbom.core.models import ACTIVE_JOB_STATUSES, Job, JobStatus
 from dolbom.core.permissions import ensure_can
-from dolbom.core.processes import Runner, is_gone
+from dolbom.core.processes import Runner, abandoned
 from dolbom.core.scope import scope_for, visible_or_404
 
 # Work beats the heartbeat between its steps; the longest step (a round's scoring at ten million households) takes
@@ -112,10 +112,10 @@ def end_abandoned_jobs(*, target: str | None = None) -> list[Job]:
     ended = []
     for job in running:
         runner = Runner(job.runner_host, job.runner_pid or 0, job.runner_started)
-        gone = is_gone(runner)
-        if gone:
+        reason = abandoned(runner, last_heard=job.heartbeat_at or job.created_at, stale_after=STALE_AFTER)
+        if reason == "gone":
             why = _("The worker running it (pid %(pid)s on %(host)s) stopped before it ended.")
-        elif gone is None and (job.heartbeat_at or job.created_at) < timezone.now() - STALE_AFTER:
+        elif reason == "silent":
             why = _("Its worker (pid %(pid)s on %(host)s) has not been heard from for 30 minutes.")
         else:
             continue

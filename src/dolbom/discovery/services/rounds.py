@@ -37,7 +37,7 @@ from dolbom.core.dates import today_kst
 from dolbom.core.files import private_workdir
 from dolbom.core.jobs.runtime import JobCancelled, Progress
 from dolbom.core.permissions import ensure_can
-from dolbom.core.processes import Runner, is_gone, this_process
+from dolbom.core.processes import Runner, abandoned, this_process
 from dolbom.core.scope import scope_for
 from dolbom.core.text import visible_length, visible_text
 from dolbom.discovery.catalogue import load_catalogue
@@ -427,10 +427,10 @@ def end_interrupted_rounds(*, district: AdministrativeArea | None = None) -> lis
     ended = []
     for screening_round in running:
         runner = Runner(screening_round.runner_host, screening_round.runner_pid or 0, screening_round.runner_started)
-        gone = is_gone(runner)
-        if gone:
+        reason = abandoned(runner, last_heard=screening_round.started_at, stale_after=STALE_AFTER)
+        if reason == "gone":
             why = f"interrupted: its process (pid {runner.pid} on {runner.host}) no longer exists"
-        elif gone is None and screening_round.started_at < timezone.now() - STALE_AFTER:
+        elif reason == "silent":
             why = f"interrupted: still running after {STALE_AFTER}; the process that ran it had stopped"
         else:
             continue
