@@ -341,3 +341,27 @@ def test_a_person_living_in_another_district_is_refused(city, tmp_path):
     problems = _refused(city, write_export(tmp_path / "export", rows))
     assert [(p.row, "another district" in p.message) for p in problems.errors] == [(8, True)]
     assert _state() == before
+
+
+def test_parquet_with_typed_columns_is_read_as_text(city, tmp_path):
+    """Dates as dates, 통 and 반 as integers: read as the text a CSV would hold. A resident number typed as an
+    integer lost its leading zero and is refused like a spreadsheet's."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    folder = write_export(tmp_path / "export", file_format="parquet")
+    table = pq.read_table(folder / "세대원.parquet")
+
+    def typed(name: str, values: list) -> pa.Table:
+        return table.set_column(table.schema.get_field_index(name), name, pa.array(values))
+
+    table = typed("전입일", [date.fromisoformat(r[COLUMN["전입일"]]) for r in members()])
+    table = typed("통", [int(r[COLUMN["통"]]) if r[COLUMN["통"]] else None for r in members()])
+    pq.write_table(table, folder / "세대원.parquet")
+    assert _import(city, folder).counts.persons_added == 5
+
+    table = typed("주민등록번호", [int(n) for n in NUMBERS])
+    pq.write_table(table, folder / "세대원.parquet")
+    problems = _refused(city, folder)
+    assert [(p.row, p.column) for p in problems.errors] == [(4, "주민등록번호")]
+    assert "leading zeros" in problems.errors[0].message

@@ -5,6 +5,7 @@ that the permission and the audit log apply as on the web."""
 from __future__ import annotations
 
 import argparse
+import sys
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -23,22 +24,20 @@ def _acting_user(username: str) -> Any:
         raise SystemExit(message % {"user": repr(username)}) from None
 
 
-def _date(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(_("Write the date as YYYY-MM-DD.")) from None
-
-
 def cmd_import_registry(args: argparse.Namespace) -> int:
     from dolbom.registry.importing.services import RegistryImportRefused, import_registry  # after setup
 
+    try:  # parsed here rather than by argparse, which runs before Django (and its translations) is set up
+        as_of = date.fromisoformat(args.as_of)
+    except ValueError:
+        print(_("Write the date as YYYY-MM-DD."), file=sys.stderr)
+        return 2
     try:
         result = import_registry(
             user=_acting_user(args.acting_user),
             folder=Path(args.folder),
             district_code=args.district,
-            as_of=args.as_of,
+            as_of=as_of,
             check=args.check,
         )
     except RegistryImportRefused as refused:
@@ -56,7 +55,7 @@ def register(imports: argparse._SubParsersAction, setup: Any) -> None:
     )
     registry.add_argument("folder", help="folder holding the two files (.csv UTF-8/CP949, .xlsx or .parquet)")
     registry.add_argument("--district", required=True, help="the district's code (10 digits, ends in 00000)")
-    registry.add_argument("--as-of", dest="as_of", required=True, type=_date, help="the export's date, YYYY-MM-DD")
+    registry.add_argument("--as-of", dest="as_of", required=True, help="the export's date, YYYY-MM-DD")
     registry.add_argument("--check", action="store_true", help="check and show what would change; write nothing")
     registry.add_argument("--as", dest="acting_user", required=True, help="user name of the staff member importing")
     registry.set_defaults(func=setup(cmd_import_registry))

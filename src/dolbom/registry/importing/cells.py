@@ -65,7 +65,7 @@ def resident_number(value: str) -> ResidentNumber:
     if _MASKS.search(cleaned):
         raise CellError(
             _(
-                "The resident registration number is masked (e.g. 800101-1******): the file is a masked download. "
+                "The resident registration number is masked (YYMMDD-N******): the file is a masked download. "
                 "Export it again with the full numbers."
             )
         )

@@ -28,7 +28,7 @@ from dolbom.core.crypto import encrypt_rrn, rrn_hashes
 from dolbom.core.dates import today_kst
 from dolbom.core.permissions import ensure_can
 from dolbom.core.scope import scope_for
-from dolbom.core.tabular.limits import Limits
+from dolbom.core.tabular.limits import Limits, busy_reason, import_turn
 from dolbom.registry.importing.extract import MemberRow, Problem, Problems, Snapshot, read_export
 from dolbom.registry.importing.layout import load_layout
 from dolbom.registry.models import (
@@ -154,6 +154,14 @@ def import_registry(*, user: Any, folder: Path, district_code: str, as_of: date,
     folder = Path(folder)
     if not folder.is_dir():
         raise ValidationError({"folder": _("%(folder)s is not a folder.") % {"folder": folder}})
+    # The rows are held in memory while they are checked: the import takes one of the machine's import turns.
+    with import_turn() as mine:
+        if not mine:
+            raise ValidationError({"folder": busy_reason()})
+        return _import(user, folder, district_code, as_of, check)
+
+
+def _import(user: Any, folder: Path, district_code: str, as_of: date, check: bool) -> ImportResult:
     snapshot, problems = read_export(
         folder, layout=load_layout(), district=district_code, as_of=as_of, limits=Limits.from_settings()
     )
@@ -179,7 +187,7 @@ def import_registry(*, user: Any, folder: Path, district_code: str, as_of: date,
         _refuse(user, detail, refused.problems)
     if check:
         with transaction.atomic():
-            audit.record(user, f"{ACTION}_check", detail={**detail, "rows": rows, **counts.as_dict()})
+            audit.record(user, "registry.import_registry_check", detail={**detail, "rows": rows, **counts.as_dict()})
     return ImportResult(
         district=district_code,
         as_of=as_of,
@@ -208,7 +216,9 @@ def _refuse(user: Any, detail: dict[str, Any], problems: Problems) -> None:
     """The refusal is audited too: the files were read, with the counts of what was wrong."""
     with transaction.atomic():
         audit.record(
-            user, f"{ACTION}_refused", detail={**detail, "problems": problems.count, "first": _first_kinds(problems)}
+            user,
+            "registry.import_registry_refused",
+            detail={**detail, "problems": problems.count, "first": _first_kinds(problems)},
         )
     raise RegistryImportRefused(problems)
 
