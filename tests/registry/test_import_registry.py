@@ -365,3 +365,33 @@ def test_parquet_with_typed_columns_is_read_as_text(city, tmp_path):
     problems = _refused(city, folder)
     assert [(p.row, p.column) for p in problems.errors] == [(4, "주민등록번호")]
     assert "leading zeros" in problems.errors[0].message
+
+
+def test_reimport_records_a_move_between_two_households(city, tmp_path):
+    _import(city, write_export(tmp_path / "first"))
+    rows = members()
+    moved = list(rows[2])  # 홍하늘 leaves 1001 on 2026-11-10 and joins 1002 the same day
+    _set(rows, 4, "전출일", "2026-11-10")
+    _set(rows, 4, "전출사유", "세대이동")
+    moved[:8] = rows[3][:8]
+    moved[COLUMN["세대주와의관계"]], moved[COLUMN["전입일"]] = "동거인", "2026-11-10"
+    result = _import(city, write_export(tmp_path / "second", [*rows, moved]), as_of=date(2026, 11, 20))
+    assert (result.counts.memberships_changed, result.counts.memberships_added) == (1, 1)
+    history = Membership.objects.filter(person__rrn_hash=rrn_hash(NUMBERS[2])).order_by("moved_in")
+    assert [(m.household.registry_number, m.moved_out, m.ended_by) for m in history] == [
+        ("1001", date(2026, 11, 10), "moved_within"),
+        ("1002", None, ""),
+    ]
+
+
+def test_a_file_without_its_header_row_shows_no_number(city, tmp_path):
+    """The first row is then taken as the header: its values, a resident number among them, are "unknown
+    columns". Shifted columns put a number where a label is quoted. Neither reaches the report."""
+    folder = write_export(tmp_path / "export", members()[1:], member_header=members()[0])
+    problems = _refused(city, folder)
+    assert problems.count > 0
+    report = RegistryImportRefused(problems).report()
+    assert NUMBERS[0][:6] not in report and "800101" not in report
+    rows = _set(members(), 3, "세대주와의관계", "820202-2345678")
+    report = RegistryImportRefused(_refused(city, write_export(tmp_path / "export", rows))).report()
+    assert "820202" not in report and "2345678" not in report

@@ -21,6 +21,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from dolbom.core.numbers import redact as redact_numbers
 from dolbom.core.rrn import ResidentNumber
 from dolbom.core.tabular import excel
 from dolbom.core.tabular.limits import Limits
@@ -53,12 +54,19 @@ class Problems:
     def add(self, file: str, row: int | None, column: str, message: str) -> None:
         self.count += 1
         if len(self.errors) < LISTED:
-            self.errors.append(Problem(file, row, column, message))
+            self.errors.append(_redacted(file, row, column, message))
 
     def warn(self, file: str, row: int | None, column: str, message: str) -> None:
         self.warning_count += 1
         if len(self.warnings) < LISTED:
-            self.warnings.append(Problem(file, row, column, message))
+            self.warnings.append(_redacted(file, row, column, message))
+
+
+def _redacted(file: str, row: int | None, column: str, message: str) -> Problem:
+    """A problem whose texts cannot carry a number from the file: a file without its header row makes the first
+    row's values (a resident number among them) the "unknown columns", and shifted columns put a number where a
+    label is quoted. Every resident, phone or card number, however typed, is replaced by its label."""
+    return Problem(file, row, redact_numbers(column), redact_numbers(message))
 
 
 @dataclass(frozen=True)
