@@ -395,3 +395,15 @@ def test_a_file_without_its_header_row_shows_no_number(city, tmp_path):
     rows = _set(members(), 3, "세대주와의관계", "820202-2345678")
     report = RegistryImportRefused(_refused(city, write_export(tmp_path / "export", rows))).report()
     assert "820202" not in report and "2345678" not in report
+
+
+def test_the_district_administrator_renames_their_areas_but_not_the_province(city, tmp_path):
+    from tests.registry.export_files import AREAS
+
+    areas = [list(row) for row in AREAS]
+    areas[0][1] = areas[1][1] = areas[2][1] = "한빛광역시"  # the 시도, as every row of KIKcd_H names it
+    areas[2][3] = "가온1동"
+    result = _import(city, write_export(tmp_path / "export", area_rows=areas))
+    assert AdministrativeArea.objects.get(code="9900000000").name == "한빛시"  # shared by the other districts
+    assert AdministrativeArea.objects.get(code="9911051000").name == "가온1동"
+    assert result.counts.areas_renamed == 1

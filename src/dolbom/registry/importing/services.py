@@ -275,7 +275,8 @@ class _Writer:
                 if area.level != r.level:
                     message = _("The code %(code)s is already an area of another level in Dolbom.")
                     self.problems.add(self.snapshot.files[0].name, r.row, "", message % {"code": r.code})
-                elif area.name != r.name:
+                elif area.name != r.name and (r.level != AreaLevel.SIDO or superuser):
+                    # A 시도 is shared by every district: only the superuser renames it.
                     area.name = r.name
                     area.save(update_fields=["name"])
                     self.counts.areas_renamed += 1
@@ -426,9 +427,16 @@ class _Writer:
         existing: list[Membership] = []
         for chunk in _batches(person_ids):
             existing += Membership.objects.filter(person_id__in=chunk).select_related("household__dong")
-        in_district = Membership.objects.filter(
-            moved_out__isnull=True, household__dong__code__startswith=self.district[:5]
-        ).exclude(person_id__in=person_ids)
+        # The district's current memberships of people the export does not have at all (filtered here rather than
+        # with a NOT IN of every person: SQLite caps the parameters of one query).
+        known = set(person_ids)
+        in_district = [
+            m
+            for m in Membership.objects.filter(
+                moved_out__isnull=True, household__dong__code__startswith=self.district[:5]
+            ).iterator(chunk_size=BATCH)
+            if m.person_id not in known
+        ]
         by_key = {(m.household_id, m.person_id, m.moved_in): m for m in existing}
         current = {(m.household_id, m.person_id): m for m in existing if m.moved_out is None}
         matched: set[int] = set()
@@ -476,7 +484,7 @@ class _Writer:
                 self.problems.add(self.file, current_here[m.person_id].row, "", message)
         if self.problems.count:
             return
-        closed += list(in_district)
+        closed += in_district
         for m in closed:
             m.moved_out, m.ended_by = max(as_of, m.moved_in), MembershipEnd.UNKNOWN
         # Closing first, opening after: one current household per person holds after every statement.
