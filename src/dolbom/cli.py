@@ -25,6 +25,7 @@ from dolbom.ops.keys import register as register_keys
 from dolbom.ops.retention import register as register_retention
 from dolbom.ops.worker import register as register_worker
 from dolbom.ops.worker import remove_leftovers_and_interrupted, worker_beside
+from dolbom.registry.cli import register as register_registry_import
 from dolbom.resources.cli import register as register_resources
 from dolbom.synth.cli import register as register_synth
 
@@ -86,7 +87,7 @@ def _serve(args: argparse.Namespace) -> int:
     from django.conf import settings
     from waitress import serve
 
-    from dolbom.discovery.importing.limits import Limits  # after setup: reads the settings
+    from dolbom.core.tabular.limits import Limits  # after setup: reads the settings
     from dolbom.wsgi import application  # after setup: building the application loads every app
 
     # Waitress buffers a whole request before the application sees it: no body larger than the largest signal file
@@ -339,7 +340,8 @@ def build_parser() -> argparse.ArgumentParser:
     searched.add_argument("text", help="the number or name, typed any way the search page accepts")
     searched.set_defaults(func=_with_django(cmd_audit_searched))
 
-    register_discovery(sub, _with_django)
+    imports = register_discovery(sub, _with_django)
+    register_registry_import(imports, _with_django)
     register_resources(sub, _with_django)
     register_eligibility(sub, _with_settings)
     register_synth(sub, _with_django)

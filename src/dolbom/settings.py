@@ -347,7 +347,7 @@ XLSX_MAX_RATIO = float(os.environ.get("DOLBOM_XLSX_MAX_RATIO", "100"))
 PARQUET_MAX_ROW_GROUP_BYTES = _megabytes("DOLBOM_PARQUET_MAX_ROW_GROUP_MB", 128)
 SHEET_READER_MEMORY_BYTES = _megabytes("DOLBOM_SHEET_READER_MEMORY_MB", 2048)
 # Each import holds its working memory (an Excel reader process up to SHEET_READER_MEMORY_BYTES, Parquet row groups,
-# CSV blocks): several at once could exhaust the machine, so they take turns (discovery.importing.limits).
+# CSV blocks): several at once could exhaust the machine, so they take turns (core.tabular.limits).
 IMPORTS_AT_ONCE = max(1, int(os.environ.get("DOLBOM_IMPORTS_AT_ONCE", "1")))
 
 STATIC_URL = "static/"

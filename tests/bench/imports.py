@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from dolbom.discovery.importing import readers
+from dolbom.core.tabular import readers
 from tests.bench.report import Section
 from tests.discovery.hostile_files import write_workbook
 

@@ -9,7 +9,7 @@ from django.test import Client
 
 from dolbom.core.jobs.runtime import Progress
 from dolbom.core.models import Job
-from dolbom.discovery.importing import readers
+from dolbom.core.tabular import readers
 from dolbom.discovery.models import SignalFile
 from tests.conftest import PASSWORD
 from tests.discovery.hostile_files import valid_ktoa_csv

@@ -11,7 +11,7 @@ from django.test import Client
 from django.urls import reverse
 
 from dolbom.cli import main
-from dolbom.core.models import AuditEvent
+from dolbom.core.models import AuditEvent, Job
 from dolbom.discovery.importing.report import SignalFileRejected
 from dolbom.discovery.models import SignalFile
 from dolbom.discovery.services.signals import PeriodNotConfirmed
@@ -138,8 +138,10 @@ def test_the_job_asks_then_imports_once_the_period_is_confirmed(city, home, clie
     [held] = held_uploads(home)
     assert rows[0]["resident_number"].encode() not in held.read_bytes() and oct(held.stat().st_mode & 0o777) == "0o600"
 
-    # Someone else's answer: a dong officer may not, another district's manager does not find the job.
+    # Someone else's answer: a dong officer may not; another kind of job is not an import to confirm.
     assert login(Client(), "officer").post(confirm).status_code == 403
+    other = Job.objects.create(kind="screening_round", target="round:x", district_code=city.districts[0].code)
+    assert client.post(reverse("signal_import_confirm", args=[other.pk])).status_code == 404
     assert not SignalFile.objects.exists()
 
     again = follow_job(client, client.post(confirm))

@@ -14,9 +14,10 @@ from hypothesis import strategies as st
 from dolbom.core import crypto
 from dolbom.core.crypto import rrn_hash
 from dolbom.core.rrn import InvalidResidentNumber, parse_rrn
+from dolbom.core.tabular import readers
+from dolbom.core.tabular.readers import Batch
 from dolbom.discovery.catalogue import load_catalogue
-from dolbom.discovery.importing import match, readers
-from dolbom.discovery.importing.readers import Batch
+from dolbom.discovery.importing import match
 from dolbom.discovery.importing.report import IssueCollector
 from dolbom.discovery.importing.validate import Validator, _parse, period_window
 from tests.discovery.test_import_files import city_rrns

@@ -540,7 +540,7 @@ def test_beyond_the_problems_kept_the_rest_are_counted(city, home, manager, tmp_
 
 
 def test_errors_across_batches_keep_row_order_and_true_count(city, home, manager, tmp_path, monkeypatch):
-    from dolbom.discovery.importing import readers
+    from dolbom.core.tabular import readers
 
     monkeypatch.setattr(readers, "PARQUET_BATCH_ROWS", 7)
     n = 300

@@ -25,6 +25,8 @@ POLICY: dict[str, frozenset[Role]] = {
     "registry.record_move": frozenset({Role.DONG_OFFICER, Role.DISTRICT_MANAGER, Role.DISTRICT_ADMIN}),
     "registry.record_death": frozenset({Role.DONG_OFFICER, Role.DISTRICT_MANAGER, Role.DISTRICT_ADMIN}),
     "registry.manage_reference_data": frozenset({Role.DISTRICT_ADMIN}),
+    # Loading the national registry's export for the district (`dolbom import registry`); a superuser too.
+    "registry.import_registry": frozenset({Role.DISTRICT_ADMIN}),
     "intake.file_referral": ALL_STAFF - {Role.ANALYST},
     "intake.view_referrals": ALL_STAFF - {Role.ANALYST},
     "intake.view_worklist": frozenset({Role.DONG_OFFICER, Role.DISTRICT_MANAGER, Role.DISTRICT_ADMIN}),

@@ -74,8 +74,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(sub: argparse._SubParsersAction, setup: Any) -> None:
-    """Add the discovery commands to the `dolbom` parser; `setup` wraps a command so Django is ready first."""
+def register(sub: argparse._SubParsersAction, setup: Any) -> argparse._SubParsersAction:
+    """Add the discovery commands to the `dolbom` parser; `setup` wraps a command so Django is ready first. Returns
+    the `import` group, which other domains' imports join (`dolbom import registry`)."""
     imp = sub.add_parser("import", help="import data files")
     imp_sub = imp.add_subparsers(dest="import_what", required=True)
     signals = imp_sub.add_parser("signals", help="import crisis-signal files (CSV UTF-8/CP949, Excel, Parquet)")
@@ -109,3 +110,4 @@ def register(sub: argparse._SubParsersAction, setup: Any) -> None:
     train.add_argument("--district", required=True)
     train.add_argument("--as", dest="acting_user", required=True)
     train.set_defaults(func=setup(cmd_train))
+    return imp_sub

@@ -248,10 +248,31 @@ class Household(models.Model):
     )
     registered_on = models.DateField(_("registered on"))
     created_at = models.DateTimeField(auto_now_add=True)
+    # The household's number in the national registry (세대번호) and the 시군구 whose export gave it: a re-import
+    # finds the household again by the two. Empty for households registered on the pages or generated. Database
+    # defaults as well: the synthetic city's bulk loader inserts households with explicit columns.
+    registry_district = models.CharField(
+        _("district of the registry number"), max_length=10, blank=True, default="", db_default="", editable=False
+    )
+    registry_number = models.CharField(
+        _("household number in the national registry"),
+        max_length=40,
+        blank=True,
+        default="",
+        db_default="",
+        editable=False,
+    )
 
     class Meta:
         verbose_name = _("household")
         verbose_name_plural = _("households")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["registry_district", "registry_number"],
+                condition=~Q(registry_number=""),
+                name="one_household_per_registry_number",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{_('Household')} {self.pk}"
@@ -265,6 +286,9 @@ class Relationship(models.TextChoices):
     GRANDCHILD = "grandchild", _("Grandchild")
     SIBLING = "sibling", _("Sibling")
     OTHER_RELATIVE = "relative", _("Other relative")
+    # The registry's generic "세대원": a family member other than head and spouse whose relation the source does not
+    # state (the 2025 change lets 등·초본 show only that). Kept as such rather than guessed as a child or a relative.
+    MEMBER = "member", _("Household member (relation not stated)")
     COHABITANT = "cohabitant", _("Cohabitant")
 
 

@@ -18,7 +18,7 @@ XML is parsed, then the sheet's height against the row limit, and streams 50 000
 Rows keep their spreadsheet numbers (the header is row 1, whatever is empty), and cells become the text a person
 sees: whole numbers without ".0", dates as YYYY-MM-DD.
 
-The child is `python -I -m dolbom.discovery.importing.excel FD LIMITS`: it must not import Django or anything
+The child is `python -I -m dolbom.core.tabular.excel FD LIMITS`: it must not import Django or anything
 beyond pyarrow and calamine, so that it starts in a fraction of a second and holds nothing but the file. Its
 refusals therefore cross the pipe as English msgids with their values, and the parent translates them.
 """
