@@ -87,6 +87,8 @@ class Counts:
     memberships_added: int = 0
     memberships_changed: int = 0
     memberships_closed: int = 0
+    # Current members of households registered on the pages whom the export does not list: kept, for review.
+    memberships_kept: int = 0
 
     def as_dict(self) -> dict[str, int]:
         return dict(self.__dict__)
@@ -117,6 +119,7 @@ class ImportResult:
             "memberships": f"{c.memberships_added:,}",
             "memberships_changed": f"{c.memberships_changed:,}",
             "closed": f"{c.memberships_closed:,}",
+            "kept": f"{c.memberships_kept:,}",
             "addresses": f"{c.addresses_added:,}",
         }
         if self.check:
@@ -136,6 +139,12 @@ class ImportResult:
             )
             % values,
         ]
+        if c.memberships_kept:
+            kept = _(
+                "%(kept)s current member(s) of households registered on the pages are not in this export: kept as "
+                "they are. Check them on the households' pages (moved away, or registered under another number)."
+            )
+            lines.append("  " + kept % values)
         if self.warning_count:
             lines.append(_("%(n)s warning(s):") % {"n": f"{self.warning_count:,}"})
             lines += [f"  {_where(w)}: {w.message}" for w in self.warnings]
@@ -429,14 +438,24 @@ class _Writer:
             existing += Membership.objects.filter(person_id__in=chunk).select_related("household__dong")
         # The district's current memberships of people the export does not have at all (filtered here rather than
         # with a NOT IN of every person: SQLite caps the parameters of one query).
+        # Only households of an earlier export are the export's to close: one registered on the pages (a walk-in, a
+        # household entered before the registry was loaded) may hold people the registry has elsewhere or not at
+        # all, with open work; closing them would drop them from every list. They are kept and counted instead.
         known = set(person_ids)
-        in_district = [
-            m
-            for m in Membership.objects.filter(
-                moved_out__isnull=True, household__dong__code__startswith=self.district[:5]
-            ).iterator(chunk_size=BATCH)
-            if m.person_id not in known
-        ]
+        in_district: list[Membership] = []
+        kept = 0
+        for m in (
+            Membership.objects.filter(moved_out__isnull=True, household__dong__code__startswith=self.district[:5])
+            .select_related("household")
+            .iterator(chunk_size=BATCH)
+        ):
+            if m.person_id in known:
+                continue
+            if m.household.registry_number:
+                in_district.append(m)
+            else:
+                kept += 1
+        self.counts.memberships_kept = kept
         by_key = {(m.household_id, m.person_id, m.moved_in): m for m in existing}
         current = {(m.household_id, m.person_id): m for m in existing if m.moved_out is None}
         matched: set[int] = set()
