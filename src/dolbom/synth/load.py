@@ -32,8 +32,8 @@ from django.db.models import Max
 from django.utils import timezone
 
 from dolbom.core import audit
-from dolbom.core.planner import refresh_statistics
 from dolbom.core.crypto import encrypt_rrn, rrn_hash
+from dolbom.core.planner import refresh_statistics
 from dolbom.registry.models import (
     Address,
     AdministrativeArea,
