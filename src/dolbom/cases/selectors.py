@@ -328,7 +328,8 @@ def _waiting_linkages(user: Any) -> QuerySet[Linkage]:
 def _answer_late(linkages: QuerySet[Linkage], until: date) -> QuerySet[Linkage]:
     """The requests whose answer is due on or before `until`, by each district's rule, as one condition."""
     condition = NOTHING
-    for district in set(linkages.values_list("case__district_id", flat=True).distinct()):
+    # Without the ordering the DISTINCT is over districts, not over linkages (one row each).
+    for district in set(linkages.order_by().values_list("case__district_id", flat=True).distinct()):
         period = case_rules(district).clocks[CaseClock.LINKAGE_ANSWER]
         condition |= Q(case__district_id=district, requested_on__lte=period.latest_start_due_by(until))
     return linkages.filter(condition)
@@ -339,7 +340,10 @@ def _linkage_rows(user: Any, on: date, until: date) -> list[TodayRow]:
     rules_of: dict[str, CaseRules] = {}
     late = _answer_late(_waiting_linkages(user), until).select_related("case__dong", "case__lead_worker", "provider")
     for linkage in late[:BOARD_LIMIT]:
-        rules = rules_of.setdefault(linkage.case.district_id, case_rules(linkage.case.district_id))
+        # Once per district (setdefault would read the rules again for every row: two queries a linkage).
+        if linkage.case.district_id not in rules_of:
+            rules_of[linkage.case.district_id] = case_rules(linkage.case.district_id)
+        rules = rules_of[linkage.case.district_id]
         title = _("Unanswered linkage: %(service)s to %(provider)s") % {
             "service": linkage.service,
             "provider": linkage.provider_label,

@@ -48,10 +48,13 @@ def household_checks(user: Any, household: Household) -> list[EligibilityCheck]:
     return list(eligibility_checks_visible_to(user).filter(household=household))
 
 
-def household_history(user: Any, household: Household) -> list[TimelineEntry]:
-    """The household's calculations, as lines of its history: the recognised income and what it likely gets."""
+def household_history(
+    user: Any, household: Household, *, checks: list[EligibilityCheck] | None = None
+) -> list[TimelineEntry]:
+    """The household's calculations, as lines of its history: the recognised income and what it likely gets.
+    `checks`: the household's calculations when the caller has already read them (`household_checks`)."""
     entries = []
-    for check in household_checks(user, household):
+    for check in household_checks(user, household) if checks is None else checks:
         outcomes = check.outcomes.items()
         likely = [str(Benefit(b).label) for b, o in outcomes if b in Benefit.values and o == Outcome.LIKELY]
         text = _("Eligibility calculated (%(year)s rules): recognised income %(income)s won") % {

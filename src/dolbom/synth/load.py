@@ -33,6 +33,7 @@ from django.utils import timezone
 
 from dolbom.core import audit
 from dolbom.core.crypto import encrypt_rrn, rrn_hash
+from dolbom.core.planner import refresh_statistics
 from dolbom.registry.models import (
     Address,
     AdministrativeArea,
@@ -114,6 +115,8 @@ def load_city(path: Path) -> LoadSummary:
             },
         )
         resources = populate_resources(seed=manifest["seed"], districts=manifest["districts"])
+    # A city is a bulk load: the planner needs to know the registry grew from nothing to its full size.
+    refresh_statistics()
     expected = manifest["counts"]
     for key in ("households", "persons", "memberships", "consents", "staff", "agencies"):
         if counts[key] != expected[key]:  # pragma: no cover - the hashes above make this unreachable

@@ -44,13 +44,14 @@ def household_page(user: Any, household_id: int) -> HouseholdPage:
     members and the history the user may see. Each domain's part is read through its own scoped selector."""
     household = open_household(user=user, household_id=household_id)
     members = visible_members(user, household)
+    checks = household_checks(user, household)  # read once: the history's lines and the page's latest five
     history = (
         household_timeline(user, household)
         + discovery_history(user, household, members=members)
         + intake_history(user, household)
         + case_history(user, household)
         + resources_history(user, household)
-        + eligibility_history(user, household)
+        + eligibility_history(user, household, checks=checks)
     )
     consents = active_consents_of([m.person_id for m in members])
     return HouseholdPage(
@@ -66,5 +67,5 @@ def household_page(user: Any, household_id: int) -> HouseholdPage:
             "consent": can(user, "registry.record_consent"),
             "withdraw": can(user, "registry.withdraw_consent"),
         },
-        eligibility_checks=household_checks(user, household)[:5],
+        eligibility_checks=checks[:5],
     )

@@ -186,7 +186,10 @@ def open_linkage_inbox(*, user: Any, open_only: bool = True) -> LinkageInbox:
     rules_of: dict[str, Any] = {}
     out = []
     for link in rows:
-        rules = rules_of.setdefault(link.case.district_id, case_rules(link.case.district_id))
+        # Once per district (setdefault would read the rules again for every row: two queries a linkage).
+        if link.case.district_id not in rules_of:
+            rules_of[link.case.district_id] = case_rules(link.case.district_id)
+        rules = rules_of[link.case.district_id]
         out.append((link, heads.get(link.household_id, ""), linkage_answer_due(link, rules)))
     audit.record(user, "cases.view_linkages", detail={"linkages": len(out)})
     return LinkageInbox(rows=out, on=today_kst())
