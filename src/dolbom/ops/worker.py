@@ -25,10 +25,12 @@ PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 def remove_leftovers_and_interrupted() -> None:
     """What a killed import or round left on disk (resident numbers in clear among it) goes at every start; a
-    round, and a job, that a killed process left "running" is ended, so that it blocks nothing."""
+    round, and a job, that a killed process left "running" is ended, so that it blocks nothing; the planner's table
+    statistics are refreshed (core.planner)."""
     from django.db import DatabaseError
 
     from dolbom.core.jobs.services import end_abandoned_jobs
+    from dolbom.core.planner import refresh_statistics
     from dolbom.discovery.services.leftovers import remove_leftovers
     from dolbom.discovery.services.rounds import end_interrupted_rounds
 
@@ -36,6 +38,8 @@ def remove_leftovers_and_interrupted() -> None:
     try:
         ended = end_interrupted_rounds()
         jobs = end_abandoned_jobs()
+        # Tables grow as officers work; statistics recorded when they were small would mislead the planner.
+        refresh_statistics()
     except DatabaseError:  # not migrated yet: there is nothing to end
         return
     for screening_round in ended:

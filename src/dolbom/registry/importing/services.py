@@ -27,6 +27,7 @@ from dolbom.core import audit
 from dolbom.core.crypto import encrypt_rrn, rrn_hashes
 from dolbom.core.dates import today_kst
 from dolbom.core.permissions import ensure_can
+from dolbom.core.planner import refresh_statistics
 from dolbom.core.scope import scope_for
 from dolbom.core.tabular.limits import Limits, busy_reason, import_turn
 from dolbom.registry.importing.extract import MemberRow, Problem, Problems, Snapshot, read_export
@@ -197,6 +198,8 @@ def _import(user: Any, folder: Path, district_code: str, as_of: date, check: boo
     if check:
         with transaction.atomic():
             audit.record(user, "registry.import_registry_check", detail={**detail, "rows": rows, **counts.as_dict()})
+    else:
+        refresh_statistics()  # a district's registry written at once: the planner must know the new sizes
     return ImportResult(
         district=district_code,
         as_of=as_of,
