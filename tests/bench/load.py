@@ -46,14 +46,28 @@ PGBIN = Path("/usr/lib/postgresql/15/bin")
 SEED = 22
 OFFICERS = 50
 TARGET_P95_MS = 150.0
-# The pages of the officers' day, by route name: what locust asks for and what tests/bench/test_load.py resolves.
+# The pages of the officers' day, by route name and what each needs from the officer's plan.
 PAGES = {
-    "today": ("today", ()),
-    "search": ("household_search", ()),
-    "household": ("household_detail", ("household_id",)),
-    "worklist": ("worklist", ()),
-    "outcome": ("work_item", ("work_item_id",)),
+    "today": ("today", {}),
+    "search": ("household_search", {}),
+    "household": ("household_detail", {"household_id": "households"}),
+    "worklist": ("worklist", {}),
+    "outcome": ("work_item", {"work_item_id": "work_items"}),  # the visit and outcome forms of a worklist item
 }
+_MARK = 987654321
+
+
+def page_paths() -> dict[str, str]:
+    """Each page's path as a template for locust (no Django there): `{household_id}`, `{work_item_id}`, `{q}`."""
+    from django.urls import reverse
+
+    paths = {}
+    for name, (route, needs) in PAGES.items():
+        path = reverse(route, kwargs=dict.fromkeys(needs, _MARK))
+        for argument in needs:
+            path = path.replace(str(_MARK), "{" + argument + "}", 1)
+        paths[name] = path + ("?q={q}" if name == "search" else "")
+    return paths
 
 
 def _free_port(start: int) -> int:
@@ -343,7 +357,7 @@ def prepare(households: int, plan_path: Path, officers: int) -> dict[str, Any]:
         plan.append({"username": staff.user.username, "households": household_ids, "names": names, "work_items": items})
     fd = os.open(plan_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as handle:
-        json.dump({"password": os.environ["DOLBOM_BENCH_PASSWORD"], "officers": plan}, handle)
+        json.dump({"password": os.environ["DOLBOM_BENCH_PASSWORD"], "paths": page_paths(), "officers": plan}, handle)
     return {
         "households": Household.objects.count(),
         "persons": Person.objects.count(),

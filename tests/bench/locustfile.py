@@ -19,6 +19,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
+from urllib.parse import quote
 
 import gevent
 from locust import HttpUser, between, constant, task
@@ -72,29 +73,32 @@ class Officer(HttpUser):
                 answer.failure(f"{answer.status_code} {answer.headers.get('Location', '')}")
         self._keep_cookies()
 
+    def _open(self, name: str, **values: object) -> None:
+        path = type(self).plan["paths"][name].format(**values)
+        self._page(path, name)
+
     @task
     def today(self) -> None:
-        self._page("/", "today")
+        self._open("today")
 
     @task
     def search(self) -> None:
-        names = self.officer["names"] or ["김"]
-        self._page(f"/households/?q={random.choice(names)}", "search")
+        self._open("search", q=quote(random.choice(self.officer["names"] or ["김"])))
 
     @task
     def household(self) -> None:
-        self._page(f"/households/{random.choice(self.officer['households'])}/", "household")
+        self._open("household", household_id=random.choice(self.officer["households"]))
 
     @task
     def worklist(self) -> None:
-        self._page("/worklist/", "worklist")
+        self._open("worklist")
 
     @task
     def outcome(self) -> None:
         items = self.officer["work_items"]
         if not items:
             return self.worklist()
-        self._page(f"/worklist/{random.choice(items)}/", "outcome")
+        self._open("outcome", work_item_id=random.choice(items))
         return None
 
 
