@@ -26,10 +26,12 @@ import base64
 import contextlib
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -165,8 +167,43 @@ def _load_average() -> float:
     return os.getloadavg()[0]
 
 
-def _locust(url: str, plan: Path, out: Path, *, users: int, wait: tuple[float, float], seconds: int) -> dict:
-    before = _load_average()
+def _page_of(path: str) -> str | None:
+    """The page of an access-log path (the log keeps no query string: a search is `/households/`)."""
+    for name, (_route, needs) in PAGES.items():
+        pattern = re.escape(_TEMPLATES[name].split("?")[0])
+        for argument in needs:
+            pattern = pattern.replace(re.escape("{" + argument + "}"), r"\d+")
+        if re.fullmatch(pattern, path):
+            return name
+    return None
+
+
+_TEMPLATES: dict[str, str] = {}
+
+
+def _server_times(log: Path, start: int) -> dict[str, dict[str, float]]:
+    """The server's own time per page (its JSON access log from byte `start`): the request from the moment the
+    application has it, without the wait for a free worker that the client sees."""
+    times: dict[str, list[float]] = {}
+    with log.open("rb") as handle:
+        handle.seek(start)
+        for line in handle:
+            if not line.startswith(b"{"):
+                continue
+            entry = json.loads(line)
+            page = _page_of(entry.get("path", ""))
+            if page and entry.get("method") == "GET":
+                times.setdefault(page, []).append(entry["duration_ms"])
+                times.setdefault("all pages", []).append(entry["duration_ms"])
+    return {name: {"p50": statistics.median(v), "p95": _p95(v)} for name, v in times.items()}
+
+
+def _p95(values: list[float]) -> float:
+    return statistics.quantiles(values, n=20)[-1] if len(values) > 1 else values[0]
+
+
+def _locust(url: str, plan: Path, out: Path, log: Path, *, users: int, wait: tuple[float, float], seconds: int) -> dict:
+    before, start = _load_average(), log.stat().st_size
     subprocess.run(
         [
             sys.executable, "-m", "tests.bench.locustfile", "--host", url, "--plan", str(plan), "--out", str(out),
@@ -178,6 +215,8 @@ def _locust(url: str, plan: Path, out: Path, *, users: int, wait: tuple[float, f
     )  # fmt: skip
     result = json.loads(out.read_text())
     result["load"] = (before, _load_average())
+    # Logins included in the log, but not pages: only GETs of the pages are counted.
+    result["server"] = _server_times(log, start)
     return result
 
 
@@ -200,6 +239,7 @@ def run(home: Path, *, quick: bool) -> Section:
         return _skipped(f"PostgreSQL 15 is not installed ({PGBIN}; `apt-get install postgresql-15`)")
     households = 5_000 if quick else 100_000
     officers, people_seconds, saturation_users, saturation_seconds = (10, 10, 5, 5) if quick else (OFFICERS, 60, 20, 30)
+    alone_seconds = 5 if quick else 20
     # Its own 0700 folder: the plan names synthetic persons, and the server's home holds its keys' products.
     work = Path(tempfile.mkdtemp(prefix="dolbom-load-"))
     timings: dict[str, float] = {}
@@ -220,37 +260,40 @@ def run(home: Path, *, quick: bool) -> Section:
             )  # fmt: skip
             facts = json.loads(prepared.stdout.strip().splitlines()[-1])
             timings["prepare"] = time.perf_counter() - started
-            with _server(env, work / "server.log") as url:
-                people = _locust(url, plan, work / "people.json", users=officers, wait=(1, 5), seconds=people_seconds)
+            _TEMPLATES.update(json.loads(plan.read_text())["paths"])
+            log = work / "server.log"
+            with _server(env, log) as url:
+                alone = _locust(url, plan, work / "alone.json", log, users=1, wait=(0, 0), seconds=alone_seconds)
+                people = _locust(
+                    url, plan, work / "people.json", log, users=officers, wait=(1, 5), seconds=people_seconds
+                )
                 saturation = _locust(
-                    url, plan, work / "saturation.json", users=saturation_users, wait=(0, 0),
+                    url, plan, work / "saturation.json", log, users=saturation_users, wait=(0, 0),
                     seconds=saturation_seconds,
                 )  # fmt: skip
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    return _section(households, facts, timings, people, saturation)
+    return _section(households, facts, timings, alone, people, saturation)
 
 
-def _section(households: int, facts: dict, timings: dict, people: dict, saturation: dict) -> Section:
+def _section(households: int, facts: dict, timings: dict, alone: dict, people: dict, saturation: dict) -> Section:
     section = Section(
         title=f"Officers under load at {households:,} households (PostgreSQL 15, `dolbom serve --prod`)",
         command=COMMAND,
         header=[
-            "page", "people: requests", "p50 ms", "p95 ms", "max ms", "errors",
-            "saturation: requests", "p50 ms", "p95 ms", "max ms", "errors",
+            "page", "one officer: p50 ms", "server p50 ms",
+            f"{people['users']} officers: requests", "p50 ms", "p95 ms", "max ms", "server p50 / p95 ms", "errors",
+            f"saturation ({saturation['users']}): requests", "p50 ms", "p95 ms", "errors",
         ],
     )  # fmt: skip
     for name in [*PAGES, "all pages"]:
-        a, b = people["pages"].get(name), saturation["pages"].get(name)
+        one, a, b = alone["pages"].get(name), people["pages"].get(name), saturation["pages"].get(name)
+        one_server, a_server = alone["server"].get(name), people["server"].get(name)
         row = [f"**{name}**" if name == "all pages" else name]
-        for stats in (a, b):
-            if stats is None:
-                row += ["0", "-", "-", "-", "-"]
-            else:
-                row += [
-                    f"{stats['requests']:,}", _ms(stats["p50"]), _ms(stats["p95"]), _ms(stats["max"]),
-                    str(stats["failures"]),
-                ]  # fmt: skip
+        row += [_ms(one["p50"]) if one else "-", _ms(one_server["p50"]) if one_server else "-"]
+        row += [f"{a['requests']:,}", _ms(a["p50"]), _ms(a["p95"]), _ms(a["max"])] if a else ["0", "-", "-", "-"]
+        row += [f"{_ms(a_server['p50'])} / {_ms(a_server['p95'])}" if a_server else "-", str(a["failures"] if a else 0)]
+        row += [f"{b['requests']:,}", _ms(b["p50"]), _ms(b["p95"]), str(b["failures"])] if b else ["0", "-", "-", "0"]
         section.rows.append(row)
     p95 = people["pages"]["all pages"]["p95"]
     errors = people["pages"]["all pages"]["failures"] + people["login_failures"]
@@ -266,6 +309,10 @@ def _section(households: int, facts: dict, timings: dict, people: dict, saturati
         f"**{saturation['pages']['all pages']['requests'] / saturation['seconds']:.1f} requests a second**, p95 "
         f"{saturation['pages']['all pages']['p95']:.0f} ms. Load average {saturation['load'][0]:.1f} before, "
         f"{saturation['load'][1]:.1f} after.",
+        f"**One officer** alone with no waiting, {alone['seconds']:.0f} s: "
+        f"{alone['pages']['all pages']['requests'] / alone['seconds']:.1f} requests a second, the time of each page "
+        "without queueing. *Server* columns: the application's own time from its access log (from the moment a "
+        "worker has the request); the rest of what locust sees is the wait for a free worker and the CPU.",
         f"Logins (once per officer, before measuring; not in the table): p50 {people['login']['p50']:.0f} ms, "
         f"{people['login_failures']} failed.",
         f"Server: `dolbom serve --prod` with its default {facts['workers']} gunicorn workers (sync, one request "
