@@ -13,7 +13,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-BENCHMARKS = ("generator", "search", "screening", "imports", "hsds", "reguidance", "pages")
+BENCHMARKS = ("generator", "search", "screening", "imports", "hsds", "reguidance", "pages", "load")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -32,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     import django
 
     django.setup()
-    from tests.bench import generator, hsds, imports, pages, reguidance, report, screening, search
+    from tests.bench import generator, hsds, imports, load, pages, reguidance, report, screening, search
 
     # In the order they run: the HSDS exchange before any city is loaded, for an empty database.
     modules = {
@@ -43,6 +43,8 @@ def main(argv: list[str] | None = None) -> int:
         "imports": imports,
         "reguidance": reguidance,
         "pages": pages,
+        # Last: its own PostgreSQL cluster and server, whatever database the others used.
+        "load": load,
     }
     sections = {
         name: module.run(home, quick=args.quick) for name, module in modules.items() if args.only in (None, name)
