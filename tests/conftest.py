@@ -105,6 +105,7 @@ def city(db) -> TinyCity:
         "district": Agency.objects.create(name="중앙구 희망복지지원단", sector="public", kind="district_unit", area=d1),
         "welfare": Agency.objects.create(name="중앙종합사회복지관", sector="private", kind="welfare_centre", area=d1),
         "other": Agency.objects.create(name="강변푸드뱅크", sector="private", kind="food_bank", area=d2),
+        "city": Agency.objects.create(name="한빛시청 복지정책과", sector="public", kind="city_office", area=sido),
     }
     users = {
         "dong_officer": _user("officer", Role.DONG_OFFICER, agencies["dong0"], [dongs[0]]),
@@ -113,6 +114,7 @@ def city(db) -> TinyCity:
         "agency_worker": _user("worker", Role.AGENCY_WORKER, agencies["welfare"], []),
         "safety_net": _user("tongjang", Role.SAFETY_NET, agencies["dong0"], [dongs[0]]),
         "analyst": _user("analyst", Role.ANALYST, agencies["district"], [d1]),
+        "city_officer": _user("cityofficer", Role.CITY_OFFICER, agencies["city"], [sido]),
     }
     households, persons = [], []
     people = [

@@ -42,7 +42,15 @@ from dolbom.core import audit
 from dolbom.core.dates import today_kst
 from dolbom.core.models import Job
 from dolbom.core.spreadsheet import XLSX_MIME
-from dolbom.discovery.models import ItemStatus, OutreachItem, RoundStatus, ScoringModel, ScreeningRound, SignalFile
+from dolbom.discovery.models import (
+    ItemStatus,
+    LabelSharingAgreement,
+    OutreachItem,
+    RoundStatus,
+    ScoringModel,
+    ScreeningRound,
+    SignalFile,
+)
 from dolbom.eligibility.models import (
     AftercareReview,
     BenefitApplication,
@@ -71,7 +79,7 @@ from dolbom.intake.models import (
     WorkSource,
     WorkStatus,
 )
-from dolbom.registry.models import Address, Consent, Household, Membership, Staff
+from dolbom.registry.models import Address, AdministrativeArea, Consent, Household, Membership, Staff
 from dolbom.resources.models import (
     Agreement,
     Allocation,
@@ -89,7 +97,15 @@ from dolbom.resources.models import (
 )
 from tests.conftest import make_person
 
-ROLES = ("dong_officer", "district_manager", "district_admin", "agency_worker", "safety_net", "analyst")
+ROLES = (
+    "dong_officer",
+    "district_manager",
+    "district_admin",
+    "agency_worker",
+    "safety_net",
+    "analyst",
+    "city_officer",
+)
 DISTRICT = {"district_manager", "district_admin"}
 
 
@@ -138,6 +154,7 @@ def world(city) -> World:
 
     rows["dong0"], rows["dong1"], rows["dong2"] = city.dongs
     rows["district1"], rows["district2"] = city.districts
+    rows["sido"] = city.sido
 
     rounds = {
         key: ScreeningRound.objects.create(district=district, period="2026-09", scorer="scorecard", status=status)
@@ -196,7 +213,24 @@ def world(city) -> World:
             storage_path=f"signals/{key}.parquet",
         )
     for key, district in (("model_district1", city.districts[0]), ("model_district2", city.districts[1])):
-        rows[key] = ScoringModel.objects.create(district=district, algorithm="lightgbm", path="")
+        rows[key] = ScoringModel.objects.create(district=district, city=city.sido, algorithm="lightgbm", path="")
+        rows[key.replace("model", "agreement")] = LabelSharingAgreement.objects.create(
+            city=city.sido,
+            district=district,
+            shares_from=date(2026, 1, 1),
+            approved_by="구청장",
+            approved_on=date(2026, 1, 1),
+            document="복지정책과-1",
+            recorded_by=city.users["district_admin"],
+        )
+    # A pooled model belongs to the city: every district of it sees it; one of another city, nobody here.
+    rows["model_pooled"] = ScoringModel.objects.create(kind="pooled", city=city.sido, algorithm="lightgbm", path="")
+    rows["sido_elsewhere"] = elsewhere = AdministrativeArea.objects.create(
+        code="9800000000", name="다른시", level="sido"
+    )
+    rows["model_pooled_elsewhere"] = ScoringModel.objects.create(
+        kind="pooled", city=elsewhere, algorithm="lightgbm", path=""
+    )
 
     rows["referral_dong0_by_safety_net"] = Referral.objects.create(
         channel=ReferralChannel.SAFETY_NET,
@@ -623,9 +657,22 @@ SELECTORS: dict[str, tuple[set[str], Expect]] = {
         _for(district_manager={"file_district1"}, district_admin={"file_district1"}),
     ),
     "dolbom.discovery.selectors:scoring_models_visible_to": (
-        {"model_district1", "model_district2"},
-        _for(district_manager={"model_district1"}, district_admin={"model_district1"}),
+        {"model_district1", "model_district2", "model_pooled", "model_pooled_elsewhere"},
+        _for(
+            district_manager={"model_district1", "model_pooled"},
+            district_admin={"model_district1", "model_pooled"},
+            city_officer={"model_district1", "model_district2", "model_pooled"},
+        ),
     ),
+    "dolbom.discovery.selectors:agreements_visible_to": (
+        {"agreement_district1", "agreement_district2"},
+        _for(
+            district_manager={"agreement_district1"},
+            district_admin={"agreement_district1"},
+            city_officer={"agreement_district1", "agreement_district2"},
+        ),
+    ),
+    "dolbom.registry.selectors:cities_visible_to": ({"sido", "sido_elsewhere"}, _for(city_officer={"sido"})),
     "dolbom.intake.selectors:referrals_visible_to": (
         REFERRALS,
         _for(
@@ -1214,6 +1261,23 @@ DETAIL_PAGES = [
     DetailPage("job_retry", "post", "job_district1", "job_district2", frozenset(DISTRICT)),
     DetailPage("round_withdraw", "get", "round_district1", "round_district2", frozenset(DISTRICT)),
     DetailPage("signal_withdraw", "get", "file_district1", "file_district2", frozenset(DISTRICT)),
+    # Which model a district's rounds use, and its agreement to share outcomes: its administrator's to change.
+    DetailPage(
+        "model_choose",
+        "post",
+        "model_district1",
+        "model_district2",
+        frozenset({"district_admin"}),
+        data=lambda row: {"district": "9911000000"},
+    ),
+    DetailPage(
+        "agreement_end",
+        "post",
+        "agreement_district1",
+        "agreement_district2",
+        frozenset({"district_admin"}),
+        data=lambda row: {"reason": "협약 기간 만료"},
+    ),
     DetailPage("signal_import_confirm", "post", "import_district1", "import_district2", frozenset(DISTRICT)),
     # Case management: read by the area's public staff and the private agency that leads the case while the
     # household consents; worked by the case's workers; a private provider's linkage answered by that provider.

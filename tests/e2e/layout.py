@@ -171,6 +171,7 @@ ROLE_PAGES: dict[str, list[str]] = {
     "demo_agency": ["/", "@search", "@household", "/referrals/", "/referrals/new/"],
     "demo_safetynet": ["/", "/referrals/", "/referrals/new/"],
     "demo_analyst": ["/", "/statistics/"],
+    "demo_city": ["/", "/discovery/models/", "/discovery/models/agreements/"],
     "": ["/accounts/login/", "/no-such-page/"],
 }
 

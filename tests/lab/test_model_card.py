@@ -24,5 +24,7 @@ def test_model_card_pipeline_on_a_small_city(tmp_path):
                     "## Limitations", "PIPA art. 37-2", "## How to regenerate"):  # fmt: skip
         assert section in card
     assert re.search(r"\*\*The learned model \(per district\) (beats|does not)", card)
-    assert "the same households as evaluated above, 0 of them without reasons" in card
+    assert "0 model-listed households had\nnone" in card
+    gate = card[card.index("## The release gate") :]
+    assert re.search(r"\| \S+구 \| [\d,]+ \| .* \| \*\*(passed|held back)\*\*\. ", gate), gate[:1500]
     assert "max / min recall" in card and "head's age band" in card

@@ -133,6 +133,19 @@ def test_a_new_staff_record_is_never_for_a_superusers_account(admin_client, city
     assert not Staff.objects.filter(user=root).exists()
 
 
+def test_a_district_administrator_cannot_appoint_the_citys_officer(admin_client, city):
+    """The city's officer works above every district: the role is not offered, and a hand-made POST is refused."""
+    form = admin_client.get(reverse("admin:registry_staff_add")).content.decode()
+    assert 'value="city_officer"' not in form and 'value="dong_officer"' in form
+    account = get_user_model().objects.create_user(username="newcomer", password="x" * 12)
+    response = admin_client.post(
+        reverse("admin:registry_staff_add"),
+        {"user": account.pk, "agency": city.agencies["district"].pk, "role": Role.CITY_OFFICER, "display_name": "x",
+         "active": "on", "areas": [city.districts[0].code]},
+    )  # fmt: skip
+    assert response.status_code == 200 and not Staff.objects.filter(user=account).exists()
+
+
 def test_every_change_is_an_audit_event_with_before_and_after(admin_client, city):
     dong = city.dongs[0]
     response = admin_client.post(

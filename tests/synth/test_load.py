@@ -138,7 +138,7 @@ def test_demo_accounts_log_in_and_see_what_their_role_allows(small_city):
     load_city(small_city.path)
     accounts = ensure_demo_accounts()
     assert [a.username for a in accounts] == [
-        "demo_dong", "demo_district", "demo_admin", "demo_agency", "demo_safetynet", "demo_analyst"
+        "demo_dong", "demo_district", "demo_admin", "demo_agency", "demo_safetynet", "demo_analyst", "demo_city"
     ]  # fmt: skip
     assert all(a.role_label and not a.role_label.isascii() for a in accounts)
     assert accounts[0].where.endswith("행정복지센터")
@@ -160,6 +160,7 @@ def test_demo_accounts_log_in_and_see_what_their_role_allows(small_city):
     assert consenting.count() >= 5
     assert households_visible_to(users["demo_safetynet"]).count() == 0
     assert persons_visible_to(users["demo_analyst"]).count() == 0
+    assert persons_visible_to(users["demo_city"]).count() == households_visible_to(users["demo_city"]).count() == 0
 
 
 def test_ensure_demo_accounts_needs_a_loaded_city():

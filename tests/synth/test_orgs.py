@@ -57,6 +57,7 @@ def test_demo_staff(small_city):
         "demo_agency": ("agency_worker", []),
         "demo_safetynet": ("safety_net", [first_dong]),
         "demo_analyst": ("analyst", [first_district]),
+        "demo_city": ("city_officer", [next(a["code"] for a in areas if a["level"] == "sido")]),
     }
     for username, (role, area_codes) in expected.items():
         assert (staff[username]["role"], staff[username]["area_codes"]) == (role, area_codes), username
@@ -64,7 +65,7 @@ def test_demo_staff(small_city):
     agency = agencies[staff["demo_agency"]["agency_id"]]
     assert (agency["sector"], agency["kind"], agency["area_code"]) == ("private", "welfare_centre", first_district)
     assert agencies[staff["demo_dong"]["agency_id"]]["area_code"] == first_dong
-    assert sum(s["demo"] for s in staff.values()) == 6
+    assert sum(s["demo"] for s in staff.values()) == 7
 
 
 def test_consents_to_private_partners(big_city, targets):

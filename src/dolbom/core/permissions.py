@@ -11,6 +11,9 @@ from dolbom.core.roles import Role
 from dolbom.core.scope import scope_for
 
 ALL_STAFF = frozenset(Role)
+# Everyone who works with the district's households or their reports: not the analyst (aggregates only) nor the
+# city's officer (models and agreements only).
+CASE_STAFF = ALL_STAFF - {Role.ANALYST, Role.CITY_OFFICER}
 DISTRICT_STAFF = frozenset({Role.DISTRICT_MANAGER, Role.DISTRICT_ADMIN})
 PERSON_READERS = frozenset({Role.DONG_OFFICER, Role.DISTRICT_MANAGER, Role.DISTRICT_ADMIN, Role.AGENCY_WORKER})
 
@@ -27,8 +30,8 @@ POLICY: dict[str, frozenset[Role]] = {
     "registry.manage_reference_data": frozenset({Role.DISTRICT_ADMIN}),
     # Loading the national registry's export for the district (`dolbom import registry`); a superuser too.
     "registry.import_registry": frozenset({Role.DISTRICT_ADMIN}),
-    "intake.file_referral": ALL_STAFF - {Role.ANALYST},
-    "intake.view_referrals": ALL_STAFF - {Role.ANALYST},
+    "intake.file_referral": CASE_STAFF,
+    "intake.view_referrals": CASE_STAFF,
     "intake.view_worklist": frozenset({Role.DONG_OFFICER, Role.DISTRICT_MANAGER, Role.DISTRICT_ADMIN}),
     "intake.work": frozenset({Role.DONG_OFFICER, Role.DISTRICT_MANAGER}),
     # Emergency support (긴급복지지원): officers and district case managers act; the administrator may read.
@@ -101,7 +104,7 @@ POLICY: dict[str, frozenset[Role]] = {
     "reports.view_aggregates": frozenset({Role.ANALYST, Role.DISTRICT_MANAGER, Role.DISTRICT_ADMIN, Role.DONG_OFFICER}),
     "core.view_audit_log": frozenset({Role.DISTRICT_ADMIN}),
     # The pages of background jobs; each job is further limited to the roles of its own kind (core.jobs).
-    "core.follow_jobs": DISTRICT_STAFF,
+    "core.follow_jobs": DISTRICT_STAFF | {Role.CITY_OFFICER},
     "discovery.import_signals": DISTRICT_STAFF,
     # An import made by mistake is withdrawn by whoever imported it, or by an administrator of the district.
     "discovery.withdraw_own_import": DISTRICT_STAFF,
@@ -109,6 +112,16 @@ POLICY: dict[str, frozenset[Role]] = {
     "discovery.run_round": DISTRICT_STAFF,
     "discovery.withdraw_round": DISTRICT_STAFF,
     "discovery.train_model": DISTRICT_STAFF,
+    # The learned models page: a district's staff for their district's models and their city's pooled ones, the
+    # city's officer for the pooled ones.
+    "discovery.view_models": DISTRICT_STAFF | {Role.CITY_OFFICER},
+    # Which model the district's rounds use: the administrator decides for the district.
+    "discovery.choose_model": frozenset({Role.DISTRICT_ADMIN}),
+    # A district's consent to let its recorded outcomes train the city's pooled models: its administrator records
+    # it (and ends it); the city cannot take a district's labels.
+    "discovery.share_labels": frozenset({Role.DISTRICT_ADMIN}),
+    "discovery.view_agreements": DISTRICT_STAFF | {Role.CITY_OFFICER},
+    "discovery.train_pooled_model": frozenset({Role.CITY_OFFICER}),
     "discovery.view_outreach": frozenset({Role.DONG_OFFICER, Role.DISTRICT_MANAGER, Role.DISTRICT_ADMIN}),
     "discovery.work_outreach": frozenset({Role.DONG_OFFICER, Role.DISTRICT_MANAGER}),
 }

@@ -13,6 +13,9 @@ class Role(models.TextChoices):
     AGENCY_WORKER = "agency_worker", _("Private agency worker")
     SAFETY_NET = "safety_net", _("Safety-net member")
     ANALYST = "analyst", _("Analyst")
+    # 시 복지정책 담당: governs learning across the city's districts (data-sharing agreements, pooled models). Sees
+    # no resident and no district's lists: only rows that belong to the city as a whole.
+    CITY_OFFICER = "city_officer", _("City welfare policy officer")
 
 
 # Roles that see households by area; the others see by consent, by authorship or only aggregates.

@@ -14,6 +14,11 @@ roles or writes an area filter of its own, so the rules below are the whole of r
 |                              | (or it is the agency's own record: a food bank's stock)                   |
 | safety-net member            | they filed it                                                             |
 | analyst                      | never (aggregates only, through `aggregate_areas`)                        |
+| city officer                 | its 시도 is theirs (a data-sharing agreement, a pooled model): never a    |
+|                              | resident, a household or a district's list                                |
+
+A row that belongs to the city as a whole (a pooled model: a `city` and no `district`) is seen by the district
+roles of every district in that city as well.
 
 Core imports no domain: what "consented" means for a person or a household is a condition the registry builds
 (`dolbom.registry.scoping`) and a domain passes in its `Reach`.
@@ -38,6 +43,7 @@ from dolbom.core.roles import AREA_ROLES, DISTRICT_ROLES, Role
 M = TypeVar("M", bound=Model)
 
 # Administrative codes have 10 digits: 시도 2, 시군구 3, 읍면동 3, 리 2. A district's own code ends in zeros.
+CITY_PREFIX = 2
 DISTRICT_PREFIX = 5
 
 # A condition no row meets. Django answers it without asking the database.
@@ -49,6 +55,11 @@ ConsentCondition = Callable[[int, date], Q]  # (agency id, date) → rows whose 
 def district_of(area_code: str) -> str:
     """The 시군구 code an administrative code lies in (a district's own code gives itself)."""
     return area_code[:DISTRICT_PREFIX] + "0" * (len(area_code) - DISTRICT_PREFIX)
+
+
+def city_of(area_code: str) -> str:
+    """The 시도 code an administrative code lies in."""
+    return area_code[:CITY_PREFIX] + "0" * (len(area_code) - CITY_PREFIX)
 
 
 def _at(path: str, lookup: str) -> str:
@@ -66,6 +77,9 @@ class Reach:
     dong        lookup to the row's 읍면동 (an AdministrativeArea), e.g. "dong" or "household__dong"
     district    lookup to the 시군구 a row belongs to as a whole (a screening round); preferred over `dong` for
                 district roles because it needs no join
+    city        lookup to the 시도 a row belongs to (an agreement, a pooled model): the city officer's only way to
+                see rows; with `district`, a row whose district is empty belongs to the whole city and its
+                districts' staff see it too
     author      lookup to the user who filed the row (referrals)
     agency      lookup to the agency whose own record the row is (a food bank's stock): its private agency's workers
                 see it, as they see what they filed
@@ -79,6 +93,7 @@ class Reach:
     district: str | None = None
     author: str | None = None
     agency: str | None = None
+    city: str | None = None
     consent: ConsentCondition | None = None
     current: Callable[[date], Q] | None = None
     many: bool = False
@@ -117,6 +132,15 @@ class Scope:
         return self.role == Role.ANALYST
 
     @property
+    def sees_city(self) -> bool:
+        return self.role == Role.CITY_OFFICER
+
+    @property
+    def city_codes(self) -> frozenset[str]:
+        """The 시도 the user works in: their own for the city officer, their districts' for district roles."""
+        return frozenset(city_of(code) for code in self.area_codes)
+
+    @property
     def sees_persons(self) -> bool:
         return self.sees_by_area or self.sees_by_consent
 
@@ -132,7 +156,11 @@ class Scope:
         on = on or today_kst()
         if self.sees_district and self.area_codes:
             if reach.district is not None:
-                return Q(**{_at(reach.district, "pk__in"): self.area_codes})
+                own = Q(**{_at(reach.district, "pk__in"): self.area_codes})
+                if reach.city is None:
+                    return own
+                city_wide = Q(**{f"{reach.district}__isnull": True, _at(reach.city, "pk__in"): self.city_codes})
+                return own | city_wide
             if reach.dong is not None:
                 return self._dated(Q(**{_at(reach.dong, "parent__in"): self.area_codes}), reach, on)
         elif self.role == Role.DONG_OFFICER and self.area_codes:
@@ -146,6 +174,13 @@ class Scope:
                 ways.append(Q(**{reach.author: self.user_id}))
             if reach.agency is not None and self.agency_id is not None:
                 ways.append(Q(**{reach.agency: self.agency_id}))
+            return reduce(operator.or_, ways) if ways else NOTHING
+        elif self.sees_city and self.area_codes:
+            ways = []
+            if reach.city is not None:
+                ways.append(Q(**{_at(reach.city, "pk__in"): self.area_codes}))
+            if reach.author is not None and self.user_id is not None:  # what they asked for: a training job
+                ways.append(Q(**{reach.author: self.user_id}))
             return reduce(operator.or_, ways) if ways else NOTHING
         elif self.sees_own_filings_only and reach.author is not None and self.user_id is not None:
             return Q(**{reach.author: self.user_id})
@@ -224,6 +259,11 @@ class Scope:
         """District-wide work (rounds, imports, training) needs a district role in that very district."""
         if not (self.sees_district and district_code in self.area_codes):
             raise PermissionDenied("outside the user's district")
+
+    def ensure_city(self, city_code: str) -> None:
+        """City-wide work (pooled training) needs the city officer of that very city."""
+        if not (self.sees_city and city_code in self.area_codes):
+            raise PermissionDenied("outside the user's city")
 
 
 NO_SCOPE = Scope(user_id=None, role=None)

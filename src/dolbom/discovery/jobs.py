@@ -12,7 +12,7 @@ from dolbom.core.jobs.runtime import JobFailed, JobKind, Progress, register
 from dolbom.core.models import Job
 from dolbom.discovery.importing.report import report_from_dict
 from dolbom.discovery.learning.train import TrainingRefused
-from dolbom.discovery.services.learning import train_model
+from dolbom.discovery.services.learning import train_model, train_pooled_model
 from dolbom.discovery.services.rounds import run_round
 from dolbom.discovery.services.signal_jobs import IMPORT_KIND, run_import, upload_kept
 
@@ -27,6 +27,7 @@ ROUND_PHASES = {
 TRAINING_PHASES = {
     "labels": _("Gathering the recorded outcomes of the district's rounds"),
     "fitting": _("Training the model"),
+    "gate": _("Checking it against the scorecard on the held-out round"),
     "saving": _("Saving the model"),
 }
 
@@ -88,6 +89,31 @@ MODEL_TRAINING = register(
         permission="discovery.train_model",
         phases=TRAINING_PHASES,
         run=_train,
+        result_url=lambda result: reverse("model_list") if "model_id" in result else None,
+        nav="discovery",
+    )
+)
+
+
+def pooled_training_target(city_code: str) -> str:
+    return f"model:{city_code}"
+
+
+def _train_pooled(job: Job, progress: Progress) -> dict[str, Any]:
+    try:
+        model = train_pooled_model(user=job.started_by, city_code=job.params["city"], progress=progress)
+    except TrainingRefused as refused:
+        raise JobFailed(str(refused)) from refused
+    return {"model_id": model.pk, "labels": model.labels}
+
+
+POOLED_TRAINING = register(
+    JobKind(
+        key="pooled_model_training",
+        label=_("Training a pooled model on the districts' shared outcomes"),
+        permission="discovery.train_pooled_model",
+        phases=TRAINING_PHASES,
+        run=_train_pooled,
         result_url=lambda result: reverse("model_list") if "model_id" in result else None,
         nav="discovery",
     )

@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from dolbom.core.scope import city_of
 from dolbom.registry.models import AdministrativeArea, Household, Staff
 
 
@@ -86,12 +87,29 @@ class RoundStatus(models.TextChoices):
     WITHDRAWN = "withdrawn", pgettext_lazy("round status", "Withdrawn")
 
 
-class ScoringModel(models.Model):
-    """A learned model trained on one district's recorded outcomes; its file lives under DOLBOM_HOME/models."""
+class ModelKind(models.TextChoices):
+    DISTRICT = "district", _("One district's outcomes")
+    POOLED = "pooled", _("Pooled across the city's districts")
 
+
+class ScoringModel(models.Model):
+    """A learned model; its file lives under DOLBOM_HOME/models. A district model learns from one district's
+    recorded outcomes; a pooled model (no district, a city) from those of the districts of the city that agreed to
+    share them. `label_sources` says whose labels trained it; `gate` what the release gate measured on held-out
+    rounds, and a model is offered for rounds only when `gate_passed`."""
+
+    kind = models.CharField(max_length=10, choices=ModelKind.choices, default=ModelKind.DISTRICT)
     district = models.ForeignKey(
         AdministrativeArea, on_delete=models.PROTECT, null=True, related_name="+", verbose_name=_("district")
     )
+    city = models.ForeignKey(
+        AdministrativeArea, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("city")
+    )
+    # [{district, rounds, labels, positives, agreement}] — agreement is the LabelSharingAgreement id (pooled).
+    label_sources = models.JSONField(default=list)
+    heldout_rounds = models.JSONField(default=list)
+    gate = models.JSONField(default=dict)
+    gate_passed = models.BooleanField(default=False)
     trained_at = models.DateTimeField(auto_now_add=True)
     trained_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
     algorithm = models.CharField(max_length=60)
@@ -107,6 +125,65 @@ class ScoringModel(models.Model):
 
     def __str__(self) -> str:
         return f"{self.algorithm} #{self.pk}"
+
+    def usable_by(self, district_code: str) -> bool:
+        """A district's rounds may use its own models and its city's pooled ones, never another district's."""
+        if self.kind == ModelKind.POOLED:
+            return self.district_id is None and self.city_id == city_of(district_code)
+        return self.district_id == district_code
+
+
+class LabelSharingAgreement(models.Model):
+    """A district's agreement to let the recorded outcomes of its rounds train its city's pooled models
+    (데이터 공유 협약): from which date, approved by whom under which document. Only outcome labels and the
+    features the rounds saw are shared, inside the city's own installation; no resident's record leaves the
+    district's scope. An ended agreement keeps its row: the models trained while it held say so."""
+
+    city = models.ForeignKey(AdministrativeArea, on_delete=models.PROTECT, related_name="+", verbose_name=_("city"))
+    district = models.ForeignKey(
+        AdministrativeArea, on_delete=models.PROTECT, related_name="+", verbose_name=_("district")
+    )
+    shares_from = models.DateField(_("outcomes of rounds run from"))
+    approved_by = models.CharField(_("approved by"), max_length=120)
+    approved_on = models.DateField(_("approved on"))
+    document = models.CharField(_("approval document"), max_length=120)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    end_reason = models.TextField(_("reason for ending"), blank=True)
+
+    class Meta:
+        verbose_name = _("label-sharing agreement")
+        verbose_name_plural = _("label-sharing agreements")
+        ordering = ["-recorded_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["district"], condition=Q(ended_at__isnull=True), name="one_agreement_in_force_per_district"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.district_id} → {self.city_id} ({self.shares_from})"
+
+
+class ModelChoice(models.Model):
+    """Which learned model a district's rounds use: chosen by its administrator among the models that passed the
+    gate (its own, or its city's pooled ones). The history of choices is in the audit log."""
+
+    district = models.OneToOneField(AdministrativeArea, on_delete=models.PROTECT, primary_key=True, related_name="+")
+    scoring_model = models.ForeignKey(ScoringModel, on_delete=models.PROTECT, related_name="+")
+    chosen_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    chosen_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("model choice")
+        verbose_name_plural = _("model choices")
+
+    def __str__(self) -> str:
+        return f"{self.district_id}: {self.scoring_model_id}"
 
 
 class ScreeningRound(models.Model):

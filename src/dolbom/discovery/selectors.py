@@ -21,7 +21,9 @@ from dolbom.discovery.importing.store import parquet_path
 from dolbom.discovery.models import (
     POSITIVE_OUTCOMES,
     ItemStatus,
+    LabelSharingAgreement,
     ListingEvent,
+    ModelChoice,
     OutreachItem,
     RoundStatus,
     ScoringModel,
@@ -35,9 +37,12 @@ from dolbom.registry.selectors import TimelineEntry, area_names, masked_head_nam
 OUTREACH_ITEM = Reach(dong="dong")
 # A district's rounds; a dong officer sees the rounds that listed households of their dong.
 ROUND = Reach(district="district", dong="items__dong", many=True)
-# Signal files and learned models belong to the district as a whole: its district staff see them.
+# Signal files and learned models belong to the district as a whole: its district staff see them. A pooled model
+# belongs to the city (no district): every district of the city sees it, and the city's officer sees the city's
+# models and its districts' agreements to share their outcomes.
 SIGNAL_FILE = Reach(district="district")
-SCORING_MODEL = Reach(district="district")
+SCORING_MODEL = Reach(district="district", city="city")
+AGREEMENT = Reach(district="district", city="city")
 
 
 def outreach_items_visible_to(user: Any) -> QuerySet[OutreachItem]:
@@ -60,6 +65,17 @@ def signal_files_visible_to(user: Any) -> QuerySet[SignalFile]:
 
 def scoring_models_visible_to(user: Any) -> QuerySet[ScoringModel]:
     return scoped(ScoringModel.objects.select_related("trained_by", "district"), user, SCORING_MODEL)
+
+
+def agreements_visible_to(user: Any) -> QuerySet[LabelSharingAgreement]:
+    rows = LabelSharingAgreement.objects.select_related("district", "city", "recorded_by", "ended_by")
+    return scoped(rows, user, AGREEMENT)
+
+
+def chosen_model(district_code: str) -> ScoringModel | None:
+    """The learned model the district's administrator chose for its rounds, if any."""
+    choice = ModelChoice.objects.select_related("scoring_model").filter(district_id=district_code).first()
+    return choice.scoring_model if choice is not None else None
 
 
 def signal_periods_for(user: Any) -> list[str]:
@@ -352,3 +368,51 @@ def signal_kind_label(code: str) -> str:
         return load_catalogue().kind(code).label
     except KeyError:
         return code
+
+
+@dataclass
+class ModelRow:
+    """One learned model as its page shows it: whose labels trained it, the gate's verdict in words, and for which
+    of the user's districts it is chosen or may be chosen."""
+
+    model: ScoringModel
+    sources: list[dict[str, Any]]
+    verdict: list[str]
+    chosen_for: list[str]
+    choosable_for: list[str]
+
+
+@dataclass
+class ModelsPage:
+    rows: list[ModelRow]
+    choices: list[tuple[Any, ScoringModel | None]]  # each of the user's districts, and the model its rounds use
+    may_choose: bool
+
+
+def models_page(user: Any, districts: Iterable[Any], *, limit: int = 30) -> ModelsPage:
+    """The learned models the user sees, newest first, with what each district chose."""
+    from dolbom.discovery.learning.explain import explain_gate  # gettext at render time, in the reader's language
+
+    districts = list(districts)
+    codes = [d.code for d in districts]
+    chosen = {code: chosen_model(code) for code in codes}
+    models = list(scoring_models_visible_to(user).select_related("city")[:limit])
+    names = area_names({s.get("district") for m in models for s in m.label_sources if s.get("district")})
+    may_choose = can(user, "discovery.choose_model")
+    rows = []
+    for model in models:
+        usable = [code for code in codes if model.usable_by(code)]
+        rows.append(
+            ModelRow(
+                model=model,
+                sources=[{**s, "name": names.get(s.get("district"), s.get("district"))} for s in model.label_sources],
+                verdict=explain_gate(model.gate),
+                chosen_for=[code for code in codes if chosen[code] is not None and chosen[code].pk == model.pk],
+                choosable_for=[
+                    code
+                    for code in usable
+                    if may_choose and model.gate_passed and (chosen[code] is None or chosen[code].pk != model.pk)
+                ],
+            )
+        )
+    return ModelsPage(rows=rows, choices=[(d, chosen[d.code]) for d in districts], may_choose=may_choose)

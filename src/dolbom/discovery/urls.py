@@ -1,6 +1,6 @@
 from django.urls import path
 
-from dolbom.discovery.views import imports, learning, outreach, rounds
+from dolbom.discovery.views import agreements, imports, learning, outreach, rounds
 
 urlpatterns = [
     path("", outreach.home, name="discovery_home"),
@@ -15,4 +15,9 @@ urlpatterns = [
     path("rounds/<int:round_id>/withdraw/", rounds.withdraw, name="round_withdraw"),
     path("models/", learning.model_list, name="model_list"),
     path("models/train/", learning.train, name="model_train"),
+    path("models/train-pooled/", learning.train_pooled, name="model_train_pooled"),
+    path("models/<int:model_id>/choose/", learning.choose, name="model_choose"),
+    path("models/stop-using/", learning.stop_using, name="model_stop_using"),
+    path("models/agreements/", agreements.agreement_list, name="agreement_list"),
+    path("models/agreements/<int:agreement_id>/end/", agreements.end, name="agreement_end"),
 ]

@@ -335,10 +335,23 @@ def card_values(result: dict[str, Any]) -> dict[str, str]:
         "training_table": _training_table(result),
         "metrics_table": _metrics_table(ev),
         "model_listed_without_reasons": f"{ev['model_listed_without_reasons']:,}",
-        "round2_model_summary": result.get("round2_model_run", {}).get("summary", ""),
+        "gate_table": _gate_table(result),
         "reliability_tables": _reliability_tables(ev),
         "parity_tables": _parity_tables(ev),
     }
+
+
+def _gate_table(result: dict[str, Any]) -> str:
+    rows = ["| district | held-out outcomes | model / scorecard in need among those put first | verdict |",
+            "| --- | ---: | ---: | --- |"]  # fmt: skip
+    for entry in result.get("gate", []):
+        gate = entry["gate"]
+        figures = "—"
+        if gate.get("evaluated"):
+            figures = f"{100 * gate['precision']['model']:.1f} % / {100 * gate['precision']['scorecard']:.1f} %"
+        verdict = ("**passed**. " if entry["passed"] else "**held back**. ") + " ".join(entry["verdict"])
+        rows.append(f"| {entry['district_name']} | {gate.get('labels', 0):,} | {figures} | {verdict} |")
+    return "\n".join(rows)
 
 
 def summary(result: dict[str, Any]) -> str:

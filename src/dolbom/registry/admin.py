@@ -21,6 +21,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
 from dolbom.core.permissions import can
+from dolbom.core.roles import Role
 from dolbom.core.scope import scope_for
 from dolbom.core.text import visible_length, visible_text
 from dolbom.registry import services
@@ -241,3 +242,10 @@ class StaffAdmin(ScopedAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
         # Moving a staff record to another account would hand its role to whoever holds that account.
         return ("user",) if obj is not None else ()
+
+    def formfield_for_choice_field(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        # The city's officer works above every district: only the superuser appoints one. The narrowed choices
+        # are also what a POST is checked against.
+        if db_field.name == "role" and _districts(request) is not None:
+            kwargs["choices"] = [choice for choice in Role.choices if choice[0] != Role.CITY_OFFICER]
+        return super().formfield_for_choice_field(db_field, request, **kwargs)

@@ -52,6 +52,8 @@ PERSON = Reach(
 MEMBERSHIP = Reach(dong="household__dong", consent=person_consented("person"))
 # A district as a whole (its rounds, files, models) is the work of its district staff.
 DISTRICT = Reach(district="")
+# A 시도 itself, for the city officer's city-wide work (pooled models).
+CITY = Reach(city="")
 # A consent is seen with its person, through the person's membership in force.
 CONSENT = Reach(
     dong="person__memberships__household__dong",

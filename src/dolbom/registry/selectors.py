@@ -37,7 +37,7 @@ from dolbom.registry.models import (
     consent_active_on,
     current_on,
 )
-from dolbom.registry.scoping import CONSENT, DISTRICT, HOUSEHOLD, MEMBERSHIP, PERSON
+from dolbom.registry.scoping import CITY, CONSENT, DISTRICT, HOUSEHOLD, MEMBERSHIP, PERSON
 
 
 def households_visible_to(user: Any) -> QuerySet[Household]:
@@ -65,6 +65,11 @@ def areas_visible_to(user: Any) -> QuerySet[AdministrativeArea]:
 def districts_visible_to(user: Any) -> QuerySet[AdministrativeArea]:
     """The districts whose district-wide work (rounds, signal files, models) the user may do."""
     return scoped(AdministrativeArea.objects.filter(level=AreaLevel.SIGUNGU), user, DISTRICT).order_by("code")
+
+
+def cities_visible_to(user: Any) -> QuerySet[AdministrativeArea]:
+    """The cities whose city-wide work (pooled models) the user may do."""
+    return scoped(AdministrativeArea.objects.filter(level=AreaLevel.SIDO), user, CITY).order_by("code")
 
 
 def area_names(codes: Iterable[str]) -> dict[str, str]:

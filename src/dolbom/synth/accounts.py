@@ -1,8 +1,8 @@
-"""The six demo accounts of a loaded city, one per role, with a known password.
+"""The seven demo accounts of a loaded city, one per role, with a known password.
 
 The generator creates their users (with unusable passwords, like every generated staff account); this module gives
-them the demo password. Hashing a password is deliberately slow, so the six accounts share one hash: checking it
-costs one hash computation, and setting it one more — never six.
+them the demo password. Hashing a password is deliberately slow, so the seven accounts share one hash: checking it
+costs one hash computation, and setting it one more — never seven.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ DEMO_USERNAMES: tuple[str, ...] = (
     "demo_agency",
     "demo_safetynet",
     "demo_analyst",
+    "demo_city",
 )
 ROLE_ORDER: tuple[Role, ...] = (
     Role.DONG_OFFICER,
@@ -33,6 +34,7 @@ ROLE_ORDER: tuple[Role, ...] = (
     Role.AGENCY_WORKER,
     Role.SAFETY_NET,
     Role.ANALYST,
+    Role.CITY_OFFICER,
 )
 # Used only if the Korean message catalogue lacks a role's label.
 _KOREAN_LABELS = {
@@ -42,6 +44,7 @@ _KOREAN_LABELS = {
     Role.AGENCY_WORKER: "민간기관 실무자",
     Role.SAFETY_NET: "인적안전망 위원",
     Role.ANALYST: "통계 분석가",
+    Role.CITY_OFFICER: "시 복지정책 담당",
 }
 
 
@@ -77,7 +80,7 @@ def ensure_demo_accounts() -> list[DemoAccount]:
     hashes = {u.password for u in users.values()}
     inactive = [u.pk for u in users.values() if not u.is_active]
     if len(hashes) != 1 or not check_password(DEMO_PASSWORD, next(iter(hashes))):
-        # One hash for all six: the password is public anyway, and the check above stays a single computation.
+        # One hash for all seven: the password is public anyway, and the check above stays a single computation.
         user_model.objects.filter(pk__in=[u.pk for u in users.values()]).update(password=make_password(DEMO_PASSWORD))
     if inactive:
         user_model.objects.filter(pk__in=inactive).update(is_active=True)

@@ -145,6 +145,8 @@ def staff_plan(rng: np.random.Generator, expected_by_dong: np.ndarray) -> StaffP
                 else f"{agency.code.replace('-', '')}_worker{j + 1:02d}"
             )
             add(username, "agency_worker", agency, [], "사회복지사")
+    # Last, so that every other staff id stays what earlier cities had.
+    add("demo_city", "city_officer", by_code["city"], [CITY_CODE], "복지정책과")
 
     display = names.korean_name_list(rng, len(rows))
     table = pa.table(

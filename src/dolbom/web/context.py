@@ -31,6 +31,9 @@ def nav_items(user: Any) -> list[NavItem]:
     items = [NavItem("today", _("Today"), reverse("today"), badge=badge)]
     if can(user, "discovery.view_outreach"):
         items.append(NavItem("discovery", _("Discovery"), reverse("discovery_home")))
+    elif can(user, "discovery.view_models"):
+        # The city's officer governs learning across its districts: models and agreements, no list.
+        items.append(NavItem("discovery", _("Learned models"), reverse("model_list")))
     if can(user, "intake.view_worklist"):
         # The households to reach, whatever found them: where an officer's day is spent.
         items.append(NavItem("worklist", _("Worklist"), reverse("worklist")))

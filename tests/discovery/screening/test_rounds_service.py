@@ -12,7 +12,7 @@ from dolbom.core import audit as core_audit
 from dolbom.core.dates import today_kst
 from dolbom.core.models import AuditEvent
 from dolbom.discovery import cli
-from dolbom.discovery.models import ItemStatus, OutreachItem, ScreeningRound
+from dolbom.discovery.models import ItemStatus, OutreachItem, ScoringModel, ScreeningRound
 from dolbom.discovery.screening.scorecard import DEFAULT_PATH, load_scorecard
 from dolbom.discovery.services import rounds as service
 from dolbom.discovery.services.outreach import record_outcome
@@ -192,11 +192,16 @@ def test_a_district_scorecard_replaces_the_packaged_one(city, district, manager,
     assert screening_round.params["scorecard"]["file"] == f"{district.code}.toml"
 
 
-def test_the_learned_model_needs_a_trained_model(city, district, manager, tmp_path):
+def test_the_learned_model_needs_a_chosen_model(city, district, manager, tmp_path):
     import_telecom(manager, tmp_path, [(city.persons[0], 12)])
     with pytest.raises(ValidationError) as caught:
         run(manager, district, scorer="model")
     assert "학습 모형" in " ".join(caught.value.message_dict["scorer"])
+    # A model that passed the gate is not used until the district's administrator chooses it.
+    ScoringModel.objects.create(district=district, city=city.sido, algorithm="lightgbm", path="", gate_passed=True)
+    with pytest.raises(ValidationError) as caught:
+        run(manager, district, scorer="model")
+    assert "선택되지 않았습니다" in " ".join(caught.value.message_dict["scorer"])
     assert not ScreeningRound.objects.exists()
 
 
@@ -311,3 +316,40 @@ def test_many_households_are_cut_at_each_dongs_capacity(city, district, manager,
     listed = [h for h, dong, _ in items(screening_round) if dong == city.dongs[1].code]
     by_person = {m.person_id: m.household_id for p, _ in arrears for m in p.memberships.all()}
     assert listed == [by_person[arrears[3][0].pk], by_person[arrears[2][0].pk]]
+
+
+def test_a_round_ranks_with_the_model_its_administrator_chose(city, district, manager, tmp_path, home):
+    """The whole path with a real model file: features of a real round, a model fitted on them and saved as
+    training saves it, chosen through the service; the next round scores with it and explains with it."""
+    import numpy as np
+
+    from dolbom.discovery.learning.features import feature_columns, to_matrix
+    from dolbom.discovery.learning.train import ALGORITHM, fit
+    from dolbom.discovery.screening.rounds_inputs import features_for_round
+    from dolbom.discovery.services.governance import choose_model
+
+    elder, worker, _other, _spouse = city.persons
+    import_telecom(manager, tmp_path, [(elder, 12), (worker, 8)])
+    first = run(manager, district)
+    features = features_for_round(first, workdir=tmp_path / "features")
+    names = feature_columns(features)
+    rng = np.random.default_rng(0)
+    x = np.repeat(to_matrix(features, names), 40, axis=0) * rng.uniform(0.5, 1.5, (40 * features.num_rows, 1))
+    y = (x[:, names.index("telecom_arrears__months")] > 9).astype(int) if "telecom_arrears__months" in names else None
+    assert y is not None and 10 <= y.sum() <= len(y) - 10
+    model = fit(x, y, names)
+    row = ScoringModel.objects.create(district=district, city=city.sido, algorithm=ALGORITHM, path="",
+                                      gate={"passed": True}, gate_passed=True)  # fmt: skip
+    path, sha = model.save(home / "models", str(row.pk))
+    row.path, row.metrics = str(path.relative_to(home)), {"model_sha256": sha}
+    row.save(update_fields=["path", "metrics"])
+    choose_model(user=city.users["district_admin"], district_code=district.code, model_id=row.pk)
+
+    second = run(manager, district, scorer="model", cooldown_days=0)
+    assert second.status == "done", second.error
+    assert second.scoring_model == row and second.params["model"] == f"model #{row.pk}"
+    listed = OutreachItem.objects.filter(round=second)
+    assert listed.count() == 2
+    # The household 12 months in arrears is explained by what raised its score: the model's own contributions.
+    elder_item = listed.get(household=city.households[0])
+    assert elder_item.reasons and all("모형 기여" in r["text"] for r in elder_item.reasons), elder_item.reasons

@@ -20,10 +20,10 @@ def jobs_visible_to(user: Any) -> QuerySet[Job]:
     return scoped(Job.objects.filter(kind__in=kinds).select_related("started_by__staff"), user, JOB)
 
 
-def recent_jobs(user: Any, kind: str, limit: int = 10) -> list[Job]:
-    """The latest jobs of one kind the user may follow, newest first: enough to find one whose page was closed,
-    or why one failed."""
-    return list(jobs_visible_to(user).filter(kind=kind)[:limit])
+def recent_jobs(user: Any, *kinds: str, limit: int = 10) -> list[Job]:
+    """The latest jobs of the given kinds the user may follow, newest first: enough to find one whose page was
+    closed, or why one failed."""
+    return list(jobs_visible_to(user).filter(kind__in=kinds)[:limit])
 
 
 def active_job_for(target: str) -> Job | None:

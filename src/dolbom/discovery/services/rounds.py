@@ -56,7 +56,7 @@ from dolbom.discovery.screening.inputs import SignalSource
 from dolbom.discovery.screening.rounds_inputs import inputs_for, scorecard_for, signal_sources, work_root
 from dolbom.discovery.screening.scorecard import Scorecard, ScorecardError
 from dolbom.discovery.screening.scorers import ModelUnavailable, model_scorer
-from dolbom.discovery.selectors import rounds_visible_to
+from dolbom.discovery.selectors import chosen_model, rounds_visible_to
 from dolbom.discovery.signals import round_listed, round_withdrawn
 from dolbom.registry.models import AdministrativeArea, AreaLevel
 
@@ -207,7 +207,7 @@ def plan_round(
     learned = None
     if scorer == Scorer.MODEL:
         try:
-            learned = model_scorer(district_code=district_code)
+            learned = model_scorer(_chosen_model(district_code))
         except ModelUnavailable as exc:
             message = _("The learned model cannot be used. %(problem)s")
             raise ValidationError({"scorer": message % {"problem": exc}}) from exc
@@ -222,6 +222,19 @@ def plan_round(
         signals=signals,
         learned=learned,
     )
+
+
+def _chosen_model(district_code: str) -> Any:
+    """The model the district's administrator chose for its rounds; never one held back by the gate."""
+    model = chosen_model(district_code)
+    if model is None or not model.gate_passed:
+        raise ModelUnavailable(
+            _(
+                "No learned model is chosen for the district's rounds: its administrator chooses one that passed "
+                "the gate on the learned models page."
+            )
+        )
+    return model
 
 
 def few_files_warning(district: AdministrativeArea, period: str, file_ids: list[int]) -> str:

@@ -1,0 +1,103 @@
+"""The release gate's verdict in words (`ScoringModel.gate` → sentences for the learned models page and for a
+refused choice). The verdict is stored as codes and figures so that it reads in the language of whoever looks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+ATTRIBUTE_LABELS = {
+    "head_age_band": gettext_lazy("the head's age band"),
+    "head_sex": gettext_lazy("the head's sex"),
+    "disability": gettext_lazy("disability in the household"),
+    "dong": gettext_lazy("dong"),
+}
+
+
+def _points(value: Any) -> float:
+    return 100 * float(value) if value is not None else float("nan")
+
+
+def _ratio(value: Any) -> str:
+    if value is None:
+        return "—"
+    if value == "inf":
+        return "∞"
+    return f"{float(value):.2f}"
+
+
+def _held_back(reason: dict[str, Any], gate: dict[str, Any]) -> str:
+    code = reason.get("code")
+    if code == "no_heldout_round":
+        return _(
+            "No round it did not learn from has recorded outcomes: the gate checks a model on the outcomes of a "
+            "later round. Record the outcomes of the next round and train again."
+        )
+    if code == "too_few_labels":
+        return _(
+            "The held-out round has %(labels)d outcomes that say need or no need (%(positives)d in need, "
+            "%(negatives)d not): the gate needs at least 50, and 10 of each."
+        ) % {key: reason.get(key, 0) for key in ("labels", "positives", "negatives")}
+    if code == "precision_not_above":
+        return _(
+            "It did not find more households in need than the scorecard with confidence: %(model).1f %% against "
+            "%(scorecard).1f %%, a difference of %(difference)+.1f points whose 95 %% interval "
+            "[%(low)+.1f, %(high)+.1f] does not lie above zero."
+        ) % {
+            "model": _points(gate["precision"]["model"]),
+            "scorecard": _points(gate["precision"]["scorecard"]),
+            "difference": _points(gate["difference"]),
+            "low": _points(reason.get("low")),
+            "high": _points(reason.get("high")),
+        }
+    if code == "parity_worse":
+        attribute = reason.get("attribute", "")
+        figures = gate.get("parity", {}).get(attribute, {})
+        return _(
+            "Its recall is less even than the scorecard's across %(attribute)s: highest over lowest %(model)s "
+            "against %(scorecard)s."
+        ) % {
+            "attribute": ATTRIBUTE_LABELS.get(attribute, attribute),
+            "model": _ratio(figures.get("model")),
+            "scorecard": _ratio(figures.get("scorecard")),
+        }
+    if code == "trained_before_gate":
+        return _("It was trained before models were checked at the gate: train a new one to have it checked.")
+    return str(code)
+
+
+def explain_gate(gate: dict[str, Any]) -> list[str]:
+    """Why a model was held back, a sentence a reason; or, for a model that passed, what it passed on."""
+    if not gate:
+        return [_held_back({"code": "trained_before_gate"}, gate)]
+    if gate.get("passed"):
+        unmeasured = [
+            str(ATTRIBUTE_LABELS.get(name, name))
+            for name, figures in gate.get("parity", {}).items()
+            if not figures.get("measured")
+        ]
+        lines = [
+            _(
+                "Passed on %(labels)d outcomes of held-out rounds: %(model).1f %% in need among the households it "
+                "put first, against %(scorecard).1f %% for the scorecard (%(difference)+.1f points, 95 %% interval "
+                "[%(low)+.1f, %(high)+.1f]); its recall is no less even than the scorecard's across the groups "
+                "compared."
+            )
+            % {
+                "labels": gate["labels"],
+                "model": _points(gate["precision"]["model"]),
+                "scorecard": _points(gate["precision"]["scorecard"]),
+                "difference": _points(gate["difference"]),
+                "low": _points(gate["interval"][0]),
+                "high": _points(gate["interval"][1]),
+            }
+        ]
+        if unmeasured:
+            lines.append(
+                _("Too few households in need to compare recall across: %(groups)s.")
+                % {"groups": ", ".join(unmeasured)}
+            )
+        return lines
+    return [_held_back(reason, gate) for reason in gate.get("held_back", [])]

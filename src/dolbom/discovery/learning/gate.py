@@ -1,0 +1,142 @@
+"""The release gate: a learned model is offered for rounds only when, on rounds it never saw, it finds more
+households in need than the scorecard — with the bootstrap interval of the difference above zero — and its recall
+is no less even than the scorecard's across the head's age band, the head's sex, disability in the household and
+the dong.
+
+What is measured is what a district knows: the households the held-out rounds visited whose outcome says need
+(helped, referred) or no need (not eligible, refused). In each dong each scorer ranks those households by its own
+score and takes the better half (k = ⌈labelled ÷ 2⌉ per dong, the same k for both); precision@k is the share in
+need among those taken, recall of a group the share of its households in need that were taken. Households no round
+visited have no label and cannot enter, so the gate compares the scorers' orderings of the visited — a narrower
+question than the model card's, which measures against a synthetic city's whole truth.
+
+Pure numpy: `services.learning` assembles the held-out households from the rounds' own inputs.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from dolbom.discovery.learning.evaluate import bootstrap_precision_difference, recall_parity, select_per_dong
+
+# The groups across which recall must be no less even than the scorecard's (issue: age band, sex, disability, dong).
+GATE_ATTRIBUTES: tuple[str, ...] = ("head_age_band", "head_sex", "disability", "dong")
+# Fewer labels than this make an interval too wide to mean anything: the gate then holds the model back.
+MIN_LABELS = 50
+MIN_EACH_CLASS = 10
+# A group enters a recall ratio with at least this many households in need among the held-out labels.
+MIN_IN_NEED_PER_GROUP = 5
+
+
+@dataclass(frozen=True)
+class HeldOut:
+    """The labelled households of the held-out rounds, aligned: one entry per household and round."""
+
+    household_id: np.ndarray
+    label: np.ndarray  # True: in need
+    dong: np.ndarray
+    groups: dict[str, np.ndarray]  # GATE_ATTRIBUTES → group of each household ("dong" included)
+    model: np.ndarray  # the model's probability
+    scorecard: np.ndarray  # the scorecard's points
+    rounds: list[int]
+
+    @classmethod
+    def empty(cls, rounds: list[int] | None = None) -> HeldOut:
+        nothing = np.zeros(0)
+        return cls(
+            household_id=nothing.astype(np.int64),
+            label=nothing.astype(bool),
+            dong=nothing.astype(object),
+            groups={name: nothing.astype(object) for name in GATE_ATTRIBUTES},
+            model=nothing,
+            scorecard=nothing,
+            rounds=rounds or [],
+        )
+
+
+def _number(value: float) -> float | str | None:
+    """A ratio as JSON can hold it on every database (PostgreSQL's jsonb has no NaN or Infinity)."""
+    if math.isnan(value):
+        return None
+    if math.isinf(value):
+        return "inf"
+    return float(value)
+
+
+def _worse(model: float, scorecard: float) -> bool | None:
+    """Whether the model's max/min recall ratio is worse than the scorecard's; None when either is not measurable
+    (fewer than two groups with enough households in need)."""
+    if math.isnan(model) or math.isnan(scorecard):
+        return None
+    if math.isinf(model):
+        return not math.isinf(scorecard)
+    return model > scorecard
+
+
+def not_evaluated(reason: str, **facts: Any) -> dict[str, Any]:
+    return {"evaluated": False, "passed": False, "held_back": [{"code": reason, **facts}]}
+
+
+def evaluate_gate(held: HeldOut, *, seed: int = 0) -> dict[str, Any]:
+    """The gate's verdict and every figure behind it, as JSON for `ScoringModel.gate`. `held_back` lists why a
+    model is held back (empty when it passed): codes that `explain_gate` says in Korean."""
+    if not held.rounds:
+        return not_evaluated("no_heldout_round")
+    usable = np.isfinite(held.model) & np.isfinite(held.scorecard)
+    label = held.label[usable].astype(bool)
+    positives, labels = int(label.sum()), int(usable.sum())
+    if labels < MIN_LABELS or positives < MIN_EACH_CLASS or labels - positives < MIN_EACH_CLASS:
+        return {
+            **not_evaluated("too_few_labels", labels=labels, positives=positives, negatives=labels - positives),
+            "rounds": held.rounds,
+        }
+    dong = held.dong[usable].astype(str)
+    ids = held.household_id[usable]
+    names, counts = np.unique(dong, return_counts=True)
+    k = {str(code): math.ceil(int(n) / 2) for code, n in zip(names, counts, strict=True)}
+    taken = {
+        "model": select_per_dong(held.model[usable], dong, k, tie_break=ids),
+        "scorecard": select_per_dong(held.scorecard[usable], dong, k, tie_break=ids),
+    }
+    precision = {name: float(label[chosen].mean()) for name, chosen in taken.items()}
+    low, high = bootstrap_precision_difference(taken["scorecard"], taken["model"], label, seed=seed)
+    held_back: list[dict[str, Any]] = []
+    if not low > 0:
+        held_back.append({"code": "precision_not_above", "low": low, "high": high})
+    parity: dict[str, Any] = {}
+    for attribute in GATE_ATTRIBUTES:
+        groups = held.groups[attribute][usable]
+        ratios = {
+            name: recall_parity(attribute, groups, chosen, label, min_in_crisis=MIN_IN_NEED_PER_GROUP)
+            for name, chosen in taken.items()
+        }
+        worse = _worse(ratios["model"].ratio, ratios["scorecard"].ratio)
+        parity[attribute] = {
+            "model": _number(ratios["model"].ratio),
+            "scorecard": _number(ratios["scorecard"].ratio),
+            "compared": ratios["scorecard"].compared,
+            "measured": worse is not None,
+            "groups": {
+                name: [{"group": g.group, "in_need": g.in_crisis, "found": g.found} for g in r.groups]
+                for name, r in ratios.items()
+            },
+        }
+        if worse:
+            held_back.append({"code": "parity_worse", "attribute": attribute})
+    return {
+        "evaluated": True,
+        "passed": not held_back,
+        "held_back": held_back,
+        "rounds": held.rounds,
+        "labels": labels,
+        "positives": positives,
+        "k": int(sum(k.values())),
+        "precision": precision,
+        "difference": precision["model"] - precision["scorecard"],
+        "interval": [low, high],
+        "parity": parity,
+    }
