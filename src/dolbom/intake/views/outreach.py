@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST, require_safe
 from dolbom.core.dates import today_kst
 from dolbom.core.fields import IdField, KoreanDateField
 from dolbom.core.http import parse_query, requires, show_errors, valid_data
+from dolbom.core.jobs.views import follow_queued
 from dolbom.core.permissions import can
 from dolbom.core.scope import scope_for
 from dolbom.intake.models import CampaignStatus, EventKind
@@ -303,11 +304,14 @@ def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
 @require_POST
 @requires("intake.manage_campaigns")
 def campaign_launch(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    """Queue the launch and follow it on its job's page (a second click follows the launch already queued); a
+    group too large to launch unconfirmed is refused at once, on the campaign's page."""
     form = LaunchForm(request.POST)
     try:
         confirm = valid_data(form)["confirm"]
-        services.launch_campaign(user=request.user, campaign_id=campaign_id, confirm=confirm)
+        return follow_queued(
+            request, lambda: services.queue_campaign_launch(user=request.user, campaign_id=campaign_id, confirm=confirm)
+        )
     except ValidationError as refused:
         show_errors(form, refused)
         return _campaign_page(request, campaign_id, form)
-    return redirect("campaign_detail", campaign_id)
