@@ -223,6 +223,8 @@ def test_the_page_previews_then_launches_and_the_checklist_is_the_worklist(clien
     job = Job.objects.get(kind="campaign_launch")
     assert job.status == "done" and job.result["added"] == 2 and CampaignTarget.objects.count() == 2, job.error
     assert reverse("campaign_detail", args=[campaign.pk]) in client.get(response["Location"]).content.decode()
+    page = client.get(reverse("campaign_detail", args=[campaign.pk])).content.decode()
+    assert reverse("job_detail", args=[job.pk]) in page  # the launch is listed on the campaign's page
     other = WorkItem.objects.create(dong=city.dongs[0], source=WorkSource.WALK_IN)
     worklist = client.get(reverse("worklist"), {"campaign": campaign.pk}).content.decode()
     items = [t.work_item_id for t in CampaignTarget.objects.all()]
