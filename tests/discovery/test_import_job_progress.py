@@ -4,16 +4,18 @@ imported."""
 
 from __future__ import annotations
 
+import csv
+
 import pytest
 from django.test import Client
 
 from dolbom.core.jobs.runtime import Progress
 from dolbom.core.models import Job
-from dolbom.core.tabular import readers
+from dolbom.core.tabular import excel, readers
 from dolbom.discovery.models import SignalFile
 from tests.conftest import PASSWORD
 from tests.discovery.hostile_files import valid_ktoa_csv
-from tests.discovery.test_import_files import PERIOD, assert_nothing_kept
+from tests.discovery.test_import_files import PERIOD, assert_nothing_kept, write_xlsx
 from tests.discovery.uploads import upload
 
 
@@ -55,6 +57,30 @@ def test_the_bar_moves_while_the_rows_are_checked(city, home, client, tmp_path, 
     # Checking the rows is the third of four steps: the bar climbs through its quarter batch by batch.
     assert len(bar) >= 5 and bar == sorted(bar) and len(set(bar)) >= 4, bar
     assert 50 <= bar[0] < bar[-1] < 75, bar
+
+
+@pytest.fixture
+def small_sheet_batches(monkeypatch):
+    """Batches of 100 rows instead of 50 000 from the Excel reader's child process (told through its limits)."""
+    start = excel.SheetReader.__init__
+
+    def with_small_batches(self, handle, limits, **kwargs) -> None:
+        start(self, handle, {**limits, "batch_rows": 100}, **kwargs)
+
+    monkeypatch.setattr(excel.SheetReader, "__init__", with_small_batches)
+
+
+def test_the_bar_moves_while_the_rows_of_an_excel_file_are_checked(
+    city, home, client, tmp_path, small_sheet_batches, bar
+):
+    with valid_ktoa_csv(tmp_path / "ktoa.csv", rows=1000).open(newline="", encoding="utf-8") as handle:
+        header, *rows = list(csv.reader(handle))
+    path = write_xlsx(tmp_path / "ktoa.xlsx", header, rows)  # every cell as text, as an officer's sheet holds it
+    response = upload(_manager(client), path, period=PERIOD)
+    assert response.job.status == "done" and response.job.percent == 100, response.job.error
+    # Ten batches of a hundred rows: the bar climbs through the checking step's quarter as the rows are reached.
+    assert len(bar) >= 5 and bar == sorted(bar) and len(set(bar)) >= 4, bar
+    assert 50 <= bar[0] < bar[-1] < 75 and bar[-1] >= 70, bar
 
 
 def test_a_stop_in_the_middle_of_the_rows_keeps_nothing(city, home, client, tmp_path, small_blocks, monkeypatch):

@@ -1,7 +1,8 @@
 """A market-day booth and a survey campaign in the browser, on an office screen (1366×768) and a phone (390×844):
 the dong officer records the booth and a person met there who lands on the worklist; the district's case manager
-defines a small campaign (the households of one road address), previews it, launches it, and the officer sees its
-households on the worklist. No page scrolls sideways; axe-core is clean on every page of the way."""
+defines a small campaign (the households of one road address), previews it, launches it (followed on its job's
+page), and the officer sees its households on the worklist. No page scrolls sideways; axe-core is clean on every
+page of the way."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.support import DemoServer, assert_accessible
+from tests.e2e.support import DemoServer, assert_accessible, follow_job
 from tests.e2e.test_registry_writes import arrive, assert_no_sideways_scrolling
 
 pytestmark = pytest.mark.e2e
@@ -96,6 +97,8 @@ def test_a_booth_and_a_campaign_land_on_the_worklist(
     check_page(manager, f"campaign-{viewport}", artifacts)
     assert count >= 1  # the household the facts name lives there
     manager.get_by_role("button", name="업무 목록에 올리기").click()
+    arrive(manager, re.compile(r"/jobs/\d+/$"))  # the launch runs as a job; its page leads back to the campaign
+    follow_job(manager)
     arrive(manager, re.compile(r"/campaigns/\d+/$"))
     # Launched: nothing left to add, and launching again would add nothing.
     expect(manager.locator("#to-add")).to_contain_text("0가구")

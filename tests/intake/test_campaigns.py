@@ -10,13 +10,14 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
-from dolbom.core.models import AuditEvent
+from dolbom.core.jobs.runtime import JobCancelled
+from dolbom.core.models import AuditEvent, Job
 from dolbom.intake.models import CampaignTarget, SurveyCampaign, WorkItem, WorkOutcome, WorkSource
 from dolbom.intake.selectors import campaign_households
 from dolbom.intake.services.outreach import create_campaign, launch_campaign, open_campaign
 from dolbom.intake.services.work import close, record_visit
 from dolbom.registry.models import Address, Household, Membership, Staff
-from tests.conftest import make_person
+from tests.conftest import make_person, work_off_queue
 
 START = date(2026, 11, 1)
 _serial = iter(range(500, 999))
@@ -141,6 +142,69 @@ def test_a_large_group_asks_for_confirmation(city, registry, settings):
     assert launch_campaign(user=manager, campaign_id=campaign.pk, confirm=True) == 2
 
 
+class _Steps:
+    """What a job's progress hears, with something done at one phase: a stop asked for, or another launch."""
+
+    def __init__(self, at: str, then) -> None:
+        self.at, self.then, self.heard = at, then, []
+
+    def phase(self, key: str, **result) -> None:
+        self.heard.append(key)
+        if key == self.at:
+            self.then()
+
+
+def test_a_launch_stopped_before_its_writes_writes_nothing(city, registry):
+    manager = city.users["district_manager"]
+    campaign = _campaign(city, elderly_alone=True)
+
+    def stop() -> None:
+        raise JobCancelled
+
+    with pytest.raises(JobCancelled):
+        launch_campaign(user=manager, campaign_id=campaign.pk, progress=_Steps("listing", stop))
+    campaign.refresh_from_db()
+    assert campaign.status == "draft" and not CampaignTarget.objects.exists() and not WorkItem.objects.exists()
+    assert not AuditEvent.objects.filter(action="intake.launch_campaign").exists()
+
+
+def test_households_listed_meanwhile_are_not_listed_twice(city, registry):
+    """The group is read before the transaction (so that the job's page moves): a launch that ends in between
+    leaves this one nothing to add, and nobody is on the campaign twice."""
+    manager = city.users["district_manager"]
+    campaign = _campaign(city, elderly_alone=True)
+    steps = _Steps("listing", lambda: launch_campaign(user=manager, campaign_id=campaign.pk))
+    assert launch_campaign(user=manager, campaign_id=campaign.pk, progress=steps) == 0
+    assert steps.heard == ["choosing", "listing"]
+    assert CampaignTarget.objects.count() == 2 and WorkItem.objects.filter(source=WorkSource.CAMPAIGN).count() == 2
+
+
+def test_a_double_click_queues_one_launch_a_stop_writes_nothing_and_a_retry_completes(client, city, registry):
+    client.force_login(city.users["district_manager"])
+    campaign = _campaign(city, elderly_alone=True)
+    launch = reverse("campaign_launch", args=[campaign.pk])
+    first, second = client.post(launch, {}), client.post(launch, {})
+    assert first["Location"] == second["Location"] and Job.objects.count() == 1
+    job = Job.objects.get()
+    assert (job.kind, job.target, job.district_code) == ("campaign_launch", f"campaign:{campaign.pk}",
+                                                         city.districts[0].code)  # fmt: skip
+
+    assert client.post(reverse("job_cancel", args=[job.pk])).status_code == 302
+    work_off_queue()
+    job.refresh_from_db()
+    campaign.refresh_from_db()
+    assert job.status == "cancelled" and campaign.status == "draft"
+    assert not CampaignTarget.objects.exists() and not WorkItem.objects.exists()
+
+    again = client.post(reverse("job_retry", args=[job.pk]))
+    work_off_queue()
+    retried = Job.objects.get(retry_of=job)
+    assert retried.status == "done" and retried.result == {"campaign_id": campaign.pk, "added": 2}, retried.error
+    assert again["Location"] == reverse("job_detail", args=[retried.pk]) and CampaignTarget.objects.count() == 2
+    campaign.refresh_from_db()
+    assert campaign.status == "launched"
+
+
 def test_the_page_previews_then_launches_and_the_checklist_is_the_worklist(client, city, registry, settings):
     settings.CAMPAIGN_CONFIRM_ABOVE = 1
     client.force_login(city.users["district_manager"])
@@ -153,7 +217,14 @@ def test_the_page_previews_then_launches_and_the_checklist_is_the_worklist(clien
     response = client.post(reverse("campaign_launch", args=[campaign.pk]), {})
     assert response.status_code == 422 and not CampaignTarget.objects.exists()
     response = client.post(reverse("campaign_launch", args=[campaign.pk]), {"confirm": "1"})
-    assert response.status_code == 302 and CampaignTarget.objects.count() == 2
+    assert response.status_code == 302 and "/jobs/" in response["Location"]  # a job, followed on its page
+    assert not CampaignTarget.objects.exists()  # queued, not yet run
+    work_off_queue()
+    job = Job.objects.get(kind="campaign_launch")
+    assert job.status == "done" and job.result["added"] == 2 and CampaignTarget.objects.count() == 2, job.error
+    assert reverse("campaign_detail", args=[campaign.pk]) in client.get(response["Location"]).content.decode()
+    page = client.get(reverse("campaign_detail", args=[campaign.pk])).content.decode()
+    assert reverse("job_detail", args=[job.pk]) in page  # the launch is listed on the campaign's page
     other = WorkItem.objects.create(dong=city.dongs[0], source=WorkSource.WALK_IN)
     worklist = client.get(reverse("worklist"), {"campaign": campaign.pk}).content.decode()
     items = [t.work_item_id for t in CampaignTarget.objects.all()]

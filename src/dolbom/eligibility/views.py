@@ -7,7 +7,6 @@ from itertools import zip_longest
 from typing import Any
 
 from django import forms
-from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -19,7 +18,7 @@ from dolbom.core.dates import today_kst
 from dolbom.core.fields import IdField
 from dolbom.core.http import error_text, parse_query, requires, show_errors, valid_data
 from dolbom.core.jobs.selectors import recent_jobs
-from dolbom.core.jobs.services import JobBusy
+from dolbom.core.jobs.views import follow_queued
 from dolbom.core.permissions import can
 from dolbom.core.scope import scope_for
 from dolbom.eligibility import services
@@ -161,12 +160,7 @@ def reguidance_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
 @requires("eligibility.manage_reguidance")
 def reguidance_launch(request: HttpRequest, campaign_id: int) -> HttpResponse:
     """Queue the launch and follow it on its job's page; a second click follows the launch already queued."""
-    try:
-        job = services.queue_reguidance_launch(user=request.user, campaign_id=campaign_id)
-    except JobBusy as busy:
-        messages.info(request, " ".join(busy.messages))
-        job = busy.job
-    return redirect("job_detail", job_id=job.pk)
+    return follow_queued(request, lambda: services.queue_reguidance_launch(user=request.user, campaign_id=campaign_id))
 
 
 @require_POST

@@ -8,10 +8,11 @@ class IntakeConfig(AppConfig):
     verbose_name = _("Intake and outreach")
 
     def ready(self) -> None:
-        # A round's lists go on the worklist inside the round's own transaction (discovery sends, never imports).
         from dolbom.discovery.signals import round_listed, round_withdrawn  # after the app registry is ready
+        from dolbom.intake import jobs  # noqa: F401  (registers intake's kinds of job)
         from dolbom.intake.services.work import list_round, unlist_round
 
+        # A round's lists go on the worklist inside the round's own transaction (discovery sends, never imports).
         def put_on_worklist(sender: object, round_id: int, **kwargs: object) -> None:
             list_round(round_id=round_id)
 

@@ -3,6 +3,8 @@ waits or runs, the page asks for its own progress every second (htmx) and swaps 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -13,7 +15,8 @@ from django.views.decorators.http import require_POST, require_safe
 from dolbom.core.http import requires
 from dolbom.core.jobs.runtime import kind_of
 from dolbom.core.jobs.selectors import jobs_visible_to
-from dolbom.core.jobs.services import cancel_job, end_abandoned_jobs, retry_job
+from dolbom.core.jobs.services import JobBusy, cancel_job, end_abandoned_jobs, retry_job
+from dolbom.core.models import Job
 from dolbom.core.scope import visible_or_404
 
 
@@ -66,3 +69,14 @@ def job_retry(request: HttpRequest, job_id: int) -> HttpResponse:
         messages.error(request, " ".join(refused.messages))
         return redirect("job_detail", job_id=job_id)
     return redirect("job_detail", job_id=again.pk)
+
+
+def follow_queued(request: HttpRequest, queue: Callable[[], Job]) -> HttpResponse:
+    """For a domain's view that starts a job: queue it and follow it on its page. While a job on the same target
+    waits or runs (a double click, a colleague's launch), follow that one instead and say so."""
+    try:
+        job = queue()
+    except JobBusy as busy:
+        messages.info(request, " ".join(busy.messages))
+        job = busy.job
+    return redirect("job_detail", job_id=job.pk)

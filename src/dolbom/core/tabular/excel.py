@@ -217,10 +217,14 @@ def _child(fd: int, limits: dict[str, Any], out: IO[bytes]) -> None:
     while header and not header[-1]:
         header.pop()  # formatted but empty cells at the right of the header are not columns
     width = len(header)
+    # The sheet's last row (calamine's range, which the rows below run through to its end), so that the parent can
+    # say how far through the sheet a batch is: an import job's bar moves while the rows are checked.
+    last_row = first_row + sheet.height
     schema = pa.schema(
         [pa.field(f"c{i}", pa.string()) for i in range(width)] + [pa.field(ROW_COLUMN, pa.int64())],
-        metadata={"header": json.dumps(header, ensure_ascii=False)},
+        metadata={"header": json.dumps(header, ensure_ascii=False), "last_row": str(last_row)},
     )
+    batch_rows = int(limits.get("batch_rows", BATCH_ROWS))  # smaller in a test that watches the bar move
     with pa.ipc.new_stream(out, schema) as writer:
         kept: list[list[Any]] = []
         numbers: list[int] = []
@@ -240,7 +244,7 @@ def _child(fd: int, limits: dict[str, Any], out: IO[bytes]) -> None:
             cells.extend([""] * (width - len(cells)))
             kept.append(cells)
             numbers.append(number)
-            if len(kept) >= BATCH_ROWS:
+            if len(kept) >= batch_rows:
                 flush()
         if kept:
             flush()
@@ -301,17 +305,26 @@ class SheetReader:
             raise self._failure() from None
         metadata = self._stream.schema.metadata or {}
         self.header: list[str] = json.loads(metadata.get(b"header", b"[]"))
+        self.last_row = int(metadata.get(b"last_row", b"0"))
+        self.reached = 1  # the spreadsheet row of the last record handed over (the header is row 1)
 
     def batches(self) -> Iterator[tuple[pa.Table, np.ndarray]]:
         try:
             for batch in self._stream:
                 table = pa.Table.from_batches([batch])
                 rows = table.column(ROW_COLUMN).to_numpy()
+                if len(rows):
+                    self.reached = int(rows[-1])
                 yield table.drop_columns([ROW_COLUMN]).rename_columns(self.header), rows
         except (pa.ArrowInvalid, OSError):
             raise self._failure() from None
         if self._process.wait() != 0:
             raise self._failure()
+
+    def share_read(self) -> float | None:
+        """How far through the sheet the batches so far reached (0..1), by row number; None if the sheet's end is
+        unknown."""
+        return min(1.0, self.reached / self.last_row) if self.last_row > 1 else None
 
     def _failure(self) -> Refused:
         """Why the child stopped: its own refusal, or the cap that ended it."""

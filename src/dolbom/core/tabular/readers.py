@@ -365,6 +365,10 @@ class ExcelSource(Source):
         except excel.Refused as refused:
             raise _excel_refusal(refused) from None
 
+    def share_read(self) -> float | None:
+        # calamine knows the sheet's extent before its first row is sent: the rows reached against its last row.
+        return self._reader.share_read()
+
     def close(self) -> None:
         reader = getattr(self, "_reader", None)
         if reader is not None:

@@ -19,10 +19,13 @@ from django.utils.translation import gettext as _
 
 from dolbom.core import audit
 from dolbom.core.dates import today_kst
+from dolbom.core.jobs.runtime import Progress
+from dolbom.core.jobs.services import start_job
 from dolbom.core.masking import mask_name
+from dolbom.core.models import Job
 from dolbom.core.money import parse_won
 from dolbom.core.permissions import ensure_can
-from dolbom.core.scope import district_of, scope_for
+from dolbom.core.scope import district_of, scope_for, visible_or_404
 from dolbom.core.text import visible_text
 from dolbom.intake.models import (
     CampaignStatus,
@@ -56,6 +59,8 @@ ADDRESS_MAX, BUILDING_MAX = 200, 40
 # Figures of one event: far above any booth's day, low enough to catch a slip of the keyboard.
 COUNT_MAX = 100_000
 OLDEST_AGE, LARGEST_HOUSEHOLD = 130, 30
+# The kind of job that launches a campaign (intake.jobs).
+LAUNCH_KIND = "campaign_launch"
 
 
 def _text(value: str, *, field: str, label: str, limit: int, required: bool, errors: dict[str, str]) -> str:
@@ -326,25 +331,41 @@ def create_campaign(
     return campaign
 
 
-def launch_campaign(*, user: Any, campaign_id: int, confirm: bool = False) -> int:
+def _ensure_confirmed(count: int, confirm: bool) -> None:
+    """A group larger than the district's bound (DOLBOM_CAMPAIGN_CONFIRM_ABOVE) goes on the worklists only once
+    someone has checked the criteria and said so."""
+    limit = settings.CAMPAIGN_CONFIRM_ABOVE
+    if count > limit and not confirm:
+        message = _(
+            "This campaign would put %(count)s households on the worklists, more than %(limit)s. Check the "
+            "criteria; if the number is right, tick the confirmation and launch again."
+        )
+        raise ValidationError({"confirm": message % {"count": f"{count:,}", "limit": f"{limit:,}"}})
+
+
+def launch_campaign(*, user: Any, campaign_id: int, confirm: bool = False, progress: Progress | None = None) -> int:
     """Put every household of the campaign's group on its dong's worklist: one target and one work item each.
     Launching again adds only households not yet targets (none twice); a group larger than the district's bound
-    (DOLBOM_CAMPAIGN_CONFIRM_ABOVE) needs `confirm`. Returns how many households were added."""
+    (DOLBOM_CAMPAIGN_CONFIRM_ABOVE) needs `confirm`. Returns how many households were added.
+
+    Run as a job (intake.jobs), `progress` hears of each phase (LAUNCH_PHASES) and may stop the launch before
+    anything is written. The group is read before the transaction, so that the job's page sees the progress while
+    the writes wait; inside it, households that became targets meanwhile (another launch) are left out."""
     ensure_can(user, "intake.manage_campaigns")
+    campaign = visible_or_404(campaigns_visible_to(user), campaign_id)
+    scope_for(user).ensure_district(campaign.district_id)
+    if progress is not None:
+        progress.phase("choosing")
+    chosen = list(campaign_new_households(campaign, today_kst()).values_list("pk", "dong_id").order_by("pk"))
+    _ensure_confirmed(len(chosen), confirm)
+    if progress is not None:
+        progress.phase("listing")
     with transaction.atomic():
         campaign = campaigns_visible_to(user).select_for_update(of=("self",)).filter(pk=campaign_id).first()
         if campaign is None:
             raise Http404
-        scope_for(user).ensure_district(campaign.district_id)
-        new = campaign_new_households(campaign, today_kst())
-        households = list(new.values_list("pk", "dong_id").order_by("pk"))
-        limit = settings.CAMPAIGN_CONFIRM_ABOVE
-        if len(households) > limit and not confirm:
-            message = _(
-                "This campaign would put %(count)s households on the worklists, more than %(limit)s. Check the "
-                "criteria; if the number is right, tick the confirmation and launch again."
-            )
-            raise ValidationError({"confirm": message % {"count": f"{len(households):,}", "limit": f"{limit:,}"}})
+        done = set(campaign.targets.values_list("household_id", flat=True))
+        households = [(pk, dong) for pk, dong in chosen if pk not in done]
         items = WorkItem.objects.bulk_create(
             [WorkItem(dong_id=dong, household_id=pk, source=WorkSource.CAMPAIGN) for pk, dong in households],
             batch_size=1000,
@@ -369,6 +390,22 @@ def launch_campaign(*, user: Any, campaign_id: int, confirm: bool = False) -> in
             detail={"added": len(households), "first": first, "per_dong": per_dong, "confirmed": bool(confirm)},
         )  # fmt: skip
     return len(households)
+
+
+def queue_campaign_launch(*, user: Any, campaign_id: int, confirm: bool = False) -> Job:
+    """Queue the launch of a campaign as a job (its page follows it). A group too large without `confirm` is
+    refused at once, on the campaign's page; JobBusy while a launch of the same campaign waits or runs."""
+    ensure_can(user, "intake.manage_campaigns")
+    campaign = visible_or_404(campaigns_visible_to(user), campaign_id)
+    scope_for(user).ensure_district(campaign.district_id)
+    _ensure_confirmed(campaign_new_households(campaign, today_kst()).count(), confirm)
+    return start_job(
+        user=user,
+        kind=LAUNCH_KIND,
+        target=f"campaign:{campaign.pk}",
+        district_code=campaign.district_id,
+        params={"campaign": campaign.pk, "confirm": bool(confirm)},
+    )
 
 
 def open_campaign(*, user: Any, campaign_id: int) -> CampaignPage:

@@ -16,6 +16,8 @@ from django.views.decorators.http import require_POST, require_safe
 from dolbom.core.dates import today_kst
 from dolbom.core.fields import IdField, KoreanDateField
 from dolbom.core.http import parse_query, requires, show_errors, valid_data
+from dolbom.core.jobs.selectors import recent_jobs
+from dolbom.core.jobs.views import follow_queued
 from dolbom.core.permissions import can
 from dolbom.core.scope import scope_for
 from dolbom.intake.models import CampaignStatus, EventKind
@@ -290,6 +292,8 @@ def _campaign_page(request: HttpRequest, campaign_id: int, launch_form: LaunchFo
         "not_launched": page.campaign.status == CampaignStatus.DRAFT,
         "needs_confirm": page.to_add > page.confirm_above,
         "can_manage": can(request.user, "intake.manage_campaigns"),
+        # The launches of this campaign asked for lately: where to find one whose page was closed, or why it failed.
+        "jobs": [j for j in recent_jobs(request.user, services.LAUNCH_KIND) if j.params.get("campaign") == campaign_id],
         "active_nav": "discovery",
     }
     return render(request, "intake/campaign_detail.html", context, status=422 if launch_form else 200)
@@ -303,11 +307,14 @@ def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
 @require_POST
 @requires("intake.manage_campaigns")
 def campaign_launch(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    """Queue the launch and follow it on its job's page (a second click follows the launch already queued); a
+    group too large to launch unconfirmed is refused at once, on the campaign's page."""
     form = LaunchForm(request.POST)
     try:
         confirm = valid_data(form)["confirm"]
-        services.launch_campaign(user=request.user, campaign_id=campaign_id, confirm=confirm)
+        return follow_queued(
+            request, lambda: services.queue_campaign_launch(user=request.user, campaign_id=campaign_id, confirm=confirm)
+        )
     except ValidationError as refused:
         show_errors(form, refused)
         return _campaign_page(request, campaign_id, form)
-    return redirect("campaign_detail", campaign_id)
