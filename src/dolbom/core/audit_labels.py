@@ -113,6 +113,7 @@ ACTION_LABELS: dict[str, str] = {
     "discovery.withdraw_round": _("Withdrew a screening round"),
     "discovery.withdraw_signal_file": _("Withdrew a crisis-signal file"),
     "discovery.train_model": _("Trained a scoring model"),
+    "discovery.set_screening_settings": _("Changed the screening settings"),
     "discovery.view_outreach_list": _("Viewed an outreach list"),
     "discovery.assign_visit": _("Assigned a visit"),
     "discovery.record_outcome": _("Recorded a visit outcome"),

@@ -109,6 +109,8 @@ POLICY: dict[str, frozenset[Role]] = {
     "discovery.run_round": DISTRICT_STAFF,
     "discovery.withdraw_round": DISTRICT_STAFF,
     "discovery.train_model": DISTRICT_STAFF,
+    # The district's screening settings (the reserved share of a learned model's lists).
+    "discovery.manage_settings": DISTRICT_STAFF,
     "discovery.view_outreach": frozenset({Role.DONG_OFFICER, Role.DISTRICT_MANAGER, Role.DISTRICT_ADMIN}),
     "discovery.work_outreach": frozenset({Role.DONG_OFFICER, Role.DISTRICT_MANAGER}),
 }

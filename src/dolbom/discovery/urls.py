@@ -1,6 +1,6 @@
 from django.urls import path
 
-from dolbom.discovery.views import imports, learning, outreach, rounds
+from dolbom.discovery.views import imports, learning, outreach, rounds, settings
 
 urlpatterns = [
     path("", outreach.home, name="discovery_home"),
@@ -15,4 +15,5 @@ urlpatterns = [
     path("rounds/<int:round_id>/withdraw/", rounds.withdraw, name="round_withdraw"),
     path("models/", learning.model_list, name="model_list"),
     path("models/train/", learning.train, name="model_train"),
+    path("settings/", settings.screening_settings, name="screening_settings"),
 ]

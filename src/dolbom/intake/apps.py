@@ -9,7 +9,12 @@ class IntakeConfig(AppConfig):
 
     def ready(self) -> None:
         # A round's lists go on the worklist inside the round's own transaction (discovery sends, never imports).
-        from dolbom.discovery.signals import round_listed, round_withdrawn  # after the app registry is ready
+        from dolbom.discovery.signals import (  # after the app registry is ready
+            referred_households,
+            round_listed,
+            round_withdrawn,
+        )
+        from dolbom.intake.selectors import open_referral_households
         from dolbom.intake.services.work import list_round, unlist_round
 
         def put_on_worklist(sender: object, round_id: int, **kwargs: object) -> None:
@@ -20,3 +25,8 @@ class IntakeConfig(AppConfig):
 
         round_listed.connect(put_on_worklist, weak=False, dispatch_uid="intake.list_round")
         round_withdrawn.connect(take_off_worklist, weak=False, dispatch_uid="intake.unlist_round")
+
+        def referred(sender: object, district_code: str, **kwargs: object) -> set[int]:
+            return open_referral_households(district_code)
+
+        referred_households.connect(referred, weak=False, dispatch_uid="intake.referred_households")

@@ -44,7 +44,9 @@ __all__ = ["TrainingRefused", "collect_labels", "train_model"]
 
 @dataclass
 class LabelledRounds:
-    features: pa.Table  # one row per labelled item: household_id, round_id, label, then the feature columns
+    # One row per labelled item: household_id, the feature columns, round_id, label and selection (why the item was
+    # listed: ranked by the round's scorer, or drawn for a reserved slot; text, so never a feature).
+    features: pa.Table
     rounds: list[int]
     dropped: dict[str, int]  # outcome → items not used as labels (unreachable, moved, deceased, no features)
 
@@ -64,6 +66,9 @@ def collect_labels(district_code: str, *, workdir: Path) -> LabelledRounds:
     for screening_round in _district_rounds(district_code):
         items = OutreachItem.objects.filter(round=screening_round, status=ItemStatus.DONE)
         outcomes = dict(items.values_list("household_id", "outcome"))
+        # Kept with each label so that the model card can tell the labels of the model's own choices from those
+        # drawn for the reserved share (docs/model-card.md, "Labels and their bias").
+        selections = dict(items.values_list("household_id", "selection"))
         for outcome in outcomes.values():
             if outcome not in labelled_values:
                 dropped[outcome] = dropped.get(outcome, 0) + 1
@@ -80,10 +85,17 @@ def collect_labels(district_code: str, *, workdir: Path) -> LabelledRounds:
         ids = rows.column("household_id").to_pylist()
         rows = rows.append_column("round_id", pa.array([screening_round.pk] * rows.num_rows, pa.int64()))
         rows = rows.append_column("label", pa.array([labels[h] for h in ids], pa.int64()))
+        rows = rows.append_column("selection", pa.array([selections[h] for h in ids], pa.string()))
         tables.append(rows)
         used.append(screening_round.pk)
     if not tables:
-        empty = pa.table({"household_id": pa.array([], pa.int64()), "label": pa.array([], pa.int64())})
+        empty = pa.table(
+            {
+                "household_id": pa.array([], pa.int64()),
+                "label": pa.array([], pa.int64()),
+                "selection": pa.array([], pa.string()),
+            }
+        )
         return LabelledRounds(features=empty, rounds=[], dropped=dropped)
     # Rounds under different catalogue versions may differ in columns: a kind absent from a round had no signal.
     combined = pa.concat_tables(tables, promote_options="default")
