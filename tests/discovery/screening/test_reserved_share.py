@@ -232,3 +232,23 @@ def test_the_settings_page(city, client, manager):
     assert refused.status_code == 422 and "0에서 30 사이의 정수" in refused.content.decode()
     assert client.post(url, {"district": district, "reserved_share": "15"}).status_code == 302
     assert screening_settings_of(city.districts[0].code).reserved_share == 15
+
+
+def test_the_pages_say_why_a_household_is_listed(city, client, manager, world):
+    share(city.districts[0], 10)
+    screening_round = run(manager, city.districts[0], reserve_seed=7)
+    drawn = OutreachItem.objects.get(round=screening_round, selection="reserved_scorecard")
+    client.force_login(manager)
+
+    detail = client.get(reverse("round_detail", args=[screening_round.pk])).content.decode()
+    assert "탐색 배정 비율" in detail and "추첨 시드 7" in detail and "그중 탐색 배정" in detail
+
+    url = f"{reverse('outreach_list')}?round={screening_round.pk}&dong={city.dongs[1].code}"
+    listing = client.get(url).content.decode()
+    assert listing.count("탐색 배정: 점수표 상위") == 1 and f"모형 {world[drawn.household_id]}" in listing
+
+    work_item = drawn.work_item
+    page = client.get(reverse("work_item", args=[work_item.pk])).content.decode()
+    assert "명단에 오른 이유" in page and "탐색 배정: 점수표 상위" in page
+    ranked = OutreachItem.objects.filter(round=screening_round, selection="ranked").first()
+    assert "탐색 배정" not in client.get(reverse("work_item", args=[ranked.work_item.pk])).content.decode()
