@@ -18,11 +18,17 @@ from tests.core.test_scope_matrix import DETAIL_PAGES
 world = test_scope_matrix.world  # the fixture: an object of every kind inside and outside each scope
 
 DOMAINS = ("dolbom.intake.", "dolbom.registry.", "dolbom.resources.", "dolbom.eligibility.")
+# Forms of other domains covered one by one, by route name.
+ALSO = {"screening_settings"}
 # Open without login and answered by their own rules (rate limits before the form, a challenge): tested in
 # tests/intake/test_public_form.py.
 PUBLIC = {"public_report", "public_status", "captcha-image", "public_challenge_audio"}
 # A search loses nothing: an empty one shows the empty search page (tests/registry cover its refusals).
 SEARCH = {"household_search"}
+
+
+def _covered(entry: URLPattern) -> bool:
+    return entry.callback.__module__.startswith(DOMAINS) or entry.name in ALSO
 
 
 def _routes() -> set[str]:
@@ -33,7 +39,7 @@ def _routes() -> set[str]:
             if isinstance(entry, URLResolver):
                 if entry.app_name != "admin":  # the reference-data admin: Django's own forms (tests/registry)
                     walk(entry.url_patterns)
-            elif isinstance(entry, URLPattern) and entry.name and entry.callback.__module__.startswith(DOMAINS):
+            elif isinstance(entry, URLPattern) and entry.name and _covered(entry):
                 found.add(entry.name)
 
     walk(get_resolver().url_patterns)
@@ -84,6 +90,7 @@ NO_OBJECT = {
     "reguidance_list": "district_manager",
     "aftercare": "dong_officer",
     "aftercare_look": "dong_officer",
+    "screening_settings": "district_manager",
 }
 # An empty POST that is the action itself: launching a campaign (survey or re-guidance) is its button (a second
 # launch adds nothing), the directory's export and after-care's look for changes take nothing but the button.

@@ -118,6 +118,7 @@ ACTION_LABELS: dict[str, str] = {
     "discovery.stop_using_model": _("Stopped using a learned model for the district's rounds"),
     "discovery.share_labels": _("Recorded an agreement to share outcomes with the city's pooled models"),
     "discovery.end_label_sharing": _("Ended an agreement to share outcomes"),
+    "discovery.set_screening_settings": _("Changed the screening settings"),
     "discovery.view_outreach_list": _("Viewed an outreach list"),
     "discovery.assign_visit": _("Assigned a visit"),
     "discovery.record_outcome": _("Recorded a visit outcome"),

@@ -122,6 +122,8 @@ POLICY: dict[str, frozenset[Role]] = {
     "discovery.share_labels": frozenset({Role.DISTRICT_ADMIN}),
     "discovery.view_agreements": DISTRICT_STAFF | {Role.CITY_OFFICER},
     "discovery.train_pooled_model": frozenset({Role.CITY_OFFICER}),
+    # The district's screening settings (the reserved share of a learned model's lists).
+    "discovery.manage_settings": DISTRICT_STAFF,
     "discovery.view_outreach": frozenset({Role.DONG_OFFICER, Role.DISTRICT_MANAGER, Role.DISTRICT_ADMIN}),
     "discovery.work_outreach": frozenset({Role.DONG_OFFICER, Role.DISTRICT_MANAGER}),
 }

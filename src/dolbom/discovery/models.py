@@ -8,13 +8,14 @@ database keeps one row per file, so a file is part of the system exactly when it
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from dolbom.core.scope import city_of
-from dolbom.registry.models import AdministrativeArea, Household, Staff
+from dolbom.registry.models import AdministrativeArea, AreaLevel, Household, Staff
 
 
 class SignalFile(models.Model):
@@ -261,8 +262,56 @@ class ItemStatus(models.TextChoices):
     WITHDRAWN = "withdrawn", pgettext_lazy("outreach item status", "Withdrawn with its round")
 
 
+# The largest reserved share a district may set (percent of each dong's list): the rest stays the model's.
+MAX_RESERVED_SHARE = 30
+DEFAULT_RESERVED_SHARE = 10
+
+
+class ScreeningSettings(models.Model):
+    """The district's screening settings kept on the pages (the scorecard file keeps the points and the cool-down;
+    each dong's visit capacity is on the dong).
+
+    `reserved_share`: in a round screened with the learned model, the percentage of each dong's list kept for
+    households the model ranks below the dong's cut but the scorecard or an open referral marks, drawn at random
+    among them. The model learns only from the households earlier lists chose; these slots give it labels it did
+    not choose itself (docs/screening.md, "Reserved share")."""
+
+    district = models.OneToOneField(
+        AdministrativeArea,
+        on_delete=models.PROTECT,
+        related_name="screening_settings",
+        limit_choices_to={"level": AreaLevel.SIGUNGU},
+        verbose_name=_("district"),
+    )
+    reserved_share = models.PositiveSmallIntegerField(
+        _("reserved share (%)"), default=DEFAULT_RESERVED_SHARE, validators=[MaxValueValidator(MAX_RESERVED_SHARE)]
+    )
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+
+    class Meta:
+        verbose_name = _("screening settings")
+        verbose_name_plural = _("screening settings")
+
+    def __str__(self) -> str:
+        return str(self.district)
+
+
+class Selection(models.TextChoices):
+    """Why an item is on its list: the scorer's ranking, or a reserved slot drawn among the households the model
+    ranked below the cut and the scorecard or a referral marked."""
+
+    RANKED = "ranked", _("Ranked")
+    RESERVED_SCORECARD = "reserved_scorecard", _("Exploration slot: scorecard's top")
+    RESERVED_REFERRAL = "reserved_referral", _("Exploration slot: referral received")
+
+
+RESERVED_SELECTIONS = {Selection.RESERVED_SCORECARD, Selection.RESERVED_REFERRAL}
+
+
 class OutreachItem(models.Model):
-    """A household on a dong's outreach list, with its score and reasons. Advice: the officer decides."""
+    """A household on a dong's outreach list, with its score and reasons. Advice: the officer decides. `selection`
+    says why it is there: ranked by the round's scorer, or drawn for a reserved slot."""
 
     round = models.ForeignKey(ScreeningRound, on_delete=models.PROTECT, related_name="items")
     household = models.ForeignKey(Household, on_delete=models.PROTECT, related_name="outreach_items")
@@ -271,6 +320,7 @@ class OutreachItem(models.Model):
     score = models.FloatField(_("score"))
     probability = models.FloatField(_("estimated probability of crisis"), null=True, blank=True)
     reasons = models.JSONField(_("reasons"), default=list)
+    selection = models.CharField(_("selection"), max_length=20, choices=Selection.choices, default=Selection.RANKED)
     status = models.CharField(_("status"), max_length=10, choices=ItemStatus.choices, default=ItemStatus.PENDING)
     assigned_to = models.ForeignKey(Staff, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     outcome = models.CharField(_("outcome"), max_length=14, choices=Outcome.choices, blank=True)
@@ -286,6 +336,10 @@ class OutreachItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.round} #{self.rank}"
+
+    @property
+    def reserved(self) -> bool:
+        return self.selection in RESERVED_SELECTIONS
 
 
 class ListingEvent(models.Model):

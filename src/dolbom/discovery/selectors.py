@@ -19,7 +19,9 @@ from dolbom.core.scope import Reach, district_of, scope_for, scoped, visible_or_
 from dolbom.discovery.catalogue import load_catalogue
 from dolbom.discovery.importing.store import parquet_path
 from dolbom.discovery.models import (
+    DEFAULT_RESERVED_SHARE,
     POSITIVE_OUTCOMES,
+    RESERVED_SELECTIONS,
     ItemStatus,
     LabelSharingAgreement,
     ListingEvent,
@@ -28,6 +30,7 @@ from dolbom.discovery.models import (
     RoundStatus,
     ScoringModel,
     ScreeningRound,
+    ScreeningSettings,
     SignalFile,
 )
 from dolbom.registry.models import Household, Membership, Person, Staff
@@ -123,7 +126,8 @@ def open_visits_before(user: Any, screening_round: ScreeningRound, dong_code: st
 
 
 def round_progress_by_dong(user: Any, screening_round: ScreeningRound) -> list[dict[str, Any]]:
-    """Per dong: list length, assigned, outcomes recorded, and how many outcomes found a household in need."""
+    """Per dong: list length, assigned, outcomes recorded, how many outcomes found a household in need, and how
+    many items were drawn for the reserved share (screening.reserve)."""
     items = outreach_items_visible_to(user).filter(round=screening_round)
     return list(
         items.values("dong__code", "dong__name")
@@ -132,6 +136,7 @@ def round_progress_by_dong(user: Any, screening_round: ScreeningRound) -> list[d
             assigned=Count("id", filter=Q(status=ItemStatus.ASSIGNED)),
             done=Count("id", filter=Q(status=ItemStatus.DONE)),
             helped=Count("id", filter=Q(outcome__in=POSITIVE_OUTCOMES)),
+            reserved=Count("id", filter=Q(selection__in=RESERVED_SELECTIONS)),
         )
         .order_by("dong__code")
     )
@@ -146,6 +151,7 @@ class DongProgress:
     assigned: int
     done: int
     helped: int
+    reserved: int = 0
 
 
 @dataclass(frozen=True)
@@ -177,6 +183,7 @@ def round_page(user: Any, round_id: int) -> RoundPage:
             assigned=progress.get(code, {}).get("assigned", 0),
             done=progress.get(code, {}).get("done", 0),
             helped=progress.get(code, {}).get("helped", 0),
+            reserved=progress.get(code, {}).get("reserved", 0),
         )
         for code in sorted(set(capacities) | set(progress))
     ]
@@ -306,6 +313,12 @@ def _signal_entries(household: Household, members: list[Membership]) -> list[Tim
         source = _("Signal file of %(period)s from %(agency)s") % {"period": signal_file.period, "agency": agency}
         entries.append(TimelineEntry(on=observed_on, kind="signal", text=text, details=(source,)))
     return entries
+
+
+def screening_settings_of(district_code: str) -> ScreeningSettings:
+    """The district's screening settings; the defaults (unsaved) while nobody has changed them."""
+    found = ScreeningSettings.objects.filter(district_id=district_code).select_related("updated_by").first()
+    return found or ScreeningSettings(district_id=district_code, reserved_share=DEFAULT_RESERVED_SHARE)
 
 
 def round_listings(round_id: int) -> QuerySet[OutreachItem]:

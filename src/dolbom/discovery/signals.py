@@ -9,3 +9,8 @@ round_listed = Signal()
 
 # A round was withdrawn before any visit was assigned from it: `round_id`. Its listings are on no list any more.
 round_withdrawn = Signal()
+
+# A round screened with the learned model asks which households of its district have an open referral:
+# `district_code`. Each receiver answers with household ids only (nothing else of the referral): the round marks
+# them as candidates for its reserved share (screening.reserve).
+referred_households = Signal()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from dolbom.discovery.views import agreements, imports, learning, outreach, rounds
+from dolbom.discovery.views import agreements, imports, learning, outreach, rounds, settings
 
 urlpatterns = [
     path("", outreach.home, name="discovery_home"),
@@ -20,4 +20,5 @@ urlpatterns = [
     path("models/stop-using/", learning.stop_using, name="model_stop_using"),
     path("models/agreements/", agreements.agreement_list, name="agreement_list"),
     path("models/agreements/<int:agreement_id>/end/", agreements.end, name="agreement_end"),
+    path("settings/", settings.screening_settings, name="screening_settings"),
 ]

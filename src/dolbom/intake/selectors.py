@@ -87,6 +87,13 @@ def referrals_visible_to(user: Any) -> QuerySet[Referral]:
     return scoped(Referral.objects.select_related("dong"), user, REFERRAL)
 
 
+def open_referral_households(district_code: str) -> set[int]:
+    """The households of a district with a referral not yet closed: ids only, unscoped, for the system's own
+    work (a learned model's round marks them for its reserved share), never for a page."""
+    referrals = Referral.objects.filter(household__isnull=False, household__dong__parent_id=district_code)
+    return set(referrals.exclude(status=ReferralStatus.CLOSED).values_list("household_id", flat=True))
+
+
 def referral_dongs_for(user: Any) -> QuerySet[AdministrativeArea]:
     """The 읍면동 the user may file a referral about (see `Scope.files_in`)."""
     dongs = AdministrativeArea.objects.filter(level=AreaLevel.EUPMYEONDONG)

@@ -110,3 +110,20 @@ def test_a_model_is_found_in_a_restored_home(city, labelled_round, settings, tmp
     shutil.rmtree(old / "models")
     settings.HOME = restored
     assert ModelScorer(district_code=city.districts[0].code).scoring_model == row
+
+
+def test_each_label_keeps_why_its_household_was_listed(city, labelled_round, tmp_path):
+    from dolbom.discovery.learning.features import feature_columns
+    from dolbom.discovery.services.learning import collect_labels
+
+    screening_round, _calls = labelled_round
+    items = OutreachItem.objects.filter(round=screening_round, outcome__in=["helped", "not_eligible"])
+    reserved = sorted(items.values_list("household_id", flat=True))[:30]
+    OutreachItem.objects.filter(round=screening_round, household_id__in=reserved).update(selection="reserved_referral")
+
+    table = collect_labels(city.districts[0].code, workdir=tmp_path).features
+    selection = dict(zip(table.column("household_id").to_pylist(), table.column("selection").to_pylist(), strict=True))
+    assert table.num_rows == 300 and sum(s == "reserved_referral" for s in selection.values()) == 30
+    assert {selection[h] for h in reserved} == {"reserved_referral"}
+    assert set(selection.values()) == {"ranked", "reserved_referral"}
+    assert "selection" not in feature_columns(table)  # kept for the model card, never learned from

@@ -28,6 +28,7 @@ import pyarrow.parquet as pq
 
 from dolbom.discovery.screening import sql
 from dolbom.discovery.screening.inputs import SNAPSHOT_SCHEMAS, ScreeningInputs
+from dolbom.discovery.screening.reserve import RANKED, Reserve, reserved_listing
 
 if TYPE_CHECKING:  # for annotations only: scorers.py builds on this module
     from dolbom.discovery.screening.scorers import Scorer
@@ -43,6 +44,7 @@ RESULT_SCHEMA = pa.schema(
         ("score", pa.float64()),
         ("probability", pa.float64()),
         ("reasons", pa.list_(REASON_TYPE)),
+        ("selection", pa.string()),  # why the household is listed: reserve.RANKED or a reserved slot
     ]
 )
 
@@ -205,13 +207,20 @@ def run_scoring_statements(session: Session, inputs: ScreeningInputs) -> None:
 
 
 def run_screening(
-    inputs: ScreeningInputs, *, engine: str = "duckdb", scorer: Scorer | None = None, master: str | None = None
+    inputs: ScreeningInputs,
+    *,
+    engine: str = "duckdb",
+    scorer: Scorer | None = None,
+    master: str | None = None,
+    reserve: Reserve | None = None,
 ) -> pa.Table:
     """Score every household of the snapshot that has a signal, and list the top of each dong up to its visit
-    capacity: household_id, dong_code, rank, score, probability, reasons (list of {text, points, code}).
+    capacity: household_id, dong_code, rank, score, probability, reasons (list of {text, points, code}), selection.
 
     Without a scorer (or with the scorecard) the scoring is the scorecard's SQL on the chosen engine; a learned
-    scorer gets the feature table and its scores are listed by the same selection SQL."""
+    scorer gets the feature table and its scores are listed by the same selection SQL. With a learned scorer and a
+    `reserve` of more than 0 %, part of each dong's list is drawn among the households below the model's cut that
+    the scorecard or a referral marks (`reserve.py`); the scorecard's own rounds never reserve."""
     timings: dict[str, float] = {}
     started = time.perf_counter()
     in_sql = scorer is None or getattr(scorer, "runs_in_sql", False)
@@ -227,8 +236,12 @@ def run_screening(
             scores, min_score, carry = "model_scores", None, sql.reason_columns()
             timings["model"] = time.perf_counter() - started - timings["scoring"]
         mark = time.perf_counter()
-        session.run(sql.listed_statement(scores, min_score=min_score, carry=carry))
-        listed = session.query(list_with_reasons(session, inputs) if in_sql else sql.listed_sql())
+        reserved: dict[str, Any] = {}
+        if not in_sql and reserve is not None and reserve.share > 0:
+            listed, reserved = reserved_listing(session, inputs, reserve, scores=scores)
+        else:
+            session.run(sql.listed_statement(scores, min_score=min_score, carry=carry))
+            listed = session.query(list_with_reasons(session, inputs) if in_sql else sql.listed_sql())
         timings["selection"] = time.perf_counter() - mark
         mark = time.perf_counter()
         counts = session.query(sql.stats_sql(inputs.as_of, scores=scores, min_score=min_score))
@@ -237,6 +250,7 @@ def run_screening(
     stats: dict[str, Any] = {k: int(v or 0) for k, v in counts.to_pylist()[0].items()}
     stats["excluded"] = {row["reason"]: int(row["households"]) for row in exclusions}
     stats["engine"] = engine
+    stats.update(reserved)
     stats["seconds"] = {k: round(v, 3) for k, v in timings.items()}
     return finish(listed, stats)
 
@@ -279,6 +293,11 @@ def finish(listed: pa.Table, stats: dict[str, Any]) -> pa.Table:
     for code in dongs:
         by_dong[code] = by_dong.get(code, 0) + 1
     stats = {**stats, "listed": listed.num_rows, "listed_per_dong": dict(sorted(by_dong.items()))}
+    selection = (
+        listed.column("selection").cast(pa.string())
+        if "selection" in listed.column_names
+        else pa.array([RANKED] * listed.num_rows, pa.string())
+    )
     table = pa.Table.from_arrays(
         [
             listed.column("household_id").cast(pa.int64()),
@@ -287,6 +306,7 @@ def finish(listed: pa.Table, stats: dict[str, Any]) -> pa.Table:
             listed.column("score").cast(pa.float64()),
             listed.column("probability").cast(pa.float64()),
             reasons_column(listed),
+            selection,
         ],
         schema=RESULT_SCHEMA,
     )

@@ -63,7 +63,7 @@ class ScorecardScorer:
             session.run(sql.Statement("listed", everyone))
             flat = session.query(list_with_reasons(session, self.inputs))
         table = finish(flat, {})
-        return table.drop_columns(["rank"]).sort_by("household_id").replace_schema_metadata(None)
+        return table.drop_columns(["rank", "selection"]).sort_by("household_id").replace_schema_metadata(None)
 
 
 def build_features(inputs: ScreeningInputs) -> pa.Table:

@@ -335,7 +335,11 @@ def _at_least(column: str, min_score: float | None) -> str:
 
 
 def listed_statement(
-    scores: str = "household_scores", *, min_score: float | None = None, carry: Iterable[str] = ()
+    scores: str = "household_scores",
+    *,
+    min_score: float | None = None,
+    carry: Iterable[str] = (),
+    name: str = "listed",
 ) -> Statement:
     """The outreach lists: per dong, households not excluded and at least at the minimum score, by score (ties to
     the lower household id), cut at the dong's visit capacity. `carry` names further columns of the scores
@@ -352,7 +356,41 @@ FROM (
 ) s
 JOIN dongs d ON d.dong_code = s.dong_code
 WHERE s.list_rank <= d.visit_capacity"""
-    return Statement("listed", sql)
+    return Statement(name, sql)
+
+
+def ranked_statement(scores: str, *, carry: Iterable[str] = ()) -> Statement:
+    """Every household of a scores relation that is not excluded, ranked in its dong as `listed_statement` ranks
+    them, with the dong's visit capacity, uncut: where the reserved share looks below the cut."""
+    extra = "".join(f", s.{name}" for name in carry)
+    sql = f"""
+SELECT s.household_id, s.dong_code, CAST(s.list_rank AS BIGINT) AS list_rank, CAST(s.score AS DOUBLE) AS score,
+  CAST(s.probability AS DOUBLE) AS probability{extra}, CAST(d.visit_capacity AS BIGINT) AS capacity
+FROM (
+  SELECT c.*, ROW_NUMBER() OVER (PARTITION BY c.dong_code ORDER BY c.score DESC, c.household_id ASC) AS list_rank
+  FROM {scores} c
+  LEFT JOIN (SELECT DISTINCT household_id FROM excluded) e ON e.household_id = c.household_id
+  WHERE e.household_id IS NULL
+) s
+JOIN dongs d ON d.dong_code = s.dong_code"""
+    return Statement("ranked", sql)
+
+
+def reserve_pool_sql(carry: Iterable[str] = ()) -> str:
+    """From `ranked`: the households within their dong's capacity, and those below it that the scorecard's own list
+    (`scorecard_listed`) or an open referral (`referred`) marks, with the two marks as 0/1."""
+    columns = ", ".join(
+        f"r.{name}" for name in ["household_id", "dong_code", "list_rank", "score", "probability", *carry, "capacity"]
+    )
+    return f"""
+SELECT {columns},
+  CASE WHEN s.household_id IS NULL THEN 0 ELSE 1 END AS scorecard_mark,
+  CASE WHEN f.household_id IS NULL THEN 0 ELSE 1 END AS referral_mark
+FROM ranked r
+LEFT JOIN scorecard_listed s ON s.household_id = r.household_id
+LEFT JOIN (SELECT DISTINCT household_id FROM referred) f ON f.household_id = r.household_id
+WHERE r.list_rank <= r.capacity OR s.household_id IS NOT NULL OR f.household_id IS NOT NULL
+ORDER BY r.dong_code, r.list_rank"""
 
 
 def listed_sql() -> str:

@@ -59,7 +59,9 @@ __all__ = ["TrainingRefused", "collect_labels", "train_model", "train_pooled_mod
 
 @dataclass
 class LabelledRounds:
-    features: pa.Table  # one row per labelled item: household_id, round_id, label, then the feature columns
+    # One row per labelled item: household_id, the feature columns, round_id, label and selection (why the item was
+    # listed: ranked by the round's scorer, or drawn for a reserved slot; text, so never a feature).
+    features: pa.Table
     rounds: list[int]
     dropped: dict[str, int]  # outcome → items not used as labels (unreachable, moved, deceased, no features)
 
@@ -122,6 +124,10 @@ def collect_labels(district_code: str, *, workdir: Path, rounds: list[ScreeningR
     for screening_round in labelled_rounds(district_code) if rounds is None else rounds:
         labels, not_labels = round_labels(screening_round)
         dropped.update(not_labels)
+        # Kept with each label so that the model card can tell the labels of the model's own choices from those
+        # drawn for the reserved share (docs/model-card.md, "Labels and their bias").
+        done = OutreachItem.objects.filter(round=screening_round, status=ItemStatus.DONE)
+        selections = dict(done.values_list("household_id", "selection"))
         if not labels:
             continue
         features = features_for_round(screening_round, workdir=workdir / f"round-{screening_round.pk}")
@@ -134,10 +140,17 @@ def collect_labels(district_code: str, *, workdir: Path, rounds: list[ScreeningR
         ids = rows.column("household_id").to_pylist()
         rows = rows.append_column("round_id", pa.array([screening_round.pk] * rows.num_rows, pa.int64()))
         rows = rows.append_column("label", pa.array([labels[h] for h in ids], pa.int64()))
+        rows = rows.append_column("selection", pa.array([selections[h] for h in ids], pa.string()))
         tables.append(rows)
         used.append(screening_round.pk)
     if not tables:
-        empty = pa.table({"household_id": pa.array([], pa.int64()), "label": pa.array([], pa.int64())})
+        empty = pa.table(
+            {
+                "household_id": pa.array([], pa.int64()),
+                "label": pa.array([], pa.int64()),
+                "selection": pa.array([], pa.string()),
+            }
+        )
         return LabelledRounds(features=empty, rounds=[], dropped=dict(dropped))
     # Rounds under different catalogue versions may differ in columns: a kind absent from a round had no signal.
     combined = pa.concat_tables(tables, promote_options="default")

@@ -19,6 +19,7 @@ withdrawn with `withdraw_round` before any visit is assigned from it, and its li
 from __future__ import annotations
 
 import logging
+import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -53,11 +54,12 @@ from dolbom.discovery.models import (
 )
 from dolbom.discovery.screening.engine import ENGINES, run_screening, screening_stats
 from dolbom.discovery.screening.inputs import SignalSource
+from dolbom.discovery.screening.reserve import Reserve
 from dolbom.discovery.screening.rounds_inputs import inputs_for, scorecard_for, signal_sources, work_root
 from dolbom.discovery.screening.scorecard import Scorecard, ScorecardError
 from dolbom.discovery.screening.scorers import ModelUnavailable, model_scorer
-from dolbom.discovery.selectors import chosen_model, rounds_visible_to
-from dolbom.discovery.signals import round_listed, round_withdrawn
+from dolbom.discovery.selectors import chosen_model, rounds_visible_to, screening_settings_of
+from dolbom.discovery.signals import referred_households, round_listed, round_withdrawn
 from dolbom.registry.models import AdministrativeArea, AreaLevel
 
 logger = logging.getLogger(__name__)
@@ -81,6 +83,7 @@ class RoundPlan:
     scorecard: Scorecard
     signals: list[SignalSource]
     learned: Any  # the learned scorer, or None for the scorecard
+    reserve: Reserve | None = None  # the learned model's reserved share (screening.reserve); None for the scorecard
 
     @property
     def params(self) -> dict[str, Any]:
@@ -108,6 +111,13 @@ class RoundPlan:
         }
         if self.learned is not None:
             params["model"] = self.learned.version
+        if self.reserve is not None:
+            # The seed makes the draw reproducible; the referred households are counted, not named.
+            params["reserve"] = {
+                "share": self.reserve.share,
+                "seed": self.reserve.seed,
+                "referred_households": len(self.reserve.referred),
+            }
         return params
 
 
@@ -122,6 +132,7 @@ def run_round(
     as_of: date | None = None,
     confirm_few_files: bool = False,
     progress: Progress | None = None,
+    reserve_seed: int | None = None,
 ) -> ScreeningRound:
     """Screen the district's households on the period's signals and list, per dong, the households to visit.
 
@@ -131,7 +142,10 @@ def run_round(
     last round raises ValidationError on `confirm_few_files` (the warning) unless `confirm_few_files` is True.
 
     Run as a job (discovery.jobs), `progress` hears of each phase (ROUND_PHASES) and may stop the round between
-    two of them (JobCancelled): the round is then marked failed, with no items, and the cancel raised again."""
+    two of them (JobCancelled): the round is then marked failed, with no items, and the cancel raised again.
+
+    With the learned model, the district's reserved share (ScreeningSettings) of each dong's list is drawn with
+    `reserve_seed` (a fresh random one when None; recorded in the round's params either way)."""
     step = progress.phase if progress is not None else (lambda key, **result: None)
     step("planning")
     plan = plan_round(
@@ -143,6 +157,7 @@ def run_round(
         cooldown_days=cooldown_days,
         as_of=as_of,
         confirm_few_files=confirm_few_files,
+        reserve_seed=reserve_seed,
     )
     screening_round = start_round(user=user, plan=plan)
     seconds: dict[str, float] = {}
@@ -173,6 +188,7 @@ def plan_round(
     cooldown_days: int | None,
     as_of: date | None,
     confirm_few_files: bool = False,
+    reserve_seed: int | None = None,
 ) -> RoundPlan:
     """Check the request and gather the round's inputs; raise before anything is written."""
     ensure_can(user, "discovery.run_round")
@@ -211,6 +227,11 @@ def plan_round(
         except ModelUnavailable as exc:
             message = _("The learned model cannot be used. %(problem)s")
             raise ValidationError({"scorer": message % {"problem": exc}}) from exc
+    reserve = None
+    if scorer == Scorer.MODEL:
+        share = screening_settings_of(district_code).reserved_share
+        seed = secrets.randbits(31) if reserve_seed is None else int(reserve_seed)
+        reserve = Reserve(share=share, seed=seed, referred=open_referrals(district_code) if share else frozenset())
     return RoundPlan(
         district=district,
         period=period,
@@ -221,6 +242,7 @@ def plan_round(
         scorecard=scorecard,
         signals=signals,
         learned=learned,
+        reserve=reserve,
     )
 
 
@@ -235,6 +257,15 @@ def _chosen_model(district_code: str) -> Any:
             )
         )
     return model
+
+
+def open_referrals(district_code: str) -> frozenset[int]:
+    """The district's households with an open referral, from the domains that take referrals (intake answers
+    discovery.signals.referred_households): household ids only."""
+    ids: set[int] = set()
+    for _receiver, answer in referred_households.send(sender=ScreeningRound, district_code=district_code):
+        ids.update(int(h) for h in answer or ())
+    return frozenset(ids)
 
 
 def few_files_warning(district: AdministrativeArea, period: str, file_ids: list[int]) -> str:
@@ -386,7 +417,7 @@ def execute_round(
         )
         seconds["snapshot"] = time.perf_counter() - mark
         on_scoring()
-        return run_screening(inputs, engine=plan.engine, scorer=plan.learned)
+        return run_screening(inputs, engine=plan.engine, scorer=plan.learned, reserve=plan.reserve)
 
 
 def finish_round(
@@ -498,6 +529,7 @@ def _items(screening_round: ScreeningRound, listed: Any) -> list[OutreachItem]:
             score=row["score"],
             probability=row["probability"],
             reasons=row["reasons"] or [],
+            selection=row["selection"],
         )
         for row in listed.to_pylist()
     ]
@@ -512,6 +544,7 @@ def _summary(screening_round: ScreeningRound, district: AdministrativeArea, stat
         f"{stats.get('households_with_signals', 0):,} of {stats.get('households_in_district', 0):,} households "
         f"had scored signals; left out: {excluded.get('cooldown', 0):,} cool-down, {excluded.get('in_care', 0):,} "
         f"in care, {stats.get('below_min_score', 0):,} below the minimum score; {seconds.get('total', 0):.1f} s"
+        + (f"; {stats['reserved']:,} in reserved slots" if stats.get("reserved") else "")
     )
 
 

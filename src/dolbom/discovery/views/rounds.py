@@ -21,7 +21,7 @@ from dolbom.discovery.jobs import SCREENING_ROUND, round_target
 from dolbom.discovery.models import Scorer
 from dolbom.discovery.screening.rounds_inputs import scorecard_for
 from dolbom.discovery.screening.scorecard import ScorecardError
-from dolbom.discovery.selectors import round_page, rounds_visible_to, signal_periods_for
+from dolbom.discovery.selectors import round_page, rounds_visible_to, screening_settings_of, signal_periods_for
 from dolbom.discovery.services.rounds import WITHDRAW_REASON_MIN, plan_round, visits_assigned, withdraw_round
 from dolbom.registry.selectors import districts_visible_to
 
@@ -138,6 +138,7 @@ def new_round(request: HttpRequest) -> HttpResponse:
         "periods": periods,
         "scorecard": scorecard,
         "scorecard_error": scorecard_error,
+        "reserved_share": screening_settings_of(districts[0].code).reserved_share if districts else None,
         "warning": warning,
         "warned_period": form.cleaned_data.get("period", "") if warning else "",
         "active_nav": "discovery",
