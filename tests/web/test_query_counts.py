@@ -132,8 +132,8 @@ OFFICER_PAGES = (
 # The most queries a page may make (session, user, scope, the menu's badge, the audit record and the page's own):
 # a fixed bound, whatever the rows. The today page gathers every clock of intake and case management, the
 # household page every domain's part of the timeline; they are the highest.
-MOST_QUERIES = {"/": 50, "HOUSEHOLD": 45}
-MOST_QUERIES_ELSEWHERE = 40
+MOST_QUERIES = {"/": 46, "HOUSEHOLD": 36}
+MOST_QUERIES_ELSEWHERE = 32
 
 
 def _everything(city, count: int, first: int) -> int:

@@ -83,6 +83,23 @@ def test_the_on_site_check_is_coming_then_due_today_then_overdue(client, city, t
     assert _state(_board(client, officer), "emergency", support.pk) == "overdue"
 
 
+def test_the_badge_follows_a_new_deadline_rule_and_a_change_of_areas_at_once(client, city, today):
+    """The badge's question is built once per user, day and rules: a rule changed or an area taken away is asked
+    anew on the next page, never answered from what was built before."""
+    _apply(city, today, date(2026, 9, 14))
+    officer = city.users["dong_officer"]
+    today(date(2026, 9, 18))
+    assert _badge(_board(client, officer)) == 1  # the on-site check: 3 calendar days by default
+    district = city.districts[0]
+    rule = DeadlineRule.objects.create(district=district, clock=Clock.ON_SITE_CHECK, length=5, source="구 지침")
+    assert _badge(_board(client, officer)) == 0  # due on the 19th now
+    rule.length = 2
+    rule.save()
+    assert _badge(_board(client, officer)) == 1
+    officer.staff.areas.set([city.dongs[1]])  # moved to another dong: the application is no longer theirs to see
+    assert _badge(_board(client, officer)) == 0
+
+
 def test_calendar_or_working_days_across_chuseok(client, city, today):
     support = _apply(city, today, date(2026, 9, 22))  # Tuesday; Chuseok is Thursday to Saturday
     officer = city.users["dong_officer"]

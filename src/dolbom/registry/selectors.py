@@ -34,7 +34,6 @@ from dolbom.registry.models import (
     Person,
     Relationship,
     Staff,
-    consent_active_on,
     current_on,
 )
 from dolbom.registry.scoping import CITY, CONSENT, DISTRICT, HOUSEHOLD, MEMBERSHIP, PERSON
@@ -546,10 +545,54 @@ class TimelineEntry:
         return self.on, self.at or datetime.combine(self.on, time.min, tzinfo=KST)
 
 
-def household_timeline(user: Any, household: Household) -> list[TimelineEntry]:
-    """What happened to the household, newest first, from the records the registry holds."""
+@dataclass(frozen=True)
+class HouseholdRecord:
+    """What the registry holds on one household as the user may see it, read once for the household page: its
+    memberships (past and present) with their persons, one check of which persons the user may see, and those
+    persons' consents. Each part below is what its own query used to answer; the page asked the same rows
+    three times (members, history, consents) and twice more for the consents."""
+
+    members: list[Membership]  # current members the user may see, the head first (as `visible_members`)
+    timeline: list[TimelineEntry]  # moves and consents, newest first
+    active_consents: dict[int, list[Consent]]  # each member's consents in force today, oldest first
+    consents: list[Consent]  # the current members' consents, withdrawn ones included, by name then newest
+
+
+def household_record(user: Any, household: Household, *, on: date | None = None) -> HouseholdRecord:
+    """The household's registry record for its page: three queries, whatever the number of members."""
+    on = on or today_kst()
     memberships = list(household.memberships.select_related("person"))
     visible = visible_person_ids(user, {m.person_id for m in memberships})
+    current = [m for m in memberships if m.person_id in visible and _in_force(m.moved_in, m.moved_out, on)]
+    # The order of `visible_members`: the head first, then by the date they moved in, age and row.
+    current.sort(key=lambda m: (m.relationship != Relationship.HEAD, m.moved_in, m.person.birth_date, m.pk))
+    # Every consent of the persons the user may see. A consent is visible exactly when its person is (the
+    # registry's CONSENT reach is PERSON's, through the consent's person), so this is `consents_visible_to`.
+    consents = list(
+        Consent.objects.filter(person_id__in=visible)
+        .select_related("person", "recipient")
+        .order_by("person__name", "-given_on", "-pk")
+    )
+    member_ids = {m.person_id for m in current}
+    active: dict[int, list[Consent]] = {m.person_id: [] for m in current}
+    for consent in sorted(consents, key=lambda c: (c.given_on, c.pk)):
+        if consent.person_id in member_ids and _in_force(consent.given_on, consent.withdrawn_on, on):
+            active[consent.person_id].append(consent)
+    return HouseholdRecord(
+        members=current,
+        timeline=_timeline(memberships, visible, consents),
+        active_consents=active,
+        consents=[c for c in consents if c.person_id in member_ids],
+    )
+
+
+def _in_force(start: date, end: date | None, on: date) -> bool:
+    """`current_on` and `consent_active_on`, asked of a row already read: begun by `on`, not ended by it."""
+    return start <= on and (end is None or end > on)
+
+
+def _timeline(memberships: list[Membership], visible: set[int], consents: list[Consent]) -> list[TimelineEntry]:
+    """What happened to the household, newest first, from the records the registry holds."""
     entries: list[TimelineEntry] = []
     for m in (m for m in memberships if m.person_id in visible):
         name = m.person.masked_name
@@ -561,8 +604,8 @@ def household_timeline(user: Any, household: Household) -> list[TimelineEntry]:
         )
         if m.moved_out:
             entries.append(TimelineEntry(m.moved_out, "moved_out", _("%(name)s moved out") % {"name": name}))
-    consents = Consent.objects.filter(person_id__in=visible).select_related("person", "recipient")
-    for c in consents:
+    # By person and row, as the database answered the former query of these consents by its person index.
+    for c in sorted(consents, key=lambda c: (c.person_id, c.pk)):
         purpose = c.get_purpose_display()
         name = c.person.masked_name
         given = _("%(name)s consented to share information: %(recipient)s (%(purpose)s)")
@@ -572,15 +615,6 @@ def household_timeline(user: Any, household: Household) -> list[TimelineEntry]:
             withdrawn = _("%(name)s withdrew consent: %(recipient)s") % values
             entries.append(TimelineEntry(c.withdrawn_on, "consent_withdrawn", withdrawn))
     return sorted(entries, key=lambda e: e.sort_key, reverse=True)
-
-
-def active_consents_of(person_ids: list[int], on: date | None = None) -> dict[int, list[Consent]]:
-    """Each person's consents in force on `on` (today), in one query for all of them."""
-    by_person: dict[int, list[Consent]] = {pk: [] for pk in person_ids}
-    rows = Consent.objects.filter(consent_active_on(on or today_kst()), person_id__in=person_ids)
-    for consent in rows.select_related("recipient").order_by("given_on", "pk"):
-        by_person[consent.person_id].append(consent)
-    return by_person
 
 
 def officers_of_dong(dong_code: str) -> QuerySet[Staff]:
@@ -627,15 +661,6 @@ def other_current_members(membership: Membership) -> QuerySet[Membership]:
 def person_consents(user: Any, person: Person) -> QuerySet[Consent]:
     """Every consent of one person the user may see, withdrawn ones included, newest first."""
     return consents_visible_to(user).filter(person=person).select_related("recipient").order_by("-given_on", "-pk")
-
-
-def household_consents(user: Any, household: Household, *, on: date | None = None) -> list[Consent]:
-    """Consents of the household's current members that the user may see, withdrawn ones included."""
-    members = Membership.objects.filter(current_on(on or today_kst()), household=household)
-    # As consents_visible_to, asked of these members' consents only (see visible_person_ids).
-    rows = Consent.objects.filter(person_id__in=list(members.values_list("person_id", flat=True)))
-    rows = rows.filter(scope_for(user).condition(CONSENT)).distinct().select_related("person", "recipient")
-    return list(rows.order_by("person__name", "-given_on", "-pk"))
 
 
 def find_address(dong_code: str, road_address: str, detail: str) -> Address | None:

@@ -16,14 +16,7 @@ from dolbom.eligibility.selectors import household_checks
 from dolbom.eligibility.selectors import household_history as eligibility_history
 from dolbom.intake.selectors import household_history as intake_history
 from dolbom.registry.models import Consent, Household, Membership
-from dolbom.registry.selectors import (
-    TimelineEntry,
-    active_consents_of,
-    household_consents,
-    household_timeline,
-    household_title,
-    visible_members,
-)
+from dolbom.registry.selectors import TimelineEntry, household_record, household_title
 from dolbom.registry.services import open_household
 from dolbom.resources.selectors import household_history as resources_history
 
@@ -43,23 +36,25 @@ def household_page(user: Any, household_id: int) -> HouseholdPage:
     """The household, its viewing audited (`registry.view_household`; 404 outside the user's scope), with the
     members and the history the user may see. Each domain's part is read through its own scoped selector."""
     household = open_household(user=user, household_id=household_id)
-    members = visible_members(user, household)
+    # The registry's part read once: members, their moves and consents (the other domains are given the members).
+    record = household_record(user, household)
+    members = record.members
     checks = household_checks(user, household)  # read once: the history's lines and the page's latest five
     history = (
-        household_timeline(user, household)
+        record.timeline
         + discovery_history(user, household, members=members)
         + intake_history(user, household)
         + case_history(user, household)
         + resources_history(user, household)
         + eligibility_history(user, household, checks=checks)
     )
-    consents = active_consents_of([m.person_id for m in members])
+    consents = record.active_consents
     return HouseholdPage(
         household=household,
         title=household_title(members, household),
         members=[(m, consents[m.person_id]) for m in members],
         history=sorted(history, key=lambda e: e.sort_key, reverse=True),
-        consents=household_consents(user, household),
+        consents=record.consents,
         may={
             "register": can(user, "registry.register_household"),
             "move": can(user, "registry.record_move"),
