@@ -460,7 +460,7 @@ def targets_sentence(result: dict[str, Any], *, with_city: bool = True) -> str:
     if t["held_back"]:
         return text + (
             f" **Target not met ({missed})**: the gate held every learned model back, so the districts' rounds keep "
-            "the scorecard."
+            "the scorecard, whose lists cannot find more than its own."
         )
     return text + (
         f" **Target not met ({missed})** on the city's hidden truth, although the gate, which sees only one held-out "
