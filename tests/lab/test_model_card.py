@@ -58,4 +58,5 @@ def test_model_card_pipeline_on_two_small_cities(tmp_path):
     gate = card[card.index("#### The release gate") :]
     assert re.search(r"\| \S+구 \| [\d,]+ \| .* \| \*\*(passed|held back)\*\*\. ", gate), gate[:1500]
     assert re.search(r"\| \(all districts, pooled\) \| [\d,]+ \| .* \| \*\*(passed|held back)\*\*\. ", gate)
+    assert "Not the model measured above" not in card  # the gate measured the models the card measured
     assert "max / min recall" in card and "head's age band" in card

@@ -531,6 +531,8 @@ def _gate_table(result: dict[str, Any]) -> str:
         if gate.get("evaluated"):
             figures = f"{100 * gate['precision']['model']:.1f} % / {100 * gate['precision']['scorecard']:.1f} %"
         verdict = ("**passed**. " if entry["passed"] else "**held back**. ") + " ".join(entry["verdict"])
+        if entry.get("same_as_measured") is False:  # older figures do not say; False is worth saying loudly
+            verdict += " **Not the model measured above**: trained again on the same labels, it came out different."
         rows.append(f"| {entry['district_name']} | {gate.get('labels', 0):,} | {figures} | {verdict} |")
     return "\n".join(rows)
 

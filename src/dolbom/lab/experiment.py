@@ -41,7 +41,7 @@ from dolbom.core.roles import Role
 from dolbom.core.scope import city_of
 from dolbom.discovery.catalogue import load_catalogue
 from dolbom.discovery.learning.explain import explain_gate
-from dolbom.discovery.learning.scorer import ModelScorer
+from dolbom.discovery.learning.scorer import ModelScorer, load_trained
 from dolbom.discovery.models import NEGATIVE_OUTCOMES, POSITIVE_OUTCOMES
 from dolbom.discovery.screening.rounds_inputs import inputs_for_round, scorecard_for
 from dolbom.discovery.services.governance import choose_model, record_agreement
@@ -166,11 +166,20 @@ def _share_outcomes(user: Any, district_code: str, first_round: Any) -> None:
     )
 
 
-def _gate_entry(row: Any, district: str, name: str) -> dict[str, Any]:
+def _same_model(measured: Any, gated: Any) -> bool:
+    """Whether the model the gate measured is the one measured against the truth: trained again on the same labels
+    (round 1's), deterministically, it should be."""
+    a, b = load_trained(measured), load_trained(gated)
+    return a.booster.model_to_string() == b.booster.model_to_string() and (
+        a.calibration.to_dict() == b.calibration.to_dict()
+    )
+
+
+def _gate_entry(row: Any, measured: Any, district: str, name: str) -> dict[str, Any]:
     with translation.override("en"):
         verdict = explain_gate(row.gate)
     return {"district": district, "district_name": name, "model": row.pk, "passed": row.gate_passed,
-            "gate": row.gate, "verdict": verdict}  # fmt: skip
+            "gate": row.gate, "verdict": verdict, "same_as_measured": _same_model(measured, row)}  # fmt: skip
 
 
 def _deploy(user: Any, district_code: str, candidates: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -280,11 +289,11 @@ def run(city: Path, *, seed: int = 0) -> dict[str, Any]:
     for _code, round_two, _model_row in districts:
         simulate_outcomes(round_two, outcome_truth, seed=seed, household_offset=offset)
     gates, gated = [], {}
-    for code, _round_two, _model_row in districts:
+    for code, _round_two, model_row in districts:
         gated[code] = train_model(user=admins[code][1], district_code=code)
-        gates.append(_gate_entry(gated[code], code, admins[code][0].name))
+        gates.append(_gate_entry(gated[code], model_row, code, admins[code][0].name))
     gated_pooled = train_pooled_model(user=officer, city_code=city_code)
-    gates.append(_gate_entry(gated_pooled, "pooled", "(all districts, pooled)"))
+    gates.append(_gate_entry(gated_pooled, pooled_row, "pooled", "(all districts, pooled)"))
     # What each district may put into use: the pooled model if it passed, else its own if it passed, else the
     # scorecard. The choice goes through the application, which refuses a model the gate held back.
     deployment = []
