@@ -12,7 +12,7 @@ def cmd_model_card(args: argparse.Namespace) -> int:
     # command would otherwise load just to build the parser.
     from dolbom.lab.card import write_model_card
 
-    path = write_model_card(Path(args.city), out=Path(args.out))
+    path = write_model_card([Path(c) for c in args.city], out=Path(args.out))
     print(f"model card written to {path}")
     return 0
 
@@ -22,7 +22,14 @@ def register(sub: argparse._SubParsersAction, setup: Any) -> None:
     templates and translations) without asking for the machine's database: the experiment runs in a subprocess
     with a throwaway home and database of its own, so the card can be written where the configured database is
     not migrated (or not reachable)."""
-    card = sub.add_parser("model-card", help="evaluate both scorers on a synthetic city and write the model card")
-    card.add_argument("--city", required=True, help="a generated city folder (it holds the hidden truth)")
+    card = sub.add_parser(
+        "model-card", help="evaluate the scorers on one or more synthetic cities and write one model card"
+    )
+    card.add_argument(
+        "--city",
+        required=True,
+        action="append",
+        help="a generated city folder (it holds the hidden truth); repeat it to evaluate several cities",
+    )
     card.add_argument("--out", default="docs/model-card.md")
     card.set_defaults(func=setup(cmd_model_card))

@@ -4,8 +4,12 @@ Run by `dolbom model-card` in a child process whose DOLBOM_HOME and SQLite datab
 them up): migrate, load the city, each district imports the signal files it received through the importer (as its
 administrator: matched against its own residents, as the national system's lists are), then per district: round 1 on
 period 1 with the scorecard, simulated outcomes recorded through the outreach service, a model trained on them,
-round 2 on period 2 with the scorecard and with the model. Both scorers are then measured on round 2's inputs
-against the hidden truth (comparison.py). The figures go to a JSON file; card.py writes the Markdown.
+round 2 on period 2 with the scorecard and with the model. After round 1 each district's administrator records an
+agreement to share its outcomes and the city's officer trains the pooled model (`train_pooled_model`). The three
+scorers are then measured on round 2's inputs against the hidden truth (comparison.py). Round 2's outcomes are then
+recorded, every model is trained again so that the release gate measures it on round 2, and each district chooses
+the model its rounds would use (`choose_model`, which refuses a model the gate held back): that is the deployed
+configuration, measured like the others. The figures go to a JSON file; card.py writes the Markdown.
 
     python -m dolbom.lab --city DIR --result FILE [--seed N]
 
@@ -26,21 +30,22 @@ from typing import Any
 
 import lightgbm
 import numpy as np
-import pyarrow as pa
 import pyarrow.compute as pc
+from django.core.exceptions import ValidationError
 from django.core.management import call_command
-from django.utils import translation
+from django.utils import timezone, translation
 
 import dolbom
+from dolbom.core.dates import today_kst
 from dolbom.core.roles import Role
+from dolbom.core.scope import city_of
 from dolbom.discovery.catalogue import load_catalogue
 from dolbom.discovery.learning.explain import explain_gate
-from dolbom.discovery.learning.features import feature_columns, to_matrix
-from dolbom.discovery.learning.scorer import ModelScorer
-from dolbom.discovery.learning.train import fit
+from dolbom.discovery.learning.scorer import ModelScorer, load_trained
 from dolbom.discovery.models import NEGATIVE_OUTCOMES, POSITIVE_OUTCOMES
 from dolbom.discovery.screening.rounds_inputs import inputs_for_round, scorecard_for
-from dolbom.discovery.services.learning import collect_labels, train_model
+from dolbom.discovery.services.governance import choose_model, record_agreement
+from dolbom.discovery.services.learning import train_model, train_pooled_model
 from dolbom.discovery.services.rounds import run_round
 from dolbom.discovery.services.signals import import_signal_file
 from dolbom.lab.citytruth import city_truth
@@ -135,11 +140,70 @@ def _group_summary(counter: Counter) -> dict[str, Any]:
     }
 
 
-def fit_labelled(tables: list[Any]) -> Any:
-    """A model on several districts' labelled rounds (the same features and settings as `train_model`)."""
-    table = pa.concat_tables([t for t in tables if t.num_rows], promote_options="default")
-    names = feature_columns(table)
-    return fit(to_matrix(table, names), table.column("label").to_numpy(), names)
+def _city_officer(city_code: str) -> Any:
+    """The city's welfare policy officer, who trains its pooled models (a generated city has `demo_city`)."""
+    staff = (
+        Staff.objects.filter(role=Role.CITY_OFFICER, areas=city_code, active=True, user__is_active=True)
+        .select_related("user")
+        .order_by("pk")
+        .first()
+    )
+    if staff is None:
+        raise RuntimeError(f"the city {city_code} has no city officer to train a pooled model")
+    return staff.user
+
+
+def _share_outcomes(user: Any, district_code: str, first_round: Any) -> None:
+    """The district's agreement to let its outcomes train the city's pooled models, from the day its first round
+    started (the application counts a round by the day it started, in local time)."""
+    record_agreement(
+        user=user,
+        district_code=district_code,
+        shares_from=timezone.localdate(first_round.started_at),
+        approved_by="model card experiment",
+        approved_on=today_kst(),
+        document="model card experiment (synthetic city)",
+    )
+
+
+def _same_model(measured: Any, gated: Any) -> bool:
+    """Whether the model the gate measured is the one measured against the truth: trained again on the same labels
+    (round 1's), deterministically, it should be."""
+    a, b = load_trained(measured), load_trained(gated)
+    return a.booster.model_to_string() == b.booster.model_to_string() and (
+        a.calibration.to_dict() == b.calibration.to_dict()
+    )
+
+
+def _gate_entry(row: Any, measured: Any, district: str, name: str) -> dict[str, Any]:
+    with translation.override("en"):
+        verdict = explain_gate(row.gate)
+    return {"district": district, "district_name": name, "model": row.pk, "passed": row.gate_passed,
+            "gate": row.gate, "verdict": verdict, "same_as_measured": _same_model(measured, row)}  # fmt: skip
+
+
+def _deploy(user: Any, district_code: str, candidates: list[tuple[str, Any]]) -> dict[str, Any]:
+    """What the district's administrator can put into use: the first candidate the application lets it choose
+    (it refuses a model the gate held back), else the scorecard."""
+    refused = []
+    for name, row in candidates:
+        try:
+            choose_model(user=user, district_code=district_code, model_id=row.pk)
+        except ValidationError:
+            refused.append(name)
+            continue
+        return {"deployed": name, "model": row.pk, "refused": refused}
+    return {"deployed": "scorecard", "model": None, "refused": refused}
+
+
+def with_deployed(collected: Any, deployed: str) -> Any:
+    """The round's evaluation with a "deployed" scorer: the lists of the scorer the district put into use. Only its
+    lists are measured (precision, recall, parity): pooled over districts, its scores would mix the scorecard's
+    points with a model's probabilities, so the card reports no AUC or calibration for it."""
+    collected.listed["deployed"] = collected.listed[deployed]
+    collected.score["deployed"] = collected.score[deployed]
+    collected.probability["deployed"] = None
+    return collected
 
 
 def run(city: Path, *, seed: int = 0) -> dict[str, Any]:
@@ -171,7 +235,9 @@ def run(city: Path, *, seed: int = 0) -> dict[str, Any]:
     if offset:  # the evaluation's household ids are the database's
         truth = truth.set_column(0, "household_id", pc.add(truth.column("household_id"), offset))
 
-    training, collected, labelled = [], [], []
+    city_code = city_of(next(iter(admins)))
+    officer = _city_officer(city_code)
+    training, collected = [], []
     outcomes: Counter[str] = Counter()
     groups = {True: Counter(), False: Counter()}
     listed_first = recorded_first = 0
@@ -189,11 +255,11 @@ def run(city: Path, *, seed: int = 0) -> dict[str, Any]:
             outcomes.update(stats["outcomes"])
             for key in groups:
                 groups[key].update(stats["groups"][key])
+            _share_outcomes(user, code, round_one)
             mark = lap(f"round 1 and outcomes, {code}", mark)
 
             model_row = train_model(user=user, district_code=code)
             training.append({"district": code, "district_name": district.name, "metrics": model_row.metrics})
-            labelled.append(collect_labels(code, workdir=Path(tmp) / f"labels-{code}").features)
             mark = lap(f"training, {code}", mark)
 
             # Round 2 through the application with the scorecard. The synthetic city delivers no file for an agency
@@ -206,30 +272,36 @@ def run(city: Path, *, seed: int = 0) -> dict[str, Any]:
             districts.append((code, round_two, model_row))
             mark = lap(f"round 2, {code}", mark)
 
-        # What more labels would do: one model on both districts' outcomes (`dolbom train` trains per district).
-        pooled = fit_labelled(labelled)
-        dropped: Counter[str] = Counter()
-        for t in training:
-            dropped.update(t["metrics"].get("dropped", {}))
-        pooled_metrics = {**pooled.metrics, "dropped": dict(dropped)}
-        training.append({"district": "pooled", "district_name": "(both, pooled)", "metrics": pooled_metrics})
+        # The city's pooled model, on every district's round 1 outcomes under the agreements recorded above.
+        pooled_row = train_pooled_model(user=officer, city_code=city_code)
+        training.append({"district": "pooled", "district_name": "(all districts, pooled)",
+                         "metrics": pooled_row.metrics})  # fmt: skip
+        mark = lap("pooled training", mark)
         for code, round_two, model_row in districts:
             inputs = inputs_for_round(round_two, workdir=Path(tmp) / f"eval-{code}")
-            scorers = {"model": ModelScorer(scoring_model=model_row), "pooled": ModelScorer(model=pooled)}
+            scorers = {"model": ModelScorer(scoring_model=model_row), "pooled": ModelScorer(scoring_model=pooled_row)}
             collected.append(collect(inputs, scorers, truth))
         mark = lap("evaluation", mark)
 
-    evaluation = compare(pool(collected))
     # The application's own release gate, as a district would meet it: round 2's outcomes recorded (simulated, after
-    # the evaluation above has read round 2's inputs), then `train_model` learns from round 1 and holds round 2 out.
-    gates = []
-    for code, round_two, _model_row in districts:
+    # the evaluation above has read round 2's inputs), then `train_model` and `train_pooled_model` learn from round 1
+    # again (the same labels, so the same model) and hold round 2 out.
+    for _code, round_two, _model_row in districts:
         simulate_outcomes(round_two, outcome_truth, seed=seed, household_offset=offset)
-        gated = train_model(user=admins[code][1], district_code=code)
-        with translation.override("en"):
-            verdict = explain_gate(gated.gate)
-        gates.append({"district": code, "district_name": admins[code][0].name, "passed": gated.gate_passed,
-                      "gate": gated.gate, "verdict": verdict})  # fmt: skip
+    gates, gated = [], {}
+    for code, _round_two, model_row in districts:
+        gated[code] = train_model(user=admins[code][1], district_code=code)
+        gates.append(_gate_entry(gated[code], model_row, code, admins[code][0].name))
+    gated_pooled = train_pooled_model(user=officer, city_code=city_code)
+    gates.append(_gate_entry(gated_pooled, pooled_row, "pooled", "(all districts, pooled)"))
+    # What each district may put into use: the pooled model if it passed, else its own if it passed, else the
+    # scorecard. The choice goes through the application, which refuses a model the gate held back.
+    deployment = []
+    for part, (code, _round_two, _model_row) in zip(collected, districts, strict=True):
+        choice = _deploy(admins[code][1], code, [("pooled", gated_pooled), ("model", gated[code])])
+        deployment.append({"district": code, "district_name": admins[code][0].name, **choice})
+        with_deployed(part, choice["deployed"])
+    evaluation = compare(pool(collected))
     mark = lap("gate", mark)
     any_district = next(iter(admins))
     return _jsonable(
@@ -263,6 +335,7 @@ def run(city: Path, *, seed: int = 0) -> dict[str, Any]:
             "training": training,
             "evaluation": {**evaluation, "period": second},
             "gate": gates,
+            "deployment": deployment,
         }
     )
 
