@@ -11,6 +11,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from dolbom.core.models import AuditEvent
+from dolbom.discovery.learning.explain import explain_gate
 from dolbom.discovery.models import LabelSharingAgreement, ModelChoice, OutreachItem, ScoringModel, ScreeningRound
 from dolbom.discovery.selectors import chosen_model
 from dolbom.discovery.services import governance
@@ -105,6 +106,18 @@ def test_one_labelled_round_gives_a_model_that_waits_for_the_next(city, rounds):
     model = train_model(user=city.users["district_manager"], district_code=city.districts[0].code)
     assert not model.gate_passed and model.heldout_rounds == []
     assert model.gate["held_back"] == [{"code": "no_heldout_round"}]
+
+
+def test_a_latest_round_that_would_leave_too_little_to_learn_from_is_not_held_out(city, rounds):
+    """A round run to try the system (one outcome recorded), then a real one: holding the real one out would leave
+    one label to learn from. The model learns from both and waits for a later round, saying why."""
+    trial = rounds.add(0, date(2026, 8, 1), n=1, seed=3)
+    real = rounds.add(0, date(2026, 9, 1))
+    model = train_model(user=city.users["district_admin"], district_code=city.districts[0].code)
+    assert model.training_rounds == [trial.pk, real.pk] and model.heldout_rounds == []
+    assert model.labels == 301 and not model.gate_passed
+    assert model.gate["held_back"] == [{"code": "heldout_leaves_too_few"}]
+    assert "다음 차수의 결과를 기록한 뒤 다시 학습하세요" in " ".join(explain_gate(model.gate))
 
 
 # ------------------------------------------------------------------------------------------------ model choice

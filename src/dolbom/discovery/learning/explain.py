@@ -35,6 +35,12 @@ def _held_back(reason: dict[str, Any], gate: dict[str, Any]) -> str:
             "No round it did not learn from has recorded outcomes: the gate checks a model on the outcomes of a "
             "later round. Record the outcomes of the next round and train again."
         )
+    if code == "heldout_leaves_too_few":
+        return _(
+            "The rounds before the latest have too few outcomes to learn from while the latest is kept for the "
+            "check, so the model learned from every round and nothing is left to check it on. Record the outcomes "
+            "of the next round and train again."
+        )
     if code == "too_few_labels":
         return _(
             "The held-out round has %(labels)d outcomes that say need or no need (%(positives)d in need, "

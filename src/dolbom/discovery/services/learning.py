@@ -37,7 +37,7 @@ from dolbom.core.jobs.runtime import Progress
 from dolbom.core.permissions import ensure_can
 from dolbom.core.scope import city_of, scope_for
 from dolbom.discovery.learning.features import feature_columns, to_matrix
-from dolbom.discovery.learning.gate import GATE_ATTRIBUTES, HeldOut, evaluate_gate
+from dolbom.discovery.learning.gate import GATE_ATTRIBUTES, HeldOut, evaluate_gate, not_evaluated
 from dolbom.discovery.learning.train import ALGORITHM, TrainedModel, TrainingRefused, check_labels, fit
 from dolbom.discovery.models import (
     NEGATIVE_OUTCOMES,
@@ -309,6 +309,30 @@ def train_pooled_model(*, user: Any, city_code: str, progress: Progress | None =
     )
 
 
+def _labelled_table(sources: list[Source], workdir: Path) -> pa.Table | None:
+    """Every source's training labels with their features, one table (None when there is none); counts them on
+    each source."""
+    tables = []
+    for source in sources:
+        labelled = collect_labels(source.district, workdir=workdir / source.district, rounds=source.training)
+        source.dropped = labelled.dropped
+        source.labels = labelled.features.num_rows
+        source.positives = int(pc.sum(labelled.features.column("label")).as_py() or 0) if source.labels else 0
+        if source.labels:
+            tables.append(labelled.features)
+    return pa.concat_tables(tables, promote_options="default") if tables else None
+
+
+def _enough_to_learn(table: pa.Table | None) -> bool:
+    if table is None:
+        return False
+    try:
+        check_labels(table.column("label").to_numpy())
+    except TrainingRefused:
+        return False
+    return True
+
+
 def _train(
     *,
     user: Any,
@@ -322,15 +346,15 @@ def _train(
     step = progress.phase if progress is not None else (lambda key, **result: None)
     step("labels")
     with private_workdir(work_root(), prefix="train-") as tmp:
-        tables = []
-        for source in sources:
-            labelled = collect_labels(source.district, workdir=Path(tmp) / source.district, rounds=source.training)
-            source.dropped = labelled.dropped
-            source.labels = labelled.features.num_rows
-            if source.labels:
-                source.positives = int(pc.sum(labelled.features.column("label")).as_py() or 0)
-                tables.append(labelled.features)
-        table = pa.concat_tables(tables, promote_options="default") if tables else None
+        table = _labelled_table(sources, Path(tmp) / "training")
+        kept_back_too_much = False
+        if any(source.heldout for source in sources) and not _enough_to_learn(table):
+            # The rounds before the latest hold too few outcomes to learn from (a round run to try the system, say):
+            # learning from every round gives the district a model, which then waits for a later round to check it.
+            for source in sources:
+                source.training, source.heldout = source.training + source.heldout, []
+            table = _labelled_table(sources, Path(tmp) / "all")
+            kept_back_too_much = True
         y = table.column("label").to_numpy() if table is not None else np.zeros(0, dtype=np.int64)
         if table is None:
             check_labels(y)  # refuses, saying there are 0 of each
@@ -339,7 +363,10 @@ def _train(
         model = fit(to_matrix(table, names), y, names)
         step("gate")
         heldout = [r for source in sources for r in source.heldout]
-        gate = evaluate_gate(heldout_households(heldout, model, workdir=Path(tmp)))
+        if kept_back_too_much:
+            gate = not_evaluated("heldout_leaves_too_few")
+        else:
+            gate = evaluate_gate(heldout_households(heldout, model, workdir=Path(tmp)))
     step("saving")
     dropped: Counter[str] = Counter()
     for source in sources:
