@@ -91,7 +91,7 @@ def _postgres() -> Iterator[str]:
     folder = Path(tempfile.mkdtemp(prefix="dolbom-load-pg-"))
     if os.geteuid() == 0:
         shutil.chown(folder, "postgres")
-    data, port = folder / "data", _free_port(55700)
+    data, port = folder / "data", _free_port(15700)  # below the ephemeral range
     pg_ctl = [str(PGBIN / "pg_ctl"), "-D", str(data), "-l", str(folder / "postgres.log"), "-w", "-t", "60"]
     try:
         initdb = [str(PGBIN / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "--encoding=UTF8"]

@@ -58,20 +58,31 @@ class Cluster:
     port: int
     log: Path
 
-    def pg_ctl(self, *args: str) -> None:
-        command = [str(PGBIN / "pg_ctl"), "-D", str(self.data), "-l", str(self.log), "-w", "-t", "60", *args]
-        subprocess.run(_as_postgres(command), check=True, capture_output=True, timeout=90)
+    def pg_ctl(self, *args: str) -> subprocess.CompletedProcess[str]:
+        command = [str(PGBIN / "pg_ctl"), "-D", str(self.data), "-l", str(self.log), "-w", "-t", "120", *args]
+        return subprocess.run(_as_postgres(command), capture_output=True, text=True, timeout=150)
 
     def start(self) -> None:
-        self.pg_ctl(
-            "start",
-            "-o",
-            f"-c listen_addresses=127.0.0.1 -c port={self.port} -c unix_socket_directories={self.data.parent} "
-            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off",
+        # A restart right after a stop may find the port still held for a moment (a socket the outage left
+        # closing), so it is tried again before the test gives up, showing what pg_ctl and the server said.
+        for attempt in range(3):
+            result = self.pg_ctl(
+                "start",
+                "-o",
+                f"-c listen_addresses=127.0.0.1 -c port={self.port} -c unix_socket_directories={self.data.parent} "
+                "-c fsync=off -c synchronous_commit=off -c full_page_writes=off",
+            )
+            if result.returncode == 0:
+                return
+            time.sleep(2 * (attempt + 1))
+        log = self.log.read_text(errors="replace").splitlines()[-30:] if self.log.exists() else []
+        raise AssertionError(
+            f"pg_ctl start exited {result.returncode}\n{result.stdout}{result.stderr}\n" + "\n".join(log)
         )
 
     def stop(self) -> None:
-        self.pg_ctl("stop", "-m", "fast")
+        result = self.pg_ctl("stop", "-m", "fast")
+        assert result.returncode == 0, result.stdout + result.stderr
 
 
 @pytest.fixture(scope="module")
@@ -102,7 +113,10 @@ def cluster():
         capture_output=True,
         timeout=120,
     )
-    pg = Cluster(data=data, port=_free_port(55500), log=folder / "postgres.log")
+    # Below the kernel's ephemeral range (32768 and up on Linux), so that no client socket opened while the
+    # server is down can be given its port and keep it from coming back; offset by the process id so that two
+    # suites running side by side (CI's SQLite and PostgreSQL halves) do not both pick the same one.
+    pg = Cluster(data=data, port=_free_port(15500 + os.getpid() % 1000), log=folder / "postgres.log")
     pg.start()
     yield pg
     subprocess.run(
@@ -168,7 +182,7 @@ def installed(cluster, tmp_path_factory):
     unit = (ROOT / "deploy" / "systemd" / "dolbom-web.service").read_text(encoding="utf-8")
     env_file = re.search(r"^EnvironmentFile=(.+)$", unit, flags=re.M).group(1)
     exec_start = re.search(r"^ExecStart=(.+)$", unit, flags=re.M).group(1)
-    port = _free_port(18400)
+    port = _free_port(18400 + os.getpid() % 1000)
     command = shlex.split(_moved(exec_start, root, cluster.port).replace("--port 8000", f"--port {port}"))
     service_env = {**clean}
     for line in Path(_moved(env_file, root, cluster.port)).read_text(encoding="utf-8").splitlines():
