@@ -66,11 +66,17 @@ def cmd_screen(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from dolbom.discovery.services.learning import train_model  # after setup
+    from dolbom.discovery.learning.explain import explain_gate  # after setup
+    from dolbom.discovery.services.learning import train_model
 
     model = train_model(user=_acting_user(args.acting_user), district_code=args.district)
     message = _("Model #%(id)s trained on %(labels)s recorded outcomes: %(summary)s")
     print(message % {"id": model.pk, "labels": f"{model.labels:,}", "summary": model.metrics.get("summary", "")})
+    # The gate decides whether the district's administrator may choose the model for rounds: whoever trains from
+    # the command line reads the same verdict as the learned models page.
+    print(_("Release gate: passed.") if model.gate_passed else _("Release gate: held back."))
+    for line in explain_gate(model.gate):
+        print(f"- {line}")
     return 0
 
 

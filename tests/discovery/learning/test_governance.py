@@ -3,6 +3,7 @@ share outcomes and the pooled model trained only on the outcomes of districts th
 
 from __future__ import annotations
 
+import argparse
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -11,6 +12,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from dolbom.core.models import AuditEvent
+from dolbom.discovery import cli
 from dolbom.discovery.learning.explain import explain_gate
 from dolbom.discovery.models import LabelSharingAgreement, ModelChoice, OutreachItem, ScoringModel, ScreeningRound
 from dolbom.discovery.selectors import chosen_model
@@ -106,6 +108,17 @@ def test_one_labelled_round_gives_a_model_that_waits_for_the_next(city, rounds):
     model = train_model(user=city.users["district_manager"], district_code=city.districts[0].code)
     assert not model.gate_passed and model.heldout_rounds == []
     assert model.gate["held_back"] == [{"code": "no_heldout_round"}]
+
+
+def test_training_from_the_command_line_prints_the_gates_verdict(city, rounds, capsys):
+    rounds.add(0, date(2026, 9, 1))
+    args = argparse.Namespace(acting_user=city.users["district_admin"].username, district=city.districts[0].code)
+    assert cli.cmd_train(args) == 0
+    out = capsys.readouterr().out
+    model = ScoringModel.objects.get()
+    assert f"#{model.pk}" in out
+    assert out.splitlines()[1] in ("Release gate: held back.", "검증: 보류.")
+    assert explain_gate(model.gate)[0] in out  # the reason, as the models page words it
 
 
 def test_a_latest_round_that_would_leave_too_little_to_learn_from_is_not_held_out(city, rounds):

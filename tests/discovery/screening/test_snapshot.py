@@ -11,7 +11,7 @@ from dolbom.discovery.models import ItemStatus, OutreachItem, ScreeningRound
 from dolbom.discovery.screening import snapshot as snapshot_module
 from dolbom.discovery.screening.inputs import SNAPSHOT_SCHEMAS
 from dolbom.discovery.screening.snapshot import export_snapshot
-from dolbom.registry.models import Address, Household
+from dolbom.registry.models import Address, Household, Membership, Person
 from tests.conftest import make_person
 from tests.discovery.screening.support import move
 
@@ -96,6 +96,18 @@ def test_exclusions_name_their_reason(city, district, tmp_path):
     assert [e["reason"] for e in read(snapshot, "excluded")] == ["in_care"]
     snapshot = export_snapshot(district_code=district.code, as_of=AS_OF, cooldown_days=29, folder=tmp_path / "c")
     assert sorted(e["reason"] for e in read(snapshot, "excluded")) == ["cooldown", "in_care"]
+
+
+def test_text_with_commas_quotes_and_line_breaks_and_dates_arrive_as_written(city, district, tmp_path):
+    """On PostgreSQL the rows travel as CSV (COPY): quoting, empty strings, NULLs and dates must survive it."""
+    awkward = 'x, "y"\n둘째'  # within the column's 12 characters
+    member = city.households[1].memberships.get()
+    Membership.objects.filter(pk=member.pk).update(relationship=awkward)
+    Person.objects.filter(pk=member.person_id).update(disability="", nationality="", date_of_death=date(2026, 12, 31))
+    snapshot = export_snapshot(district_code=district.code, as_of=AS_OF, cooldown_days=180, folder=tmp_path / "s")
+    assert {m["person_id"]: m["relationship"] for m in read(snapshot, "memberships")}[member.person_id] == awkward
+    person = next(p for p in read(snapshot, "persons") if p["person_id"] == member.person_id)
+    assert (person["disability"], person["nationality"], person["date_of_death"]) == ("", "", date(2026, 12, 31))
 
 
 def test_rows_are_streamed_in_batches(city, district, tmp_path, monkeypatch):

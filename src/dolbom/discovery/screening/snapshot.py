@@ -1,9 +1,10 @@
 """The registry as the round sees it: exported from the database, as of a date, to Parquet (schemas in `inputs.py`).
 
 The large tables (households, memberships, persons) are read with the SQL the ORM writes for them, through the
-connection's own cursor (so inside the caller's transaction, like any query), `fetchmany` a batch at a time, and
-each batch is converted by Arrow in one call, without the ORM's work per row. A district of any size needs
-memory for one batch only. What is written:
+connection's own cursor (so inside the caller's transaction, like any query), a batch at a time, without the ORM's
+work per row. On PostgreSQL the query runs inside `COPY … TO STDOUT` and the server's CSV is parsed by Arrow in C++
+as it streams (`_copied_batches`); on SQLite, which has no COPY, `fetchmany` rows are converted by Arrow in one
+call a batch. A district of any size needs memory for one batch only. What is written:
 
 * households of the district, with their dong;
 * memberships in force on the date (members who moved out are not there) and those members' person rows;
@@ -17,6 +18,7 @@ memory for one batch only. What is written:
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterable, Iterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -25,6 +27,7 @@ from typing import Any
 import duckdb
 import numpy as np
 import pyarrow as pa
+import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 from django.db import connection
 from django.db.models import CharField, Value
@@ -47,14 +50,11 @@ class _Writer:
         self.pending: list[tuple[Any, ...]] = []
         self.rows = 0
 
-    def add_rows(self, rows: list[tuple[Any, ...]]) -> None:
-        """A batch of rows in the schema's order, converted by Arrow in one call (a struct array split into its
-        columns): transposing them in Python first costs a hundred times more."""
+    def add_batch(self, batch: pa.RecordBatch) -> None:
+        """A batch already in the schema (`_batches`)."""
         self.flush()
-        structs = pa.array(rows, type=pa.struct(list(self.schema)))
-        table = pa.Table.from_arrays(structs.flatten(), schema=self.schema)
-        self.writer.write_table(table)
-        self.rows += table.num_rows
+        self.writer.write_batch(batch)
+        self.rows += batch.num_rows
 
     def add(self, row: tuple[Any, ...]) -> None:
         self.pending.append(row)
@@ -79,13 +79,72 @@ def _stream(queryset: Any) -> Iterator[tuple[Any, ...]]:
     return queryset.order_by().iterator(chunk_size=BATCH_ROWS)
 
 
-def _row_batches(queryset: Any) -> Iterator[list[tuple[Any, ...]]]:
-    """A `values_list` queryset's rows, BATCH_ROWS at a time, read without the ORM's row conversion."""
+def _batches(queryset: Any, schema: pa.Schema) -> Iterator[pa.RecordBatch]:
+    """A `values_list` queryset's rows (in the schema's order), as Arrow batches in that schema, read without the
+    ORM's row conversion."""
     sql, params = queryset.order_by().query.sql_with_params()
+    if connection.vendor == "postgresql":
+        yield from _copied_batches(sql, params, schema)
+        return
+    struct = pa.struct(list(schema))
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         while rows := cursor.fetchmany(BATCH_ROWS):
-            yield rows
+            # One call for the whole batch (a struct array split into its columns): transposing the rows in
+            # Python first costs a hundred times more.
+            yield pa.RecordBatch.from_arrays(pa.array(rows, type=struct).flatten(), schema=schema)
+
+
+class _CopyStream(io.RawIOBase):
+    """The chunks of a `COPY … TO STDOUT` (about one row each) as a readable file, for Arrow's streaming CSV
+    reader. Each read fills the whole buffer asked for: Arrow makes a batch of every read, and a batch a row would
+    cost more than the COPY saves."""
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self.chunks = chunks
+        self.pending = bytearray()
+        self.done = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        wanted = len(buffer)
+        while len(self.pending) < wanted and not self.done:
+            chunk = next(self.chunks, None)
+            if chunk is None:
+                self.done = True
+            else:
+                self.pending += chunk
+        size = min(wanted, len(self.pending))
+        buffer[:size] = self.pending[:size]
+        del self.pending[:size]
+        return size
+
+
+def _copied_batches(sql: str, params: Any, schema: pa.Schema) -> Iterator[pa.RecordBatch]:
+    """PostgreSQL's rows through `COPY (query) TO STDOUT` as CSV, parsed by Arrow as they arrive. COPY takes no
+    bind parameters, so the driver writes them into the text as literals (its own quoting, the same it uses for
+    client-side binding). In CSV a NULL is an empty unquoted field and an empty string is `""`: Arrow is told to
+    keep the two apart."""
+    from psycopg import ClientCursor  # the PostgreSQL driver, present only where PostgreSQL is used
+
+    connection.ensure_connection()
+    raw = connection.connection
+    query = ClientCursor(raw).mogrify(sql, params)
+    read = pa_csv.ReadOptions(column_names=schema.names, block_size=1 << 22)
+    parse = pa_csv.ParseOptions(newlines_in_values=True)
+    convert = pa_csv.ConvertOptions(
+        column_types=schema, strings_can_be_null=True, quoted_strings_can_be_null=False, null_values=[""]
+    )
+    with raw.cursor() as cursor, cursor.copy(f"COPY ({query}) TO STDOUT (FORMAT csv)") as copy:
+        reader = pa_csv.open_csv(
+            _CopyStream(iter(copy)), read_options=read, parse_options=parse, convert_options=convert
+        )
+        for block in reader:  # a few MB of CSV each, cut into batches as SQLite's rows are
+            block = block if block.schema.equals(schema) else block.cast(schema)
+            for offset in range(0, block.num_rows, BATCH_ROWS):
+                yield block.slice(offset, BATCH_ROWS)
 
 
 def households_in_care(district_code: str, as_of: date) -> Iterable[int]:
@@ -133,19 +192,20 @@ def export_snapshot(
         households = Household.objects.filter(dong__parent_id=district_code).annotate(
             district=Value(district_code, output_field=CharField())
         )
-        for rows in _row_batches(households.values_list("pk", "dong_id", "district")):
-            writers["households"].add_rows(rows)
+        for batch in _batches(households.values_list("pk", "dong_id", "district"), writers["households"].schema):
+            writers["households"].add_batch(batch)
 
         members = Membership.objects.filter(current_on(as_of), household__dong__parent_id=district_code)
         resident_batches = []
-        for rows in _row_batches(members.values_list("person_id", "household_id", "relationship")):
-            writers["memberships"].add_rows(rows)
-            resident_batches.append(np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows)))
+        fields = ("person_id", "household_id", "relationship")
+        for batch in _batches(members.values_list(*fields), writers["memberships"].schema):
+            writers["memberships"].add_batch(batch)
+            resident_batches.append(batch.column(0).to_numpy())
         # Each resident once, even if overlapping memberships (a registry error) name them twice.
         residents = Person.objects.filter(pk__in=members.values("person_id"))
         fields = ("pk", "birth_date", "sex", "disability", "nationality", "date_of_death")
-        for rows in _row_batches(residents.values_list(*fields)):
-            writers["persons"].add_rows(rows)
+        for batch in _batches(residents.values_list(*fields), writers["persons"].schema):
+            writers["persons"].add_batch(batch)
         seen = np.unique(np.concatenate(resident_batches)) if resident_batches else np.empty(0, np.int64)
 
         for household_id in contacted_households(district_code, as_of, cooldown_days):
