@@ -2,9 +2,9 @@
 
 The large tables (households, memberships, persons) are read with the SQL the ORM writes for them, through the
 connection's own cursor (so inside the caller's transaction, like any query), a batch at a time, without the ORM's
-work per row. On PostgreSQL the query runs inside `COPY … TO STDOUT` and the server's CSV is parsed by Arrow in C++
-as it streams (`_copied_batches`); on SQLite, which has no COPY, `fetchmany` rows are converted by Arrow in one
-call a batch. A district of any size needs memory for one batch only. What is written:
+work per row: `fetchmany` rows are converted by Arrow in one call a batch. A district of any size needs memory for
+one batch only. (`COPY … TO STDOUT` with Arrow parsing the CSV is no faster on PostgreSQL at 500 k households: the
+time is the server's, running the query; docs/benchmarks.md.) What is written:
 
 * households of the district, with their dong;
 * memberships in force on the date (members who moved out are not there) and those members' person rows;
@@ -18,7 +18,6 @@ call a batch. A district of any size needs memory for one batch only. What is wr
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterable, Iterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -27,10 +26,10 @@ from typing import Any
 import duckdb
 import numpy as np
 import pyarrow as pa
-import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 from django.db import connection
 from django.db.models import CharField, Value
+from django.db.models.functions import Cast
 
 from dolbom.discovery.importing.match import Matcher
 from dolbom.discovery.models import ItemStatus, OutreachItem
@@ -79,72 +78,26 @@ def _stream(queryset: Any) -> Iterator[tuple[Any, ...]]:
     return queryset.order_by().iterator(chunk_size=BATCH_ROWS)
 
 
+def _as_text(field: str) -> Cast:
+    """A date column selected as its ISO text, which `_batches` parses into dates a whole batch at a time: the
+    driver's converter building a Python date per value took a sixth of the snapshot at 500 k households."""
+    return Cast(field, output_field=CharField())
+
+
 def _batches(queryset: Any, schema: pa.Schema) -> Iterator[pa.RecordBatch]:
-    """A `values_list` queryset's rows (in the schema's order), as Arrow batches in that schema, read without the
-    ORM's row conversion."""
+    """A `values_list` queryset's rows (in the schema's order) through the connection's cursor, `fetchmany` a batch
+    at a time, as Arrow batches in that schema, without the ORM's row conversion. Date columns are selected as
+    text (`_as_text`)."""
     sql, params = queryset.order_by().query.sql_with_params()
-    if connection.vendor == "postgresql":
-        yield from _copied_batches(sql, params, schema)
-        return
-    struct = pa.struct(list(schema))
+    wire = pa.schema([f.with_type(pa.string()) if pa.types.is_date(f.type) else f for f in schema])
+    struct = pa.struct(list(wire))
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         while rows := cursor.fetchmany(BATCH_ROWS):
             # One call for the whole batch (a struct array split into its columns): transposing the rows in
             # Python first costs a hundred times more.
-            yield pa.RecordBatch.from_arrays(pa.array(rows, type=struct).flatten(), schema=schema)
-
-
-class _CopyStream(io.RawIOBase):
-    """The chunks of a `COPY … TO STDOUT` (about one row each) as a readable file, for Arrow's streaming CSV
-    reader. Each read fills the whole buffer asked for: Arrow makes a batch of every read, and a batch a row would
-    cost more than the COPY saves."""
-
-    def __init__(self, chunks: Iterator[bytes]) -> None:
-        self.chunks = chunks
-        self.pending = bytearray()
-        self.done = False
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        wanted = len(buffer)
-        while len(self.pending) < wanted and not self.done:
-            chunk = next(self.chunks, None)
-            if chunk is None:
-                self.done = True
-            else:
-                self.pending += chunk
-        size = min(wanted, len(self.pending))
-        buffer[:size] = self.pending[:size]
-        del self.pending[:size]
-        return size
-
-
-def _copied_batches(sql: str, params: Any, schema: pa.Schema) -> Iterator[pa.RecordBatch]:
-    """PostgreSQL's rows through `COPY (query) TO STDOUT` as CSV, parsed by Arrow as they arrive. COPY takes no
-    bind parameters, so the driver writes them into the text as literals (its own quoting, the same it uses for
-    client-side binding). In CSV a NULL is an empty unquoted field and an empty string is `""`: Arrow is told to
-    keep the two apart."""
-    from psycopg import ClientCursor  # the PostgreSQL driver, present only where PostgreSQL is used
-
-    connection.ensure_connection()
-    raw = connection.connection
-    query = ClientCursor(raw).mogrify(sql, params)
-    read = pa_csv.ReadOptions(column_names=schema.names, block_size=1 << 22)
-    parse = pa_csv.ParseOptions(newlines_in_values=True)
-    convert = pa_csv.ConvertOptions(
-        column_types=schema, strings_can_be_null=True, quoted_strings_can_be_null=False, null_values=[""]
-    )
-    with raw.cursor() as cursor, cursor.copy(f"COPY ({query}) TO STDOUT (FORMAT csv)") as copy:
-        reader = pa_csv.open_csv(
-            _CopyStream(iter(copy)), read_options=read, parse_options=parse, convert_options=convert
-        )
-        for block in reader:  # a few MB of CSV each, cut into batches as SQLite's rows are
-            block = block if block.schema.equals(schema) else block.cast(schema)
-            for offset in range(0, block.num_rows, BATCH_ROWS):
-                yield block.slice(offset, BATCH_ROWS)
+            batch = pa.RecordBatch.from_arrays(pa.array(rows, type=struct).flatten(), schema=wire)
+            yield batch if wire.equals(schema) else batch.cast(schema)
 
 
 def households_in_care(district_code: str, as_of: date) -> Iterable[int]:
@@ -203,10 +156,10 @@ def export_snapshot(
             resident_batches.append(batch.column(0).to_numpy())
         # Each resident once, even if overlapping memberships (a registry error) name them twice.
         residents = Person.objects.filter(pk__in=members.values("person_id"))
-        fields = ("pk", "birth_date", "sex", "disability", "nationality", "date_of_death")
+        residents = residents.annotate(born=_as_text("birth_date"), died=_as_text("date_of_death"))
+        fields = ("pk", "born", "sex", "disability", "nationality", "died")
         for batch in _batches(residents.values_list(*fields), writers["persons"].schema):
             writers["persons"].add_batch(batch)
-        seen = np.unique(np.concatenate(resident_batches)) if resident_batches else np.empty(0, np.int64)
 
         for household_id in contacted_households(district_code, as_of, cooldown_days):
             writers["excluded"].add((household_id, "cooldown"))
@@ -214,11 +167,13 @@ def export_snapshot(
             writers["excluded"].add((household_id, "in_care"))
 
         hashes = sorted(unmatched_hashes(signal_paths))
-        found = Matcher(district_code, on=as_of).person_ids(hashes).tolist()
-        of_district = np.isin(np.asarray(found, dtype=np.int64), seen).tolist()
-        for rrn_hash, person_id, resident in zip(hashes, found, of_district, strict=True):
-            if resident:  # residents of the district only (-1: still nobody); others are not this round's
-                writers["late_matches"].add((rrn_hash, person_id))
+        if hashes:
+            found = Matcher(district_code, on=as_of).person_ids(hashes).tolist()
+            seen = np.concatenate(resident_batches) if resident_batches else np.empty(0, np.int64)
+            of_district = np.isin(np.asarray(found, dtype=np.int64), seen).tolist()
+            for rrn_hash, person_id, resident in zip(hashes, found, of_district, strict=True):
+                if resident:  # residents of the district only (-1: still nobody); others are not this round's
+                    writers["late_matches"].add((rrn_hash, person_id))
 
         dongs = AdministrativeArea.objects.filter(parent_id=district_code, level=AreaLevel.EUPMYEONDONG)
         for code, capacity in _stream(dongs.values_list("code", "visit_capacity")):
