@@ -267,6 +267,7 @@ def pandas_round(inputs: ScreeningInputs, timings: dict[str, float] | None = Non
             "score": float(r.score),
             "probability": None,
             "reasons": r.reasons,
+            "selection": "ranked",  # a scorecard round reserves no slot: every household is there by its rank
         }
         for r in listed.itertuples(index=False)
     ]
