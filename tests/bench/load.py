@@ -335,23 +335,18 @@ def prepare(households: int, plan_path: Path, officers: int) -> dict[str, Any]:
     """In the server's environment: generate and load the city, run every district's round, give `officers`
     dong officers (spread over the dongs with the most work) the bench's password, and write what each will
     open."""
-    import hashlib
 
-    import numpy as np
-    import pyarrow as pa
-    import pyarrow.parquet as pq
     from django.contrib.auth import get_user_model
     from django.contrib.auth.hashers import make_password
 
-    from dolbom.discovery.importing.store import relative_path
-    from dolbom.discovery.models import SignalFile
     from dolbom.discovery.services.rounds import run_round
     from dolbom.intake.models import WorkItem
-    from dolbom.lab.from_city import city_reference_date, signals_from_city
+    from dolbom.lab.from_city import city_reference_date
     from dolbom.ops.serving import default_workers
     from dolbom.registry.models import Household, Person, Staff
     from dolbom.synth.generate import generate_city
     from dolbom.synth.load import load_city
+    from tests.bench.screening import store_district_signals
 
     home = Path(os.environ["DOLBOM_HOME"])
     city = home / "city"
@@ -367,19 +362,7 @@ def prepare(households: int, plan_path: Path, officers: int) -> dict[str, Any]:
             continue
         districts_done.add(district.code)
         # The files the district received, stored as an import stores them (ids are the loaded city's own).
-        for source in signals_from_city(city, home / "signals-raw" / district.code, district_code=district.code):
-            table = pq.read_table(source.path)
-            sha = hashlib.sha256(f"load-{district.code}-{source.file_id}".encode()).hexdigest()
-            relative = relative_path(district.code, period, sha)
-            row = SignalFile.objects.create(
-                district=district, agency_code="bench", period=period, sha256=sha, original_name=source.path.name,
-                file_format="parquet", catalogue_version="bench", rows=table.num_rows, matched_rows=table.num_rows,
-                unmatched_rows=0, storage_path=relative,
-            )  # fmt: skip
-            table = table.set_column(0, "signal_file_id", pa.array(np.full(table.num_rows, row.pk), pa.int64()))
-            target = home / relative
-            target.parent.mkdir(parents=True, exist_ok=True)
-            pq.write_table(table, target)
+        store_district_signals(city, home, district, period, tag="load")
         run_round(user=manager.user, district_code=district.code, period=period, as_of=as_of)
 
     # Officers in turn from each dong, so that all dongs (and their worklists) are in the load.

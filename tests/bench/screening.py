@@ -308,16 +308,6 @@ def bare_scan(inputs: ScreeningInputs) -> int:
         con.close()
 
 
-def _timed_bare(inputs: ScreeningInputs) -> tuple[float, float, int]:
-    samples, cpu, listed = [], [], 0
-    for _ in range(REPEAT):
-        started, cpu_started = time.perf_counter(), _cpu()
-        listed = bare_scan(inputs)
-        samples.append(time.perf_counter() - started)
-        cpu.append(_cpu() - cpu_started)
-    return statistics.median(samples), statistics.median(cpu), listed
-
-
 # ------------------------------------------------------------------------------------------------- database side
 
 
@@ -399,16 +389,16 @@ def _cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def _timed_round(inputs: ScreeningInputs) -> tuple[float, float, Any]:
-    """Median wall and CPU seconds of REPEAT rounds. CPU seconds (all of DuckDB's threads) say what the round
-    costs when other work shares the machine and stretches the wall time."""
-    samples, cpu, table = [], [], None
+def _timed(run: Any, inputs: ScreeningInputs) -> tuple[float, float, Any]:
+    """Median wall and CPU seconds of REPEAT runs of `run(inputs)`, and its last result. CPU seconds (all of
+    DuckDB's threads) say what a run costs when other work shares the machine and stretches the wall time."""
+    samples, cpu, result = [], [], None
     for _ in range(REPEAT):
         started, cpu_started = time.perf_counter(), _cpu()
-        table = run_screening(inputs)
+        result = run(inputs)
         samples.append(time.perf_counter() - started)
         cpu.append(_cpu() - cpu_started)
-    return statistics.median(samples), statistics.median(cpu), table
+    return statistics.median(samples), statistics.median(cpu), result
 
 
 def run(home: Path, *, quick: bool) -> Section:
@@ -418,8 +408,8 @@ def run(home: Path, *, quick: bool) -> Section:
 
     inputs, load = city_inputs(home, households)
     signals = sum(pq.ParquetFile(s.path).metadata.num_rows for s in inputs.signals)
-    duck_seconds, duck_cpu, duck = _timed_round(inputs)
-    bare_seconds, bare_cpu, bare_listed = _timed_bare(inputs)
+    duck_seconds, duck_cpu, duck = _timed(run_screening, inputs)
+    bare_seconds, bare_cpu, bare_listed = _timed(bare_scan, inputs)
     stats = screening_stats(duck)
     started, cpu_started = time.perf_counter(), _cpu()
     pandas_phases: dict[str, float] = {}
@@ -428,7 +418,7 @@ def run(home: Path, *, quick: bool) -> Section:
     same = panda == duck.to_pylist()
 
     big = replicate(inputs, home / f"screening-inputs-{households}-x{SCALE}", SCALE)
-    big_seconds, big_cpu, big_table = _timed_round(big)
+    big_seconds, big_cpu, big_table = _timed(run_screening, big)
     database = database_round(home, db_households)
 
     section = Section(
