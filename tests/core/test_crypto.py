@@ -62,6 +62,17 @@ def test_bad_key_configuration_is_named(fresh_keys):
         crypto.encrypt_rrn("8001011234567")
 
 
+@pytest.mark.parametrize("key_length", [1, 32, 63, 64, 65, 200])
+def test_written_out_hmac_equals_the_hmac_module(key_length):
+    import hashlib
+    import hmac
+
+    key = os.urandom(key_length)
+    hash_one = crypto.hmac_sha256_hasher(key, b"rrn:")
+    for text in ("", "8001011234567", "가나다" * 40):
+        assert hash_one(text) == hmac.new(key, b"rrn:" + text.encode(), hashlib.sha256).hexdigest()
+
+
 def test_bulk_hasher_equals_the_single_hash(fresh_keys):
     hasher = crypto.rrn_hasher()
     for digits in ("8001011234567", "0001013000001", "9912318999999"):

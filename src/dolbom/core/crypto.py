@@ -239,13 +239,30 @@ def purpose_hashes(purpose: str, value: str) -> list[str]:
 
 
 def rrn_hasher() -> Callable[[str], str]:
-    """`rrn_hash` for millions of numbers: the HMAC key schedule is done once and its state copied per number,
-    several times faster than building a new HMAC each time, and equal to `rrn_hash` (tested)."""
-    prefixed = hmac.new(_hmac_key(), b"rrn:", hashlib.sha256)
+    """`rrn_hash` for millions of numbers (an agency file): equal to `rrn_hash` (tested), about twice as fast."""
+    return hmac_sha256_hasher(_hmac_key(), RRN_HASH_PREFIX.encode())
 
-    def hash_one(digits: str) -> str:
-        state = prefixed.copy()
-        state.update(digits.encode())
-        return state.hexdigest()
+
+def hmac_sha256_hasher(key: bytes, prefix: bytes) -> Callable[[str], str]:
+    """HMAC-SHA256 of `prefix + text` as hex, for text after text under one key.
+
+    Written out as RFC 2104 defines it — SHA256((K ⊕ opad) ‖ SHA256((K ⊕ ipad) ‖ message)) — so that the two padded
+    key states are computed once and hashlib's C states are copied per text: copying an `hmac.HMAC` wraps every
+    copy in a Python object, which took half of the hashing of a million-row file. Checked against `hmac` for
+    keys shorter than, as long as and longer than the block (tests)."""
+    block = hashlib.sha256().block_size
+    if len(key) > block:
+        key = hashlib.sha256(key).digest()
+    key = key.ljust(block, b"\0")
+    inner = hashlib.sha256(bytes(b ^ 0x36 for b in key))
+    inner.update(prefix)
+    outer = hashlib.sha256(bytes(b ^ 0x5C for b in key))
+
+    def hash_one(text: str) -> str:
+        message = inner.copy()
+        message.update(text.encode())
+        keyed = outer.copy()
+        keyed.update(message.digest())
+        return keyed.hexdigest()
 
     return hash_one

@@ -99,7 +99,7 @@ def test_exclusions_name_their_reason(city, district, tmp_path):
 
 
 def test_text_with_commas_quotes_and_line_breaks_and_dates_arrive_as_written(city, district, tmp_path):
-    """On PostgreSQL the rows travel as CSV (COPY): quoting, empty strings, NULLs and dates must survive it."""
+    """Rows travel as text a batch at a time (dates too): quoting, empty strings, NULLs and dates survive it."""
     awkward = 'x, "y"\n둘째'  # within the column's 12 characters
     member = city.households[1].memberships.get()
     Membership.objects.filter(pk=member.pk).update(relationship=awkward)
@@ -135,3 +135,18 @@ def test_late_matches_are_the_districts_residents_among_the_rows_unmatched_at_im
         district_code=district.code, as_of=AS_OF, cooldown_days=180, folder=tmp_path / "s", signal_paths=[path]
     )
     assert read(snapshot, "late_matches") == [{"rrn_hash": resident.rrn_hash, "person_id": resident.pk}]
+
+
+def test_a_person_with_two_memberships_in_force_is_one_person_with_both_memberships(city, district, tmp_path):
+    """Overlapping moves (a registry error) keep both membership rows; the person is still one row."""
+    person = city.persons[0]
+    person.memberships.update(moved_out=date(2026, 12, 31))  # ends after the round's date...
+    # ...and another began before it
+    city.households[1].memberships.create(person=person, relationship="other", moved_in=date(2026, 1, 1))
+    snapshot = export_snapshot(district_code=district.code, as_of=AS_OF, cooldown_days=180, folder=tmp_path / "s")
+    households = sorted(m["household_id"] for m in read(snapshot, "memberships") if m["person_id"] == person.pk)
+    assert households == sorted([city.households[0].pk, city.households[1].pk])
+    persons = [p["person_id"] for p in read(snapshot, "persons")]
+    assert sorted(persons) == sorted(set(persons)) and person.pk in persons
+    assert snapshot.rows["persons"] == len(persons) == 3
+    assert pq.read_schema(snapshot.path("persons")).remove_metadata().equals(SNAPSHOT_SCHEMAS["persons"])

@@ -9,16 +9,17 @@ number from a file is hashed with the same key and looked up. Work is per distin
 row: the numbers are hashed once each, looked up, and the answers spread back over the rows with Arrow's
 `index_in`.
 
-Lookup takes one of two routes. A small batch asks the database for its hashes in chunks
-(`WHERE rrn_hash IN (…)`). A large one — an agency file of hundreds of thousands of people — would need hundreds
-of such queries per batch, so the matcher instead reads the registry's (rrn_hash, id) pairs once, keeps them as a
-sorted NumPy array of fixed-width hashes for the rest of the file, and answers by binary search (about 1 s and
-70 MB for a million people).
+Lookup takes one of two routes. A small file asks the database for its hashes in chunks
+(`WHERE rrn_hash IN (…)`, the district's residents found through the hash's index). A large one — an agency file of
+hundreds of thousands of people — would need hundreds of such queries, so once a file has asked for SCAN_AT
+numbers the matcher reads the district's (rrn_hash, id) pairs once, keeps them as a sorted NumPy array for the rest
+of the file, and answers by binary search (`RegistryIndex`, about 80 MB for a million residents).
 """
 
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -28,9 +29,9 @@ from django.db.models import QuerySet
 
 from dolbom.core import crypto
 from dolbom.core.dates import today_kst
-from dolbom.registry.models import Membership, Person, current_on
+from dolbom.registry.models import Membership, current_on
 
-SCAN_AT = 50_000  # distinct numbers in one batch from which reading the whole registry is cheaper
+SCAN_AT = 50_000  # distinct numbers asked (batches of a file together) from which reading the registry is cheaper
 SCAN_MAX_PERSONS = 3_000_000  # above this the registry dictionary would cost too much memory: query instead
 QUERY_CHUNK = 900  # bound parameters per query: under SQLite's historical limit of 999
 FETCH = 100_000
@@ -51,13 +52,14 @@ class Matcher:
         self._old_hashes = [hash_one for _, hash_one in crypto.lookup_hashers(crypto.RRN_HASH_PREFIX)[1:]]
         self._registry: RegistryIndex | None = None
         self._registry_too_large = False
+        self._asked = 0  # distinct numbers asked so far in this file: past SCAN_AT, reading the registry is cheaper
 
     def hash_and_match(self, digits: pa.Array) -> tuple[pa.Array, pa.Array]:
         """For 13-digit numbers (null where invalid): their lookup hashes, and the matched person ids (int64, null
         where nobody in the registry has the number)."""
         distinct = pc.unique(digits).drop_null()
         numbers = distinct.to_pylist()
-        hashes = [self._hash(d) for d in numbers]
+        hashes = pa.array([self._hash(d) for d in numbers], pa.string())
         ids = self.person_ids(hashes)
         for old_hash in self._old_hashes:
             missing = np.flatnonzero(ids < 0)
@@ -65,69 +67,114 @@ class Matcher:
                 ids[missing] = self.person_ids([old_hash(numbers[i]) for i in missing])
         index = pc.index_in(digits, value_set=distinct)
         person_id = pa.array(ids, pa.int64(), mask=ids < 0)
-        return pa.array(hashes, pa.string()).take(index), person_id.take(index)
+        return hashes.take(index), person_id.take(index)
 
-    def person_ids(self, hashes: list[str]) -> np.ndarray:
+    def person_ids(self, hashes: list[str] | pa.Array) -> np.ndarray:
         """Person id per hash, -1 where none (by the sorted registry index for large sets, by queries else)."""
-        if self._registry is None and len(hashes) >= SCAN_AT and not self._registry_too_large:
-            residents = self.residents()
-            count = residents.count()
-            if count <= SCAN_MAX_PERSONS:
-                self._registry = RegistryIndex.load(residents, expected=count)
-            else:
-                self._registry_too_large = True
+        self._asked += len(hashes)
+        if self._registry is None and self._asked >= SCAN_AT and not self._registry_too_large:
+            self._registry = RegistryIndex.load(self.resident_hashes(), limit=SCAN_MAX_PERSONS)
+            self._registry_too_large = self._registry is None
         if self._registry is not None:
             return self._registry.lookup(hashes)
-        found = person_ids_by_hash(self.residents(), hashes)
-        return np.array([found.get(h, -1) for h in hashes], dtype=np.int64)
+        asked = hashes.to_pylist() if isinstance(hashes, pa.Array) else hashes
+        found = person_ids_by_hash(self.resident_hashes(), asked)
+        return np.array([found.get(h, -1) for h in asked], dtype=np.int64)
 
-    def residents(self) -> QuerySet[Person]:
-        """The persons living in the district on the date (a current membership of one of its households)."""
+    def resident_hashes(self) -> QuerySet[Membership]:
+        """(rrn_hash, person id) of every person living in the district on the date (a current membership of one of
+        its households), in one pass over the memberships joined to their persons. Asking for persons `IN` the
+        members instead made the database list every resident again for each query. A person with overlapping
+        memberships (a registry error) comes twice with the same pair, which neither route minds."""
         members = Membership.objects.filter(current_on(self.on), household__dong__parent_id=self.district_code)
-        return Person.objects.filter(pk__in=members.values("person_id"))
+        return members.values_list("person__rrn_hash", "person_id")
 
 
 class RegistryIndex:
-    """Every (rrn_hash, person id) of the registry, sorted by hash: 64 bytes + 8 per person."""
+    """Every (rrn_hash, person id) of the registry, ordered by the hash's first 16 hex digits read as an unsigned
+    64-bit integer: 64 bytes + 16 per person.
+
+    A lookup binary-searches those integers, several times cheaper to sort and compare than 64-byte strings, and
+    checks the whole hash where it landed. Residents whose hashes share the 16 digits (odds about one in 10^7 at
+    a million residents) sit side by side and are compared one by one.
+    """
 
     def __init__(self, hashes: np.ndarray, ids: np.ndarray) -> None:
-        order = np.argsort(hashes, kind="stable")
+        prefixes = _prefixes(hashes)
+        order = np.argsort(prefixes, kind="stable")
+        self.prefixes = prefixes[order]
         self.hashes = hashes[order]
         self.ids = ids[order]
 
     @classmethod
-    def load(cls, persons: QuerySet[Person], expected: int = 0) -> RegistryIndex:
-        """Read every (rrn_hash, id) pair of `persons`; `expected` (their number) lets the arrays be filled in
-        place instead of concatenated, which halves the memory the load needs on the way."""
-        hashes = np.empty(expected, dtype=HASH_DTYPE)
-        ids = np.empty(expected, dtype=np.int64)
-        filled = 0
-        sql, params = persons.order_by().values_list("rrn_hash", "pk").query.sql_with_params()
+    def load(cls, pairs: QuerySet[Any], *, limit: int) -> RegistryIndex | None:
+        """Read the (rrn_hash, id) pairs of a `values_list` queryset; None if there are more than `limit` (the
+        index would cost too much memory: the caller asks the database instead)."""
+        hash_chunks, id_chunks, count = [], [], 0
+        sql, params = pairs.order_by()[: limit + 1].query.sql_with_params()
+        row_type = pa.struct([("rrn_hash", pa.string()), ("id", pa.int64())])
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             while rows := cursor.fetchmany(FETCH):
-                if filled + len(rows) > len(hashes):  # the registry grew since it was counted
-                    hashes = np.resize(hashes, filled + len(rows))
-                    ids = np.resize(ids, filled + len(rows))
-                chunk_hashes, chunk_ids = zip(*rows, strict=True)
-                hashes[filled : filled + len(rows)] = chunk_hashes
-                ids[filled : filled + len(rows)] = chunk_ids
-                filled += len(rows)
-        return cls(hashes[:filled], ids[:filled])
+                count += len(rows)
+                if count > limit:
+                    return None
+                chunk_hashes, chunk_ids = pa.array(rows, type=row_type).flatten()
+                hash_chunks.append(fixed_width(chunk_hashes))
+                id_chunks.append(chunk_ids.to_numpy())
+        if not hash_chunks:
+            return cls(np.empty(0, dtype=HASH_DTYPE), np.empty(0, dtype=np.int64))
+        return cls(np.concatenate(hash_chunks), np.concatenate(id_chunks))
 
-    def lookup(self, hashes: list[str]) -> np.ndarray:
-        keys = np.array(hashes, dtype=HASH_DTYPE)
+    def lookup(self, hashes: list[str] | pa.Array) -> np.ndarray:
+        keys = fixed_width(pa.array(hashes, pa.string()))
+        found = np.full(len(keys), -1, dtype=np.int64)
         if len(self.hashes) == 0 or len(keys) == 0:
-            return np.full(len(keys), -1, dtype=np.int64)
-        position = np.minimum(np.searchsorted(self.hashes, keys), len(self.hashes) - 1)
-        return np.where(self.hashes[position] == keys, self.ids[position], -1)
+            return found
+        prefixes = _prefixes(keys)
+        position = np.minimum(np.searchsorted(self.prefixes, prefixes), len(self.hashes) - 1)
+        hit = self.hashes[position] == keys
+        found[hit] = self.ids[position[hit]]
+        after = np.minimum(position + 1, len(self.hashes) - 1)
+        for i in np.flatnonzero(~hit & (self.prefixes[after] == prefixes) & (after > position)):
+            j = after[i]  # the run of residents sharing this key's 16 digits
+            while j < len(self.hashes) and self.prefixes[j] == prefixes[i]:
+                if self.hashes[j] == keys[i]:
+                    found[i] = self.ids[j]
+                    break
+                j += 1
+        return found
 
 
-def person_ids_by_hash(persons: QuerySet[Person], hashes: list[str]) -> dict[str, int]:
-    """The persons among `persons` with these resident-number hashes, as {hash: person id} (hashes nobody has are
-    left out), asked in chunks of bound parameters."""
+def fixed_width(hashes: pa.Array) -> np.ndarray:
+    """Hex hashes (Arrow strings, 64 characters each) as a NumPy array of 64-byte strings, without a Python object
+    per hash when every one is 64 characters: their bytes are then already laid out as that array, which is read
+    in place (read-only, holding on to the Arrow buffer)."""
+    hashes = hashes.fill_null("")
+    offsets = np.frombuffer(hashes.buffers()[1], dtype=np.int32)[hashes.offset : hashes.offset + len(hashes) + 1]
+    if len(hashes) and (np.diff(offsets) == 64).all():
+        data = hashes.buffers()[2]
+        return np.frombuffer(data, dtype=HASH_DTYPE, count=len(hashes), offset=int(offsets[0]))
+    return np.array(hashes.to_pylist(), dtype=HASH_DTYPE)
+
+
+_NIBBLE = np.zeros(256, dtype=np.uint8)
+_NIBBLE[np.frombuffer(b"0123456789abcdef", dtype=np.uint8)] = np.arange(16, dtype=np.uint8)
+
+
+def _prefixes(hashes: np.ndarray) -> np.ndarray:
+    """The first 16 hex digits of each hash (lowercase, as `hexdigest` writes them) as an unsigned 64-bit integer;
+    lowercase hex sorts as the number it writes, so these sort as the hashes do."""
+    nibbles = _NIBBLE[hashes.view(np.uint8).reshape(len(hashes), 64)[:, :16]]
+    packed = np.ascontiguousarray((nibbles[:, 0::2] << 4) | nibbles[:, 1::2])
+    return packed.view(">u8").ravel().astype(np.uint64)
+
+
+def person_ids_by_hash(pairs: QuerySet[Any], hashes: list[str]) -> dict[str, int]:
+    """{hash: person id} for the hashes found among the (rrn_hash, person id) `pairs` (hashes nobody has are left
+    out), asked in chunks of bound parameters."""
     found: dict[str, int] = {}
     for start in range(0, len(hashes), QUERY_CHUNK):
         chunk = hashes[start : start + QUERY_CHUNK]
-        found.update(persons.filter(rrn_hash__in=chunk).order_by().values_list("rrn_hash", "pk"))
+        found.update(pairs.filter(person__rrn_hash__in=chunk).order_by())
     return found
