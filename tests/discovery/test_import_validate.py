@@ -108,6 +108,15 @@ def test_period_window():
         period_window("2026-9")
 
 
+def test_resident_numbers_with_any_dash_full_width_digits_or_invisible_characters_are_read():
+    validator, collector = _validator()
+    typed = ["800101‒1234567", "800101－1234567", "800101ㅡ1234567", "800101–1234567", "８００１０１-１２３４５６７",
+             "800101\u200b-1234567", "8001011234567"]  # fmt: skip
+    rows = validator.validate(_rrn_rows([*typed, "800101--1234567", "800101 1234567", "800101-1******"]))
+    assert rows.rrn_digits.to_pylist() == ["8001011234567"] * len(typed) + [None, None, None]
+    assert sorted(i.row for i in collector.issues if i.column == "resident_number") == [9, 10, 11]
+
+
 def test_fast_hasher_equals_core_rrn_hash():
     hasher = crypto.rrn_hasher()
     for digits in ["5003042000100", "0001013000000", "9912319999999"]:

@@ -85,3 +85,14 @@ def seventh_digit(*, birth_year: int, sex: str, foreign: bool = False) -> str:
 
 
 RRN_LIKE = re.compile(r"(?<!\d)\d{6}-?[0-9]\d{6}(?!\d)")
+
+# The dashes people and spreadsheets put between the two parts of a resident number, as a regular-expression class
+# (after NFKC): every Unicode dash (hyphen, non-breaking hyphen, figure dash, en and em dash, horizontal bar, minus,
+# small and full-width hyphen-minus) and the Hangul letter ㅡ that Korean keyboards give for a dash typed in Hangul
+# mode (NFKC turns U+3161 into its conjoining form U+1173: both are listed). The registry import reads a number's
+# digits across these, dots and spaces (RRN_SEPARATORS); the signal import reads any of these dashes as "-".
+RRN_DASHES = "[\u2010-\u2015\u2212\ufe63\uff0d\u3161\u1173\\-]"
+RRN_SEPARATORS = RRN_DASHES[:-1] + ".\\s]"
+# Invisible characters a copied cell may carry inside a number (zero-width space and joiners, word joiner, BOM,
+# soft hyphen): removed before the number is read.
+RRN_INVISIBLE = "[\u200b-\u200d\u2060\ufeff\u00ad]"

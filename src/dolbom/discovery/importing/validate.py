@@ -30,7 +30,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from dolbom.core.rrn import RRN_LIKE
+from dolbom.core.rrn import RRN_DASHES, RRN_INVISIBLE, RRN_LIKE
 from dolbom.discovery.catalogue import Catalogue, Field, ProvidingAgency, SignalKind
 from dolbom.discovery.importing.readers import Batch
 from dolbom.discovery.importing.report import Issue, IssueCollector, PeriodCheck
@@ -301,6 +301,9 @@ class Validator:
         """Return the 13 digits of each valid resident number (null where invalid). Never echoes a number."""
         empty = self._required(values, rows, "resident_number")
         well_formed = _np(pc.match_substring_regex(values, RRN_PATTERN))
+        if (~empty & ~well_formed).any():  # another dash, full-width digits, an invisible character: look again
+            values = _plain_dashes(values)
+            well_formed = _np(pc.match_substring_regex(values, RRN_PATTERN))
         self._report(~empty & ~well_formed, rows, "resident_number", RRN_MALFORMED)
         digits = pc.replace_substring(pc.if_else(well_formed, values, _NULL_TEXT), "-", "")
         number = _as_int(digits)  # YYMMDD S NNNNNN as one integer: the parts by arithmetic, not by slicing text
@@ -473,6 +476,13 @@ def _clean(column: pa.ChunkedArray | pa.Array) -> pa.Array:
         column = column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
     column = pc.utf8_trim_whitespace(column)
     return pc.if_else(pc.equal(pc.utf8_length(column), 0), _NULL_TEXT, column)
+
+
+def _plain_dashes(values: pa.Array) -> pa.Array:
+    """Resident numbers with full-width digits made ASCII (NFKC), invisible characters removed and any dash, ㅡ
+    included, written "-" (core.rrn). Only for a batch where some number is not plain YYMMDD-NNNNNNN."""
+    normalized = pc.utf8_normalize(values, "NFKC")
+    return pc.replace_substring_regex(pc.replace_substring_regex(normalized, RRN_INVISIBLE, ""), RRN_DASHES, "-")
 
 
 def _np(mask: pa.Array) -> np.ndarray:

@@ -12,15 +12,12 @@ from datetime import date
 
 from django.utils.translation import gettext as _
 
-from dolbom.core.rrn import InvalidResidentNumber, ResidentNumber, parse_rrn
+from dolbom.core.rrn import RRN_INVISIBLE, RRN_SEPARATORS, InvalidResidentNumber, ResidentNumber, parse_rrn
 from dolbom.registry.importing.layout import folded
 from dolbom.registry.models import phone_digits
 
-# Every Unicode dash (hyphen, non-breaking hyphen, figure dash, en and em dash, horizontal bar, minus, small and
-# full-width hyphen-minus) and the Hangul letter ㅡ, which Korean keyboards give for a dash typed in Hangul mode.
-# (NFKC, applied first, turns the letter ㅡ U+3161 into its conjoining form U+1173: both are listed.)
-_SEPARATORS = re.compile(r"[\u2010-\u2015\u2212\ufe63\uff0d\u3161\u1173\-.\s]")
-_ZERO_WIDTH = re.compile("[\u200b-\u200d\u2060\ufeff\u00ad]")
+_SEPARATORS = re.compile(RRN_SEPARATORS)
+_ZERO_WIDTH = re.compile(RRN_INVISIBLE)
 _MASKS = re.compile("[*●○xX×]")
 _EXPONENT = re.compile(r"^\d(\.\d+)?[eE]\+?\d+$")
 _DATE_FORMS = (
