@@ -48,6 +48,8 @@ DATA_LITERALS = {
         "카드번호",
         "주민등록번호(형식 오류)",
     },
+    # The dashes a resident number is typed with, among them the Hangul letter a Korean keyboard gives for "-".
+    "core/rrn.py": {"[\u2010-\u2015\u2212\ufe63\uff0d\u3161\u1173\\-]"},
     "core/masking.py": {r"\d+호", "***호"},
     # Dates as officers type them: 2026년 11월 30일.
     "core/dates.py": {r"^\s*(\d{4})\s*[-./년\s]\s*(\d{1,2})\s*[-./월\s]\s*(\d{1,2})\s*[.일]?\s*$"},
