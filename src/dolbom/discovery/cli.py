@@ -66,7 +66,8 @@ def cmd_screen(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from dolbom.discovery.learning.explain import explain_gate  # after setup
+    from dolbom.discovery.learning.explain import cut_name, explain_gate  # after setup
+    from dolbom.discovery.learning.gate import gate_for
     from dolbom.discovery.services.learning import train_model
 
     model = train_model(user=_acting_user(args.acting_user), district_code=args.district)
@@ -74,9 +75,12 @@ def cmd_train(args: argparse.Namespace) -> int:
     print(message % {"id": model.pk, "labels": f"{model.labels:,}", "summary": model.metrics.get("summary", "")})
     # The gate decides whether the district's administrator may choose the model for rounds: whoever trains from
     # the command line reads the same verdict as the learned models page.
-    print(_("Release gate: passed.") if model.gate_passed else _("Release gate: held back."))
-    for line in explain_gate(model.gate):
-        print(f"- {line}")
+    for balanced in (False, True):
+        gate = gate_for(model.gate, age_balanced=balanced)
+        verdict = _("Release gate, %(cut)s: passed.") if gate.get("passed") else _("Release gate, %(cut)s: held back.")
+        print(verdict % {"cut": cut_name(age_balanced=balanced)})
+        for line in explain_gate(gate):
+            print(f"- {line}")
     return 0
 
 

@@ -390,9 +390,18 @@ class ModelRow:
 
     model: ScoringModel
     sources: list[dict[str, Any]]
-    verdict: list[str]
+    verdicts: list[GateVerdict]  # with the lists cut by score, and in the age-balanced order
     chosen_for: list[str]
     choosable_for: list[str]
+
+
+@dataclass(frozen=True)
+class GateVerdict:
+    """The gate's verdict on a model for one cut of the lists, in words."""
+
+    age_balanced: bool
+    passed: bool
+    lines: list[str]
 
 
 @dataclass
@@ -405,26 +414,35 @@ class ModelsPage:
 def models_page(user: Any, districts: Iterable[Any], *, limit: int = 30) -> ModelsPage:
     """The learned models the user sees, newest first, with what each district chose."""
     from dolbom.discovery.learning.explain import explain_gate  # gettext at render time, in the reader's language
+    from dolbom.discovery.learning.gate import gate_for
 
     districts = list(districts)
     codes = [d.code for d in districts]
     chosen = {code: chosen_model(code) for code in codes}
+    balanced = {code: screening_settings_of(code).age_balanced for code in codes}
     models = list(scoring_models_visible_to(user).select_related("city")[:limit])
     names = area_names({s.get("district") for m in models for s in m.label_sources if s.get("district")})
     may_choose = can(user, "discovery.choose_model")
     rows = []
     for model in models:
         usable = [code for code in codes if model.usable_by(code)]
+        verdicts = {
+            cut: GateVerdict(cut, bool(gate.get("passed")), explain_gate(gate))
+            for cut in (False, True)
+            for gate in [gate_for(model.gate, age_balanced=cut)]
+        }
         rows.append(
             ModelRow(
                 model=model,
                 sources=[{**s, "name": names.get(s.get("district"), s.get("district"))} for s in model.label_sources],
-                verdict=explain_gate(model.gate),
+                verdicts=list(verdicts.values()),
                 chosen_for=[code for code in codes if chosen[code] is not None and chosen[code].pk == model.pk],
                 choosable_for=[
                     code
                     for code in usable
-                    if may_choose and model.gate_passed and (chosen[code] is None or chosen[code].pk != model.pk)
+                    if may_choose
+                    and verdicts[balanced[code]].passed
+                    and (chosen[code] is None or chosen[code].pk != model.pk)
                 ],
             )
         )

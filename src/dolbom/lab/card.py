@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from dolbom.discovery.learning.train import MIN_LABELS, MIN_PER_CLASS
-from dolbom.lab.comparison import PARITY_ATTRIBUTES
+from dolbom.lab.comparison import BALANCED, PARITY_ATTRIBUTES
 
 OUTCOME_LABELS = {
     "helped": "helped (지원)",
@@ -134,8 +134,11 @@ SCORERS: tuple[tuple[str, str], ...] = (
     ("scorecard", "scorecard"),
     ("model", "learned model (per district)"),
     ("pooled", "learned model (pooled)"),
+    ("model_balanced", "learned model (per district), age-balanced cut"),
+    ("pooled_balanced", "learned model (pooled), age-balanced cut"),
 )
 DEPLOYED = {"pooled": "the pooled model", "model": "its own model", "scorecard": "the scorecard"}
+CUTS = {"by_score": "cut by score", "age_balanced": "age-balanced cut"}
 
 
 def _scorers(evaluation: dict[str, Any]) -> list[tuple[str, str]]:
@@ -207,6 +210,8 @@ def _metrics_table(evaluation: dict[str, Any]) -> str:
 def _reliability_tables(evaluation: dict[str, Any]) -> str:
     parts = []
     for name, label in _scorers(evaluation)[1:]:
+        if name.endswith(BALANCED):  # the same probabilities as the model's: the same deciles
+            continue
         rows = [
             [str(b["decile"]), f"{b['households']:,}", f"{pct(b['low'])} – {pct(b['high'])}",
              pct(b["mean_probability"]), pct(b["observed_rate"])]
@@ -230,7 +235,8 @@ def _reliability_tables(evaluation: dict[str, Any]) -> str:
 
 def _parity_tables(evaluation: dict[str, Any]) -> str:
     scorers = _scorers(evaluation)
-    short = {"scorecard": "scorecard", "model": "model", "pooled": "pooled model"}
+    short = {"scorecard": "scorecard", "model": "model", "pooled": "pooled model", "model_balanced": "model, balanced",
+             "pooled_balanced": "pooled, balanced"}  # fmt: skip
     parts = []
     for attribute, label in PARITY_ATTRIBUTES:
         parity = [evaluation["scorers"][name]["parity"][attribute] for name, _ in scorers]
@@ -417,22 +423,31 @@ def targets(result: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _deployed_cut(entry: dict[str, Any]) -> str:
+    """A district's deployed scorer in words, with the cut of a learned model's lists."""
+    if entry["deployed"] == "scorecard":
+        return DEPLOYED["scorecard"]
+    return f"{DEPLOYED[entry['deployed']]}, {CUTS['age_balanced' if entry.get('age_balanced') else 'by_score']}"
+
+
 def deployed_name(result: dict[str, Any]) -> str:
     """The deployed configuration in words: one for the whole city, or per district when they differ."""
-    kinds = {d["deployed"] for d in result["deployment"]}
-    if kinds == {"pooled"}:
-        return "the pooled model"
-    if kinds == {"model"}:
-        return "each district's own model"
-    if kinds == {"scorecard"}:
-        return "the scorecard"
-    return "; ".join(f"{d['district_name']}: {DEPLOYED[d['deployed']]}" for d in result["deployment"])
+    named = {_deployed_cut(d) for d in result["deployment"]}
+    if len(named) == 1:
+        return named.pop().replace("its own model", "each district's own model")
+    return "; ".join(f"{d['district_name']}: {_deployed_cut(d)}" for d in result["deployment"])
+
+
+def _gate_in_words(entry: dict[str, Any]) -> str:
+    """Which cuts a model passed the gate with."""
+    cuts = entry.get("cuts") or {"by_score": {"passed": entry["passed"]}}
+    passed = [CUTS[key] for key, cut in cuts.items() if cut["passed"]]
+    return f"passed ({', '.join(passed)})" if passed else "held back"
 
 
 def _gates_in_words(result: dict[str, Any]) -> str:
     return ", ".join(
-        f"{'pooled' if g['district'] == 'pooled' else g['district_name']} {'passed' if g['passed'] else 'held back'}"
-        for g in result["gate"]
+        f"{'pooled' if g['district'] == 'pooled' else g['district_name']} {_gate_in_words(g)}" for g in result["gate"]
     )
 
 
@@ -473,21 +488,25 @@ def _precision_cell(report: dict[str, Any]) -> str:
     return f"{pct(report['precision'])} ({pct(low)} – {pct(high)})"
 
 
+CROSS_CITY_HEADS = {"model": "per district", "pooled": "pooled", "model_balanced": "per district, balanced",
+                    "pooled_balanced": "pooled, balanced"}  # fmt: skip
+
+
 def cross_city(results: list[dict[str, Any]]) -> str:
     """Three tables over the cities: precision@k, recall and age-band parity, and the deployed configuration."""
     precision_rows, recall_rows, deployed_rows = [], [], []
     for r in results:
         ev, city = r["evaluation"], f"{r['city']['households']:,} (seed {r['city']['seed']})"
         s, d = ev["scorers"], ev["differences"]
+        learned = [n for n in ("model", "pooled", "model_balanced", "pooled_balanced") if n in s]
         precision_rows.append(
-            [city, f"{ev['capacity']:,}", _precision_cell(s["scorecard"]), _precision_cell(s["model"]),
-             f"{points(d['model']['difference']).split(' ')[0]} {_interval(d['model']['interval'])}",
-             _precision_cell(s["pooled"]),
-             f"{points(d['pooled']['difference']).split(' ')[0]} {_interval(d['pooled']['interval'])}"]
+            [city, f"{ev['capacity']:,}", _precision_cell(s["scorecard"])]
+            + [cell for n in learned for cell in (_precision_cell(s[n]),
+               f"{points(d[n]['difference']).split(' ')[0]} {_interval(d[n]['interval'])}")]
         )  # fmt: skip
         recall_rows.append(
-            [city, pct(s["scorecard"]["recall"]), pct(s["model"]["recall"]), pct(s["pooled"]["recall"]),
-             num(age_ratio(ev, "scorecard"), 2), num(age_ratio(ev, "model"), 2), num(age_ratio(ev, "pooled"), 2)]
+            [city, pct(s["scorecard"]["recall"]), *(pct(s[n]["recall"]) for n in learned),
+             num(age_ratio(ev, "scorecard"), 2), *(num(age_ratio(ev, n), 2) for n in learned)]
         )  # fmt: skip
         t = targets(r)
         deployed_rows.append(
@@ -496,15 +515,16 @@ def cross_city(results: list[dict[str, Any]]) -> str:
              "met" if t["precision_met"] else "**not met**", num(t["ratio"], 2),
              "met" if t["ratio_met"] else "**not met**"]
         )  # fmt: skip
+    heads = [CROSS_CITY_HEADS[n] for n in learned]
     return "\n\n".join(
         [
             "Precision@k (95 % Wilson interval) and the difference from the scorecard in percentage points (95 % "
-            "bootstrap interval):\n\n"
-            + _table(["city (households)", "k", "scorecard", "per district", "difference", "pooled", "difference"],
-                     precision_rows),
+            "bootstrap interval); *balanced*: the model's lists in the age-balanced cut:\n\n"
+            + _table(["city (households)", "k", "scorecard",
+                      *(cell for head in heads for cell in (head, "difference"))], precision_rows),
             "Recall@k of all households in crisis, and the recall ratio across the head's age band (max / min):\n\n"
-            + _table(["city (households)", "recall: scorecard", "per district", "pooled", "age-band ratio: scorecard",
-                      "per district", "pooled"], recall_rows),
+            + _table(["city (households)", "recall: scorecard", *heads, "age-band ratio: scorecard", *heads],
+                     recall_rows),
             "The deployed configuration against the targets:\n\n"
             + _table(["city (households)", "release gate", "deployed", "precision@k vs scorecard",
                       "interval above 0", "age-band recall ratio", f"≤ {num(TARGET_AGE_RATIO, 1)}"],
@@ -515,7 +535,7 @@ def cross_city(results: list[dict[str, Any]]) -> str:
 
 def _deployment_table(result: dict[str, Any]) -> str:
     rows = [
-        [d["district_name"], DEPLOYED[d["deployed"]],
+        [d["district_name"], _deployed_cut(d),
          ", ".join(f"{'the pooled model' if n == 'pooled' else 'its own model'}" for n in d["refused"]) or "—"]
         for d in result["deployment"]
     ]  # fmt: skip
@@ -523,17 +543,20 @@ def _deployment_table(result: dict[str, Any]) -> str:
 
 
 def _gate_table(result: dict[str, Any]) -> str:
-    rows = ["| district | held-out outcomes | model / scorecard in need among those put first | verdict |",
-            "| --- | ---: | ---: | --- |"]  # fmt: skip
+    rows = ["| district | cut | held-out outcomes | model / scorecard in need among those put first | verdict |",
+            "| --- | --- | ---: | ---: | --- |"]  # fmt: skip
     for entry in result.get("gate", []):
-        gate = entry["gate"]
-        figures = "—"
-        if gate.get("evaluated"):
-            figures = f"{100 * gate['precision']['model']:.1f} % / {100 * gate['precision']['scorecard']:.1f} %"
-        verdict = ("**passed**. " if entry["passed"] else "**held back**. ") + " ".join(entry["verdict"])
-        if entry.get("same_as_measured") is False:  # older figures do not say; False is worth saying loudly
-            verdict += " **Not the model measured above**: trained again on the same labels, it came out different."
-        rows.append(f"| {entry['district_name']} | {gate.get('labels', 0):,} | {figures} | {verdict} |")
+        for key, cut in entry["cuts"].items():
+            gate = cut["gate"]
+            figures = "—"
+            if gate.get("evaluated"):
+                figures = f"{100 * gate['precision']['model']:.1f} % / {100 * gate['precision']['scorecard']:.1f} %"
+            verdict = ("**passed**. " if cut["passed"] else "**held back**. ") + " ".join(cut["verdict"])
+            if entry.get("same_as_measured") is False:  # older figures do not say; False is worth saying loudly
+                verdict += " **Not the model measured above**: trained again on the same labels, it came out different."
+            rows.append(
+                f"| {entry['district_name']} | {CUTS[key]} | {gate.get('labels', 0):,} | {figures} | {verdict} |"
+            )
     return "\n".join(rows)
 
 
@@ -560,6 +583,15 @@ def summary(result: dict[str, Any]) -> str:
             "- **Pooled**: one model on every district's outcomes, trained by the city's officer under the districts' "
             "sharing agreements. " + verdict(ev, "pooled")
         )
+    for name in ("model_balanced", "pooled_balanced"):
+        if name in ev["scorers"]:
+            lines.append(
+                "- **Age-balanced cut** (each dong's list shared across the head's age bands). " + verdict(ev, name)
+            )
+    ratios = "; ".join(
+        f"{label} {num(age_ratio(ev, name), 2)}" for name, label in _scorers(ev) if name in ev["scorers"]
+    )
+    lines.append(f"- Recall ratio across the head's age band (highest over lowest): {ratios}.")
     lines.append(
         f"- Recall@k, of all {ev['in_crisis']:,} households in crisis: scorecard {pct(card['recall'])}, per-district "
         f"model {pct(model['recall'])}"

@@ -38,6 +38,10 @@ PARITY_ATTRIBUTES: tuple[tuple[str, str], ...] = (
 )
 
 
+# The suffix of a model's name for its lists cut in the age-balanced order (discovery/learning/balance.py).
+BALANCED = "_balanced"
+
+
 @dataclass
 class Aligned:
     """Arrays over the evaluation population (the truth table's households that the round did not exclude)."""
@@ -158,10 +162,12 @@ def collect(
     probability: dict[str, np.ndarray | None] = {"scorecard": None}
     without_reasons = 0
     for name, scorer in models.items():
-        model_list = run_screening(inputs, scorer=scorer)
         p = _spread(population, feature_ids, scorer.probabilities(features))
-        listed[name], score[name], probability[name] = _listed(population, model_list), p * 100, p
-        without_reasons += sum(1 for r in model_list.column("reasons").to_pylist() if not r)
+        # Each model's lists both ways a district's rounds may cut them: by score, and age-balanced.
+        for cut, balanced in ((name, False), (f"{name}{BALANCED}", True)):
+            model_list = run_screening(inputs, scorer=scorer, age_balanced=balanced)
+            listed[cut], score[cut], probability[cut] = _listed(population, model_list), p * 100, p
+            without_reasons += sum(1 for r in model_list.column("reasons").to_pylist() if not r)
     capacity = pq.read_table(inputs.snapshot.path("dongs")).column("visit_capacity").to_numpy()
     return Collected(
         aligned=aligned,

@@ -41,15 +41,17 @@ from dolbom.core.roles import Role
 from dolbom.core.scope import city_of
 from dolbom.discovery.catalogue import load_catalogue
 from dolbom.discovery.learning.explain import explain_gate
+from dolbom.discovery.learning.gate import gate_for
 from dolbom.discovery.learning.scorer import ModelScorer, load_trained
 from dolbom.discovery.models import NEGATIVE_OUTCOMES, POSITIVE_OUTCOMES
 from dolbom.discovery.screening.rounds_inputs import inputs_for_round, scorecard_for
+from dolbom.discovery.selectors import screening_settings_of
 from dolbom.discovery.services.governance import choose_model, record_agreement
 from dolbom.discovery.services.learning import train_model, train_pooled_model
 from dolbom.discovery.services.rounds import run_round
 from dolbom.discovery.services.signals import import_signal_file
 from dolbom.lab.citytruth import city_truth
-from dolbom.lab.comparison import collect, compare, pool
+from dolbom.lab.comparison import BALANCED, collect, compare, pool
 from dolbom.lab.from_city import city_districts, signal_files_of
 from dolbom.registry.models import AdministrativeArea, AreaLevel, Household, Staff
 from dolbom.synth.load import load_city
@@ -176,10 +178,14 @@ def _same_model(measured: Any, gated: Any) -> bool:
 
 
 def _gate_entry(row: Any, measured: Any, district: str, name: str) -> dict[str, Any]:
-    with translation.override("en"):
-        verdict = explain_gate(row.gate)
+    """The gate's verdicts on a model, with its lists cut by score and age-balanced, in English."""
+    cuts = {}
+    for key, balanced in (("by_score", False), ("age_balanced", True)):
+        gate = gate_for(row.gate, age_balanced=balanced)
+        with translation.override("en"):
+            cuts[key] = {"passed": bool(gate.get("passed")), "gate": gate, "verdict": explain_gate(gate)}
     return {"district": district, "district_name": name, "model": row.pk, "passed": row.gate_passed,
-            "gate": row.gate, "verdict": verdict, "same_as_measured": _same_model(measured, row)}  # fmt: skip
+            "cuts": cuts, "same_as_measured": _same_model(measured, row)}  # fmt: skip
 
 
 def _deploy(user: Any, district_code: str, candidates: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -196,10 +202,13 @@ def _deploy(user: Any, district_code: str, candidates: list[tuple[str, Any]]) ->
     return {"deployed": "scorecard", "model": None, "refused": refused}
 
 
-def with_deployed(collected: Any, deployed: str) -> Any:
-    """The round's evaluation with a "deployed" scorer: the lists of the scorer the district put into use. Only its
-    lists are measured (precision, recall, parity): pooled over districts, its scores would mix the scorecard's
-    points with a model's probabilities, so the card reports no AUC or calibration for it."""
+def with_deployed(collected: Any, deployed: str, *, age_balanced: bool) -> Any:
+    """The round's evaluation with a "deployed" scorer: the lists of the scorer the district put into use, cut as
+    its screening settings ask (a learned model's lists age-balanced or by score). Only its lists are measured
+    (precision, recall, parity): pooled over districts, its scores would mix the scorecard's points with a model's
+    probabilities, so the card reports no AUC or calibration for it."""
+    if deployed != "scorecard" and age_balanced:
+        deployed = f"{deployed}{BALANCED}"
     collected.listed["deployed"] = collected.listed[deployed]
     collected.score["deployed"] = collected.score[deployed]
     collected.probability["deployed"] = None
@@ -299,8 +308,11 @@ def run(city: Path, *, seed: int = 0) -> dict[str, Any]:
     deployment = []
     for part, (code, _round_two, _model_row) in zip(collected, districts, strict=True):
         choice = _deploy(admins[code][1], code, [("pooled", gated_pooled), ("model", gated[code])])
-        deployment.append({"district": code, "district_name": admins[code][0].name, **choice})
-        with_deployed(part, choice["deployed"])
+        # The districts keep the default screening settings: a learned model's lists are age-balanced.
+        balanced = screening_settings_of(code).age_balanced
+        deployment.append({"district": code, "district_name": admins[code][0].name, "age_balanced": balanced,
+                           **choice})  # fmt: skip
+        with_deployed(part, choice["deployed"], age_balanced=balanced)
     evaluation = compare(pool(collected))
     mark = lap("gate", mark)
     any_district = next(iter(admins))

@@ -24,6 +24,8 @@ from .conftest import as_table, make_data
 
 OUTCOMES = {1: "helped", 0: "not_eligible"}
 KST = ZoneInfo("Asia/Seoul")
+# A verdict that let a model through with both cuts of the lists (the gate's own figures are tested in test_gate).
+PASSED_BOTH_CUTS = {"passed": True, "age_balanced": {"passed": True}}
 
 
 class Rounds:
@@ -117,8 +119,10 @@ def test_training_from_the_command_line_prints_the_gates_verdict(city, rounds, c
     out = capsys.readouterr().out
     model = ScoringModel.objects.get()
     assert f"#{model.pk}" in out
-    assert out.splitlines()[1] in ("Release gate: held back.", "검증: 보류.")
-    assert explain_gate(model.gate)[0] in out  # the reason, as the models page words it
+    # A verdict for each cut of the lists, with the reason as the models page words it.
+    assert out.splitlines()[1] == "검증(점수순 배정): 보류."
+    assert "검증(연령대 균형 배정): 보류." in out.splitlines()
+    assert explain_gate(model.gate)[0] in out
 
 
 def test_a_latest_round_that_would_leave_too_little_to_learn_from_is_not_held_out(city, rounds):
@@ -170,7 +174,7 @@ def test_another_districts_model_is_never_usable(city, rounds):
     rounds.add(1, date(2026, 9, 1), seed=21)
     rounds.add(1, date(2026, 11, 1), seed=22)
     other = ScoringModel.objects.create(district=city.districts[1], city=city.sido, algorithm="lightgbm", path="",
-                                        gate={"passed": True}, gate_passed=True)  # fmt: skip
+                                        gate=PASSED_BOTH_CUTS, gate_passed=True)  # fmt: skip
     with pytest.raises(PermissionDenied):
         governance.choose_model(user=city.users["district_admin"], district_code=city.districts[0].code,
                                 model_id=other.pk)  # fmt: skip

@@ -41,9 +41,10 @@ def test_reasons_are_the_largest_positive_contributions(data, trained):
     checked = 0
     for i, row_reasons in enumerate(reasons):
         positive = contributions[i][contributions[i] > 0]
-        assert len(row_reasons) == min(3, len(positive))
-        if not row_reasons:
+        if not len(positive):  # nothing raises it: its signals that weighed most (see the test below)
+            assert all(r["points"] <= 0 for r in row_reasons)
             continue
+        assert len(row_reasons) == min(3, len(positive))
         top = int(np.argmax(contributions[i]))
         expected = describe_feature(FEATURES[top]).reason(x[i, top], contributions[i, top])
         assert row_reasons[0]["text"] == expected
@@ -92,3 +93,19 @@ def test_reasons_for_selected_households_only(data, trained):
     table = as_table(x, household_ids=np.arange(1000, 1000 + len(x)))
     picked = ModelScorer(model=trained).reasons_for(table, [1003, 1010])
     assert set(picked) == {1003, 1010}
+
+
+def test_a_household_nothing_raises_still_reads_the_signals_that_weighed_most():
+    """Listed by the age-balanced cut or a reserved slot, a household below the model's base value is explained by
+    its own signals that weighed most, with their negative contributions: never an empty list of reasons."""
+    x = np.array([[3.0, 0, 0, 1.0, 2.0, 0, 1.0]])
+    contributions = np.array([[-0.05, 0.0, 0.0, -0.2, -0.01, 0.0, -0.3, 0.4]])
+    reasons = top_reasons(contributions, x, FEATURES)[0]
+    # Signals present (non-zero), least negative first; elderly_alone is a household trait, not a signal.
+    assert [r["code"] for r in reasons] == [
+        "electricity_arrears",
+        "health_insurance_arrears",
+        "health_insurance_arrears",
+    ]
+    assert [r["points"] for r in reasons] == [-1, -5, -20]
+    assert "모형 기여 -0.01" in reasons[0]["text"]

@@ -20,6 +20,9 @@ from dolbom.registry.models import Address, Household, Membership
 from tests.conftest import make_person
 from tests.discovery.screening.support import AS_OF, PERIOD, import_telecom, move
 
+# A verdict that let a model through with both cuts of the lists (the gate is tested in tests/discovery/learning).
+PASSED_BOTH_CUTS = {"passed": True, "age_balanced": {"passed": True}}
+
 
 @pytest.fixture
 def home(settings, tmp_path):
@@ -339,7 +342,7 @@ def test_a_round_ranks_with_the_model_its_administrator_chose(city, district, ma
     assert y is not None and 10 <= y.sum() <= len(y) - 10
     model = fit(x, y, names)
     row = ScoringModel.objects.create(district=district, city=city.sido, algorithm=ALGORITHM, path="",
-                                      gate={"passed": True}, gate_passed=True)  # fmt: skip
+                                      gate=PASSED_BOTH_CUTS, gate_passed=True)  # fmt: skip
     path, sha = model.save(home / "models", str(row.pk))
     row.path, row.metrics = str(path.relative_to(home)), {"model_sha256": sha}
     row.save(update_fields=["path", "metrics"])

@@ -8,6 +8,8 @@ from typing import Any
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from dolbom.discovery.learning.gate import EVEN_ENOUGH
+
 ATTRIBUTE_LABELS = {
     "head_age_band": gettext_lazy("the head's age band"),
     "head_sex": gettext_lazy("the head's sex"),
@@ -61,17 +63,36 @@ def _held_back(reason: dict[str, Any], gate: dict[str, Any]) -> str:
     if code == "parity_worse":
         attribute = reason.get("attribute", "")
         figures = gate.get("parity", {}).get(attribute, {})
-        return _(
-            "Its recall is less even than the scorecard's across %(attribute)s: highest over lowest %(model)s "
-            "against %(scorecard)s."
-        ) % {
+        facts = {
             "attribute": ATTRIBUTE_LABELS.get(attribute, attribute),
             "model": _ratio(figures.get("model")),
             "scorecard": _ratio(figures.get("scorecard")),
+            "even": _ratio(gate.get("even_enough")),
         }
+        if "even_enough" not in gate:  # checked before a ratio could be even enough whatever the scorecard's
+            message = _(
+                "Its recall is less even than the scorecard's across %(attribute)s: highest over lowest %(model)s "
+                "against %(scorecard)s."
+            )
+        else:
+            message = _(
+                "Its recall is less even than the scorecard's across %(attribute)s: highest over lowest %(model)s "
+                "against %(scorecard)s, above the %(even)s accepted whatever the scorecard's."
+            )
+        return message % facts
+    if code == "balanced_not_evaluated":
+        return _(
+            "It was checked before the gate measured the age-balanced cut of the lists: train a new one to have it "
+            "checked."
+        )
     if code == "trained_before_gate":
         return _("It was trained before models were checked at the gate: train a new one to have it checked.")
     return str(code)
+
+
+def cut_name(*, age_balanced: bool) -> str:
+    """The cut of a learned model's lists, as the settings and the gate's verdicts name it."""
+    return _("the age-balanced cut") if age_balanced else _("the cut by score")
 
 
 def explain_gate(gate: dict[str, Any]) -> list[str]:
@@ -88,8 +109,8 @@ def explain_gate(gate: dict[str, Any]) -> list[str]:
             _(
                 "Passed on %(labels)d outcomes of held-out rounds: %(model).1f %% in need among the households it "
                 "put first, against %(scorecard).1f %% for the scorecard (%(difference)+.1f points, 95 %% interval "
-                "[%(low)+.1f, %(high)+.1f]); its recall is no less even than the scorecard's across the groups "
-                "compared."
+                "[%(low)+.1f, %(high)+.1f]); across the groups compared, its recall is no less even than the "
+                "scorecard's, or highest over lowest at most %(even)s."
             )
             % {
                 "labels": gate["labels"],
@@ -98,6 +119,7 @@ def explain_gate(gate: dict[str, Any]) -> list[str]:
                 "difference": _points(gate["difference"]),
                 "low": _points(gate["interval"][0]),
                 "high": _points(gate["interval"][1]),
+                "even": _ratio(gate.get("even_enough", EVEN_ENOUGH)),
             }
         ]
         if unmeasured:

@@ -2,7 +2,8 @@
 
 `score` is vectorised over the whole table (LightGBM's batch prediction; a million households in seconds).
 Reasons come from the model itself: TreeSHAP contributions (`pred_contrib=True`), the three largest positive ones
-per household, each said in Korean with the household's own value — `건강보험료 7개월 체납 (모형 기여 +0.21)`.
+per household (for a household nothing raises, its signals that weighed most, with their negative contributions),
+each said in Korean with the household's own value — `건강보험료 7개월 체납 (모형 기여 +0.21)`.
 They are computed only for the households a round lists (contributions cost more than a prediction), so the cost
 follows the visit capacity, not the city's size.
 """
@@ -52,20 +53,30 @@ def top_reasons(
     best_values = np.take_along_axis(part_values, order, axis=1)
     out: list[list[dict[str, Any]]] = []
     for i in range(n):
-        reasons = []
-        for j, c in zip(best[i], best_values[i], strict=True):
-            if c <= 0:
-                break
-            info = infos[j]
-            reasons.append(
-                {
-                    "text": info.reason(float(x[i, j]), float(c)),
-                    "points": round(float(c) * 100),
-                    "code": info.kind or info.name,
-                }
-            )
-        out.append(reasons)
+        picked = [(int(j), float(c)) for j, c in zip(best[i], best_values[i], strict=True) if c > 0]
+        if not picked:
+            picked = _signals_weighing_most(contributions[i], x[i], infos, k)
+        out.append([_reason(infos[j], float(x[i, j]), c) for j, c in picked])
     return out
+
+
+def _reason(info: Any, value: float, contribution: float) -> dict[str, Any]:
+    return {
+        "text": info.reason(value, contribution),
+        "points": round(contribution * 100),
+        "code": info.kind or info.name,
+    }
+
+
+def _signals_weighing_most(
+    contributions: np.ndarray, x: np.ndarray, infos: tuple[Any, ...], k: int
+) -> list[tuple[int, float]]:
+    """For a household nothing raises above the model's base value, its signals that weigh most (the contributions
+    may all be negative): it is listed all the same — by the age-balanced cut or a reserved slot — and an officer
+    reads which of its signals the model counted, with their true sign."""
+    present = [j for j in range(len(infos)) if infos[j].kind and np.isfinite(x[j]) and x[j] != 0]
+    present.sort(key=lambda j: -contributions[j])
+    return [(j, float(contributions[j])) for j in present[:k]]
 
 
 class ModelScorer:

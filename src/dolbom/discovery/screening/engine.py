@@ -213,6 +213,7 @@ def run_screening(
     scorer: Scorer | None = None,
     master: str | None = None,
     reserve: Reserve | None = None,
+    age_balanced: bool = False,
 ) -> pa.Table:
     """Score every household of the snapshot that has a signal, and list the top of each dong up to its visit
     capacity: household_id, dong_code, rank, score, probability, reasons (list of {text, points, code}), selection.
@@ -220,7 +221,8 @@ def run_screening(
     Without a scorer (or with the scorecard) the scoring is the scorecard's SQL on the chosen engine; a learned
     scorer gets the feature table and its scores are listed by the same selection SQL. With a learned scorer and a
     `reserve` of more than 0 %, part of each dong's list is drawn among the households below the model's cut that
-    the scorecard or a referral marks (`reserve.py`); the scorecard's own rounds never reserve."""
+    the scorecard or a referral marks (`reserve.py`). With a learned scorer and `age_balanced`, each dong's list is
+    cut in the age-balanced order (`learning/balance.py`). The scorecard's own rounds never reserve nor balance."""
     timings: dict[str, float] = {}
     started = time.perf_counter()
     in_sql = scorer is None or getattr(scorer, "runs_in_sql", False)
@@ -236,12 +238,19 @@ def run_screening(
             scores, min_score, carry = "model_scores", None, sql.reason_columns()
             timings["model"] = time.perf_counter() - started - timings["scoring"]
         mark = time.perf_counter()
-        reserved: dict[str, Any] = {}
+        cut_from, order = scores, sql.BY_SCORE
+        if not in_sql and age_balanced:
+            session.run(sql.balanced_statement(scores, inputs.as_of))
+            cut_from, order = "balanced_scores", sql.BY_BALANCE
+        selection: dict[str, Any] = {"age_balanced": cut_from != scores}
         if not in_sql and reserve is not None and reserve.share > 0:
-            listed, reserved = reserved_listing(session, inputs, reserve, scores=scores)
+            listed, reserved = reserved_listing(session, inputs, reserve, scores=cut_from, order=order)
+            selection.update(reserved)
         else:
-            session.run(sql.listed_statement(scores, min_score=min_score, carry=carry))
+            session.run(sql.listed_statement(cut_from, min_score=min_score, carry=carry, order=order))
             listed = session.query(list_with_reasons(session, inputs) if in_sql else sql.listed_sql())
+        if not in_sql:
+            listed = explain_unexplained(listed, scorer, features)
         timings["selection"] = time.perf_counter() - mark
         mark = time.perf_counter()
         counts = session.query(sql.stats_sql(inputs.as_of, scores=scores, min_score=min_score))
@@ -250,9 +259,26 @@ def run_screening(
     stats: dict[str, Any] = {k: int(v or 0) for k, v in counts.to_pylist()[0].items()}
     stats["excluded"] = {row["reason"]: int(row["households"]) for row in exclusions}
     stats["engine"] = engine
-    stats.update(reserved)
+    stats.update(selection)
     stats["seconds"] = {k: round(v, 3) for k, v in timings.items()}
     return finish(listed, stats)
+
+
+def explain_unexplained(listed: pa.Table, scorer: Any, features: pa.Table) -> pa.Table:
+    """The listed rows, with reasons asked of the scorer for those it left without: a learned model explains only
+    the top of each dong when it scores (ModelScorer.score), and the age-balanced cut and the reserved share list
+    households further down. A scorer that cannot explain some households (`reasons_for`) leaves them as they are."""
+    missing = pc.is_null(listed.column("reason1_code"))
+    explain = getattr(scorer, "reasons_for", None)
+    if explain is None or not pc.any(missing).as_py():
+        return listed
+    found = explain(features, listed.filter(missing).column("household_id").to_pylist())
+    rows = listed.to_pylist()  # a round's list: a few thousand rows
+    for row in rows:
+        if row["reason1_code"] is None:
+            for slot, reason in enumerate(found.get(row["household_id"], [])[: sql.REASONS], start=1):
+                row.update({f"reason{slot}_{key}": reason[key] for key in ("code", "text", "points")})
+    return pa.Table.from_pylist(rows, schema=listed.schema)
 
 
 def list_with_reasons(session: Session, inputs: ScreeningInputs) -> str:

@@ -59,6 +59,10 @@ def draw(candidates: list[int], slots: int, *, seed: int, dong_code: str) -> lis
     return [ordered[i] for i in sorted(int(i) for i in picked)]
 
 
+def _by_score(row: dict[str, Any]) -> tuple[float, int]:
+    return (-row["score"], row["household_id"])
+
+
 def select(pool: pa.Table, reserve: Reserve) -> tuple[pa.Table, dict[str, Any]]:
     """Each dong's list from the pool (`sql.reserve_pool_sql`): the model's top up to its capacity less the slots
     filled by the draw, then the drawn households, each row with its `selection`. Returns the rows in the pool's
@@ -78,8 +82,9 @@ def select(pool: pa.Table, reserve: Reserve) -> tuple[pa.Table, dict[str, Any]]:
         drawn = set(draw([r["household_id"] for r in below], reserved_slots(capacity, reserve.share),
                          seed=reserve.seed, dong_code=dong_code))  # fmt: skip
         reserved[dong_code] = len(drawn)
-        ranked = [r for r in dong_rows if r["list_rank"] <= capacity - len(drawn)]
-        extra = [r for r in below if r["household_id"] in drawn]  # in the model's order
+        # The cut's households by score (the age-balanced order may differ from it), then the drawn ones.
+        ranked = sorted((r for r in dong_rows if r["list_rank"] <= capacity - len(drawn)), key=_by_score)
+        extra = sorted((r for r in below if r["household_id"] in drawn), key=_by_score)
         for position, row in enumerate([*ranked, *extra], start=1):
             if row["household_id"] in drawn:
                 # An open referral is the more particular reason: someone saw the household in trouble.
@@ -98,11 +103,14 @@ def select(pool: pa.Table, reserve: Reserve) -> tuple[pa.Table, dict[str, Any]]:
     return table, stats
 
 
-def reserved_listing(session: Any, inputs: Any, reserve: Reserve, *, scores: str) -> tuple[pa.Table, dict[str, Any]]:
-    """Run the ranking, the scorecard's own list and the marks on the round's session, and draw (see `select`)."""
+def reserved_listing(
+    session: Any, inputs: Any, reserve: Reserve, *, scores: str, order: str = sql.BY_SCORE
+) -> tuple[pa.Table, dict[str, Any]]:
+    """Run the ranking (in `order`: by score or age-balanced), the scorecard's own list and the marks on the
+    round's session, and draw (see `select`)."""
     carry = sql.reason_columns()
     session.register_table("referred", referred_table(reserve.referred))
-    session.run(sql.ranked_statement(scores, carry=carry))
+    session.run(sql.ranked_statement(scores, carry=carry, order=order))
     session.run(
         sql.listed_statement("household_scores", min_score=float(inputs.scorecard.min_score), name="scorecard_listed")
     )

@@ -11,7 +11,8 @@ The scorecard's rules become CASE expressions here; nothing about points is writ
 Relations the engine registers before running the statements, from Parquet files: `signals_raw`, `households`,
 `memberships`, `persons`, `excluded`, `dongs` (schemas in `inputs.py`) and `scored_kinds` (`scored_kinds_table`).
 Statements then build, in order: `signals` (view), `residents`, `traits`, `kind_points`, `household_scores`;
-`listed_statement` cuts each dong's list from a scores relation (the scorecard's or a learned model's) and
+`listed_statement` cuts each dong's list from a scores relation (the scorecard's or a learned model's, or a model's
+in the age-balanced order of `balanced_statement`) and
 `reasons_sql` writes the reasons of the listed households only — the one part that needs text, done on a few
 thousand rows rather than a million.
 """
@@ -27,6 +28,7 @@ from datetime import date
 import pyarrow as pa
 
 from dolbom.discovery.catalogue import Catalogue, SignalKind
+from dolbom.discovery.learning.balance import AGE_BANDS, UNKNOWN_BAND
 from dolbom.discovery.screening.scorecard import Increment, Modifier, Placeholder, Scorecard, Template
 
 # Reason columns of a scores relation: reason1_code, reason1_text, reason1_points, … reason3_points.
@@ -166,7 +168,8 @@ SELECT household_id,
   SUM(CASE WHEN disability = 'severe' THEN 1 ELSE 0 END) AS severe,
   SUM(CASE WHEN nationality <> 'KR' THEN 1 ELSE 0 END) AS foreign_members,
   MIN(birth_date) AS oldest_birth,
-  MAX(birth_date) AS youngest_birth
+  MAX(birth_date) AS youngest_birth,
+  MIN(CASE WHEN relationship = 'head' THEN birth_date END) AS head_birth
 FROM residents
 GROUP BY household_id"""
     return Statement("traits", sql)
@@ -330,8 +333,40 @@ def scoring_statements(
 # ---------------------------------------------------------------------------------------------------- selection
 
 
+# The orders a dong's households are cut in: by score (ties to the lower household id), or the age-balanced order
+# of `balanced_statement` (learning/balance.py).
+BY_SCORE = "c.score DESC, c.household_id ASC"
+BY_BALANCE = "c.priority DESC, c.score DESC, c.household_id ASC"
+
+
 def _at_least(column: str, min_score: float | None) -> str:
     return "1 = 1" if min_score is None else f"{column} >= {min_score!r}"
+
+
+def age_band_sql(birth: str, as_of: date) -> str:
+    """The age band (balance.AGE_BANDS) of a birth date column on the round's date; "unknown" when NULL."""
+    age = _age_sql(birth, as_of)
+    bands = " ".join(f"WHEN {age} >= {bound} THEN {lit(label)}" for bound, label in reversed(AGE_BANDS))
+    return f"CASE WHEN {birth} IS NULL THEN {lit(UNKNOWN_BAND)} {bands} END"
+
+
+def balanced_statement(scores: str, as_of: date) -> Statement:
+    """The households of a scores relation that are not excluded, each with its head's age band and its priority
+    in the dong's age-balanced order: the band's expected need (Σ probability in the dong) ÷ (its position in the
+    band by score − ½). See learning/balance.py."""
+    sql = f"""
+SELECT b.*,
+  CAST(SUM(b.probability) OVER (PARTITION BY b.dong_code, b.age_band) AS DOUBLE)
+    / (ROW_NUMBER() OVER (PARTITION BY b.dong_code, b.age_band ORDER BY b.score DESC, b.household_id ASC) - 0.5)
+    AS priority
+FROM (
+  SELECT c.*, {age_band_sql("t.head_birth", as_of)} AS age_band
+  FROM {scores} c
+  LEFT JOIN traits t ON t.household_id = c.household_id
+  LEFT JOIN (SELECT DISTINCT household_id FROM excluded) e ON e.household_id = c.household_id
+  WHERE e.household_id IS NULL
+) b"""
+    return Statement("balanced_scores", sql)
 
 
 def listed_statement(
@@ -340,16 +375,18 @@ def listed_statement(
     min_score: float | None = None,
     carry: Iterable[str] = (),
     name: str = "listed",
+    order: str = BY_SCORE,
 ) -> Statement:
-    """The outreach lists: per dong, households not excluded and at least at the minimum score, by score (ties to
-    the lower household id), cut at the dong's visit capacity. `carry` names further columns of the scores
-    relation to keep (a learned scorer's reasons)."""
+    """The outreach lists: per dong, households not excluded and at least at the minimum score, in `order` (by
+    score, or the age-balanced order), cut at the dong's visit capacity, and numbered by score within the cut.
+    `carry` names further columns of the scores relation to keep (a learned scorer's reasons)."""
     extra = "".join(f", s.{name}" for name in carry)
     sql = f"""
-SELECT s.household_id, s.dong_code, CAST(s.list_rank AS BIGINT) AS list_rank, CAST(s.score AS DOUBLE) AS score,
-  CAST(s.probability AS DOUBLE) AS probability{extra}
+SELECT s.household_id, s.dong_code,
+  CAST(ROW_NUMBER() OVER (PARTITION BY s.dong_code ORDER BY s.score DESC, s.household_id ASC) AS BIGINT) AS list_rank,
+  CAST(s.score AS DOUBLE) AS score, CAST(s.probability AS DOUBLE) AS probability{extra}
 FROM (
-  SELECT c.*, ROW_NUMBER() OVER (PARTITION BY c.dong_code ORDER BY c.score DESC, c.household_id ASC) AS list_rank
+  SELECT c.*, ROW_NUMBER() OVER (PARTITION BY c.dong_code ORDER BY {order}) AS list_rank
   FROM {scores} c
   LEFT JOIN (SELECT DISTINCT household_id FROM excluded) e ON e.household_id = c.household_id
   WHERE e.household_id IS NULL AND {_at_least("c.score", min_score)}
@@ -359,15 +396,16 @@ WHERE s.list_rank <= d.visit_capacity"""
     return Statement(name, sql)
 
 
-def ranked_statement(scores: str, *, carry: Iterable[str] = ()) -> Statement:
-    """Every household of a scores relation that is not excluded, ranked in its dong as `listed_statement` ranks
-    them, with the dong's visit capacity, uncut: where the reserved share looks below the cut."""
+def ranked_statement(scores: str, *, carry: Iterable[str] = (), order: str = BY_SCORE) -> Statement:
+    """Every household of a scores relation that is not excluded, ranked in its dong in `order` as
+    `listed_statement` ranks them before the cut, with the dong's visit capacity, uncut: where the reserved share
+    looks below the cut."""
     extra = "".join(f", s.{name}" for name in carry)
     sql = f"""
 SELECT s.household_id, s.dong_code, CAST(s.list_rank AS BIGINT) AS list_rank, CAST(s.score AS DOUBLE) AS score,
   CAST(s.probability AS DOUBLE) AS probability{extra}, CAST(d.visit_capacity AS BIGINT) AS capacity
 FROM (
-  SELECT c.*, ROW_NUMBER() OVER (PARTITION BY c.dong_code ORDER BY c.score DESC, c.household_id ASC) AS list_rank
+  SELECT c.*, ROW_NUMBER() OVER (PARTITION BY c.dong_code ORDER BY {order}) AS list_rank
   FROM {scores} c
   LEFT JOIN (SELECT DISTINCT household_id FROM excluded) e ON e.household_id = c.household_id
   WHERE e.household_id IS NULL

@@ -22,9 +22,10 @@ from dolbom.core.dates import today_kst
 from dolbom.core.permissions import ensure_can
 from dolbom.core.scope import city_of, ensure_visible, scope_for
 from dolbom.core.text import visible_length, visible_text
-from dolbom.discovery.learning.explain import explain_gate
+from dolbom.discovery.learning.explain import cut_name, explain_gate
+from dolbom.discovery.learning.gate import gate_for
 from dolbom.discovery.models import LabelSharingAgreement, ModelChoice
-from dolbom.discovery.selectors import agreements_visible_to, scoring_models_visible_to
+from dolbom.discovery.selectors import agreements_visible_to, scoring_models_visible_to, screening_settings_of
 
 FIELD_LENGTH = 120
 REASON_MIN = 5
@@ -109,10 +110,17 @@ def choose_model(*, user: Any, district_code: str, model_id: int) -> ModelChoice
     model = scoring_models_visible_to(user).filter(pk=model_id).first()
     if model is None or not model.usable_by(district_code):
         raise PermissionDenied("the model is not one the district may use")
-    if not model.gate_passed:
-        reasons = " ".join(explain_gate(model.gate))
-        message = _("Model #%(model)d was held back by the gate and cannot be used for rounds. %(reasons)s")
-        raise ValidationError({NON_FIELD_ERRORS: message % {"model": model.pk, "reasons": reasons}})
+    # The gate's verdict for the cut of the lists the district's rounds make (screening settings).
+    balanced = screening_settings_of(district_code).age_balanced
+    gate = gate_for(model.gate, age_balanced=balanced)
+    if not gate.get("passed"):
+        reasons = " ".join(explain_gate(gate))
+        message = _(
+            "Model #%(model)d was held back by the gate for %(cut)s of the lists, which the district's screening "
+            "settings ask for, and cannot be used for its rounds. %(reasons)s"
+        )
+        facts = {"model": model.pk, "cut": cut_name(age_balanced=balanced), "reasons": reasons}
+        raise ValidationError({NON_FIELD_ERRORS: message % facts})
     with transaction.atomic():
         previous = ModelChoice.objects.select_for_update().filter(district_id=district_code).first()
         choice, _created = ModelChoice.objects.update_or_create(

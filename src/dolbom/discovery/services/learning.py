@@ -36,8 +36,9 @@ from dolbom.core.files import private_dir, private_workdir
 from dolbom.core.jobs.runtime import Progress
 from dolbom.core.permissions import ensure_can
 from dolbom.core.scope import city_of, scope_for
+from dolbom.discovery.learning.balance import age_band
 from dolbom.discovery.learning.features import feature_columns, to_matrix
-from dolbom.discovery.learning.gate import GATE_ATTRIBUTES, HeldOut, evaluate_gate, not_evaluated
+from dolbom.discovery.learning.gate import GATE_ATTRIBUTES, HeldOut, evaluate_gate, not_evaluated, passes_gate
 from dolbom.discovery.learning.train import ALGORITHM, TrainedModel, TrainingRefused, check_labels, fit
 from dolbom.discovery.models import (
     NEGATIVE_OUTCOMES,
@@ -159,15 +160,6 @@ def collect_labels(district_code: str, *, workdir: Path, rounds: list[ScreeningR
 
 # ------------------------------------------------------------------------------------------------ held-out rounds
 
-AGE_BANDS: tuple[tuple[int, str], ...] = ((0, "0-39"), (40, "40-64"), (65, "65-79"), (80, "80+"))
-
-
-def _age_band(birth: date | None, on: date) -> str:
-    if birth is None:
-        return "unknown"
-    age = on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
-    return next(label for bound, label in reversed(AGE_BANDS) if age >= bound)
-
 
 def household_groups(snapshot_folder: Path, as_of: date) -> dict[int, dict[str, str]]:
     """Per household of a round's snapshot, the groups the gate compares recall across: the head's age band and
@@ -193,7 +185,7 @@ def household_groups(snapshot_folder: Path, as_of: date) -> dict[int, dict[str, 
             heads[household] = (birth, sex or "unknown")
     return {
         household: {
-            "head_age_band": _age_band(heads.get(household, (None, ""))[0], as_of),
+            "head_age_band": age_band(heads.get(household, (None, ""))[0], as_of),
             "head_sex": heads.get(household, (None, "unknown"))[1],
             "disability": "yes" if household in disabled else "no",
             "dong": dong,
@@ -387,7 +379,8 @@ def _train(
             metrics=metrics,
             label_sources=[source.record() for source in sources],
             gate=gate,
-            gate_passed=bool(gate["passed"]),
+            # Offered for rounds with at least one cut of the lists; a district's choice checks its own cut.
+            gate_passed=any(passes_gate(gate, age_balanced=cut) for cut in (False, True)),
         )
         home = Path(settings.HOME)
         path, sha = model.save(private_dir(home / "models"), str(row.pk))

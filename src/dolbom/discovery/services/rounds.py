@@ -43,6 +43,8 @@ from dolbom.core.scope import scope_for
 from dolbom.core.text import visible_length, visible_text
 from dolbom.discovery.catalogue import load_catalogue
 from dolbom.discovery.importing.validate import PERIOD_PATTERN
+from dolbom.discovery.learning.explain import cut_name
+from dolbom.discovery.learning.gate import passes_gate
 from dolbom.discovery.models import (
     ItemStatus,
     ListingEvent,
@@ -84,6 +86,7 @@ class RoundPlan:
     signals: list[SignalSource]
     learned: Any  # the learned scorer, or None for the scorecard
     reserve: Reserve | None = None  # the learned model's reserved share (screening.reserve); None for the scorecard
+    age_balanced: bool = False  # the learned model's lists cut in the age-balanced order (learning.balance)
 
     @property
     def params(self) -> dict[str, Any]:
@@ -111,6 +114,7 @@ class RoundPlan:
         }
         if self.learned is not None:
             params["model"] = self.learned.version
+            params["age_balanced"] = self.age_balanced
         if self.reserve is not None:
             # The seed makes the draw reproducible; the referred households are counted, not named.
             params["reserve"] = {
@@ -220,16 +224,15 @@ def plan_round(
         raise ValidationError({"period": _("No crisis-signal file has been imported for this period.")})
     if not confirm_few_files and (warning := few_files_warning(district, period, [s.file_id for s in signals])):
         raise ValidationError({"confirm_few_files": warning})
-    learned = None
+    learned = reserve = None
+    district_settings = screening_settings_of(district_code)
     if scorer == Scorer.MODEL:
         try:
-            learned = model_scorer(_chosen_model(district_code))
+            learned = model_scorer(_chosen_model(district_code, age_balanced=district_settings.age_balanced))
         except ModelUnavailable as exc:
             message = _("The learned model cannot be used. %(problem)s")
             raise ValidationError({"scorer": message % {"problem": exc}}) from exc
-    reserve = None
-    if scorer == Scorer.MODEL:
-        share = screening_settings_of(district_code).reserved_share
+        share = district_settings.reserved_share
         seed = secrets.randbits(31) if reserve_seed is None else int(reserve_seed)
         reserve = Reserve(share=share, seed=seed, referred=open_referrals(district_code) if share else frozenset())
     return RoundPlan(
@@ -243,19 +246,28 @@ def plan_round(
         signals=signals,
         learned=learned,
         reserve=reserve,
+        age_balanced=learned is not None and district_settings.age_balanced,
     )
 
 
-def _chosen_model(district_code: str) -> Any:
-    """The model the district's administrator chose for its rounds; never one held back by the gate."""
+def _chosen_model(district_code: str, *, age_balanced: bool) -> Any:
+    """The model the district's administrator chose for its rounds; never one the gate held back for the cut of the
+    lists the district's settings ask for (by score or age-balanced)."""
     model = chosen_model(district_code)
-    if model is None or not model.gate_passed:
+    if model is None:
         raise ModelUnavailable(
             _(
                 "No learned model is chosen for the district's rounds: its administrator chooses one that passed "
                 "the gate on the learned models page."
             )
         )
+    if not passes_gate(model.gate, age_balanced=age_balanced):
+        message = _(
+            "Model #%(model)d, chosen for the district's rounds, has not passed the gate with %(cut)s of the lists "
+            "that the district's screening settings ask for: choose another model on the learned models page, or "
+            "change the cut on the screening settings page."
+        )
+        raise ModelUnavailable(message % {"model": model.pk, "cut": cut_name(age_balanced=age_balanced)})
     return model
 
 
@@ -417,7 +429,9 @@ def execute_round(
         )
         seconds["snapshot"] = time.perf_counter() - mark
         on_scoring()
-        return run_screening(inputs, engine=plan.engine, scorer=plan.learned, reserve=plan.reserve)
+        return run_screening(
+            inputs, engine=plan.engine, scorer=plan.learned, reserve=plan.reserve, age_balanced=plan.age_balanced
+        )
 
 
 def finish_round(

@@ -1,7 +1,9 @@
-"""The district's screening settings kept on the pages: the reserved share of a learned model's lists."""
+"""The district's screening settings kept on the pages: the reserved share of a learned model's lists and their
+age-balanced cut."""
 
 from __future__ import annotations
 
+from copy import copy
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -11,36 +13,62 @@ from django.utils.translation import gettext as _
 from dolbom.core import audit
 from dolbom.core.permissions import ensure_can
 from dolbom.core.scope import scope_for
-from dolbom.discovery.models import DEFAULT_RESERVED_SHARE, MAX_RESERVED_SHARE, ScreeningSettings
+from dolbom.discovery.learning.gate import passes_gate
+from dolbom.discovery.models import MAX_RESERVED_SHARE, ScreeningSettings
+from dolbom.discovery.selectors import chosen_model
 from dolbom.registry.models import AdministrativeArea, AreaLevel
 
 
-def set_reserved_share(*, user: Any, district_code: str, share: Any) -> ScreeningSettings:
-    """Set the percentage of each dong's list that the district's learned-model rounds keep in reserve (0 to
-    MAX_RESERVED_SHARE). Raises PermissionDenied for a role that may not, or a district outside the user's area,
-    and ValidationError for anything but a whole number in range. Audited with the value before and after; the
-    rounds already run keep the share they ran with (in their params)."""
+def set_screening_settings(*, user: Any, district_code: str, share: Any, age_balanced: Any) -> ScreeningSettings:
+    """Set the district's screening settings: the percentage of each dong's list that its learned-model rounds keep
+    in reserve (0 to MAX_RESERVED_SHARE), and whether those rounds cut each dong's list in the age-balanced order
+    (learning/balance.py). Raises PermissionDenied for a role that may not, or a district outside the user's area;
+    ValidationError for a share that is not a whole number in range, or for a cut the model the district's rounds
+    use has not passed the gate with (the district chooses another model first). Audited with the values before
+    and after; the rounds already run keep the settings they ran with (in their params)."""
     ensure_can(user, "discovery.manage_settings")
     scope_for(user).ensure_district(district_code)
     if not AdministrativeArea.objects.filter(code=district_code, level=AreaLevel.SIGUNGU).exists():
         raise ValidationError({"district": _("No such district.")})
     value = _whole_percent(share)
+    balanced = _yes_or_no(age_balanced)
+    model = chosen_model(district_code)
+    if model is not None and not passes_gate(model.gate, age_balanced=balanced):
+        message = _(
+            "Model #%(model)d, which the district's rounds use, has not passed the gate with this cut of the lists: "
+            "choose another model or the scorecard on the learned models page first."
+        )
+        raise ValidationError({"age_balanced": message % {"model": model.pk}})
     with transaction.atomic():
         row, created = ScreeningSettings.objects.select_for_update().get_or_create(
-            district_id=district_code, defaults={"reserved_share": value, "updated_by": user}
+            district_id=district_code, defaults={"reserved_share": value, "age_balanced": balanced, "updated_by": user}
         )
-        before = DEFAULT_RESERVED_SHARE if created else row.reserved_share
+        before = ScreeningSettings(district_id=district_code) if created else copy(row)
         if not created:
-            row.reserved_share = value
-            row.updated_by = user
-            row.save(update_fields=["reserved_share", "updated_by", "updated_at"])
+            row.reserved_share, row.age_balanced, row.updated_by = value, balanced, user
+            row.save(update_fields=["reserved_share", "age_balanced", "updated_by", "updated_at"])
         audit.record(
             user,
             "discovery.set_screening_settings",
             row,
-            detail={"district": district_code, "reserved_share": {"before": before, "after": value}},
+            detail={
+                "district": district_code,
+                "reserved_share": {"before": before.reserved_share, "after": value},
+                "age_balanced": {"before": before.age_balanced, "after": balanced},
+            },
         )
     return row
+
+
+def _yes_or_no(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "on", "yes"):
+        return True
+    if text in ("", "0", "false", "off", "no"):
+        return False
+    raise ValidationError({"age_balanced": _("Answer yes or no.")})
 
 
 def _whole_percent(share: Any) -> int:

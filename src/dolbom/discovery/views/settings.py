@@ -1,4 +1,5 @@
-"""The district's screening settings page: the reserved share of a learned model's lists."""
+"""The district's screening settings page: the reserved share of a learned model's lists and their age-balanced
+cut."""
 
 from __future__ import annotations
 
@@ -13,13 +14,14 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from dolbom.core.http import requires, show_errors
+from dolbom.discovery.learning.explain import cut_name
 from dolbom.discovery.models import MAX_RESERVED_SHARE
 from dolbom.discovery.selectors import screening_settings_of
-from dolbom.discovery.services.screening_settings import set_reserved_share
+from dolbom.discovery.services.screening_settings import set_screening_settings
 from dolbom.registry.selectors import districts_visible_to
 
 
-class ReservedShareForm(forms.Form):
+class ScreeningSettingsForm(forms.Form):
     district = forms.ChoiceField(label=_("District"))
     # Text, not a number field: the service checks the range and says so in the domain's words.
     reserved_share = forms.CharField(
@@ -30,6 +32,16 @@ class ReservedShareForm(forms.Form):
             "model ranks below the list's cut but the scorecard or an open referral marks, drawn at random."
         ),
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off", "size": 4}),
+    )
+
+    age_balanced = forms.BooleanField(
+        label=_("Age-balanced cut"),
+        required=False,
+        help_text=_(
+            "In a round screened with the learned model, each dong's list is shared across the head's age bands in "
+            "proportion to the need the model expects in each band, and each band's places go to its households "
+            "the model ranks highest."
+        ),
     )
 
     def __init__(self, *args: Any, districts: list[Any], **kwargs: Any) -> None:
@@ -45,19 +57,35 @@ def screening_settings(request: HttpRequest) -> HttpResponse:
     user = request.user
     districts = list(districts_visible_to(user))
     current = [(d, screening_settings_of(d.code)) for d in districts]
-    initial = {"reserved_share": current[0][1].reserved_share} if current else {}
-    form = ReservedShareForm(request.POST if request.method == "POST" else None, districts=districts, initial=initial)
+    initial = (
+        {"reserved_share": current[0][1].reserved_share, "age_balanced": current[0][1].age_balanced} if current else {}
+    )
+    form = ScreeningSettingsForm(
+        request.POST if request.method == "POST" else None, districts=districts, initial=initial
+    )
     status = 200
     if request.method == "POST":
         if form.is_valid():
             data = form.cleaned_data
             try:
-                row = set_reserved_share(user=user, district_code=data["district"], share=data["reserved_share"])
+                row = set_screening_settings(
+                    user=user,
+                    district_code=data["district"],
+                    share=data["reserved_share"],
+                    age_balanced=data["age_balanced"],
+                )
             except ValidationError as refused:
                 show_errors(form, refused)
             else:
-                message = gettext("The reserved share of %(district)s is now %(share)s %%.")
-                messages.success(request, message % {"district": row.district.name, "share": row.reserved_share})
+                message = gettext(
+                    "The screening settings of %(district)s are saved: reserved share %(share)s %%, %(cut)s."
+                )
+                facts = {
+                    "district": row.district.name,
+                    "share": row.reserved_share,
+                    "cut": cut_name(age_balanced=row.age_balanced),
+                }
+                messages.success(request, message % facts)
                 return redirect("screening_settings")
         status = 200 if not form.errors else 422
     context = {"form": form, "current": current, "max_share": MAX_RESERVED_SHARE, "active_nav": "discovery"}
