@@ -23,7 +23,8 @@ def bulk_insert(model: type[models.Model], objs: Iterable[models.Model], *, batc
     Unlike `bulk_create` it returns nothing, and on PostgreSQL the instances keep no primary key (COPY returns no
     ids): use it where the caller does not need the created rows back. No signals are sent, as with `bulk_create`.
     A value that is an SQL expression (a `db_default`, an `F()`, a `Value()`) needs an INSERT: such a set is
-    written by `bulk_create` on every database. Inside a transaction, a failure leaves nothing written."""
+    written by `bulk_create` on every database. `batch_size` is bulk_create's: COPY sends every row in one statement.
+    Inside a transaction, a failure leaves nothing written."""
     objs = list(objs)
     if not objs:
         return
