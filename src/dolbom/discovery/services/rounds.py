@@ -34,6 +34,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dolbom.core import audit
+from dolbom.core.bulk import bulk_insert
 from dolbom.core.dates import today_kst
 from dolbom.core.files import private_workdir
 from dolbom.core.jobs.runtime import JobCancelled, Progress
@@ -449,7 +450,7 @@ def finish_round(
     seconds.update(stats.pop("seconds", {}))
     mark = time.perf_counter()
     with transaction.atomic():
-        OutreachItem.objects.bulk_create(_items(screening_round, listed), batch_size=BULK_BATCH)
+        bulk_insert(OutreachItem, _items(screening_round, listed), batch_size=BULK_BATCH)
         seconds["write"] = time.perf_counter() - mark
         seconds["total"] = time.perf_counter() - started
         stats["seconds"] = {k: round(v, 3) for k, v in seconds.items()}

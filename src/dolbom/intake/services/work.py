@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dolbom.core import audit
+from dolbom.core.bulk import bulk_insert
 from dolbom.core.dates import today_kst
 from dolbom.core.permissions import ensure_can
 from dolbom.core.text import visible_text
@@ -69,7 +70,7 @@ def list_round(*, round_id: int) -> int:
         )
         for listing in listings.iterator(chunk_size=2000)
     ]
-    WorkItem.objects.bulk_create(items, batch_size=2000)
+    bulk_insert(WorkItem, items, batch_size=2000)
     return len(items)
 
 
