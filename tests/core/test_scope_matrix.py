@@ -109,11 +109,27 @@ ROLES = (
 DISTRICT = {"district_manager", "district_admin"}
 
 
+class Rows(dict[str, Any]):
+    """The world's rows by key, each key written once. Every domain adds its rows to the same mapping: a key one
+    domain reused would silently replace another's row, and that row's selector and pages would then be asked
+    about a primary key of another table, passing only while the two tables' ids happen to agree (on SQLite they
+    always do; on PostgreSQL a sequence is not rolled back with a test, so an earlier test shifts it)."""
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        if key in self:
+            raise KeyError(f"world row {key!r} is set twice: give the second one a key of its own")
+        super().__setitem__(key, value)
+
+    def update(self, *args: Any, **kwargs: Any) -> None:  # dict.update would bypass __setitem__
+        for key, value in dict(*args, **kwargs).items():
+            self[key] = value
+
+
 @dataclass
 class World:
     """The tiny city of tests/conftest.py, with one row of each scoped kind in each place that matters."""
 
-    rows: dict[str, Any]
+    rows: Rows
 
 
 def _household(city, dong_index: int, name: str, serial: int) -> tuple[Household, Any]:
@@ -127,7 +143,7 @@ def _household(city, dong_index: int, name: str, serial: int) -> tuple[Household
 
 @pytest.fixture
 def world(city) -> World:
-    rows: dict[str, Any] = {}
+    rows = Rows()
     rows["h_dong0_consented"], rows["h_dong1"], rows["h_district2"] = city.households
     rows["p_dong0_consented"], rows["p_dong1"], rows["p_district2"], rows["p_dong0_no_consent"] = city.persons
     # Withdrawn consent: the agency saw this household once, no longer.
@@ -214,7 +230,7 @@ def world(city) -> World:
         )
     for key, district in (("model_district1", city.districts[0]), ("model_district2", city.districts[1])):
         rows[key] = ScoringModel.objects.create(district=district, city=city.sido, algorithm="lightgbm", path="")
-        rows[key.replace("model", "agreement")] = LabelSharingAgreement.objects.create(
+        rows[key.replace("model", "label_sharing")] = LabelSharingAgreement.objects.create(
             city=city.sido,
             district=district,
             shares_from=date(2026, 1, 1),
@@ -314,7 +330,7 @@ def world(city) -> World:
     return World(rows)
 
 
-def _consultations(city, rows: dict[str, Any]) -> None:
+def _consultations(city, rows: Rows) -> None:
     """A consultation with a pending decision in each place: the consenting household of dong 0 (which a private
     agency still does not see: consultations are not shared by consent), dong 1, and the other district."""
     for key, household_key in (("dong0", "h_dong0_consented"), ("dong1", "h_dong1"), ("district2", "h_district2")):
@@ -345,7 +361,7 @@ def _consultations(city, rows: dict[str, Any]) -> None:
         )
 
 
-def _outreach(city, rows: dict[str, Any]) -> None:
+def _outreach(city, rows: Rows) -> None:
     """An outreach event, a household met there and a survey campaign's target in each place: dong 0, dong 1 and
     the other district. The campaign of dong 1 reached nobody in dong 0: its officer does not see it."""
     officer = city.users["dong_officer"]
@@ -373,7 +389,7 @@ def _outreach(city, rows: dict[str, Any]) -> None:
         )
 
 
-def _cases(city, rows: dict[str, Any]) -> None:
+def _cases(city, rows: Rows) -> None:
     """Integrated cases, their linkages, and conferences with cases on their agenda. The case of dong 0's
     consenting household is led by the private welfare centre (which sees it); the withdrawn household's case is
     led by it too (it no longer sees it). The district's conference has the welfare centre at its table; dong 1's
@@ -428,7 +444,7 @@ def _cases(city, rows: dict[str, Any]) -> None:
         )
 
 
-def _eligibility(city, rows: dict[str, Any]) -> None:
+def _eligibility(city, rows: Rows) -> None:
     """A calculation kept on the consenting household of dong 0 (which a private agency still does not see: a
     household's means are not shared by consent), on dong 1's and on the other district's."""
     officer = Staff.objects.get(user=city.users["dong_officer"])
@@ -474,7 +490,7 @@ def _eligibility(city, rows: dict[str, Any]) -> None:
         )  # fmt: skip
 
 
-def _resources(city, rows: dict[str, Any]) -> None:
+def _resources(city, rows: Rows) -> None:
     """The resources domain: a directory entry and an agreement kept by each district."""
     provider = Organization.objects.create(name="사랑나눔복지재단", sector="private")
     for key, district in (("district1", city.districts[0]), ("district2", city.districts[1])):
@@ -665,11 +681,11 @@ SELECTORS: dict[str, tuple[set[str], Expect]] = {
         ),
     ),
     "dolbom.discovery.selectors:agreements_visible_to": (
-        {"agreement_district1", "agreement_district2"},
+        {"label_sharing_district1", "label_sharing_district2"},
         _for(
-            district_manager={"agreement_district1"},
-            district_admin={"agreement_district1"},
-            city_officer={"agreement_district1", "agreement_district2"},
+            district_manager={"label_sharing_district1"},
+            district_admin={"label_sharing_district1"},
+            city_officer={"label_sharing_district1", "label_sharing_district2"},
         ),
     ),
     "dolbom.registry.selectors:cities_visible_to": ({"sido", "sido_elsewhere"}, _for(city_officer={"sido"})),
@@ -979,6 +995,15 @@ def _all_visible_to_selectors() -> set[str]:
     return found
 
 
+def test_a_world_row_cannot_be_replaced():
+    rows = Rows(round_district1=1)
+    with pytest.raises(KeyError, match="round_district1"):
+        rows["round_district1"] = 2
+    with pytest.raises(KeyError, match="round_district1"):
+        rows.update({"round_district1": 2})
+    assert rows == {"round_district1": 1}
+
+
 def test_every_selector_is_in_the_matrix():
     assert _all_visible_to_selectors() == set(SELECTORS), "add each new *_visible_to selector to SELECTORS"
 
@@ -994,6 +1019,8 @@ def test_each_role_sees_exactly_its_rows(city, world, path, role):
     asked, expected = SELECTORS[path]
     extra = SELECTOR_ARGS.get(path, lambda rows: [])(world.rows)
     visible = _selector(path)(city.users[role], *extra)
+    # A row of another model would be looked up by a primary key that means nothing in this table.
+    assert all(isinstance(world.rows[key], visible.model) for key in asked), (path, visible.model)
     keys = {key for key in asked if visible.filter(pk=world.rows[key].pk).exists()}
     assert keys == expected[role], (path, role)
 
@@ -1273,8 +1300,8 @@ DETAIL_PAGES = [
     DetailPage(
         "agreement_end",
         "post",
-        "agreement_district1",
-        "agreement_district2",
+        "label_sharing_district1",
+        "label_sharing_district2",
         frozenset({"district_admin"}),
         data=lambda row: {"reason": "협약 기간 만료"},
     ),
