@@ -131,7 +131,7 @@ def listed(screening_round, dong) -> list[int]:
                 .values_list("household_id", flat=True))  # fmt: skip
 
 
-def test_a_round_with_the_model_shares_each_dongs_list_across_age_bands(city, manager, world):
+def test_a_round_with_the_model_shares_each_dongs_list_across_age_bands(city, client, manager, world):
     older, younger = world
     screening_round = service.run_round(user=manager, district_code=city.districts[0].code, period=PERIOD,
                                         as_of=AS_OF, scorer="model")  # fmt: skip
@@ -140,6 +140,9 @@ def test_a_round_with_the_model_shares_each_dongs_list_across_age_bands(city, ma
     # and the list numbered by score.
     assert listed(screening_round, city.dongs[0]) == older[:6] + younger[:4]
     assert screening_round.params["age_balanced"] is True and screening_round.stats["age_balanced"] is True
+    client.force_login(manager)
+    page = client.get(reverse("round_detail", args=[screening_round.pk])).content.decode()
+    assert "명단 배정 방식" in page and "연령대 균형 배정" in page
 
 
 def test_with_the_setting_off_the_model_lists_its_top(city, manager, world):

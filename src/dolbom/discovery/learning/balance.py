@@ -1,11 +1,11 @@
 """The age-balanced cut of a learned model's lists (docs/screening.md, "Age-balanced cut").
 
 A learned model's top of each dong leans to the age bands where its signals speak loudest: on the model card's
-generated cities the share of households in need that it found varied 2.6 to 3.5 times across the head's age
-bands, against 1.3 to 1.7 for the scorecard. Where the district's setting asks for it, a round screened with the
-model shares each dong's list across the head's age bands in proportion to the need the model expects in each band
-(the sum of its probabilities over the band's ranked households), and gives each band's places to its
-highest-ranked households.
+generated cities, the share of households in crisis that a learned model's lists found varied 2.6 to 5 times
+across the head's age bands, against 1.1 to 1.7 for the scorecard (docs/model-card.md). Where the district's
+setting asks for it, a round screened with the model shares each dong's list across the head's age bands in
+proportion to the need the model expects in each band (the sum of its probabilities over the band's ranked
+households), and gives each band's places to its highest-ranked households.
 
 The places are apportioned by Sainte-Laguë's divisor method: the next place of a dong's list goes to the band with
 the largest expected need ÷ (places it already has + ½). A divisor method never takes a place from a band when the

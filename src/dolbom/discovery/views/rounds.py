@@ -138,7 +138,7 @@ def new_round(request: HttpRequest) -> HttpResponse:
         "periods": periods,
         "scorecard": scorecard,
         "scorecard_error": scorecard_error,
-        "reserved_share": screening_settings_of(districts[0].code).reserved_share if districts else None,
+        "screening_settings": screening_settings_of(districts[0].code) if districts else None,
         "warning": warning,
         "warned_period": form.cleaned_data.get("period", "") if warning else "",
         "active_nav": "discovery",
