@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 
 from dolbom.core.roles import Role
 from dolbom.core.rrn import seventh_digit
@@ -55,6 +58,22 @@ def _fast_passwords(settings):
 def _own_audit_anchor_file(settings, tmp_path):
     """Anchors of a developer's own var/ must not be checked against a test database's audit log."""
     settings.AUDIT_ANCHOR_FILE = tmp_path / "audit-anchors.jsonl"
+
+
+def migrate(app: str, target: str) -> Any:
+    """The test database migrated to `target` of `app`; the models as they were there (tests of migrations that
+    move data)."""
+    targets = [(app, target)]
+    MigrationExecutor(connection).migrate(targets)
+    return MigrationExecutor(connection).loader.project_state(targets).apps
+
+
+@pytest.fixture
+def back_to_latest():
+    """After a test that migrated back, every app migrated forward again, for the tests after it."""
+    yield
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
 
 
 def make_rrn(birth: date, sex: str, serial: int, foreign: bool = False) -> str:

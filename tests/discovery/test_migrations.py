@@ -3,30 +3,14 @@ the age-balanced cut keeps its lists cut by score, so that its next round is not
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
-LATEST = [("discovery", "0010_screening_settings_age_balanced")]
-
-
-def _migrate(target: str) -> Any:
-    targets = [("discovery", target)]
-    MigrationExecutor(connection).migrate(targets)
-    return MigrationExecutor(connection).loader.project_state(targets).apps
-
-
-@pytest.fixture
-def at_latest():
-    yield
-    MigrationExecutor(connection).migrate(LATEST)
+from tests.conftest import migrate
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_district_using_a_model_checked_by_score_only_keeps_the_cut_by_score(city, at_latest):
-    old = _migrate("0009_reserved_share_and_item_selection")
+def test_a_district_using_a_model_checked_by_score_only_keeps_the_cut_by_score(city, back_to_latest):
+    old = migrate("discovery", "0009_reserved_share_and_item_selection")
     ScoringModel, ModelChoice = old.get_model("discovery", "ScoringModel"), old.get_model("discovery", "ModelChoice")
     ScreeningSettings = old.get_model("discovery", "ScreeningSettings")
     admin = city.users["district_admin"].pk
@@ -36,7 +20,7 @@ def test_a_district_using_a_model_checked_by_score_only_keeps_the_cut_by_score(c
     ModelChoice.objects.create(district_id=first, scoring_model=model, chosen_by_id=admin)
     ScreeningSettings.objects.create(district_id=first, reserved_share=20)
 
-    new = _migrate("0010_screening_settings_age_balanced")
+    new = migrate("discovery", "0010_screening_settings_age_balanced")
     settings = new.get_model("discovery", "ScreeningSettings")
     kept = settings.objects.get(district_id=first)
     assert kept.age_balanced is False and kept.reserved_share == 20  # the share it had is left as it was

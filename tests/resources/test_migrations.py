@@ -5,31 +5,15 @@ going back restores it."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
-LATEST = [("resources", "0009_drop_volunteer_skills_json")]
-
-
-def _migrate(target: str) -> Any:
-    """The database migrated to `target` of the resources app; the models as they were there."""
-    targets = [("resources", target)]
-    MigrationExecutor(connection).migrate(targets)
-    return MigrationExecutor(connection).loader.project_state(targets).apps
-
-
-@pytest.fixture
-def at_latest():
-    yield
-    MigrationExecutor(connection).migrate(LATEST)
+from tests.conftest import migrate
 
 
 @pytest.mark.django_db(transaction=True)
-def test_each_sponsorship_gift_is_linked_to_its_month(city, at_latest):
-    old = _migrate("0006_fund_names_its_dong")
+def test_each_sponsorship_gift_is_linked_to_its_month(city, back_to_latest):
+    old = migrate("resources", "0006_fund_names_its_dong")
     user_id, district, dong = city.users["district_admin"].pk, city.districts[0].pk, city.dongs[0].pk
     household = city.households[0].pk
     Donor, Fund = old.get_model("resources", "Donor"), old.get_model("resources", "Fund")
@@ -79,7 +63,7 @@ def test_each_sponsorship_gift_is_linked_to_its_month(city, at_latest):
         donor=donor, kind="cash", received_on=date(2026, 11, 9), amount_won=5_000, description="추가 후원", **common
     )
 
-    new = _migrate("0007_sponsorship_months_paid_again")
+    new = migrate("resources", "0007_sponsorship_months_paid_again")
     linked = dict(
         (pk, (sponsorship_id, month))
         for pk, sponsorship_id, month in new.get_model("resources", "Donation").objects.values_list(
@@ -95,8 +79,8 @@ def test_each_sponsorship_gift_is_linked_to_its_month(city, at_latest):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_volunteers_keep_their_skills_through_the_move(city, at_latest):
-    old = _migrate("0007_sponsorship_months_paid_again")
+def test_volunteers_keep_their_skills_through_the_move(city, back_to_latest):
+    old = migrate("resources", "0007_sponsorship_months_paid_again")
     kept = old.get_model("resources", "Volunteer").objects.create(
         district_id=city.districts[0].pk,
         dong_id=city.dongs[0].pk,
@@ -105,8 +89,8 @@ def test_volunteers_keep_their_skills_through_the_move(city, at_latest):
         skills=["repairs", "cleaning", "repairs", "unknown"],
         created_by_id=city.users["district_admin"].pk,
     )
-    new = _migrate("0009_drop_volunteer_skills_json")
+    new = migrate("resources", "0009_drop_volunteer_skills_json")
     skills = new.get_model("resources", "VolunteerSkill").objects.filter(volunteer_id=kept.pk)
     assert sorted(skills.values_list("skill", flat=True)) == ["cleaning", "repairs"]
-    back = _migrate("0007_sponsorship_months_paid_again")
+    back = migrate("resources", "0007_sponsorship_months_paid_again")
     assert back.get_model("resources", "Volunteer").objects.get(pk=kept.pk).skills == ["cleaning", "repairs"]

@@ -8,6 +8,8 @@ import itertools
 from datetime import date
 from pathlib import Path
 
+import pyarrow as pa
+
 from dolbom.discovery.services.signals import import_signal_file
 from dolbom.registry.models import Household, Membership, Person
 
@@ -59,3 +61,21 @@ def ready_for_a_round(city: object, folder: Path) -> object:
     people = [(city.persons[0], 12), (city.persons[1], 9)]  # type: ignore[attr-defined]
     import_telecom(city.users["district_manager"], folder, people)  # type: ignore[attr-defined]
     return city
+
+
+REASON = pa.struct([("text", pa.string()), ("points", pa.int64()), ("code", pa.string())])
+
+
+def stand_in_scores(features: pa.Table, score: list[float], *, text: str = "") -> pa.Table:
+    """What a stand-in learned model returns for a feature table: the given scores, a probability of one half, and
+    one reason per household from its months of telecom arrears (`text` before the number)."""
+    months = [m or 0 for m in features.column("telecom_arrears__months").to_pylist()]
+    reasons = [[{"text": f"{text}{m}", "points": m, "code": "telecom_arrears"}] for m in months]
+    return pa.table(
+        {
+            "household_id": features.column("household_id"),
+            "score": pa.array(score, pa.float64()),
+            "probability": [0.5] * features.num_rows,
+            "reasons": pa.array(reasons, pa.list_(REASON)),
+        }
+    )

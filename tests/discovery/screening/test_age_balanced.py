@@ -24,9 +24,7 @@ from dolbom.discovery.services import rounds as service
 from dolbom.discovery.services.screening_settings import set_screening_settings
 from dolbom.registry.models import Address, Household
 from tests.conftest import make_person
-from tests.discovery.screening.support import AS_OF, PERIOD, import_telecom
-
-REASON = pa.struct([("text", pa.string()), ("points", pa.int64()), ("code", pa.string())])
+from tests.discovery.screening.support import AS_OF, PERIOD, import_telecom, stand_in_scores
 
 # ---------------------------------------------------------------------------------------------- the engine
 
@@ -79,18 +77,7 @@ class ByMonths:
     scoring_model = None
 
     def score(self, features: pa.Table) -> pa.Table:
-        rows = features.to_pylist()
-        months = [r["telecom_arrears__months"] or 0 for r in rows]
-        return pa.table(
-            {
-                "household_id": [r["household_id"] for r in rows],
-                "score": [float(m) for m in months],
-                "probability": [0.5] * len(rows),
-                "reasons": pa.array(
-                    [[{"text": f"{m}", "points": m, "code": "telecom_arrears"}] for m in months], pa.list_(REASON)
-                ),
-            }
-        )
+        return stand_in_scores(features, [m or 0 for m in features.column("telecom_arrears__months").to_pylist()])
 
 
 @pytest.fixture(autouse=True)

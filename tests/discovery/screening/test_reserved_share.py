@@ -18,9 +18,7 @@ from dolbom.discovery.services.screening_settings import set_screening_settings
 from dolbom.intake.models import Referral
 from dolbom.registry.models import Address, Household
 from tests.conftest import make_person
-from tests.discovery.screening.support import AS_OF, PERIOD, import_telecom
-
-REASON = pa.struct([("text", pa.string()), ("points", pa.int64()), ("code", pa.string())])
+from tests.discovery.screening.support import AS_OF, PERIOD, import_telecom, stand_in_scores
 
 
 class Contrary:
@@ -36,19 +34,9 @@ class Contrary:
 
     def score(self, features: pa.Table) -> pa.Table:
         rows = features.to_pylist()
-        months = [r["telecom_arrears__months"] or 0 for r in rows]
         signs = [1 if r["dong_code"] == self.agreeing_dong else -1 for r in rows]
-        return pa.table(
-            {
-                "household_id": [r["household_id"] for r in rows],
-                "score": [float(s * m) for s, m in zip(signs, months, strict=True)],
-                "probability": [0.5] * len(rows),
-                "reasons": pa.array(
-                    [[{"text": f"모형 {m}", "points": m, "code": "telecom_arrears"}] for m in months],
-                    pa.list_(REASON),
-                ),
-            }
-        )
+        return stand_in_scores(features, [s * (r["telecom_arrears__months"] or 0) for s, r in zip(signs, rows,
+                               strict=True)], text="모형 ")  # fmt: skip
 
 
 @pytest.fixture(autouse=True)
