@@ -9,7 +9,16 @@ import numpy as np
 import pytest
 
 from dolbom.discovery.learning.explain import explain_gate
-from dolbom.discovery.learning.gate import EVEN_ENOUGH, GATE_ATTRIBUTES, HeldOut, evaluate_gate, gate_for, passes_gate
+from dolbom.discovery.learning.gate import (
+    AGE_BALANCED,
+    EVEN_ENOUGH,
+    GATE_ATTRIBUTES,
+    Candidates,
+    HeldOut,
+    evaluate_gate,
+    gate_for,
+    passes_gate,
+)
 
 
 def held_out(label, model, scorecard, *, groups=None, dongs=None) -> HeldOut:
@@ -157,3 +166,57 @@ def test_a_model_checked_before_the_balanced_cut_is_held_back_for_it():
     assert passes_gate({"passed": True}, age_balanced=False)
     assert not passes_gate({"passed": True}, age_balanced=True)
     assert gate_for({"passed": True}, age_balanced=True)["held_back"][0]["code"] == "balanced_not_evaluated"
+
+
+# ------------------------------------------------------------------------- the whole list, by expected recall
+
+
+def _leaning_candidates(seed: int = 5) -> Candidates:
+    """A held-out round's 800 listable households in one dong of 200 places: 200 older heads the model gives 0.6
+    each and 600 younger heads it gives 0.5 each; the scorecard orders them at random."""
+    rng = np.random.default_rng(seed)
+    band = np.array(["80+"] * 200 + ["0-39"] * 600, dtype=object)
+    model = np.where(band == "80+", 0.6, 0.5) + rng.normal(0, 0.001, 800)
+    groups = {name: np.asarray(["one"] * 800, dtype=object) for name in GATE_ATTRIBUTES}
+    groups["head_age_band"] = band
+    return Candidates(household_id=np.arange(1000, 1800), cut=np.asarray(["7:1101"] * 800, dtype=object),
+                      capacity={"7:1101": 200}, groups=groups, model=model, scorecard=rng.random(800))  # fmt: skip
+
+
+def test_a_model_whose_whole_list_leans_is_held_back_though_the_visited_look_even(labels):
+    """The visited alone (every group "one") cannot show it: cut by score, the model's list of the whole dong is
+    every older head and not one younger, though the younger hold most of the need it expects."""
+    rng = np.random.default_rng(4)
+    held = held_out(labels, labels + rng.random(len(labels)) * 0.5, rng.random(len(labels)))
+    assert evaluate_gate(held)["passed"]  # the visited alone let it through
+    gate = evaluate_gate(held, _leaning_candidates())
+    by_score, balanced = gate_for(gate, age_balanced=False), gate_for(gate, age_balanced=True)
+    assert by_score["held_back"] == [{"code": "expected_parity_worse", "attribute": "head_age_band"}]
+    figures = by_score["expected_parity"]["head_age_band"]
+    assert figures["model"] == "inf" and figures["scorecard"] < EVEN_ENOUGH
+    found = {g["group"]: g["expected_found"] for g in figures["groups"]["model"]}
+    assert found["80+"] == pytest.approx(120, abs=0.5) and found["0-39"] == 0
+    # The age-balanced cut gives the younger heads places in proportion to the need the model expects of them.
+    assert balanced["passed"], balanced["held_back"]
+    assert 1 <= balanced["expected_parity"]["head_age_band"]["model"] <= EVEN_ENOUGH
+    assert balanced["candidates"] == 800
+    assert not passes_gate(gate, age_balanced=False) and passes_gate(gate, age_balanced=True)
+    json.dumps(gate, allow_nan=False)
+    assert "기대" in " ".join(explain_gate(by_score)) and "기대" in " ".join(explain_gate(balanced))
+
+
+def test_the_scorecard_never_lists_a_household_below_its_minimum_score(labels):
+    """NaN points (below the scorecard's minimum) never enter its list: here its list is only the older heads."""
+    candidates = _leaning_candidates()
+    below = np.where(candidates.groups["head_age_band"] == "0-39", np.nan, candidates.scorecard)
+    gate = evaluate_gate(held_out(labels, labels * 1.0, np.zeros(len(labels))),
+                         Candidates(**{**candidates.__dict__, "scorecard": below}))  # fmt: skip
+    figures = gate["expected_parity"]["head_age_band"]
+    assert figures["scorecard"] == "inf" and figures["model"] == "inf"
+    # No less even than the scorecard's: the expected recall does not hold it back, whatever else does.
+    assert {"code": "expected_parity_worse", "attribute": "head_age_band"} not in gate["held_back"]
+
+
+def test_without_candidates_the_verdict_has_no_expected_recall(labels):
+    gate = evaluate_gate(held_out(labels, labels * 1.0, np.zeros(len(labels))))
+    assert gate["expected_parity"] is None and gate[AGE_BALANCED]["expected_parity"] is None

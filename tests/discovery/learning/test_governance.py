@@ -4,6 +4,7 @@ share outcomes and the pooled model trained only on the outcomes of districts th
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -16,7 +17,7 @@ from dolbom.discovery import cli
 from dolbom.discovery.learning.explain import explain_gate
 from dolbom.discovery.models import LabelSharingAgreement, ModelChoice, OutreachItem, ScoringModel, ScreeningRound
 from dolbom.discovery.selectors import chosen_model
-from dolbom.discovery.services import governance
+from dolbom.discovery.services import governance, learning
 from dolbom.discovery.services.learning import RoundEvidence, train_model, train_pooled_model
 from dolbom.registry.models import Address, Household
 
@@ -76,8 +77,11 @@ def rounds(city, settings, tmp_path, monkeypatch) -> Rounds:
         return RoundEvidence(
             features=features,
             scorecard={h: float(s) for h, s in zip(ids, rng.random(len(ids)), strict=True)},  # orders at random
-            groups={h: {"head_age_band": "40-64", "head_sex": "F", "disability": "no", "dong": d}
+            min_score=0.0,
+            groups={h: {"head_age_band": "40-64", "head_sex": "FM"[h % 2], "disability": "no", "dong": d}
                     for h, d in zip(ids, dong, strict=True)},
+            excluded=set(),
+            capacities=dict.fromkeys(dong, 30),
         )  # fmt: skip
 
     monkeypatch.setattr("dolbom.discovery.services.learning.features_for_round", features_for_round)
@@ -101,8 +105,24 @@ def test_the_latest_round_is_held_out_and_the_gate_measures_the_model(city, roun
     assert model.gate["evaluated"] and model.gate["rounds"] == [second.pk]
     assert model.gate_passed, model.gate["held_back"]
     assert model.gate["precision"]["model"] > model.gate["precision"]["scorecard"]
+    # The whole list is cut from every household the held-out round could list, at its visit capacities.
+    assert model.gate["candidates"] == 300 and model.gate["expected_parity"]["head_sex"]["measured"]
     event = AuditEvent.objects.get(action="discovery.train_model")
     assert event.detail["gate_passed"] is True and event.detail["sources"] == model.label_sources
+
+
+def test_households_the_held_out_round_excluded_are_no_candidates(city, rounds, monkeypatch):
+    rounds.add(0, date(2026, 9, 1), seed=11)
+    second = rounds.add(0, date(2026, 11, 1), seed=12)
+    stub = learning.round_evidence
+    excluded = set(rounds.features[second.pk].column("household_id").to_pylist()[:40])
+
+    def round_evidence(r, *, workdir):
+        return dataclasses.replace(stub(r, workdir=workdir), excluded=excluded)
+
+    monkeypatch.setattr("dolbom.discovery.services.learning.round_evidence", round_evidence)
+    model = train_model(user=city.users["district_admin"], district_code=city.districts[0].code)
+    assert model.gate["candidates"] == 260 and model.gate["age_balanced"]["candidates"] == 260
 
 
 def test_one_labelled_round_gives_a_model_that_waits_for_the_next(city, rounds):

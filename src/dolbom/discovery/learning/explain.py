@@ -80,6 +80,20 @@ def _held_back(reason: dict[str, Any], gate: dict[str, Any]) -> str:
                 "against %(scorecard)s, above the %(even)s accepted whatever the scorecard's."
             )
         return message % facts
+    if code == "expected_parity_worse":
+        attribute = reason.get("attribute", "")
+        figures = (gate.get("expected_parity") or {}).get(attribute, {})
+        return _(
+            "Its whole list, cut at the visit capacity from every household the held-out round could list, leans "
+            "across %(attribute)s: by its own probabilities it would find highest over lowest %(model)s of each "
+            "group's expected need, against %(scorecard)s for the scorecard's list, above the %(even)s accepted "
+            "whatever the scorecard's."
+        ) % {
+            "attribute": ATTRIBUTE_LABELS.get(attribute, attribute),
+            "model": _ratio(figures.get("model")),
+            "scorecard": _ratio(figures.get("scorecard")),
+            "even": _ratio(gate.get("even_enough")),
+        }
     if code == "balanced_not_evaluated":
         return _(
             "It was checked before the gate measured the age-balanced cut of the lists: train a new one to have it "
@@ -122,6 +136,15 @@ def explain_gate(gate: dict[str, Any]) -> list[str]:
                 "even": _ratio(gate.get("even_enough", EVEN_ENOUGH)),
             }
         ]
+        if gate.get("expected_parity"):
+            lines.append(
+                _(
+                    "Cut at the visit capacity from the %(candidates)d households the held-out round could list, its "
+                    "whole list would find, by its own probabilities, no less even a share of each group's expected "
+                    "need than the scorecard's list, or highest over lowest at most %(even)s."
+                )
+                % {"candidates": gate.get("candidates", 0), "even": _ratio(gate.get("even_enough", EVEN_ENOUGH))}
+            )
         if unmeasured:
             lines.append(
                 _("Too few households in need to compare recall across: %(groups)s.")

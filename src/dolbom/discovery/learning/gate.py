@@ -10,6 +10,13 @@ need among those taken, recall of a group the share of its households in need th
 visited have no label and cannot enter, so the gate compares the scorers' orderings of the visited — a narrower
 question than the model card's, which measures against a synthetic city's whole truth.
 
+The visited are the households the held-out round's own scorer chose, so they cannot show how a model's list of the
+whole dong leans: a model that puts one age band first can look even on them. The gate therefore also cuts each
+scorer's list from every household the held-out round could list, at the round's own visit capacity, and estimates
+each group's recall with the model's probabilities (calibrated on its training outcomes): the expected need found,
+Σ probability of the listed, over the group's expected need, Σ probability of all. Neither list needs a label for
+this; it is held to the same rule as the recall measured on outcomes.
+
 Pure numpy: `services.learning` assembles the held-out households from the rounds' own inputs.
 """
 
@@ -38,6 +45,8 @@ MIN_LABELS = 50
 MIN_EACH_CLASS = 10
 # A group enters a recall ratio with at least this many households in need among the held-out labels.
 MIN_IN_NEED_PER_GROUP = 5
+# A group enters an expected recall ratio with at least this much expected need (Σ probability) among the candidates.
+MIN_EXPECTED_NEED_PER_GROUP = 5.0
 
 
 @dataclass(frozen=True)
@@ -66,6 +75,32 @@ class HeldOut:
         )
 
 
+@dataclass(frozen=True)
+class Candidates:
+    """Every household the held-out rounds could list — a scored signal, not excluded — visited or not, aligned: the
+    model's probability, the scorecard's points (NaN below its minimum score, which its round would not list), the
+    groups, and the list each belongs to ("round:dong") with that list's visit capacity."""
+
+    household_id: np.ndarray
+    cut: np.ndarray  # "round:dong": the list the household could enter
+    capacity: dict[str, int]  # cut → the round's visit capacity in that dong
+    groups: dict[str, np.ndarray]
+    model: np.ndarray
+    scorecard: np.ndarray
+
+    @classmethod
+    def empty(cls) -> Candidates:
+        nothing = np.zeros(0)
+        return cls(
+            household_id=nothing.astype(np.int64),
+            cut=nothing.astype(object),
+            capacity={},
+            groups={name: nothing.astype(object) for name in GATE_ATTRIBUTES},
+            model=nothing,
+            scorecard=nothing,
+        )
+
+
 def _number(value: float) -> float | str | None:
     """A ratio as JSON can hold it on every database (PostgreSQL's jsonb has no NaN or Infinity)."""
     if math.isnan(value):
@@ -91,11 +126,12 @@ def not_evaluated(reason: str, **facts: Any) -> dict[str, Any]:
     return {"evaluated": False, "passed": False, "held_back": [{"code": reason, **facts}]}
 
 
-def evaluate_gate(held: HeldOut, *, seed: int = 0) -> dict[str, Any]:
+def evaluate_gate(held: HeldOut, candidates: Candidates | None = None, *, seed: int = 0) -> dict[str, Any]:
     """The gate's verdict and every figure behind it, as JSON for `ScoringModel.gate`: the verdict with the model's
     lists cut by score, and under `AGE_BALANCED` the verdict with its lists cut in the age-balanced order
     (learning/balance.py), the two ways a district's rounds may use a model. `held_back` lists why a model is held
-    back (empty when it passed): codes that `explain_gate` says in Korean."""
+    back (empty when it passed): codes that `explain_gate` says in Korean. Without `candidates` the verdict has no
+    expected recall (`expected_parity` None)."""
     if not held.rounds:
         return not_evaluated("no_heldout_round")
     usable = np.isfinite(held.model) & np.isfinite(held.scorecard)
@@ -116,7 +152,68 @@ def evaluate_gate(held: HeldOut, *, seed: int = 0) -> dict[str, Any]:
     balanced = balanced_selection(p, p, held.groups["head_age_band"][usable], dong, k, tie_break=ids)
     verdict = _verdict(held, usable, {"model": by_score, "scorecard": scorecard}, k, seed=seed)
     verdict[AGE_BALANCED] = _verdict(held, usable, {"model": balanced, "scorecard": scorecard}, k, seed=seed)
+    for cut, age_balanced in ((verdict, False), (verdict[AGE_BALANCED], True)):
+        _check_expected_parity(cut, candidates, age_balanced=age_balanced)
     return verdict
+
+
+def _check_expected_parity(verdict: dict[str, Any], candidates: Candidates | None, *, age_balanced: bool) -> None:
+    """Adds the expected recall of both scorers' whole lists to a verdict, and holds the model back where its list
+    leans more than the scorecard's and more than EVEN_ENOUGH."""
+    if candidates is None:
+        verdict["expected_parity"] = None
+        return
+    p = candidates.model
+    ids = candidates.household_id
+    lists = {
+        "scorecard": select_per_dong(candidates.scorecard, candidates.cut, candidates.capacity, tie_break=ids),
+        "model": (
+            balanced_selection(p, p, candidates.groups["head_age_band"], candidates.cut, candidates.capacity, ids)
+            if age_balanced
+            else select_per_dong(p, candidates.cut, candidates.capacity, tie_break=ids)
+        ),
+    }
+    figures: dict[str, Any] = {}
+    for attribute in GATE_ATTRIBUTES:
+        groups = np.asarray(candidates.groups[attribute]).astype(str)
+        measured = {name: expected_recall(groups, chosen, p) for name, chosen in lists.items()}
+        ratios = {name: _ratio_of(rows) for name, rows in measured.items()}
+        worse = _worse(ratios["model"], ratios["scorecard"])
+        figures[attribute] = {
+            "model": _number(ratios["model"]),
+            "scorecard": _number(ratios["scorecard"]),
+            "measured": worse is not None,
+            "groups": measured,
+        }
+        if worse:
+            verdict["held_back"].append({"code": "expected_parity_worse", "attribute": attribute})
+    verdict["expected_parity"] = figures
+    verdict["candidates"] = len(ids)
+    verdict["passed"] = not verdict["held_back"]
+
+
+def expected_recall(groups: np.ndarray, selected: np.ndarray, probability: np.ndarray) -> list[dict[str, Any]]:
+    """Per group, its expected need (Σ probability of its candidates) and the part of it a list takes (Σ probability
+    of its listed candidates), rounded for the record."""
+    rows = []
+    for name in sorted(set(groups.tolist())):
+        members = groups == name
+        need = float(probability[members].sum())
+        found = float(probability[members & selected].sum())
+        rows.append({"group": name, "expected_need": round(need, 3), "expected_found": round(found, 3)})
+    return rows
+
+
+def _ratio_of(rows: list[dict[str, Any]]) -> float:
+    """Highest expected recall over lowest, among groups with at least MIN_EXPECTED_NEED_PER_GROUP expected need;
+    NaN with fewer than two such groups."""
+    enough = [r for r in rows if r["expected_need"] >= MIN_EXPECTED_NEED_PER_GROUP]
+    recalls = [r["expected_found"] / r["expected_need"] for r in enough]
+    if len(recalls) < 2:
+        return float("nan")
+    if min(recalls) == 0:
+        return float("inf")
+    return max(recalls) / min(recalls)
 
 
 def gate_for(gate: dict[str, Any], *, age_balanced: bool) -> dict[str, Any]:

@@ -38,7 +38,14 @@ from dolbom.core.permissions import ensure_can
 from dolbom.core.scope import city_of, scope_for
 from dolbom.discovery.learning.balance import age_band
 from dolbom.discovery.learning.features import feature_columns, to_matrix
-from dolbom.discovery.learning.gate import GATE_ATTRIBUTES, HeldOut, evaluate_gate, not_evaluated, passes_gate
+from dolbom.discovery.learning.gate import (
+    GATE_ATTRIBUTES,
+    Candidates,
+    HeldOut,
+    evaluate_gate,
+    not_evaluated,
+    passes_gate,
+)
 from dolbom.discovery.learning.train import ALGORITHM, TrainedModel, TrainingRefused, check_labels, fit
 from dolbom.discovery.models import (
     NEGATIVE_OUTCOMES,
@@ -196,12 +203,15 @@ def household_groups(snapshot_folder: Path, as_of: date) -> dict[int, dict[str, 
 
 @dataclass
 class RoundEvidence:
-    """What a held-out round offers the gate: the features and scorecard points of its households, and their
-    groups, all rebuilt from the round's own inputs."""
+    """What a held-out round offers the gate: the features and scorecard points of its households, their groups,
+    the households it could not list and its visit capacities, all rebuilt from the round's own inputs."""
 
     features: pa.Table
     scorecard: dict[int, float]
+    min_score: float
     groups: dict[int, dict[str, str]]
+    excluded: set[int]
+    capacities: dict[str, int]
 
 
 def round_evidence(screening_round: ScreeningRound, *, workdir: Path) -> RoundEvidence:
@@ -209,39 +219,83 @@ def round_evidence(screening_round: ScreeningRound, *, workdir: Path) -> RoundEv
     card = ScorecardScorer(inputs).score()
     scores = dict(zip(card.column("household_id").to_pylist(), card.column("score").to_pylist(), strict=True))
     groups = household_groups(inputs.snapshot.folder, inputs.snapshot.as_of)
-    return RoundEvidence(features=build_features(inputs), scorecard=scores, groups=groups)
+    excluded = set(pq.read_table(inputs.snapshot.path("excluded"), columns=["household_id"]).column(0).to_pylist())
+    return RoundEvidence(
+        features=build_features(inputs),
+        scorecard=scores,
+        min_score=float(inputs.scorecard.min_score),
+        groups=groups,
+        excluded=excluded,
+        capacities={str(k): int(v) for k, v in (screening_round.params.get("capacities") or {}).items()},
+    )
 
 
-def heldout_households(rounds: list[ScreeningRound], model: TrainedModel, *, workdir: Path) -> HeldOut:
-    """The labelled households of the held-out rounds with both scorers' scores and their groups."""
-    parts: dict[str, list[Any]] = {"id": [], "label": [], "model": [], "card": []}
-    groups: dict[str, list[str]] = {name: [] for name in GATE_ATTRIBUTES}
+@dataclass
+class _Columns:
+    """Rows gathered round by round for the gate, turned into arrays at the end."""
+
+    values: dict[str, list[Any]] = field(default_factory=lambda: {"id": [], "model": [], "card": [], "extra": []})
+    groups: dict[str, list[str]] = field(default_factory=lambda: {name: [] for name in GATE_ATTRIBUTES})
+
+    def add(self, household: int, model: float, card: float, extra: Any, of_household: dict[str, str]) -> None:
+        self.values["id"].append(household)
+        self.values["model"].append(model)
+        self.values["card"].append(card)
+        self.values["extra"].append(extra)
+        for name in GATE_ATTRIBUTES:
+            self.groups[name].append(of_household.get(name, "unknown"))
+
+    def array(self, name: str, dtype: Any) -> np.ndarray:
+        return np.asarray(self.values[name], dtype=dtype)
+
+    def group_arrays(self) -> dict[str, np.ndarray]:
+        return {name: np.asarray(values, dtype=object) for name, values in self.groups.items()}
+
+
+def heldout_households(
+    rounds: list[ScreeningRound], model: TrainedModel, *, workdir: Path
+) -> tuple[HeldOut, Candidates]:
+    """The labelled households of the held-out rounds with both scorers' scores and their groups, and every
+    household those rounds could list (for the expected recall of each scorer's whole list)."""
+    labelled, candidates = _Columns(), _Columns()
+    capacity: dict[str, int] = {}
     for screening_round in rounds:
         labels, _dropped = round_labels(screening_round)
         if not labels:
             continue
         evidence = round_evidence(screening_round, workdir=workdir / f"heldout-{screening_round.pk}")
-        wanted = pa.array(sorted(labels), pa.int64())
-        rows = evidence.features.filter(pc.is_in(evidence.features.column("household_id"), value_set=wanted))
-        ids = rows.column("household_id").to_pylist()
-        probability = model.predict_proba(to_matrix(rows, model.features)) if ids else np.zeros(0)
+        features = evidence.features
+        ids = features.column("household_id").to_pylist()
+        probability = model.predict_proba(to_matrix(features, model.features)) if ids else np.zeros(0)
+        for code, places in evidence.capacities.items():
+            capacity[f"{screening_round.pk}:{code}"] = places
         for household, p in zip(ids, probability, strict=True):
-            parts["id"].append(household)
-            parts["label"].append(bool(labels[household]))
-            parts["model"].append(float(p))
-            parts["card"].append(float(evidence.scorecard.get(household, np.nan)))
+            card = float(evidence.scorecard.get(household, np.nan))
             of_household = evidence.groups.get(household, {})
-            for name in GATE_ATTRIBUTES:
-                groups[name].append(of_household.get(name, "unknown"))
-    return HeldOut(
-        household_id=np.asarray(parts["id"], dtype=np.int64),
-        label=np.asarray(parts["label"], dtype=bool),
-        dong=np.asarray(groups["dong"], dtype=object),
-        groups={name: np.asarray(values, dtype=object) for name, values in groups.items()},
-        model=np.asarray(parts["model"], dtype=np.float64),
-        scorecard=np.asarray(parts["card"], dtype=np.float64),
+            if household in labels:
+                labelled.add(household, float(p), card, bool(labels[household]), of_household)
+            if household not in evidence.excluded:
+                listable = card if card >= evidence.min_score else np.nan  # its round would not list it
+                cut = f"{screening_round.pk}:{of_household.get('dong', '')}"
+                candidates.add(household, float(p), listable, cut, of_household)
+    held = HeldOut(
+        household_id=labelled.array("id", np.int64),
+        label=labelled.array("extra", bool),
+        dong=np.asarray(labelled.groups["dong"], dtype=object),
+        groups=labelled.group_arrays(),
+        model=labelled.array("model", np.float64),
+        scorecard=labelled.array("card", np.float64),
         rounds=[r.pk for r in rounds],
     )
+    whole = Candidates(
+        household_id=candidates.array("id", np.int64),
+        cut=candidates.array("extra", object),
+        capacity=capacity,
+        groups=candidates.group_arrays(),
+        model=candidates.array("model", np.float64),
+        scorecard=candidates.array("card", np.float64),
+    )
+    return held, whole
 
 
 # ------------------------------------------------------------------------------------------------------ training
@@ -358,7 +412,8 @@ def _train(
         if kept_back_too_much:
             gate = not_evaluated("heldout_leaves_too_few")
         else:
-            gate = evaluate_gate(heldout_households(heldout, model, workdir=Path(tmp)))
+            held, candidates = heldout_households(heldout, model, workdir=Path(tmp))
+            gate = evaluate_gate(held, candidates)
     step("saving")
     dropped: Counter[str] = Counter()
     for source in sources:
