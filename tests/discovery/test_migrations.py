@@ -1,5 +1,6 @@
-"""The discovery migration that moves data: a district whose rounds use a model checked before the gate measured
-the age-balanced cut keeps its lists cut by score, so that its next round is not refused after the upgrade."""
+"""The discovery migrations of the screening settings: a district whose rounds use a model checked before the gate
+measured the age-balanced cut keeps its lists cut by score, so that its next round is not refused after the upgrade
+(0010); the balanced cut's setting keeps each district's answer when the strata add the head's sex (0011)."""
 
 from __future__ import annotations
 
@@ -25,3 +26,9 @@ def test_a_district_using_a_model_checked_by_score_only_keeps_the_cut_by_score(c
     kept = settings.objects.get(district_id=first)
     assert kept.age_balanced is False and kept.reserved_share == 20  # the share it had is left as it was
     assert not settings.objects.filter(district_id=second).exists()  # no model in use: the default, on
+
+    # The cut now balances the head's age band and sex together: each district's answer is kept under the new name.
+    settings.objects.filter(district_id=first).update(age_balanced=True)
+    latest = migrate("discovery", "0011_screening_settings_balanced")
+    renamed = latest.get_model("discovery", "ScreeningSettings").objects.get(district_id=first)
+    assert renamed.balanced is True and renamed.reserved_share == 20

@@ -175,7 +175,7 @@ def test_import_screen_record_train_and_screen_again(
     # The gate measured it against the scorecard on round 2's outcomes and says what it found (on this small city it
     # held the model back: no more households in need than the scorecard; an earlier walk's round may shift that).
     newest = rows.first
-    # A verdict for each cut of the lists: by score, then age-balanced (the districts' default setting).
+    # A verdict for each cut of the lists: by score, then balanced (the districts' default setting).
     verdicts = newest.locator("ul.gate").all_inner_texts()
     assert len(verdicts) == 2 and all("점수표" in v and "%" in v for v in verdicts), verdicts
     passed = newest.locator("p.gate-cut").nth(1).locator("strong.ok").count() == 1

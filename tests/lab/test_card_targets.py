@@ -46,8 +46,8 @@ def test_held_back_everywhere_the_scorecard_stays_and_the_card_says_so():
 def test_the_deployed_models_cut_is_named_with_the_cuts_each_model_passed_with():
     result = _result("pooled", (0.05, 0.15), 1.3, {"11": False, "12": False, "pooled": True})
     for entry in result["deployment"]:
-        entry["age_balanced"] = True
-    result["gate"][2]["cuts"] = {"by_score": {"passed": False}, "age_balanced": {"passed": True}}
+        entry["balanced"] = True
+    result["gate"][2]["cuts"] = {"by_score": {"passed": False}, "balanced": {"passed": True}}
     text = targets_sentence(result)
-    assert "deployed the pooled model, age-balanced cut" in text
-    assert "pooled passed (age-balanced cut)" in text and text.endswith("Both targets are met.")
+    assert "deployed the pooled model, balanced cut" in text
+    assert "pooled passed (balanced cut)" in text and text.endswith("Both targets are met.")

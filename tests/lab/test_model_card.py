@@ -30,9 +30,9 @@ def test_model_card_pipeline_on_two_small_cities(tmp_path):
     card = out.read_text(encoding="utf-8")
     header = next(line for line in card.splitlines() if line.startswith("| measure (held-out round 2)"))
     assert "scorecard" in header and "learned model (per district)" in header and "learned model (pooled)" in header
-    assert "learned model (pooled), age-balanced cut" in header
+    assert "learned model (pooled), balanced cut" in header
     precision = next(line for line in card.splitlines() if line.startswith("| **precision@k**"))
-    # The scorecard, the per-district and pooled models, each also in the age-balanced cut.
+    # The scorecard, the per-district and pooled models, each also in the balanced cut.
     assert len(re.findall(r"\d+\.\d %", precision)) == 5
     for section in ("## Intended use", "## Labels and their bias", "#### Calibration", "#### Recall parity",
                     "## Limitations", "PIPA art. 37-2", "## How to regenerate", "### Targets, for the deployed",
@@ -58,7 +58,7 @@ def test_model_card_pipeline_on_two_small_cities(tmp_path):
             assert cells[4] == "**not met**", row
     assert "0 model-listed households had\nnone" in card
     gate = card[card.index("#### The release gate") :]
-    for cut in ("cut by score", "age-balanced cut"):
+    for cut in ("cut by score", "balanced cut"):
         assert re.search(rf"\| \S+구 \| {cut} \| [\d,]+ \| .* \| \*\*(passed|held back)\*\*\. ", gate), gate[:1500]
         assert re.search(
             rf"\| \(all districts, pooled\) \| {cut} \| [\d,]+ \| .* \| \*\*(passed|held back)\*\*\. ", gate

@@ -76,9 +76,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     # The gate decides whether the district's administrator may choose the model for rounds: whoever trains from
     # the command line reads the same verdict as the learned models page.
     for balanced in (False, True):
-        gate = gate_for(model.gate, age_balanced=balanced)
+        gate = gate_for(model.gate, balanced=balanced)
         verdict = _("Release gate, %(cut)s: passed.") if gate.get("passed") else _("Release gate, %(cut)s: held back.")
-        print(verdict % {"cut": cut_name(age_balanced=balanced)})
+        print(verdict % {"cut": cut_name(balanced=balanced)})
         for line in explain_gate(gate):
             print(f"- {line}")
     return 0

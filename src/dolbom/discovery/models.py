@@ -97,7 +97,7 @@ class ScoringModel(models.Model):
     """A learned model; its file lives under DOLBOM_HOME/models. A district model learns from one district's
     recorded outcomes; a pooled model (no district, a city) from those of the districts of the city that agreed to
     share them. `label_sources` says whose labels trained it; `gate` what the release gate measured on held-out
-    rounds, for the lists cut by score and (under "age_balanced") in the age-balanced order. `gate_passed`: it
+    rounds, for the lists cut by score and (under "balanced") in the balanced order. `gate_passed`: it
     passed with at least one cut; a district may use it only with a cut it passed with (learning.gate.gate_for)."""
 
     kind = models.CharField(max_length=10, choices=ModelKind.choices, default=ModelKind.DISTRICT)
@@ -277,9 +277,9 @@ class ScreeningSettings(models.Model):
     among them. The model learns only from the households earlier lists chose; these slots give it labels it did
     not choose itself (docs/screening.md, "Reserved share").
 
-    `age_balanced`: in a round screened with the learned model, each dong's list is shared across the head's age
-    bands in proportion to the need the model expects in each (learning/balance.py; docs/screening.md,
-    "Age-balanced cut"). On by default: a model's own top of a dong leaves whole age bands behind."""
+    `balanced`: in a round screened with the learned model, each dong's list is shared across strata of the head's
+    age band and sex in proportion to the need the model expects in each (learning/balance.py; docs/screening.md,
+    "Balanced cut"). On by default: a model's own top of a dong leaves whole groups behind."""
 
     district = models.OneToOneField(
         AdministrativeArea,
@@ -291,7 +291,7 @@ class ScreeningSettings(models.Model):
     reserved_share = models.PositiveSmallIntegerField(
         _("reserved share (%)"), default=DEFAULT_RESERVED_SHARE, validators=[MaxValueValidator(MAX_RESERVED_SHARE)]
     )
-    age_balanced = models.BooleanField(_("age-balanced cut"), default=True)
+    balanced = models.BooleanField(_("balanced cut"), default=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
 

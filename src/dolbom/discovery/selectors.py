@@ -390,7 +390,7 @@ class ModelRow:
 
     model: ScoringModel
     sources: list[dict[str, Any]]
-    verdicts: list[GateVerdict]  # with the lists cut by score, and in the age-balanced order
+    verdicts: list[GateVerdict]  # with the lists cut by score, and in the balanced order
     chosen_for: list[str]
     choosable_for: list[str]
 
@@ -399,7 +399,7 @@ class ModelRow:
 class GateVerdict:
     """The gate's verdict on a model for one cut of the lists, in words."""
 
-    age_balanced: bool
+    balanced: bool
     passed: bool
     lines: list[str]
 
@@ -419,7 +419,7 @@ def models_page(user: Any, districts: Iterable[Any], *, limit: int = 30) -> Mode
     districts = list(districts)
     codes = [d.code for d in districts]
     chosen = {code: chosen_model(code) for code in codes}
-    balanced = {code: screening_settings_of(code).age_balanced for code in codes}
+    balanced = {code: screening_settings_of(code).balanced for code in codes}
     models = list(scoring_models_visible_to(user).select_related("city")[:limit])
     names = area_names({s.get("district") for m in models for s in m.label_sources if s.get("district")})
     may_choose = can(user, "discovery.choose_model")
@@ -429,7 +429,7 @@ def models_page(user: Any, districts: Iterable[Any], *, limit: int = 30) -> Mode
         verdicts = {
             cut: GateVerdict(cut, bool(gate.get("passed")), explain_gate(gate))
             for cut in (False, True)
-            for gate in [gate_for(model.gate, age_balanced=cut)]
+            for gate in [gate_for(model.gate, balanced=cut)]
         }
         rows.append(
             ModelRow(

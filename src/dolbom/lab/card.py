@@ -134,11 +134,11 @@ SCORERS: tuple[tuple[str, str], ...] = (
     ("scorecard", "scorecard"),
     ("model", "learned model (per district)"),
     ("pooled", "learned model (pooled)"),
-    ("model_balanced", "learned model (per district), age-balanced cut"),
-    ("pooled_balanced", "learned model (pooled), age-balanced cut"),
+    ("model_balanced", "learned model (per district), balanced cut"),
+    ("pooled_balanced", "learned model (pooled), balanced cut"),
 )
 DEPLOYED = {"pooled": "the pooled model", "model": "its own model", "scorecard": "the scorecard"}
-CUTS = {"by_score": "cut by score", "age_balanced": "age-balanced cut"}
+CUTS = {"by_score": "cut by score", "balanced": "balanced cut"}
 
 
 def _scorers(evaluation: dict[str, Any]) -> list[tuple[str, str]]:
@@ -427,7 +427,7 @@ def _deployed_cut(entry: dict[str, Any]) -> str:
     """A district's deployed scorer in words, with the cut of a learned model's lists."""
     if entry["deployed"] == "scorecard":
         return DEPLOYED["scorecard"]
-    return f"{DEPLOYED[entry['deployed']]}, {CUTS['age_balanced' if entry.get('age_balanced') else 'by_score']}"
+    return f"{DEPLOYED[entry['deployed']]}, {CUTS['balanced' if entry.get('balanced') else 'by_score']}"
 
 
 def deployed_name(result: dict[str, Any]) -> str:
@@ -519,7 +519,7 @@ def cross_city(results: list[dict[str, Any]]) -> str:
     return "\n\n".join(
         [
             "Precision@k (95 % Wilson interval) and the difference from the scorecard in percentage points (95 % "
-            "bootstrap interval); *balanced*: the model's lists in the age-balanced cut:\n\n"
+            "bootstrap interval); *balanced*: the model's lists in the balanced cut:\n\n"
             + _table(["city (households)", "k", "scorecard",
                       *(cell for head in heads for cell in (head, "difference"))], precision_rows),
             "Recall@k of all households in crisis, and the recall ratio across the head's age band (max / min):\n\n"
@@ -586,7 +586,7 @@ def summary(result: dict[str, Any]) -> str:
     for name in ("model_balanced", "pooled_balanced"):
         if name in ev["scorers"]:
             lines.append(
-                "- **Age-balanced cut** (each dong's list shared across the head's age bands). " + verdict(ev, name)
+                "- **Balanced cut** (each dong's list shared across the head's age band and sex). " + verdict(ev, name)
             )
     ratios = "; ".join(
         f"{label} {num(age_ratio(ev, name), 2)}" for name, label in _scorers(ev) if name in ev["scorers"]

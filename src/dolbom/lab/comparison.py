@@ -38,7 +38,7 @@ PARITY_ATTRIBUTES: tuple[tuple[str, str], ...] = (
 )
 
 
-# The suffix of a model's name for its lists cut in the age-balanced order (discovery/learning/balance.py).
+# The suffix of a model's name for its lists cut in the balanced order (discovery/learning/balance.py).
 BALANCED = "_balanced"
 
 
@@ -163,9 +163,9 @@ def collect(
     without_reasons = 0
     for name, scorer in models.items():
         p = _spread(population, feature_ids, scorer.probabilities(features))
-        # Each model's lists both ways a district's rounds may cut them: by score, and age-balanced.
+        # Each model's lists both ways a district's rounds may cut them: by score, and balanced.
         for cut, balanced in ((name, False), (f"{name}{BALANCED}", True)):
-            model_list = run_screening(inputs, scorer=scorer, age_balanced=balanced)
+            model_list = run_screening(inputs, scorer=scorer, balanced=balanced)
             listed[cut], score[cut], probability[cut] = _listed(population, model_list), p * 100, p
             without_reasons += sum(1 for r in model_list.column("reasons").to_pylist() if not r)
     capacity = pq.read_table(inputs.snapshot.path("dongs")).column("visit_capacity").to_numpy()

@@ -178,10 +178,10 @@ def _same_model(measured: Any, gated: Any) -> bool:
 
 
 def _gate_entry(row: Any, measured: Any, district: str, name: str) -> dict[str, Any]:
-    """The gate's verdicts on a model, with its lists cut by score and age-balanced, in English."""
+    """The gate's verdicts on a model, with its lists cut by score and balanced, in English."""
     cuts = {}
-    for key, balanced in (("by_score", False), ("age_balanced", True)):
-        gate = gate_for(row.gate, age_balanced=balanced)
+    for key, balanced in (("by_score", False), ("balanced", True)):
+        gate = gate_for(row.gate, balanced=balanced)
         with translation.override("en"):
             cuts[key] = {"passed": bool(gate.get("passed")), "gate": gate, "verdict": explain_gate(gate)}
     return {"district": district, "district_name": name, "model": row.pk, "passed": row.gate_passed,
@@ -202,12 +202,12 @@ def _deploy(user: Any, district_code: str, candidates: list[tuple[str, Any]]) ->
     return {"deployed": "scorecard", "model": None, "refused": refused}
 
 
-def with_deployed(collected: Any, deployed: str, *, age_balanced: bool) -> Any:
+def with_deployed(collected: Any, deployed: str, *, balanced: bool) -> Any:
     """The round's evaluation with a "deployed" scorer: the lists of the scorer the district put into use, cut as
-    its screening settings ask (a learned model's lists age-balanced or by score). Only its lists are measured
+    its screening settings ask (a learned model's lists balanced or by score). Only its lists are measured
     (precision, recall, parity): pooled over districts, its scores would mix the scorecard's points with a model's
     probabilities, so the card reports no AUC or calibration for it."""
-    if deployed != "scorecard" and age_balanced:
+    if deployed != "scorecard" and balanced:
         deployed = f"{deployed}{BALANCED}"
     collected.listed["deployed"] = collected.listed[deployed]
     collected.score["deployed"] = collected.score[deployed]
@@ -308,11 +308,11 @@ def run(city: Path, *, seed: int = 0) -> dict[str, Any]:
     deployment = []
     for part, (code, _round_two, _model_row) in zip(collected, districts, strict=True):
         choice = _deploy(admins[code][1], code, [("pooled", gated_pooled), ("model", gated[code])])
-        # The districts keep the default screening settings: a learned model's lists are age-balanced.
-        balanced = screening_settings_of(code).age_balanced
-        deployment.append({"district": code, "district_name": admins[code][0].name, "age_balanced": balanced,
+        # The districts keep the default screening settings: a learned model's lists are balanced.
+        balanced = screening_settings_of(code).balanced
+        deployment.append({"district": code, "district_name": admins[code][0].name, "balanced": balanced,
                            **choice})  # fmt: skip
-        with_deployed(part, choice["deployed"], age_balanced=balanced)
+        with_deployed(part, choice["deployed"], balanced=balanced)
     evaluation = compare(pool(collected))
     mark = lap("gate", mark)
     any_district = next(iter(admins))

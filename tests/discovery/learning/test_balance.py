@@ -1,5 +1,6 @@
-"""The age-balanced cut's rule (Sainte-Laguë over the head's age bands) in NumPy, as the gate applies it: pure
-arrays, no database. The round's SQL is checked against it in tests/discovery/screening/test_age_balanced.py."""
+"""The balanced cut's rule (Sainte-Laguë over strata of the head's age band and sex) in NumPy, as the gate
+applies it: pure arrays, no database. The round's SQL is checked against it in
+tests/discovery/screening/test_balanced_cut.py."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from datetime import date
 
 import numpy as np
 
-from dolbom.discovery.learning.balance import age_band, balanced_selection
+from dolbom.discovery.learning.balance import age_band, balanced_selection, strata, stratum
 
 
 def test_places_follow_the_expected_need_of_each_band():
@@ -55,3 +56,23 @@ def test_age_bands_on_the_rounds_date():
     assert age_band(date(1986, 11, 1), on) == "40-64"
     assert age_band(date(1961, 11, 2), on) == "40-64"
     assert age_band(date(1946, 11, 1), on) == "80+"
+
+
+def test_the_strata_are_the_heads_age_band_and_sex_together():
+    assert stratum("65-79", "F") == "65-79/F"
+    assert stratum("unknown", None) == "unknown/unknown" and stratum("40-64", "") == "40-64/unknown"
+    assert strata(np.array(["0-39", "80+"]), np.array(["M", None], dtype=object)).tolist() == ["0-39/M", "80+/unknown"]
+
+
+def test_women_and_men_of_one_age_band_share_its_places_by_need():
+    """The model's signals speak louder for the women-headed households of the band: cut by band alone they take
+    every place; cut by stratum the men-headed get places in proportion to the need the model expects of them."""
+    n = 40
+    sex = np.array(["F"] * 20 + ["M"] * 20)
+    probability = np.where(sex == "F", 0.6, 0.4)
+    score = np.where(sex == "F", 2.0, 1.0) - np.arange(n) / 100
+    band, dong, ids = np.array(["65-79"] * n), np.array(["d"] * n), np.arange(n)
+    by_band = balanced_selection(probability, score, band, dong, {"d": 10}, tie_break=ids)
+    assert by_band[:20].sum() == 10  # one band: all ten places to women-headed households
+    by_stratum = balanced_selection(probability, score, strata(band, sex), dong, {"d": 10}, tie_break=ids)
+    assert by_stratum[:20].sum() == 6 and by_stratum[20:].sum() == 4  # need 12 against 8

@@ -10,7 +10,7 @@ import pytest
 
 from dolbom.discovery.learning.explain import explain_gate
 from dolbom.discovery.learning.gate import (
-    AGE_BALANCED,
+    BALANCED,
     EVEN_ENOUGH,
     GATE_ATTRIBUTES,
     Candidates,
@@ -130,7 +130,7 @@ def test_each_dong_takes_its_own_half(labels):
     assert gate["k"] == 50 + 150
 
 
-# ------------------------------------------------------------------------------------- the age-balanced cut
+# ------------------------------------------------------------------------------------- the balanced cut
 
 
 def _held_out(n: int = 400, seed: int = 9) -> HeldOut:
@@ -151,7 +151,7 @@ def _held_out(n: int = 400, seed: int = 9) -> HeldOut:
 
 def test_the_gate_gives_a_verdict_for_each_cut():
     gate = evaluate_gate(_held_out())
-    by_score, balanced = gate_for(gate, age_balanced=False), gate_for(gate, age_balanced=True)
+    by_score, balanced = gate_for(gate, balanced=False), gate_for(gate, balanced=True)
     assert by_score["evaluated"] and balanced["evaluated"]
     # Cut by score, the model lists older heads only: its recall across age bands is worse than the scorecard's.
     assert {"code": "parity_worse", "attribute": "head_age_band"} in by_score["held_back"]
@@ -163,9 +163,9 @@ def test_the_gate_gives_a_verdict_for_each_cut():
 
 
 def test_a_model_checked_before_the_balanced_cut_is_held_back_for_it():
-    assert passes_gate({"passed": True}, age_balanced=False)
-    assert not passes_gate({"passed": True}, age_balanced=True)
-    assert gate_for({"passed": True}, age_balanced=True)["held_back"][0]["code"] == "balanced_not_evaluated"
+    assert passes_gate({"passed": True}, balanced=False)
+    assert not passes_gate({"passed": True}, balanced=True)
+    assert gate_for({"passed": True}, balanced=True)["held_back"][0]["code"] == "balanced_not_evaluated"
 
 
 # ------------------------------------------------------------------------- the whole list, by expected recall
@@ -190,17 +190,17 @@ def test_a_model_whose_whole_list_leans_is_held_back_though_the_visited_look_eve
     held = held_out(labels, labels + rng.random(len(labels)) * 0.5, rng.random(len(labels)))
     assert evaluate_gate(held)["passed"]  # the visited alone let it through
     gate = evaluate_gate(held, _leaning_candidates())
-    by_score, balanced = gate_for(gate, age_balanced=False), gate_for(gate, age_balanced=True)
+    by_score, balanced = gate_for(gate, balanced=False), gate_for(gate, balanced=True)
     assert by_score["held_back"] == [{"code": "expected_parity_worse", "attribute": "head_age_band"}]
     figures = by_score["expected_parity"]["head_age_band"]
     assert figures["model"] == "inf" and figures["scorecard"] < EVEN_ENOUGH
     found = {g["group"]: g["expected_found"] for g in figures["groups"]["model"]}
     assert found["80+"] == pytest.approx(120, abs=0.5) and found["0-39"] == 0
-    # The age-balanced cut gives the younger heads places in proportion to the need the model expects of them.
+    # The balanced cut gives the younger heads places in proportion to the need the model expects of them.
     assert balanced["passed"], balanced["held_back"]
     assert 1 <= balanced["expected_parity"]["head_age_band"]["model"] <= EVEN_ENOUGH
     assert balanced["candidates"] == 800
-    assert not passes_gate(gate, age_balanced=False) and passes_gate(gate, age_balanced=True)
+    assert not passes_gate(gate, balanced=False) and passes_gate(gate, balanced=True)
     json.dumps(gate, allow_nan=False)
     assert "기대" in " ".join(explain_gate(by_score)) and "기대" in " ".join(explain_gate(balanced))
 
@@ -219,4 +219,4 @@ def test_the_scorecard_never_lists_a_household_below_its_minimum_score(labels):
 
 def test_without_candidates_the_verdict_has_no_expected_recall(labels):
     gate = evaluate_gate(held_out(labels, labels * 1.0, np.zeros(len(labels))))
-    assert gate["expected_parity"] is None and gate[AGE_BALANCED]["expected_parity"] is None
+    assert gate["expected_parity"] is None and gate[BALANCED]["expected_parity"] is None

@@ -26,7 +26,7 @@ from .conftest import as_table, make_data
 OUTCOMES = {1: "helped", 0: "not_eligible"}
 KST = ZoneInfo("Asia/Seoul")
 # A verdict that let a model through with both cuts of the lists (the gate's own figures are tested in test_gate).
-PASSED_BOTH_CUTS = {"passed": True, "age_balanced": {"passed": True}}
+PASSED_BOTH_CUTS = {"passed": True, "balanced": {"passed": True}}
 
 
 class Rounds:
@@ -122,7 +122,7 @@ def test_households_the_held_out_round_excluded_are_no_candidates(city, rounds, 
 
     monkeypatch.setattr("dolbom.discovery.services.learning.round_evidence", round_evidence)
     model = train_model(user=city.users["district_admin"], district_code=city.districts[0].code)
-    assert model.gate["candidates"] == 260 and model.gate["age_balanced"]["candidates"] == 260
+    assert model.gate["candidates"] == 260 and model.gate["balanced"]["candidates"] == 260
 
 
 def test_one_labelled_round_gives_a_model_that_waits_for_the_next(city, rounds):
@@ -141,7 +141,7 @@ def test_training_from_the_command_line_prints_the_gates_verdict(city, rounds, c
     assert f"#{model.pk}" in out
     # A verdict for each cut of the lists, with the reason as the models page words it.
     assert out.splitlines()[1] == "검증(점수순 배정): 보류."
-    assert "검증(연령대 균형 배정): 보류." in out.splitlines()
+    assert "검증(연령대·성별 균형 배정): 보류." in out.splitlines()
     assert explain_gate(model.gate)[0] in out
 
 

@@ -19,7 +19,7 @@ PASSED = {
     "precision": {"model": 0.45, "scorecard": 0.30}, "difference": 0.15, "interval": [0.05, 0.25],
     "parity": {"head_age_band": {"model": 1.2, "scorecard": 1.4, "compared": 3, "measured": True, "groups": {}}},
 }  # fmt: skip
-PASSED["age_balanced"] = dict(PASSED)
+PASSED["balanced"] = dict(PASSED)
 
 
 @pytest.fixture

@@ -96,7 +96,7 @@ def test_reasons_for_selected_households_only(data, trained):
 
 
 def test_a_household_nothing_raises_still_reads_the_signals_that_weighed_most():
-    """Listed by the age-balanced cut or a reserved slot, a household below the model's base value is explained by
+    """Listed by the balanced cut or a reserved slot, a household below the model's base value is explained by
     its own signals that weighed most, with their negative contributions: never an empty list of reasons."""
     x = np.array([[3.0, 0, 0, 1.0, 2.0, 0, 1.0]])
     contributions = np.array([[-0.05, 0.0, 0.0, -0.2, -0.01, 0.0, -0.3, 0.4]])

@@ -54,7 +54,7 @@ def world(city, manager, tmp_path, monkeypatch):
     """Room for ten visits per dong; in the first dong 12 households in arrears (the model agrees with the
     scorecard), in the second 15 (the model ranks them the other way). Months of arrears by household id."""
     # The district's chosen model is the stand-in (which model is chosen, and the gate, are tested elsewhere).
-    monkeypatch.setattr(service, "_chosen_model", lambda district_code, age_balanced: None)
+    monkeypatch.setattr(service, "_chosen_model", lambda district_code, balanced: None)
     monkeypatch.setattr(service, "model_scorer", lambda *args, **kwargs: Contrary(city.dongs[0].code))
     months: dict[int, int] = {}
     arrears = []
@@ -181,10 +181,10 @@ def test_a_scorecard_round_reserves_nothing(city, manager, world):
 
 def test_district_staff_set_the_share_and_it_is_audited(city, manager):
     assert screening_settings_of(city.districts[0].code).reserved_share == 10
-    row = set_screening_settings(user=manager, district_code=city.districts[0].code, share="20", age_balanced=True)
+    row = set_screening_settings(user=manager, district_code=city.districts[0].code, share="20", balanced=True)
     assert row.reserved_share == 20 and screening_settings_of(city.districts[0].code).reserved_share == 20
     set_screening_settings(
-        user=city.users["district_admin"], district_code=city.districts[0].code, share=0, age_balanced=True
+        user=city.users["district_admin"], district_code=city.districts[0].code, share=0, balanced=True
     )
     events = AuditEvent.objects.filter(action="discovery.set_screening_settings").order_by("pk")
     assert [e.detail["reserved_share"] for e in events] == [{"before": 10, "after": 20}, {"before": 20, "after": 0}]
@@ -193,19 +193,19 @@ def test_district_staff_set_the_share_and_it_is_audited(city, manager):
 @pytest.mark.parametrize("value", ["31", "-1", "abc", "2.5", "", None, 100])
 def test_a_bad_share_is_refused_in_korean(city, manager, value):
     with pytest.raises(ValidationError, match="탐색 배정 비율은 0에서 30 사이의 정수"):
-        set_screening_settings(user=manager, district_code=city.districts[0].code, share=value, age_balanced=True)
+        set_screening_settings(user=manager, district_code=city.districts[0].code, share=value, balanced=True)
     assert not ScreeningSettings.objects.exists()
 
 
 @pytest.mark.parametrize("role", ["dong_officer", "agency_worker", "safety_net", "analyst"])
 def test_only_district_staff_change_the_setting(city, role):
     with pytest.raises(PermissionDenied):
-        set_screening_settings(user=city.users[role], district_code=city.districts[0].code, share=20, age_balanced=True)
+        set_screening_settings(user=city.users[role], district_code=city.districts[0].code, share=20, balanced=True)
 
 
 def test_another_districts_setting_is_refused(city, manager):
     with pytest.raises(PermissionDenied):
-        set_screening_settings(user=manager, district_code=city.districts[1].code, share=20, age_balanced=True)
+        set_screening_settings(user=manager, district_code=city.districts[1].code, share=20, balanced=True)
     assert not ScreeningSettings.objects.exists()
 
 

@@ -21,7 +21,7 @@ from tests.conftest import make_person
 from tests.discovery.screening.support import AS_OF, PERIOD, import_telecom, move
 
 # A verdict that let a model through with both cuts of the lists (the gate is tested in tests/discovery/learning).
-PASSED_BOTH_CUTS = {"passed": True, "age_balanced": {"passed": True}}
+PASSED_BOTH_CUTS = {"passed": True, "balanced": {"passed": True}}
 
 
 @pytest.fixture

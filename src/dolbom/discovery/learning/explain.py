@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -96,17 +97,16 @@ def _held_back(reason: dict[str, Any], gate: dict[str, Any]) -> str:
         }
     if code == "balanced_not_evaluated":
         return _(
-            "It was checked before the gate measured the age-balanced cut of the lists: train a new one to have it "
-            "checked."
+            "It was checked before the gate measured the balanced cut of the lists: train a new one to have it checked."
         )
     if code == "trained_before_gate":
         return _("It was trained before models were checked at the gate: train a new one to have it checked.")
     return str(code)
 
 
-def cut_name(*, age_balanced: bool) -> str:
+def cut_name(*, balanced: bool) -> str:
     """The cut of a learned model's lists, as the settings and the gate's verdicts name it."""
-    return _("the age-balanced cut") if age_balanced else _("the cut by score")
+    return _("the balanced cut") if balanced else _("the cut by score")
 
 
 def explain_gate(gate: dict[str, Any]) -> list[str]:
@@ -139,11 +139,14 @@ def explain_gate(gate: dict[str, Any]) -> list[str]:
         if gate.get("expected_parity"):
             lines.append(
                 _(
-                    "Cut at the visit capacity from the %(candidates)d households the held-out round could list, its "
+                    "Cut at the visit capacity from the %(candidates)s households the held-out round could list, its "
                     "whole list would find, by its own probabilities, no less even a share of each group's expected "
                     "need than the scorecard's list, or highest over lowest at most %(even)s."
                 )
-                % {"candidates": gate.get("candidates", 0), "even": _ratio(gate.get("even_enough", EVEN_ENOUGH))}
+                % {
+                    "candidates": number_format(gate.get("candidates", 0), force_grouping=True),
+                    "even": _ratio(gate.get("even_enough", EVEN_ENOUGH)),
+                }
             )
         if unmeasured:
             lines.append(

@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from dolbom.discovery.learning.balance import balanced_selection
+from dolbom.discovery.learning.balance import balanced_selection, strata
 from dolbom.discovery.learning.evaluate import bootstrap_precision_difference, recall_parity, select_per_dong
 
 # The groups across which recall must be no less even than the scorecard's (issue: age band, sex, disability, dong).
@@ -38,8 +38,10 @@ GATE_ATTRIBUTES: tuple[str, ...] = ("head_age_band", "head_sex", "disability", "
 # model must be no less even than the scorecard. Without it, a held-out round's few hundred outcomes held models
 # back for differences such as 1.21 against 1.09 across the head's sex, well within their noise.
 EVEN_ENOUGH = 1.5
-# The key of the verdict with the model's lists cut in the age-balanced order.
-AGE_BALANCED = "age_balanced"
+# The key of the verdict with the model's lists cut in the balanced order (learning/balance.py). Verdicts of the
+# earlier cut, balanced across the head's age band alone, were kept under "age_balanced": they say nothing of this
+# cut, and a model that has only those is held back for it.
+BALANCED = "balanced"
 # Fewer labels than this make an interval too wide to mean anything: the gate then holds the model back.
 MIN_LABELS = 50
 MIN_EACH_CLASS = 10
@@ -128,7 +130,7 @@ def not_evaluated(reason: str, **facts: Any) -> dict[str, Any]:
 
 def evaluate_gate(held: HeldOut, candidates: Candidates | None = None, *, seed: int = 0) -> dict[str, Any]:
     """The gate's verdict and every figure behind it, as JSON for `ScoringModel.gate`: the verdict with the model's
-    lists cut by score, and under `AGE_BALANCED` the verdict with its lists cut in the age-balanced order
+    lists cut by score, and under `BALANCED` the verdict with its lists cut in the balanced order
     (learning/balance.py), the two ways a district's rounds may use a model. `held_back` lists why a model is held
     back (empty when it passed): codes that `explain_gate` says in Korean. Without `candidates` the verdict has no
     expected recall (`expected_parity` None)."""
@@ -149,15 +151,16 @@ def evaluate_gate(held: HeldOut, candidates: Candidates | None = None, *, seed: 
     scorecard = select_per_dong(held.scorecard[usable], dong, k, tie_break=ids)
     by_score = select_per_dong(held.model[usable], dong, k, tie_break=ids)
     p = held.model[usable]
-    balanced = balanced_selection(p, p, held.groups["head_age_band"][usable], dong, k, tie_break=ids)
+    group = strata(held.groups["head_age_band"][usable], held.groups["head_sex"][usable])
+    balanced = balanced_selection(p, p, group, dong, k, tie_break=ids)
     verdict = _verdict(held, usable, {"model": by_score, "scorecard": scorecard}, k, seed=seed)
-    verdict[AGE_BALANCED] = _verdict(held, usable, {"model": balanced, "scorecard": scorecard}, k, seed=seed)
-    for cut, age_balanced in ((verdict, False), (verdict[AGE_BALANCED], True)):
-        _check_expected_parity(cut, candidates, age_balanced=age_balanced)
+    verdict[BALANCED] = _verdict(held, usable, {"model": balanced, "scorecard": scorecard}, k, seed=seed)
+    for cut, is_balanced in ((verdict, False), (verdict[BALANCED], True)):
+        _check_expected_parity(cut, candidates, balanced=is_balanced)
     return verdict
 
 
-def _check_expected_parity(verdict: dict[str, Any], candidates: Candidates | None, *, age_balanced: bool) -> None:
+def _check_expected_parity(verdict: dict[str, Any], candidates: Candidates | None, *, balanced: bool) -> None:
     """Adds the expected recall of both scorers' whole lists to a verdict, and holds the model back where its list
     leans more than the scorecard's and more than EVEN_ENOUGH."""
     if candidates is None:
@@ -165,11 +168,12 @@ def _check_expected_parity(verdict: dict[str, Any], candidates: Candidates | Non
         return
     p = candidates.model
     ids = candidates.household_id
+    group = strata(candidates.groups["head_age_band"], candidates.groups["head_sex"])
     lists = {
         "scorecard": select_per_dong(candidates.scorecard, candidates.cut, candidates.capacity, tie_break=ids),
         "model": (
-            balanced_selection(p, p, candidates.groups["head_age_band"], candidates.cut, candidates.capacity, ids)
-            if age_balanced
+            balanced_selection(p, p, group, candidates.cut, candidates.capacity, ids)
+            if balanced
             else select_per_dong(p, candidates.cut, candidates.capacity, tie_break=ids)
         ),
     }
@@ -216,16 +220,16 @@ def _ratio_of(rows: list[dict[str, Any]]) -> float:
     return max(recalls) / min(recalls)
 
 
-def gate_for(gate: dict[str, Any], *, age_balanced: bool) -> dict[str, Any]:
-    """A model's verdict for the lists a district's rounds make: cut by score, or in the age-balanced order. A
-    model checked before the gate measured the age-balanced cut has no verdict for it, and is held back there."""
-    if not age_balanced or not gate.get("evaluated", True):
+def gate_for(gate: dict[str, Any], *, balanced: bool) -> dict[str, Any]:
+    """A model's verdict for the lists a district's rounds make: cut by score, or in the balanced order. A
+    model checked before the gate measured the balanced cut has no verdict for it, and is held back there."""
+    if not balanced or not gate.get("evaluated", True):
         return gate
-    return gate.get(AGE_BALANCED) or not_evaluated("balanced_not_evaluated")
+    return gate.get(BALANCED) or not_evaluated("balanced_not_evaluated")
 
 
-def passes_gate(gate: dict[str, Any], *, age_balanced: bool) -> bool:
-    return bool(gate_for(gate, age_balanced=age_balanced).get("passed"))
+def passes_gate(gate: dict[str, Any], *, balanced: bool) -> bool:
+    return bool(gate_for(gate, balanced=balanced).get("passed"))
 
 
 def _verdict(

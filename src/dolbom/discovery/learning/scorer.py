@@ -72,7 +72,7 @@ def _signals_weighing_most(
     contributions: np.ndarray, x: np.ndarray, infos: tuple[Any, ...], k: int
 ) -> list[tuple[int, float]]:
     """For a household nothing raises above the model's base value, its signals that weigh most (the contributions
-    may all be negative): it is listed all the same — by the age-balanced cut or a reserved slot — and an officer
+    may all be negative): it is listed all the same — by the balanced cut or a reserved slot — and an officer
     reads which of its signals the model counted, with their true sign."""
     present = [j for j in range(len(infos)) if infos[j].kind and np.isfinite(x[j]) and x[j] != 0]
     present.sort(key=lambda j: -contributions[j])

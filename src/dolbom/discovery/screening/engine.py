@@ -213,7 +213,7 @@ def run_screening(
     scorer: Scorer | None = None,
     master: str | None = None,
     reserve: Reserve | None = None,
-    age_balanced: bool = False,
+    balanced: bool = False,
 ) -> pa.Table:
     """Score every household of the snapshot that has a signal, and list the top of each dong up to its visit
     capacity: household_id, dong_code, rank, score, probability, reasons (list of {text, points, code}), selection.
@@ -221,8 +221,8 @@ def run_screening(
     Without a scorer (or with the scorecard) the scoring is the scorecard's SQL on the chosen engine; a learned
     scorer gets the feature table and its scores are listed by the same selection SQL. With a learned scorer and a
     `reserve` of more than 0 %, part of each dong's list is drawn among the households below the model's cut that
-    the scorecard or a referral marks (`reserve.py`). With a learned scorer and `age_balanced`, each dong's list is
-    cut in the age-balanced order (`learning/balance.py`). The scorecard's own rounds never reserve nor balance."""
+    the scorecard or a referral marks (`reserve.py`). With a learned scorer and `balanced`, each dong's list is
+    cut in the balanced order (`learning/balance.py`). The scorecard's own rounds never reserve nor balance."""
     timings: dict[str, float] = {}
     started = time.perf_counter()
     in_sql = scorer is None or getattr(scorer, "runs_in_sql", False)
@@ -239,10 +239,10 @@ def run_screening(
             timings["model"] = time.perf_counter() - started - timings["scoring"]
         mark = time.perf_counter()
         cut_from, order = scores, sql.BY_SCORE
-        if not in_sql and age_balanced:
+        if not in_sql and balanced:
             session.run(sql.balanced_statement(scores, inputs.as_of))
             cut_from, order = "balanced_scores", sql.BY_BALANCE
-        selection: dict[str, Any] = {"age_balanced": cut_from != scores}
+        selection: dict[str, Any] = {"balanced": cut_from != scores}
         if not in_sql and reserve is not None and reserve.share > 0:
             listed, reserved = reserved_listing(session, inputs, reserve, scores=cut_from, order=order)
             selection.update(reserved)
@@ -266,7 +266,7 @@ def run_screening(
 
 def explain_unexplained(listed: pa.Table, scorer: Any, features: pa.Table) -> pa.Table:
     """The listed rows, with reasons asked of the scorer for those it left without: a learned model explains only
-    the top of each dong when it scores (ModelScorer.score), and the age-balanced cut and the reserved share list
+    the top of each dong when it scores (ModelScorer.score), and the balanced cut and the reserved share list
     households further down. A scorer that cannot explain some households (`reasons_for`) leaves them as they are."""
     missing = pc.is_null(listed.column("reason1_code"))
     explain = getattr(scorer, "reasons_for", None)

@@ -82,7 +82,7 @@ def select(pool: pa.Table, reserve: Reserve) -> tuple[pa.Table, dict[str, Any]]:
         drawn = set(draw([r["household_id"] for r in below], reserved_slots(capacity, reserve.share),
                          seed=reserve.seed, dong_code=dong_code))  # fmt: skip
         reserved[dong_code] = len(drawn)
-        # The cut's households by score (the age-balanced order may differ from it), then the drawn ones.
+        # The cut's households by score (the balanced order may differ from it), then the drawn ones.
         ranked = sorted((r for r in dong_rows if r["list_rank"] <= capacity - len(drawn)), key=_by_score)
         extra = sorted((r for r in below if r["household_id"] in drawn), key=_by_score)
         for position, row in enumerate([*ranked, *extra], start=1):
@@ -106,7 +106,7 @@ def select(pool: pa.Table, reserve: Reserve) -> tuple[pa.Table, dict[str, Any]]:
 def reserved_listing(
     session: Any, inputs: Any, reserve: Reserve, *, scores: str, order: str = sql.BY_SCORE
 ) -> tuple[pa.Table, dict[str, Any]]:
-    """Run the ranking (in `order`: by score or age-balanced), the scorecard's own list and the marks on the
+    """Run the ranking (in `order`: by score or balanced), the scorecard's own list and the marks on the
     round's session, and draw (see `select`)."""
     carry = sql.reason_columns()
     session.register_table("referred", referred_table(reserve.referred))

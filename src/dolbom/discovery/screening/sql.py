@@ -12,7 +12,7 @@ Relations the engine registers before running the statements, from Parquet files
 `memberships`, `persons`, `excluded`, `dongs` (schemas in `inputs.py`) and `scored_kinds` (`scored_kinds_table`).
 Statements then build, in order: `signals` (view), `residents`, `traits`, `kind_points`, `household_scores`;
 `listed_statement` cuts each dong's list from a scores relation (the scorecard's or a learned model's, or a model's
-in the age-balanced order of `balanced_statement`) and
+in the balanced order of `balanced_statement`) and
 `reasons_sql` writes the reasons of the listed households only — the one part that needs text, done on a few
 thousand rows rather than a million.
 """
@@ -28,7 +28,7 @@ from datetime import date
 import pyarrow as pa
 
 from dolbom.discovery.catalogue import Catalogue, SignalKind
-from dolbom.discovery.learning.balance import AGE_BANDS, UNKNOWN_BAND
+from dolbom.discovery.learning.balance import AGE_BANDS, UNKNOWN_BAND, UNKNOWN_SEX
 from dolbom.discovery.screening.scorecard import Increment, Modifier, Placeholder, Scorecard, Template
 
 # Reason columns of a scores relation: reason1_code, reason1_text, reason1_points, … reason3_points.
@@ -133,7 +133,7 @@ def residents_statement(as_of: date) -> Statement:
     force on that date only, so members who moved out are not there). The dong is looked up per household later,
     for the far fewer households that have a signal."""
     sql = f"""
-SELECT m.household_id, m.person_id, m.relationship, p.birth_date, p.disability, p.nationality
+SELECT m.household_id, m.person_id, m.relationship, p.birth_date, p.sex, p.disability, p.nationality
 FROM memberships m
 JOIN persons p ON p.person_id = m.person_id
 WHERE p.date_of_death IS NULL OR p.date_of_death > {date_lit(as_of)}"""
@@ -169,7 +169,8 @@ SELECT household_id,
   SUM(CASE WHEN nationality <> 'KR' THEN 1 ELSE 0 END) AS foreign_members,
   MIN(birth_date) AS oldest_birth,
   MAX(birth_date) AS youngest_birth,
-  MIN(CASE WHEN relationship = 'head' THEN birth_date END) AS head_birth
+  MIN(CASE WHEN relationship = 'head' THEN birth_date END) AS head_birth,
+  MIN(CASE WHEN relationship = 'head' THEN sex END) AS head_sex
 FROM residents
 GROUP BY household_id"""
     return Statement("traits", sql)
@@ -333,7 +334,7 @@ def scoring_statements(
 # ---------------------------------------------------------------------------------------------------- selection
 
 
-# The orders a dong's households are cut in: by score (ties to the lower household id), or the age-balanced order
+# The orders a dong's households are cut in: by score (ties to the lower household id), or the balanced order
 # of `balanced_statement` (learning/balance.py).
 BY_SCORE = "c.score DESC, c.household_id ASC"
 BY_BALANCE = "c.priority DESC, c.score DESC, c.household_id ASC"
@@ -350,17 +351,23 @@ def age_band_sql(birth: str, as_of: date) -> str:
     return f"CASE WHEN {birth} IS NULL THEN {lit(UNKNOWN_BAND)} {bands} END"
 
 
+def stratum_sql(as_of: date) -> str:
+    """A household's stratum in the balanced cut (balance.stratum), from `traits` as `t`: "65-79/F"."""
+    sex = f"COALESCE(NULLIF(t.head_sex, ''), {lit(UNKNOWN_SEX)})"
+    return f"concat({age_band_sql('t.head_birth', as_of)}, '/', {sex})"
+
+
 def balanced_statement(scores: str, as_of: date) -> Statement:
-    """The households of a scores relation that are not excluded, each with its head's age band and its priority
-    in the dong's age-balanced order: the band's expected need (Σ probability in the dong) ÷ (its position in the
-    band by score − ½). See learning/balance.py."""
+    """The households of a scores relation that are not excluded, each with its stratum (the head's age band and
+    sex) and its priority in the dong's balanced order: the stratum's expected need (Σ probability in the dong) ÷
+    (its position in the stratum by score − ½). See learning/balance.py."""
     sql = f"""
 SELECT b.*,
-  CAST(SUM(b.probability) OVER (PARTITION BY b.dong_code, b.age_band) AS DOUBLE)
-    / (ROW_NUMBER() OVER (PARTITION BY b.dong_code, b.age_band ORDER BY b.score DESC, b.household_id ASC) - 0.5)
+  CAST(SUM(b.probability) OVER (PARTITION BY b.dong_code, b.stratum) AS DOUBLE)
+    / (ROW_NUMBER() OVER (PARTITION BY b.dong_code, b.stratum ORDER BY b.score DESC, b.household_id ASC) - 0.5)
     AS priority
 FROM (
-  SELECT c.*, {age_band_sql("t.head_birth", as_of)} AS age_band
+  SELECT c.*, {stratum_sql(as_of)} AS stratum
   FROM {scores} c
   LEFT JOIN traits t ON t.household_id = c.household_id
   LEFT JOIN (SELECT DISTINCT household_id FROM excluded) e ON e.household_id = c.household_id
@@ -378,7 +385,7 @@ def listed_statement(
     order: str = BY_SCORE,
 ) -> Statement:
     """The outreach lists: per dong, households not excluded and at least at the minimum score, in `order` (by
-    score, or the age-balanced order), cut at the dong's visit capacity, and numbered by score within the cut.
+    score, or the balanced order), cut at the dong's visit capacity, and numbered by score within the cut.
     `carry` names further columns of the scores relation to keep (a learned scorer's reasons)."""
     extra = "".join(f", s.{name}" for name in carry)
     sql = f"""

@@ -111,15 +111,15 @@ def choose_model(*, user: Any, district_code: str, model_id: int) -> ModelChoice
     if model is None or not model.usable_by(district_code):
         raise PermissionDenied("the model is not one the district may use")
     # The gate's verdict for the cut of the lists the district's rounds make (screening settings).
-    balanced = screening_settings_of(district_code).age_balanced
-    gate = gate_for(model.gate, age_balanced=balanced)
+    balanced = screening_settings_of(district_code).balanced
+    gate = gate_for(model.gate, balanced=balanced)
     if not gate.get("passed"):
         reasons = " ".join(explain_gate(gate))
         message = _(
             "Model #%(model)d was held back by the gate for %(cut)s of the lists, which the district's screening "
             "settings ask for, and cannot be used for its rounds. %(reasons)s"
         )
-        facts = {"model": model.pk, "cut": cut_name(age_balanced=balanced), "reasons": reasons}
+        facts = {"model": model.pk, "cut": cut_name(balanced=balanced), "reasons": reasons}
         raise ValidationError({NON_FIELD_ERRORS: message % facts})
     with transaction.atomic():
         previous = ModelChoice.objects.select_for_update().filter(district_id=district_code).first()

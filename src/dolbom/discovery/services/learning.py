@@ -435,7 +435,7 @@ def _train(
             label_sources=[source.record() for source in sources],
             gate=gate,
             # Offered for rounds with at least one cut of the lists; a district's choice checks its own cut.
-            gate_passed=any(passes_gate(gate, age_balanced=cut) for cut in (False, True)),
+            gate_passed=any(passes_gate(gate, balanced=cut) for cut in (False, True)),
         )
         home = Path(settings.HOME)
         path, sha = model.save(private_dir(home / "models"), str(row.pk))

@@ -87,7 +87,7 @@ class RoundPlan:
     signals: list[SignalSource]
     learned: Any  # the learned scorer, or None for the scorecard
     reserve: Reserve | None = None  # the learned model's reserved share (screening.reserve); None for the scorecard
-    age_balanced: bool = False  # the learned model's lists cut in the age-balanced order (learning.balance)
+    balanced: bool = False  # the learned model's lists cut in the balanced order (learning.balance)
 
     @property
     def params(self) -> dict[str, Any]:
@@ -115,7 +115,7 @@ class RoundPlan:
         }
         if self.learned is not None:
             params["model"] = self.learned.version
-            params["age_balanced"] = self.age_balanced
+            params["balanced"] = self.balanced
         if self.reserve is not None:
             # The seed makes the draw reproducible; the referred households are counted, not named.
             params["reserve"] = {
@@ -229,7 +229,7 @@ def plan_round(
     district_settings = screening_settings_of(district_code)
     if scorer == Scorer.MODEL:
         try:
-            learned = model_scorer(_chosen_model(district_code, age_balanced=district_settings.age_balanced))
+            learned = model_scorer(_chosen_model(district_code, balanced=district_settings.balanced))
         except ModelUnavailable as exc:
             message = _("The learned model cannot be used. %(problem)s")
             raise ValidationError({"scorer": message % {"problem": exc}}) from exc
@@ -247,13 +247,13 @@ def plan_round(
         signals=signals,
         learned=learned,
         reserve=reserve,
-        age_balanced=learned is not None and district_settings.age_balanced,
+        balanced=learned is not None and district_settings.balanced,
     )
 
 
-def _chosen_model(district_code: str, *, age_balanced: bool) -> Any:
+def _chosen_model(district_code: str, *, balanced: bool) -> Any:
     """The model the district's administrator chose for its rounds; never one the gate held back for the cut of the
-    lists the district's settings ask for (by score or age-balanced)."""
+    lists the district's settings ask for (by score or balanced)."""
     model = chosen_model(district_code)
     if model is None:
         raise ModelUnavailable(
@@ -262,13 +262,13 @@ def _chosen_model(district_code: str, *, age_balanced: bool) -> Any:
                 "the gate on the learned models page."
             )
         )
-    if not passes_gate(model.gate, age_balanced=age_balanced):
+    if not passes_gate(model.gate, balanced=balanced):
         message = _(
             "Model #%(model)d, chosen for the district's rounds, has not passed the gate with %(cut)s of the lists "
             "that the district's screening settings ask for: choose another model on the learned models page, or "
             "change the cut on the screening settings page."
         )
-        raise ModelUnavailable(message % {"model": model.pk, "cut": cut_name(age_balanced=age_balanced)})
+        raise ModelUnavailable(message % {"model": model.pk, "cut": cut_name(balanced=balanced)})
     return model
 
 
@@ -431,7 +431,7 @@ def execute_round(
         seconds["snapshot"] = time.perf_counter() - mark
         on_scoring()
         return run_screening(
-            inputs, engine=plan.engine, scorer=plan.learned, reserve=plan.reserve, age_balanced=plan.age_balanced
+            inputs, engine=plan.engine, scorer=plan.learned, reserve=plan.reserve, balanced=plan.balanced
         )
 
 

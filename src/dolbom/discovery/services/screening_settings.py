@@ -1,5 +1,5 @@
 """The district's screening settings kept on the pages: the reserved share of a learned model's lists and their
-age-balanced cut."""
+balanced cut."""
 
 from __future__ import annotations
 
@@ -19,9 +19,9 @@ from dolbom.discovery.selectors import chosen_model
 from dolbom.registry.models import AdministrativeArea, AreaLevel
 
 
-def set_screening_settings(*, user: Any, district_code: str, share: Any, age_balanced: Any) -> ScreeningSettings:
+def set_screening_settings(*, user: Any, district_code: str, share: Any, balanced: Any) -> ScreeningSettings:
     """Set the district's screening settings: the percentage of each dong's list that its learned-model rounds keep
-    in reserve (0 to MAX_RESERVED_SHARE), and whether those rounds cut each dong's list in the age-balanced order
+    in reserve (0 to MAX_RESERVED_SHARE), and whether those rounds cut each dong's list in the balanced order
     (learning/balance.py). Raises PermissionDenied for a role that may not, or a district outside the user's area;
     ValidationError for a share that is not a whole number in range, or for a cut the model the district's rounds
     use has not passed the gate with (the district chooses another model first). Audited with the values before
@@ -31,22 +31,22 @@ def set_screening_settings(*, user: Any, district_code: str, share: Any, age_bal
     if not AdministrativeArea.objects.filter(code=district_code, level=AreaLevel.SIGUNGU).exists():
         raise ValidationError({"district": _("No such district.")})
     value = _whole_percent(share)
-    balanced = _yes_or_no(age_balanced)
+    balanced = _yes_or_no(balanced)
     model = chosen_model(district_code)
-    if model is not None and not passes_gate(model.gate, age_balanced=balanced):
+    if model is not None and not passes_gate(model.gate, balanced=balanced):
         message = _(
             "Model #%(model)d, which the district's rounds use, has not passed the gate with this cut of the lists: "
             "choose another model or the scorecard on the learned models page first."
         )
-        raise ValidationError({"age_balanced": message % {"model": model.pk}})
+        raise ValidationError({"balanced": message % {"model": model.pk}})
     with transaction.atomic():
         row, created = ScreeningSettings.objects.select_for_update().get_or_create(
-            district_id=district_code, defaults={"reserved_share": value, "age_balanced": balanced, "updated_by": user}
+            district_id=district_code, defaults={"reserved_share": value, "balanced": balanced, "updated_by": user}
         )
         before = ScreeningSettings(district_id=district_code) if created else copy(row)
         if not created:
-            row.reserved_share, row.age_balanced, row.updated_by = value, balanced, user
-            row.save(update_fields=["reserved_share", "age_balanced", "updated_by", "updated_at"])
+            row.reserved_share, row.balanced, row.updated_by = value, balanced, user
+            row.save(update_fields=["reserved_share", "balanced", "updated_by", "updated_at"])
         audit.record(
             user,
             "discovery.set_screening_settings",
@@ -54,7 +54,7 @@ def set_screening_settings(*, user: Any, district_code: str, share: Any, age_bal
             detail={
                 "district": district_code,
                 "reserved_share": {"before": before.reserved_share, "after": value},
-                "age_balanced": {"before": before.age_balanced, "after": balanced},
+                "balanced": {"before": before.balanced, "after": balanced},
             },
         )
     return row
@@ -68,7 +68,7 @@ def _yes_or_no(value: Any) -> bool:
         return True
     if text in ("", "0", "false", "off", "no"):
         return False
-    raise ValidationError({"age_balanced": _("Answer yes or no.")})
+    raise ValidationError({"balanced": _("Answer yes or no.")})
 
 
 def _whole_percent(share: Any) -> int:

@@ -1,4 +1,4 @@
-"""The district's screening settings page: the reserved share of a learned model's lists and their age-balanced
+"""The district's screening settings page: the reserved share of a learned model's lists and their balanced
 cut."""
 
 from __future__ import annotations
@@ -34,13 +34,13 @@ class ScreeningSettingsForm(forms.Form):
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off", "size": 4}),
     )
 
-    age_balanced = forms.BooleanField(
-        label=_("Age-balanced cut"),
+    balanced = forms.BooleanField(
+        label=_("Balanced cut"),
         required=False,
         help_text=_(
-            "In a round screened with the learned model, each dong's list is shared across the head's age bands in "
-            "proportion to the need the model expects in each band, and each band's places go to its households "
-            "the model ranks highest."
+            "In a round screened with the learned model, each dong's list is shared across the head's age band and "
+            "sex together in proportion to the need the model expects in each group, and each group's places go to "
+            "its households the model ranks highest."
         ),
     )
 
@@ -57,9 +57,7 @@ def screening_settings(request: HttpRequest) -> HttpResponse:
     user = request.user
     districts = list(districts_visible_to(user))
     current = [(d, screening_settings_of(d.code)) for d in districts]
-    initial = (
-        {"reserved_share": current[0][1].reserved_share, "age_balanced": current[0][1].age_balanced} if current else {}
-    )
+    initial = {"reserved_share": current[0][1].reserved_share, "balanced": current[0][1].balanced} if current else {}
     form = ScreeningSettingsForm(
         request.POST if request.method == "POST" else None, districts=districts, initial=initial
     )
@@ -72,7 +70,7 @@ def screening_settings(request: HttpRequest) -> HttpResponse:
                     user=user,
                     district_code=data["district"],
                     share=data["reserved_share"],
-                    age_balanced=data["age_balanced"],
+                    balanced=data["balanced"],
                 )
             except ValidationError as refused:
                 show_errors(form, refused)
@@ -83,7 +81,7 @@ def screening_settings(request: HttpRequest) -> HttpResponse:
                 facts = {
                     "district": row.district.name,
                     "share": row.reserved_share,
-                    "cut": cut_name(age_balanced=row.age_balanced),
+                    "cut": cut_name(balanced=row.balanced),
                 }
                 messages.success(request, message % facts)
                 return redirect("screening_settings")

@@ -1,4 +1,4 @@
-"""The age-balanced cut of a learned model's lists: the engine's SQL against the NumPy rule
+"""The balanced cut of a learned model's lists: the engine's SQL against the NumPy rule
 (tests/discovery/learning/test_balance.py), a round through the service, and what the gate's verdicts and the
 settings let a district choose."""
 
@@ -14,8 +14,8 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from dolbom.core.models import AuditEvent
-from dolbom.discovery.learning.balance import age_band, balanced_priority, balanced_selection
-from dolbom.discovery.models import ModelChoice, OutreachItem, ScoringModel, ScreeningSettings
+from dolbom.discovery.learning.balance import age_band, balanced_priority, balanced_selection, strata
+from dolbom.discovery.models import ModelChoice, OutreachItem, ScoringModel, ScreeningRound, ScreeningSettings
 from dolbom.discovery.screening import sql
 from dolbom.discovery.screening.engine import explain_unexplained
 from dolbom.discovery.selectors import screening_settings_of
@@ -30,7 +30,8 @@ from tests.discovery.screening.support import AS_OF, PERIOD, import_telecom, sta
 
 
 def test_the_engines_sql_cuts_as_the_rule_does():
-    """The round's SQL (DuckDB) against the numpy rule, on households whose heads span every band."""
+    """The round's SQL (DuckDB) against the numpy rule, on households whose heads span every band and both sexes
+    (some without a registered sex or head)."""
     rng = np.random.default_rng(5)
     n = 600
     ids = np.arange(1, n + 1)
@@ -39,11 +40,13 @@ def test_the_engines_sql_cuts_as_the_rule_does():
     score = np.round(probability * 100 + rng.normal(0, 3, n), 3)
     births = [date(1930 + int(y), 1 + int(m), 1) if y < 90 else None
               for y, m in zip(rng.integers(0, 95, n), rng.integers(0, 12, n), strict=True)]  # fmt: skip
+    sexes = [None if b is None else str(rng.choice(["F", "M", "F", "M", ""])) for b in births]
     excluded = ids[rng.random(n) < 0.05]
     con = duckdb.connect()
     con.register("model_scores", pa.table({"household_id": ids, "dong_code": dong, "score": score,
                                            "probability": probability}))  # fmt: skip
-    con.register("traits", pa.table({"household_id": ids, "head_birth": pa.array(births, pa.date32())}))
+    con.register("traits", pa.table({"household_id": ids, "head_birth": pa.array(births, pa.date32()),
+                                     "head_sex": pa.array(sexes, pa.string())}))  # fmt: skip
     con.register("excluded", pa.table({"household_id": pa.array(excluded, pa.int64())}))
     con.register("dongs", pa.table({"dong_code": ["1101", "1102"], "visit_capacity": [40, 25]}))
     for statement in (sql.balanced_statement("model_scores", AS_OF),
@@ -53,7 +56,9 @@ def test_the_engines_sql_cuts_as_the_rule_does():
 
     keep = ~np.isin(ids, excluded)
     bands = np.array([age_band(b, AS_OF) for b in births])
-    chosen = balanced_selection(probability[keep], score[keep], bands[keep], dong[keep], {"1101": 40, "1102": 25},
+    groups = strata(bands, np.array(sexes, dtype=object))
+    assert {"unknown/unknown", "65-79/F", "65-79/M", "40-64/unknown"} <= set(groups)
+    chosen = balanced_selection(probability[keep], score[keep], groups[keep], dong[keep], {"1101": 40, "1102": 25},
                                 tie_break=ids[keep])  # fmt: skip
     assert sorted(listed.column("household_id").to_pylist()) == sorted(ids[keep][chosen].tolist())
     assert set(bands[keep][chosen]) >= {"0-39", "40-64", "65-79", "80+"}
@@ -62,7 +67,7 @@ def test_the_engines_sql_cuts_as_the_rule_does():
         rows = sorted((r for r in listed.to_pylist() if r["dong_code"] == code), key=lambda r: r["list_rank"])
         assert [r["list_rank"] for r in rows] == list(range(1, len(rows) + 1))
         assert [r["score"] for r in rows] == sorted((r["score"] for r in rows), reverse=True)
-    priorities = balanced_priority(probability[keep], score[keep], bands[keep], dong[keep], ids[keep])
+    priorities = balanced_priority(probability[keep], score[keep], groups[keep], dong[keep], ids[keep])
     assert np.isfinite(priorities).all()
 
 
@@ -94,7 +99,7 @@ def manager(city):
 def world(city, manager, tmp_path, monkeypatch):
     """Room for ten visits in the first dong; twelve households whose heads are 70 with 20 to 31 months of arrears,
     eight whose heads are 30 with 5 to 12. Returns (older, younger) household ids, most months first."""
-    monkeypatch.setattr(service, "_chosen_model", lambda district_code, age_balanced: None)
+    monkeypatch.setattr(service, "_chosen_model", lambda district_code, balanced: None)
     monkeypatch.setattr(service, "model_scorer", lambda *args, **kwargs: ByMonths())
     dong = city.dongs[0]
     dong.visit_capacity = 10
@@ -126,19 +131,23 @@ def test_a_round_with_the_model_shares_each_dongs_list_across_age_bands(city, cl
     # Expected need 6 among the older heads, 4 among the younger: six places and four, each band's highest first,
     # and the list numbered by score.
     assert listed(screening_round, city.dongs[0]) == older[:6] + younger[:4]
-    assert screening_round.params["age_balanced"] is True and screening_round.stats["age_balanced"] is True
+    assert screening_round.params["balanced"] is True and screening_round.stats["balanced"] is True
     client.force_login(manager)
     page = client.get(reverse("round_detail", args=[screening_round.pk])).content.decode()
-    assert "명단 배정 방식" in page and "연령대 균형 배정" in page
+    assert "명단 배정 방식" in page and "연령대·성별 균형 배정" in page
+    # A round run before the head's sex joined the strata says how it was cut.
+    ScreeningRound.objects.filter(pk=screening_round.pk).update(params={"age_balanced": True})
+    page = client.get(reverse("round_detail", args=[screening_round.pk])).content.decode()
+    assert "가구주 연령대만으로 균형 배정(이전 방식)" in page and "연령대·성별 균형 배정" not in page
 
 
 def test_with_the_setting_off_the_model_lists_its_top(city, manager, world):
     older, _younger = world
-    ScreeningSettings.objects.filter(district=city.districts[0]).update(age_balanced=False)
+    ScreeningSettings.objects.filter(district=city.districts[0]).update(balanced=False)
     screening_round = service.run_round(user=manager, district_code=city.districts[0].code, period=PERIOD,
                                         as_of=AS_OF, scorer="model")  # fmt: skip
     assert listed(screening_round, city.dongs[0]) == older[:10]
-    assert screening_round.params["age_balanced"] is False
+    assert screening_round.params["balanced"] is False
 
 
 def test_the_scorecards_rounds_are_never_balanced(city, manager, world):
@@ -146,7 +155,7 @@ def test_the_scorecards_rounds_are_never_balanced(city, manager, world):
     screening_round = service.run_round(user=manager, district_code=city.districts[0].code, period=PERIOD,
                                         as_of=AS_OF, scorer="scorecard")  # fmt: skip
     assert listed(screening_round, city.dongs[0]) == older[:10]
-    assert "age_balanced" not in screening_round.params and screening_round.stats["age_balanced"] is False
+    assert "balanced" not in screening_round.params and screening_round.stats["balanced"] is False
 
 
 def test_the_reserved_share_draws_below_the_balanced_cut(city, manager, world):
@@ -178,7 +187,7 @@ HELD_BACK = {**PASSED, "passed": False, "held_back": [{"code": "parity_worse", "
 
 
 def _model(city, *, by_score: bool, balanced: bool) -> ScoringModel:
-    gate = {**(PASSED if by_score else HELD_BACK), "age_balanced": PASSED if balanced else HELD_BACK}
+    gate = {**(PASSED if by_score else HELD_BACK), "balanced": PASSED if balanced else HELD_BACK}
     return ScoringModel.objects.create(district=city.districts[0], city=city.sido, algorithm="lightgbm", path="",
                                        gate=gate, gate_passed=by_score or balanced)  # fmt: skip
 
@@ -186,20 +195,20 @@ def _model(city, *, by_score: bool, balanced: bool) -> ScoringModel:
 def test_a_model_is_chosen_only_for_a_cut_it_passed_with(city):
     admin, district = city.users["district_admin"], city.districts[0].code
     only_by_score = _model(city, by_score=True, balanced=False)
-    with pytest.raises(ValidationError, match="연령대 균형"):
+    with pytest.raises(ValidationError, match="연령대·성별 균형"):
         governance.choose_model(user=admin, district_code=district, model_id=only_by_score.pk)
     assert not ModelChoice.objects.exists()
-    set_screening_settings(user=admin, district_code=district, share=10, age_balanced=False)
+    set_screening_settings(user=admin, district_code=district, share=10, balanced=False)
     governance.choose_model(user=admin, district_code=district, model_id=only_by_score.pk)
     # The district cannot switch the cut back on while its rounds use a model that did not pass with it.
     with pytest.raises(ValidationError, match=f"{only_by_score.pk}"):
-        set_screening_settings(user=admin, district_code=district, share=10, age_balanced=True)
-    assert screening_settings_of(district).age_balanced is False
+        set_screening_settings(user=admin, district_code=district, share=10, balanced=True)
+    assert screening_settings_of(district).balanced is False
     both = _model(city, by_score=True, balanced=True)
     governance.choose_model(user=admin, district_code=district, model_id=both.pk)
-    set_screening_settings(user=admin, district_code=district, share=10, age_balanced="on")
+    set_screening_settings(user=admin, district_code=district, share=10, balanced="on")
     events = AuditEvent.objects.filter(action="discovery.set_screening_settings").order_by("pk")
-    assert [e.detail["age_balanced"] for e in events] == [{"before": True, "after": False},
+    assert [e.detail["balanced"] for e in events] == [{"before": True, "after": False},
                                                          {"before": False, "after": True}]  # fmt: skip
 
 
@@ -218,16 +227,16 @@ def test_the_pages_show_both_verdicts_and_offer_only_the_districts_cut(city, cli
     both = _model(city, by_score=True, balanced=True)
     client.force_login(city.users["district_admin"])
     page = client.get(reverse("model_list")).content.decode()
-    assert page.count("연령대 균형") >= 2
+    assert page.count("연령대·성별 균형") >= 2
     assert reverse("model_choose", args=[both.pk]) in page
     assert reverse("model_choose", args=[only_by_score.pk]) not in page
 
     url = reverse("screening_settings")
     client.force_login(city.users["district_manager"])
     assert client.post(url, {"district": city.districts[0].code, "reserved_share": "10"}).status_code == 302
-    assert screening_settings_of(city.districts[0].code).age_balanced is False  # an unticked box
-    response = client.post(url, {"district": city.districts[0].code, "reserved_share": "10", "age_balanced": "on"})
-    assert response.status_code == 302 and screening_settings_of(city.districts[0].code).age_balanced is True
+    assert screening_settings_of(city.districts[0].code).balanced is False  # an unticked box
+    response = client.post(url, {"district": city.districts[0].code, "reserved_share": "10", "balanced": "on"})
+    assert response.status_code == 302 and screening_settings_of(city.districts[0].code).balanced is True
 
 
 def test_households_listed_below_the_models_explained_top_get_their_reasons():
