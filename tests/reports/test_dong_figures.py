@@ -43,3 +43,20 @@ def test_households_single_person_and_elderly_alone_per_dong(city) -> None:
 
 def test_a_user_without_dongs_gets_no_rows(city) -> None:
     assert dong_figures(city.users["agency_worker"], on=ON) == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_kept_figures_follow_every_change_to_the_registry(city) -> None:
+    """Kept between pages until the registry changes, whichever way it changes: here a plain ORM update, as a
+    bulk load or an operator's SQL would write, not a service."""
+    manager = city.users["district_manager"]
+
+    def first_dong() -> tuple[int | None, int | None]:
+        row = dong_figures(manager, on=ON)[0]
+        return row.households, row.disabled_persons
+
+    before = first_dong()
+    household = _household(city, 0, date(1950, 5, 5), disability="severe")
+    assert first_dong() == (before[0] + 1, before[1] + 1)
+    Membership.objects.filter(household=household).update(moved_out=date(2026, 6, 1))
+    assert first_dong() == before

@@ -342,6 +342,35 @@ class Membership(models.Model):
         return f"{self.person} → {self.household}"
 
 
+class RegistryRevision(models.Model):
+    """A number that grows with every committed change to households, persons or memberships, so that figures
+    computed from the registry can be kept until it moves (registry/revision.py). Database triggers keep it
+    (migration 0010), not the services: a bulk load, an import or an operator's SQL cannot change the registry
+    without moving it. One row."""
+
+    value = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("registry revision")
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+
+class RegistryChange(models.Model):
+    """PostgreSQL: one row per transaction that changed the registry, which its triggers add instead of updating
+    the revision's one row, so that writers in different districts never wait on each other's lock. The revision
+    is the row's value plus these rows, folded into it now and then (registry/revision.py)."""
+
+    transaction_id = models.BigIntegerField(primary_key=True)
+
+    class Meta:
+        verbose_name = _("registry change")
+
+    def __str__(self) -> str:
+        return str(self.transaction_id)
+
+
 def current_on(on: date, prefix: str = "") -> Q:
     """Memberships in force on a date; `prefix` lets other models filter through a relation."""
     return Q(**{f"{prefix}moved_in__lte": on}) & (

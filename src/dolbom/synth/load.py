@@ -44,6 +44,7 @@ from dolbom.registry.models import (
     Person,
     Staff,
 )
+from dolbom.registry.revision import bulk_registry_write
 from dolbom.synth.resources import ResourceSummary, populate_resources, resources_present
 
 BATCH_ROWS = 20_000
@@ -103,7 +104,8 @@ def load_city(path: Path) -> LoadSummary:
                 "(use a fresh DOLBOM_HOME or database)"
             )
         loader = _Loader(path)
-        counts = loader.run()
+        with bulk_registry_write():
+            counts = loader.run()
         audit.record(
             None,
             "registry.bulk_load",

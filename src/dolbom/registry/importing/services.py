@@ -42,6 +42,7 @@ from dolbom.registry.models import (
     Person,
     nfc,
 )
+from dolbom.registry.revision import bulk_registry_write
 
 BATCH = 2_000
 ACTION = "registry.import_registry"
@@ -185,7 +186,7 @@ def _import(user: Any, folder: Path, district_code: str, as_of: date, check: boo
         _refuse(user, detail, problems)
     rows = len(snapshot.members)
     try:
-        with transaction.atomic():
+        with transaction.atomic(), bulk_registry_write():
             counts = _Writer(user, snapshot).run()
             if check:
                 transaction.set_rollback(True)
