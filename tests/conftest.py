@@ -12,6 +12,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
+from dolbom.core.prepared import forget_prepared
 from dolbom.core.roles import Role
 from dolbom.core.rrn import seventh_digit
 from dolbom.registry.models import (
@@ -62,10 +63,13 @@ def _own_audit_anchor_file(settings, tmp_path):
 
 
 @pytest.fixture(autouse=True)
-def _empty_cache():
+def _empty_cache(settings):
     """Figures kept under the registry's revision (registry/revision.py) must not outlive their test: the next test
-    builds another registry, whose revision may come back to the same number."""
+    builds another registry, whose revision may come back to the same number. Prepared queries (core.prepared)
+    start afresh too, and are checked: each use builds its queryset again and fails if the key left out an input."""
     cache.clear()
+    forget_prepared()
+    settings.PREPARED_QUERIES_CHECKED = True
 
 
 def migrate(app: str, target: str) -> Any:

@@ -78,6 +78,18 @@ def test_viewing_the_page_is_audited_and_stays_scoped(client, city):
     assert _page(client, city.users["safety_net"], household).status_code == 403
 
 
+def test_each_household_in_turn_and_ids_no_row_can_have(client, city):
+    """The page's questions are built once per user and asked with each household's id: the next household shows
+    its own head, the one outside the area stays a 404, and ids beyond any stored one answer 404, not an error."""
+    client.force_login(city.users["district_manager"])
+    first = client.get(reverse("household_detail", args=[city.household_in(0).pk]))
+    second = client.get(reverse("household_detail", args=[city.household_in(1).pk]))
+    assert "김*희" in _text(first) and "이*수" in _text(second) and "김*희" not in _text(second)
+    assert client.get(reverse("household_detail", args=[city.household_in(2).pk])).status_code == 404
+    for huge in (2**63, 10**20):
+        assert client.get(f"/households/{huge}/").status_code == 404
+
+
 # --- History across domains -----------------------------------------------------------------------------------
 
 

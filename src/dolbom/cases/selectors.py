@@ -9,6 +9,7 @@ that dong's officers) and by the agencies at its table; its agenda only as far a
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
@@ -42,6 +43,7 @@ from dolbom.cases.models import (
 from dolbom.core.dates import today_kst
 from dolbom.core.money import format_won
 from dolbom.core.permissions import POLICY, can
+from dolbom.core.prepared import prepared_count, prepared_list, viewer_key
 from dolbom.core.scope import NOTHING, Reach, scope_for, scoped
 from dolbom.core.workdays import Period
 from dolbom.intake.selectors import TodayRow, emergency_support_received
@@ -292,7 +294,11 @@ def case_today_rows(user: Any, on: date, *, horizon: int = 0) -> list[TodayRow]:
     if not can(user, "cases.work"):
         return []
     until = on + timedelta(days=horizon)
-    cases = list(_my_cases(user).filter(next_due_on__lte=until).order_by("next_due_on", "pk")[:BOARD_LIMIT])
+    cases = prepared_list(
+        "cases.today.cases",
+        lambda: _my_cases(user).filter(next_due_on__lte=until).order_by("next_due_on", "pk")[:BOARD_LIMIT],
+        key=_board_key(user, until),
+    )
     heads = masked_head_names(user, [c.household_id for c in cases], on=on)
     rows = [
         _case_row(case, CLOCK_KINDS.get(case.next_due_clock, CaseTodayKind.DEADLINE),
@@ -325,12 +331,26 @@ def _waiting_linkages(user: Any) -> QuerySet[Linkage]:
     return waiting.filter(Q(case__lead_worker_id=staff_id) | Q(case__lead_worker__isnull=True))
 
 
-def _answer_late(linkages: QuerySet[Linkage], until: date) -> QuerySet[Linkage]:
+def _board_key(user: Any, until: date, *rules: Any) -> Hashable:
+    """What the board's and the badge's questions are built from (core.prepared): who asks (the scope holds the
+    user, role, areas and agency), their staff record, the day asked about, today (the scope's dated conditions)
+    and the districts' rules read into the question."""
+    return (scope_for(user), getattr(getattr(user, "staff", None), "pk", None), until, today_kst(), rules)
+
+
+def _answer_periods(linkages: QuerySet[Linkage]) -> tuple[tuple[str, Period], ...]:
+    """The answer period of each district the linkages are in."""
+    # Without the ordering the DISTINCT is over districts, not over linkages (one row each).
+    districts = set(linkages.order_by().values_list("case__district_id", flat=True).distinct())
+    return tuple((d, case_rules(d).clocks[CaseClock.LINKAGE_ANSWER]) for d in sorted(districts))
+
+
+def _answer_late(
+    linkages: QuerySet[Linkage], until: date, periods: tuple[tuple[str, Period], ...]
+) -> QuerySet[Linkage]:
     """The requests whose answer is due on or before `until`, by each district's rule, as one condition."""
     condition = NOTHING
-    # Without the ordering the DISTINCT is over districts, not over linkages (one row each).
-    for district in set(linkages.order_by().values_list("case__district_id", flat=True).distinct()):
-        period = case_rules(district).clocks[CaseClock.LINKAGE_ANSWER]
+    for district, period in periods:
         condition |= Q(case__district_id=district, requested_on__lte=period.latest_start_due_by(until))
     return linkages.filter(condition)
 
@@ -338,8 +358,15 @@ def _answer_late(linkages: QuerySet[Linkage], until: date) -> QuerySet[Linkage]:
 def _linkage_rows(user: Any, on: date, until: date) -> list[TodayRow]:
     rows = []
     rules_of: dict[str, CaseRules] = {}
-    late = _answer_late(_waiting_linkages(user), until).select_related("case__dong", "case__lead_worker", "provider")
-    for linkage in late[:BOARD_LIMIT]:
+    periods = _answer_periods(_waiting_linkages(user))
+    late = prepared_list(
+        "cases.today.linkages",
+        lambda: _answer_late(_waiting_linkages(user), until, periods).select_related(
+            "case__dong", "case__lead_worker", "provider"
+        )[:BOARD_LIMIT],
+        key=_board_key(user, until, periods),
+    )
+    for linkage in late:
         # Once per district (setdefault would read the rules again for every row: two queries a linkage).
         if linkage.case.district_id not in rules_of:
             rules_of[linkage.case.district_id] = case_rules(linkage.case.district_id)
@@ -387,8 +414,16 @@ def case_overdue_count(user: Any, on: date) -> int:
     if not can(user, "cases.work"):
         return 0
     yesterday = on - timedelta(days=1)
-    late_cases = _my_cases(user).filter(next_due_on__lt=on).count()
-    return late_cases + _answer_late(_waiting_linkages(user), yesterday).count()
+    late_cases = prepared_count(
+        "cases.badge.cases", lambda: _my_cases(user).filter(next_due_on__lt=on), key=_board_key(user, on)
+    )
+    periods = _answer_periods(_waiting_linkages(user))
+    late_linkages = prepared_count(
+        "cases.badge.linkages",
+        lambda: _answer_late(_waiting_linkages(user), yesterday, periods),
+        key=_board_key(user, yesterday, periods),
+    )
+    return late_cases + late_linkages
 
 
 # ------------------------------------------------------------------------------------------------ consent
@@ -537,7 +572,42 @@ def household_history(user: Any, household: Household) -> list[TimelineEntry]:
     if not can(user, "cases.view"):
         return []
     entries: list[TimelineEntry] = []
-    cases = list(cases_visible_to(user).filter(household=household))
+    # Built once per user and day, the household's id bound at each call (core.prepared).
+    key, household_id = viewer_key(user), household.pk
+    cases = prepared_list(
+        "cases.household.cases",
+        lambda household_id: cases_visible_to(user).filter(household_id=household_id),
+        key=key,
+        household_id=household_id,
+    )
+    if cases:  # the rest hangs on the cases: nothing to build for a household without one
+        entries += _case_entries(cases)
+    steps = prepared_list(
+        "cases.household.linkage_steps",
+        lambda household_id: (
+            LinkageStep.objects.filter(
+                linkage__in=linkages_visible_to(user).filter(household_id=household_id).values("pk")
+            )
+            .select_related("linkage", "linkage__provider")
+            .order_by("at", "pk")
+        ),
+        key=key,
+        household_id=household_id,
+    )
+    for step in steps:
+        text = _("Linkage %(service)s (%(provider)s): %(step)s") % {
+            "service": step.linkage.service,
+            "provider": step.linkage.provider_label,
+            "step": step.get_move_display(),
+        }
+        details = (format_won(step.won),) if step.won else ()
+        entries.append(TimelineEntry(step.on, "linkage", text, details, step.at))
+    return entries
+
+
+def _case_entries(cases: list[Case]) -> list[TimelineEntry]:
+    """Each move of the cases, their plans, monitoring notes and follow-up checks done."""
+    entries: list[TimelineEntry] = []
     transitions = Transition.objects.filter(case__in=cases).select_related("agenda_item__conference")
     for t in transitions.order_by("at", "pk"):
         text = _("Case %(case)s: %(move)s") % {"case": t.case_id, "move": t.get_move_display()}
@@ -557,15 +627,6 @@ def household_history(user: Any, household: Household) -> list[TimelineEntry]:
     for check in FollowUpCheck.objects.filter(case__in=cases).exclude(done_on=None):
         text = _("Follow-up check %(number)s done") % {"number": check.number}
         entries.append(TimelineEntry(check.done_on, "case_follow_up", text))
-    steps = LinkageStep.objects.filter(linkage__in=linkages_visible_to(user).filter(household=household).values("pk"))
-    for step in steps.select_related("linkage", "linkage__provider").order_by("at", "pk"):
-        text = _("Linkage %(service)s (%(provider)s): %(step)s") % {
-            "service": step.linkage.service,
-            "provider": step.linkage.provider_label,
-            "step": step.get_move_display(),
-        }
-        details = (format_won(step.won),) if step.won else ()
-        entries.append(TimelineEntry(step.on, "linkage", text, details, step.at))
     return entries
 
 

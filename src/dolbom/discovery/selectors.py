@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dolbom.core.permissions import can
+from dolbom.core.prepared import prepared_list, viewer_key
 from dolbom.core.scope import Reach, district_of, scope_for, scoped, visible_or_404
 from dolbom.discovery.catalogue import load_catalogue
 from dolbom.discovery.importing.store import parquet_path
@@ -230,8 +231,17 @@ def household_history(
         members = visible_members(user, household)
     entries = _signal_entries(household, members)
     # A listing withdrawn with its round was a mistake and is shown on no list: not here either.
-    listings = outreach_items_visible_to(user).filter(household=household).exclude(status=ItemStatus.WITHDRAWN)
-    items = list(listings.select_related("round", "dong"))
+    items = prepared_list(
+        "discovery.household.listings",
+        lambda household_id: (
+            outreach_items_visible_to(user)
+            .filter(household_id=household_id)
+            .exclude(status=ItemStatus.WITHDRAWN)
+            .select_related("round", "dong")
+        ),
+        key=viewer_key(user),  # built once per user and day, the household's id bound at each call
+        household_id=household.pk,
+    )
     for item in items:
         listed = _("Listed by the round of %(period)s: priority %(rank)s in %(dong)s")
         entries.append(
@@ -243,6 +253,8 @@ def household_history(
                 at=item.round.started_at,
             )
         )
+    if not items:  # no query to build: most households were never listed
+        return entries
     events = ListingEvent.objects.filter(item__in=[i.pk for i in items]).select_related("item__round", "by__staff")
     for event in events.order_by("at", "pk"):
         staff = getattr(event.by, "staff", None)

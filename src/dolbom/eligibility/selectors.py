@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from dolbom.core.dates import age_on
+from dolbom.core.prepared import prepared_list, viewer_key
 from dolbom.core.scope import Reach, scoped, visible_or_404
 from dolbom.eligibility import aftercare
 from dolbom.eligibility.calculator import Outcome
@@ -45,7 +46,12 @@ def eligibility_checks_visible_to(user: Any) -> QuerySet[EligibilityCheck]:
 
 
 def household_checks(user: Any, household: Household) -> list[EligibilityCheck]:
-    return list(eligibility_checks_visible_to(user).filter(household=household))
+    return prepared_list(
+        "eligibility.household.checks",
+        lambda household_id: eligibility_checks_visible_to(user).filter(household_id=household_id),
+        key=viewer_key(user),  # built once per user and day, the household's id bound at each call
+        household_id=household.pk,
+    )
 
 
 def household_history(

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import EmptyResultSet
-from django.db import connection, models
+from django.db import models
 from django.db.models import Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -19,6 +20,7 @@ from django.utils.translation import gettext_lazy, pgettext
 from dolbom.core.dates import KST, today_kst
 from dolbom.core.numbers import redact
 from dolbom.core.permissions import can
+from dolbom.core.prepared import prepared_list, prepared_value, viewer_key
 from dolbom.core.roles import Role
 from dolbom.core.scope import NOTHING, Reach, scope_for, scoped, visible_or_404
 from dolbom.core.workdays import Period
@@ -800,6 +802,14 @@ def _board_scope(user: Any) -> tuple[bool, int | None, dict[str, dict[str, Perio
     return team, _staff_id(user), _periods_by_district(set(scope_for(user).district_codes))
 
 
+def _board_key(user: Any, on: date, staff_id: int | None, periods: dict[str, dict[str, Period]]) -> Hashable:
+    """Everything the board's and the badge's questions are built from (core.prepared): who asks (the scope holds
+    the user, role, areas and agency, and so whether they lead the team), their staff record, the day asked about
+    and today (the scope's dated conditions), and the districts' deadline rules as read for this request."""
+    rules = tuple(sorted((district, tuple(sorted(r.items()))) for district, r in periods.items()))
+    return (scope_for(user), staff_id, on, today_kst(), rules)
+
+
 def today_board(user: Any, on: date) -> TodayBoard:
     """오늘 할 일: what is overdue and due today for an officer — or, for a district case manager, for the whole
     district as its team leader: emergency clocks, retries, referrals without answer, worklist items without
@@ -807,12 +817,13 @@ def today_board(user: Any, on: date) -> TodayBoard:
     if not can(user, "intake.view_today"):
         return TodayBoard(on=on, team=False, overdue=[], due_today=[], coming=[], not_visited=0)
     team, staff_id, periods = _board_scope(user)
+    key = _board_key(user, on, staff_id, periods)
     rows = [
-        *_emergency_rows(user, on, team, staff_id, periods),
-        *_retry_rows(user, on, team, staff_id),
-        *_referral_rows(user, on, team, staff_id, periods),
-        *_work_rows(user, on, team, staff_id, periods),
-        *consultations_awaiting_decision(user, on, team=team),
+        *_emergency_rows(user, on, team, staff_id, periods, key),
+        *_retry_rows(user, on, team, staff_id, key),
+        *_referral_rows(user, on, team, staff_id, periods, key),
+        *_work_rows(user, on, team, staff_id, periods, key),
+        *_consultation_rows(user, on, team, periods, key),
     ]
     order = sorted(_first_of_each_object(rows), key=lambda r: (r.due_on, r.kind, r.object_id))
     not_visited = 0
@@ -838,34 +849,11 @@ def overdue_count(user: Any, on: date) -> int:
     if not can(user, "intake.view_today"):
         return 0
     team, staff_id, periods = _board_scope(user)
-    # Everything the question is built from: who asks (the scope holds the user, role, areas and agency), their
-    # staff record, the day asked about and today (the scope's dated conditions), and the districts' deadline rules
-    # as read for this request.
-    key = (
-        scope_for(user),
-        staff_id,
-        on,
-        today_kst(),
-        tuple(sorted((district, tuple(sorted(rules.items()))) for district, rules in periods.items())),
-    )
-    question = _OVERDUE_QUESTIONS.get(key)
-    if question is None:
-        question = _overdue_question(user, on, team, staff_id, periods)
-        if len(_OVERDUE_QUESTIONS) >= OVERDUE_QUESTIONS_KEPT:
-            _OVERDUE_QUESTIONS.clear()
-        _OVERDUE_QUESTIONS[key] = question
-    sql, params = question
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return int(cursor.fetchone()[0])
-
-
-# The badge's question, by what it is built from (see `overdue_count`). Building its five counts through the ORM
-# took ~5 ms on every page, thirty times what the database takes to answer them; only the SQL text is kept here,
-# never a count, so the badge is always counted afresh: a change of the user's role, areas or staff record, of the
-# day or of a district's deadline rules is a different key and builds the question again. Per process, bounded.
-_OVERDUE_QUESTIONS: dict[tuple[Any, ...], tuple[str, tuple[Any, ...]]] = {}
-OVERDUE_QUESTIONS_KEPT = 512
+    key = _board_key(user, on, staff_id, periods)
+    # Building its five counts through the ORM took ~5 ms on every page, thirty times what the database takes to
+    # answer them: the SQL is built once per key (core.prepared), and the badge is always counted afresh.
+    count = prepared_value("intake.badge", lambda: _overdue_question(user, on, team, staff_id, periods), key=key)
+    return int(count)
 
 
 def _overdue_question(
@@ -903,12 +891,15 @@ def _rule(periods: dict[str, dict[str, Period]], clock: str) -> dict[str, Period
 
 
 def _emergency_rows(
-    user: Any, on: date, team: bool, staff_id: int | None, periods: dict[str, dict[str, Period]]
+    user: Any, on: date, team: bool, staff_id: int | None, periods: dict[str, dict[str, Period]], key: Hashable
 ) -> list[TodayRow]:
-    supports = emergency_supports_visible_to(user).filter(state__in=list(EMERGENCY_CLOCKS))
-    if not team:
-        supports = supports.filter(_mine_or_nobodys("officer_id", staff_id))
-    supports = list(supports.select_related("dong__parent")[:500])
+    def build() -> QuerySet[EmergencySupport]:
+        supports = emergency_supports_visible_to(user).filter(state__in=list(EMERGENCY_CLOCKS))
+        if not team:
+            supports = supports.filter(_mine_or_nobodys("officer_id", staff_id))
+        return supports.select_related("dong__parent")[:500]
+
+    supports = prepared_list("intake.today.emergency", build, key=key)
     heads = masked_head_names(user, [s.household_id for s in supports], on=on)
     rows = []
     for support in supports:
@@ -948,11 +939,14 @@ def _item_row(item: WorkItem, kind: str, title: str, due_on: date, on: date, hea
     )
 
 
-def _retry_rows(user: Any, on: date, team: bool, staff_id: int | None) -> list[TodayRow]:
-    items = work_items_visible_to(user).exclude(status=WorkStatus.CLOSED).filter(next_try_on__lte=on)
-    if not team:
-        items = due_for(user, on).filter(next_try_on__isnull=False)
-    items = list(items.order_by("next_try_on")[:500])
+def _retry_rows(user: Any, on: date, team: bool, staff_id: int | None, key: Hashable) -> list[TodayRow]:
+    def build() -> QuerySet[WorkItem]:
+        items = work_items_visible_to(user).exclude(status=WorkStatus.CLOSED).filter(next_try_on__lte=on)
+        if not team:
+            items = due_for(user, on).filter(next_try_on__isnull=False)
+        return items.order_by("next_try_on")[:500]
+
+    items = prepared_list("intake.today.retry", build, key=key)
     heads = masked_head_names(user, [i.household_id for i in items if i.household_id], on=on)
     title = str(_("Another try is due"))
     return [_item_row(item, TodayKind.RETRY, title, item.next_try_on, on, heads) for item in items]
@@ -969,14 +963,16 @@ def _open_items(user: Any, team: bool, staff_id: int | None) -> QuerySet[WorkIte
 
 
 def _referral_rows(
-    user: Any, on: date, team: bool, staff_id: int | None, periods: dict[str, dict[str, Period]]
+    user: Any, on: date, team: bool, staff_id: int | None, periods: dict[str, dict[str, Period]], key: Hashable
 ) -> list[TodayRow]:
     rule = _rule(periods, Clock.REFERRAL_ANSWER)
-    overdue, today = _older_than(rule, on, "created_at", "dong")
-    referrals = _unanswered_referrals(user, team, staff_id).filter(overdue | today).filter(work_item__isnull=False)
-    referrals = list(
-        referrals.select_related("work_item", "work_item__assigned_to", "dong").order_by("created_at")[:500]
-    )
+
+    def build() -> QuerySet[Referral]:
+        overdue, today = _older_than(rule, on, "created_at", "dong")
+        referrals = _unanswered_referrals(user, team, staff_id).filter(overdue | today).filter(work_item__isnull=False)
+        return referrals.select_related("work_item", "work_item__assigned_to", "dong").order_by("created_at")[:500]
+
+    referrals = prepared_list("intake.today.referral", build, key=key)
     heads = masked_head_names(user, [r.household_id for r in referrals if r.household_id], on=on)
     title = str(_("Referral without an answer"))
     rows = []
@@ -1000,11 +996,15 @@ def _referral_rows(
 
 
 def _work_rows(
-    user: Any, on: date, team: bool, staff_id: int | None, periods: dict[str, dict[str, Period]]
+    user: Any, on: date, team: bool, staff_id: int | None, periods: dict[str, dict[str, Period]], key: Hashable
 ) -> list[TodayRow]:
     rule = _rule(periods, Clock.WORK_OUTCOME)
-    overdue, today = _older_than(rule, on, "opened_at", "dong")
-    items = list(_open_items(user, team, staff_id).filter(overdue | today).order_by("opened_at")[:500])
+
+    def build() -> QuerySet[WorkItem]:
+        overdue, today = _older_than(rule, on, "opened_at", "dong")
+        return _open_items(user, team, staff_id).filter(overdue | today).order_by("opened_at")[:500]
+
+    items = prepared_list("intake.today.work", build, key=key)
     heads = masked_head_names(user, [i.household_id for i in items if i.household_id], on=on)
     title = str(_("Worklist item without an outcome"))
     return [
@@ -1014,19 +1014,20 @@ def _work_rows(
     ]  # fmt: skip
 
 
-def consultations_awaiting_decision(user: Any, on: date, *, team: bool) -> list[TodayRow]:
+def _consultation_rows(
+    user: Any, on: date, team: bool, periods: dict[str, dict[str, Period]], key: Hashable
+) -> list[TodayRow]:
     """Initial consultations held without a decision standing yet (docs/process.md step 5), due within the
     district's period from the consultation: an officer's own (held by them, or on an item they have), a team
     leader's whole district."""
-    periods = _periods_by_district(set(scope_for(user).district_codes))
     rule = _rule(periods, Clock.CONSULT_DECISION)
-    overdue, today = _older_than(rule, on, "opened_at", "household__dong")
-    rows = list(
-        _undecided(user, team)
-        .filter(overdue | today)
-        .select_related("work_item__assigned_to")
-        .order_by("opened_at")[:500]
-    )
+
+    def build() -> QuerySet[Consultation]:
+        overdue, today = _older_than(rule, on, "opened_at", "household__dong")
+        rows = _undecided(user, team).filter(overdue | today)
+        return rows.select_related("work_item__assigned_to").order_by("opened_at")[:500]
+
+    rows = prepared_list("intake.today.consultation", build, key=key)
     heads = masked_head_names(user, [c.household_id for c in rows], on=on)
     title = str(_("Consultation without a decision"))
     return [
@@ -1401,14 +1402,47 @@ def household_history(user: Any, household: Household) -> list[TimelineEntry]:
     role that may see it, through the same scoped selectors as intake's own pages; the caller has opened (and
     audited) the household."""
     entries: list[TimelineEntry] = []
+    # Built once per user and day, the household's id bound at each call (core.prepared).
+    key, household_id = viewer_key(user), household.pk
     if can(user, "intake.view_worklist"):
-        entries += _work_entries(work_items_visible_to(user).filter(household=household))
+        items = prepared_list(
+            "intake.household.work_items",
+            lambda household_id: work_items_visible_to(user).filter(household_id=household_id),
+            key=key,
+            household_id=household_id,
+        )
+        entries += _work_entries(items)
     if can(user, "intake.view_consultations"):
-        consultations = consultations_visible_to(user).filter(household=household)
+        consultations = prepared_list(
+            "intake.household.consultations",
+            lambda household_id: consultations_visible_to(user).filter(household_id=household_id),
+            key=key,
+            household_id=household_id,
+        )
         entries += _consultation_entries(consultations)
-        entries += _decision_entries(decisions_visible_to(user).filter(consultation__household=household))
+        decisions = prepared_list(
+            "intake.household.decisions",
+            lambda household_id: (
+                decisions_visible_to(user).filter(consultation__household_id=household_id).order_by("recorded_at", "pk")
+            ),
+            key=key,
+            household_id=household_id,
+        )
+        entries += _decision_entries(decisions)
     if can(user, "intake.view_emergency"):
-        entries += _emergency_entries(emergency_supports_visible_to(user).filter(household=household))
+        steps = prepared_list(
+            "intake.household.emergency_steps",
+            lambda household_id: (
+                EmergencyStep.objects.filter(
+                    support__in=emergency_supports_visible_to(user).filter(household_id=household_id).values("pk")
+                )
+                .select_related("officer", "given")
+                .order_by("at", "pk")
+            ),
+            key=key,
+            household_id=household_id,
+        )
+        entries += _emergency_entries(steps)
     return entries
 
 
@@ -1420,9 +1454,8 @@ def _who(staff: Staff | None) -> str:
     return staff.display_name if staff is not None else "—"
 
 
-def _work_entries(items: QuerySet[WorkItem]) -> list[TimelineEntry]:
+def _work_entries(items: list[WorkItem]) -> list[TimelineEntry]:
     entries = []
-    items = list(items)
     for item in items:
         came = _("On the worklist of %(dong)s: %(source)s")
         details = (item.referral.get_channel_display(),) if item.referral_id else ()
@@ -1433,6 +1466,8 @@ def _work_entries(items: QuerySet[WorkItem]) -> list[TimelineEntry]:
             entries.append(
                 TimelineEntry(item.outcome_on or _local_day(item.closed_at), "outcome", ended, (), item.closed_at)
             )
+    if not items:  # no query to build: most households were never on a worklist
+        return entries
     visits = Visit.objects.filter(work_item__in=[i.pk for i in items]).select_related("visitor")
     for visit in visits.order_by("recorded_at", "pk"):
         text = _("%(contact)s by %(who)s: %(result)s") % {
@@ -1447,7 +1482,7 @@ def _work_entries(items: QuerySet[WorkItem]) -> list[TimelineEntry]:
     return entries
 
 
-def _consultation_entries(consultations: QuerySet[Consultation]) -> list[TimelineEntry]:
+def _consultation_entries(consultations: list[Consultation]) -> list[TimelineEntry]:
     entries = []
     for consultation in consultations:
         record = current_record(consultation)
@@ -1476,9 +1511,9 @@ def _consultation_entries(consultations: QuerySet[Consultation]) -> list[Timelin
     return entries
 
 
-def _decision_entries(decisions: QuerySet[Decision]) -> list[TimelineEntry]:
+def _decision_entries(decisions: list[Decision]) -> list[TimelineEntry]:
     entries = []
-    for decision in decisions.order_by("recorded_at", "pk"):
+    for decision in decisions:
         text = _("Decided: %(kind)s (%(status)s)") % {
             "kind": decision.get_kind_display(),
             "status": decision.get_status_display(),
@@ -1488,10 +1523,9 @@ def _decision_entries(decisions: QuerySet[Decision]) -> list[TimelineEntry]:
     return entries
 
 
-def _emergency_entries(supports: QuerySet[EmergencySupport]) -> list[TimelineEntry]:
+def _emergency_entries(steps: list[EmergencyStep]) -> list[TimelineEntry]:
     entries = []
-    steps = EmergencyStep.objects.filter(support__in=supports).select_related("officer", "given")
-    for step in steps.order_by("at", "pk"):
+    for step in steps:
         text = _("Emergency support: %(step)s") % {"step": step.get_kind_display()}
         details: tuple[str, ...] = ()
         if step.given is not None:

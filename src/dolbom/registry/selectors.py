@@ -77,7 +77,10 @@ def area_names(codes: Iterable[str]) -> dict[str, str]:
 
 
 def masked_head_names(user: Any, household_ids: list[int], *, on: date | None = None) -> dict[int, str]:
-    """The masked name of each household's head, among the persons the user may see, in one query."""
+    """The masked name of each household's head, among the persons the user may see, in one query (none for no
+    households: building the scoped query alone costs a page more than the database takes to answer it)."""
+    if not household_ids:
+        return {}
     on = on or today_kst()
     heads = Membership.objects.filter(current_on(on), relationship=Relationship.HEAD, household_id__in=household_ids)
     heads = scoped(heads, user, MEMBERSHIP, on=on).select_related("person")

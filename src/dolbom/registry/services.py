@@ -11,6 +11,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Model
+from django.http import Http404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -20,6 +21,7 @@ from dolbom.core.dates import today_kst
 from dolbom.core.numbers import normalise as normalise_text
 from dolbom.core.numbers import redact as redact_numbers
 from dolbom.core.permissions import ensure_can
+from dolbom.core.prepared import prepared_list, viewer_key
 from dolbom.core.roles import Role
 from dolbom.core.rrn import InvalidResidentNumber, parse_rrn
 from dolbom.core.scope import ensure_visible, scope_for, visible_or_404
@@ -99,9 +101,17 @@ def open_household(*, user: Any, household_id: int) -> Household:
     """A household the user may see, with the viewing audited; any other id answers 404, so that guessing ids
     tells nothing about which households exist."""
     ensure_can(user, "registry.view_household")
-    household = visible_or_404(
-        households_visible_to(user).select_related("address", "dong", "dong__parent"), household_id
+    found = prepared_list(
+        "registry.household",
+        lambda household_id: (
+            households_visible_to(user).select_related("address", "dong", "dong__parent").filter(pk=household_id)
+        ),
+        key=viewer_key(user),  # built once per user and day, the household's id bound at each call
+        household_id=household_id,
     )
+    if not found:
+        raise Http404
+    household = found[0]
     audit.record(user, "registry.view_household", household)
     return household
 

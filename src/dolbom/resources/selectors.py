@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from dolbom.core.needs import NeedDomain
 from dolbom.core.permissions import can
+from dolbom.core.prepared import prepared_list, viewer_key
 from dolbom.core.scope import DISTRICT_PREFIX, Reach, district_of, scope_for, scoped, visible_or_404
 from dolbom.registry.models import Agency, AgencyKind, Sector
 from dolbom.registry.scoping import household_consented
@@ -292,7 +293,16 @@ def household_history(user: Any, household: Any) -> list[TimelineEntry]:
     (corrections marked), its sponsorships (결연) with their start and end, and goods from a food bank, each with
     its won value. Donors are shown as the ledger shows them (anonymous ones as anonymous, persons masked)."""
     entries: list[TimelineEntry] = []
-    allocations = allocations_visible_to(user).filter(household=household).select_related("sponsorship__donor")
+    # Built once per user and day, the household's id bound at each call (core.prepared).
+    key, household_id = viewer_key(user), household.pk
+    allocations = prepared_list(
+        "resources.household.allocations",
+        lambda household_id: (
+            allocations_visible_to(user).filter(household_id=household_id).select_related("sponsorship__donor")
+        ),
+        key=key,
+        household_id=household_id,
+    )
     for a in allocations:
         if a.sponsorship_id:
             text = _("Sponsorship payment for %(month)s: %(amount)s won (%(donor)s)") % {
@@ -309,7 +319,13 @@ def household_history(user: Any, household: Any) -> list[TimelineEntry]:
             }
         details = (a.reason,) if a.reason else ()
         entries.append(TimelineEntry(a.on, "resources_allocation", text, details, a.recorded_at))
-    for s in sponsorships_visible_to(user).filter(household=household):
+    sponsorships = prepared_list(
+        "resources.household.sponsorships",
+        lambda household_id: sponsorships_visible_to(user).filter(household_id=household_id),
+        key=key,
+        household_id=household_id,
+    )
+    for s in sponsorships:
         started = _("Sponsorship began: %(amount)s won a month (%(donor)s)") % {
             "amount": f"{s.monthly_won:,}",
             "donor": s.donor.public_name,
@@ -317,7 +333,13 @@ def household_history(user: Any, household: Any) -> list[TimelineEntry]:
         entries.append(TimelineEntry(s.starts_on, "resources_sponsorship", started))
         if s.ends_on:
             entries.append(TimelineEntry(s.ends_on, "resources_sponsorship", _("Sponsorship ended")))
-    for d in distributions_visible_to(user).filter(household=household):
+    distributions = prepared_list(
+        "resources.household.distributions",
+        lambda household_id: distributions_visible_to(user).filter(household_id=household_id),
+        key=key,
+        household_id=household_id,
+    )
+    for d in distributions:
         values = {
             "units": d.units,
             "unit": d.lot.unit,
