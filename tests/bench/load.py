@@ -339,31 +339,18 @@ def prepare(households: int, plan_path: Path, officers: int) -> dict[str, Any]:
     from django.contrib.auth import get_user_model
     from django.contrib.auth.hashers import make_password
 
-    from dolbom.discovery.services.rounds import run_round
     from dolbom.intake.models import WorkItem
-    from dolbom.lab.from_city import city_reference_date
     from dolbom.ops.serving import default_workers
     from dolbom.registry.models import Household, Person, Staff
     from dolbom.synth.generate import generate_city
     from dolbom.synth.load import load_city
-    from tests.bench.screening import store_district_signals
+    from tests.bench.screening import run_city_rounds
 
     home = Path(os.environ["DOLBOM_HOME"])
     city = home / "city"
     generate_city(city, households=households, seed=SEED)
     load_city(city)
-    as_of = city_reference_date(city)
-    period = "2026-09"
-    managers = Staff.objects.filter(role="district_manager").select_related("user").order_by("pk")
-    districts_done = set()
-    for manager in managers:
-        district = manager.areas.get()
-        if district.code in districts_done:
-            continue
-        districts_done.add(district.code)
-        # The files the district received, stored as an import stores them (ids are the loaded city's own).
-        store_district_signals(city, home, district, period, tag="load")
-        run_round(user=manager.user, district_code=district.code, period=period, as_of=as_of)
+    run_city_rounds(city, home, period="2026-09", tag="load")
 
     # Officers in turn from each dong, so that all dongs (and their worklists) are in the load.
     by_dong: dict[int, list[Staff]] = {}

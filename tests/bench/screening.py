@@ -516,3 +516,21 @@ def run(home: Path, *, quick: bool) -> Section:
         encoding="utf-8",
     )
     return section
+
+
+def run_city_rounds(city: Path, home: Path, *, period: str, tag: str) -> None:
+    """Every district's screening round on the city's signal files, run by its case manager through the service:
+    the lists land on the dongs' worklists, as on a working day."""
+    from dolbom.discovery.services.rounds import run_round
+    from dolbom.lab.from_city import city_reference_date
+    from dolbom.registry.models import Staff
+
+    as_of = city_reference_date(city)
+    done: set[str] = set()
+    for manager in Staff.objects.filter(role="district_manager").select_related("user").order_by("pk"):
+        district = manager.areas.get()
+        if district.code in done:
+            continue
+        done.add(district.code)
+        store_district_signals(city, home, district, period, tag=tag)
+        run_round(user=manager.user, district_code=district.code, period=period, as_of=as_of)
