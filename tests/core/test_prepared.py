@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from dolbom.core.prepared import (
     PreparedQueryError,
+    _kept,
     prepared_count,
     prepared_list,
     prepared_value,
@@ -146,3 +147,18 @@ def test_ids_beyond_the_stored_integers_find_nothing(city):
         assert prepared_count("one", lambda pk: Household.objects.filter(pk=pk), key="k", pk=huge) == 0
     pk = city.households[0].pk
     assert [h.pk for h in prepared_list("one", lambda pk: Household.objects.filter(pk=pk), key="k", pk=pk)] == [pk]
+
+
+def test_a_placeholder_a_small_column_cannot_hold_is_asked_through_the_orm(city):
+    """The 통 is a small integer column: Django answers a lookup by the placeholder (far outside its range) with no
+    rows at all, so the question is not kept as empty but asked through the ORM with each call's value."""
+    tong = city.households[0].address.tong
+
+    def build(tong):
+        return Household.objects.filter(address__tong=tong).order_by("pk")
+
+    rows = prepared_list("by tong", build, key="k", tong=tong)
+    assert [h.pk for h in rows] == [h.pk for h in build(tong)] and rows
+    assert prepared_count("by tong", build, key="k", tong=tong) == build(tong).count()
+    assert prepared_list("by tong", build, key="k", tong=tong + 1) == []
+    assert [kept.through_orm for key, kept in _kept().items() if key[0] == "by tong"] == [True, True]

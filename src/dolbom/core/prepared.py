@@ -107,6 +107,7 @@ class _Kept:
     slots: dict[str, tuple[int, ...]]  # each bound name's places among the parameters
     reader: _Reader | None  # None for counts and values
     db: str
+    through_orm: bool = False  # not kept: built and asked through the ORM at each call (see `_prepare`)
 
 
 # Per thread, as Django's connections are; the least recently asked question goes first when the thread keeps
@@ -146,7 +147,10 @@ def _prepare(name: str, build: Callable[..., QuerySet[M]], bound: dict[str, int]
     try:
         sql, params = compiler.as_sql()
     except EmptyResultSet:
-        return _Kept(None, (), {}, None, queryset.db)
+        # Nothing can match. With bound values that may be the placeholders' doing (Django answers a lookup by a
+        # number outside a small integer column's range with no rows): such a question is asked through the ORM
+        # at each call instead of being kept as empty.
+        return _Kept(None, (), {}, None, queryset.db, through_orm=bool(bound))
     reader = None
     if counted:
         sql = f"SELECT COUNT(*) FROM ({sql}) counted"  # noqa: S608
@@ -212,6 +216,8 @@ def prepared_list(name: str, build: Callable[..., QuerySet[M]], *, key: Hashable
     """The rows of `build(**placeholders)`, with `bound`'s values in the placeholders' places, built once per
     (`name`, `key`) in this thread. `build` must depend on nothing but what `key` holds and its own arguments."""
     kept = _kept_for(name, build, key, bound, counted=False)
+    if kept.through_orm:
+        return list(build(**bound))
     if kept.sql is None or kept.reader is None or not _storable(bound):
         return []
     with connections[kept.db].cursor() as cursor:
@@ -247,6 +253,8 @@ def prepared_value(name: str, build: Callable[[], tuple[str, tuple[Any, ...]]], 
 def prepared_count(name: str, build: Callable[..., QuerySet[M]], *, key: Hashable, **bound: int) -> int:
     """How many rows `build(**placeholders)` has, kept like `prepared_list`."""
     kept = _kept_for(name, build, key, bound, counted=True)
+    if kept.through_orm:
+        return build(**bound).count()
     if kept.sql is None or not _storable(bound):
         return 0
     with connections[kept.db].cursor() as cursor:
