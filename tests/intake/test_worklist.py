@@ -3,6 +3,7 @@ call is a row, corrections are new rows, and the outcome goes back to discovery 
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -265,3 +266,24 @@ def test_a_huge_household_id_posted_is_the_forms_error(client, city):
     assert response.status_code == 422
     item.refresh_from_db()
     assert item.household is None
+
+
+def test_a_long_worklist_is_read_a_page_at_a_time_every_item_once(client, city):
+    WorkItem.objects.bulk_create([WorkItem(dong=city.dongs[0], source=WorkSource.WALK_IN) for _ in range(205)])
+    client.force_login(city.users["dong_officer"])
+    seen, pages = [], {}
+    for number in (1, 2, 3):
+        html = client.get(reverse("worklist"), {"sort": "due", "page": number}).content.decode()
+        pages[number] = html
+        seen += re.findall(r'id="work-(\d+)"', html)
+    assert len(seen) == len(set(seen)) == 205  # the same order from page to page: none twice, none left out
+    assert "205가구 · 1–100번째 표시" in pages[1] and "1쪽 / 전체 3쪽" in pages[1] and 'rel="prev"' not in pages[1]
+    assert "201–205번째 표시" in pages[3] and 'rel="next"' not in pages[3] and "?sort=due&amp;page=2" in pages[3]
+    # A page past the end (a bookmark kept while items were closed) shows the last one; a page 0 is a bad address.
+    assert (
+        re.findall(r'id="work-(\d+)"', client.get(reverse("worklist"), {"sort": "due", "page": 9}).content.decode())
+        == seen[200:]
+    )
+    assert client.get(reverse("worklist"), {"page": 0}).status_code == 400
+    audited = AuditEvent.objects.filter(action="intake.view_worklist").order_by("-pk").first()
+    assert audited.detail["page"] == 3 and audited.detail["items"] == 5

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Hashable
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import EmptyResultSet
+from django.core.paginator import Page, Paginator
 from django.db import models
 from django.db.models import Q, QuerySet
 from django.db.models.functions import Coalesce
@@ -17,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 
+from dolbom.core.choices import label_of
 from dolbom.core.dates import KST, today_kst
 from dolbom.core.numbers import redact
 from dolbom.core.permissions import can
@@ -68,6 +70,7 @@ from dolbom.registry.models import (
     Membership,
     Person,
     Staff,
+    tong_ban_text,
 )
 from dolbom.registry.selectors import (
     TimelineEntry,
@@ -135,23 +138,85 @@ class WorklistFilter:
 
 
 @dataclass
+class WorklistEntry:
+    """One item of the worklist with what its page, printout and export show of it and of its related records, read
+    as plain values: a district's list of 500 items made ~3,000 model instances (the item, its household, address,
+    officer, listing, round...) only to read a few columns of each. The related records' columns are None when
+    the item has no such record (no household yet, not from a round, no referral, not met at an event)."""
+
+    pk: int
+    dong_id: str
+    dong_name: str
+    source: str
+    status: str
+    outcome: str
+    next_try_on: date | None
+    opened_at: datetime
+    officer: str | None  # the assigned officer's name
+    household_id: int | None
+    road_address: str | None
+    detail: str | None  # the unit (동·호)
+    tong: int | None
+    ban: int | None
+    referral_id: int | None
+    channel: str | None
+    reported_address: str | None  # the referral's address as typed
+    outreach_item_id: int | None
+    period: str | None
+    rank: int | None
+    selection: str | None
+    event_kind: str | None  # the outreach event the person was met at
+    held_on: date | None
+    place: str | None
+    contact_name: str | None  # the contact's masked name
+    campaign: str | None  # the survey campaign's name
+    head_name: str = ""  # the household head's masked name, among the persons the user may see
+
+    @property
+    def door(self) -> str:
+        return f"{self.road_address or ''} {self.detail or ''}".strip()
+
+    @property
+    def tong_ban(self) -> str:
+        return tong_ban_text(self.tong, self.ban)
+
+
+# The columns of a `WorklistEntry`, in its fields' order (head_name aside).
+WORKLIST_COLUMNS = (
+    *("pk", "dong_id", "dong__name", "source", "status", "outcome", "next_try_on", "opened_at"),
+    "assigned_to__display_name",
+    *("household_id", "household__address__road_address", "household__address__detail"),
+    *("household__address__tong", "household__address__ban"),
+    *("referral_id", "referral__channel", "referral__address_text"),
+    *("outreach_item_id", "outreach_item__round__period", "outreach_item__rank", "outreach_item__selection"),
+    *("event_contact__event__kind", "event_contact__event__held_on", "event_contact__event__place"),
+    *("event_contact__masked_name", "campaign_target__campaign__name"),
+)
+
+
+@dataclass
 class WorklistPage:
-    items: list[WorkItem]
+    items: list[WorklistEntry]
     dongs: list[AdministrativeArea]
-    officers: dict[str, list[Staff]] = field(default_factory=dict)
-    # More items matched than the page shows (`limit`): an export or a printout says it was cut.
+    # More items matched than a printout or an export holds (`limit`): it says it was cut.
     truncated: bool = False
     limit: int = 0
+    # On screen: the page of the list shown, with how many items match in all and how many pages they make.
+    pages: Page | None = None
 
 
-# The worklist's page shows this many items at most; its export and printout show the same.
+# A printout or an export of the worklist holds this many items at most.
 WORKLIST_LIMIT = 500
+# The screen shows the list a page at a time: a district's thousand items in one table was too long to read and
+# to render (~0.15 ms a row), and no item past the limit could be reached at all.
+WORKLIST_PAGE_SIZE = 100
 
+# Each order ends with the item's id: the pages of a list keep their items in one order from page to page.
 SORTS = {
     "age": ("opened_at", "pk"),
-    "source": ("source", "outreach_item__rank", "opened_at"),
-    "tong": ("household__address__tong", "household__address__ban", "opened_at"),
-    "due": ("next_try_on", "opened_at"),
+    "source": ("source", "outreach_item__rank", "opened_at", "pk"),
+    "tong": ("household__address__tong", "household__address__ban", "opened_at", "pk"),
+    "due": ("next_try_on", "opened_at", "pk"),
 }
 
 
@@ -167,10 +232,8 @@ def _narrowed(rows: QuerySet[Any], user: Any, filters: Any, *, item: str) -> Que
     return rows
 
 
-def worklist(user: Any, filters: WorklistFilter, *, sort: str = "age", limit: int = WORKLIST_LIMIT) -> WorklistPage:
-    """The dong's households to reach, whatever found them, with their heads' masked names and the officers who
-    may be sent. Open items only unless asked; oldest first, so that nothing waits forgotten."""
-    items = work_items_visible_to(user)
+def _worklist_query(user: Any, filters: WorklistFilter, sort: str) -> QuerySet[Any]:
+    items = scoped(WorkItem.objects.all(), user, WORK_ITEM)
     if filters.dong:
         items = items.filter(dong_id=filters.dong)
     if filters.open_only:
@@ -180,16 +243,32 @@ def worklist(user: Any, filters: WorklistFilter, *, sort: str = "age", limit: in
         items = items.filter(source=filters.source)
     if filters.campaign is not None:
         items = items.filter(campaign_target__campaign_id=filters.campaign)
-    rows = list(items.order_by(*SORTS.get(sort, SORTS["age"]))[: limit + 1])
-    truncated = len(rows) > limit
-    rows = rows[:limit]
-    heads = masked_head_names(user, [i.household_id for i in rows if i.household_id])
-    for item in rows:
-        item.head_name = heads.get(item.household_id, "")
-    dong_codes = {i.dong_id for i in rows}
-    officers = {code: list(officers_of_dong(code)) for code in dong_codes}
+    return items.order_by(*SORTS.get(sort, SORTS["age"])).values_list(*WORKLIST_COLUMNS)
+
+
+def _entries(user: Any, rows: Iterable[tuple[Any, ...]]) -> list[WorklistEntry]:
+    entries = [WorklistEntry(*values) for values in rows]
+    heads = masked_head_names(user, [e.household_id for e in entries if e.household_id])
+    for entry in entries:
+        entry.head_name = heads.get(entry.household_id, "")
+    return entries
+
+
+def worklist(user: Any, filters: WorklistFilter, *, sort: str = "age", limit: int = WORKLIST_LIMIT) -> WorklistPage:
+    """The dong's households to reach, whatever found them, with their heads' masked names, up to `limit` (a
+    printout, an export). Open items only unless asked; oldest first, so that nothing waits forgotten."""
+    rows = list(_worklist_query(user, filters, sort)[: limit + 1])
     dongs = list(areas_visible_to(user).order_by("code"))
-    return WorklistPage(items=rows, dongs=dongs, officers=officers, truncated=truncated, limit=limit)
+    return WorklistPage(items=_entries(user, rows[:limit]), dongs=dongs, truncated=len(rows) > limit, limit=limit)
+
+
+def worklist_page(user: Any, filters: WorklistFilter, *, sort: str = "age", number: int | None = None) -> WorklistPage:
+    """The worklist as the screen shows it: page `number` of WORKLIST_PAGE_SIZE items (the last one when past
+    the end), in the same order as the printout."""
+    pages = Paginator(_worklist_query(user, filters, sort), WORKLIST_PAGE_SIZE).get_page(number)
+    pages.object_list = _entries(user, pages.object_list)
+    dongs = list(areas_visible_to(user).order_by("code"))
+    return WorklistPage(items=list(pages.object_list), dongs=dongs, pages=pages)
 
 
 # ------------------------------------------------------------------------------------------------------------------
@@ -300,41 +379,37 @@ def _opened(moment: datetime, today: date) -> tuple[date, int]:
     return opened_on, max((today - opened_on).days, 0)
 
 
-def _work_row(item: WorkItem, today: date) -> ListRow:
-    source = item.get_source_display()
+def _work_row(item: WorklistEntry, today: date) -> ListRow:
+    source = label_of(WorkItem, "source", item.source)
     if item.outreach_item_id is not None:
-        rank = pgettext("visit list", "priority %(rank)s") % {"rank": item.outreach_item.rank}
-        source = f"{source} ({item.outreach_item.round.period} · {rank})"
+        rank = pgettext("visit list", "priority %(rank)s") % {"rank": item.rank}
+        source = f"{source} ({item.period} · {rank})"
     elif item.referral_id is not None:
-        source = f"{source} ({item.referral.get_channel_display()})"
-    # The reverse links raise a subclass of AttributeError when absent: getattr's default answers for them.
-    contact, target = getattr(item, "event_contact", None), getattr(item, "campaign_target", None)
-    if target is not None:
-        source = f"{source} ({target.campaign.name})"
-    elif contact is not None:
-        event = contact.event
-        source = f"{source} ({event.get_kind_display()} {event.held_on:%Y-%m-%d})"
-    household = item.household
-    if household is not None:
-        address, name = household.address.door, item.head_name
+        source = f"{source} ({label_of(Referral, 'channel', item.channel)})"
+    if item.campaign is not None:
+        source = f"{source} ({item.campaign})"
+    elif item.event_kind is not None:
+        source = f"{source} ({label_of(OutreachEvent, 'kind', item.event_kind)} {item.held_on:%Y-%m-%d})"
+    if item.household_id is not None:
+        address, name = item.door, item.head_name
     elif item.referral_id is not None:
-        address, name = redact(item.referral.address_text, masked=True), ""
-    elif contact is not None:  # a person met at an event, not registered: where they were met, their masked name
-        address, name = f"{item.dong.name} · {contact.event.place}", contact.masked_name
+        address, name = redact(item.reported_address or "", masked=True), ""
+    elif item.event_kind is not None:  # met at an event, not registered: where they were met, their masked name
+        address, name = f"{item.dong_name} · {item.place}", item.contact_name or ""
     else:
         address, name = "", ""
     opened_on, days = _opened(item.opened_at, today)
     return ListRow(
         source=source,
-        tong_ban=household.address.tong_ban if household else "",
+        tong_ban=item.tong_ban,
         address=address,
         head_name=name,
         opened_on=opened_on,
         days_waiting=days,
-        status=item.get_status_display(),
-        officer=item.assigned_to.display_name if item.assigned_to_id else "",
+        status=label_of(WorkItem, "status", item.status),
+        officer=item.officer or "",
         next_try_on=item.next_try_on,
-        outcome=item.get_outcome_display() if item.outcome else "",
+        outcome=label_of(WorkItem, "outcome", item.outcome) if item.outcome else "",
     )
 
 

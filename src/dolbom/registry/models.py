@@ -70,6 +70,15 @@ def nfc(text: str) -> str:
     return unicodedata.normalize("NFC", text or "")
 
 
+def tong_ban_text(tong: int | None, ban: int | None) -> str:
+    """ "3통 2반", "3통", or "" for an address's 통 and 반."""
+    if tong is None:
+        return ""
+    if ban is None:
+        return gettext("%(tong)s tong") % {"tong": tong}
+    return gettext("%(tong)s tong %(ban)s ban") % {"tong": tong, "ban": ban}
+
+
 class Address(models.Model):
     """A road-name address (도로명주소) with the 통/반 of the dong's administrative subdivision."""
 
@@ -119,11 +128,7 @@ class Address(models.Model):
     @property
     def tong_ban(self) -> str:
         """ "3통 2반", "3통", or ""."""
-        if self.tong is None:
-            return ""
-        if self.ban is None:
-            return gettext("%(tong)s tong") % {"tong": self.tong}
-        return gettext("%(tong)s tong %(ban)s ban") % {"tong": self.tong, "ban": self.ban}
+        return tong_ban_text(self.tong, self.ban)
 
     @property
     def door(self) -> str:

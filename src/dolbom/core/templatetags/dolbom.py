@@ -1,15 +1,14 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from functools import lru_cache
 from typing import Any
 
 from django import template
-from django.db.models import Field, Model
+from django.db.models import Model
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from dolbom.core.choices import choice_label
 from dolbom.core.dates import age_on, today_kst
 from dolbom.core.masking import mask_phone
 from dolbom.core.money import format_won
@@ -78,20 +77,9 @@ def days_since(moment: datetime | date | None) -> int:
 
 @register.filter
 def label(instance: Model | None, field_name: str) -> Any:
-    """What `instance.get_<field_name>_display` shows, for lists of many rows: Django rebuilds the field's table of
-    choices (and translates the label) at every call, which was a quarter of the worklist's rendering at 70 rows;
-    the table is built here once per field and language."""
-    if instance is None:
-        return ""
-    field = instance._meta.get_field(field_name)
-    value = getattr(instance, field.attname)
-    return _labels(field, get_language()).get(value, value)
-
-
-@lru_cache(maxsize=512)
-def _labels(field: Field, language: str | None) -> dict[Any, str]:
-    del language  # part of the key: the labels below are translated into the active language
-    return {value: str(text) for value, text in field.flatchoices}
+    """What `instance.get_<field_name>_display` shows, its choices' table built once per field and language
+    (`core.choices`): for lists of many rows."""
+    return choice_label(instance, field_name)
 
 
 @register.filter

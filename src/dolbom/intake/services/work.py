@@ -47,7 +47,7 @@ from dolbom.intake.selectors import (
     open_items_of_household,
     work_item_page,
     work_items_visible_to,
-    worklist,
+    worklist_page,
 )
 from dolbom.intake.signals import Panel, work_item_shown
 from dolbom.registry.selectors import officers_of_dong
@@ -379,16 +379,17 @@ REFERRAL_ANSWERS = {
 }
 
 
-def open_worklist(*, user: Any, filters: WorklistFilter, sort: str = "age") -> WorklistPage:
-    """The worklist, with the reading audited: it names households in crisis."""
+def open_worklist(*, user: Any, filters: WorklistFilter, sort: str = "age", page: int | None = None) -> WorklistPage:
+    """One page of the worklist, with the reading audited: it names households in crisis."""
     ensure_can(user, "intake.view_worklist")
-    page = worklist(user, filters, sort=sort)
+    shown = worklist_page(user, filters, sort=sort, number=page)
+    number = shown.pages.number if shown.pages is not None else 1
     audit.record(
         user,
         "intake.view_worklist",
-        detail={"dong": filters.dong, "items": len(page.items), "open_only": filters.open_only},
+        detail={"dong": filters.dong, "items": len(shown.items), "page": number, "open_only": filters.open_only},
     )
-    return page
+    return shown
 
 
 def open_item(*, user: Any, work_item_id: int) -> WorkItemPage:

@@ -19,6 +19,7 @@ from dolbom.core.permissions import can
 from dolbom.intake.models import ContactKind, VisitResult, WorkOutcome, WorkSource
 from dolbom.intake.selectors import SORTS, WorkItemPage, WorklistFilter
 from dolbom.intake.services import referrals, work
+from dolbom.intake.worklist_rows import worklist_rows
 from dolbom.registry.forms import RevealForm
 
 
@@ -31,6 +32,7 @@ class WorklistQuery(forms.Form):
     tong = forms.IntegerField(required=False, min_value=1, max_value=9999)
     campaign = IdField(required=False)
     sort = forms.ChoiceField(choices=[(key, key) for key in SORTS], required=False)
+    page = forms.IntegerField(required=False, min_value=1)
 
 
 class VersionedForm(forms.Form):
@@ -82,9 +84,10 @@ def worklist_filters(request: HttpRequest) -> tuple[WorklistFilter, str, dict[st
 @require_safe
 def worklist(request: HttpRequest) -> HttpResponse:
     filters, sort, query = worklist_filters(request)
-    page = work.open_worklist(user=request.user, filters=filters, sort=sort)
+    page = work.open_worklist(user=request.user, filters=filters, sort=sort, page=query["page"])
     context = {
         "page": page,
+        "rows": worklist_rows(page.items, today_kst()),
         "query": query,
         "query_string": request.GET.urlencode(),
         "sources": WorkSource.choices,
