@@ -15,6 +15,7 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from dolbom.core.choices import label_of
 from dolbom.core.permissions import can
 from dolbom.core.prepared import prepared_list, viewer_key
 from dolbom.core.scope import Reach, district_of, scope_for, scoped, visible_or_404
@@ -415,6 +416,14 @@ def district_signals_of(district_code: str, kinds: Iterable[str]) -> list[tuple[
         if person is not None:
             out.append((int(person), kind, observed_on))
     return out
+
+
+def reserved_share_label(selection: str | None) -> str:
+    """The label of the reserved share a listing was selected by ("" for one ranked by score), in the active
+    language: for lists that show listings from their plain values."""
+    if selection not in RESERVED_SELECTIONS:
+        return ""
+    return label_of(OutreachItem, "selection", selection)
 
 
 def signal_kind_label(code: str) -> str:

@@ -20,7 +20,7 @@ from django.utils.translation import ngettext
 from dolbom.core.choices import label_of
 from dolbom.core.dates import KST
 from dolbom.core.numbers import redact
-from dolbom.discovery.models import RESERVED_SELECTIONS, OutreachItem
+from dolbom.discovery.selectors import reserved_share_label
 from dolbom.intake.models import OutreachEvent, Referral, WorkItem
 from dolbom.intake.selectors import WorklistEntry
 
@@ -77,7 +77,7 @@ def _row(entry: WorklistEntry, today: date, phrases: _Phrases) -> WorklistRow:
         pk=entry.pk,
         source=label_of(WorkItem, "source", entry.source),
         detail=_detail(entry, phrases),
-        selection=_reserved_share(entry),
+        selection=reserved_share_label(entry.selection) if entry.outreach_item_id is not None else "",
         name=name,
         identified=identified,
         address=_address(entry, phrases),
@@ -98,12 +98,6 @@ def _detail(entry: WorklistEntry, phrases: _Phrases) -> str:
     if entry.event_kind is not None:
         return f"{label_of(OutreachEvent, 'kind', entry.event_kind)} {entry.held_on:%Y-%m-%d}"
     return ""
-
-
-def _reserved_share(entry: WorklistEntry) -> str:
-    if entry.selection not in RESERVED_SELECTIONS:
-        return ""
-    return label_of(OutreachItem, "selection", entry.selection)
 
 
 def _address(entry: WorklistEntry, phrases: _Phrases) -> str:
