@@ -171,6 +171,24 @@ def test_a_small_file_asks_for_its_numbers_without_listing_every_resident(city, 
     assert not any("(SELECT" in q["sql"].upper() for q in queries.captured_queries)
 
 
+def test_a_file_known_to_be_large_reads_the_registry_from_its_first_batch(city, monkeypatch):
+    """The first batch projects the file's distinct numbers (its own share of distinct numbers, times the file's
+    rows): a file projected past SCAN_AT reads the registry at once instead of querying its first batch in chunks."""
+    monkeypatch.setattr(match, "SCAN_AT", 50)
+    rrns = [r.replace("-", "") for r in city_rrns(city)][:4]
+    district = city.districts[0].code
+    distinct = match.Matcher(district, expected_rows=100)
+    by_scan = distinct.hash_and_match(pa.array(rrns))  # 4 numbers in 4 rows: 100 projected
+    assert distinct._registry is not None
+    assert by_scan[1].equals(match.Matcher(district).hash_and_match(pa.array(rrns))[1])
+    repeated = match.Matcher(district, expected_rows=100)
+    repeated.hash_and_match(pa.array([rrns[0]] * 4))  # one number in 4 rows: 25 projected
+    assert repeated._registry is None
+    unknown = match.Matcher(district)
+    unknown.hash_and_match(pa.array(rrns))
+    assert unknown._registry is None
+
+
 def test_registry_too_large_falls_back_to_queries(city, monkeypatch):
     monkeypatch.setattr(match, "SCAN_AT", 1)
     monkeypatch.setattr(match, "SCAN_MAX_PERSONS", 2)

@@ -91,6 +91,10 @@ class Source:
         """How much of the file the batches so far covered (0..1), for a job's progress bar; None if unknown."""
         return None
 
+    def expected_rows(self) -> int | None:
+        """How many data rows the file holds at most, known before the first batch; None if unknown."""
+        return None
+
     def close(self) -> None:
         """Release the file."""
 
@@ -369,6 +373,10 @@ class ExcelSource(Source):
         # calamine knows the sheet's extent before its first row is sent: the rows reached against its last row.
         return self._reader.share_read()
 
+    def expected_rows(self) -> int | None:
+        # The sheet's extent (blank rows inside it, which are skipped, included).
+        return max(self._reader.last_row - 1, 0) or None
+
     def close(self) -> None:
         reader = getattr(self, "_reader", None)
         if reader is not None:
@@ -444,6 +452,9 @@ class ParquetSource(Source):
     def share_read(self) -> float | None:
         total = self._file.metadata.num_rows
         return min(1.0, self._parsed / total) if total else None
+
+    def expected_rows(self) -> int | None:
+        return self._file.metadata.num_rows
 
     def close(self) -> None:
         self._file.close()

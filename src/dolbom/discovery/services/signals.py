@@ -360,7 +360,7 @@ def validate_and_stage(
     try:
         if validator.check_header():
             writer = store.StagingWriter(request.catalogue, store.staging_dir())
-            matcher = match.Matcher(request.district.code)
+            matcher = match.Matcher(request.district.code, expected_rows=source.expected_rows())
             try:
                 for batch in source.batches():
                     rows = validator.validate(batch)
