@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from django.db import connection
-from django.db.models import Count
+from django.db.models import Count, Max, Min
 from django.test.utils import CaptureQueriesContext
 
 from dolbom.core.prepared import (
@@ -14,6 +14,7 @@ from dolbom.core.prepared import (
     prepared_count,
     prepared_list,
     prepared_value,
+    prepared_values,
     viewer_key,
 )
 from dolbom.registry.models import Household, Membership
@@ -122,6 +123,48 @@ def test_counts_and_values(city):
     sql, params = Household.objects.filter(dong=city.dongs[0]).values("pk").query.sql_with_params()
     value = prepared_value("value", lambda: (f"SELECT COUNT(*) FROM ({sql}) h", params), key="k")
     assert value == 1
+
+
+def _members_per_household():
+    """An aggregate as the figures ask them: a field, then annotations whose values go through converters (dates)."""
+    return (
+        Membership.objects.values("household_id")
+        .annotate(n=Count("pk"), first=Min("moved_in"), last=Max("moved_in"))
+        .order_by("household_id")
+    )
+
+
+def test_values_rows_are_the_orms_own_dicts(city):
+    expected = list(_members_per_household())
+    assert prepared_values("per household", _members_per_household, key="k") == expected
+    assert expected and all(type(row["first"]) is type(city.households[0].memberships.first().moved_in)
+                            for row in expected)  # fmt: skip
+    assert list(expected[0]) == ["household_id", "n", "first", "last"]
+
+
+def test_values_of_a_query_that_can_match_nothing_ask_nothing(city):
+    with CaptureQueriesContext(connection) as queries:
+        assert prepared_values("none", lambda: Household.objects.filter(pk__in=[]).values("pk"), key="k") == []
+    assert len(queries) == 0
+
+
+def test_values_and_instances_are_read_by_their_own_function(city):
+    with pytest.raises(PreparedQueryError, match="prepared_values"):
+        prepared_values("instances", lambda: Household.objects.all(), key="k")
+    with pytest.raises(PreparedQueryError, match="prepared_values"):
+        prepared_list("dicts", lambda: Household.objects.values("pk"), key="k")
+
+
+def test_values_with_a_key_that_leaves_out_an_input_fail_in_checked_mode(city):
+    dong = city.dongs[0]
+
+    def build():
+        return Household.objects.filter(dong=dong).values("dong_id").annotate(n=Count("pk")).order_by()
+
+    assert prepared_values("per dong", build, key="no dong") == [{"dong_id": dong.pk, "n": 1}]
+    dong = city.dongs[1]
+    with pytest.raises(PreparedQueryError, match="key leaves out"):
+        prepared_values("per dong", build, key="no dong")
 
 
 @pytest.mark.parametrize(

@@ -43,7 +43,7 @@ from dolbom.cases.models import (
 from dolbom.core.dates import today_kst
 from dolbom.core.money import format_won
 from dolbom.core.permissions import POLICY, can
-from dolbom.core.prepared import prepared_count, prepared_list, viewer_key
+from dolbom.core.prepared import prepared_count, prepared_list, prepared_values, viewer_key
 from dolbom.core.scope import NOTHING, Reach, scope_for, scoped
 from dolbom.core.workdays import Period
 from dolbom.intake.selectors import TodayRow, emergency_support_received
@@ -482,40 +482,56 @@ def _counted(user: Any, dong_path: str) -> Q:
 def new_cases(user: Any, start: date, end: date) -> dict[str, int]:
     """New integrated cases (신규 사례) per dong: households selected for case management between `start` and
     `end`, inclusive."""
-    cases = Case.objects.filter(_counted(user, "dong"), selected_on__gte=start, selected_on__lte=end)
-    return dict(cases.values("dong_id").annotate(n=Count("pk")).order_by().values_list("dong_id", "n"))
+
+    def build() -> QuerySet[Case]:
+        cases = Case.objects.filter(_counted(user, "dong"), selected_on__gte=start, selected_on__lte=end)
+        return cases.values("dong_id").annotate(n=Count("pk")).order_by()
+
+    rows = prepared_values("cases.figures.new_cases", build, key=(viewer_key(user), start, end))
+    return {row["dong_id"]: row["n"] for row in rows}
 
 
 def linkages_accepted(user: Any, start: date, end: date) -> dict[str, dict[str, int]]:
     """Service linkages (서비스 연계) per dong and sector: a linkage counts once, when its provider took it on."""
-    linkages = Linkage.objects.filter(_counted(user, "case__dong"), answered_on__gte=start, answered_on__lte=end)
-    linkages = linkages.exclude(state__in=[LinkageState.DECLINED, LinkageState.CANCELLED])
-    rows = linkages.values("case__dong_id", "sector").annotate(n=Count("pk")).order_by()
+
+    def build() -> QuerySet[Linkage]:
+        linkages = Linkage.objects.filter(_counted(user, "case__dong"), answered_on__gte=start, answered_on__lte=end)
+        linkages = linkages.exclude(state__in=[LinkageState.DECLINED, LinkageState.CANCELLED])
+        return linkages.values("case__dong_id", "sector").annotate(n=Count("pk")).order_by()
+
+    rows = prepared_values("cases.figures.linkages_accepted", build, key=(viewer_key(user), start, end))
     return _by_dong_and_sector(rows, "n")
 
 
 def won_delivered(user: Any, start: date, end: date) -> dict[str, dict[str, int]]:
     """The won value (환가액) of the services delivered between `start` and `end`, per dong and sector."""
-    steps = LinkageStep.objects.filter(
-        _counted(user, "linkage__case__dong"), move=LinkageMove.DELIVER, on__gte=start, on__lte=end
-    )
-    rows = steps.values("linkage__case__dong_id", "linkage__sector").annotate(w=Sum("won")).order_by()
+
+    def build() -> QuerySet[LinkageStep]:
+        steps = LinkageStep.objects.filter(
+            _counted(user, "linkage__case__dong"), move=LinkageMove.DELIVER, on__gte=start, on__lte=end
+        )
+        return steps.values("linkage__case__dong_id", "linkage__sector").annotate(w=Sum("won")).order_by()
+
+    rows = prepared_values("cases.figures.won_delivered", build, key=(viewer_key(user), start, end))
     return _by_dong_and_sector(rows, "w")
 
 
 def linkages_delivered(user: Any, start: date, end: date) -> dict[str, dict[str, tuple[int, int]]]:
     """The linkages that delivered between `start` and `end`, per dong and sector: how many (a linkage delivering
     every month counts once) and the won value of those deliveries. One aggregate query."""
-    steps = LinkageStep.objects.filter(
-        _counted(user, "linkage__case__dong"), move=LinkageMove.DELIVER, on__gte=start, on__lte=end
-    )
-    rows = (
-        steps.values("linkage__case__dong_id", "linkage__sector")
-        .annotate(n=Count("linkage", distinct=True), w=Sum("won"))
-        .order_by()
-    )
+
+    def build() -> QuerySet[LinkageStep]:
+        steps = LinkageStep.objects.filter(
+            _counted(user, "linkage__case__dong"), move=LinkageMove.DELIVER, on__gte=start, on__lte=end
+        )
+        return (
+            steps.values("linkage__case__dong_id", "linkage__sector")
+            .annotate(n=Count("linkage", distinct=True), w=Sum("won"))
+            .order_by()
+        )
+
     out: dict[str, dict[str, tuple[int, int]]] = {}
-    for row in rows:
+    for row in prepared_values("cases.figures.linkages_delivered", build, key=(viewer_key(user), start, end)):
         per_sector = out.setdefault(row["linkage__case__dong_id"], dict.fromkeys(Sector.values, (0, 0)))
         per_sector[row["linkage__sector"]] = (row["n"], row["w"] or 0)
     return out

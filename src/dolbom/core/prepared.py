@@ -17,7 +17,9 @@ loudly when the SQL or the parameters differ from the kept ones: every test that
 
 Rows are read like Django's `ModelIterable` and `SQLCompiler.apply_converters` (`django.db.models`): the
 converters, then `Model.from_db` with the related objects populated (tests/core/test_prepared.py compares the rows
-with the ORM's, which is what to run after a Django upgrade). `prefetch_related` is not supported (refused).
+with the ORM's, which is what to run after a Django upgrade). `prefetch_related` is not supported (refused). The
+rows of a `values()` queryset (the figures' aggregates, `prepared_values`) are read like `ValuesIterable`: the
+converters, then a dict of the query's names (extra, then fields, then annotations, as Django orders them).
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from django.conf import settings
 from django.core.exceptions import EmptyResultSet
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Model, QuerySet
-from django.db.models.query import get_related_populators
+from django.db.models.query import ValuesIterable, get_related_populators
 from django.db.models.sql.compiler import SQLCompiler
 
 from dolbom.core.dates import today_kst
@@ -85,12 +87,7 @@ class _Reader:
         connection = connections[db]
         objects = []
         for raw in rows:
-            row = list(raw[: self.width] if self.width is not None else raw)
-            for position, (converters, expression) in self.converters:
-                value = row[position]
-                for converter in converters:
-                    value = converter(value, expression, connection)
-                row[position] = value
+            row = _converted(list(raw[: self.width] if self.width is not None else raw), self.converters, connection)
             obj = self.model.from_db(db, self.init_list, row[self.start : self.end])
             for populator in self.populators:
                 populator.populate(row, obj)
@@ -100,12 +97,44 @@ class _Reader:
         return objects
 
 
+def _converted(row: list[Any], converters: list[tuple[int, tuple[list[Any], Any]]], connection: Any) -> list[Any]:
+    for position, (functions, expression) in converters:
+        value = row[position]
+        for converter in functions:
+            value = converter(value, expression, connection)
+        row[position] = value
+    return row
+
+
+@dataclass(frozen=True)
+class _ValuesReader:
+    """What `ValuesIterable` knows of the rows of a `values()` queryset: the names of its columns, in the order
+    Django selects them, and their converters."""
+
+    names: tuple[str, ...]
+    converters: list[tuple[int, tuple[list[Any], Any]]]
+
+    @classmethod
+    def of(cls, compiler: SQLCompiler) -> _ValuesReader:
+        query = compiler.query
+        fields = [s[0] for s in compiler.select[: compiler.col_count]]
+        return cls(
+            names=(*query.extra_select, *query.values_select, *query.annotation_select),
+            converters=list(compiler.get_converters(fields).items()),
+        )
+
+    def dicts(self, rows: list[tuple[Any, ...]], db: str) -> list[dict[str, Any]]:
+        connection = connections[db]
+        # Not strict: a row may end with columns the ordering added, which the names leave out as Django does.
+        return [dict(zip(self.names, _converted(list(raw), self.converters, connection), strict=False)) for raw in rows]
+
+
 @dataclass(frozen=True)
 class _Kept:
     sql: str | None  # None: the queryset can match nothing (Django raised EmptyResultSet while compiling)
     params: tuple[Any, ...]
     slots: dict[str, tuple[int, ...]]  # each bound name's places among the parameters
-    reader: _Reader | None  # None for counts and values
+    reader: _Reader | _ValuesReader | None  # None for counts and `prepared_value`'s statements
     db: str
     through_orm: bool = False  # not kept: built and asked through the ORM at each call (see `_prepare`)
 
@@ -151,9 +180,11 @@ def _prepare(name: str, build: Callable[..., QuerySet[M]], bound: dict[str, int]
         # number outside a small integer column's range with no rows): such a question is asked through the ORM
         # at each call instead of being kept as empty.
         return _Kept(None, (), {}, None, queryset.db, through_orm=bool(bound))
-    reader = None
+    reader: _Reader | _ValuesReader | None = None
     if counted:
         sql = f"SELECT COUNT(*) FROM ({sql}) counted"  # noqa: S608
+    elif queryset._iterable_class is ValuesIterable:
+        reader = _ValuesReader.of(compiler)
     else:
         reader = _Reader.of(compiler, queryset.db)
     params = tuple(params)
@@ -220,10 +251,27 @@ def prepared_list(name: str, build: Callable[..., QuerySet[M]], *, key: Hashable
         return list(build(**bound))
     if kept.sql is None or kept.reader is None or not _storable(bound):
         return []
+    if not isinstance(kept.reader, _Reader):
+        raise PreparedQueryError(f"{name}: a values() queryset is read with prepared_values")
     with connections[kept.db].cursor() as cursor:
         cursor.execute(kept.sql, _bind(kept, bound))
         rows = cursor.fetchall()
     return kept.reader.instances(rows, kept.db)
+
+
+def prepared_values(name: str, build: Callable[[], QuerySet[Any]], *, key: Hashable) -> list[dict[str, Any]]:
+    """The rows of the `values()` queryset `build()` as dicts, as the ORM gives them, the queryset built once per
+    (`name`, `key`) in this thread: for the aggregates of a page of figures, whose dozen querysets Django took
+    longer to build than the database to answer."""
+    kept = _kept_for(name, build, key, {}, counted=False)
+    if kept.sql is None:
+        return []
+    if not isinstance(kept.reader, _ValuesReader):
+        raise PreparedQueryError(f"{name}: only a values() queryset (rows as dicts) is read with prepared_values")
+    with connections[kept.db].cursor() as cursor:
+        cursor.execute(kept.sql, list(kept.params))
+        rows = cursor.fetchall()
+    return kept.reader.dicts(rows, kept.db)
 
 
 def prepared_value(name: str, build: Callable[[], tuple[str, tuple[Any, ...]]], *, key: Hashable) -> Any:

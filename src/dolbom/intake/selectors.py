@@ -22,7 +22,7 @@ from dolbom.core.choices import label_of
 from dolbom.core.dates import KST, today_kst
 from dolbom.core.numbers import redact
 from dolbom.core.permissions import can
-from dolbom.core.prepared import prepared_list, prepared_value, viewer_key
+from dolbom.core.prepared import prepared_list, prepared_value, prepared_values, viewer_key
 from dolbom.core.roles import Role
 from dolbom.core.scope import NOTHING, Reach, scope_for, scoped, visible_or_404
 from dolbom.core.workdays import Period
@@ -1169,28 +1169,40 @@ def pending_decisions(user: Any, kind: str) -> QuerySet[Decision]:
 def initial_consultations(user: Any, start: date, end: date) -> dict[str, int]:
     """Initial consultations (초기상담) per dong, held between `start` and `end` inclusive (the first version's
     date), over the areas whose aggregates the user may read."""
-    held = Consultation.objects.filter(
-        scope_for(user).aggregate_areas("household__dong"),
-        records__version=1,
-        records__held_on__gte=start,
-        records__held_on__lte=end,
-    )
-    rows = held.values("household__dong_id").annotate(n=models.Count("pk")).order_by()
-    return dict(rows.values_list("household__dong_id", "n"))
+
+    def build() -> QuerySet[Consultation]:
+        held = Consultation.objects.filter(
+            scope_for(user).aggregate_areas("household__dong"),
+            records__version=1,
+            records__held_on__gte=start,
+            records__held_on__lte=end,
+        )
+        return held.values("household__dong_id").annotate(n=models.Count("pk")).order_by()
+
+    rows = prepared_values("intake.figures.initial_consultations", build, key=(viewer_key(user), start, end))
+    return {row["household__dong_id"]: row["n"] for row in rows}
 
 
 def emergency_support_paid(user: Any, start: date, end: date) -> dict[str, tuple[int, int]]:
     """Emergency support (긴급복지지원, public money) given per dong: the applications with support starting between
     `start` and `end` inclusive, and its won (a monthly amount times its months), over the areas whose aggregates
     the user may read. One aggregate query."""
-    given = SupportGiven.objects.filter(
-        scope_for(user).aggregate_areas("support__dong"), starts_on__gte=start, starts_on__lte=end
-    )
-    paid = models.ExpressionWrapper(
-        models.F("amount") * Coalesce("months", models.Value(1)), output_field=models.BigIntegerField()
-    )
-    rows = given.values("support__dong_id").annotate(n=models.Count("support", distinct=True), w=models.Sum(paid))
-    return {row["support__dong_id"]: (row["n"], row["w"] or 0) for row in rows.order_by()}
+
+    def build() -> QuerySet[SupportGiven]:
+        given = SupportGiven.objects.filter(
+            scope_for(user).aggregate_areas("support__dong"), starts_on__gte=start, starts_on__lte=end
+        )
+        paid = models.ExpressionWrapper(
+            models.F("amount") * Coalesce("months", models.Value(1)), output_field=models.BigIntegerField()
+        )
+        return (
+            given.values("support__dong_id")
+            .annotate(n=models.Count("support", distinct=True), w=models.Sum(paid))
+            .order_by()
+        )
+
+    rows = prepared_values("intake.figures.emergency_support_paid", build, key=(viewer_key(user), start, end))
+    return {row["support__dong_id"]: (row["n"], row["w"] or 0) for row in rows}
 
 
 def pending_case_candidates(user: Any) -> QuerySet[Decision]:

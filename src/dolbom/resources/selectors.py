@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from dolbom.core.needs import NeedDomain
 from dolbom.core.permissions import can
-from dolbom.core.prepared import prepared_list, viewer_key
+from dolbom.core.prepared import prepared_list, prepared_values, viewer_key
 from dolbom.core.scope import DISTRICT_PREFIX, Reach, district_of, scope_for, scoped, visible_or_404
 from dolbom.registry.models import Agency, AgencyKind, Sector
 from dolbom.registry.scoping import household_consented
@@ -240,19 +240,24 @@ Figures = dict[str | None, dict[str, tuple[int, int]]]
 
 
 def _given(model: Any, user: Any, start: date, end: date, won: str) -> Figures:
-    scope = scope_for(user)
-    reached = scope.aggregate_areas("dong") | (Q(dong__isnull=True) & scope.aggregate_districts("district"))
-    standing = Q(reverses__isnull=True, reversed_by__isnull=True)
-    rows = (
-        model.objects.filter(reached, on__gte=start, on__lte=end)
-        .values("dong_id", "sector")
-        # Households counted are those whose entries still stand: one reached only by an entry later reversed got
-        # nothing, and counting it would let a small cell pass the threshold while its won is one household's.
-        .annotate(n=Count("household", distinct=True, filter=standing), w=Sum(won))
-        .order_by()
-    )
+    def build() -> QuerySet[Any]:
+        scope = scope_for(user)
+        reached = scope.aggregate_areas("dong") | (Q(dong__isnull=True) & scope.aggregate_districts("district"))
+        standing = Q(reverses__isnull=True, reversed_by__isnull=True)
+        return (
+            model.objects.filter(reached, on__gte=start, on__lte=end)
+            .values("dong_id", "sector")
+            # Households counted are those whose entries still stand: one reached only by an entry later reversed
+            # got nothing, and counting it would let a small cell pass the threshold while its won is one
+            # household's.
+            .annotate(n=Count("household", distinct=True, filter=standing), w=Sum(won))
+            .order_by()
+        )
+
     out: Figures = {}
-    for row in rows:
+    for row in prepared_values(
+        f"resources.figures.{model._meta.model_name}", build, key=(viewer_key(user), start, end)
+    ):
         out.setdefault(row["dong_id"], dict.fromkeys(Sector.values, (0, 0)))[row["sector"]] = (row["n"], row["w"] or 0)
     return out
 
