@@ -68,3 +68,30 @@ def test_numbers_typed_into_a_reason_never_reach_the_audit_log(client, city, typ
     client.force_login(city.users["district_admin"])
     page = client.get(reverse("audit_log")).content.decode()
     assert "1221815" not in page and "3257-4143" not in page and "1111-1111-1111" not in page
+
+
+@pytest.mark.parametrize(
+    "data",
+    [None, {"preset": "other", "reason": 'x"<y & 상담'}, {"preset": "visit", "reason": ""}, {"preset": "nope"}],
+    ids=["unbound", "other with a typed reason", "a usual reason", "a choice no one offered"],
+)
+def test_the_reason_fields_written_in_the_template_are_the_widgets_own(data):
+    """_reason_fields.html writes the select and the input itself (faster than the form renderer): the same HTML as
+    Django's widgets, in Korean, for a fresh form and for one sent back with what was typed."""
+    from django.template.loader import render_to_string
+    from django.test.html import parse_html
+    from django.utils import translation
+
+    from dolbom.registry.forms import RevealForm
+
+    with translation.override("ko"):
+        form = RevealForm(data, auto_id="p7-%s")
+        if data is not None:
+            form.is_valid()
+        written = render_to_string("registry/_reason_fields.html", {"form": form})
+        widgets = f"{form['preset'].label_tag()}{form['preset']}{form['reason']}"
+    select_and_input = parse_html(written)
+    expected = parse_html(widgets)
+    assert [c for c in select_and_input.children if getattr(c, "name", "") in ("select", "input")] == [
+        c for c in expected.children if getattr(c, "name", "") in ("select", "input")
+    ]
