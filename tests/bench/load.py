@@ -38,6 +38,7 @@ import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -181,9 +182,11 @@ def _page_of(path: str) -> str | None:
 _TEMPLATES: dict[str, str] = {}
 
 
-def _server_times(log: Path, start: int) -> dict[str, dict[str, float]]:
-    """The server's own time per page (its JSON access log from byte `start`): the request from the moment the
-    application has it, without the wait for a free worker that the client sees."""
+def _server_times(log: Path, start: int, window: list[float] | None) -> dict[str, dict[str, float]]:
+    """The server's own time per page (its JSON access log from byte `start`, the requests received within the
+    window's epoch seconds if given): the request from the moment the application has it, without the wait for a
+    free worker that the client sees."""
+    opened, closed = window or (float("-inf"), float("inf"))
     times: dict[str, list[float]] = {}
     with log.open("rb") as handle:
         handle.seek(start)
@@ -191,8 +194,9 @@ def _server_times(log: Path, start: int) -> dict[str, dict[str, float]]:
             if not line.startswith(b"{"):
                 continue
             entry = json.loads(line)
+            received = datetime.fromisoformat(entry["time"].replace("Z", "+00:00")).timestamp()
             page = _page_of(entry.get("path", ""))
-            if page and entry.get("method") == "GET":
+            if page and entry.get("method") == "GET" and opened <= received < closed:
                 times.setdefault(page, []).append(entry["duration_ms"])
                 times.setdefault("all pages", []).append(entry["duration_ms"])
     return {name: {"p50": statistics.median(v), "p95": _p95(v)} for name, v in times.items()}
@@ -215,10 +219,14 @@ def _locust(url: str, plan: Path, out: Path, log: Path, *, users: int, wait: tup
     )  # fmt: skip
     result = json.loads(out.read_text())
     result["load"] = (before, _load_average())
-    # Only the pages' GETs count (not the logins); unlike locust's figures they include the pages some officers
-    # opened while the last ones were still logging in.
-    result["server"] = _server_times(log, start)
+    # Only the pages' GETs the application received in the measured window count, as for the client's figures.
+    result["server"] = _server_times(log, start, result.get("window"))
     return result
+
+
+def _carried(run: dict) -> str:
+    carried = run.get("carried_over", {"requests": 0, "max": 0})
+    return f"{carried['requests']} (slowest {carried['max']:,.0f} ms)"
 
 
 def _ms(value: float) -> str:
@@ -319,7 +327,10 @@ def _section(households: int, facts: dict, timings: dict, alone: dict, people: d
         f"Server: `dolbom serve --prod` with its default {facts['workers']} gunicorn workers (sync, one request "
         "each), DOLBOM_ENV=production, loopback as the trusted proxy; locust (one process, gevent) on the same "
         "two cores as the server and PostgreSQL, so its own CPU is taken from them, most at saturation. "
-        "Percentiles are locust's (rounded to 10 ms above 100 ms).",
+        "Percentiles by nearest rank over the requests started in the measured window (each run's seconds, after "
+        "the last officer had logged in), client and server alike. Requests started before the window and ended "
+        f"in it are left out: {_carried(people)} for the {people['users']} officers, {_carried(saturation)} at "
+        "saturation (the first officers' pages queued behind the last ones' logins).",
         f"City: {facts['households']:,} households, {facts['persons']:,} persons; every district's screening round "
         f"put {facts['work_items']:,} items on the dongs' worklists. Setting up (not measured): "
         f"`dolbom install` {timings['install']:.0f} s, generating and loading the city and the rounds "
