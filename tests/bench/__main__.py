@@ -26,6 +26,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     load_at_start = os.getloadavg()[0]
+    from tests.bench import reference
+
+    reference_at_start = reference.seconds()
     home = Path(tempfile.mkdtemp(prefix="dolbom-bench-"))
     os.environ["DOLBOM_HOME"] = str(home)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dolbom.settings")
@@ -53,7 +56,9 @@ def main(argv: list[str] | None = None) -> int:
     }
     # In the order docs/benchmarks.md shows them.
     text = report.render(
-        [sections[name] for name in BENCHMARKS if name in sections], load=(load_at_start, os.getloadavg()[0])
+        [sections[name] for name in BENCHMARKS if name in sections],
+        load=(load_at_start, os.getloadavg()[0]),
+        reference=(reference_at_start, reference.seconds()),
     )
     print(text)
     if not args.no_write and args.only is None:

@@ -6,7 +6,7 @@ import os
 import platform
 import subprocess
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "benchmarks.md"
@@ -45,11 +45,22 @@ def _machine() -> str:
     return f"{os.cpu_count()} cores ({cpu}), {memory:.0f} GiB, Python {python}, commit {commit or '-'}"
 
 
-def render(sections: list[Section], *, load: tuple[float, float] | None = None) -> str:
+def render(
+    sections: list[Section],
+    *,
+    load: tuple[float, float] | None = None,
+    reference: tuple[float, float] | None = None,
+) -> str:
     """The sections as Markdown; `load` is the one-minute load average at the start and the end of the run, which
-    says whether other programs shared the cores."""
+    says whether other programs shared the cores; `reference` the time of the fixed work of `reference.py` then,
+    which says how fast the machine ran."""
     shared = f" Load average {load[0]:.1f} at the start, {load[1]:.1f} at the end." if load else ""
-    lines = [f"Measured {datetime.now():%Y-%m-%d %H:%M} on {_machine()}.{shared}", ""]
+    if reference:
+        shared += (
+            f" Reference work (tests/bench/reference.py, best of three) {reference[0]:.2f} s at the start, "
+            f"{reference[1]:.2f} s at the end."
+        )
+    lines = [f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {_machine()}.{shared}", ""]
     for section in sections:
         lines += [f"### {section.title}", "", f"Command: `{section.command}`", ""]
         lines.append("| " + " | ".join(section.header) + " |")
