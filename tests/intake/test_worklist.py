@@ -73,6 +73,7 @@ def test_a_rounds_listings_land_on_the_worklist(city, listed):
     assert items.count() == OutreachItem.objects.filter(round=listed).count() == 2
     assert {i.dong_id for i in items} == {city.dongs[0].code, city.dongs[1].code}
     assert all(i.outreach_item.round_id == listed.pk and i.status == WorkStatus.OPEN for i in items)
+    assert all((i.household_id, i.dong_id) == (i.outreach_item.household_id, i.outreach_item.dong_id) for i in items)
 
 
 def test_the_worklist_page_shows_the_officers_dong_and_is_audited(client, city, listed):

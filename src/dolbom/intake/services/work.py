@@ -64,11 +64,11 @@ def list_round(*, round_id: int) -> int:
     """Put a finished round's listings on their dongs' worklists (idempotent); the system does this when the round
     writes its lists (discovery.signals.round_listed). Returns how many items were added."""
     listings = round_listings(round_id).exclude(work_item__isnull=False)
+    # The three ids alone: a listing as a model instance decodes its reasons' JSON, for ~5,000 listings a district.
+    ids = listings.values_list("pk", "dong_id", "household_id").iterator(chunk_size=2000)
     items = [
-        WorkItem(
-            dong_id=listing.dong_id, household_id=listing.household_id, source=WorkSource.ROUND, outreach_item=listing
-        )
-        for listing in listings.iterator(chunk_size=2000)
+        WorkItem(dong_id=dong_id, household_id=household_id, source=WorkSource.ROUND, outreach_item_id=listing_id)
+        for listing_id, dong_id, household_id in ids
     ]
     bulk_insert(WorkItem, items, batch_size=2000)
     return len(items)
