@@ -253,6 +253,7 @@ class CsvSource(Source):
         self._on_bad_row = on_bad_row
         self._max_rows = max_rows
         self._skipped: list[int] = []
+        self._reader: pacsv.CSVStreamingReader | None = None
         self._raw_header = _csv_header(path, "cp949" if self.encoding == "cp949" else "utf-8-sig")
         if len(self._raw_header) > MAX_COLUMNS:
             raise _too_many_columns(len(self._raw_header))
@@ -266,7 +267,7 @@ class CsvSource(Source):
             return "skip"
 
         try:
-            reader = pacsv.open_csv(
+            self._reader = reader = pacsv.open_csv(
                 self._path,
                 # Single-threaded, the reader knows the row number of a row it skips.
                 read_options=pacsv.ReadOptions(
@@ -301,11 +302,24 @@ class CsvSource(Source):
                 raise ReadError(message % {"limit": megabytes(CSV_BLOCK_BYTES)}) from exc
             message = _("The CSV file is malformed (a quotation mark is not closed, or the format is broken).")
             raise ReadError(message) from exc
+        finally:
+            self._close_reader()
 
     def share_read(self) -> float | None:
         # Each batch is one block of the file (Arrow's own read position runs far ahead of the batches it hands
         # over, so it says nothing of the rows checked).
         return min(1.0, self._blocks * CSV_BLOCK_BYTES / self._size) if self._size else None
+
+    def close(self) -> None:
+        self._close_reader()
+
+    def _close_reader(self) -> None:
+        # Arrow's streaming reader reads ahead on its own threads. One left open when a refusal stops the import
+        # half way may still be running as the interpreter exits, and then the process aborts (SIGABRT) after the
+        # refusal was printed: a command that refused cleanly must exit with its own status.
+        reader, self._reader = self._reader, None
+        if reader is not None:
+            reader.close()
 
 
 def _csv_header(path: Path, encoding: str) -> list[str]:
