@@ -57,7 +57,7 @@ def agency_workbook(path: Path, rows: int, residents: list[str] | None = None) -
         cells = "".join(cell(f"{chr(65 + j)}{n}", v) for j, v in enumerate(values))
         lines.append(f'<row r="{n}">{cells}<c r="H{n}"><v>{months[i]}</v></c></row>')
     items = "".join(f"<si><t>{text}</t></si>" for text in shared)
-    return write_workbook(path, "".join(lines).encode(), items.encode(), len(shared))
+    return write_workbook(path, "".join(lines).encode(), items.encode(), len(shared), dimension=f"A1:H{rows + 1}")
 
 
 def _openpyxl_rows(path: Path) -> int:

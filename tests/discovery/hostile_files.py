@@ -47,8 +47,13 @@ _WORKBOOK_RELS = (
 _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 
 
-def write_workbook(path: Path, sheet_data: bytes, shared: bytes = b"", shared_count: int = 0) -> Path:
-    """A minimal .xlsx (one sheet, shared strings) from raw XML, as Excel lays it out."""
+def write_workbook(
+    path: Path, sheet_data: bytes, shared: bytes = b"", shared_count: int = 0, *, dimension: str = ""
+) -> Path:
+    """A minimal .xlsx (one sheet, shared strings) from raw XML, as Excel lays it out; `dimension` is the sheet's
+    used range as Excel writes it before the data ("A1:H100001"), left out if empty."""
+    extent = f'<dimension ref="{dimension}"/>' if dimension else ""
+    root = f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet xmlns="{_MAIN}">{extent}'
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as package:
         package.writestr("[Content_Types].xml", _CONTENT_TYPES)
         package.writestr("_rels/.rels", _RELS)
@@ -56,9 +61,7 @@ def write_workbook(path: Path, sheet_data: bytes, shared: bytes = b"", shared_co
         package.writestr("xl/_rels/workbook.xml.rels", _WORKBOOK_RELS)
         package.writestr(
             "xl/worksheets/sheet1.xml",
-            f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet xmlns="{_MAIN}"><sheetData>'.encode()
-            + sheet_data
-            + b"</sheetData></worksheet>",
+            f"{root}<sheetData>".encode() + sheet_data + b"</sheetData></worksheet>",
         )
         head = f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<sst xmlns="{_MAIN}" '
         head += f'count="{shared_count}" uniqueCount="{shared_count}">'

@@ -189,6 +189,19 @@ def test_a_file_known_to_be_large_reads_the_registry_from_its_first_batch(city, 
     assert unknown._registry is None
 
 
+def test_a_file_announcing_scan_at_rows_reads_the_registry_before_its_first_batch(city, monkeypatch):
+    monkeypatch.setattr(match, "SCAN_AT", 50)
+    rrns = [r.replace("-", "") for r in city_rrns(city)][:4]
+    district = city.districts[0].code
+    fewer = match.Matcher(district)
+    fewer.prepare_for(49)
+    assert fewer._registry is None
+    announced = match.Matcher(district)
+    announced.prepare_for(50)
+    assert announced._registry is not None
+    assert announced.hash_and_match(pa.array(rrns))[1].equals(match.Matcher(district).hash_and_match(pa.array(rrns))[1])
+
+
 def test_registry_too_large_falls_back_to_queries(city, monkeypatch):
     monkeypatch.setattr(match, "SCAN_AT", 1)
     monkeypatch.setattr(match, "SCAN_MAX_PERSONS", 2)

@@ -10,7 +10,8 @@ import pytest
 from django.core.exceptions import PermissionDenied
 
 from dolbom.core.models import AuditEvent
-from dolbom.discovery.importing import store
+from dolbom.core.tabular import excel
+from dolbom.discovery.importing import match, store
 from dolbom.discovery.models import SignalFile
 from tests.discovery.test_import_files import (
     KTOA_COLUMNS,
@@ -179,6 +180,37 @@ def test_excel_file_imports(city, home, manager, tmp_path):
     table = stored_table(result.signal_file)
     assert table.column("lost_on").to_pylist() == [date(2026, 8, 31), date(2026, 9, 1)]
     assert table.column("months_insured").to_pylist() == [48, None]
+
+
+def test_a_workbook_announcing_many_rows_has_the_residents_read_while_its_sheet_is_parsed(
+    city, home, manager, tmp_path, monkeypatch
+):
+    """The sheet announces its rows before the reader parses it: past SCAN_AT, the district's residents are read
+    then, not after the header and the first batch have come."""
+    monkeypatch.setattr(match, "SCAN_AT", 2)
+    events: list[str] = []
+    load, open_stream = match.RegistryIndex.load.__func__, excel.pa.ipc.open_stream
+
+    def registry_read(cls, pairs, *, limit):
+        events.append("residents read")
+        return load(cls, pairs, limit=limit)
+
+    def header_came(source):
+        stream = open_stream(source)
+        events.append("header")
+        return stream
+
+    monkeypatch.setattr(match.RegistryIndex, "load", classmethod(registry_read))
+    monkeypatch.setattr(excel.pa.ipc, "open_stream", header_came)
+    rrns = city_rrns(city)
+    header = ["record_id", "kind", "resident_number", "name", "observed_on", "lost_on", "reason"]
+    rows = [
+        ["KEIS-1", "job_loss", rrns[1], "이철수", date(2026, 9, 2), date(2026, 8, 31), "권고사직"],
+        ["KEIS-2", "job_loss", rrns[3], "김민수", date(2026, 9, 5), date(2026, 9, 1), "계약 만료"],
+    ]
+    result = run_import(manager, write_xlsx(tmp_path / "keis.xlsx", header, rows))
+    assert events == ["residents read", "header"]
+    assert (result.rows, result.matched) == (2, 2)
 
 
 def test_excel_errors_name_the_sheet_row(city, home, manager, tmp_path):

@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import json
 import os
+import subprocess
+import tempfile
 from datetime import date, datetime
 from pathlib import Path
 
@@ -30,7 +32,7 @@ def _read(path: Path, **limits: int) -> tuple[list[str], list[dict[str, object]]
     """The header and the rows the child sends for a file, each row as {"row": its sheet number, "c0": …}."""
     out = io.BytesIO()
     excel._child(os.open(path, os.O_RDONLY), {**LIMITS, **limits}, out)
-    out.seek(0)
+    out.seek(excel.ANNOUNCED.size)  # the announced last row comes first
     with pa.ipc.open_stream(out) as stream:
         header = json.loads(stream.schema.metadata[b"header"])
         table = stream.read_all()
@@ -82,3 +84,45 @@ def test_a_sheet_that_starts_right_of_column_a_keeps_its_columns(tmp_path):
 def test_a_header_row_left_empty_gives_no_columns_and_no_rows(tmp_path):
     header, rows = _read(_sheet(tmp_path / "d.xlsx", {"C3": "x"}))
     assert (header, rows) == ([], [])
+
+
+def _announced(path: Path) -> int:
+    out = io.BytesIO()
+    excel._child(os.open(path, os.O_RDONLY), LIMITS, out)
+    return excel.ANNOUNCED.unpack(out.getvalue()[: excel.ANNOUNCED.size])[0]
+
+
+def test_the_child_announces_the_last_row_of_the_sheets_dimension_before_parsing_it(tmp_path):
+    assert _announced(_sheet(tmp_path / "e.xlsx", {"A1": "id", "B1": "n", "A2": "a", "C40": 4.0})) == 40
+    assert _announced(_sheet(tmp_path / "f.xlsx", {"A1": "id"})) == 1
+    book = openpyxl.Workbook()
+    book.active["A1"] = "id"
+    book.create_sheet("other")["A900"] = "x"
+    book.save(tmp_path / "g.xlsx")
+    assert _announced(tmp_path / "g.xlsx") == -1  # which worksheet calamine reads first is not guessed
+
+
+def test_the_parent_hears_the_announcement_before_the_header_and_stops_the_child_if_preparing_fails(
+    tmp_path, monkeypatch
+):
+    path = _sheet(tmp_path / "h.xlsx", {"A1": "id", "A2": "a", "A7": "b"})
+    heard: list[int] = []
+    with path.open("rb") as handle, tempfile.TemporaryFile() as errors:
+        reader = excel.SheetReader(handle, LIMITS, errors=errors, on_announced=heard.append)
+        assert (heard, reader.header) == ([6], ["id"])
+        reader.close()
+
+    started: list[subprocess.Popen] = []
+    popen = subprocess.Popen
+
+    def recorded(*args, **kwargs):
+        started.append(popen(*args, **kwargs))
+        return started[-1]
+
+    def fails(rows: int) -> None:
+        raise RuntimeError("the database is gone")
+
+    monkeypatch.setattr(subprocess, "Popen", recorded)
+    with path.open("rb") as handle, tempfile.TemporaryFile() as errors, pytest.raises(RuntimeError):
+        excel.SheetReader(handle, LIMITS, errors=errors, on_announced=fails)
+    assert len(started) == 1 and started[0].returncode is not None and started[0].stdout.closed

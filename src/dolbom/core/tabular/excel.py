@@ -15,6 +15,11 @@ The child reads the file through a descriptor it inherits (an upload has no name
 the zip directory (number of parts, each part's and the total unpacked size, and the compression ratio) before any
 XML is parsed, then the sheet's height against the row limit, and streams 50 000 rows a batch.
 
+Before calamine parses the sheet (most of the child's time), the child sends the last row the sheet's own
+`<dimension>` element announces. It is only a hint, never checked against a limit, but it comes a fraction of a
+second after the start: the caller can prepare for a large file meanwhile (the signal import reads the district's
+residents while the sheet is parsed, see `readers.open_source`).
+
 Rows keep their spreadsheet numbers (the header is row 1, whatever is empty), and cells become the text a person
 sees: whole numbers without ".0", dates as YYYY-MM-DD.
 
@@ -32,10 +37,12 @@ import json
 import os
 import re
 import signal
+import struct
 import subprocess
 import sys
 import zipfile
-from collections.abc import Iterator
+import zlib
+from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from pathlib import Path
 from typing import IO, Any
@@ -52,6 +59,9 @@ CPU_SECONDS = 300  # a million rows take about ten; anything longer is a file bu
 REFUSAL = "DOLBOM-REFUSAL "
 PEAK = "DOLBOM-PEAK-KIB "
 ROW_COLUMN = "__row"
+ANNOUNCED = struct.Struct("<q")  # the first bytes on the pipe: the announced last row, or -1; then the Arrow stream
+ANNOUNCE_HEAD = 4096  # where a sheet's <dimension> sits: after the root element and the short <sheetPr>
+_DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s+ref="[A-Z]{1,3}(\d{1,7})(?::[A-Z]{1,3}(\d{1,7}))?"')
 _SAFE_PART = re.compile(r"^[A-Za-z0-9_./\[\]-]{1,120}$")
 
 
@@ -144,6 +154,19 @@ def check_package(handle: IO[bytes], limits: dict[str, Any]) -> None:
 # ----------------------------------------------------------------------------------------------------------- child
 
 
+def announced_last_row(handle: IO[bytes]) -> int | None:
+    """The last row a workbook's only worksheet announces in its `<dimension ref="A1:H100001">`, or None (several
+    worksheets, no such element near the start). Read from the first bytes of the worksheet's XML with a regular
+    expression, not an XML parser: a hint for preparing, which nothing is refused on."""
+    archive = zipfile.ZipFile(handle)
+    sheets = [name for name in archive.namelist() if name.startswith("xl/worksheets/") and name.endswith(".xml")]
+    if len(sheets) != 1:
+        return None
+    with archive.open(sheets[0]) as part:
+        found = _DIMENSION.search(part.read(ANNOUNCE_HEAD))
+    return int(found.group(2) or found.group(1)) if found else None
+
+
 def cell_text(value: object) -> str | None:
     """A cell as the text a person sees: whole numbers without '.0', dates as YYYY-MM-DD, empty as None."""
     if value is None or value == "":
@@ -199,6 +222,13 @@ def _cap_resources(memory: int) -> None:
 def _child(fd: int, limits: dict[str, Any], out: IO[bytes]) -> None:
     with os.fdopen(fd, "rb") as handle:
         check_package(handle, limits)
+        handle.seek(0)
+        try:
+            announced = announced_last_row(handle)
+        except (zipfile.BadZipFile, OSError, EOFError, zlib.error):  # calamine below names a damaged file
+            announced = None
+        out.write(ANNOUNCED.pack(-1 if announced is None else announced))
+        out.flush()
         handle.seek(0)
         from python_calamine import CalamineWorkbook
 
@@ -302,7 +332,16 @@ def main(argv: list[str]) -> int:
 class SheetReader:
     """The parent's end: start the child on an open file, read the header, then batches of text columns."""
 
-    def __init__(self, handle: IO[bytes], limits: dict[str, Any], *, errors: IO[bytes]) -> None:
+    def __init__(
+        self,
+        handle: IO[bytes],
+        limits: dict[str, Any],
+        *,
+        errors: IO[bytes],
+        on_announced: Callable[[int], None] | None = None,
+    ) -> None:
+        """Start the child and wait for the sheet's header; `on_announced` is called, before that wait, with the
+        data rows the sheet announces (see the module's docstring), if it announces any."""
         self._errors = errors
         self._memory = limits["sheet_memory"]
         fd = handle.fileno()
@@ -316,15 +355,28 @@ class SheetReader:
             # file. The child needs only its interpreter and packages, which -I finds from sys.executable.
             env={"LANG": "C.UTF-8", "RUST_BACKTRACE": "0"},
         )
-        assert self._process.stdout is not None
         try:
-            self._stream = pa.ipc.open_stream(self._process.stdout)
-        except (pa.ArrowInvalid, OSError):
-            raise self._failure() from None
+            self._stream = self._open_stream(on_announced)
+        except BaseException:  # a refusal, or the caller's preparation failing: the child must not outlive us
+            self.close()
+            raise
         metadata = self._stream.schema.metadata or {}
         self.header: list[str] = json.loads(metadata.get(b"header", b"[]"))
         self.last_row = int(metadata.get(b"last_row", b"0"))
         self.reached = 1  # the spreadsheet row of the last record handed over (the header is row 1)
+
+    def _open_stream(self, on_announced: Callable[[int], None] | None) -> pa.ipc.RecordBatchStreamReader:
+        assert self._process.stdout is not None
+        announced = self._process.stdout.read(ANNOUNCED.size)
+        if len(announced) < ANNOUNCED.size:  # the child refused the zip, or died, before reading the sheet
+            raise self._failure()
+        (last_row,) = ANNOUNCED.unpack(announced)
+        if on_announced is not None and last_row > 1:
+            on_announced(last_row - 1)
+        try:
+            return pa.ipc.open_stream(self._process.stdout)
+        except (pa.ArrowInvalid, OSError):
+            raise self._failure() from None
 
     def batches(self) -> Iterator[tuple[pa.Table, np.ndarray]]:
         try:

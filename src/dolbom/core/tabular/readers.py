@@ -122,14 +122,23 @@ def check_size(path: Path, *, original_name: str, limits: Limits) -> None:
         raise ReadError(too_large_reason(file_format, limits.max_bytes_for(file_format), size), kind="too_large")
 
 
-def open_source(path: Path, *, original_name: str, on_bad_row: BadRowHandler, limits: Limits | None = None) -> Source:
-    """Open a file for reading; raise ReadError if it cannot be read at all."""
+def open_source(
+    path: Path,
+    *,
+    original_name: str,
+    on_bad_row: BadRowHandler,
+    limits: Limits | None = None,
+    on_announced: Callable[[int], None] | None = None,
+) -> Source:
+    """Open a file for reading; raise ReadError if it cannot be read at all. A workbook's sheet is parsed before its
+    header is known, in the reader's own process: `on_announced` is called meanwhile with the data rows the sheet
+    announces, so that the caller can prepare for them while it waits."""
     limits = limits or Limits.from_settings()
     file_format = file_format_of(original_name)
     if file_format == "csv":
         return CsvSource(path, on_bad_row=on_bad_row, max_rows=limits.max_rows)
     if file_format == "xlsx":
-        return ExcelSource(path, limits)
+        return ExcelSource(path, limits, on_announced=on_announced)
     return ParquetSource(path, limits)
 
 
@@ -365,15 +374,20 @@ class ExcelSource(Source):
     file_format = "xlsx"
     encoding = ""
 
-    def __init__(self, path: Path, limits: Limits) -> None:
+    def __init__(self, path: Path, limits: Limits, *, on_announced: Callable[[int], None] | None = None) -> None:
         self._file = path.open("rb")
         # The child's error output may quote the workbook: it goes to a nameless private file, not to a log.
         self._errors = anonymous_file(settings.FILE_UPLOAD_TEMP_DIR)
         try:
-            self._reader = excel.SheetReader(self._file, limits.as_dict(), errors=self._errors)
+            self._reader = excel.SheetReader(
+                self._file, limits.as_dict(), errors=self._errors, on_announced=on_announced
+            )
         except excel.Refused as refused:
             self.close()
             raise _excel_refusal(refused) from None
+        except BaseException:  # the caller's preparation failed (`on_announced`)
+            self.close()
+            raise
         self.header = self._reader.header
 
     def batches(self) -> Iterator[Batch]:

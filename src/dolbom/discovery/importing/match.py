@@ -19,6 +19,8 @@ When the reader knows the file's size beforehand (a sheet's last row, a Parquet 
 projects how many numbers the whole file will ask for (its distinct numbers per row, times the file's rows), and a
 file projected past SCAN_AT reads the registry at once: otherwise its first batch would pay for both routes (a
 100,000-row workbook spent 0.75 s in the chunked queries of its first 50,000 rows, then read the registry anyway).
+A workbook announcing SCAN_AT rows or more reads it even earlier, while its sheet is still being parsed
+(`prepare_for`).
 """
 
 from __future__ import annotations
@@ -81,14 +83,25 @@ class Matcher:
     def person_ids(self, hashes: list[str] | pa.Array) -> np.ndarray:
         """Person id per hash, -1 where none (by the sorted registry index for large sets, by queries else)."""
         self._asked += len(hashes)
-        if self._registry is None and max(self._asked, self._projected) >= SCAN_AT and not self._registry_too_large:
-            self._registry = RegistryIndex.load(self.resident_hashes(), limit=SCAN_MAX_PERSONS)
-            self._registry_too_large = self._registry is None
+        if max(self._asked, self._projected) >= SCAN_AT:
+            self._load_registry()
         if self._registry is not None:
             return self._registry.lookup(hashes)
         asked = hashes.to_pylist() if isinstance(hashes, pa.Array) else hashes
         found = person_ids_by_hash(self.resident_hashes(), asked)
         return np.array([found.get(h, -1) for h in asked], dtype=np.int64)
+
+    def prepare_for(self, announced_rows: int) -> None:
+        """Read the registry now if the file announces SCAN_AT rows or more, before its first batch. The reader calls
+        this while it parses a workbook in its own process, so the read is free unless it outlasts the parse; a file
+        of many rows but few people, which the chunked queries would have served, pays for it only then."""
+        if announced_rows >= SCAN_AT:
+            self._load_registry()
+
+    def _load_registry(self) -> None:
+        if self._registry is None and not self._registry_too_large:
+            self._registry = RegistryIndex.load(self.resident_hashes(), limit=SCAN_MAX_PERSONS)
+            self._registry_too_large = self._registry is None
 
     def resident_hashes(self) -> QuerySet[Membership]:
         """(rrn_hash, person id) of every person living in the district on the date (a current membership of one of

@@ -201,13 +201,15 @@ def _import(
         name=original_name or Path(path).name,
     )  # fmt: skip
     collector = IssueCollector()
-    source = _open(request, collector)
+    matcher = match.Matcher(request.district.code)
+    # A workbook's rows are announced before its sheet is parsed: a large one has the residents read meanwhile.
+    source = _open(request, collector, on_announced=matcher.prepare_for)
     staged: Staged | None = None
     try:
         if progress is not None:
             progress.phase("checking")
         on_batch = (lambda: progress.check(source.share_read())) if progress is not None else None
-        staged = validate_and_stage(request, source, collector, on_batch=on_batch)
+        staged = validate_and_stage(request, source, collector, matcher, on_batch=on_batch)
         _ensure_period_confirmed(request, source, staged.period_check, confirm_period)
         if progress is not None:
             progress.phase("storing")
@@ -300,7 +302,9 @@ def check_request(
     )
 
 
-def _open(request: ImportRequest, collector: IssueCollector) -> readers.Source:
+def _open(
+    request: ImportRequest, collector: IssueCollector, *, on_announced: Callable[[int], None] | None = None
+) -> readers.Source:
     """The file opened for reading; rows with the wrong number of cells are counted as problems as they come."""
 
     def bad_row(number: int, expected: int, actual: int) -> None:
@@ -315,7 +319,13 @@ def _open(request: ImportRequest, collector: IssueCollector) -> readers.Source:
         )
 
     try:
-        return readers.open_source(request.path, original_name=request.name, on_bad_row=bad_row, limits=request.limits)
+        return readers.open_source(
+            request.path,
+            original_name=request.name,
+            on_bad_row=bad_row,
+            limits=request.limits,
+            on_announced=on_announced,
+        )
     except ReadError as exc:
         raise request.refuse(exc.reason, row=exc.row, kind=exc.kind) from None
 
@@ -341,12 +351,14 @@ def validate_and_stage(
     request: ImportRequest,
     source: readers.Source,
     collector: IssueCollector,
+    matcher: match.Matcher,
     *,
     on_batch: Callable[[], None] | None = None,
 ) -> Staged:
-    """Check every row against the catalogue, match the valid ones to the district's residents and stage them;
-    refuse the whole file, with the report of every problem, if any row is wrong or none is there. `on_batch` is
-    called after each batch (a job's heartbeat, which may stop the work there)."""
+    """Check every row against the catalogue, match the valid ones to the district's residents (`matcher`, made for
+    the request's district) and stage them; refuse the whole file, with the report of every problem, if any row is
+    wrong or none is there. `on_batch` is called after each batch (a job's heartbeat, which may stop the work
+    there)."""
     validator = Validator(
         catalogue=request.catalogue,
         agency=request.agency,
@@ -360,7 +372,7 @@ def validate_and_stage(
     try:
         if validator.check_header():
             writer = store.StagingWriter(request.catalogue, store.staging_dir())
-            matcher = match.Matcher(request.district.code, expected_rows=source.expected_rows())
+            matcher.expected_rows = source.expected_rows()
             try:
                 for batch in source.batches():
                     rows = validator.validate(batch)
