@@ -80,9 +80,9 @@ def replicate(inputs: ScreeningInputs, out: Path, copies: int) -> ScreeningInput
     }
     (out / "snapshot").mkdir(exist_ok=True)
     for name, select in queries.items():
-        source = snap.path(name)
+        sources = ", ".join(f"'{path}'" for path in snap.paths(name))
         con.execute(
-            f"COPY ({select} FROM read_parquet('{source}'), {copies_sql}) "
+            f"COPY ({select} FROM read_parquet([{sources}]), {copies_sql}) "
             f"TO '{out / 'snapshot' / name}.parquet' (FORMAT parquet, COMPRESSION zstd)"
         )
     # Each dong can visit as many more households as it has.

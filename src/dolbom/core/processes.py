@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -78,3 +79,13 @@ def abandoned(runner: Runner, *, last_heard: datetime, stale_after: timedelta) -
     if gone is None and last_heard < datetime.now(tz=UTC) - stale_after:
         return "silent"
     return None
+
+
+def end_child(process: subprocess.Popen[bytes]) -> None:
+    """A reader process of ours (core/tabular/excel.py, core/side_read.py) killed if it is still running, reaped, and
+    its output pipe closed: nothing of it outlives the caller's work."""
+    if process.poll() is None:
+        process.kill()
+    process.wait()
+    if process.stdout is not None:
+        process.stdout.close()

@@ -31,15 +31,22 @@ _CHANGE = RegistryChange._meta.db_table
 _TABLES = tuple(model._meta.db_table for model in (Household, Membership, Person))
 
 
+def revision_statement(vendor: str) -> str:
+    """One statement whose single value is the revision, for a connection of `vendor` that is not Django's (a
+    second process reading part of a snapshot compares it with the revision its caller saw)."""
+    if vendor == "postgresql":
+        return f"SELECT COALESCE((SELECT value FROM {_REVISION} WHERE id = 1), 0) + (SELECT COUNT(*) FROM {_CHANGE})"  # noqa: S608
+    return f"SELECT COALESCE((SELECT value FROM {_REVISION} WHERE id = 1), 0)"  # noqa: S608  # constant table name
+
+
 def registry_revision() -> int:
     """The revision as this connection sees it. On PostgreSQL the triggers add a row per transaction (so that
     writers never wait on one row's lock), and the revision is the folded value plus those rows, both read in one
     statement so that a fold running meanwhile cannot be counted twice or missed."""
     with connection.cursor() as cursor:
         if connection.vendor != "postgresql":
-            cursor.execute(f"SELECT value FROM {_REVISION} WHERE id = 1")  # noqa: S608  # constant table name
-            row = cursor.fetchone()
-            return int(row[0]) if row else 0
+            cursor.execute(revision_statement(connection.vendor))
+            return int(cursor.fetchone()[0])
         cursor.execute(
             f"SELECT COALESCE((SELECT value FROM {_REVISION} WHERE id = 1), 0), (SELECT COUNT(*) FROM {_CHANGE})"  # noqa: S608
         )

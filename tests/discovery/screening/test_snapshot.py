@@ -6,7 +6,9 @@ from datetime import date, timedelta
 
 import pyarrow.parquet as pq
 import pytest
+from django.db import connection
 
+from dolbom.core.side_read import database_spec
 from dolbom.discovery.models import ItemStatus, OutreachItem, ScreeningRound
 from dolbom.discovery.screening import snapshot as snapshot_module
 from dolbom.discovery.screening.inputs import SNAPSHOT_SCHEMAS
@@ -19,7 +21,7 @@ AS_OF = date(2026, 11, 1)
 
 
 def read(snapshot, name: str) -> list[dict]:
-    return pq.read_table(snapshot.path(name)).to_pylist()
+    return [row for path in snapshot.paths(name) for row in pq.read_table(path).to_pylist()]
 
 
 @pytest.fixture
@@ -150,3 +152,166 @@ def test_a_person_with_two_memberships_in_force_is_one_person_with_both_membersh
     assert sorted(persons) == sorted(set(persons)) and person.pk in persons
     assert snapshot.rows["persons"] == len(persons) == 3
     assert pq.read_schema(snapshot.path("persons")).remove_metadata().equals(SNAPSHOT_SCHEMAS["persons"])
+
+
+# ---------------------------------------------------------------------------------- a second process's part
+
+
+def everything(snapshot) -> dict[str, list[tuple]]:
+    return {name: sorted(tuple(row.values()) for row in read(snapshot, name)) for name in SNAPSHOT_SCHEMAS}
+
+
+@pytest.fixture
+def any_database(monkeypatch) -> None:
+    """A second process for any district, on any database. In production only SQLite uses one
+    (`SIDE_READ_DATABASES`, measured); the tests' SQLite is in memory, where no other process can read, so the
+    mechanism is tried on PostgreSQL here, and the SQLite child on a file in tests/core/test_side_read.py."""
+    monkeypatch.setattr(snapshot_module, "SIDE_READ_AT", 0)
+    monkeypatch.setattr(snapshot_module, "SIDE_READ_DATABASES", {connection.vendor})
+
+
+@pytest.fixture
+def side_read(any_database) -> None:
+    if database_spec(connection) is None:
+        pytest.skip("another process cannot open this database (SQLite in memory, as in tests)")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_second_process_reads_part_of_the_members_and_the_snapshot_is_the_same(
+    city, district, tmp_path, monkeypatch, side_read
+):
+    with monkeypatch.context() as alone_sized:
+        alone_sized.setattr(snapshot_module, "SIDE_READ_AT", 10**12)
+        alone = export_snapshot(district_code=district.code, as_of=AS_OF, cooldown_days=180, folder=tmp_path / "one")
+    shared = export_snapshot(district_code=district.code, as_of=AS_OF, cooldown_days=180, folder=tmp_path / "two")
+    assert (alone.processes, shared.processes) == (1, 2)
+    assert everything(shared) == everything(alone)
+    assert shared.rows == alone.rows
+    side_files = {name: (tmp_path / "two" / f"{name}-2.parquet",) for name in ("memberships", "persons")}
+    assert shared.parts == side_files
+    for name, (path,) in side_files.items():
+        assert pq.read_schema(path).remove_metadata().equals(SNAPSHOT_SCHEMAS[name])
+        assert 0 < pq.ParquetFile(path).metadata.num_rows < shared.rows[name]
+    expected = sorted([f"{n}.parquet" for n in SNAPSHOT_SCHEMAS] + [p.name for (p,) in side_files.values()])
+    assert sorted(p.name for p in (tmp_path / "two").iterdir()) == expected
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_registry_change_during_the_read_has_this_process_read_the_other_part_again(
+    city, district, tmp_path, monkeypatch, side_read
+):
+    households = {dong.code: Household.objects.filter(dong=dong).count() for dong in city.dongs[:2]}
+    _own, side_dongs = snapshot_module._split(households)
+    person = Membership.objects.filter(household__dong_id__in=side_dongs).first().person
+    real_revision = snapshot_module.registry_revision
+    reads = []
+
+    def revision_with_a_death_committed_before_the_second_read() -> int:
+        reads.append(1)
+        if len(reads) == 2:  # after this process's own part, while the second process may still be reading
+            Person.objects.filter(pk=person.pk).update(date_of_death=date(2026, 10, 5))
+        return real_revision()
+
+    monkeypatch.setattr(snapshot_module, "registry_revision", revision_with_a_death_committed_before_the_second_read)
+    snapshot = export_snapshot(district_code=district.code, as_of=AS_OF, cooldown_days=180, folder=tmp_path / "s")
+    assert snapshot.processes == 1 and snapshot.parts == {}
+    assert not list((tmp_path / "s").glob("*-2.parquet"))  # the second process's files, discarded
+    died = {p["person_id"]: p["date_of_death"] for p in read(snapshot, "persons")}
+    assert died[person.pk] == date(2026, 10, 5)
+    assert snapshot.rows["memberships"] == 3 and snapshot.rows["households"] == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_second_process_that_fails_leaves_its_part_to_this_one(
+    city, district, tmp_path, monkeypatch, caplog, any_database
+):
+    with monkeypatch.context() as alone_sized:
+        alone_sized.setattr(snapshot_module, "SIDE_READ_AT", 10**12)
+        alone = export_snapshot(district_code=district.code, as_of=AS_OF, cooldown_days=180, folder=tmp_path / "one")
+    missing = {"vendor": "sqlite", "path": str(tmp_path / "no-such-database.sqlite3")}
+    monkeypatch.setattr(snapshot_module, "database_spec", lambda _connection: missing)
+    with caplog.at_level("WARNING", logger="dolbom.core.side_read"):
+        failed = export_snapshot(district_code=district.code, as_of=AS_OF, cooldown_days=180, folder=tmp_path / "s")
+    assert failed.processes == 1 and not list((tmp_path / "s").glob("*-2.parquet"))
+    assert everything(failed) == everything(alone)
+    assert "side read failed" in caplog.text and "unable to open database" in caplog.text
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_person_in_both_processes_parts_is_still_one_person(city, district, tmp_path, side_read):
+    """Overlapping moves between a dong of each process: both memberships kept, the person once."""
+    person = city.persons[0]
+    person.memberships.update(moved_out=date(2026, 12, 31))
+    city.households[1].memberships.create(person=person, relationship="other", moved_in=date(2026, 1, 1))
+    snapshot = export_snapshot(district_code=district.code, as_of=AS_OF, cooldown_days=180, folder=tmp_path / "s")
+    assert snapshot.processes == 2
+    households = sorted(m["household_id"] for m in read(snapshot, "memberships") if m["person_id"] == person.pk)
+    assert households == sorted([city.households[0].pk, city.households[1].pk])
+    persons = [p["person_id"] for p in read(snapshot, "persons")]
+    assert sorted(persons) == sorted(set(persons)) and person.pk in persons
+    assert snapshot.rows["persons"] == len(persons) == 3
+
+
+def test_inside_a_transaction_no_second_process_is_started(city, district, tmp_path, monkeypatch, any_database):
+    """The caller's uncommitted writes would be invisible to it (tests run inside a transaction)."""
+    monkeypatch.setattr(snapshot_module, "database_spec", lambda _connection: pytest.fail("asked for a database"))
+    snapshot = export_snapshot(district_code=district.code, as_of=AS_OF, cooldown_days=180, folder=tmp_path / "s")
+    assert snapshot.processes == 1 and snapshot.rows["memberships"] == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_postgresql_reads_a_large_district_in_one_process(city, district, tmp_path, monkeypatch):
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's own choice")
+    monkeypatch.setattr(snapshot_module, "SIDE_READ_AT", 0)
+    monkeypatch.setattr(snapshot_module, "database_spec", lambda _connection: pytest.fail("asked for a database"))
+    snapshot = export_snapshot(district_code=district.code, as_of=AS_OF, cooldown_days=180, folder=tmp_path / "s")
+    assert snapshot.processes == 1
+
+
+def test_the_dongs_are_split_by_their_households_each_to_one_side():
+    own, side = snapshot_module._split({"a": 50, "b": 30, "c": 20, "d": 5, "e": 0})
+    assert sorted(own + side) == ["a", "b", "c", "d", "e"]
+    sizes = {"a": 50, "b": 30, "c": 20, "d": 5, "e": 0}
+    assert abs(sum(sizes[d] for d in own) - sum(sizes[d] for d in side)) <= 50  # at most the largest dong
+    assert (own, side) == (["a", "d"], ["b", "c", "e"])  # 55 and 50 households
+
+
+# A snapshot taken both ways in a process of its own on a demo home's SQLite file (the tests' own SQLite database is
+# in memory, where no second process can read).
+BOTH_WAYS_ON_A_FILE = """
+import json, tempfile
+from datetime import date
+from pathlib import Path
+import pyarrow.parquet as pq
+from dolbom.discovery.screening import snapshot
+
+def rows(taken):
+    names = ("households", "memberships", "persons", "dongs")
+    return {n: sorted(str(r) for p in taken.paths(n) for r in pq.read_table(p).to_pylist()) for n in names}
+
+taken = {}
+for at in (10**12, 0):
+    snapshot.SIDE_READ_AT = at
+    folder = Path(tempfile.mkdtemp())
+    taken[at] = snapshot.export_snapshot(district_code="9911000000", as_of=date(2026, 11, 1), cooldown_days=90,
+                                         folder=folder)
+alone, shared = taken[10**12], taken[0]
+print(json.dumps({"processes": [alone.processes, shared.processes], "same": rows(alone) == rows(shared),
+                  "rows": shared.rows, "alone_rows": alone.rows}))
+"""
+
+
+@pytest.mark.slow
+def test_on_a_sqlite_file_a_second_process_reads_part_of_the_members(tmp_path):
+    import json
+
+    from tests.discovery.served import dolbom, prepare_home
+
+    home = prepare_home(tmp_path / "home", households=200)
+    result = dolbom(home, "manage", "shell", "-c", BOTH_WAYS_ON_A_FILE)
+    assert result.returncode == 0, result.stdout + result.stderr
+    found = json.loads(result.stdout.strip().splitlines()[-1])
+    assert found["processes"] == [1, 2]
+    assert found["same"] and found["rows"] == found["alone_rows"]
+    assert found["rows"]["memberships"] > 100

@@ -31,7 +31,6 @@ refusals therefore cross the pipe as English msgids with their values, and the p
 from __future__ import annotations
 
 import functools
-import importlib.abc
 import itertools
 import json
 import os
@@ -50,6 +49,9 @@ from typing import IO, Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+
+from dolbom.core.processes import end_child
+from dolbom.core.without_pandas import forbid_pandas
 
 BATCH_ROWS = 50_000
 MAX_PARTS = 10_000  # an Excel workbook has tens; thousands only in a file built to hurt
@@ -298,16 +300,9 @@ def _child(fd: int, limits: dict[str, Any], out: IO[bytes]) -> None:
                 writer.write_batch(batch)
 
 
-class _WithoutPandas(importlib.abc.MetaPathFinder):
-    def find_spec(self, name: str, *args: object, **kwargs: object) -> None:
-        if name == "pandas" or name.startswith("pandas."):
-            raise ModuleNotFoundError(name)
-
-
 def main(argv: list[str]) -> int:
     fd, limits = int(argv[0]), json.loads(argv[1])
-    # pyarrow imports pandas, if installed, on its first array built from Python objects: 0.7 s for nothing here.
-    sys.meta_path.insert(0, _WithoutPandas())
+    forbid_pandas()
     _cap_resources(limits["sheet_memory"])
     try:
         _child(fd, limits, sys.stdout.buffer)
@@ -436,11 +431,7 @@ class SheetReader:
         return None
 
     def close(self) -> None:
-        if self._process.poll() is None:
-            self._process.kill()
-        self._process.wait()
-        if self._process.stdout is not None:
-            self._process.stdout.close()
+        end_child(self._process)
 
 
 if __name__ == "__main__":

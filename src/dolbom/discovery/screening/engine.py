@@ -181,7 +181,7 @@ def open_session(inputs: ScreeningInputs, engine: str, *, master: str | None = N
     try:
         session.register_parquet("signals_raw", inputs.signal_paths())
         for name in SNAPSHOT_SCHEMAS:
-            session.register_parquet(name, [inputs.snapshot.path(name)])
+            session.register_parquet(name, inputs.snapshot.paths(name))
         session.register_table("scored_kinds", sql.scored_kinds_table(inputs.scorecard))
         yield session
     finally:

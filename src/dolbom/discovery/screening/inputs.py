@@ -72,9 +72,21 @@ class Snapshot:
     district_code: str
     cooldown_days: int
     rows: dict[str, int] = field(default_factory=dict)
+    # More files of a relation, besides `path(name)`: the memberships and persons a second process read (snapshot.py).
+    parts: dict[str, tuple[Path, ...]] = field(default_factory=dict)
 
     def path(self, name: str) -> Path:
+        """The relation's first file (its only one, unless `parts` names more)."""
         return self.folder / f"{name}.parquet"
+
+    def paths(self, name: str) -> list[Path]:
+        """Every file of the relation."""
+        return [self.path(name), *self.parts.get(name, ())]
+
+    @property
+    def processes(self) -> int:
+        """How many processes read the registry's members."""
+        return 2 if self.parts else 1
 
 
 @dataclass(frozen=True)

@@ -58,6 +58,7 @@ from dolbom.discovery.models import (
     ScoringModel,
     ScreeningRound,
 )
+from dolbom.discovery.screening.inputs import Snapshot
 from dolbom.discovery.screening.rounds_inputs import features_for_round, inputs_for_round, work_root
 from dolbom.discovery.screening.scorers import ScorecardScorer, build_features
 from dolbom.registry.models import AdministrativeArea, AreaLevel
@@ -168,12 +169,14 @@ def collect_labels(district_code: str, *, workdir: Path, rounds: list[ScreeningR
 # ------------------------------------------------------------------------------------------------ held-out rounds
 
 
-def household_groups(snapshot_folder: Path, as_of: date) -> dict[int, dict[str, str]]:
-    """Per household of a round's snapshot, the groups the gate compares recall across: the head's age band and
-    sex, any registered disability among the members, and the dong."""
-    households = pq.read_table(snapshot_folder / "households.parquet").to_pydict()
-    members = pq.read_table(snapshot_folder / "memberships.parquet").to_pydict()
-    persons = pq.read_table(snapshot_folder / "persons.parquet").to_pydict()
+def household_groups(snapshot: Snapshot) -> dict[int, dict[str, str]]:
+    """Per household of a round's snapshot, the groups the gate compares recall across: the head's age band (on
+    the snapshot's date) and sex, any registered disability among the members, and the dong."""
+    as_of = snapshot.as_of
+    households, members, persons = (
+        pa.concat_tables([pq.read_table(path) for path in snapshot.paths(name)]).to_pydict()
+        for name in ("households", "memberships", "persons")
+    )
     person = {
         pid: (birth, sex, disability)
         for pid, birth, sex, disability in zip(
@@ -218,7 +221,7 @@ def round_evidence(screening_round: ScreeningRound, *, workdir: Path) -> RoundEv
     inputs = inputs_for_round(screening_round, workdir=workdir)
     card = ScorecardScorer(inputs).score()
     scores = dict(zip(card.column("household_id").to_pylist(), card.column("score").to_pylist(), strict=True))
-    groups = household_groups(inputs.snapshot.folder, inputs.snapshot.as_of)
+    groups = household_groups(inputs.snapshot)
     excluded = set(pq.read_table(inputs.snapshot.path("excluded"), columns=["household_id"]).column(0).to_pylist())
     return RoundEvidence(
         features=build_features(inputs),
