@@ -1,5 +1,6 @@
 """bulk_insert writes the rows bulk_create writes: through COPY on PostgreSQL, through a prepared INSERT run per row
-on SQLite. Run on both databases (DOLBOM_DATABASE_URL selects PostgreSQL)."""
+on SQLite; insert_rows writes rows given as tuples of values the same way. Run on both databases
+(DOLBOM_DATABASE_URL selects PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -8,12 +9,14 @@ from datetime import UTC, date, datetime
 import pytest
 from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Value
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from dolbom.core.bulk import AS_IS, bulk_insert
+from dolbom.core.bulk import AS_IS, bulk_insert, insert_rows
 from dolbom.discovery.models import OutreachItem, ScreeningRound
 from dolbom.intake.models import WorkItem, WorkSource
-from dolbom.registry.models import Staff
+from dolbom.registry.models import Membership, Staff
+from dolbom.resources.models import Organization
 
 pytestmark = pytest.mark.django_db
 
@@ -166,6 +169,77 @@ def test_an_unsaved_related_object_is_refused_as_bulk_create_refuses_it(city) ->
     item = OutreachItem(round=unsaved, household=household, dong_id=household.dong_id, rank=1, score=1.0)
     with pytest.raises(ValueError, match="unsaved related object"):
         bulk_insert(OutreachItem, [item], batch_size=10)
+
+
+ITEM_FIELDS = ("round", "household", "dong", "rank", "score", "probability", "reasons", "selection", "assigned_to")
+ITEM_FIELDS += ("outcome", "outcome_note", "outcome_on")
+
+
+def test_rows_given_as_values_are_written_as_bulk_create_writes_the_instances(city) -> None:
+    visitor = Staff.objects.get(user=city.users["dong_officer"])
+    by_django, by_rows = _round(city, "2026-01"), _round(city, "2026-02")
+    created = _items(by_django, city, visitor)
+    OutreachItem.objects.bulk_create(created, batch_size=2)
+    given = [[getattr(item, OutreachItem._meta.get_field(f).attname) for f in ITEM_FIELDS] for item in created]
+    for row in given:
+        row[0] = by_rows.pk
+    given[2] = given[2][:6]  # the last: the model's defaults for reasons, selection, status and the rest
+    assert insert_rows(OutreachItem, ITEM_FIELDS[:6], [given[2]], batch_size=2) == 1
+    assert insert_rows(OutreachItem, ITEM_FIELDS, given[:2], batch_size=2) == 2
+
+    columns = [f.column for f in OutreachItem._meta.concrete_fields if f.column not in ("id", "round_id")]
+    table = OutreachItem._meta.db_table
+    assert _stored(table, columns, "round_id", by_rows.pk) == _stored(table, columns, "round_id", by_django.pk)
+    assert insert_rows(OutreachItem, ITEM_FIELDS, [], batch_size=2) == 0
+
+
+def test_rows_take_the_defaults_of_a_new_instance(city) -> None:
+    """auto_now_add is the time of the write; a callable default is called for each row (a unique token); a
+    database default is left to the database."""
+    names = ["푸드뱅크 가온", "나래 복지관"]
+    insert_rows(Organization, ["name"], [[name] for name in names], batch_size=10)
+    written = Organization.objects.filter(name__in=names)
+    assert len({o.hsds_id for o in written}) == 2 and {o.sector for o in written} == {"private"}
+
+    listing = _items(_round(city, "2026-01"), city, Staff.objects.get(user=city.users["dong_officer"]))[0]
+    listing.save()
+    before = timezone.now()
+    insert_rows(
+        WorkItem,
+        ["dong", "household", "source", "outreach_item"],
+        [[listing.dong_id, listing.household_id, WorkSource.ROUND.value, listing.pk]],
+        batch_size=10,
+    )
+    after = timezone.now()
+    row = WorkItem.objects.values("status", "version", "outcome", "closed_at", "opened_at").get(outreach_item=listing)
+    assert (row["status"], row["version"], row["outcome"], row["closed_at"]) == ("open", 0, "", None)
+    assert before <= row["opened_at"] <= after
+
+    person, household = city.persons[0], city.households[1]
+    ended = [person.pk, household.pk, "head", date(2010, 1, 1), date(2015, 1, 1)]
+    with CaptureQueriesContext(connection) as queries:
+        insert_rows(Membership, ["person", "household", "relationship", "moved_in", "moved_out"], [ended], batch_size=9)
+    written = [q["sql"] for q in queries.captured_queries if "registry_membership" in q["sql"]]
+    assert written and not any("ended_by" in sql for sql in written)  # the database's default
+    assert Membership.objects.get(person=person, moved_out=date(2015, 1, 1)).ended_by == ""
+
+
+def test_rows_refuse_an_expression(city) -> None:
+    screening_round = _round(city, "2026-01")
+    household = city.households[0]
+    row = [screening_round.pk, household.pk, household.dong_id, Value(7), 2.0]
+    with pytest.raises(ValueError, match="rank: an SQL expression"):
+        insert_rows(OutreachItem, ["round", "household", "dong", "rank", "score"], [row], batch_size=10)
+    assert not OutreachItem.objects.filter(round=screening_round).exists()
+
+
+def test_a_refused_row_among_rows_writes_none_of_them(city) -> None:
+    screening_round = _round(city, "2026-01")
+    household = city.households[0]
+    twice = [[screening_round.pk, household.pk, household.dong_id, rank, 1.0] for rank in (1, 2)]
+    with pytest.raises(IntegrityError), transaction.atomic():
+        insert_rows(OutreachItem, ["round", "household", "dong", "rank", "score"], twice, batch_size=10)
+    assert not OutreachItem.objects.filter(round=screening_round).exists()
 
 
 SAMPLES = {int: [0, -7, 2**40], float: [0.1, -2.5, 1e300], bool: [True, False], str: ["", "0", AWKWARD]}

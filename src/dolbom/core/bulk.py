@@ -8,13 +8,14 @@ million-household city, in rolled-back transactions), `bulk_create` took 1.4-2.3
 (`executemany`) on SQLite, where `bulk_create` builds and binds a statement of many rows a batch (Django
 compiles each value's placeholder on the way: ~40 % of a round's write at 100,000 households); other databases
 get `bulk_create`. The values come from each field as Django's INSERT takes them, so the rows are the same
-whichever way they are written.
+whichever way they are written. `insert_rows` writes rows given as tuples of values the same way, without making
+a model instance for each.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.db import connections, models, transaction
@@ -38,9 +39,7 @@ def bulk_insert(model: type[models.Model], objs: Iterable[models.Model], *, batc
         manager.bulk_create(objs, batch_size=batch_size)
         return
     opts = model._meta
-    for parent in opts.all_parents:
-        if parent._meta.concrete_model is not opts.concrete_model:
-            raise ValueError("Can't bulk insert a multi-table inherited model")
+    _refuse_inherited(opts)
     fields = [f for f in opts.concrete_fields if not f.generated]
     # The steps of bulk_create before its INSERT: a pk the field makes itself (a UUID, say), related objects'
     # ids taken now (an instance assigned before it was saved), and an unsaved related object refused.
@@ -62,8 +61,64 @@ def bulk_insert(model: type[models.Model], objs: Iterable[models.Model], *, batc
             manager.bulk_create(objs, batch_size=batch_size)
             return
         prepared.append((group_fields, rows))
+    _write(model, connection, prepared)
+
+
+def insert_rows(
+    model: type[models.Model], fields: Sequence[str], rows: Iterable[Sequence[Any]], *, batch_size: int
+) -> int:
+    """Insert new rows of `model` given as the values of `fields` (field names; a relation's value is the related
+    row's primary key), as `bulk_insert` writes the instances `model(**dict(zip(fields, row)))`, without making
+    them: for a round's 5,000 outreach items, making the instances and reading their values back took longer than
+    the write itself. The model's other fields take their defaults as a new instance has them (a callable default
+    called for each row, `auto_now_add` the time of the call); the primary key must be given unless the database
+    makes it. A value that is an SQL expression is refused. `batch_size` is bulk_create's, on a database other than
+    PostgreSQL or SQLite. Returns the number of rows."""
+    opts = model._meta
+    given = [opts.get_field(name) for name in fields]
+    manager = model._default_manager
+    connection = connections[manager.db]
+    if connection.vendor not in ("postgresql", "sqlite"):
+        objs = [model(**dict(zip(fields, row, strict=True))) for row in rows]
+        manager.bulk_create(objs, batch_size=batch_size)
+        return len(objs)
+    _refuse_inherited(opts)
+    if opts.pk not in given and not isinstance(opts.pk, models.AutoField):
+        raise ValueError(f"{opts.label}: give the primary key, the database does not make it")
+    # The columns not given: the database fills its own defaults (db_default); the others are written.
+    others = [
+        f
+        for f in opts.concrete_fields
+        if not f.generated and f not in given and f is not opts.pk and not f.has_db_default()
+    ]
+    # Defaults as a new instance has them: a constant one prepared once, a callable one (a token, say) per row.
+    template = model()
+    per_row = [f for f in others if f.has_default() and callable(f.default)]
+    constant = {f: _value(f, _as_is(f), template, connection) for f in others if f not in per_row}
+    plans = [(f, _as_is(f)) for f in given]
+    prepared = []
+    for row in rows:
+        values = [_prepared(f, as_is, value, connection) for (f, as_is), value in zip(plans, row, strict=True)]
+        values.extend(constant.values())
+        values.extend(f.get_db_prep_save(f.get_default(), connection) for f in per_row)
+        prepared.append(values)
+    if prepared:
+        _write(model, connection, [(given + list(constant) + per_row, prepared)])
+    return len(prepared)
+
+
+def _refuse_inherited(opts: Any) -> None:
+    for parent in opts.all_parents:
+        if parent._meta.concrete_model is not opts.concrete_model:
+            raise ValueError("Can't bulk insert a multi-table inherited model")
+
+
+def _write(model: type[models.Model], connection: Any, prepared: list[tuple[list[models.Field], list[Any]]]) -> None:
+    """Each (fields, rows of their database values) written in one transaction: COPY on PostgreSQL, one prepared
+    INSERT run per row on SQLite."""
+    opts = model._meta
     quote = connection.ops.quote_name
-    with transaction.atomic(using=manager.db, savepoint=False), connection.cursor() as cursor:
+    with transaction.atomic(using=connection.alias, savepoint=False), connection.cursor() as cursor:
         for group_fields, rows in prepared:
             columns = ", ".join(quote(f.column) for f in group_fields)
             if connection.vendor == "sqlite":
@@ -103,6 +158,15 @@ def _as_is(field: models.Field) -> type | None:
     if type(field) in (models.ForeignKey, models.OneToOneField):
         field = field.target_field  # a relation writes its target's value, prepared by the target
     return AS_IS.get(type(field))
+
+
+def _prepared(field: models.Field, as_is: type | None, value: Any, connection: Any) -> Any:
+    """`value` of `field` as the database takes it (a given value: no pre_save)."""
+    if hasattr(value, "resolve_expression"):
+        raise ValueError(f"{field.name}: an SQL expression, which only an INSERT of its own can write")
+    if as_is is not None and (value is None or type(value) is as_is):
+        return value
+    return field.get_db_prep_save(value, connection)
 
 
 def _value(field: models.Field, as_is: type | None, obj: models.Model, connection: Any) -> Any:

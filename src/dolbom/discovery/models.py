@@ -338,7 +338,18 @@ class OutreachItem(models.Model):
         verbose_name_plural = _("outreach list")
         ordering = ["round", "dong", "rank"]
         constraints = [models.UniqueConstraint(fields=["round", "household"], name="one_item_per_household_per_round")]
-        indexes = [models.Index(fields=["dong", "status"]), models.Index(fields=["household", "outcome_on"])]
+        indexes = [
+            models.Index(fields=["dong", "status"]),
+            models.Index(fields=["household", "outcome_on"]),
+            # A round's exclusions (screening/snapshot.py): the households on open items and those contacted since a
+            # date, found from the items' side, so that their cost follows the open work, not the district's size.
+            models.Index(fields=["status", "household"], name="outreach_status_households"),
+            models.Index(
+                fields=["outcome_on", "household"],
+                condition=models.Q(outcome_on__isnull=False),
+                name="outreach_outcomes_by_date",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.round} #{self.rank}"

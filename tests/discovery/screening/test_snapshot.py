@@ -87,6 +87,11 @@ def test_exclusions_name_their_reason(city, district, tmp_path):
     OutreachItem.objects.create(
         round=earlier, household=city.households[2], dong=city.dongs[2], rank=1, score=20, status=ItemStatus.ASSIGNED
     )  # another district: not this snapshot's business
+    older = ScreeningRound.objects.create(district=district, period="2026-06", scorer="scorecard", status="done")
+    OutreachItem.objects.create(
+        round=older, household=city.households[2], dong=city.dongs[2], rank=1, score=20,
+        status=ItemStatus.DONE, outcome="helped", outcome_on=AS_OF - timedelta(days=10),
+    )  # fmt: skip
     snapshot = export_snapshot(district_code=district.code, as_of=AS_OF, cooldown_days=180, folder=tmp_path / "a")
     assert sorted((e["household_id"], e["reason"]) for e in read(snapshot, "excluded")) == [
         (city.households[0].pk, "cooldown"),
@@ -315,3 +320,24 @@ def test_on_a_sqlite_file_a_second_process_reads_part_of_the_members(tmp_path):
     assert found["processes"] == [1, 2]
     assert found["same"] and found["rows"] == found["alone_rows"]
     assert found["rows"]["memberships"] > 100
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's plans: PostgreSQL joins by hashes here")
+def test_on_sqlite_the_members_and_the_exclusions_are_read_from_their_indexes(city, district):
+    """The members in force from the memberships' index alone (not the table's rows), and the exclusions from the
+    outreach items' side, whatever the district's size (migrations registry 0011, discovery 0012)."""
+    queries = {
+        "members": snapshot_module._members(AS_OF, household__dong__parent_id=district.code).query,
+        "in care": snapshot_module.households_in_care(district.code, AS_OF).query,
+        "contacted": snapshot_module.contacted_households(district.code, AS_OF, 90).query,
+    }
+
+    def plan(query) -> str:
+        sql, params = query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
+            return "\n".join(row[-1] for row in cursor.fetchall())
+
+    assert "USING COVERING INDEX memberships_in_force" in plan(queries["members"])
+    assert "SEARCH discovery_outreachitem USING COVERING INDEX outreach_status_households" in plan(queries["in care"])
+    assert "SEARCH discovery_outreachitem USING COVERING INDEX outreach_outcomes_by_date" in plan(queries["contacted"])

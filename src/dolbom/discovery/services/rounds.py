@@ -18,10 +18,11 @@ withdrawn with `withdraw_round` before any visit is assigned from it, and its li
 
 from __future__ import annotations
 
+import itertools
 import logging
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -34,7 +35,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dolbom.core import audit
-from dolbom.core.bulk import bulk_insert
+from dolbom.core.bulk import insert_rows
 from dolbom.core.dates import today_kst
 from dolbom.core.files import private_workdir
 from dolbom.core.jobs.runtime import JobCancelled, Progress
@@ -450,7 +451,7 @@ def finish_round(
     seconds.update(stats.pop("seconds", {}))
     mark = time.perf_counter()
     with transaction.atomic():
-        bulk_insert(OutreachItem, _items(screening_round, listed), batch_size=BULK_BATCH)
+        insert_rows(OutreachItem, ITEM_FIELDS, _item_rows(screening_round, listed), batch_size=BULK_BATCH)
         seconds["write"] = time.perf_counter() - mark
         seconds["total"] = time.perf_counter() - started
         stats["seconds"] = {k: round(v, 3) for k, v in seconds.items()}
@@ -534,20 +535,16 @@ def _already_running(district: AdministrativeArea) -> str:
     return message % {"id": running.pk, "district": district.name, "by": by, "at": f"{started:%H:%M}"}
 
 
-def _items(screening_round: ScreeningRound, listed: Any) -> list[OutreachItem]:
-    return [
-        OutreachItem(
-            round=screening_round,
-            household_id=row["household_id"],
-            dong_id=row["dong_code"],
-            rank=row["rank"],
-            score=row["score"],
-            probability=row["probability"],
-            reasons=row["reasons"] or [],
-            selection=row["selection"],
-        )
-        for row in listed.to_pylist()
-    ]
+# The outreach items' fields, in the order `_item_rows` gives their values.
+ITEM_FIELDS = ("round", "household", "dong", "rank", "score", "probability", "reasons", "selection")
+
+
+def _item_rows(screening_round: ScreeningRound, listed: Any) -> Iterator[tuple[Any, ...]]:
+    """The listed households as rows of ITEM_FIELDS, a column at a time from the engine's table."""
+    names = ("household_id", "dong_code", "rank", "score", "probability", "reasons", "selection")
+    columns = {name: listed.column(name).to_pylist() for name in names}
+    columns["reasons"] = [reasons or [] for reasons in columns["reasons"]]
+    return zip(itertools.repeat(screening_round.pk), *columns.values())
 
 
 def _summary(screening_round: ScreeningRound, district: AdministrativeArea, stats: dict[str, Any]) -> str:
