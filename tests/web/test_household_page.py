@@ -218,3 +218,13 @@ def test_withdrawn_imports_and_withdrawn_listings_are_no_part_of_the_history(cli
     assert "2026-09-09" not in text and "자살" not in text
     assert "2026-08 발굴 차수" not in text
     assert "2026-09 발굴 차수 명단에 올랐습니다" in text  # the listing that stands
+
+
+def test_the_block_loaded_after_the_page_comes_last(client, city):
+    """The consultations block arrives by htmx after the page: placed last, its arrival moves no button an officer
+    is about to tap (a tap on the eligibility button used to land where the button had been)."""
+    body = _page(client, city.users["dong_officer"], city.household_in(0)).content.decode()
+    lazy = re.findall(r'<section[^>]*hx-trigger="load"[^>]*>', body)
+    assert len(lazy) == 1 and 'id="household-consultations"' in lazy[0]
+    starts = [m.start() for m in re.finditer(r"<section\b", body)]
+    assert len(starts) > 3 and body.index(lazy[0]) == starts[-1]
