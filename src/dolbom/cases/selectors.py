@@ -83,6 +83,14 @@ def cases_visible_to(user: Any) -> QuerySet[Case]:
     return scoped(Case.objects.select_related("dong", "case_type", "lead_agency", "lead_worker"), user, CASE)
 
 
+def open_case_households(district_code: str) -> set[int]:
+    """The households of a district with an open case, whichever district holds it (a household that moved in keeps
+    its case where it was until the case is transferred): ids only, unscoped, for the system's own work (a screening
+    round leaves them out of its lists), never for a page."""
+    cases = Case.objects.filter(state__in=sorted(OPEN_STATES), household__dong__parent_id=district_code)
+    return set(cases.values_list("household_id", flat=True))
+
+
 def linkages_visible_to(user: Any) -> QuerySet[Linkage]:
     return scoped(Linkage.objects.select_related("case", "case__dong", "provider", "goal"), user, LINKAGE)
 

@@ -14,3 +14,8 @@ round_withdrawn = Signal()
 # `district_code`. Each receiver answers with household ids only (nothing else of the referral): the round marks
 # them as candidates for its reserved share (screening.reserve).
 referred_households = Signal()
+
+# A round asks which households another domain has in care (an open integrated case): `district_code`. Each
+# receiver answers with household ids only, of any district (the round keeps those of its own): the round leaves them
+# out of its lists, as it does households whose visit from an earlier round is assigned and open.
+cared_for_households = Signal()

@@ -8,6 +8,8 @@ from datetime import date, timedelta
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
+from dolbom.cases.models import ClosureReason
+from dolbom.cases.services.cases import close_case
 from dolbom.core import audit as core_audit
 from dolbom.core.dates import today_kst
 from dolbom.core.models import AuditEvent
@@ -17,6 +19,7 @@ from dolbom.discovery.screening.scorecard import DEFAULT_PATH, load_scorecard
 from dolbom.discovery.services import rounds as service
 from dolbom.discovery.services.outreach import record_outcome
 from dolbom.registry.models import Address, Household, Membership
+from tests.cases.support import candidate
 from tests.conftest import make_person
 from tests.discovery.screening.support import AS_OF, PERIOD, import_telecom, move
 
@@ -279,6 +282,21 @@ def test_households_already_in_care_are_not_listed_again(city, district, manager
     second = run(manager, district)
     assert items(second) == [(city.households[0].pk, city.dongs[0].code, 1)]
     assert second.stats["excluded"] == {"in_care": 1}
+
+
+def test_a_household_with_an_open_case_is_not_listed_until_its_case_is_closed(city, district, manager, tmp_path):
+    import_telecom(manager, tmp_path, [(city.persons[0], 12), (city.persons[1], 8)])
+    case = candidate(city)  # the first household, in the first dong, never on an earlier round's list
+
+    while_open = run(manager, district)
+    assert case.household_id == city.households[0].pk
+    assert items(while_open) == [(city.households[1].pk, city.dongs[1].code, 1)]
+    assert while_open.stats["excluded"] == {"in_care": 1}
+
+    close_case(user=city.users["dong_officer"], case_id=case.pk, reason=ClosureReason.GOALS_MET, on=today_kst())
+    after = run(manager, district)  # closed, its follow-up checks due: a new crisis is an officer's visit again
+    assert {h for h, _, _ in items(after)} == {city.households[0].pk, city.households[1].pk}
+    assert after.stats["excluded"] == {}
 
 
 # ------------------------------------------------------------------------------------------------- who counts

@@ -105,6 +105,25 @@ def test_exclusions_name_their_reason(city, district, tmp_path):
     assert sorted(e["reason"] for e in read(snapshot, "excluded")) == ["cooldown", "in_care"]
 
 
+def test_households_another_domain_has_in_care_are_left_out_those_of_the_district_only(city, district, tmp_path):
+    from dolbom.discovery.signals import cared_for_households
+
+    other_district = next(h for h in Household.objects.exclude(dong__parent_id=district.code))
+    asked = []
+
+    def answer(sender, district_code, **kwargs):
+        asked.append(district_code)
+        return [city.households[1].pk, other_district.pk, city.households[1].pk]
+
+    cared_for_households.connect(answer, weak=False, dispatch_uid="test.cared_for")
+    try:
+        snapshot = export_snapshot(district_code=district.code, as_of=AS_OF, cooldown_days=90, folder=tmp_path / "s")
+    finally:
+        cared_for_households.disconnect(dispatch_uid="test.cared_for")
+    assert asked == [district.code]
+    assert read(snapshot, "excluded") == [{"household_id": city.households[1].pk, "reason": "in_care"}]
+
+
 def test_text_with_commas_quotes_and_line_breaks_and_dates_arrive_as_written(city, district, tmp_path):
     """Rows travel as text a batch at a time (dates too): quoting, empty strings, NULLs and dates survive it."""
     awkward = 'x, "y"\n둘째'  # within the column's 12 characters
@@ -328,7 +347,7 @@ def test_on_sqlite_the_members_and_the_exclusions_are_read_from_their_indexes(ci
     outreach items' side, whatever the district's size (migrations registry 0011, discovery 0012)."""
     queries = {
         "members": snapshot_module._members(AS_OF, household__dong__parent_id=district.code).query,
-        "in care": snapshot_module.households_in_care(district.code, AS_OF).query,
+        "in care": snapshot_module.assigned_households().query,
         "contacted": snapshot_module.contacted_households(district.code, AS_OF, 90).query,
     }
 

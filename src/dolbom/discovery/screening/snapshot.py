@@ -21,7 +21,8 @@ What is written:
 * memberships in force on the date (members who moved out are not there) and those members' person rows;
 * the dongs of the district with their visit capacity;
 * exclusions: households with an outreach outcome recorded within the cool-down (`cooldown`), and households
-  already in care (`in_care`, see `households_in_care`);
+  already in care (`in_care`, see `households_in_care`): on an assigned visit of an earlier round, or with an open
+  integrated case;
 * late matches: signal rows of the round's files that matched nobody when their file was imported, whose resident
   number now belongs to one of the district's residents (registered since). Without them a person who moved in
   after the agency's file arrived would stay unscreened for the whole period.
@@ -46,8 +47,9 @@ from django.db.models.functions import Cast
 
 from dolbom.core.side_read import BATCH_ROWS, SideRead, database_spec, rows_as_batches
 from dolbom.discovery.importing.match import Matcher
-from dolbom.discovery.models import ItemStatus, OutreachItem
+from dolbom.discovery.models import ItemStatus, OutreachItem, ScreeningRound
 from dolbom.discovery.screening.inputs import SNAPSHOT_SCHEMAS, Snapshot
+from dolbom.discovery.signals import cared_for_households
 from dolbom.registry.models import AdministrativeArea, AreaLevel, Household, Membership, current_on
 from dolbom.registry.revision import registry_revision, revision_statement
 
@@ -245,33 +247,36 @@ def _each_person_once(paths: list[Path], person_ids: np.ndarray) -> int:
     return len(first)
 
 
-def households_in_care(district_code: str, as_of: date) -> QuerySet:
-    """Households already in care, which a round must not list again (of every district: `export_snapshot` keeps
-    those of the round's district).
-
-    This is where the case-management domain plugs in: when it exists, households with an open case (selected,
-    planning, in service, monitoring) belong here. Until then, a household counts as in care while an outreach
-    item of an earlier round is assigned to an officer and has no outcome yet.
-    """
-    del district_code, as_of  # an open case will be asked "open on this date"; an assigned item is open now
-    # From the items' side (index outreach_status_households): the open items are few, a district's households
-    # many; probing the items of each household took 0.1-0.3 s a query at 500,000 households.
+def assigned_households() -> QuerySet:
+    """Households with an outreach item of an earlier round assigned to an officer and no outcome yet (of every
+    district). From the items' side (index outreach_status_households): the open items are few, a district's
+    households many; probing the items of each household took 0.1-0.3 s a query at 500,000 households."""
     items = OutreachItem.objects.filter(status=ItemStatus.ASSIGNED)
     return items.order_by().values_list("household_id", flat=True)
 
 
+def households_in_care(district_code: str) -> Iterator[int]:
+    """Households already in care, which a round must not list again (of every district: `export_snapshot` keeps
+    those of the round's district): those on an assigned visit with no outcome yet (`assigned_households`), and those
+    another domain has in care, an open integrated case above all (the domains answer
+    discovery.signals.cared_for_households with household ids). A household may come more than once."""
+    yield from assigned_households().iterator(chunk_size=BATCH_ROWS)
+    for _receiver, answer in cared_for_households.send(sender=ScreeningRound, district_code=district_code):
+        yield from (int(household_id) for household_id in answer or ())
+
+
 def contacted_households(district_code: str, as_of: date, cooldown_days: int) -> QuerySet:
     """Households whose outreach outcome was recorded on or after `as_of - cooldown_days` (of every district, as
-    `households_in_care`; index outreach_outcomes_by_date)."""
+    `assigned_households`; index outreach_outcomes_by_date)."""
     del district_code
     since = as_of - timedelta(days=cooldown_days)
     items = OutreachItem.objects.filter(outcome_on__gte=since)
     return items.order_by().values_list("household_id", flat=True)
 
 
-def _of_district(household_ids: QuerySet, district_households: np.ndarray) -> list[int]:
-    """The district's households among `household_ids` (a flat `values_list`), each once, in order."""
-    ids = np.unique(np.fromiter(household_ids.iterator(chunk_size=BATCH_ROWS), dtype=np.int64))
+def _of_district(household_ids: Iterable[int], district_households: np.ndarray) -> list[int]:
+    """The district's households among `household_ids`, each once, in order."""
+    ids = np.unique(np.fromiter(household_ids, dtype=np.int64))
     return ids[np.isin(ids, district_households)].tolist()
 
 
@@ -318,9 +323,10 @@ def export_snapshot(
             parts = _finish_side_read(side, members, district_code, as_of)
         residents = members.residents()
 
-        for household_id in _of_district(contacted_households(district_code, as_of, cooldown_days), of_district):
+        contacted = contacted_households(district_code, as_of, cooldown_days).iterator(chunk_size=BATCH_ROWS)
+        for household_id in _of_district(contacted, of_district):
             writers["excluded"].add((household_id, "cooldown"))
-        for household_id in _of_district(households_in_care(district_code, as_of), of_district):
+        for household_id in _of_district(households_in_care(district_code), of_district):
             writers["excluded"].add((household_id, "in_care"))
 
         hashes = sorted(unmatched_hashes(signal_paths))
