@@ -1,19 +1,56 @@
 """`make bench`: the project's benchmarks, printed side by side and written into docs/benchmarks.md.
 
-Each benchmark runs in a fresh DOLBOM_HOME (temporary SQLite database unless DOLBOM_DATABASE_URL is set), so a
-run never touches the demo's data. Sizes can be reduced for a quick look: `make bench BENCH_ARGS=--quick`; one
+Each benchmark runs in a process of its own with a fresh DOLBOM_HOME (a new SQLite database unless
+DOLBOM_DATABASE_URL is set), removed when it ends: a run never touches the demo's data, and every benchmark loads
+the city it describes into an empty database, whatever ran before it (several load a generated city, and a
+registry can hold only one). Sizes can be reduced for a quick look: `make bench BENCH_ARGS=--quick`; one
 benchmark runs alone, printed only, with `make bench BENCH_ARGS="--only hsds"`.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import shutil
+import subprocess
 import sys
 import tempfile
+from dataclasses import asdict
 from pathlib import Path
 
 BENCHMARKS = ("generator", "search", "screening", "rounds", "imports", "hsds", "reguidance", "pages", "load")
+# The order they run in: the load test last, since it starts its own PostgreSQL cluster and server.
+RUN_ORDER = ("generator", "hsds", "search", "screening", "rounds", "imports", "reguidance", "pages", "load")
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_here(name: str, *, quick: bool) -> object:
+    """One benchmark in this process, on a fresh DOLBOM_HOME (the child's part)."""
+    home = Path(os.environ["DOLBOM_HOME"])
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dolbom.settings")
+    import django
+
+    django.setup()
+    import importlib
+
+    module = importlib.import_module(f"tests.bench.{name}")
+    return module.run(home, quick=quick)
+
+
+def run_child(name: str, *, quick: bool) -> object:
+    """One benchmark in a child process with a DOLBOM_HOME of its own, its section read back."""
+    from tests.bench.report import Section
+
+    home = Path(tempfile.mkdtemp(prefix=f"dolbom-bench-{name}-"))
+    try:
+        out = home / "section.json"
+        command = [sys.executable, "-m", "tests.bench", "--only", name, "--section-out", str(out)]
+        command += ["--quick"] if quick else []
+        subprocess.run(command, cwd=ROOT, env={**os.environ, "DOLBOM_HOME": str(home)}, check=True)
+        return Section(**json.loads(out.read_text(encoding="utf-8")))
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -23,37 +60,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--only", choices=BENCHMARKS, help="run one benchmark and print it (docs/benchmarks.md is left alone)"
     )
+    # Internal: run the one benchmark `--only` names in this process and write its section there as JSON.
+    parser.add_argument("--section-out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.section_out is not None:
+        if args.only is None:
+            parser.error("--section-out needs --only")
+        section = run_here(args.only, quick=args.quick)
+        args.section_out.write_text(json.dumps(asdict(section), ensure_ascii=False), encoding="utf-8")
+        return 0
+
+    from tests.bench import reference, report
 
     load_at_start = os.getloadavg()[0]
-    from tests.bench import reference
-
     reference_at_start = reference.seconds()
-    home = Path(tempfile.mkdtemp(prefix="dolbom-bench-"))
-    os.environ["DOLBOM_HOME"] = str(home)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dolbom.settings")
-    import django
-
-    django.setup()
-    from tests.bench import generator, hsds, imports, load, pages, reguidance, report, rounds, screening, search
-
-    # In the order they run: the HSDS exchange before any city is loaded, for an empty database.
-    modules = {
-        "generator": generator,
-        "hsds": hsds,
-        "search": search,
-        "screening": screening,
-        # Its cities load into databases of their own (child processes), whatever database the others use.
-        "rounds": rounds,
-        "imports": imports,
-        "reguidance": reguidance,
-        "pages": pages,
-        # Last: its own PostgreSQL cluster and server, whatever database the others used.
-        "load": load,
-    }
-    sections = {
-        name: module.run(home, quick=args.quick) for name, module in modules.items() if args.only in (None, name)
-    }
+    sections = {name: run_child(name, quick=args.quick) for name in RUN_ORDER if args.only in (None, name)}
     # In the order docs/benchmarks.md shows them.
     text = report.render(
         [sections[name] for name in BENCHMARKS if name in sections],
