@@ -10,6 +10,7 @@ benchmark runs alone, printed only, with `make bench BENCH_ARGS="--only hsds"`.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import shutil
@@ -19,29 +20,27 @@ import tempfile
 from dataclasses import asdict
 from pathlib import Path
 
+from tests.bench.report import Section
+
 BENCHMARKS = ("generator", "search", "screening", "rounds", "imports", "hsds", "reguidance", "pages", "load")
 # The order they run in: the load test last, since it starts its own PostgreSQL cluster and server.
 RUN_ORDER = ("generator", "hsds", "search", "screening", "rounds", "imports", "reguidance", "pages", "load")
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def run_here(name: str, *, quick: bool) -> object:
+def run_here(name: str, *, quick: bool) -> Section:
     """One benchmark in this process, on a fresh DOLBOM_HOME (the child's part)."""
     home = Path(os.environ["DOLBOM_HOME"])
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dolbom.settings")
     import django
 
     django.setup()
-    import importlib
-
     module = importlib.import_module(f"tests.bench.{name}")
     return module.run(home, quick=quick)
 
 
-def run_child(name: str, *, quick: bool) -> object:
+def run_child(name: str, *, quick: bool) -> Section:
     """One benchmark in a child process with a DOLBOM_HOME of its own, its section read back."""
-    from tests.bench.report import Section
-
     home = Path(tempfile.mkdtemp(prefix=f"dolbom-bench-{name}-"))
     try:
         out = home / "section.json"
