@@ -107,8 +107,9 @@ def spark_master(master: str | None = None) -> str:
 
 
 class SparkSessionAdapter:
-    """The same statements on Spark SQL; intermediate relations are cached temporary views. The Spark session is
-    created once per process (starting a JVM takes seconds) and shared by later rounds."""
+    """The same statements on Spark SQL; intermediate relations are computed once and kept by the executors
+    (local checkpoints) as temporary views. The Spark session is created once per process (starting a JVM takes
+    seconds) and shared by later rounds."""
 
     def __init__(self, workdir: Path, master: str | None = None) -> None:
         self.workdir = workdir
@@ -134,7 +135,6 @@ class SparkSessionAdapter:
         except Exception as exc:  # pragma: no cover - depends on the machine
             raise EngineError(f"Spark did not start (is Java 17 installed?): {exc}") from exc
         self.views: list[str] = []
-        self.cached: list[Any] = []
 
     def register_parquet(self, name: str, paths: list[Path]) -> None:
         # file:// URLs, so that a cluster whose default file system is HDFS still reads the shared folder.
@@ -152,8 +152,12 @@ class SparkSessionAdapter:
     def run(self, statement: sql.Statement) -> None:
         frame = self.spark.sql(statement.sql)
         if statement.materialize:
-            frame = frame.persist()
-            self.cached.append(frame)
+            # A checkpoint, not a cache: a cached relation keeps the plan that made it, and each later statement's
+            # plan would hold the plans of all the relations it reads, and theirs in turn — the reasons' plans then
+            # grow past the driver's heap. The checkpoint's plan is a scan of its rows. Its blocks are freed once
+            # the view is dropped and nothing refers to it (Spark's context cleaner). An executor lost during the
+            # round loses its blocks and fails the round, to be started again.
+            frame = frame.localCheckpoint(eager=True)
         frame.createOrReplaceTempView(statement.name)
         self.views.append(statement.name)
 
@@ -164,8 +168,6 @@ class SparkSessionAdapter:
         return pa.Table.from_pandas(frame.toPandas(), preserve_index=False)  # pragma: no cover - Spark 3.5
 
     def close(self) -> None:
-        for frame in self.cached:
-            frame.unpersist()
         for name in self.views:
             self.spark.catalog.dropTempView(name)
 
@@ -188,9 +190,9 @@ def open_session(inputs: ScreeningInputs, engine: str, *, master: str | None = N
         session.close()
 
 
-def scoring_statements(inputs: ScreeningInputs) -> list[sql.Statement]:
-    """The scorecard's statements for these inputs, up to `household_scores` (the first three build what the
-    feature table reads)."""
+def scoring_statements(inputs: ScreeningInputs, *, contenders: bool = False) -> list[sql.Statement]:
+    """The scorecard's statements for these inputs, up to `household_scores`: of every household (the first three
+    build what the feature table reads), or of the round's contenders only (`sql.scoring_statements`)."""
     return sql.scoring_statements(
         inputs.catalogue,
         inputs.scorecard,
@@ -198,6 +200,7 @@ def scoring_statements(inputs: ScreeningInputs) -> list[sql.Statement]:
         signal_file_ids=inputs.signal_file_ids,
         available=inputs.signal_columns(),
         late_matches=inputs.has_late_matches,
+        contenders=contenders,
     )
 
 
@@ -227,7 +230,10 @@ def run_screening(
     started = time.perf_counter()
     in_sql = scorer is None or getattr(scorer, "runs_in_sql", False)
     with open_session(inputs, engine, master=master) as session:
-        run_scoring_statements(session, inputs)
+        # The scorecard's list needs the modifiers of its contenders only; a learned scorer reads every
+        # household's features.
+        for statement in scoring_statements(inputs, contenders=in_sql):
+            session.run(statement)
         timings["scoring"] = time.perf_counter() - started
         if in_sql:
             scores, min_score, carry = "household_scores", float(inputs.scorecard.min_score), []
@@ -253,8 +259,8 @@ def run_screening(
             listed = explain_unexplained(listed, scorer, features)
         timings["selection"] = time.perf_counter() - mark
         mark = time.perf_counter()
-        counts = session.query(sql.stats_sql(inputs.as_of, scores=scores, min_score=min_score))
-        exclusions = session.query(sql.exclusions_sql(scores)).to_pylist()
+        counts = session.query(sql.stats_sql(inputs.as_of, scores=scores, min_score=min_score, contenders=in_sql))
+        exclusions = session.query(sql.exclusions_sql("kind_scores" if in_sql else scores)).to_pylist()
         timings["statistics"] = time.perf_counter() - mark
     stats: dict[str, Any] = {k: int(v or 0) for k, v in counts.to_pylist()[0].items()}
     stats["excluded"] = {row["reason"]: int(row["households"]) for row in exclusions}

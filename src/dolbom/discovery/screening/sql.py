@@ -10,11 +10,12 @@ The scorecard's rules become CASE expressions here; nothing about points is writ
 
 Relations the engine registers before running the statements, from Parquet files: `signals_raw`, `households`,
 `memberships`, `persons`, `excluded`, `dongs` (schemas in `inputs.py`) and `scored_kinds` (`scored_kinds_table`).
-Statements then build, in order: `signals` (view), `residents`, `traits`, `kind_points`, `household_scores`;
-`listed_statement` cuts each dong's list from a scores relation (the scorecard's or a learned model's, or a model's
-in the balanced order of `balanced_statement`) and
-`reasons_sql` writes the reasons of the listed households only — the one part that needs text, done on a few
-thousand rows rather than a million.
+Statements then build, in order: `signals` (view), `residents`, `traits`, `kind_points`, `household_scores` for
+every household (`scoring_statements`), or for the scorecard's own round the same relations for its contenders
+only (`scoring_statements(…, contenders=True)`, see "the round" below); `listed_statement` cuts each dong's list
+from a scores relation (the scorecard's or a learned model's, or a model's in the balanced order of
+`balanced_statement`) and `reasons_sql` writes the reasons of the listed households only — the one part that
+needs text, done on a few thousand rows rather than a million.
 """
 
 # ruff: noqa: S608 -- this module writes SQL from the validated scorecard and catalogue; no user text reaches it
@@ -128,16 +129,31 @@ WHERE {where} AND s.person_id IS NULL"""
 # ---------------------------------------------------------------------------------------------------- registry
 
 
-def residents_statement(as_of: date) -> Statement:
+def residents_statement(as_of: date, *, of: str | None = None) -> Statement:
     """Living members of the district's households on the round's date (the snapshot holds the memberships in
-    force on that date only, so members who moved out are not there). The dong is looked up per household later,
-    for the far fewer households that have a signal."""
+    force on that date only, so members who moved out are not there), with who they are. The dong is looked up
+    per household later, for the far fewer households that have a signal. `of` names a relation of household ids
+    to keep only their members (the round's contenders)."""
+    # As IN, not a join: DuckDB then filters the memberships first and reads only their persons.
+    only = f"m.household_id IN (SELECT household_id FROM {of}) AND " if of else ""
     sql = f"""
 SELECT m.household_id, m.person_id, m.relationship, p.birth_date, p.sex, p.disability, p.nationality
 FROM memberships m
 JOIN persons p ON p.person_id = m.person_id
-WHERE p.date_of_death IS NULL OR p.date_of_death > {date_lit(as_of)}"""
+WHERE {only}(p.date_of_death IS NULL OR p.date_of_death > {date_lit(as_of)})"""
     return Statement("residents", sql)
+
+
+def living_statement(as_of: date) -> Statement:
+    """Living members as (household_id, person_id) only: what a round joins the signals to. The snapshot writes a
+    person row for every membership (snapshot.py), so leaving the dead out is an anti-join with the few who died,
+    not a join with every person's row."""
+    sql = f"""
+SELECT m.household_id, m.person_id
+FROM memberships m
+LEFT JOIN (SELECT person_id FROM persons WHERE date_of_death <= {date_lit(as_of)}) d ON d.person_id = m.person_id
+WHERE d.person_id IS NULL"""
+    return Statement("living", sql, materialize=False)
 
 
 def modifier_ages(scorecard: Scorecard) -> dict[str, int]:
@@ -265,17 +281,18 @@ def _points_sql(catalogue: Catalogue, scorecard: Scorecard) -> str:
     return f"CAST(CASE k.kind_no {' '.join(cases)} END AS BIGINT)" if cases else "CAST(NULL AS BIGINT)"
 
 
-def kind_points_statement(catalogue: Catalogue, scorecard: Scorecard) -> Statement:
+def kind_points_statement(catalogue: Catalogue, scorecard: Scorecard, *, members: str = "residents") -> Statement:
     """Per household and kind, the points of its strongest signal: a kind counts once, however many deliveries or
     members report it. Signals of kinds the scorecard does not score form one row per household with a null
     kind_no (counted in the statistics). Which signal was the strongest matters only for the reason's text, so
-    it is looked up for listed households only (`reasons_sql`)."""
+    it is looked up for listed households only (`reasons_sql`). `members` is the relation of living members the
+    signals are joined to (`residents`, or `living` in a round)."""
     sql = f"""
 SELECT household_id, kind_no, MAX(points) AS points, COUNT(*) AS deliveries
 FROM (
   SELECT r.household_id, k.kind_no, {_points_sql(catalogue, scorecard)} AS points
   FROM signals s
-  JOIN residents r ON r.person_id = s.person_id
+  JOIN {members} r ON r.person_id = s.person_id
   LEFT JOIN scored_kinds k ON k.kind = s.kind
 ) x
 GROUP BY household_id, kind_no"""
@@ -296,17 +313,86 @@ def _modifier_condition(modifier: Modifier) -> str:
     return MODIFIER_CONDITIONS[modifier.code].format(**modifier.params)
 
 
+def _modifiers_sql(scorecard: Scorecard) -> str:
+    """The points of the modifiers that apply to the household of `traits` t, as terms to add."""
+    return "".join(
+        f" + CASE WHEN {_modifier_condition(m)} THEN {m.points} ELSE 0 END" for m in scorecard.modifiers if m.points
+    )
+
+
 def household_scores_statement(scorecard: Scorecard) -> Statement:
     """Per household with at least one scored signal: its dong and score (the sum of its kinds' points and of the
     modifiers that apply)."""
-    modifiers = "".join(
-        f" + CASE WHEN {_modifier_condition(m)} THEN {m.points} ELSE 0 END" for m in scorecard.modifiers if m.points
-    )
+    modifiers = _modifiers_sql(scorecard)
     sql = f"""
 SELECT t.household_id, h.dong_code, CAST(k.points{modifiers} AS DOUBLE) AS score, CAST(NULL AS DOUBLE) AS probability
 FROM (SELECT household_id, SUM(points) AS points FROM kind_points WHERE kind_no IS NOT NULL GROUP BY household_id) k
 JOIN traits t ON t.household_id = k.household_id
 JOIN households h ON h.household_id = k.household_id"""
+    return Statement("household_scores", sql)
+
+
+# ---------------------------------------------------------------------------------------------------- the round
+#
+# The scorecard's own round lists each dong's top households; most households cannot reach a dong's list, and
+# the household modifiers are the only part of a score that needs who lives in a household. The modifiers add at
+# most `modifier_bound` points and never take any away, so a household's score lies between its kinds' points
+# and those points plus the bound. Once the kinds' points are summed, each dong's floor is its capacity-th
+# highest sum among the households not excluded: the capacity households at or above the floor all score at
+# least that, so a household whose sum plus the bound stays below the floor has at least the capacity
+# households strictly ahead of it and cannot be listed, nor change the rank of one that is. Only the
+# contenders — the rest, and the households whose sum is below the minimum score by less than the bound (whether
+# the modifiers lift them over it is counted in the statistics) — have their members read and their modifiers
+# applied. At a million households that is about one in five of those with a signal.
+
+
+def modifier_bound(scorecard: Scorecard) -> int:
+    """The most the household modifiers can add to a score (every modifier applying at once)."""
+    return sum(m.points for m in scorecard.modifiers)
+
+
+def kind_scores_statement() -> Statement:
+    """Per household with at least one scored signal: its dong, the sum of its kinds' points (its score before the
+    household modifiers) and whether it is excluded (1) or not (0)."""
+    sql = """
+SELECT k.household_id, h.dong_code, k.points, CASE WHEN e.household_id IS NULL THEN 0 ELSE 1 END AS excluded
+FROM (SELECT household_id, SUM(points) AS points FROM kind_points WHERE kind_no IS NOT NULL GROUP BY household_id) k
+JOIN households h ON h.household_id = k.household_id
+LEFT JOIN (SELECT DISTINCT household_id FROM excluded) e ON e.household_id = k.household_id"""
+    return Statement("kind_scores", sql)
+
+
+def contenders_statement(scorecard: Scorecard) -> Statement:
+    """The households not excluded that can reach their dong's list, or whose place against the minimum score
+    depends on their modifiers (see above). A dong with fewer such households than its capacity has no floor."""
+    bound, least = modifier_bound(scorecard), float(scorecard.min_score)
+    sql = f"""
+SELECT c.household_id, c.dong_code, c.points
+FROM kind_scores c
+LEFT JOIN (
+  SELECT r.dong_code, MIN(r.points) AS floor
+  FROM (
+    SELECT dong_code, points, ROW_NUMBER() OVER (PARTITION BY dong_code ORDER BY points DESC) AS n
+    FROM kind_scores WHERE excluded = 0
+  ) r
+  JOIN dongs d ON d.dong_code = r.dong_code
+  WHERE r.n <= d.visit_capacity
+  GROUP BY r.dong_code, d.visit_capacity
+  HAVING COUNT(*) = d.visit_capacity
+) f ON f.dong_code = c.dong_code
+WHERE c.excluded = 0 AND (
+  f.floor IS NULL OR c.points + {bound} >= f.floor OR (c.points < {least!r} AND c.points + {bound} >= {least!r})
+)"""
+    return Statement("contenders", sql)
+
+
+def contender_scores_statement(scorecard: Scorecard) -> Statement:
+    """The contenders' scores, as `household_scores` writes them: the kinds' points plus the modifiers."""
+    sql = f"""
+SELECT k.household_id, k.dong_code, CAST(k.points{_modifiers_sql(scorecard)} AS DOUBLE) AS score,
+  CAST(NULL AS DOUBLE) AS probability
+FROM contenders k
+JOIN traits t ON t.household_id = k.household_id"""
     return Statement("household_scores", sql)
 
 
@@ -318,16 +404,32 @@ def scoring_statements(
     signal_file_ids: Iterable[int],
     available: Iterable[str],
     late_matches: bool = False,
+    contenders: bool = False,
 ) -> list[Statement]:
-    """Every statement of the scorecard's round up to `household_scores`, in order."""
+    """Every statement of the scorecard's round up to `household_scores`, in order: for every household (what a
+    learned model's features and the scorecard's score of everyone read), or with `contenders` for the
+    contenders only — the listing (`listed_statement`), the reasons and `stats_sql(…, contenders=True)` then give
+    what they give after the statements for every household."""
+    signals = signals_statement(
+        catalogue, scorecard, signal_file_ids=signal_file_ids, available=available, late_matches=late_matches
+    )
+    if not contenders:
+        return [
+            signals,
+            residents_statement(as_of),
+            traits_statement(scorecard, as_of),
+            kind_points_statement(catalogue, scorecard),
+            household_scores_statement(scorecard),
+        ]
     return [
-        signals_statement(
-            catalogue, scorecard, signal_file_ids=signal_file_ids, available=available, late_matches=late_matches
-        ),
-        residents_statement(as_of),
+        signals,
+        living_statement(as_of),
+        kind_points_statement(catalogue, scorecard, members="living"),
+        kind_scores_statement(),
+        contenders_statement(scorecard),
+        residents_statement(as_of, of="contenders"),
         traits_statement(scorecard, as_of),
-        kind_points_statement(catalogue, scorecard),
-        household_scores_statement(scorecard),
+        contender_scores_statement(scorecard),
     ]
 
 
@@ -579,23 +681,36 @@ ORDER BY l.dong_code, l.list_rank"""
 # ---------------------------------------------------------------------------------------------------- statistics
 
 
-def stats_sql(as_of: date, *, scores: str = "household_scores", min_score: float | None = None) -> str:
+def stats_sql(
+    as_of: date, *, scores: str = "household_scores", min_score: float | None = None, contenders: bool = False
+) -> str:
     """One row of counts for the round's statistics. The signals are counted in one pass; a resident-number hash
-    belongs to one person at most, so each row unmatched at import has at most one late match."""
+    belongs to one person at most, so each row unmatched at import has at most one late match. With `contenders`
+    (after `scoring_statements(…, contenders=True)`) `household_scores` holds the contenders only: the households
+    are counted from `living` and `kind_scores`, and a household that is no contender is below the minimum score
+    exactly when its kinds' points are (it would be a contender if its modifiers could lift it over)."""
+    if contenders:
+        screened = "(SELECT COUNT(DISTINCT household_id) FROM living)"
+        with_signals = "(SELECT COUNT(*) FROM kind_scores)"
+        below = f"""(SELECT COUNT(*) FROM kind_scores k LEFT JOIN household_scores c ON c.household_id = k.household_id
+     WHERE k.excluded = 0 AND NOT ({_at_least("COALESCE(c.score, k.points)", min_score)}))"""
+    else:
+        screened, with_signals = "(SELECT COUNT(*) FROM traits)", f"(SELECT COUNT(*) FROM {scores})"
+        below = f"""(SELECT COUNT(*) FROM {scores} c LEFT JOIN (SELECT DISTINCT household_id FROM excluded) e
+     ON e.household_id = c.household_id
+     WHERE e.household_id IS NULL AND NOT ({_at_least("c.score", min_score)}))"""
     return f"""
 SELECT
   (SELECT COUNT(*) FROM households) AS households_in_district,
-  (SELECT COUNT(*) FROM traits) AS households_screened,
+  {screened} AS households_screened,
   f.signals_in_files, f.signals_matched_late, f.unmatched_at_import - f.signals_matched_late AS signals_unmatched,
   (SELECT COALESCE(SUM(deliveries), 0) FROM kind_points) AS signals_of_residents,
   (SELECT COALESCE(SUM(deliveries), 0) FROM kind_points WHERE kind_no IS NULL) AS signals_unscored_kind,
   (SELECT COUNT(*) FROM signals s JOIN (
      SELECT m.person_id FROM memberships m JOIN persons p ON p.person_id = m.person_id
      WHERE p.date_of_death <= {date_lit(as_of)}) d ON d.person_id = s.person_id) AS signals_deceased,
-  (SELECT COUNT(*) FROM {scores}) AS households_with_signals,
-  (SELECT COUNT(*) FROM {scores} c LEFT JOIN (SELECT DISTINCT household_id FROM excluded) e
-     ON e.household_id = c.household_id
-     WHERE e.household_id IS NULL AND NOT ({_at_least("c.score", min_score)})) AS below_min_score
+  {with_signals} AS households_with_signals,
+  {below} AS below_min_score
 FROM (
   SELECT CAST(SUM(1 - matched_late) AS BIGINT) AS signals_in_files,
     CAST(SUM(matched_late) AS BIGINT) AS signals_matched_late,
