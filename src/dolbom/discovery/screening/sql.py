@@ -364,21 +364,24 @@ LEFT JOIN (SELECT DISTINCT household_id FROM excluded) e ON e.household_id = k.h
 
 def contenders_statement(scorecard: Scorecard) -> Statement:
     """The households not excluded that can reach their dong's list, or whose place against the minimum score
-    depends on their modifiers (see above). A dong with fewer such households than its capacity has no floor."""
+    depends on their modifiers (see above). A dong with fewer such households than its capacity has no floor. The
+    floor is read from how many households have each sum — a few hundred rows per dong — rather than by ranking the
+    households one by one: the largest sum that at least capacity households reach."""
     bound, least = modifier_bound(scorecard), float(scorecard.min_score)
     sql = f"""
 SELECT c.household_id, c.dong_code, c.points
 FROM kind_scores c
 LEFT JOIN (
-  SELECT r.dong_code, MIN(r.points) AS floor
+  SELECT r.dong_code, MAX(r.points) AS floor
   FROM (
-    SELECT dong_code, points, ROW_NUMBER() OVER (PARTITION BY dong_code ORDER BY points DESC) AS n
-    FROM kind_scores WHERE excluded = 0
+    SELECT dong_code, points, SUM(households) OVER (PARTITION BY dong_code ORDER BY points DESC) AS reaching
+    FROM (
+      SELECT dong_code, points, COUNT(*) AS households FROM kind_scores WHERE excluded = 0 GROUP BY dong_code, points
+    ) g
   ) r
   JOIN dongs d ON d.dong_code = r.dong_code
-  WHERE r.n <= d.visit_capacity
-  GROUP BY r.dong_code, d.visit_capacity
-  HAVING COUNT(*) = d.visit_capacity
+  WHERE d.visit_capacity > 0 AND r.reaching >= d.visit_capacity
+  GROUP BY r.dong_code
 ) f ON f.dong_code = c.dong_code
 WHERE c.excluded = 0 AND (
   f.floor IS NULL OR c.points + {bound} >= f.floor OR (c.points < {least!r} AND c.points + {bound} >= {least!r})
