@@ -119,3 +119,12 @@ def test_small_lists_read_the_members_of_few_households(district):
     scored, read = contenders(inputs)
     excluded = len(pq.read_table(inputs.snapshot.path("excluded")))
     assert read == scored - excluded  # room for everyone: every household not excluded is a contender
+
+
+def test_a_modifier_that_takes_points_away_is_refused_rather_than_pruned_wrongly():
+    scorecard = load_scorecard()
+    assert sql.modifier_bound(scorecard) == sum(m.points for m in scorecard.modifiers) > 0
+    first = dataclasses.replace(scorecard.modifiers[0], points=-5)
+    negative = dataclasses.replace(scorecard, modifiers=(first, *scorecard.modifiers[1:]))
+    with pytest.raises(ValueError, match="negative points"):
+        sql.modifier_bound(negative)

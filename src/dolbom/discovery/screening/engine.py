@@ -120,6 +120,10 @@ class SparkSessionAdapter:
         url = spark_master(master)
         builder = SparkSession.builder.appName("dolbom-screening").master(url)
         builder = builder.config("spark.sql.session.timeZone", "Asia/Seoul")
+        # A round's relations are local checkpoints (run), freed once the driver's garbage collector has let go of
+        # them; Spark collects every 30 minutes by default, which lets the rounds of a busy day pile up on the
+        # executors.
+        builder = builder.config("spark.cleaner.periodicGC.interval", "5min")
         if url.startswith("local"):
             # A small local job drowns in Spark's default 200 shuffle partitions; the UI port is not needed; the
             # driver is the executor, and the default 1 GB heap is tight for the scorecard's generated plans.
@@ -155,7 +159,7 @@ class SparkSessionAdapter:
             # A checkpoint, not a cache: a cached relation keeps the plan that made it, and each later statement's
             # plan would hold the plans of all the relations it reads, and theirs in turn — the reasons' plans then
             # grow past the driver's heap. The checkpoint's plan is a scan of its rows. Its blocks are freed once
-            # the view is dropped and nothing refers to it (Spark's context cleaner). An executor lost during the
+            # the view is dropped and the driver has collected it (Spark's context cleaner). An executor lost during the
             # round loses its blocks and fails the round, to be started again.
             frame = frame.localCheckpoint(eager=True)
         frame.createOrReplaceTempView(statement.name)

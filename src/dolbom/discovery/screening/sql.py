@@ -347,7 +347,10 @@ JOIN households h ON h.household_id = k.household_id"""
 
 
 def modifier_bound(scorecard: Scorecard) -> int:
-    """The most the household modifiers can add to a score (every modifier applying at once)."""
+    """The most the household modifiers can add to a score (every modifier applying at once). The round's
+    pruning holds only if no modifier takes points away, which the scorecard reader already refuses."""
+    if any(m.points < 0 for m in scorecard.modifiers):
+        raise ValueError("a household modifier with negative points would make the round's contenders wrong")
     return sum(m.points for m in scorecard.modifiers)
 
 
