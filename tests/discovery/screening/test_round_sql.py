@@ -149,6 +149,21 @@ def test_a_kind_counts_once_per_household_with_its_strongest_signal(world):
     assert len(scores[household]["reasons"]) == 1
 
 
+def test_signals_alike_in_points_and_shown_values_give_one_reason(world):
+    """The same arrears delivered in two files, and by two members: one of them is the kind's reason, once."""
+    household, (head, spouse) = world.household(DONG_A, {}, {"relationship": "spouse"})
+    health(world, head, 7, file_id=1)
+    health(world, head, 7, file_id=2)
+    health(world, spouse, 7, file_id=2)
+    alone, (person,) = world.household(DONG_A)
+    health(world, person, 7)
+    scores = everyone(world.inputs())
+    table = run_screening(world.inputs())
+    reasons = {r["household_id"]: r["reasons"] for r in table.to_pylist()}
+    assert reasons[household] == reasons[alone] == scores[household]["reasons"]
+    assert [r["text"] for r in reasons[household]] == [f"건강보험료 7개월 체납 (+{int(scores[alone]['score'])}점)"]
+
+
 def test_reasons_are_the_three_largest_contributions_with_their_points(world):
     household, (head, spouse, child) = world.household(
         DONG_A,

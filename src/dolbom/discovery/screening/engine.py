@@ -83,6 +83,8 @@ class DuckDBSession:
                 "preserve_insertion_order": False,
             }
         )
+        # The statements floor with Spark's div(a, b) (sql.floor_div); DuckDB spells it a // b.
+        self.con.execute("CREATE TEMP MACRO div(a, b) AS a // b")
 
     def register_parquet(self, name: str, paths: list[Path]) -> None:
         # The relation API takes the paths as values: no file name is ever pasted into SQL text.
